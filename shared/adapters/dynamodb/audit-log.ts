@@ -1,0 +1,138 @@
+import {
+  GetCommand,
+  TransactWriteCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
+import {
+  chainFor,
+  GENESIS_HASH,
+  sealEvent,
+  type AuditEvent,
+  type AuditEventInput,
+} from '../../domain/audit.js';
+import { BrokerError } from '../../domain/errors.js';
+import type { AuditLog } from '../../domain/ports.js';
+import { AUDIT_CHAIN_COUNT } from './tables.js';
+import { cancellationCodes, contentionPause } from './transactions.js';
+
+type TransactItem = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>[number];
+
+/** Sort key 0 of each chain holds its head: the last seq and hash. */
+export const HEAD_SEQ = 0;
+
+const INDEX_ONLY_ATTRIBUTES = ['sortKey', 'day', 'breakGlassKey'] as const;
+
+/** The stored item of an event: the event plus the keys its query indexes need. */
+export function auditEventToItem(event: AuditEvent): Record<string, unknown> {
+  return {
+    ...event,
+    sortKey: `${event.at}#${event.chain}#${String(event.seq).padStart(12, '0')}`,
+    day: event.at.slice(0, 10),
+    ...(event.breakGlass ? { breakGlassKey: 'BREAK_GLASS' } : {}),
+  };
+}
+
+/** The event of a stored item (index-only keys dropped), exactly as it was hashed. */
+export function itemToAuditEvent(item: Record<string, unknown>): AuditEvent {
+  const copy = { ...item };
+  for (const key of INDEX_ONLY_ATTRIBUTES) delete copy[key];
+  return copy as unknown as AuditEvent;
+}
+
+export class AuditWriteError extends BrokerError {
+  constructor(message: string, cause?: unknown) {
+    super('AUDIT_WRITE_FAILED', message, { cause });
+  }
+}
+
+/** The outcome of writing an event together with other items. */
+export type AtomicAppendResult =
+  | { readonly ok: true; readonly event: AuditEvent }
+  /** One of the caller's own items failed its condition; `index` is its position in `writes`. */
+  | { readonly ok: false; readonly index: number };
+
+const MAX_ATTEMPTS = 25;
+
+/**
+ * The audit trail in DynamoDB. Appending reads the chain head, seals the event with the
+ * head's hash, and writes event + new head in one transaction conditional on the head not
+ * having moved; on contention it re-reads and tries again. Callers that must change state
+ * atomically with their audit event pass their own conditional writes to {@link appendWith}.
+ */
+export class DynamoAuditLog implements AuditLog {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    private readonly chainCount: number = AUDIT_CHAIN_COUNT,
+  ) {}
+
+  async append(input: AuditEventInput): Promise<AuditEvent> {
+    const result = await this.appendWith(input, []);
+    if (!result.ok) throw new AuditWriteError('Audit append failed unexpectedly.');
+    return result.event;
+  }
+
+  /**
+   * Writes `writes` and the audit event in one transaction. If one of `writes` fails its
+   * condition nothing is written and its index is returned; chain-head contention is retried.
+   */
+  async appendWith(input: AuditEventInput, writes: readonly TransactItem[]): Promise<AtomicAppendResult> {
+    const chain = chainFor(input.requestId, this.chainCount);
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const head = await this.readHead(chain);
+      const event = sealEvent(input, chain, head);
+      try {
+        await this.doc.send(
+          new TransactWriteCommand({
+            TransactItems: [...writes, ...this.eventWrites(event, head)],
+          }),
+        );
+        return { ok: true, event };
+      } catch (error) {
+        const codes = cancellationCodes(error);
+        if (!codes) throw new AuditWriteError('Writing an audit event failed.', error);
+        const ownFailure = codes.slice(0, writes.length).findIndex((c) => c === 'ConditionalCheckFailed');
+        if (ownFailure >= 0) return { ok: false, index: ownFailure };
+        // The head moved (another writer on this chain) or a transaction conflict: try again.
+        await contentionPause(attempt);
+      }
+    }
+    throw new AuditWriteError(`Audit chain ${chain} stayed contended after ${MAX_ATTEMPTS} attempts.`);
+  }
+
+  /** The head of a chain: its last seq and hash (seq 0 and the genesis hash when empty). */
+  async readHead(chain: string): Promise<{ seq: number; hash: string }> {
+    const { Item } = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: { chain, seq: HEAD_SEQ }, ConsistentRead: true }),
+    );
+    return Item ? { seq: Item.headSeq as number, hash: Item.headHash as string } : { seq: 0, hash: GENESIS_HASH };
+  }
+
+  private eventWrites(event: AuditEvent, head: { seq: number; hash: string }): TransactItem[] {
+    return [
+      {
+        Put: {
+          TableName: this.tableName,
+          Item: auditEventToItem(event),
+          ConditionExpression: 'attribute_not_exists(seq)',
+        },
+      },
+      {
+        Update: {
+          TableName: this.tableName,
+          Key: { chain: event.chain, seq: HEAD_SEQ },
+          UpdateExpression: 'SET headSeq = :seq, headHash = :hash',
+          ConditionExpression:
+            head.seq === 0 ? 'attribute_not_exists(headSeq)' : 'headSeq = :prevSeq AND headHash = :prevHash',
+          ExpressionAttributeValues: {
+            ':seq': event.seq,
+            ':hash': event.hash,
+            ...(head.seq === 0 ? {} : { ':prevSeq': head.seq, ':prevHash': head.hash }),
+          },
+        },
+      },
+    ];
+  }
+}
+
+export type { TransactItem };

@@ -1,0 +1,200 @@
+import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { AuditEventInput } from '../../domain/audit.js';
+import { assertTransition, isLive } from '../../domain/lifecycle.js';
+import type { Page, PageOptions, RequestStore, Transition, TransitionResult } from '../../domain/ports.js';
+import type { AccessRequest, MessageRef } from '../../domain/request.js';
+import type { DynamoAuditLog, TransactItem } from './audit-log.js';
+import { decodeCursor, encodeCursor, pageLimit } from './cursor.js';
+import { REQUEST_INDEX } from './tables.js';
+
+const PENDING_ALL = 'PENDING';
+const LIVE_ALL = 'LIVE';
+const UNREVIEWED = 'BREAK_GLASS';
+const IDEMPOTENCY_PREFIX = 'idem#';
+
+const INDEX_ONLY_ATTRIBUTES = ['pendingTarget', 'pendingAll', 'liveAll', 'liveKey', 'unreviewed'] as const;
+
+/** The live-grant key of a principal on a target (for overlapping grants). */
+export function liveKeyOf(principal: string, targetId: string): string {
+  return `${principal}#${targetId}`;
+}
+
+/** The stored item: the request plus the sparse index keys its status calls for. */
+export function requestToItem(request: AccessRequest): Record<string, unknown> {
+  const item: Record<string, unknown> = { ...request };
+  if (request.status === 'PENDING') {
+    item.pendingTarget = request.targetId;
+    item.pendingAll = PENDING_ALL;
+  }
+  if (isLive(request.status) && request.endsAt) {
+    item.liveAll = LIVE_ALL;
+    item.liveKey = liveKeyOf(request.principal, request.targetId);
+  }
+  if (request.breakGlass && !request.reviewedAt) item.unreviewed = UNREVIEWED;
+  return item;
+}
+
+export function itemToRequest(item: Record<string, unknown>): AccessRequest {
+  const copy = { ...item };
+  for (const key of INDEX_ONLY_ATTRIBUTES) delete copy[key];
+  return copy as unknown as AccessRequest;
+}
+
+/**
+ * Requests and grants in DynamoDB. Every state change is a Put conditional on the status
+ * and version the caller read, in one transaction with its audit event; see RequestStore.
+ */
+export class DynamoRequestStore implements RequestStore {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    private readonly audit: DynamoAuditLog,
+  ) {}
+
+  async create(request: AccessRequest, audit: AuditEventInput): Promise<{ created: boolean; request: AccessRequest }> {
+    const writes: TransactItem[] = [
+      {
+        Put: {
+          TableName: this.tableName,
+          Item: requestToItem(request),
+          ConditionExpression: 'attribute_not_exists(id)',
+        },
+      },
+    ];
+    if (request.idempotencyKey) {
+      writes.push({
+        Put: {
+          TableName: this.tableName,
+          Item: { id: IDEMPOTENCY_PREFIX + request.idempotencyKey, requestId: request.id },
+          ConditionExpression: 'attribute_not_exists(id)',
+        },
+      });
+    }
+    const result = await this.audit.appendWith(audit, writes);
+    if (result.ok) return { created: true, request };
+    if (result.index === 1 && request.idempotencyKey) {
+      const existing = await this.findByIdempotencyKey(request.idempotencyKey);
+      if (existing) return { created: false, request: existing };
+    }
+    throw new Error(`Request id ${request.id} already exists.`);
+  }
+
+  private async findByIdempotencyKey(key: string): Promise<AccessRequest | undefined> {
+    const { Item } = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: { id: IDEMPOTENCY_PREFIX + key }, ConsistentRead: true }),
+    );
+    return Item ? this.get(Item.requestId as string) : undefined;
+  }
+
+  async get(id: string): Promise<AccessRequest | undefined> {
+    if (id.startsWith(IDEMPOTENCY_PREFIX)) return undefined;
+    const { Item } = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: { id }, ConsistentRead: true }),
+    );
+    return Item ? itemToRequest(Item) : undefined;
+  }
+
+  async transition(current: AccessRequest, transition: Transition): Promise<TransitionResult> {
+    assertTransition(current.status, transition.to);
+    const next: AccessRequest = {
+      ...current,
+      ...transition.changes,
+      status: transition.to,
+      version: current.version + 1,
+      updatedAt: transition.at.toISOString(),
+    };
+    const result = await this.audit.appendWith(transition.audit, [
+      {
+        Put: {
+          TableName: this.tableName,
+          Item: requestToItem(next),
+          ConditionExpression: '#status = :status AND #version = :version',
+          ExpressionAttributeNames: { '#status': 'status', '#version': 'version' },
+          ExpressionAttributeValues: { ':status': current.status, ':version': current.version },
+        },
+      },
+    ]);
+    if (result.ok) return { ok: true, request: next };
+    const now = await this.get(current.id);
+    if (!now) throw new Error(`Request ${current.id} disappeared.`);
+    return { ok: false, reason: 'conflict', current: now };
+  }
+
+  async addMessages(id: string, messages: readonly MessageRef[]): Promise<void> {
+    if (messages.length === 0) return;
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { id },
+        UpdateExpression: 'SET messages = list_append(if_not_exists(messages, :empty), :messages)',
+        ConditionExpression: 'attribute_exists(id)',
+        ExpressionAttributeValues: { ':messages': messages, ':empty': [] },
+      }),
+    );
+  }
+
+  listByRequester(requester: string, options?: PageOptions): Promise<Page<AccessRequest>> {
+    return this.query(REQUEST_INDEX.byRequester, 'requester', requester, false, options);
+  }
+
+  listPendingByTarget(targetId: string, options?: PageOptions): Promise<Page<AccessRequest>> {
+    return this.query(REQUEST_INDEX.pendingByTarget, 'pendingTarget', targetId, true, options);
+  }
+
+  listPending(options?: PageOptions): Promise<Page<AccessRequest>> {
+    return this.query(REQUEST_INDEX.pending, 'pendingAll', PENDING_ALL, true, options);
+  }
+
+  listLiveEndingBefore(before: Date, options?: PageOptions): Promise<Page<AccessRequest>> {
+    return this.query(REQUEST_INDEX.liveByEnd, 'liveAll', LIVE_ALL, true, options, {
+      expression: 'endsAt <= :before',
+      values: { ':before': before.toISOString() },
+    });
+  }
+
+  async listLiveFor(principal: string, targetId: string): Promise<readonly AccessRequest[]> {
+    const out: AccessRequest[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.query(
+        REQUEST_INDEX.liveByPrincipalTarget,
+        'liveKey',
+        liveKeyOf(principal, targetId),
+        true,
+        cursor === undefined ? { limit: 100 } : { limit: 100, cursor },
+      );
+      out.push(...page.items);
+      cursor = page.cursor;
+    } while (cursor);
+    return out;
+  }
+
+  listUnreviewedBreakGlass(options?: PageOptions): Promise<Page<AccessRequest>> {
+    return this.query(REQUEST_INDEX.unreviewedBreakGlass, 'unreviewed', UNREVIEWED, true, options);
+  }
+
+  private async query(
+    indexName: string,
+    keyName: string,
+    keyValue: string,
+    ascending: boolean,
+    options: PageOptions | undefined,
+    sortCondition?: { expression: string; values: Record<string, unknown> },
+  ): Promise<Page<AccessRequest>> {
+    const exclusiveStartKey = decodeCursor(options?.cursor);
+    const { Items = [], LastEvaluatedKey } = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: indexName,
+        KeyConditionExpression: `#pk = :pk${sortCondition ? ` AND ${sortCondition.expression}` : ''}`,
+        ExpressionAttributeNames: { '#pk': keyName },
+        ExpressionAttributeValues: { ':pk': keyValue, ...sortCondition?.values },
+        ScanIndexForward: ascending,
+        Limit: pageLimit(options?.limit),
+        ...(exclusiveStartKey ? { ExclusiveStartKey: exclusiveStartKey } : {}),
+      }),
+    );
+    const cursor = encodeCursor(LastEvaluatedKey);
+    return cursor === undefined ? { items: Items.map(itemToRequest) } : { items: Items.map(itemToRequest), cursor };
+  }
+}

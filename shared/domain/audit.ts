@@ -1,0 +1,161 @@
+import { createHash } from 'node:crypto';
+import type { RequestStatus } from './lifecycle.js';
+
+/**
+ * Audit events: append-only, hash-chained. Each event carries the hash of its own content
+ * and of the previous event's hash in its chain, so an edit, a deletion, an insertion or a
+ * reordering breaks the chain at a place `verify` can name.
+ *
+ * The trail is split into a fixed number of chains (by request id) so that concurrent
+ * writers do not all contend on one chain head; all events of one request share a chain,
+ * which keeps each request's history in order.
+ */
+export const AUDIT_EVENT_TYPES = [
+  'request.submitted',
+  'request.approval-recorded',
+  'request.approved',
+  'request.auto-approved',
+  'request.denied',
+  'request.cancelled',
+  'request.renotified',
+  'request.timed-out',
+  'grant.activated',
+  'grant.failed',
+  'grant.extended',
+  'grant.released',
+  'grant.revoked',
+  'grant.expired',
+  'grant.revoke-failed',
+  'session.issued',
+  'break-glass.activated',
+  'break-glass.reviewed',
+  'drift.detected',
+  'drift.removed',
+] as const;
+
+export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
+
+/** Scalar details only: never a credential, token or secret. */
+export type AuditDetail = Readonly<Record<string, string | number | boolean>>;
+
+export interface AuditEventInput {
+  readonly type: AuditEventType;
+  /** ISO-8601 time of the event. */
+  readonly at: string;
+  /** Who caused it: a Slack user id, or `system:<component>`. */
+  readonly actor: string;
+  /** Whose access it concerns: the requester's Slack user id. */
+  readonly subject: string;
+  /** The AWS identity the access was (or is) given to. */
+  readonly principal?: string;
+  readonly targetId: string;
+  readonly requestId: string;
+  readonly fromStatus?: RequestStatus;
+  readonly toStatus?: RequestStatus;
+  readonly reason?: string;
+  readonly ticket?: string;
+  readonly approvers?: readonly string[];
+  readonly breakGlass: boolean;
+  /** The AWS request id of the IAM/STS call, where there was one. */
+  readonly awsRequestId?: string;
+  readonly detail?: AuditDetail;
+}
+
+export interface AuditEvent extends AuditEventInput {
+  /** Which chain the event belongs to (`chain-00` …). */
+  readonly chain: string;
+  /** Position in its chain, starting at 1. */
+  readonly seq: number;
+  readonly prevHash: string;
+  readonly hash: string;
+}
+
+/** The hash every chain starts from. */
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** JSON with keys sorted at every level and undefined dropped: one text per content. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v ?? null)).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+}
+
+/** The hash of an event: SHA-256 over its canonical content, chain position and previous hash. */
+export function hashEvent(event: Omit<AuditEvent, 'hash'>): string {
+  return createHash('sha256').update(canonicalJson(event)).digest('hex');
+}
+
+/** Seals an input as the next event of a chain whose head is (`seq`, `hash`). */
+export function sealEvent(input: AuditEventInput, chain: string, prev: { seq: number; hash: string }): AuditEvent {
+  const unsealed = { ...stripUndefined(input), chain, seq: prev.seq + 1, prevHash: prev.hash };
+  return { ...unsealed, hash: hashEvent(unsealed) };
+}
+
+function stripUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+/** The chain a request's events go to: a stable hash of its id, modulo the chain count. */
+export function chainFor(requestId: string, chainCount: number): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < requestId.length; i++) {
+    h ^= requestId.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return chainName(h % chainCount);
+}
+
+export function chainName(index: number): string {
+  return `chain-${String(index).padStart(2, '0')}`;
+}
+
+export type ChainBreak =
+  | { readonly kind: 'hash-mismatch'; readonly seq: number; readonly message: string }
+  | { readonly kind: 'broken-link'; readonly seq: number; readonly message: string }
+  | { readonly kind: 'gap'; readonly seq: number; readonly message: string }
+  | { readonly kind: 'head-mismatch'; readonly seq: number; readonly message: string };
+
+/**
+ * Verifies one chain's events, given in ascending `seq` order, against the chain head the
+ * store keeps (so deleting the newest events is caught too). Returns the first break.
+ */
+export function verifyChain(
+  events: Iterable<AuditEvent>,
+  head?: { seq: number; hash: string },
+): ChainBreak | undefined {
+  let expectedSeq = 1;
+  let prevHash = GENESIS_HASH;
+  for (const event of events) {
+    if (event.seq !== expectedSeq) {
+      return {
+        kind: 'gap',
+        seq: expectedSeq,
+        message: `${event.chain}: expected event #${expectedSeq}, found #${event.seq} (an event was deleted or inserted)`,
+      };
+    }
+    if (event.prevHash !== prevHash) {
+      return {
+        kind: 'broken-link',
+        seq: event.seq,
+        message: `${event.chain} #${event.seq}: does not follow the previous event (reordered, inserted or deleted)`,
+      };
+    }
+    const { hash, ...rest } = event;
+    if (hashEvent(rest) !== hash) {
+      return { kind: 'hash-mismatch', seq: event.seq, message: `${event.chain} #${event.seq}: content was edited` };
+    }
+    prevHash = hash;
+    expectedSeq++;
+  }
+  if (head && (head.seq !== expectedSeq - 1 || head.hash !== prevHash)) {
+    return {
+      kind: 'head-mismatch',
+      seq: expectedSeq,
+      message: `chain head says #${head.seq} but the events end at #${expectedSeq - 1} (newest events deleted)`,
+    };
+  }
+  return undefined;
+}

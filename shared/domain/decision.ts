@@ -1,0 +1,236 @@
+import { findTarget, isInSets, isResponder, type AccessPolicy, type SlackPerson, type Target } from './policy.js';
+import type { AccessRequest } from './request.js';
+
+/**
+ * The access decisions, as pure functions returning a decision *and its reason*.
+ * Handlers and use cases never re-implement any of these rules.
+ */
+
+export const MAX_REASON_LENGTH = 500;
+export const MAX_TICKET_LENGTH = 64;
+
+export type RefusalReason =
+  | 'unknown-target'
+  | 'not-eligible'
+  | 'invalid-duration'
+  | 'duration-over-maximum'
+  | 'reason-required'
+  | 'reason-too-long'
+  | 'ticket-required'
+  | 'ticket-invalid';
+
+export type RequestDecision =
+  | { readonly outcome: 'refused'; readonly reason: RefusalReason; readonly message: string; readonly field?: 'target' | 'duration' | 'reason' | 'ticket' }
+  | {
+      readonly outcome: 'needs-approval';
+      readonly reason: 'requires-approval';
+      readonly target: Target;
+      readonly durationSeconds: number;
+      readonly approvalsRequired: number;
+      /** The approver set names of the rule. */
+      readonly approvers: readonly string[];
+    }
+  | {
+      readonly outcome: 'auto-approved';
+      readonly reason: 'auto-approval';
+      readonly target: Target;
+      readonly durationSeconds: number;
+    };
+
+export interface RequestInput {
+  readonly requester: SlackPerson;
+  readonly targetId: string;
+  /** Seconds; undefined means the target's default. */
+  readonly durationSeconds?: number;
+  readonly reason?: string;
+  readonly ticket?: string;
+}
+
+function refuse(
+  reason: RefusalReason,
+  message: string,
+  field?: 'target' | 'duration' | 'reason' | 'ticket',
+): RequestDecision {
+  return field === undefined ? { outcome: 'refused', reason, message } : { outcome: 'refused', reason, message, field };
+}
+
+/** Checks reason text shared by requests and break-glass. */
+function checkReason(reason: string | undefined, required: boolean): RequestDecision | undefined {
+  const text = reason?.trim() ?? '';
+  if (text.length > MAX_REASON_LENGTH) {
+    return refuse('reason-too-long', `The reason is limited to ${MAX_REASON_LENGTH} characters.`, 'reason');
+  }
+  if (required && text.length === 0) return refuse('reason-required', 'Say why you need this access.', 'reason');
+  return undefined;
+}
+
+/** Decides a new access request: refused (with the reason), needs approval, or auto-approved. */
+export function decideRequest(policy: AccessPolicy, input: RequestInput): RequestDecision {
+  const target = findTarget(policy, input.targetId);
+  if (!target) return refuse('unknown-target', `There is no target "${input.targetId}".`, 'target');
+  if (!isInSets(policy, target.requesters, input.requester)) {
+    return refuse('not-eligible', `You may not request ${target.id}.`, 'target');
+  }
+  const durationSeconds = input.durationSeconds ?? target.defaultDurationSeconds;
+  if (!Number.isInteger(durationSeconds) || durationSeconds <= 0) {
+    return refuse('invalid-duration', 'The duration must be a positive length of time.', 'duration');
+  }
+  if (durationSeconds > target.maxDurationSeconds) {
+    return refuse(
+      'duration-over-maximum',
+      `${target.id} may be granted for at most ${target.maxDurationSeconds / 60} minutes.`,
+      'duration',
+    );
+  }
+  const reasonProblem = checkReason(input.reason, target.requireReason);
+  if (reasonProblem) return reasonProblem;
+  const ticket = input.ticket?.trim() ?? '';
+  if (target.requireTicket) {
+    if (ticket === '') return refuse('ticket-required', `${target.id} needs a ticket reference.`, 'ticket');
+    if (ticket.length > MAX_TICKET_LENGTH || (target.ticketPattern && !new RegExp(target.ticketPattern).test(ticket))) {
+      return refuse('ticket-invalid', `"${ticket.slice(0, MAX_TICKET_LENGTH)}" is not a valid ticket for ${target.id}.`, 'ticket');
+    }
+  } else if (ticket.length > MAX_TICKET_LENGTH) {
+    return refuse('ticket-invalid', `A ticket reference is at most ${MAX_TICKET_LENGTH} characters.`, 'ticket');
+  }
+  if (target.autoApprove) return { outcome: 'auto-approved', reason: 'auto-approval', target, durationSeconds };
+  return {
+    outcome: 'needs-approval',
+    reason: 'requires-approval',
+    target,
+    durationSeconds,
+    approvalsRequired: target.approvalsRequired,
+    approvers: target.approvers,
+  };
+}
+
+export type ApprovalRefusal = 'not-pending' | 'unknown-target' | 'self-approval' | 'not-an-approver' | 'already-approved';
+
+export type ApprovalDecision =
+  | { readonly outcome: 'refused'; readonly reason: ApprovalRefusal; readonly message: string }
+  | {
+      readonly outcome: 'counted';
+      readonly reason: 'approval-recorded' | 'approvals-complete';
+      /** Distinct approvals including this one. */
+      readonly approvals: number;
+      readonly approvalsRequired: number;
+      readonly complete: boolean;
+    };
+
+/**
+ * Decides whether `approver` may approve `request`, and whether this approval completes it.
+ * Approvals count distinct approvers; the requester never counts unless the rule allows
+ * self-approval, and then still at most once.
+ */
+export function decideApproval(policy: AccessPolicy, request: AccessRequest, approver: SlackPerson): ApprovalDecision {
+  if (request.status !== 'PENDING') {
+    return { outcome: 'refused', reason: 'not-pending', message: `This request is already ${request.status}.` };
+  }
+  const target = findTarget(policy, request.targetId);
+  if (!target) return { outcome: 'refused', reason: 'unknown-target', message: 'This target is no longer in the policy.' };
+  if (approver.userId === request.requester && !target.selfApproval) {
+    return { outcome: 'refused', reason: 'self-approval', message: 'You cannot approve your own request.' };
+  }
+  if (!isInSets(policy, target.approvers, approver)) {
+    return { outcome: 'refused', reason: 'not-an-approver', message: `You are not an approver for ${target.id}.` };
+  }
+  if (request.approvals.some((a) => a.approver === approver.userId)) {
+    return { outcome: 'refused', reason: 'already-approved', message: 'You have already approved this request.' };
+  }
+  const approvals = new Set([...request.approvals.map((a) => a.approver), approver.userId]).size;
+  const complete = approvals >= request.approvalsRequired;
+  return {
+    outcome: 'counted',
+    reason: complete ? 'approvals-complete' : 'approval-recorded',
+    approvals,
+    approvalsRequired: request.approvalsRequired,
+    complete,
+  };
+}
+
+/** Whether `person` may deny `request` (any approver of its rule may; the requester cancels instead). */
+export function decideDenial(
+  policy: AccessPolicy,
+  request: AccessRequest,
+  person: SlackPerson,
+): { allowed: true } | { allowed: false; reason: ApprovalRefusal; message: string } {
+  if (request.status !== 'PENDING') {
+    return { allowed: false, reason: 'not-pending', message: `This request is already ${request.status}.` };
+  }
+  const target = findTarget(policy, request.targetId);
+  if (!target) return { allowed: false, reason: 'unknown-target', message: 'This target is no longer in the policy.' };
+  if (!isInSets(policy, target.approvers, person)) {
+    return { allowed: false, reason: 'not-an-approver', message: `You are not an approver for ${target.id}.` };
+  }
+  return { allowed: true };
+}
+
+export type BreakGlassRefusal =
+  | 'break-glass-disabled'
+  | 'unknown-target'
+  | 'not-a-responder'
+  | 'target-not-break-glass'
+  | 'reason-required'
+  | 'reason-too-long'
+  | 'invalid-duration'
+  | 'duration-over-maximum';
+
+export type BreakGlassDecision =
+  | { readonly outcome: 'refused'; readonly reason: BreakGlassRefusal; readonly message: string }
+  | { readonly outcome: 'allowed'; readonly reason: 'break-glass-allowed'; readonly target: Target; readonly durationSeconds: number };
+
+/**
+ * Decides a break-glass request: only listed responders, only on targets marked
+ * `breakGlass`, always with a reason, never longer than the break-glass maximum.
+ */
+export function decideBreakGlass(policy: AccessPolicy, input: RequestInput): BreakGlassDecision {
+  const refuse = (reason: BreakGlassRefusal, message: string): BreakGlassDecision => ({ outcome: 'refused', reason, message });
+  const rules = policy.breakGlass;
+  if (!rules) return refuse('break-glass-disabled', 'Break-glass is not enabled.');
+  const target = findTarget(policy, input.targetId);
+  if (!target) return refuse('unknown-target', `There is no target "${input.targetId}".`);
+  if (!isResponder(policy, input.requester)) return refuse('not-a-responder', 'Only on-call responders may break glass.');
+  if (!target.breakGlass) return refuse('target-not-break-glass', `${target.id} is not available through break-glass.`);
+  const reason = checkReason(input.reason, true);
+  if (reason?.outcome === 'refused') return refuse(reason.reason as BreakGlassRefusal, reason.message);
+  const limit = Math.min(rules.maxDurationSeconds, target.maxDurationSeconds);
+  const durationSeconds = input.durationSeconds ?? Math.min(target.defaultDurationSeconds, limit);
+  if (!Number.isInteger(durationSeconds) || durationSeconds <= 0) {
+    return refuse('invalid-duration', 'The duration must be a positive length of time.');
+  }
+  if (durationSeconds > limit) {
+    return refuse('duration-over-maximum', `Break-glass on ${target.id} lasts at most ${limit / 60} minutes.`);
+  }
+  return { outcome: 'allowed', reason: 'break-glass-allowed', target, durationSeconds };
+}
+
+/** Whether `person` may mark a break-glass grant as reviewed (a reviewer who is not its requester). */
+export function decideReview(
+  policy: AccessPolicy,
+  request: AccessRequest,
+  person: SlackPerson,
+): { allowed: true } | { allowed: false; message: string } {
+  if (!request.breakGlass) return { allowed: false, message: 'Only break-glass grants are reviewed.' };
+  if (request.reviewedAt) return { allowed: false, message: 'This break-glass grant was already reviewed.' };
+  if (!policy.breakGlass || !isInSets(policy, policy.breakGlass.reviewers, person)) {
+    return { allowed: false, message: 'You are not a break-glass reviewer.' };
+  }
+  if (person.userId === request.requester) return { allowed: false, message: 'You cannot review your own break-glass.' };
+  return { allowed: true };
+}
+
+/**
+ * Whether a pending request should be re-notified or timed out at `now`.
+ * A request is reminded once after `renotifyAfter`, then times out after `approvalTimeout`.
+ */
+export function decidePendingFollowUp(
+  policy: AccessPolicy,
+  request: AccessRequest,
+  now: Date,
+): 'none' | 'renotify' | 'time-out' {
+  if (request.status !== 'PENDING') return 'none';
+  const age = (now.getTime() - Date.parse(request.createdAt)) / 1000;
+  if (age >= policy.approvalTimeoutSeconds) return 'time-out';
+  if (age >= policy.renotifyAfterSeconds && !request.renotifiedAt) return 'renotify';
+  return 'none';
+}

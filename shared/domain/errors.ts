@@ -1,0 +1,76 @@
+/**
+ * One base error for the broker. Every error has a stable `code` (for tests, logs and
+ * API responses) and says whether its message may be shown to a Slack user or API caller
+ * (`expose`). Internal messages never leak: callers show a generic text when `expose` is false.
+ */
+export class BrokerError extends Error {
+  readonly code: string;
+  readonly expose: boolean;
+
+  constructor(code: string, message: string, options: { expose?: boolean; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.expose = options.expose ?? false;
+  }
+}
+
+/** A value from a user or a caller is malformed. Nothing was changed. */
+export class ValidationError extends BrokerError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super('VALIDATION_FAILED', message, { expose: true, ...options });
+  }
+}
+
+/** The access policy file is invalid; the message names each path and its problem. */
+export class PolicyError extends BrokerError {
+  readonly issues: readonly string[];
+  constructor(source: string, issues: readonly string[]) {
+    super('POLICY_INVALID', `Invalid access policy ${source}:\n  ${issues.join('\n  ')}`);
+    this.issues = issues;
+  }
+}
+
+/** Configuration (environment) is invalid; the message names the variable. */
+export class ConfigError extends BrokerError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super('CONFIG_INVALID', message, options);
+  }
+}
+
+/** The caller may not do this (not an approver, not a responder, not the requester...). */
+export class NotAuthorizedError extends BrokerError {
+  readonly reason: string;
+  constructor(reason: string, message: string) {
+    super('NOT_AUTHORIZED', message, { expose: true });
+    this.reason = reason;
+  }
+}
+
+/** A request or grant id that does not exist. */
+export class NotFoundError extends BrokerError {
+  constructor(what: string) {
+    super('NOT_FOUND', `${what} was not found.`, { expose: true });
+  }
+}
+
+/** The lifecycle forbids this transition (approving an EXPIRED request, say). Nothing changed. */
+export class IllegalTransitionError extends BrokerError {
+  constructor(from: string, to: string) {
+    super('ILLEGAL_TRANSITION', `A request in state ${from} cannot become ${to}.`, { expose: true });
+  }
+}
+
+/**
+ * Someone else decided first (a second approver, a Slack retry, a double click).
+ * This is an expected outcome, not a failure: exactly one transition happened.
+ */
+export class AlreadyDecidedError extends BrokerError {
+  readonly currentStatus: string;
+  constructor(currentStatus: string) {
+    super('ALREADY_DECIDED', `This request was already decided (it is now ${currentStatus}).`, {
+      expose: true,
+    });
+    this.currentStatus = currentStatus;
+  }
+}

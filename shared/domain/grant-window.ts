@@ -1,0 +1,41 @@
+import { ValidationError } from './errors.js';
+
+/** The time during which a grant gives access: [startsAt, endsAt). */
+export interface GrantWindow {
+  readonly startsAt: Date;
+  readonly endsAt: Date;
+}
+
+/** Opens a window of `durationSeconds` starting at `now`. */
+export function openWindow(now: Date, durationSeconds: number): GrantWindow {
+  if (!Number.isInteger(durationSeconds) || durationSeconds <= 0) {
+    throw new ValidationError(`A grant lasts a positive whole number of seconds, not ${durationSeconds}.`);
+  }
+  return { startsAt: now, endsAt: new Date(now.getTime() + durationSeconds * 1000) };
+}
+
+/** Seconds of access left at `now` (0 once the window has closed or before it opened). */
+export function secondsLeft(window: GrantWindow, now: Date): number {
+  if (now < window.startsAt) return 0;
+  return Math.max(0, Math.floor((window.endsAt.getTime() - now.getTime()) / 1000));
+}
+
+export function isOpen(window: GrantWindow, now: Date): boolean {
+  return now >= window.startsAt && now < window.endsAt;
+}
+
+/**
+ * Extends a window by `extraSeconds`, never beyond `maxTotalSeconds` counted from its start
+ * (the target's maximum duration applies to the whole grant, not to each extension).
+ */
+export function extendWindow(window: GrantWindow, extraSeconds: number, maxTotalSeconds: number): GrantWindow {
+  if (!Number.isInteger(extraSeconds) || extraSeconds <= 0) {
+    throw new ValidationError('An extension adds a positive whole number of seconds.');
+  }
+  const limit = window.startsAt.getTime() + maxTotalSeconds * 1000;
+  const endsAt = Math.min(window.endsAt.getTime() + extraSeconds * 1000, limit);
+  if (endsAt <= window.endsAt.getTime()) {
+    throw new ValidationError('This grant already lasts as long as its target allows.');
+  }
+  return { startsAt: window.startsAt, endsAt: new Date(endsAt) };
+}

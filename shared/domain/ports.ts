@@ -1,0 +1,138 @@
+import type { AuditEvent, AuditEventInput } from './audit.js';
+import type { RequestStatus } from './lifecycle.js';
+import type { AccessRequest, MessageRef, RequestChanges } from './request.js';
+import type { AccessPolicy } from './policy.js';
+
+/**
+ * Ports: the small interfaces use cases depend on. Adapters in `shared/adapters` implement
+ * them against DynamoDB, IAM, STS, SQS and Slack; tests implement them in memory.
+ */
+
+/** The time. Injected everywhere so nothing in the domain or use cases reads the wall clock. */
+export interface Clock {
+  now(): Date;
+}
+
+/** Makes ids for new requests: unique, and sortable by creation time. */
+export interface IdGenerator {
+  newId(now: Date): string;
+}
+
+export interface Page<T> {
+  readonly items: readonly T[];
+  /** Opaque; pass back to get the next page. Undefined on the last page. */
+  readonly cursor?: string;
+}
+
+export interface PageOptions {
+  readonly limit?: number;
+  readonly cursor?: string;
+}
+
+/**
+ * A transition: one conditional write from the request as the caller last read it
+ * (its status and version) to `to`.
+ */
+export interface Transition {
+  readonly to: RequestStatus;
+  readonly at: Date;
+  readonly changes?: RequestChanges;
+  /** The audit event written in the same atomic write as the transition. */
+  readonly audit: AuditEventInput;
+}
+
+export type TransitionResult =
+  | { readonly ok: true; readonly request: AccessRequest }
+  /** Someone else wrote first (status or version moved on). `current` is what is there now. */
+  | { readonly ok: false; readonly reason: 'conflict'; readonly current: AccessRequest };
+
+/**
+ * Requests and grants. Invariants:
+ * - every status change is one conditional write on the expected prior state and version,
+ *   atomic with its audit event, so concurrent writers yield exactly one transition;
+ * - an illegal transition (by the lifecycle) is refused before anything is written;
+ * - queries use indexes, never scans.
+ */
+export interface RequestStore {
+  /**
+   * Creates a request with its first audit event. If a request with the same
+   * idempotency key exists already, returns that one and writes nothing (`created: false`).
+   */
+  create(request: AccessRequest, audit: AuditEventInput): Promise<{ created: boolean; request: AccessRequest }>;
+  get(id: string): Promise<AccessRequest | undefined>;
+  /**
+   * Moves `current` to `transition.to` if, and only if, the stored request still has
+   * `current.status` and `current.version`. Throws IllegalTransitionError (writing nothing)
+   * when the lifecycle forbids the move.
+   */
+  transition(current: AccessRequest, transition: Transition): Promise<TransitionResult>;
+  /** Records Slack messages posted about a request (no status change, no audit event). */
+  addMessages(id: string, messages: readonly MessageRef[]): Promise<void>;
+  /** A person's requests (by Slack user id), newest first. */
+  listByRequester(requester: string, options?: PageOptions): Promise<Page<AccessRequest>>;
+  /** Pending requests of one target, oldest first. */
+  listPendingByTarget(targetId: string, options?: PageOptions): Promise<Page<AccessRequest>>;
+  /** All pending requests, oldest first (for re-notification and time-outs). */
+  listPending(options?: PageOptions): Promise<Page<AccessRequest>>;
+  /** Live grants (APPROVED or ACTIVE) whose window ends at or before `before`, earliest end first. */
+  listLiveEndingBefore(before: Date, options?: PageOptions): Promise<Page<AccessRequest>>;
+  /** Live grants of one AWS principal on one target (for overlapping grants). */
+  listLiveFor(principal: string, targetId: string): Promise<readonly AccessRequest[]>;
+  /** Break-glass grants not yet reviewed, oldest first. */
+  listUnreviewedBreakGlass(options?: PageOptions): Promise<Page<AccessRequest>>;
+}
+
+/** The audit trail: append-only. */
+export interface AuditLog {
+  /** Appends one event that is not part of a transition (a session issued, a failed revoke...). */
+  append(event: AuditEventInput): Promise<AuditEvent>;
+}
+
+/** What the grant worker is asked to do. */
+export type GrantJob =
+  | { readonly kind: 'activate'; readonly requestId: string }
+  | { readonly kind: 'revoke'; readonly requestId: string; readonly actor: string; readonly reason: string }
+  | {
+      readonly kind: 'issue-credentials';
+      readonly requestId: string;
+      readonly requester: string;
+      /** The Slack modal to fill with the credentials. */
+      readonly viewId: string;
+    };
+
+/**
+ * The asynchronous hand-off from the fast Slack function to the grant worker (an SQS queue
+ * with retries and a dead-letter queue in AWS). The Slack function never calls IAM or STS.
+ */
+export interface GrantQueue {
+  enqueue(job: GrantJob): Promise<void>;
+}
+
+/** Something the broker tells people about. Adapters decide how (Slack posts, DMs, modals). */
+export type Notification =
+  | { readonly kind: 'approval-needed'; readonly request: AccessRequest; readonly reminder: boolean }
+  | { readonly kind: 'approval-recorded'; readonly request: AccessRequest; readonly approver: string }
+  | { readonly kind: 'request-approved'; readonly request: AccessRequest }
+  | { readonly kind: 'request-denied'; readonly request: AccessRequest }
+  | { readonly kind: 'request-cancelled'; readonly request: AccessRequest }
+  | { readonly kind: 'request-timed-out'; readonly request: AccessRequest }
+  | { readonly kind: 'grant-active'; readonly request: AccessRequest }
+  | { readonly kind: 'grant-failed'; readonly request: AccessRequest }
+  | { readonly kind: 'grant-ended'; readonly request: AccessRequest }
+  | { readonly kind: 'grant-extended'; readonly request: AccessRequest }
+  | { readonly kind: 'break-glass'; readonly request: AccessRequest }
+  | { readonly kind: 'break-glass-reviewed'; readonly request: AccessRequest }
+  | { readonly kind: 'revoke-failing'; readonly request: AccessRequest; readonly error: string };
+
+/**
+ * Tells people. Returns the messages it posted, so they can be updated in place later.
+ * A failing notification never undoes a transition: callers log and go on.
+ */
+export interface Notifier {
+  notify(notification: Notification): Promise<readonly MessageRef[]>;
+}
+
+/** Gives the current access policy (validated and frozen at start-up). */
+export interface PolicySource {
+  current(): AccessPolicy;
+}

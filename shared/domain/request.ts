@@ -1,0 +1,80 @@
+import type { RequestStatus } from './lifecycle.js';
+
+/** One approval of a request, by a distinct approver. */
+export interface Approval {
+  readonly approver: string;
+  readonly at: string;
+}
+
+/** A Slack message the broker posted about a request, kept so it can be updated in place. */
+export interface MessageRef {
+  readonly channel: string;
+  readonly ts: string;
+}
+
+/**
+ * A request for access and, once approved, the grant it becomes: one record, one lifecycle.
+ * Times are ISO-8601 strings in UTC so records sort and compare as text in the store.
+ * `version` increases by one on every write; every write is conditional on it.
+ */
+export interface AccessRequest {
+  readonly id: string;
+  /** Slack user id of the requester. */
+  readonly requester: string;
+  /** The requester's AWS identity: IAM user name for group grants, SourceIdentity for role sessions. */
+  readonly principal: string;
+  readonly targetId: string;
+  readonly targetKind: 'role' | 'group';
+  readonly durationSeconds: number;
+  readonly reason: string;
+  readonly ticket?: string;
+  readonly status: RequestStatus;
+  readonly version: number;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly approvalsRequired: number;
+  readonly approvals: readonly Approval[];
+  /** Who moved it out of PENDING (approver, denier, canceller) or who revoked it. */
+  readonly decidedBy?: string;
+  readonly decidedAt?: string;
+  readonly decisionReason?: string;
+  /** The grant window, set when the grant is approved (or at once for break-glass). */
+  readonly startsAt?: string;
+  readonly endsAt?: string;
+  readonly breakGlass: boolean;
+  readonly reviewedBy?: string;
+  readonly reviewedAt?: string;
+  readonly reviewNote?: string;
+  /** When approvers were reminded of a request nobody answered. */
+  readonly renotifiedAt?: string;
+  readonly failureReason?: string;
+  /** The grant this request extends, for an "Extend" request. */
+  readonly extendsRequestId?: string;
+  /** Slack messages to update in place (approval posts, break-glass alert). */
+  readonly messages: readonly MessageRef[];
+  /**
+   * Idempotency key of the delivery that created it (a Slack view submission id), so a
+   * retried delivery finds the request it already created instead of creating a second.
+   */
+  readonly idempotencyKey?: string;
+}
+
+/** The fields a transition may change besides status, version and updatedAt. */
+export type RequestChanges = Partial<
+  Pick<
+    AccessRequest,
+    | 'approvals'
+    | 'decidedBy'
+    | 'decidedAt'
+    | 'decisionReason'
+    | 'startsAt'
+    | 'endsAt'
+    | 'durationSeconds'
+    | 'reviewedBy'
+    | 'reviewedAt'
+    | 'reviewNote'
+    | 'renotifiedAt'
+    | 'failureReason'
+    | 'messages'
+  >
+>;
