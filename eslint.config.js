@@ -18,7 +18,7 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: ['@aws-sdk/*', '@slack/*', 'node:*', '../adapters/*', '../usecases/*'] },
+        { patterns: ['@aws-sdk/*', '@slack/*', 'node:*', '!node:crypto', '../adapters/*', '../usecases/*'] },
       ],
       'no-restricted-properties': [
         'error',

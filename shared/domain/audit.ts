@@ -89,7 +89,11 @@ export function hashEvent(event: Omit<AuditEvent, 'hash'>): string {
 }
 
 /** Seals an input as the next event of a chain whose head is (`seq`, `hash`). */
-export function sealEvent(input: AuditEventInput, chain: string, prev: { seq: number; hash: string }): AuditEvent {
+export function sealEvent(
+  input: AuditEventInput,
+  chain: string,
+  prev: { seq: number; hash: string },
+): AuditEvent {
   const unsealed = { ...stripUndefined(input), chain, seq: prev.seq + 1, prevHash: prev.hash };
   return { ...unsealed, hash: hashEvent(unsealed) };
 }
@@ -145,7 +149,11 @@ export function verifyChain(
     }
     const { hash, ...rest } = event;
     if (hashEvent(rest) !== hash) {
-      return { kind: 'hash-mismatch', seq: event.seq, message: `${event.chain} #${event.seq}: content was edited` };
+      return {
+        kind: 'hash-mismatch',
+        seq: event.seq,
+        message: `${event.chain} #${event.seq}: content was edited`,
+      };
     }
     prevHash = hash;
     expectedSeq++;

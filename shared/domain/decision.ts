@@ -1,4 +1,11 @@
-import { findTarget, isInSets, isResponder, type AccessPolicy, type SlackPerson, type Target } from './policy.js';
+import {
+  findTarget,
+  isInSets,
+  isResponder,
+  type AccessPolicy,
+  type SlackPerson,
+  type Target,
+} from './policy.js';
 import type { AccessRequest } from './request.js';
 
 /**
@@ -20,7 +27,12 @@ export type RefusalReason =
   | 'ticket-invalid';
 
 export type RequestDecision =
-  | { readonly outcome: 'refused'; readonly reason: RefusalReason; readonly message: string; readonly field?: 'target' | 'duration' | 'reason' | 'ticket' }
+  | {
+      readonly outcome: 'refused';
+      readonly reason: RefusalReason;
+      readonly message: string;
+      readonly field?: 'target' | 'duration' | 'reason' | 'ticket';
+    }
   | {
       readonly outcome: 'needs-approval';
       readonly reason: 'requires-approval';
@@ -51,7 +63,9 @@ function refuse(
   message: string,
   field?: 'target' | 'duration' | 'reason' | 'ticket',
 ): RequestDecision {
-  return field === undefined ? { outcome: 'refused', reason, message } : { outcome: 'refused', reason, message, field };
+  return field === undefined
+    ? { outcome: 'refused', reason, message }
+    : { outcome: 'refused', reason, message, field };
 }
 
 /** Checks reason text shared by requests and break-glass. */
@@ -60,7 +74,8 @@ function checkReason(reason: string | undefined, required: boolean): RequestDeci
   if (text.length > MAX_REASON_LENGTH) {
     return refuse('reason-too-long', `The reason is limited to ${MAX_REASON_LENGTH} characters.`, 'reason');
   }
-  if (required && text.length === 0) return refuse('reason-required', 'Say why you need this access.', 'reason');
+  if (required && text.length === 0)
+    return refuse('reason-required', 'Say why you need this access.', 'reason');
   return undefined;
 }
 
@@ -87,13 +102,25 @@ export function decideRequest(policy: AccessPolicy, input: RequestInput): Reques
   const ticket = input.ticket?.trim() ?? '';
   if (target.requireTicket) {
     if (ticket === '') return refuse('ticket-required', `${target.id} needs a ticket reference.`, 'ticket');
-    if (ticket.length > MAX_TICKET_LENGTH || (target.ticketPattern && !new RegExp(target.ticketPattern).test(ticket))) {
-      return refuse('ticket-invalid', `"${ticket.slice(0, MAX_TICKET_LENGTH)}" is not a valid ticket for ${target.id}.`, 'ticket');
+    if (
+      ticket.length > MAX_TICKET_LENGTH ||
+      (target.ticketPattern && !new RegExp(target.ticketPattern).test(ticket))
+    ) {
+      return refuse(
+        'ticket-invalid',
+        `"${ticket.slice(0, MAX_TICKET_LENGTH)}" is not a valid ticket for ${target.id}.`,
+        'ticket',
+      );
     }
   } else if (ticket.length > MAX_TICKET_LENGTH) {
-    return refuse('ticket-invalid', `A ticket reference is at most ${MAX_TICKET_LENGTH} characters.`, 'ticket');
+    return refuse(
+      'ticket-invalid',
+      `A ticket reference is at most ${MAX_TICKET_LENGTH} characters.`,
+      'ticket',
+    );
   }
-  if (target.autoApprove) return { outcome: 'auto-approved', reason: 'auto-approval', target, durationSeconds };
+  if (target.autoApprove)
+    return { outcome: 'auto-approved', reason: 'auto-approval', target, durationSeconds };
   return {
     outcome: 'needs-approval',
     reason: 'requires-approval',
@@ -104,7 +131,8 @@ export function decideRequest(policy: AccessPolicy, input: RequestInput): Reques
   };
 }
 
-export type ApprovalRefusal = 'not-pending' | 'unknown-target' | 'self-approval' | 'not-an-approver' | 'already-approved';
+export type ApprovalRefusal =
+  'not-pending' | 'unknown-target' | 'self-approval' | 'not-an-approver' | 'already-approved';
 
 export type ApprovalDecision =
   | { readonly outcome: 'refused'; readonly reason: ApprovalRefusal; readonly message: string }
@@ -122,20 +150,41 @@ export type ApprovalDecision =
  * Approvals count distinct approvers; the requester never counts unless the rule allows
  * self-approval, and then still at most once.
  */
-export function decideApproval(policy: AccessPolicy, request: AccessRequest, approver: SlackPerson): ApprovalDecision {
+export function decideApproval(
+  policy: AccessPolicy,
+  request: AccessRequest,
+  approver: SlackPerson,
+): ApprovalDecision {
   if (request.status !== 'PENDING') {
-    return { outcome: 'refused', reason: 'not-pending', message: `This request is already ${request.status}.` };
+    return {
+      outcome: 'refused',
+      reason: 'not-pending',
+      message: `This request is already ${request.status}.`,
+    };
   }
   const target = findTarget(policy, request.targetId);
-  if (!target) return { outcome: 'refused', reason: 'unknown-target', message: 'This target is no longer in the policy.' };
+  if (!target)
+    return {
+      outcome: 'refused',
+      reason: 'unknown-target',
+      message: 'This target is no longer in the policy.',
+    };
   if (approver.userId === request.requester && !target.selfApproval) {
     return { outcome: 'refused', reason: 'self-approval', message: 'You cannot approve your own request.' };
   }
   if (!isInSets(policy, target.approvers, approver)) {
-    return { outcome: 'refused', reason: 'not-an-approver', message: `You are not an approver for ${target.id}.` };
+    return {
+      outcome: 'refused',
+      reason: 'not-an-approver',
+      message: `You are not an approver for ${target.id}.`,
+    };
   }
   if (request.approvals.some((a) => a.approver === approver.userId)) {
-    return { outcome: 'refused', reason: 'already-approved', message: 'You have already approved this request.' };
+    return {
+      outcome: 'refused',
+      reason: 'already-approved',
+      message: 'You have already approved this request.',
+    };
   }
   const approvals = new Set([...request.approvals.map((a) => a.approver), approver.userId]).size;
   const complete = approvals >= request.approvalsRequired;
@@ -158,9 +207,14 @@ export function decideDenial(
     return { allowed: false, reason: 'not-pending', message: `This request is already ${request.status}.` };
   }
   const target = findTarget(policy, request.targetId);
-  if (!target) return { allowed: false, reason: 'unknown-target', message: 'This target is no longer in the policy.' };
+  if (!target)
+    return { allowed: false, reason: 'unknown-target', message: 'This target is no longer in the policy.' };
   if (!isInSets(policy, target.approvers, person)) {
-    return { allowed: false, reason: 'not-an-approver', message: `You are not an approver for ${target.id}.` };
+    return {
+      allowed: false,
+      reason: 'not-an-approver',
+      message: `You are not an approver for ${target.id}.`,
+    };
   }
   return { allowed: true };
 }
@@ -177,20 +231,31 @@ export type BreakGlassRefusal =
 
 export type BreakGlassDecision =
   | { readonly outcome: 'refused'; readonly reason: BreakGlassRefusal; readonly message: string }
-  | { readonly outcome: 'allowed'; readonly reason: 'break-glass-allowed'; readonly target: Target; readonly durationSeconds: number };
+  | {
+      readonly outcome: 'allowed';
+      readonly reason: 'break-glass-allowed';
+      readonly target: Target;
+      readonly durationSeconds: number;
+    };
 
 /**
  * Decides a break-glass request: only listed responders, only on targets marked
  * `breakGlass`, always with a reason, never longer than the break-glass maximum.
  */
 export function decideBreakGlass(policy: AccessPolicy, input: RequestInput): BreakGlassDecision {
-  const refuse = (reason: BreakGlassRefusal, message: string): BreakGlassDecision => ({ outcome: 'refused', reason, message });
+  const refuse = (reason: BreakGlassRefusal, message: string): BreakGlassDecision => ({
+    outcome: 'refused',
+    reason,
+    message,
+  });
   const rules = policy.breakGlass;
   if (!rules) return refuse('break-glass-disabled', 'Break-glass is not enabled.');
   const target = findTarget(policy, input.targetId);
   if (!target) return refuse('unknown-target', `There is no target "${input.targetId}".`);
-  if (!isResponder(policy, input.requester)) return refuse('not-a-responder', 'Only on-call responders may break glass.');
-  if (!target.breakGlass) return refuse('target-not-break-glass', `${target.id} is not available through break-glass.`);
+  if (!isResponder(policy, input.requester))
+    return refuse('not-a-responder', 'Only on-call responders may break glass.');
+  if (!target.breakGlass)
+    return refuse('target-not-break-glass', `${target.id} is not available through break-glass.`);
   const reason = checkReason(input.reason, true);
   if (reason?.outcome === 'refused') return refuse(reason.reason as BreakGlassRefusal, reason.message);
   const limit = Math.min(rules.maxDurationSeconds, target.maxDurationSeconds);
@@ -199,7 +264,10 @@ export function decideBreakGlass(policy: AccessPolicy, input: RequestInput): Bre
     return refuse('invalid-duration', 'The duration must be a positive length of time.');
   }
   if (durationSeconds > limit) {
-    return refuse('duration-over-maximum', `Break-glass on ${target.id} lasts at most ${limit / 60} minutes.`);
+    return refuse(
+      'duration-over-maximum',
+      `Break-glass on ${target.id} lasts at most ${limit / 60} minutes.`,
+    );
   }
   return { outcome: 'allowed', reason: 'break-glass-allowed', target, durationSeconds };
 }
@@ -215,7 +283,8 @@ export function decideReview(
   if (!policy.breakGlass || !isInSets(policy, policy.breakGlass.reviewers, person)) {
     return { allowed: false, message: 'You are not a break-glass reviewer.' };
   }
-  if (person.userId === request.requester) return { allowed: false, message: 'You cannot review your own break-glass.' };
+  if (person.userId === request.requester)
+    return { allowed: false, message: 'You cannot review your own break-glass.' };
   return { allowed: true };
 }
 

@@ -28,7 +28,11 @@ export function isOpen(window: GrantWindow, now: Date): boolean {
  * Extends a window by `extraSeconds`, never beyond `maxTotalSeconds` counted from its start
  * (the target's maximum duration applies to the whole grant, not to each extension).
  */
-export function extendWindow(window: GrantWindow, extraSeconds: number, maxTotalSeconds: number): GrantWindow {
+export function extendWindow(
+  window: GrantWindow,
+  extraSeconds: number,
+  maxTotalSeconds: number,
+): GrantWindow {
   if (!Number.isInteger(extraSeconds) || extraSeconds <= 0) {
     throw new ValidationError('An extension adds a positive whole number of seconds.');
   }
@@ -38,4 +42,20 @@ export function extendWindow(window: GrantWindow, extraSeconds: number, maxTotal
     throw new ValidationError('This grant already lasts as long as its target allows.');
   }
   return { startsAt: window.startsAt, endsAt: new Date(endsAt) };
+}
+
+/**
+ * The window of a grant approved at `now`. An extension of a live grant runs on from that
+ * grant's end (so the person keeps access without a gap) but never further than
+ * `maxSeconds` from now: an extension cannot stack grants beyond the target's maximum.
+ */
+export function windowOnApproval(
+  now: Date,
+  durationSeconds: number,
+  maxSeconds: number,
+  extending?: { readonly endsAt: Date },
+): GrantWindow {
+  const base = extending && extending.endsAt > now ? extending.endsAt : now;
+  const end = Math.min(base.getTime() + durationSeconds * 1000, now.getTime() + maxSeconds * 1000);
+  return { startsAt: now, endsAt: new Date(end) };
 }

@@ -80,7 +80,10 @@ const target = z.discriminatedUnion('kind', [roleTarget, groupTarget], {
 const policySchema = z
   .strictObject({
     version: z.literal(1),
-    people: z.record(z.string().regex(SET_NAME, 'set names are lower-case letters, digits and dashes'), peopleSet),
+    people: z.record(
+      z.string().regex(SET_NAME, 'set names are lower-case letters, digits and dashes'),
+      peopleSet,
+    ),
     identities: z
       .record(
         z.string().regex(SLACK_USER_ID, 'keys are Slack user ids (U…)'),
@@ -138,13 +141,18 @@ const policySchema = z
         });
       }
       if (t.ticketPattern && !t.requireTicket) {
-        ctx.addIssue({ code: 'custom', path: at('ticketPattern'), message: 'is set but requireTicket is false' });
+        ctx.addIssue({
+          code: 'custom',
+          path: at('ticketPattern'),
+          message: 'is set but requireTicket is false',
+        });
       }
       if (t.breakGlass && !policy.breakGlass) {
         ctx.addIssue({
           code: 'custom',
           path: at('breakGlass'),
-          message: 'is true but the policy has no breakGlass section (responders, reviewers, securityChannel)',
+          message:
+            'is true but the policy has no breakGlass section (responders, reviewers, securityChannel)',
         });
       }
     });
@@ -239,7 +247,12 @@ function toTarget(t: RawTarget): Target {
     ...(t.notifyChannel === undefined ? {} : { notifyChannel: t.notifyChannel }),
   };
   return t.kind === 'role'
-    ? { ...common, kind: 'role', roleArn: t.roleArn, maxSessionDurationSeconds: seconds(t.maxSessionDuration) }
+    ? {
+        ...common,
+        kind: 'role',
+        roleArn: t.roleArn,
+        maxSessionDurationSeconds: seconds(t.maxSessionDuration),
+      }
     : { ...common, kind: 'group', groupName: t.groupName };
 }
 

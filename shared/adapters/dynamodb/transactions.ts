@@ -2,7 +2,10 @@ import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 
 /** The per-item cancellation codes of a cancelled transaction ('None' where that item was fine). */
 export function cancellationCodes(error: unknown): string[] | undefined {
-  if (error instanceof TransactionCanceledException || (error as { name?: string })?.name === 'TransactionCanceledException') {
+  if (
+    error instanceof TransactionCanceledException ||
+    (error as { name?: string })?.name === 'TransactionCanceledException'
+  ) {
     return ((error as TransactionCanceledException).CancellationReasons ?? []).map((r) => r.Code ?? 'None');
   }
   return undefined;

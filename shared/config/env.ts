@@ -1,0 +1,39 @@
+import { z } from 'zod';
+import { ConfigError } from '../domain/errors.js';
+import { formatIssuePath } from '../domain/policy.js';
+
+/**
+ * The environment variables of the broker's entry points: one list, so the CDK stack,
+ * the local runner and the handlers agree on names. Each entry point validates the subset
+ * it needs with {@link readEnv}; a bad value fails start-up naming the variable.
+ */
+export const ENV = {
+  requestsTable: 'REQUESTS_TABLE_NAME',
+  auditTable: 'AUDIT_TABLE_NAME',
+  grantQueueUrl: 'GRANT_QUEUE_URL',
+  policyPath: 'POLICY_PATH',
+  slackSecretArn: 'SLACK_SECRET_ARN',
+  slackSigningSecret: 'SLACK_SIGNING_SECRET',
+  slackBotToken: 'SLACK_BOT_TOKEN',
+  slackApiUrl: 'SLACK_API_URL',
+  managedIamPath: 'MANAGED_IAM_PATH',
+  sweepConcurrency: 'SWEEP_CONCURRENCY',
+  reconcileRemove: 'RECONCILE_REMOVE',
+  metricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
+} as const;
+
+/**
+ * Validates `source` (process.env by default) against a zod object of variable names and
+ * returns the frozen result. Throws ConfigError listing `NAME: reason` for each problem.
+ */
+export function readEnv<T extends z.ZodRawShape>(
+  shape: T,
+  source: Readonly<Record<string, string | undefined>> = process.env,
+): Readonly<z.infer<z.ZodObject<T>>> {
+  const result = z.object(shape).safeParse(source);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${formatIssuePath(i.path)}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+  return Object.freeze(result.data);
+}

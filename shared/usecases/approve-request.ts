@@ -1,0 +1,180 @@
+import { decideApproval, decideDenial, type ApprovalRefusal } from '../domain/decision.js';
+import { AlreadyDecidedError, NotFoundError } from '../domain/errors.js';
+import { windowOnApproval } from '../domain/grant-window.js';
+import { findTarget, type SlackPerson } from '../domain/policy.js';
+import type { AccessRequest } from '../domain/request.js';
+import { auditOf } from './audit-events.js';
+import type { RequestDeps } from './deps.js';
+import { notifySafely } from './notify.js';
+
+/** How often a use case re-reads and retries after losing a race on the same request. */
+export const MAX_RACE_RETRIES = 8;
+
+export type ApproveResult =
+  | { readonly outcome: 'refused'; readonly reason: ApprovalRefusal; readonly message: string }
+  | {
+      readonly outcome: 'recorded';
+      readonly request: AccessRequest;
+      readonly approvals: number;
+      readonly required: number;
+    }
+  | { readonly outcome: 'approved'; readonly request: AccessRequest };
+
+async function load(deps: RequestDeps, requestId: string): Promise<AccessRequest> {
+  const request = await deps.store.get(requestId);
+  if (!request) throw new NotFoundError(`Request ${requestId}`);
+  return request;
+}
+
+/** The grant window and audit of the PENDING → APPROVED step, shared by approvals and auto-approval. */
+async function approvedChanges(deps: RequestDeps, request: AccessRequest, now: Date) {
+  const target = findTarget(deps.policy.current(), request.targetId);
+  const maxSeconds = target?.maxDurationSeconds ?? request.durationSeconds;
+  let extending: { endsAt: Date } | undefined;
+  if (request.extendsRequestId) {
+    const original = await deps.store.get(request.extendsRequestId);
+    if (original?.endsAt && (original.status === 'ACTIVE' || original.status === 'APPROVED')) {
+      extending = { endsAt: new Date(original.endsAt) };
+    }
+  }
+  const window = windowOnApproval(now, request.durationSeconds, maxSeconds, extending);
+  return { startsAt: window.startsAt.toISOString(), endsAt: window.endsAt.toISOString() };
+}
+
+async function afterApproval(deps: RequestDeps, request: AccessRequest): Promise<void> {
+  await deps.queue.enqueue({ kind: 'activate', requestId: request.id });
+  await notifySafely(deps, { kind: 'request-approved', request });
+}
+
+/**
+ * Records one approval. Approvals count distinct approvers who are not the requester
+ * (unless the rule allows self-approval); the approval that completes the count moves the
+ * request to APPROVED, opens its grant window and hands it to the grant worker.
+ * Concurrent approvals, double clicks and retries yield exactly one transition each:
+ * a loser re-reads and is told the request is already decided (AlreadyDecidedError) or
+ * that it already approved.
+ */
+export async function approveRequest(
+  deps: RequestDeps,
+  input: { readonly requestId: string; readonly approver: SlackPerson },
+): Promise<ApproveResult> {
+  const policy = deps.policy.current();
+  for (let attempt = 0; attempt < MAX_RACE_RETRIES; attempt++) {
+    const request = await load(deps, input.requestId);
+    const decision = decideApproval(policy, request, input.approver);
+    if (decision.outcome === 'refused') {
+      if (decision.reason === 'not-pending') throw new AlreadyDecidedError(request.status);
+      return decision;
+    }
+    const now = deps.clock.now();
+    const approvals = [...request.approvals, { approver: input.approver.userId, at: now.toISOString() }];
+    const approvers = approvals.map((a) => a.approver);
+    const result = decision.complete
+      ? await deps.store.transition(request, {
+          to: 'APPROVED',
+          at: now,
+          changes: {
+            approvals,
+            decidedBy: input.approver.userId,
+            decidedAt: now.toISOString(),
+            ...(await approvedChanges(deps, request, now)),
+          },
+          audit: auditOf(request, 'request.approved', {
+            at: now,
+            actor: input.approver.userId,
+            to: 'APPROVED',
+            approvers,
+          }),
+        })
+      : await deps.store.transition(request, {
+          to: 'PENDING',
+          at: now,
+          changes: { approvals },
+          audit: auditOf(request, 'request.approval-recorded', {
+            at: now,
+            actor: input.approver.userId,
+            to: 'PENDING',
+            approvers,
+            detail: { approvals: decision.approvals, approvalsRequired: decision.approvalsRequired },
+          }),
+        });
+    if (!result.ok) continue; // lost a race: re-read and decide again
+    if (decision.complete) {
+      await afterApproval(deps, result.request);
+      return { outcome: 'approved', request: result.request };
+    }
+    await notifySafely(deps, {
+      kind: 'approval-recorded',
+      request: result.request,
+      approver: input.approver.userId,
+    });
+    return {
+      outcome: 'recorded',
+      request: result.request,
+      approvals: decision.approvals,
+      required: decision.approvalsRequired,
+    };
+  }
+  const latest = await load(deps, input.requestId);
+  throw new AlreadyDecidedError(latest.status);
+}
+
+/** PENDING → APPROVED for an auto-approved target, with the system as the approver. */
+export async function approveAutomatically(
+  deps: RequestDeps,
+  request: AccessRequest,
+): Promise<AccessRequest> {
+  const now = deps.clock.now();
+  const result = await deps.store.transition(request, {
+    to: 'APPROVED',
+    at: now,
+    changes: {
+      decidedBy: 'system:auto-approval',
+      decidedAt: now.toISOString(),
+      decisionReason: 'auto-approval',
+      ...(await approvedChanges(deps, request, now)),
+    },
+    audit: auditOf(request, 'request.auto-approved', {
+      at: now,
+      actor: 'system:auto-approval',
+      to: 'APPROVED',
+    }),
+  });
+  if (!result.ok) throw new AlreadyDecidedError(result.current.status);
+  await afterApproval(deps, result.request);
+  return result.request;
+}
+
+export type DenyResult =
+  | { readonly outcome: 'refused'; readonly reason: ApprovalRefusal; readonly message: string }
+  | { readonly outcome: 'denied'; readonly request: AccessRequest };
+
+/** PENDING → DENIED by one of the rule's approvers, with a reason; the requester is told. */
+export async function denyRequest(
+  deps: RequestDeps,
+  input: { readonly requestId: string; readonly approver: SlackPerson; readonly reason: string },
+): Promise<DenyResult> {
+  const policy = deps.policy.current();
+  const request = await load(deps, input.requestId);
+  const allowed = decideDenial(policy, request, input.approver);
+  if (!allowed.allowed) {
+    if (allowed.reason === 'not-pending') throw new AlreadyDecidedError(request.status);
+    return { outcome: 'refused', reason: allowed.reason, message: allowed.message };
+  }
+  const now = deps.clock.now();
+  const reason = input.reason.trim().slice(0, 500);
+  const result = await deps.store.transition(request, {
+    to: 'DENIED',
+    at: now,
+    changes: { decidedBy: input.approver.userId, decidedAt: now.toISOString(), decisionReason: reason },
+    audit: auditOf(request, 'request.denied', {
+      at: now,
+      actor: input.approver.userId,
+      to: 'DENIED',
+      reason,
+    }),
+  });
+  if (!result.ok) throw new AlreadyDecidedError(result.current.status);
+  await notifySafely(deps, { kind: 'request-denied', request: result.request });
+  return { outcome: 'denied', request: result.request };
+}

@@ -1,0 +1,108 @@
+import { decideBreakGlass, decideReview, type BreakGlassRefusal } from '../domain/decision.js';
+import { NotAuthorizedError, NotFoundError, ValidationError } from '../domain/errors.js';
+import { openWindow } from '../domain/grant-window.js';
+import type { SlackPerson } from '../domain/policy.js';
+import type { AccessRequest } from '../domain/request.js';
+import { auditOf } from './audit-events.js';
+import type { RequestDeps } from './deps.js';
+import { notifySafely } from './notify.js';
+
+export type BreakGlassResult =
+  | { readonly outcome: 'refused'; readonly reason: BreakGlassRefusal; readonly message: string }
+  | { readonly outcome: 'granted'; readonly request: AccessRequest; readonly created: boolean };
+
+/**
+ * Break-glass: a listed responder gets a listed target at once, without approval. The grant
+ * is written APPROVED with `breakGlass: true` and its window open (the worker makes it
+ * ACTIVE once IAM/STS confirm), the security channel gets a loud post, and the grant stays
+ * flagged until a reviewer marks it reviewed.
+ */
+export async function breakGlass(
+  deps: RequestDeps,
+  input: {
+    readonly requester: SlackPerson;
+    readonly principal: string;
+    readonly targetId: string;
+    readonly durationSeconds?: number;
+    readonly reason: string;
+    readonly ticket?: string;
+    readonly idempotencyKey?: string;
+  },
+): Promise<BreakGlassResult> {
+  const decision = decideBreakGlass(deps.policy.current(), input);
+  if (decision.outcome === 'refused') return decision;
+  if (input.principal.trim() === '') throw new ValidationError('The requester has no AWS identity.');
+  const now = deps.clock.now();
+  const window = openWindow(now, decision.durationSeconds);
+  const at = now.toISOString();
+  const ticket = input.ticket?.trim();
+  const request: AccessRequest = {
+    id: deps.ids.newId(now),
+    requester: input.requester.userId,
+    principal: input.principal,
+    targetId: decision.target.id,
+    targetKind: decision.target.kind,
+    durationSeconds: decision.durationSeconds,
+    reason: input.reason.trim(),
+    ...(ticket ? { ticket } : {}),
+    status: 'APPROVED',
+    version: 1,
+    createdAt: at,
+    updatedAt: at,
+    approvalsRequired: 0,
+    approvals: [],
+    decidedBy: input.requester.userId,
+    decidedAt: at,
+    decisionReason: 'break-glass',
+    startsAt: window.startsAt.toISOString(),
+    endsAt: window.endsAt.toISOString(),
+    breakGlass: true,
+    messages: [],
+    ...(input.idempotencyKey ? { idempotencyKey: input.idempotencyKey } : {}),
+  };
+  const created = await deps.store.create(
+    request,
+    auditOf(request, 'break-glass.activated', {
+      at: now,
+      actor: request.requester,
+      to: 'APPROVED',
+      initial: true,
+    }),
+  );
+  if (!created.created) return { outcome: 'granted', request: created.request, created: false };
+  await deps.queue.enqueue({ kind: 'activate', requestId: request.id });
+  await notifySafely(deps, { kind: 'break-glass', request });
+  return { outcome: 'granted', request, created: true };
+}
+
+/** Marks a break-glass grant reviewed (any state), by a reviewer who is not its requester. */
+export async function reviewBreakGlass(
+  deps: RequestDeps,
+  input: { readonly requestId: string; readonly reviewer: SlackPerson; readonly note?: string },
+): Promise<AccessRequest> {
+  const request = await deps.store.get(input.requestId);
+  if (!request) throw new NotFoundError(`Request ${input.requestId}`);
+  const allowed = decideReview(deps.policy.current(), request, input.reviewer);
+  if (!allowed.allowed) throw new NotAuthorizedError('not-a-reviewer', allowed.message);
+  const now = deps.clock.now();
+  const note = input.note?.trim().slice(0, 500);
+  const result = await deps.store.annotate(request, {
+    at: now,
+    changes: {
+      reviewedBy: input.reviewer.userId,
+      reviewedAt: now.toISOString(),
+      ...(note ? { reviewNote: note } : {}),
+    },
+    audit: auditOf(request, 'break-glass.reviewed', {
+      at: now,
+      actor: input.reviewer.userId,
+      ...(note ? { reason: note } : {}),
+    }),
+  });
+  if (!result.ok) {
+    // Raced with a state change (e.g. expiry): review the current version instead.
+    return reviewBreakGlass(deps, input);
+  }
+  await notifySafely(deps, { kind: 'break-glass-reviewed', request: result.request });
+  return result.request;
+}

@@ -1,0 +1,28 @@
+import { AlreadyDecidedError, NotAuthorizedError, NotFoundError } from '../domain/errors.js';
+import type { AccessRequest } from '../domain/request.js';
+import { auditOf } from './audit-events.js';
+import type { RequestDeps } from './deps.js';
+import { notifySafely } from './notify.js';
+
+/** PENDING → CANCELLED, by the requester only. */
+export async function cancelRequest(
+  deps: RequestDeps,
+  input: { readonly requestId: string; readonly requester: string },
+): Promise<AccessRequest> {
+  const request = await deps.store.get(input.requestId);
+  if (!request) throw new NotFoundError(`Request ${input.requestId}`);
+  if (request.requester !== input.requester) {
+    throw new NotAuthorizedError('not-requester', 'Only the requester can cancel a request.');
+  }
+  if (request.status !== 'PENDING') throw new AlreadyDecidedError(request.status);
+  const now = deps.clock.now();
+  const result = await deps.store.transition(request, {
+    to: 'CANCELLED',
+    at: now,
+    changes: { decidedBy: input.requester, decidedAt: now.toISOString() },
+    audit: auditOf(request, 'request.cancelled', { at: now, actor: input.requester, to: 'CANCELLED' }),
+  });
+  if (!result.ok) throw new AlreadyDecidedError(result.current.status);
+  await notifySafely(deps, { kind: 'request-cancelled', request: result.request });
+  return result.request;
+}

@@ -1,0 +1,27 @@
+import type {
+  AuditLog,
+  Clock,
+  GrantQueue,
+  IdGenerator,
+  Notifier,
+  PolicySource,
+  RequestStore,
+} from '../domain/ports.js';
+
+/** Where use cases report problems that must not undo a transition (a failed notification). */
+export interface UseCaseLogger {
+  warn(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+}
+
+/** The ports the request-side use cases need. Wired once per entry point. */
+export interface RequestDeps {
+  readonly store: RequestStore;
+  readonly audit: AuditLog;
+  readonly policy: PolicySource;
+  readonly clock: Clock;
+  readonly ids: IdGenerator;
+  readonly notifier: Notifier;
+  readonly queue: GrantQueue;
+  readonly logger: UseCaseLogger;
+}

@@ -1,0 +1,57 @@
+import { decidePendingFollowUp } from '../domain/decision.js';
+import type { AccessRequest } from '../domain/request.js';
+import { auditOf } from './audit-events.js';
+import type { RequestDeps } from './deps.js';
+import { notifySafely } from './notify.js';
+
+/**
+ * Follows up pending requests nobody answered: re-notifies their approvers once, then times
+ * them out (TIMED_OUT, requester told). Nothing is deleted. Run by the sweeper every minute;
+ * safe to run twice at once (every change is conditional).
+ */
+export async function followUpPendingRequests(
+  deps: RequestDeps,
+): Promise<{ renotified: number; timedOut: number }> {
+  const policy = deps.policy.current();
+  const now = deps.clock.now();
+  let renotified = 0;
+  let timedOut = 0;
+  let cursor: string | undefined;
+  do {
+    const page = await deps.store.listPending(cursor === undefined ? { limit: 100 } : { limit: 100, cursor });
+    for (const request of page.items) {
+      const action = decidePendingFollowUp(policy, request, now);
+      if (action === 'time-out' && (await timeOut(deps, request, now))) timedOut++;
+      if (action === 'renotify' && (await renotify(deps, request, now))) renotified++;
+    }
+    cursor = page.cursor;
+  } while (cursor);
+  return { renotified, timedOut };
+}
+
+async function timeOut(deps: RequestDeps, request: AccessRequest, now: Date): Promise<boolean> {
+  const result = await deps.store.transition(request, {
+    to: 'TIMED_OUT',
+    at: now,
+    changes: {
+      decidedBy: 'system:timeout',
+      decidedAt: now.toISOString(),
+      decisionReason: 'no decision in time',
+    },
+    audit: auditOf(request, 'request.timed-out', { at: now, actor: 'system:timeout', to: 'TIMED_OUT' }),
+  });
+  if (!result.ok) return false;
+  await notifySafely(deps, { kind: 'request-timed-out', request: result.request });
+  return true;
+}
+
+async function renotify(deps: RequestDeps, request: AccessRequest, now: Date): Promise<boolean> {
+  const result = await deps.store.annotate(request, {
+    at: now,
+    changes: { renotifiedAt: now.toISOString() },
+    audit: auditOf(request, 'request.renotified', { at: now, actor: 'system:reminder' }),
+  });
+  if (!result.ok) return false;
+  await notifySafely(deps, { kind: 'approval-needed', request: result.request, reminder: true });
+  return true;
+}

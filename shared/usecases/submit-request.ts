@@ -1,0 +1,112 @@
+import { decideRequest, type RefusalReason } from '../domain/decision.js';
+import { NotFoundError, ValidationError } from '../domain/errors.js';
+import { isLive } from '../domain/lifecycle.js';
+import type { SlackPerson } from '../domain/policy.js';
+import type { AccessRequest } from '../domain/request.js';
+import { auditOf } from './audit-events.js';
+import type { RequestDeps } from './deps.js';
+import { approveAutomatically } from './approve-request.js';
+import { notifySafely } from './notify.js';
+
+export interface SubmitRequestInput {
+  readonly requester: SlackPerson;
+  /** The requester's AWS identity, resolved by the caller (identity mapping). */
+  readonly principal: string;
+  readonly targetId: string;
+  readonly durationSeconds?: number;
+  readonly reason?: string;
+  readonly ticket?: string;
+  /** Makes a retried delivery return the request it already created. */
+  readonly idempotencyKey?: string;
+  /** For "Extend": the live grant this request adds time to. */
+  readonly extendsRequestId?: string;
+}
+
+export type SubmitRequestResult =
+  | {
+      readonly outcome: 'refused';
+      readonly reason: RefusalReason | 'not-extendable';
+      readonly message: string;
+      readonly field?: 'target' | 'duration' | 'reason' | 'ticket';
+    }
+  | { readonly outcome: 'pending' | 'approved'; readonly request: AccessRequest; readonly created: boolean };
+
+/**
+ * Submits an access request. The policy decides (refused with its reason, needs approval,
+ * or auto-approved); a refused request writes nothing. A new request is written with its
+ * audit event; approvers are notified, or an auto-approved grant is handed to the worker.
+ * A retried delivery with the same idempotency key changes nothing and returns the first request.
+ */
+export async function submitRequest(
+  deps: RequestDeps,
+  input: SubmitRequestInput,
+): Promise<SubmitRequestResult> {
+  const policy = deps.policy.current();
+  const now = deps.clock.now();
+  let targetId = input.targetId;
+  if (input.extendsRequestId) {
+    const original = await deps.store.get(input.extendsRequestId);
+    if (!original) throw new NotFoundError(`Grant ${input.extendsRequestId}`);
+    if (original.requester !== input.requester.userId || !isLive(original.status)) {
+      return {
+        outcome: 'refused',
+        reason: 'not-extendable',
+        message: 'Only your own live grants can be extended.',
+      };
+    }
+    targetId = original.targetId;
+  }
+  const decision = decideRequest(policy, { ...input, targetId });
+  if (decision.outcome === 'refused') {
+    const { reason, message } = decision;
+    return decision.field === undefined
+      ? { outcome: 'refused', reason, message }
+      : { outcome: 'refused', reason, message, field: decision.field };
+  }
+  if (input.principal.trim() === '') throw new ValidationError('The requester has no AWS identity.');
+  const at = now.toISOString();
+  const ticket = input.ticket?.trim();
+  const request: AccessRequest = {
+    id: deps.ids.newId(now),
+    requester: input.requester.userId,
+    principal: input.principal,
+    targetId,
+    targetKind: decision.target.kind,
+    durationSeconds: decision.durationSeconds,
+    reason: input.reason?.trim() ?? '',
+    ...(ticket ? { ticket } : {}),
+    status: 'PENDING',
+    version: 1,
+    createdAt: at,
+    updatedAt: at,
+    approvalsRequired: decision.outcome === 'needs-approval' ? decision.approvalsRequired : 0,
+    approvals: [],
+    breakGlass: false,
+    messages: [],
+    ...(input.extendsRequestId ? { extendsRequestId: input.extendsRequestId } : {}),
+    ...(input.idempotencyKey ? { idempotencyKey: input.idempotencyKey } : {}),
+  };
+  const created = await deps.store.create(
+    request,
+    auditOf(request, 'request.submitted', {
+      at: now,
+      actor: request.requester,
+      to: 'PENDING',
+      initial: true,
+      detail: { durationSeconds: request.durationSeconds, decision: decision.reason },
+    }),
+  );
+  if (!created.created) {
+    return {
+      outcome: created.request.status === 'PENDING' ? 'pending' : 'approved',
+      request: created.request,
+      created: false,
+    };
+  }
+  if (decision.outcome === 'auto-approved') {
+    const approved = await approveAutomatically(deps, created.request);
+    return { outcome: 'approved', request: approved, created: true };
+  }
+  await notifySafely(deps, { kind: 'approval-needed', request: created.request, reminder: false });
+  return { outcome: 'pending', request: created.request, created: true };
+}
