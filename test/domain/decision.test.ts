@@ -1,0 +1,375 @@
+import { describe, expect, it } from 'vitest';
+import {
+  decideApproval,
+  decideBreakGlass,
+  decideDenial,
+  decidePendingFollowUp,
+  decideRequest,
+  decideReview,
+  type RequestInput,
+} from '../../shared/domain/decision.js';
+import { parsePolicy } from '../../shared/domain/policy.js';
+import type { AccessRequest } from '../../shared/domain/request.js';
+
+const policy = parsePolicy(
+  `
+version: 1
+people:
+  devs: { users: [UDEV1, UDEV2], userGroups: [SDEVS] }
+  leads: { users: [ULEAD1, ULEAD2, ULEAD3] }
+  selfish: { users: [USELF1] }
+  oncall: { users: [UONCALL1] }
+  security: { users: [USEC1, USEC2] }
+breakGlass: { responders: [oncall], reviewers: [security], securityChannel: CSEC1, maxDuration: 1h }
+renotifyAfter: 1h
+approvalTimeout: 4h
+targets:
+  - { id: dev-group, kind: group, groupName: jit-developers, description: Developers, requesters: [devs], approvers: [leads], defaultDuration: 1h, maxDuration: 8h }
+  - { id: prod-role, kind: role, roleArn: "arn:aws:iam::111122223333:role/jit/Prod", description: Prod, requesters: [devs, oncall], approvers: [leads], approvalsRequired: 2, defaultDuration: 1h, maxDuration: 4h, requireTicket: true, ticketPattern: "^OPS-[0-9]+$", breakGlass: true }
+  - { id: self-ok, kind: group, groupName: jit-self, description: Self-approvable, requesters: [selfish, devs], approvers: [selfish, leads], selfApproval: true, defaultDuration: 1h, maxDuration: 2h }
+  - { id: sandbox, kind: group, groupName: jit-sandbox, description: Sandbox, requesters: [everyone], autoApprove: true, defaultDuration: 1h, maxDuration: 2h, requireReason: false }
+`,
+  'decision-test-policy',
+);
+
+const who = (userId: string, userGroups: string[] = []) => ({ userId, userGroups });
+const base = (overrides: Partial<RequestInput>): RequestInput => ({
+  requester: who('UDEV1'),
+  targetId: 'dev-group',
+  reason: 'deploy hotfix',
+  ...overrides,
+});
+
+describe('decideRequest', () => {
+  it.each([
+    {
+      description: 'an eligible developer needs one lead',
+      input: base({}),
+      outcome: 'needs-approval',
+      reason: 'requires-approval',
+    },
+    {
+      description: 'membership through a Slack user group counts',
+      input: base({ requester: who('UOTHER', ['SDEVS']) }),
+      outcome: 'needs-approval',
+      reason: 'requires-approval',
+    },
+    {
+      description: 'a requester in no requester set is not eligible',
+      input: base({ requester: who('UOUTSIDER') }),
+      outcome: 'refused',
+      reason: 'not-eligible',
+    },
+    {
+      description: 'an unknown target is refused',
+      input: base({ targetId: 'nope' }),
+      outcome: 'refused',
+      reason: 'unknown-target',
+    },
+    {
+      description: 'a duration over the maximum is refused',
+      input: base({ durationSeconds: 9 * 3600 }),
+      outcome: 'refused',
+      reason: 'duration-over-maximum',
+    },
+    {
+      description: 'exactly the maximum is allowed',
+      input: base({ durationSeconds: 8 * 3600 }),
+      outcome: 'needs-approval',
+      reason: 'requires-approval',
+    },
+    {
+      description: 'a zero duration is refused',
+      input: base({ durationSeconds: 0 }),
+      outcome: 'refused',
+      reason: 'invalid-duration',
+    },
+    {
+      description: 'a missing reason is refused where required',
+      input: base({ reason: '   ' }),
+      outcome: 'refused',
+      reason: 'reason-required',
+    },
+    {
+      description: 'an oversized reason is refused',
+      input: base({ reason: 'x'.repeat(501) }),
+      outcome: 'refused',
+      reason: 'reason-too-long',
+    },
+    {
+      description: 'a missing ticket is refused where required',
+      input: base({ targetId: 'prod-role' }),
+      outcome: 'refused',
+      reason: 'ticket-required',
+    },
+    {
+      description: 'a ticket not matching the pattern is refused',
+      input: base({ targetId: 'prod-role', ticket: 'JIRA-1' }),
+      outcome: 'refused',
+      reason: 'ticket-invalid',
+    },
+    {
+      description: 'a matching ticket needs two approvals',
+      input: base({ targetId: 'prod-role', ticket: 'OPS-42' }),
+      outcome: 'needs-approval',
+      reason: 'requires-approval',
+    },
+    {
+      description: 'an auto-approved target is open to everyone',
+      input: base({ requester: who('UANYONE'), targetId: 'sandbox', reason: '' }),
+      outcome: 'auto-approved',
+      reason: 'auto-approval',
+    },
+  ])('$description', ({ input, outcome, reason }) => {
+    const decision = decideRequest(policy, input);
+    expect(decision.outcome).toBe(outcome);
+    expect(decision.reason).toBe(reason);
+  });
+
+  it('uses the target default duration and reports the approval rule', () => {
+    const decision = decideRequest(policy, base({ targetId: 'prod-role', ticket: 'OPS-1' }));
+    expect(decision).toMatchObject({ durationSeconds: 3600, approvalsRequired: 2, approvers: ['leads'] });
+  });
+
+  it('names the modal field of a refusal', () => {
+    expect(decideRequest(policy, base({ targetId: 'prod-role' }))).toMatchObject({ field: 'ticket' });
+    expect(decideRequest(policy, base({ durationSeconds: 99 * 3600 }))).toMatchObject({ field: 'duration' });
+  });
+});
+
+function pending(overrides: Partial<AccessRequest> = {}): AccessRequest {
+  return {
+    id: 'r1',
+    requester: 'UDEV1',
+    principal: 'dev1@example.com',
+    targetId: 'prod-role',
+    targetKind: 'role',
+    durationSeconds: 3600,
+    reason: 'incident',
+    ticket: 'OPS-1',
+    status: 'PENDING',
+    version: 1,
+    createdAt: '2026-11-27T09:00:00.000Z',
+    updatedAt: '2026-11-27T09:00:00.000Z',
+    approvalsRequired: 2,
+    approvals: [],
+    breakGlass: false,
+    messages: [],
+    ...overrides,
+  };
+}
+
+describe('decideApproval', () => {
+  it.each([
+    {
+      description: 'a lead approves: one of two',
+      request: pending(),
+      approver: who('ULEAD1'),
+      outcome: 'counted',
+      reason: 'approval-recorded',
+    },
+    {
+      description: 'a second distinct lead completes M-of-N',
+      request: pending({ approvals: [{ approver: 'ULEAD1', at: 'x' }] }),
+      approver: who('ULEAD2'),
+      outcome: 'counted',
+      reason: 'approvals-complete',
+    },
+    {
+      description: 'the same lead twice does not count twice',
+      request: pending({ approvals: [{ approver: 'ULEAD1', at: 'x' }] }),
+      approver: who('ULEAD1'),
+      outcome: 'refused',
+      reason: 'already-approved',
+    },
+    {
+      description: 'self-approval is refused by default',
+      request: pending({ requester: 'ULEAD1' }),
+      approver: who('ULEAD1'),
+      outcome: 'refused',
+      reason: 'self-approval',
+    },
+    {
+      description: 'a non-approver is refused',
+      request: pending(),
+      approver: who('UDEV2'),
+      outcome: 'refused',
+      reason: 'not-an-approver',
+    },
+    {
+      description: 'a decided request cannot be approved',
+      request: pending({ status: 'EXPIRED' }),
+      approver: who('ULEAD1'),
+      outcome: 'refused',
+      reason: 'not-pending',
+    },
+    {
+      description: 'self-approval counts where the rule allows it',
+      request: pending({ targetId: 'self-ok', requester: 'USELF1', approvalsRequired: 1 }),
+      approver: who('USELF1'),
+      outcome: 'counted',
+      reason: 'approvals-complete',
+    },
+    {
+      description: 'a target removed from the policy cannot be approved',
+      request: pending({ targetId: 'gone' }),
+      approver: who('ULEAD1'),
+      outcome: 'refused',
+      reason: 'unknown-target',
+    },
+  ])('$description', ({ request, approver, outcome, reason }) => {
+    const decision = decideApproval(policy, request, approver);
+    expect(decision.outcome).toBe(outcome);
+    expect(decision.reason).toBe(reason);
+  });
+
+  it('reports M-of-N progress', () => {
+    expect(decideApproval(policy, pending(), who('ULEAD3'))).toMatchObject({
+      approvals: 1,
+      approvalsRequired: 2,
+      complete: false,
+    });
+  });
+});
+
+describe('decideDenial', () => {
+  it.each([
+    { description: 'an approver may deny', request: pending(), person: who('ULEAD2'), allowed: true },
+    { description: 'a non-approver may not deny', request: pending(), person: who('UDEV2'), allowed: false },
+    {
+      description: 'a decided request cannot be denied',
+      request: pending({ status: 'APPROVED' }),
+      person: who('ULEAD2'),
+      allowed: false,
+    },
+  ])('$description', ({ request, person, allowed }) => {
+    expect(decideDenial(policy, request, person).allowed).toBe(allowed);
+  });
+});
+
+describe('decideBreakGlass', () => {
+  const glass = (overrides: Partial<RequestInput>): RequestInput => ({
+    requester: who('UONCALL1'),
+    targetId: 'prod-role',
+    reason: 'site down',
+    ...overrides,
+  });
+  it.each([
+    {
+      description: 'a listed responder on a listed target is allowed',
+      input: glass({}),
+      outcome: 'allowed',
+      reason: 'break-glass-allowed',
+    },
+    {
+      description: 'someone who is not a responder is refused',
+      input: glass({ requester: who('UDEV1') }),
+      outcome: 'refused',
+      reason: 'not-a-responder',
+    },
+    {
+      description: 'a target not marked breakGlass is refused',
+      input: glass({ targetId: 'dev-group' }),
+      outcome: 'refused',
+      reason: 'target-not-break-glass',
+    },
+    {
+      description: 'a reason is mandatory',
+      input: glass({ reason: '' }),
+      outcome: 'refused',
+      reason: 'reason-required',
+    },
+    {
+      description: 'longer than the break-glass maximum is refused',
+      input: glass({ durationSeconds: 2 * 3600 }),
+      outcome: 'refused',
+      reason: 'duration-over-maximum',
+    },
+    {
+      description: 'an unknown target is refused',
+      input: glass({ targetId: 'nope' }),
+      outcome: 'refused',
+      reason: 'unknown-target',
+    },
+  ])('$description', ({ input, outcome, reason }) => {
+    const decision = decideBreakGlass(policy, input);
+    expect(decision.outcome).toBe(outcome);
+    expect(decision.reason).toBe(reason);
+  });
+
+  it('is refused everywhere when the policy has no break-glass section', () => {
+    const noGlass = parsePolicy(
+      `version: 1
+people: { a: { users: [UA1] } }
+targets: [{ id: t, kind: group, groupName: g, description: d, requesters: [a], approvers: [a], defaultDuration: 1h, maxDuration: 1h }]`,
+    );
+    expect(decideBreakGlass(noGlass, glass({ targetId: 't', requester: who('UA1') })).reason).toBe(
+      'break-glass-disabled',
+    );
+  });
+});
+
+describe('decideReview', () => {
+  const glassGrant = pending({ status: 'ACTIVE', breakGlass: true, requester: 'UONCALL1' });
+  it.each([
+    {
+      description: 'a security reviewer may review',
+      request: glassGrant,
+      person: who('USEC1'),
+      allowed: true,
+    },
+    { description: 'a non-reviewer may not', request: glassGrant, person: who('ULEAD1'), allowed: false },
+    {
+      description: 'a normal grant is not reviewed',
+      request: pending({ status: 'ACTIVE' }),
+      person: who('USEC1'),
+      allowed: false,
+    },
+    {
+      description: 'a review happens once',
+      request: { ...glassGrant, reviewedAt: 'x' },
+      person: who('USEC1'),
+      allowed: false,
+    },
+  ])('$description', ({ request, person, allowed }) => {
+    expect(decideReview(policy, request, person).allowed).toBe(allowed);
+  });
+});
+
+describe('decidePendingFollowUp', () => {
+  const at = (iso: string) => new Date(iso);
+  it.each([
+    {
+      description: 'a fresh request waits',
+      request: pending(),
+      now: at('2026-11-27T09:30:00Z'),
+      action: 'none',
+    },
+    {
+      description: 'after renotifyAfter approvers are reminded',
+      request: pending(),
+      now: at('2026-11-27T10:00:00Z'),
+      action: 'renotify',
+    },
+    {
+      description: 'they are reminded only once',
+      request: pending({ renotifiedAt: '2026-11-27T10:00:00Z' }),
+      now: at('2026-11-27T11:00:00Z'),
+      action: 'none',
+    },
+    {
+      description: 'after approvalTimeout it times out',
+      request: pending({ renotifiedAt: 'x' }),
+      now: at('2026-11-27T13:00:00Z'),
+      action: 'time-out',
+    },
+    {
+      description: 'a decided request is left alone',
+      request: pending({ status: 'DENIED' }),
+      now: at('2026-11-28T13:00:00Z'),
+      action: 'none',
+    },
+  ])('$description', ({ request, now, action }) => {
+    expect(decidePendingFollowUp(policy, request, now)).toBe(action);
+  });
+});
