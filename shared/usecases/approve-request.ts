@@ -1,4 +1,4 @@
-import { decideApproval, decideDenial, type ApprovalRefusal } from '../domain/decision.js';
+import { decideApproval, decideDenial, MAX_REASON_LENGTH, type ApprovalRefusal } from '../domain/decision.js';
 import { AlreadyDecidedError, NotFoundError } from '../domain/errors.js';
 import { windowOnApproval } from '../domain/grant-window.js';
 import { findTarget, type SlackPerson } from '../domain/policy.js';
@@ -155,26 +155,29 @@ export async function denyRequest(
   input: { readonly requestId: string; readonly approver: SlackPerson; readonly reason: string },
 ): Promise<DenyResult> {
   const policy = deps.policy.current();
-  const request = await load(deps, input.requestId);
-  const allowed = decideDenial(policy, request, input.approver);
-  if (!allowed.allowed) {
-    if (allowed.reason === 'not-pending') throw new AlreadyDecidedError(request.status);
-    return { outcome: 'refused', reason: allowed.reason, message: allowed.message };
-  }
-  const now = deps.clock.now();
-  const reason = input.reason.trim().slice(0, 500);
-  const result = await deps.store.transition(request, {
-    to: 'DENIED',
-    at: now,
-    changes: { decidedBy: input.approver.userId, decidedAt: now.toISOString(), decisionReason: reason },
-    audit: auditOf(request, 'request.denied', {
-      at: now,
-      actor: input.approver.userId,
+  const reason = input.reason.trim().slice(0, MAX_REASON_LENGTH);
+  for (let attempt = 0; attempt < MAX_RACE_RETRIES; attempt++) {
+    const request = await load(deps, input.requestId);
+    const allowed = decideDenial(policy, request, input.approver);
+    if (!allowed.allowed) {
+      if (allowed.reason === 'not-pending') throw new AlreadyDecidedError(request.status);
+      return { outcome: 'refused', reason: allowed.reason, message: allowed.message };
+    }
+    const now = deps.clock.now();
+    const result = await deps.store.transition(request, {
       to: 'DENIED',
-      reason,
-    }),
-  });
-  if (!result.ok) throw new AlreadyDecidedError(result.current.status);
-  await notifySafely(deps, { kind: 'request-denied', request: result.request });
-  return { outcome: 'denied', request: result.request };
+      at: now,
+      changes: { decidedBy: input.approver.userId, decidedAt: now.toISOString(), decisionReason: reason },
+      audit: auditOf(request, 'request.denied', {
+        at: now,
+        actor: input.approver.userId,
+        to: 'DENIED',
+        reason,
+      }),
+    });
+    if (!result.ok) continue; // an approval landed meanwhile: re-read and decide again
+    await notifySafely(deps, { kind: 'request-denied', request: result.request });
+    return { outcome: 'denied', request: result.request };
+  }
+  throw new AlreadyDecidedError((await load(deps, input.requestId)).status);
 }
