@@ -20,6 +20,10 @@ export const ENV = {
   sweepConcurrency: 'SWEEP_CONCURRENCY',
   reconcileRemove: 'RECONCILE_REMOVE',
   metricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
+  grantMaxAttempts: 'GRANT_MAX_ATTEMPTS',
+  federationUrl: 'FEDERATION_URL',
+  consoleDestination: 'CONSOLE_DESTINATION_URL',
+  revokeMarginSeconds: 'REVOKE_MARGIN_SECONDS',
 } as const;
 
 /**

@@ -123,47 +123,101 @@ export type ChainBreak =
   | { readonly kind: 'head-mismatch'; readonly seq: number; readonly message: string };
 
 /**
+ * Checks one chain event by event, in ascending `seq` order, holding only the previous
+ * hash: memory stays flat however long the chain is. `push` returns the first break and
+ * every later call returns that same break; `finish` compares the end with the chain head.
+ */
+export class ChainVerifier {
+  private expectedSeq = 1;
+  private prevHash = GENESIS_HASH;
+  private broken: ChainBreak | undefined;
+
+  constructor(readonly chain: string) {}
+
+  /** How many events were checked and found sound. */
+  get verified(): number {
+    return this.expectedSeq - 1;
+  }
+
+  push(event: AuditEvent): ChainBreak | undefined {
+    if (this.broken) return this.broken;
+    this.broken = checkNext(this.chain, event, this.expectedSeq, this.prevHash);
+    if (!this.broken) {
+      this.prevHash = event.hash;
+      this.expectedSeq++;
+    }
+    return this.broken;
+  }
+
+  /**
+   * The head is what the store says the chain ends with; without this check, deleting the
+   * newest events (or the whole chain and its head) would leave a shorter, valid-looking chain.
+   */
+  finish(head?: { seq: number; hash: string }): ChainBreak | undefined {
+    if (this.broken) return this.broken;
+    const lastSeq = this.expectedSeq - 1;
+    if (head && (head.seq !== lastSeq || head.hash !== this.prevHash)) {
+      this.broken = {
+        kind: 'head-mismatch',
+        seq: Math.min(head.seq, lastSeq) + 1,
+        message:
+          head.seq > lastSeq
+            ? `${this.chain}: the chain head says #${head.seq} but the events end at #${lastSeq} (newest events deleted)`
+            : `${this.chain}: the chain head says #${head.seq} but the events go on to #${lastSeq} (events appended outside the log, or the head was reset)`,
+      };
+    }
+    return this.broken;
+  }
+}
+
+function checkNext(
+  chain: string,
+  event: AuditEvent,
+  expectedSeq: number,
+  prevHash: string,
+): ChainBreak | undefined {
+  if (event.chain !== chain) {
+    return {
+      kind: 'broken-link',
+      seq: expectedSeq,
+      message: `${chain} #${expectedSeq}: the event claims to belong to ${String(event.chain)} (moved between chains)`,
+    };
+  }
+  if (event.seq !== expectedSeq) {
+    return {
+      kind: 'gap',
+      seq: expectedSeq,
+      message: `${chain}: expected event #${expectedSeq}, found #${event.seq} (an event was deleted or inserted)`,
+    };
+  }
+  if (event.prevHash !== prevHash) {
+    return {
+      kind: 'broken-link',
+      seq: event.seq,
+      message: `${chain} #${event.seq}: does not follow the previous event (reordered, inserted or deleted)`,
+    };
+  }
+  const { hash, ...rest } = event;
+  if (hashEvent(rest) !== hash) {
+    return { kind: 'hash-mismatch', seq: event.seq, message: `${chain} #${event.seq}: content was edited` };
+  }
+  return undefined;
+}
+
+/**
  * Verifies one chain's events, given in ascending `seq` order, against the chain head the
  * store keeps (so deleting the newest events is caught too). Returns the first break.
  */
 export function verifyChain(
   events: Iterable<AuditEvent>,
   head?: { seq: number; hash: string },
+  chain?: string,
 ): ChainBreak | undefined {
-  let expectedSeq = 1;
-  let prevHash = GENESIS_HASH;
+  let verifier: ChainVerifier | undefined = chain === undefined ? undefined : new ChainVerifier(chain);
   for (const event of events) {
-    if (event.seq !== expectedSeq) {
-      return {
-        kind: 'gap',
-        seq: expectedSeq,
-        message: `${event.chain}: expected event #${expectedSeq}, found #${event.seq} (an event was deleted or inserted)`,
-      };
-    }
-    if (event.prevHash !== prevHash) {
-      return {
-        kind: 'broken-link',
-        seq: event.seq,
-        message: `${event.chain} #${event.seq}: does not follow the previous event (reordered, inserted or deleted)`,
-      };
-    }
-    const { hash, ...rest } = event;
-    if (hashEvent(rest) !== hash) {
-      return {
-        kind: 'hash-mismatch',
-        seq: event.seq,
-        message: `${event.chain} #${event.seq}: content was edited`,
-      };
-    }
-    prevHash = hash;
-    expectedSeq++;
+    verifier ??= new ChainVerifier(event.chain);
+    const broken = verifier.push(event);
+    if (broken) return broken;
   }
-  if (head && (head.seq !== expectedSeq - 1 || head.hash !== prevHash)) {
-    return {
-      kind: 'head-mismatch',
-      seq: expectedSeq,
-      message: `chain head says #${head.seq} but the events end at #${expectedSeq - 1} (newest events deleted)`,
-    };
-  }
-  return undefined;
+  return (verifier ?? new ChainVerifier(chain ?? 'chain')).finish(head);
 }

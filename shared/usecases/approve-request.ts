@@ -1,5 +1,5 @@
 import { decideApproval, decideDenial, MAX_REASON_LENGTH, type ApprovalRefusal } from '../domain/decision.js';
-import { AlreadyDecidedError, NotFoundError } from '../domain/errors.js';
+import { AlreadyDecidedError, NotFoundError, ValidationError } from '../domain/errors.js';
 import { windowOnApproval } from '../domain/grant-window.js';
 import { findTarget, type SlackPerson } from '../domain/policy.js';
 import type { AccessRequest } from '../domain/request.js';
@@ -155,7 +155,10 @@ export async function denyRequest(
   input: { readonly requestId: string; readonly approver: SlackPerson; readonly reason: string },
 ): Promise<DenyResult> {
   const policy = deps.policy.current();
-  const reason = input.reason.trim().slice(0, MAX_REASON_LENGTH);
+  const reason = input.reason.trim();
+  if (reason.length > MAX_REASON_LENGTH) {
+    throw new ValidationError(`A reason is limited to ${MAX_REASON_LENGTH} characters.`);
+  }
   for (let attempt = 0; attempt < MAX_RACE_RETRIES; attempt++) {
     const request = await load(deps, input.requestId);
     const allowed = decideDenial(policy, request, input.approver);

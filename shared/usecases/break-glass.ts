@@ -1,5 +1,11 @@
-import { decideBreakGlass, decideReview, type BreakGlassRefusal } from '../domain/decision.js';
-import { NotAuthorizedError, NotFoundError, ValidationError } from '../domain/errors.js';
+import {
+  decideBreakGlass,
+  decideReview,
+  MAX_REASON_LENGTH,
+  type BreakGlassRefusal,
+} from '../domain/decision.js';
+import { AlreadyDecidedError, NotAuthorizedError, NotFoundError, ValidationError } from '../domain/errors.js';
+import { MAX_RACE_RETRIES } from './approve-request.js';
 import { openWindow } from '../domain/grant-window.js';
 import type { SlackPerson } from '../domain/policy.js';
 import type { AccessRequest } from '../domain/request.js';
@@ -80,29 +86,32 @@ export async function reviewBreakGlass(
   deps: RequestDeps,
   input: { readonly requestId: string; readonly reviewer: SlackPerson; readonly note?: string },
 ): Promise<AccessRequest> {
-  const request = await deps.store.get(input.requestId);
-  if (!request) throw new NotFoundError(`Request ${input.requestId}`);
-  const allowed = decideReview(deps.policy.current(), request, input.reviewer);
-  if (!allowed.allowed) throw new NotAuthorizedError('not-a-reviewer', allowed.message);
-  const now = deps.clock.now();
-  const note = input.note?.trim().slice(0, 500);
-  const result = await deps.store.annotate(request, {
-    at: now,
-    changes: {
-      reviewedBy: input.reviewer.userId,
-      reviewedAt: now.toISOString(),
-      ...(note ? { reviewNote: note } : {}),
-    },
-    audit: auditOf(request, 'break-glass.reviewed', {
-      at: now,
-      actor: input.reviewer.userId,
-      ...(note ? { reason: note } : {}),
-    }),
-  });
-  if (!result.ok) {
-    // Raced with a state change (e.g. expiry): review the current version instead.
-    return reviewBreakGlass(deps, input);
+  const note = input.note?.trim();
+  if (note && note.length > MAX_REASON_LENGTH) {
+    throw new ValidationError(`A review note is limited to ${MAX_REASON_LENGTH} characters.`);
   }
-  await notifySafely(deps, { kind: 'break-glass-reviewed', request: result.request });
-  return result.request;
+  for (let attempt = 0; attempt < MAX_RACE_RETRIES; attempt++) {
+    const request = await deps.store.get(input.requestId);
+    if (!request) throw new NotFoundError(`Request ${input.requestId}`);
+    const allowed = decideReview(deps.policy.current(), request, input.reviewer);
+    if (!allowed.allowed) throw new NotAuthorizedError('not-a-reviewer', allowed.message);
+    const now = deps.clock.now();
+    const result = await deps.store.annotate(request, {
+      at: now,
+      changes: {
+        reviewedBy: input.reviewer.userId,
+        reviewedAt: now.toISOString(),
+        ...(note ? { reviewNote: note } : {}),
+      },
+      audit: auditOf(request, 'break-glass.reviewed', {
+        at: now,
+        actor: input.reviewer.userId,
+        ...(note ? { reason: note } : {}),
+      }),
+    });
+    if (!result.ok) continue; // raced with a state change (an expiry, say): review the current version
+    await notifySafely(deps, { kind: 'break-glass-reviewed', request: result.request });
+    return result.request;
+  }
+  throw new AlreadyDecidedError('changing too fast to review');
 }

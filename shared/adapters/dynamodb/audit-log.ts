@@ -20,20 +20,36 @@ export const HEAD_SEQ = 0;
 
 const INDEX_ONLY_ATTRIBUTES = ['sortKey', 'day', 'breakGlassKey'] as const;
 
-/** The stored item of an event: the event plus the keys its query indexes need. */
-export function auditEventToItem(event: AuditEvent): Record<string, unknown> {
+/** The index keys an event's item must carry: derived from the event, never hashed. */
+function indexKeysOf(event: Pick<AuditEvent, 'at' | 'chain' | 'seq' | 'breakGlass'>) {
   return {
-    ...event,
     sortKey: `${event.at}#${event.chain}#${String(event.seq).padStart(12, '0')}`,
     day: event.at.slice(0, 10),
     ...(event.breakGlass ? { breakGlassKey: 'BREAK_GLASS' } : {}),
-  };
+  } as Partial<Record<(typeof INDEX_ONLY_ATTRIBUTES)[number], string>>;
 }
 
-/** The event of a stored item (index-only keys dropped), exactly as it was hashed. */
+/** The stored item of an event: the event plus the keys its query indexes need. */
+export function auditEventToItem(event: AuditEvent): Record<string, unknown> {
+  return { ...event, ...indexKeysOf(event) };
+}
+
+/**
+ * The event of a stored item, exactly as it was hashed. Index keys that agree with the
+ * event are dropped; one that disagrees (or is missing) is kept as content, so the event's
+ * hash no longer matches: editing `day`, `sortKey` or `breakGlassKey` would otherwise hide
+ * an event from auditors' queries without touching anything the hash covers.
+ */
 export function itemToAuditEvent(item: Record<string, unknown>): AuditEvent {
   const copy = { ...item };
-  for (const key of INDEX_ONLY_ATTRIBUTES) delete copy[key];
+  const expected =
+    typeof item.at === 'string' && typeof item.chain === 'string' && typeof item.seq === 'number'
+      ? indexKeysOf({ at: item.at, chain: item.chain, seq: item.seq, breakGlass: item.breakGlass === true })
+      : {};
+  for (const key of INDEX_ONLY_ATTRIBUTES) {
+    if (copy[key] === expected[key]) delete copy[key];
+    else copy[key] = copy[key] ?? null;
+  }
   return copy as unknown as AuditEvent;
 }
 

@@ -1,0 +1,374 @@
+/**
+ * Audit trail benchmark on DynamoDB Local.
+ *
+ *   npx tsx bench/audit.ts [--events 1000000] [--people 2000] [--targets 50] [--days 365]
+ *                          [--runs 50] [--export 100000] [--concurrency 12] [--data-dir DIR]
+ *
+ * Seeds `--events` sealed audit events (valid hash chains) with parallel BatchWrite, then
+ * prints p50/p95 of "one person's last 90 days" and "one target's last 30 days" (all pages
+ * of 1000) and the time and peak memory of exporting `--export` events to CSV (run in a
+ * child process so its peak RSS is the export's alone).
+ */
+import { spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { auditEventToItem, HEAD_SEQ } from '../shared/adapters/dynamodb/audit-log.js';
+import { DynamoAuditQuery } from '../shared/adapters/dynamodb/audit-query.js';
+import { ensureTables } from '../shared/adapters/dynamodb/create-tables.js';
+import {
+  LOCAL_CREDENTIALS,
+  LOCAL_REGION,
+  startLocalDynamo,
+  type LocalDynamo,
+} from '../shared/adapters/dynamodb/local-server.js';
+import { AUDIT_CHAIN_COUNT, tableNamesWithPrefix } from '../shared/adapters/dynamodb/tables.js';
+import {
+  chainFor,
+  GENESIS_HASH,
+  sealEvent,
+  type AuditEvent,
+  type AuditEventInput,
+  type AuditEventType,
+} from '../shared/domain/audit.js';
+import type { RequestStatus } from '../shared/domain/lifecycle.js';
+import { exportAudit } from '../shared/usecases/query-audit.js';
+import { writeEvents } from '../functions/cli/format.js';
+
+const { values: args } = parseArgs({
+  options: {
+    events: { type: 'string', default: '1000000' },
+    people: { type: 'string', default: '2000' },
+    targets: { type: 'string', default: '50' },
+    days: { type: 'string', default: '365' },
+    runs: { type: 'string', default: '50' },
+    export: { type: 'string', default: '100000' },
+    concurrency: { type: 'string', default: '12' },
+    'data-dir': { type: 'string' },
+    // Internal: the export measurement, run in a child process.
+    'export-child': { type: 'boolean', default: false },
+    endpoint: { type: 'string' },
+    table: { type: 'string' },
+    now: { type: 'string' },
+    out: { type: 'string' },
+  },
+});
+
+const num = (name: keyof typeof args) => {
+  const n = Number(args[name]);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a whole number`);
+  return n;
+};
+
+function documentClient(endpoint: string) {
+  const client = new DynamoDBClient({
+    endpoint,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+    maxAttempts: 10,
+  });
+  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+}
+
+/** A deterministic PRNG (mulberry32), so runs are comparable. */
+function random(seed: number) {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const LIFECYCLES: readonly (readonly [AuditEventType, RequestStatus | undefined, number])[][] = [
+  // [type, toStatus, minutes after submission]
+  [
+    ['request.submitted', 'PENDING', 0],
+    ['request.approved', 'APPROVED', 4],
+    ['grant.activated', 'ACTIVE', 5],
+    ['session.issued', undefined, 6],
+    ['grant.expired', 'EXPIRED', 65],
+  ],
+  [
+    ['request.submitted', 'PENDING', 0],
+    ['request.auto-approved', 'APPROVED', 0],
+    ['grant.activated', 'ACTIVE', 1],
+    ['grant.revoked', 'REVOKED', 30],
+  ],
+  [
+    ['request.submitted', 'PENDING', 0],
+    ['request.denied', 'DENIED', 12],
+  ],
+  [
+    ['break-glass.activated', 'APPROVED', 0],
+    ['grant.activated', 'ACTIVE', 1],
+    ['grant.expired', 'EXPIRED', 60],
+    ['break-glass.reviewed', undefined, 600],
+  ],
+];
+
+/** How often each lifecycle occurs: approved, auto-approved, denied, break-glass. */
+const WEIGHTS = [0.6, 0.25, 0.13, 0.02];
+
+/**
+ * Generates `total` sealed events: requests spread evenly over `days` ending at `end`, by
+ * `people` people on `targets` targets, each request a realistic lifecycle. Chains are
+ * sealed in generation order with only the heads in memory.
+ */
+function* generateEvents(total: number, people: number, targets: number, days: number, end: Date) {
+  const rand = random(42);
+  const heads = new Map<string, { seq: number; hash: string }>();
+  const span = days * 86_400_000;
+  const meanEvents = LIFECYCLES.reduce((sum, l, i) => sum + (WEIGHTS[i] ?? 0) * l.length, 0);
+  const requests = Math.ceil(total / meanEvents);
+  let produced = 0;
+  for (let r = 0; produced < total; r++) {
+    const start = end.getTime() - span + Math.floor((r / requests) * span);
+    let pick = rand();
+    const index = WEIGHTS.findIndex((w) => (pick -= w) < 0);
+    const lifecycle = LIFECYCLES[index < 0 ? 0 : index] as (typeof LIFECYCLES)[number];
+    const subject = `U${String(Math.floor(rand() * people)).padStart(6, '0')}`;
+    const targetId = `target-${String(Math.floor(rand() * targets)).padStart(3, '0')}`;
+    const requestId = `req-${String(r).padStart(9, '0')}`;
+    const chain = chainFor(requestId, AUDIT_CHAIN_COUNT);
+    let from: RequestStatus | undefined;
+    for (const [type, toStatus, minutes] of lifecycle) {
+      if (produced >= total) break;
+      const input: AuditEventInput = {
+        type,
+        at: new Date(Math.min(start + minutes * 60_000, end.getTime() - 1)).toISOString(),
+        actor: type.startsWith('grant') ? 'system:grant-worker' : subject,
+        subject,
+        principal: subject.toLowerCase(),
+        targetId,
+        requestId,
+        ...(from ? { fromStatus: from } : {}),
+        ...(toStatus ? { toStatus } : {}),
+        reason: 'deploy the weekly release',
+        ticket: `INC-${r % 10000}`,
+        breakGlass: type === 'break-glass.activated' || lifecycle === LIFECYCLES[3],
+        ...(type === 'grant.activated' ? { awsRequestId: `aws-${r}` } : {}),
+      };
+      const head = heads.get(chain) ?? { seq: 0, hash: GENESIS_HASH };
+      const event = sealEvent(input, chain, head);
+      heads.set(chain, { seq: event.seq, hash: event.hash });
+      produced++;
+      if (toStatus) from = toStatus;
+      yield event;
+    }
+  }
+  return heads;
+}
+
+async function seed(doc: DynamoDBDocumentClient, table: string, end: Date): Promise<number> {
+  const total = num('events');
+  const concurrency = Math.max(1, num('concurrency'));
+  const inFlight = new Set<Promise<void>>();
+  const writeBatch = async (events: AuditEvent[]) => {
+    let items: Record<string, unknown>[] = events.map((e) => ({ PutRequest: { Item: auditEventToItem(e) } }));
+    for (let attempt = 0; items.length > 0; attempt++) {
+      const { UnprocessedItems } = await doc.send(
+        new BatchWriteCommand({ RequestItems: { [table]: items as never } }),
+      );
+      items = (UnprocessedItems?.[table] ?? []) as Record<string, unknown>[];
+      if (items.length > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 20 * 2 ** attempt)));
+    }
+  };
+  const started = Date.now();
+  let written = 0;
+  let lastReport = started;
+  const generator = generateEvents(total, num('people'), num('targets'), num('days'), end);
+  let batch: AuditEvent[] = [];
+  let next = generator.next();
+  while (!next.done) {
+    batch.push(next.value);
+    next = generator.next();
+    if (batch.length === 25 || next.done) {
+      const chunk = batch;
+      batch = [];
+      const p: Promise<void> = writeBatch(chunk).then(() => {
+        written += chunk.length;
+        inFlight.delete(p);
+      });
+      inFlight.add(p);
+      if (inFlight.size >= concurrency) await Promise.race(inFlight);
+      if (Date.now() - lastReport > 15_000) {
+        lastReport = Date.now();
+        const rate = written / ((lastReport - started) / 1000);
+        process.stderr.write(`  seeded ${written}/${total} (${Math.round(rate)} events/s)\n`);
+      }
+    }
+  }
+  await Promise.all(inFlight);
+  // The chain heads, as the audit log keeps them, so `verify` would accept the trail.
+  for (const [chain, head] of next.value) {
+    await doc.send(
+      new PutCommand({
+        TableName: table,
+        Item: { chain, seq: HEAD_SEQ, headSeq: head.seq, headHash: head.hash },
+      }),
+    );
+  }
+  return (Date.now() - started) / 1000;
+}
+
+function percentile(sorted: number[], p: number): number {
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[index] ?? NaN;
+}
+
+async function timeQueries(
+  reader: DynamoAuditQuery,
+  label: string,
+  runs: number,
+  filterOf: (i: number) => Parameters<DynamoAuditQuery['query']>[0],
+  now: Date,
+) {
+  const times: number[] = [];
+  let events = 0;
+  for (let i = 0; i < runs; i++) {
+    const filter = filterOf(i);
+    const t0 = performance.now();
+    let cursor: string | undefined;
+    do {
+      const page = await reader.query(filter, cursor ? { limit: 1000, cursor } : { limit: 1000 }, now);
+      events += page.items.length;
+      cursor = page.cursor;
+    } while (cursor);
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  console.log(
+    `${label}: p50 ${percentile(times, 50).toFixed(1)} ms, p95 ${percentile(times, 95).toFixed(1)} ms ` +
+      `(${runs} runs, ${(events / runs).toFixed(0)} events on average, all pages of 1000)`,
+  );
+}
+
+/** The export, alone in its own process: streams `--export` events to a CSV file. */
+async function exportChild(): Promise<void> {
+  const doc = documentClient(args.endpoint as string);
+  const reader = new DynamoAuditQuery(doc, args.table as string);
+  const now = new Date(args.now as string);
+  const clock = { now: () => now };
+  const from = new Date(now.getTime() - num('days') * 86_400_000).toISOString();
+  const out = createWriteStream(args.out as string);
+  let peakRss = 0;
+  let peakHeap = 0;
+  const sample = () => {
+    const m = process.memoryUsage();
+    peakRss = Math.max(peakRss, m.rss);
+    peakHeap = Math.max(peakHeap, m.heapUsed);
+  };
+  const timer = setInterval(sample, 25);
+  const t0 = performance.now();
+  const count = await writeEvents(
+    exportAudit({ reader, clock }, { from }, { max: num('export') }),
+    'csv',
+    out,
+  );
+  await new Promise<void>((resolve, reject) =>
+    out.end((error?: Error | null) => (error ? reject(error) : resolve())),
+  );
+  const seconds = (performance.now() - t0) / 1000;
+  clearInterval(timer);
+  sample();
+  console.log(
+    JSON.stringify({ count, seconds, peakRss, peakHeap, maxRssKb: process.resourceUsage().maxRSS }),
+  );
+}
+
+async function main(): Promise<void> {
+  if (args['export-child']) return exportChild();
+  const total = num('events');
+  const end = new Date('2026-06-30T00:00:00.000Z');
+  let dynamo: LocalDynamo | undefined;
+  const dir = await mkdtemp(join(tmpdir(), 'jit-audit-bench-'));
+  try {
+    const t0 = Date.now();
+    dynamo = await startLocalDynamo(args['data-dir'] ? { dataDir: args['data-dir'] } : {});
+    console.log(`DynamoDB Local up in ${((Date.now() - t0) / 1000).toFixed(1)} s (${dynamo.endpoint})`);
+    const doc = documentClient(dynamo.endpoint);
+    const names = tableNamesWithPrefix('bench-');
+    await ensureTables(
+      new DynamoDBClient({ endpoint: dynamo.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS }),
+      names,
+    );
+    const seedSeconds = await seed(doc, names.audit, end);
+    console.log(
+      `seeded ${total} events in ${seedSeconds.toFixed(1)} s (${Math.round(total / seedSeconds)} events/s, ` +
+        `${num('people')} people, ${num('targets')} targets, ${num('days')} days, concurrency ${num('concurrency')})`,
+    );
+
+    const reader = new DynamoAuditQuery(doc, names.audit);
+    const runs = num('runs');
+    const person = (i: number) => `U${String((i * 7919) % num('people')).padStart(6, '0')}`;
+    const target = (i: number) => `target-${String((i * 31) % num('targets')).padStart(3, '0')}`;
+    const daysAgo = (d: number) => new Date(end.getTime() - d * 86_400_000).toISOString();
+    await timeQueries(
+      reader,
+      "one person's last 90 days",
+      runs,
+      (i) => ({ subject: person(i), from: daysAgo(90) }),
+      end,
+    );
+    await timeQueries(
+      reader,
+      "one target's last 30 days",
+      runs,
+      (i) => ({ targetId: target(i), from: daysAgo(30) }),
+      end,
+    );
+
+    const out = join(dir, 'export.csv');
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        fileURLToPath(import.meta.url),
+        '--export-child',
+        '--endpoint',
+        dynamo.endpoint,
+        '--table',
+        names.audit,
+        '--now',
+        end.toISOString(),
+        '--days',
+        String(num('days')),
+        '--export',
+        String(num('export')),
+        '--out',
+        out,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+    const code = await new Promise<number | null>((r) => child.once('exit', r));
+    if (code !== 0) throw new Error(`export child exited with ${code}`);
+    const result = JSON.parse(output.trim().split('\n').at(-1) as string) as {
+      count: number;
+      seconds: number;
+      peakRss: number;
+      peakHeap: number;
+      maxRssKb: number;
+    };
+    const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
+    console.log(
+      `CSV export of ${result.count} events: ${result.seconds.toFixed(1)} s ` +
+        `(${Math.round(result.count / result.seconds)} events/s), peak RSS ${mb(result.maxRssKb * 1024)}, ` +
+        `peak heap ${mb(result.peakHeap)}, file ${mb((await stat(out)).size)}`,
+    );
+  } finally {
+    await dynamo?.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+await main();

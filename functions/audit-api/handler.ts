@@ -1,0 +1,142 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import middy, { type MiddlewareObj } from '@middy/core';
+import httpErrorHandler from '@middy/http-error-handler';
+import type {
+  APIGatewayProxyEventV2WithIAMAuthorizer,
+  APIGatewayProxyStructuredResultV2,
+  Context,
+} from 'aws-lambda';
+import { stringify } from 'csv-stringify/sync';
+import { z } from 'zod';
+import { createAuditReader } from '../../shared/adapters/dynamodb/audit-reader.js';
+import { ENV, readEnv } from '../../shared/config/env.js';
+import type { AuditChainReader, AuditReader } from '../../shared/domain/audit-query.js';
+import {
+  BrokerError,
+  NotAuthorizedError,
+  NotFoundError,
+  ValidationError,
+} from '../../shared/domain/errors.js';
+import type { Clock } from '../../shared/domain/ports.js';
+import { queryAudit } from '../../shared/usecases/query-audit.js';
+import { verifyAudit } from '../../shared/usecases/verify-audit.js';
+import { CSV_COLUMNS, csvRecord } from '../cli/format.js';
+
+/**
+ * The auditors' HTTP API, behind a Lambda function URL with AWS_IAM auth:
+ *   GET /events?person=&target=&requestId=&status=&breakGlass=&from=&to=&limit=&cursor=&format=json|csv
+ *   GET /verify
+ * JSON pages are `{ items, cursor? }`; CSV pages carry the next cursor in `X-Next-Cursor`.
+ * Bad filters are 400 with the reason; internal errors are a bare 500 (no message, no stack).
+ */
+export interface AuditApiDeps {
+  readonly reader: AuditReader & AuditChainReader;
+  readonly clock: Clock;
+  readonly logger: Pick<Logger, 'info' | 'error'>;
+}
+
+/** A function URL event; with AWS_IAM auth its request context names the signed IAM caller. */
+export type AuditApiEvent = APIGatewayProxyEventV2WithIAMAuthorizer;
+
+const STATUS_OF: Record<string, number> = {
+  VALIDATION_FAILED: 400,
+  NOT_AUTHORIZED: 403,
+  NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+};
+
+/** Broker errors become HTTP errors: their status by code, their message only when exposed. */
+function brokerErrorsToHttp(): MiddlewareObj<
+  APIGatewayProxyEventV2WithIAMAuthorizer,
+  APIGatewayProxyStructuredResultV2
+> {
+  return {
+    onError: (request) => {
+      const error = request.error;
+      if (!(error instanceof BrokerError) || !error.expose) return;
+      request.error = Object.assign(
+        new Error(JSON.stringify({ error: error.code, message: error.message })),
+        {
+          statusCode: STATUS_OF[error.code] ?? 500,
+          expose: true,
+          headers: { 'Cache-Control': 'no-store' },
+        },
+      );
+    },
+  };
+}
+
+function json(body: unknown, headers: Record<string, string> = {}): APIGatewayProxyStructuredResultV2 {
+  return {
+    statusCode: 200,
+    headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', ...headers },
+    body: JSON.stringify(body),
+  };
+}
+
+const formatSchema = z.enum(['json', 'csv'], { error: 'format must be json or csv' });
+
+/** The request handler, with its dependencies given (tests pass DynamoDB Local and a clock). */
+export function createAuditApiHandler(deps: AuditApiDeps | (() => AuditApiDeps)) {
+  let resolved: AuditApiDeps | undefined;
+  const get = () => (resolved ??= typeof deps === 'function' ? deps() : deps);
+
+  const route = async (event: AuditApiEvent): Promise<APIGatewayProxyStructuredResultV2> => {
+    const { reader, clock, logger } = get();
+    // Why: the function URL must use AWS_IAM auth; a request without a signed IAM caller
+    // means it was deployed open, and the audit trail must not be served to anyone.
+    const caller = event.requestContext.authorizer?.iam?.userArn;
+    if (!caller)
+      throw new NotAuthorizedError('no-iam-caller', 'Requests must be signed with AWS credentials (SigV4).');
+    const method = event.requestContext.http.method;
+    const path = event.rawPath.replace(/\/+$/, '') || '/';
+    if (path !== '/events' && path !== '/verify') throw new NotFoundError(`Path ${path}`);
+    if (method !== 'GET') {
+      throw new BrokerError('METHOD_NOT_ALLOWED', `${method} is not allowed; use GET.`, { expose: true });
+    }
+    logger.info('audit api request', { caller, path, query: event.queryStringParameters ?? {} });
+    if (path === '/verify') {
+      const result = await verifyAudit({ chains: reader });
+      if (!result.ok) logger.error('audit trail verification failed', { breaks: result.breaks });
+      return json(result);
+    }
+    const { format: rawFormat, ...filters } = event.queryStringParameters ?? {};
+    const format = formatSchema.safeParse(rawFormat ?? 'json');
+    if (!format.success) throw new ValidationError('Invalid audit query: format must be json or csv');
+    const page = await queryAudit({ reader, clock }, filters);
+    if (format.data === 'json') return json(page);
+    return {
+      statusCode: 200,
+      headers: {
+        'Content-Type': 'text/csv; charset=utf-8',
+        'Content-Disposition': 'attachment; filename="audit-events.csv"',
+        'Cache-Control': 'no-store',
+        ...(page.cursor === undefined ? {} : { 'X-Next-Cursor': page.cursor }),
+      },
+      body: stringify(page.items.map(csvRecord), { header: true, columns: [...CSV_COLUMNS] }),
+    };
+  };
+
+  return middy<APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2, Error, Context>(
+    route,
+  )
+    .use(
+      httpErrorHandler({
+        logger: (error: unknown) => get().logger.error('audit api request failed', { error: error as Error }),
+        fallbackMessage: JSON.stringify({ error: 'INTERNAL', message: 'Internal error.' }),
+      }),
+    )
+    .use(brokerErrorsToHttp());
+}
+
+/** Wiring for AWS: the audit table from the environment, one reader and logger per container. */
+function depsFromEnv(): AuditApiDeps {
+  const config = readEnv({ [ENV.auditTable]: z.string().min(1) });
+  return {
+    reader: createAuditReader({ tableName: config[ENV.auditTable] as string }),
+    clock: { now: () => new Date() },
+    logger: new Logger({ serviceName: 'jit-audit-api' }),
+  };
+}
+
+export const handler = createAuditApiHandler(depsFromEnv);

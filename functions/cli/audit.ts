@@ -1,0 +1,186 @@
+import { pathToFileURL } from 'node:url';
+import type { Writable } from 'node:stream';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { createAuditReader } from '../../shared/adapters/dynamodb/audit-reader.js';
+import { ENV, readEnv } from '../../shared/config/env.js';
+import {
+  parseAuditFilter,
+  type AuditChainReader,
+  type AuditReader,
+} from '../../shared/domain/audit-query.js';
+import { BrokerError, ValidationError } from '../../shared/domain/errors.js';
+import type { Clock } from '../../shared/domain/ports.js';
+import { exportAudit } from '../../shared/usecases/query-audit.js';
+import { verifyAudit, type VerifyAuditResult } from '../../shared/usecases/verify-audit.js';
+import { FORMATS, writeEvents } from './format.js';
+
+/** Exit codes: 0 fine, 1 the trail failed verification, 2 bad input, 3 anything else. */
+export const EXIT = { ok: 0, verifyFailed: 1, badInput: 2, error: 3 } as const;
+
+export const USAGE = `Usage:
+  jit-audit query  [filters] [--format table|jsonl|csv] [--limit N]
+  jit-audit verify [--format table|json]
+
+Filters (all given must hold; newest events first):
+  --person U123        whose access (Slack user id of the requester)
+  --target ID          the access-policy target id
+  --request ID         one request's history
+  --status STATUS      events that moved a request to STATUS (PENDING, APPROVED, ACTIVE,
+                       EXPIRED, REVOKED, DENIED, CANCELLED, TIMED_OUT, FAILED)
+  --break-glass        break-glass events only (--no-break-glass: none of them)
+  --from TIME          from this time on (inclusive), e.g. 2026-03-01 or 2026-03-01T12:00:00Z
+  --to TIME            before this time (exclusive)
+A query with no person, target, request, status or break-glass filter needs --from.
+--limit caps how many events are written (default: all of them, streamed).
+
+Environment: AUDIT_TABLE_NAME (required), AWS_REGION, and the usual AWS credentials;
+AWS_ENDPOINT_URL_DYNAMODB points at another endpoint (DynamoDB Local).
+Exit codes: 0 ok, 1 verification failed, 2 bad input, 3 other error.
+`;
+
+export interface CliIo {
+  readonly stdout: Writable;
+  readonly stderr: Writable;
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+/** What the commands need; built from the environment unless a test passes its own. */
+export interface CliDeps {
+  readonly reader: AuditReader & AuditChainReader;
+  readonly clock: Clock;
+}
+
+/** Wiring for the real CLI: the audit table from the environment, the SDK's own endpoint settings. */
+function depsFromEnv(env: CliIo['env']): CliDeps {
+  const config = readEnv(
+    { [ENV.auditTable]: z.string({ error: 'is required (the audit table name)' }).min(1, 'is required') },
+    env,
+  );
+  return {
+    reader: createAuditReader({ tableName: config[ENV.auditTable] as string }),
+    clock: { now: () => new Date() },
+  };
+}
+
+const OPTIONS = {
+  person: { type: 'string' },
+  target: { type: 'string' },
+  request: { type: 'string' },
+  status: { type: 'string' },
+  'break-glass': { type: 'boolean' },
+  'no-break-glass': { type: 'boolean' },
+  from: { type: 'string' },
+  to: { type: 'string' },
+  limit: { type: 'string' },
+  format: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/**
+ * The auditors' CLI. `query` streams every matching event to stdout (memory stays flat);
+ * `verify` checks every hash chain and exits 1 on the first break of any chain.
+ */
+export async function main(argv: readonly string[], io: CliIo, deps?: CliDeps): Promise<number> {
+  let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>;
+  try {
+    parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (error) {
+    return fail(io, EXIT.badInput, `${(error as Error).message}\nRun jit-audit --help for usage.`);
+  }
+  const { values, positionals } = parsed;
+  const command = positionals[0];
+  if (values.help || command === undefined || command === 'help') {
+    io.stdout.write(USAGE);
+    return command === undefined && !values.help ? EXIT.badInput : EXIT.ok;
+  }
+  if (positionals.length > 1) return fail(io, EXIT.badInput, `unexpected argument "${positionals[1]}"`);
+  try {
+    if (command === 'query') return await query(values, io, () => deps ?? depsFromEnv(io.env));
+    if (command === 'verify') return await verify(values, io, () => deps ?? depsFromEnv(io.env));
+    return fail(io, EXIT.badInput, `unknown command "${command}" (query or verify; --help for usage)`);
+  } catch (error) {
+    if ((error as { code?: string }).code === 'EPIPE') return EXIT.ok; // the reader went away (| head)
+    if (error instanceof ValidationError) return fail(io, EXIT.badInput, error.message);
+    if (error instanceof BrokerError) return fail(io, EXIT.error, `${error.code}: ${error.message}`);
+    return fail(io, EXIT.error, `${(error as Error).name}: ${(error as Error).message}`);
+  }
+}
+
+type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'];
+
+async function query(values: Values, io: CliIo, wire: () => CliDeps): Promise<number> {
+  const format = formatOf(values.format, FORMATS, 'table');
+  if (values['break-glass'] && values['no-break-glass']) {
+    throw new ValidationError('--break-glass and --no-break-glass exclude each other.');
+  }
+  const max = values.limit === undefined ? undefined : positiveInt(values.limit);
+  const filter = {
+    ...(values.person === undefined ? {} : { person: values.person }),
+    ...(values.target === undefined ? {} : { target: values.target }),
+    ...(values.request === undefined ? {} : { requestId: values.request }),
+    ...(values.status === undefined ? {} : { status: values.status.toUpperCase() }),
+    ...(values['break-glass'] ? { breakGlass: true } : {}),
+    ...(values['no-break-glass'] ? { breakGlass: false } : {}),
+    ...(values.from === undefined ? {} : { from: values.from }),
+    ...(values.to === undefined ? {} : { to: values.to }),
+  };
+  parseAuditFilter(filter); // bad input is reported before any wiring or read
+  const deps = wire();
+  const events = exportAudit(deps, filter, max === undefined ? {} : { max });
+  await writeEvents(events, format, io.stdout);
+  return EXIT.ok;
+}
+
+async function verify(values: Values, io: CliIo, wire: () => CliDeps): Promise<number> {
+  const format = formatOf(values.format, ['table', 'json'] as const, 'table');
+  const result = await verifyAudit({ chains: wire().reader });
+  io.stdout.write(format === 'json' ? `${JSON.stringify(result)}\n` : verifyReport(result));
+  return result.ok ? EXIT.ok : EXIT.verifyFailed;
+}
+
+/** A human report: one line per chain, then the verdict. */
+export function verifyReport(result: VerifyAuditResult): string {
+  const rows = result.chains.map((c) =>
+    c.break
+      ? `${c.chain}  BROKEN at #${c.break.seq} (${c.break.kind}): ${c.break.message}`
+      : `${c.chain}  ok  ${c.verified} events, head #${c.head.seq}`,
+  );
+  const total = result.chains.reduce((n, c) => n + c.verified, 0);
+  const verdict = result.ok
+    ? `OK: ${total} events in ${result.chains.length} chains verified.`
+    : `FAILED: ${result.breaks.length} of ${result.chains.length} chains broken.`;
+  return `${rows.join('\n')}\n${verdict}\n`;
+}
+
+function formatOf<T extends string>(value: string | undefined, allowed: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  throw new ValidationError(`--format must be one of ${allowed.join(', ')}.`);
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1) {
+    throw new ValidationError('--limit must be a positive whole number.');
+  }
+  return n;
+}
+
+function fail(io: CliIo, code: number, message: string): number {
+  io.stderr.write(`jit-audit: ${message.trimEnd()}\n`);
+  return code;
+}
+
+/** Runs the CLI against the real process (used by bin/jit-audit.js and `tsx functions/cli/audit.ts`). */
+export async function run(): Promise<void> {
+  process.exitCode = await main(process.argv.slice(2), {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+  });
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await run();
+}

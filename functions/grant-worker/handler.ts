@@ -1,0 +1,125 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { parseGrantJob, type RetryDelay } from '../../shared/adapters/aws/sqs-grant-queue.js';
+import { NotFoundError } from '../../shared/domain/errors.js';
+import type { GrantJob } from '../../shared/domain/ports.js';
+import { activateGrant } from '../../shared/usecases/activate-grant.js';
+import type { GrantDeps } from '../../shared/usecases/grant-deps.js';
+import { issueCredentials } from '../../shared/usecases/issue-credentials.js';
+import { revokeGrantJob } from '../../shared/usecases/revoke-grant.js';
+import { createGrantWiring } from '../shared/grant-wiring.js';
+
+/**
+ * Retry policy of the grant queue. SQS redelivers a failed job after its visibility timeout;
+ * the worker stretches that timeout exponentially per attempt (30 s, 60 s, 120 s… capped at
+ * 15 min) from `ApproximateReceiveCount`. On attempt `maxAttempts` an activation becomes
+ * FAILED (with reason, metric and notice) and an early revoke raises its alert; a job that
+ * still fails after the queue's maxReceiveCount lands in the DLQ.
+ */
+export function retryDelaySeconds(attempt: number): number {
+  return Math.min(900, 30 * 2 ** Math.max(0, attempt - 1));
+}
+
+export interface GrantWorker {
+  readonly deps: GrantDeps;
+  readonly maxAttempts: number;
+  readonly logger: Pick<Logger, 'info' | 'warn' | 'error'>;
+  /** Backoff between deliveries (the SQS queue); without it the queue's own timeout applies. */
+  readonly retry?: RetryDelay;
+}
+
+async function runJob(worker: GrantWorker, job: GrantJob, attempt: number): Promise<string> {
+  const { deps, maxAttempts } = worker;
+  switch (job.kind) {
+    case 'activate':
+      return (await activateGrant(deps, { requestId: job.requestId, attempt, maxAttempts })).outcome;
+    case 'revoke':
+      return (
+        await revokeGrantJob(deps, {
+          requestId: job.requestId,
+          actor: job.actor,
+          reason: job.reason,
+          attempt,
+          maxAttempts,
+        })
+      ).outcome;
+    case 'issue-credentials':
+      return (await issueCredentials(deps, job)).outcome;
+  }
+}
+
+/**
+ * Consumes a batch of grant jobs and answers with the ones to deliver again
+ * (`batchItemFailures`), so one failing job never makes SQS redeliver the others.
+ */
+export function createGrantWorkerHandler(worker: GrantWorker) {
+  return async (event: SQSEvent): Promise<SQSBatchResponse> => {
+    const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
+    for (const record of event.Records) {
+      if (!(await processRecord(worker, record)))
+        batchItemFailures.push({ itemIdentifier: record.messageId });
+    }
+    return { batchItemFailures };
+  };
+}
+
+/** Runs one job; false when it must be delivered again. */
+async function processRecord(worker: GrantWorker, record: SQSRecord): Promise<boolean> {
+  const attempt = Math.max(1, Number(record.attributes.ApproximateReceiveCount) || 1);
+  let job: GrantJob;
+  try {
+    job = parseGrantJob(record.body);
+  } catch (error) {
+    // Never valid, so never retried usefully: it goes on to the DLQ for a human to look at.
+    worker.logger.error('invalid grant job', {
+      messageId: record.messageId,
+      error: (error as Error).message,
+    });
+    return false;
+  }
+  const fields = { messageId: record.messageId, requestId: job.requestId, kind: job.kind, attempt };
+  try {
+    const outcome = await runJob(worker, job, attempt);
+    worker.logger.info('grant job done', { ...fields, outcome });
+    return true;
+  } catch (error) {
+    if (error instanceof NotFoundError) {
+      worker.logger.error('grant job for an unknown grant dropped', fields);
+      return true;
+    }
+    worker.logger.warn('grant job failed; it will be retried', {
+      ...fields,
+      error: (error as Error).message,
+    });
+    try {
+      await worker.retry?.delay(record.receiptHandle, retryDelaySeconds(attempt));
+    } catch (delayError) {
+      worker.logger.warn('could not delay the retry', { ...fields, error: (delayError as Error).message });
+    }
+    return false;
+  }
+}
+
+let wrapped: ((event: SQSEvent, context: Context) => Promise<SQSBatchResponse>) | undefined;
+
+function build() {
+  const wiring = createGrantWiring();
+  const processor = createGrantWorkerHandler({
+    deps: wiring.deps,
+    maxAttempts: wiring.settings.maxAttempts,
+    logger: wiring.base.logger,
+    ...(wiring.queue ? { retry: wiring.queue } : {}),
+  });
+  return middy(processor)
+    .use(injectLambdaContext(wiring.base.logger, { resetKeys: true }))
+    .use(logMetrics(wiring.metrics));
+}
+
+/** The Lambda entry point (SQS event source with ReportBatchItemFailures). Wired on first call. */
+export const handler = (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+  wrapped ??= build();
+  return wrapped(event, context);
+};

@@ -1,0 +1,49 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import type { Context, ScheduledEvent } from 'aws-lambda';
+import type { GrantDeps } from '../../shared/usecases/grant-deps.js';
+import { reconcileGroups, type ReconcileReport } from '../../shared/usecases/reconcile-groups.js';
+import { createGrantWiring } from '../shared/grant-wiring.js';
+
+export interface Reconciler {
+  readonly deps: GrantDeps;
+  /** Remove standing members (RECONCILE_REMOVE), or only report them. */
+  readonly remove: boolean;
+  readonly logger: Pick<Logger, 'info'>;
+}
+
+/** One scheduled run: compare managed groups with live grants, report (and maybe remove) drift. */
+export function createReconcilerHandler(reconciler: Reconciler) {
+  return async (): Promise<ReconcileReport> => {
+    const report = await reconcileGroups(reconciler.deps, { remove: reconciler.remove });
+    reconciler.logger.info('reconcile done', {
+      groupsChecked: report.groupsChecked,
+      groupsFailed: report.groupsFailed,
+      drift: report.findings.length,
+      removed: report.findings.filter((f) => f.removed).length,
+    });
+    return report;
+  };
+}
+
+let wrapped: ((event: ScheduledEvent, context: Context) => Promise<ReconcileReport>) | undefined;
+
+function build() {
+  const wiring = createGrantWiring();
+  const run = createReconcilerHandler({
+    deps: wiring.deps,
+    remove: wiring.settings.reconcileRemove,
+    logger: wiring.base.logger,
+  });
+  return middy(() => run())
+    .use(injectLambdaContext(wiring.base.logger, { resetKeys: true }))
+    .use(logMetrics(wiring.metrics));
+}
+
+/** The Lambda entry point of the reconciler's schedule. Wired on first call. */
+export const handler = (event: ScheduledEvent, context: Context): Promise<ReconcileReport> => {
+  wrapped ??= build();
+  return wrapped(event, context);
+};

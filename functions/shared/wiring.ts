@@ -1,0 +1,118 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { z } from 'zod';
+import { DynamoAuditLog } from '../../shared/adapters/dynamodb/audit-log.js';
+import { createDocumentClient } from '../../shared/adapters/dynamodb/client.js';
+import { DynamoRequestStore } from '../../shared/adapters/dynamodb/request-store.js';
+import type { TableNames } from '../../shared/adapters/dynamodb/tables.js';
+import { systemClock, UlidGenerator } from '../../shared/adapters/ids.js';
+import { ENV, readEnv } from '../../shared/config/env.js';
+import { loadPolicyFile } from '../../shared/config/policy-file.js';
+import { ConfigError } from '../../shared/domain/errors.js';
+import type { AccessPolicy } from '../../shared/domain/policy.js';
+import type { Clock, IdGenerator, PolicySource } from '../../shared/domain/ports.js';
+import type { UseCaseLogger } from '../../shared/usecases/deps.js';
+
+/** The DynamoDB document client type, without importing the SDK here. */
+export type DocumentClient = ReturnType<typeof createDocumentClient>;
+
+/** Environment every entry point needs. */
+const baseEnvShape = {
+  [ENV.requestsTable]: z.string().min(1),
+  [ENV.auditTable]: z.string().min(1),
+  [ENV.policyPath]: z.string().min(1),
+};
+
+export type EnvSource = Readonly<Record<string, string | undefined>>;
+
+/**
+ * What every Lambda entry point shares: configuration read once and validated, the
+ * DynamoDB document client, the request store and audit trail on it, the access policy
+ * (validated and frozen), a structured logger, the clock and id generator.
+ */
+export interface BaseWiring {
+  /** The validated environment this wiring was built from. */
+  readonly env: EnvSource;
+  readonly tables: TableNames;
+  readonly doc: DocumentClient;
+  readonly audit: DynamoAuditLog;
+  readonly store: DynamoRequestStore;
+  readonly policy: PolicySource;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly ids: IdGenerator;
+}
+
+export interface BaseWiringOptions {
+  /** Defaults to process.env. */
+  readonly env?: EnvSource;
+  /** A prepared client (tests, DynamoDB Local); otherwise one built from the SDK's environment. */
+  readonly doc?: DocumentClient;
+  /** An already-loaded policy; otherwise POLICY_PATH is read. */
+  readonly policy?: AccessPolicy;
+  readonly clock?: Clock;
+  readonly ids?: IdGenerator;
+  readonly logger?: Logger;
+  /** The Powertools service name (logs). */
+  readonly serviceName?: string;
+}
+
+/**
+ * Builds the shared wiring. Does no network I/O: the policy is a file in the bundle and the
+ * clients connect on first use. Throws ConfigError naming a bad variable, PolicyError naming
+ * a bad policy path.
+ */
+export function createBaseWiring(options: BaseWiringOptions = {}): BaseWiring {
+  const env = options.env ?? process.env;
+  const config = readEnv({ ...baseEnvShape, [ENV.policyPath]: z.string().min(1).optional() }, env);
+  const tables: TableNames = { requests: config[ENV.requestsTable], audit: config[ENV.auditTable] };
+  const policyPath = config[ENV.policyPath];
+  if (!options.policy && policyPath === undefined) {
+    throw new ConfigError(`Invalid configuration:\n  ${ENV.policyPath}: is required`);
+  }
+  const policy = options.policy ?? loadPolicyFile(policyPath as string);
+  const doc = options.doc ?? createDocumentClient();
+  const audit = new DynamoAuditLog(doc, tables.audit);
+  const store = new DynamoRequestStore(doc, tables.requests, audit);
+  const logger =
+    options.logger ??
+    new Logger(options.serviceName === undefined ? {} : { serviceName: options.serviceName });
+  return {
+    env,
+    tables,
+    doc,
+    audit,
+    store,
+    policy: { current: () => policy },
+    logger,
+    clock: options.clock ?? systemClock,
+    ids: options.ids ?? new UlidGenerator(),
+  };
+}
+
+let cached: BaseWiring | undefined;
+
+/** The process-wide wiring, built on first use (a warm Lambda reuses it). */
+export function baseWiring(serviceName?: string): BaseWiring {
+  cached ??= createBaseWiring(serviceName === undefined ? {} : { serviceName });
+  return cached;
+}
+
+/** The use cases' logger over Powertools: structured fields on every line. */
+export function useCaseLogger(logger: Logger): UseCaseLogger {
+  return {
+    info: (message, fields) => logger.info(message, { ...fields }),
+    warn: (message, fields) => logger.warn(message, { ...fields }),
+  };
+}
+
+/** Reads a lazily-built value once; concurrent first calls share one promise, failures retry. */
+export function once<T>(make: () => Promise<T>): () => Promise<T> {
+  let pending: Promise<T> | undefined;
+  return () => {
+    pending ??= make().catch((error: unknown) => {
+      pending = undefined;
+      throw error;
+    });
+    return pending;
+  };
+}

@@ -1,0 +1,327 @@
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Aws, CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as lambdaEvents from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import { AUDIT_TABLE, REQUESTS_TABLE } from '../shared/adapters/dynamodb/tables.js';
+import { ENV } from '../shared/config/env.js';
+import { loadPolicyFile } from '../shared/config/policy-file.js';
+import { BrokerBoundary } from './constructs/broker-boundary.js';
+import { BrokerFunction } from './constructs/broker-function.js';
+import { WebAppIamBaseline } from './constructs/web-app-iam-baseline.js';
+import { DEFAULT_MANAGED_IAM_PATH, managedTargets } from './managed-targets.js';
+import { acknowledge } from './nag.js';
+import { tableAndIndexArns, tableFromDefinition } from './tables.js';
+
+/** The broker's functions, each with its own role and only the permissions it uses. */
+export const BROKER_FUNCTIONS = ['slack', 'grant-worker', 'sweeper', 'reconciler', 'audit-api'] as const;
+export type BrokerFunctionName = (typeof BROKER_FUNCTIONS)[number];
+
+/**
+ * The metric the sweeper and the grant worker emit when a revoke fails (Powertools EMF, with
+ * the default `service` dimension = the function's POWERTOOLS_SERVICE_NAME).
+ */
+export const REVOKE_FAILURES_METRIC = 'RevokeFailures';
+export const DEFAULT_METRICS_NAMESPACE = 'JitBroker';
+
+const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** Where each function's entry point lives in the repository. */
+export function defaultEntry(name: BrokerFunctionName): string {
+  return join(REPO_ROOT, 'functions', name, 'handler.ts');
+}
+
+export interface BrokerStackProps extends StackProps {
+  /** The access-policy file, validated at synth time and bundled into the functions. */
+  readonly policyFile: string;
+  /** IAM path of the groups and roles the broker may touch. Default `/jit/`. */
+  readonly managedIamPath?: string;
+  /** Whether the reconciler removes standing members it did not grant. Default false (report only). */
+  readonly reconcileRemove?: boolean;
+  /** The reconciler's schedule expression. Default `rate(1 hour)`. */
+  readonly reconcileSchedule?: string;
+  /** An existing Secrets Manager secret with the Slack credentials; otherwise the stack creates one. */
+  readonly slackSecretArn?: string;
+  /** An e-mail address subscribed to the alarm topic. */
+  readonly alarmEmail?: string;
+  readonly metricsNamespace?: string;
+  /** Entry-point overrides (tests, experiments); default `functions/<name>/handler.ts`. */
+  readonly entries?: Partial<Record<BrokerFunctionName, string>>;
+}
+
+/**
+ * The JIT access broker: tables, the Slack function, the grant worker with its queue and
+ * dead-letter queue, the sweeper and reconciler on schedules, the audit API, alarms, and
+ * the web-app IAM baseline whose groups and roles the broker manages.
+ */
+export class BrokerStack extends Stack {
+  readonly functions: Readonly<Record<BrokerFunctionName, BrokerFunction>>;
+  readonly boundary: BrokerBoundary;
+  readonly baseline: WebAppIamBaseline;
+
+  constructor(scope: Construct, id: string, props: BrokerStackProps) {
+    super(scope, id, props);
+    // A broken policy fails the synth here, naming the file, each path and the reason.
+    const policy = loadPolicyFile(props.policyFile);
+    const managedPath = props.managedIamPath ?? DEFAULT_MANAGED_IAM_PATH;
+    const managed = managedTargets(policy, managedPath, {
+      partition: Aws.PARTITION,
+      account: Aws.ACCOUNT_ID,
+    });
+    const namespace = props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE;
+
+    const requests = tableFromDefinition(this, 'RequestsTable', REQUESTS_TABLE);
+    const audit = tableFromDefinition(this, 'AuditTable', AUDIT_TABLE);
+    const requestsArns = tableAndIndexArns(requests, REQUESTS_TABLE);
+    const auditArns = tableAndIndexArns(audit, AUDIT_TABLE);
+
+    const deadLetters = new sqs.Queue(this, 'GrantDeadLetterQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    const grantQueue = new sqs.Queue(this, 'GrantQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      // Six times the worker's timeout, as Lambda advises for SQS sources.
+      visibilityTimeout: Duration.minutes(3),
+      deadLetterQueue: { queue: deadLetters, maxReceiveCount: 5 },
+    });
+
+    const slackSecret = props.slackSecretArn
+      ? secretsmanager.Secret.fromSecretCompleteArn(this, 'SlackSecret', props.slackSecretArn)
+      : new secretsmanager.Secret(this, 'SlackSecret', {
+          description: 'Slack signing secret and bot token of the JIT broker (JSON: signingSecret, botToken)',
+        });
+    acknowledge(
+      slackSecret,
+      'AwsSolutions-SMG4',
+      'Slack issues the signing secret and bot token; no rotation function can mint new ones. Rotate them in the Slack app settings, then put the new value in this secret.',
+    );
+
+    this.boundary = new BrokerBoundary(this, 'Boundary', {
+      tableArns: [...requestsArns, ...auditArns],
+      auditArns,
+      queueArns: [grantQueue.queueArn],
+      secretArns: [slackSecret.secretArn],
+      groupPathPattern: managed.groupPathPattern,
+      rolePathPatterns: managed.rolePathPatterns,
+    });
+
+    const make = (
+      name: BrokerFunctionName,
+      description: string,
+      options: {
+        environment?: Record<string, string>;
+        timeout?: Duration;
+        bundlePolicy?: boolean;
+      } = {},
+    ) =>
+      new BrokerFunction(this, toPascal(name), {
+        entry: props.entries?.[name] ?? defaultEntry(name),
+        description,
+        serviceName: `jit-${name}`,
+        metricsNamespace: namespace,
+        permissionsBoundary: this.boundary.policy,
+        ...(options.timeout ? { timeout: options.timeout } : {}),
+        ...(options.bundlePolicy === false ? {} : { policyFile: props.policyFile }),
+        environment: {
+          [ENV.requestsTable]: requests.tableName,
+          [ENV.auditTable]: audit.tableName,
+          ...options.environment,
+        },
+      });
+
+    const slack = make('slack', 'Slack commands and interactions: verify, decide, persist, ack', {
+      timeout: Duration.seconds(10),
+      environment: { [ENV.grantQueueUrl]: grantQueue.queueUrl, [ENV.slackSecretArn]: slackSecret.secretArn },
+    });
+    const grantWorker = make('grant-worker', 'Grants, early revokes and role sessions (SQS consumer)', {
+      environment: {
+        // The worker delays a failed job's retry on this queue (ChangeMessageVisibility).
+        [ENV.grantQueueUrl]: grantQueue.queueUrl,
+        [ENV.slackSecretArn]: slackSecret.secretArn,
+        [ENV.managedIamPath]: managedPath,
+      },
+    });
+    const sweeper = make('sweeper', 'Revokes expired grants and follows up pending requests', {
+      timeout: Duration.seconds(55),
+      environment: {
+        [ENV.grantQueueUrl]: grantQueue.queueUrl,
+        [ENV.slackSecretArn]: slackSecret.secretArn,
+        [ENV.managedIamPath]: managedPath,
+      },
+    });
+    const reconcileRemove = props.reconcileRemove ?? false;
+    const reconciler = make(
+      'reconciler',
+      'Reports (and optionally removes) members the broker did not grant',
+      {
+        timeout: Duration.minutes(2),
+        environment: { [ENV.managedIamPath]: managedPath, [ENV.reconcileRemove]: String(reconcileRemove) },
+      },
+    );
+    const auditApi = make('audit-api', 'Audit queries and exports (AWS_IAM function URL)', {
+      bundlePolicy: false,
+    });
+    this.functions = {
+      slack,
+      'grant-worker': grantWorker,
+      sweeper,
+      reconciler,
+      'audit-api': auditApi,
+    };
+    this.boundary.allowLogGroups(Object.values(this.functions).map((f) => f.logGroup.logGroupArn));
+
+    // DynamoDB, by verb. Nobody is granted DeleteItem; the audit table is also denied it by the boundary.
+    const allow = (fn: BrokerFunction, actions: string[], resources: readonly string[]) => {
+      if (resources.length > 0)
+        fn.role.addToPolicy(new iam.PolicyStatement({ actions, resources: [...resources] }));
+    };
+    const READ = ['dynamodb:GetItem', 'dynamodb:Query'];
+    const WRITE = ['dynamodb:ConditionCheckItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
+    for (const fn of [slack, grantWorker, sweeper]) {
+      allow(fn, [...READ, ...WRITE], [requests.tableArn]);
+      allow(fn, READ, requestsArns.slice(1));
+      // Audit appends: a new event (PutItem) and the chain head (UpdateItem) in one transaction.
+      allow(fn, [...READ, ...WRITE], [audit.tableArn]);
+    }
+    allow(reconciler, READ, requestsArns);
+    allow(reconciler, ['dynamodb:PutItem', 'dynamodb:UpdateItem', ...READ], [audit.tableArn]);
+    allow(auditApi, READ, auditArns);
+
+    grantQueue.grantSendMessages(slack.role);
+    grantQueue.grantSendMessages(sweeper.role);
+    grantWorker.function.addEventSource(
+      new lambdaEvents.SqsEventSource(grantQueue, { batchSize: 10, reportBatchItemFailures: true }),
+    );
+    for (const fn of [slack, grantWorker, sweeper]) slackSecret.grantRead(fn.role);
+
+    // IAM and STS: exact managed group / role ARNs from the policy, never a wildcard.
+    allow(grantWorker, ['iam:AddUserToGroup', 'iam:RemoveUserFromGroup'], managed.groupArns);
+    // Early revoke: the inline deny on a managed role (read, rewrite, drop when it is empty).
+    const ROLE_DENY_LIST = ['iam:DeleteRolePolicy', 'iam:GetRolePolicy', 'iam:PutRolePolicy'];
+    allow(grantWorker, ROLE_DENY_LIST, managed.roleArns);
+    allow(grantWorker, ['sts:AssumeRole', 'sts:SetSourceIdentity', 'sts:TagSession'], managed.roleArns);
+    // The sweeper only takes access away.
+    allow(sweeper, ['iam:RemoveUserFromGroup'], managed.groupArns);
+    allow(sweeper, ROLE_DENY_LIST, managed.roleArns);
+    allow(reconciler, ['iam:GetGroup'], managed.groupArns);
+    if (reconcileRemove) allow(reconciler, ['iam:RemoveUserFromGroup'], managed.groupArns);
+
+    const auditUrl = auditApi.function.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.AWS_IAM });
+    // Slack authenticates itself by signing each request; the function verifies the HMAC.
+    const slackUrl = slack.function.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE });
+
+    new events.Rule(this, 'SweepSchedule', {
+      description: 'Runs the JIT broker sweeper every minute',
+      schedule: events.Schedule.expression('rate(1 minute)'),
+      targets: [new targets.LambdaFunction(sweeper.function, { retryAttempts: 0 })],
+    });
+    new events.Rule(this, 'ReconcileSchedule', {
+      description: 'Runs the JIT broker reconciler',
+      schedule: events.Schedule.expression(props.reconcileSchedule ?? 'rate(1 hour)'),
+      targets: [new targets.LambdaFunction(reconciler.function, { retryAttempts: 2 })],
+    });
+
+    this.baseline = new WebAppIamBaseline(this, 'WebAppIamBaseline', {
+      managedPath,
+      brokerRole: grantWorker.role,
+      auditReadArns: [...auditArns, ...requestsArns],
+      auditFunction: auditApi.function,
+    });
+
+    this.addAlarms({ namespace, deadLetters, grantWorker, sweeper, alarmEmail: props.alarmEmail });
+
+    new CfnOutput(this, 'SlackUrl', { value: slackUrl.url, description: 'Slack request URL' });
+    new CfnOutput(this, 'AuditApiUrl', { value: auditUrl.url, description: 'Audit API (SigV4, AWS_IAM)' });
+    new CfnOutput(this, 'SlackSecretArn', { value: slackSecret.secretArn });
+    new CfnOutput(this, 'GrantWorkerRoleArn', {
+      value: grantWorker.role.roleArn,
+      description: 'Trust this role (AssumeRole, SetSourceIdentity, TagSession) in brokered roles',
+    });
+  }
+
+  private addAlarms(input: {
+    namespace: string;
+    deadLetters: sqs.Queue;
+    grantWorker: BrokerFunction;
+    sweeper: BrokerFunction;
+    alarmEmail: string | undefined;
+  }): void {
+    // CloudWatch can publish only to topics encrypted with a customer key that it may use.
+    const key = new kms.Key(this, 'AlarmTopicKey', {
+      enableKeyRotation: true,
+      description: 'Encrypts the JIT broker alarm topic',
+    });
+    key.grant(new iam.ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
+    const topic = new sns.Topic(this, 'AlarmTopic', { masterKey: key, enforceSSL: true });
+    if (input.alarmEmail) topic.addSubscription(new subscriptions.EmailSubscription(input.alarmEmail));
+    const action = new cloudwatchActions.SnsAction(topic);
+
+    const revokeFailures = (service: string) =>
+      new cloudwatch.Metric({
+        namespace: input.namespace,
+        metricName: REVOKE_FAILURES_METRIC,
+        dimensionsMap: { service },
+        statistic: cloudwatch.Stats.SUM,
+        period: Duration.minutes(1),
+      });
+    const alarms = [
+      new cloudwatch.Alarm(this, 'GrantDeadLettersAlarm', {
+        alarmDescription: 'Grant jobs failed after every retry and sit in the dead-letter queue',
+        metric: input.deadLetters.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1) }),
+        threshold: 0,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+      new cloudwatch.Alarm(this, 'RevokeFailuresAlarm', {
+        alarmDescription: 'A revoke failed: someone may keep access past the end of a grant',
+        metric: new cloudwatch.MathExpression({
+          expression: 'FILL(sweeper, 0) + FILL(worker, 0)',
+          usingMetrics: {
+            sweeper: revokeFailures(input.sweeper.serviceName),
+            worker: revokeFailures(input.grantWorker.serviceName),
+          },
+          label: REVOKE_FAILURES_METRIC,
+          period: Duration.minutes(1),
+        }),
+        threshold: 0,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+      ...[input.grantWorker, input.sweeper].map(
+        (fn) =>
+          new cloudwatch.Alarm(this, `${fn.node.id}ErrorsAlarm`, {
+            alarmDescription: `The ${fn.serviceName} function failed`,
+            metric: fn.function.metricErrors({
+              period: Duration.minutes(1),
+              statistic: cloudwatch.Stats.SUM,
+            }),
+            threshold: 0,
+            comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluationPeriods: 1,
+            treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+          }),
+      ),
+    ];
+    for (const alarm of alarms) alarm.addAlarmAction(action);
+  }
+}
+
+function toPascal(name: string): string {
+  return name.replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase());
+}

@@ -1,0 +1,152 @@
+import { Aws } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { BROKER_IAM_PATH } from '../managed-targets.js';
+import { acknowledgeWildcardResources } from '../nag.js';
+
+/** Every IAM action that changes an identity or a policy: denied on the broker's own roles. */
+export const IAM_WRITE_ACTION_PATTERNS = [
+  'iam:Attach*',
+  'iam:Create*',
+  'iam:Delete*',
+  'iam:Detach*',
+  'iam:PassRole',
+  'iam:Put*',
+  'iam:Set*',
+  'iam:Tag*',
+  'iam:Untag*',
+  'iam:Update*',
+];
+
+/** Everything that could delete or age out audit records, or switch off their protection. */
+export const AUDIT_DESTRUCTIVE_ACTIONS = [
+  'dynamodb:BatchWriteItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:DeleteTable',
+  'dynamodb:PartiQLDelete',
+  'dynamodb:UpdateTable',
+  'dynamodb:UpdateTimeToLive',
+  'dynamodb:UpdateContinuousBackups',
+];
+
+export interface BrokerBoundaryProps {
+  /** Table and index ARNs the broker may use (by verb; deletes never on audit). */
+  readonly tableArns: readonly string[];
+  /** The audit table and its indexes: destructive actions are denied there outright. */
+  readonly auditArns: readonly string[];
+  readonly queueArns: readonly string[];
+  readonly secretArns: readonly string[];
+  /** Managed groups (path-scoped) and managed roles (path-scoped, per account). */
+  readonly groupPathPattern: string;
+  readonly rolePathPatterns: readonly string[];
+}
+
+/**
+ * The permissions boundary on every broker role: the most any broker function could ever
+ * do, whatever its own policy says. It allows only the services the broker uses on its own
+ * resources, IAM only on the managed path, and denies changing the broker's own roles or
+ * this boundary and deleting audit records.
+ */
+export class BrokerBoundary extends Construct {
+  readonly policy: iam.ManagedPolicy;
+
+  constructor(scope: Construct, id: string, props: BrokerBoundaryProps) {
+    super(scope, id);
+    const statements = [
+      new iam.PolicyStatement({
+        sid: 'DynamoDbByVerb',
+        actions: [
+          'dynamodb:ConditionCheckItem',
+          'dynamodb:GetItem',
+          'dynamodb:PutItem',
+          'dynamodb:Query',
+          'dynamodb:UpdateItem',
+        ],
+        resources: [...props.tableArns],
+      }),
+      new iam.PolicyStatement({
+        sid: 'GrantQueue',
+        actions: [
+          'sqs:ChangeMessageVisibility',
+          'sqs:DeleteMessage',
+          'sqs:GetQueueAttributes',
+          'sqs:GetQueueUrl',
+          'sqs:ReceiveMessage',
+          'sqs:SendMessage',
+        ],
+        resources: [...props.queueArns],
+      }),
+      new iam.PolicyStatement({
+        sid: 'SlackSecret',
+        actions: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
+        resources: [...props.secretArns],
+      }),
+      new iam.PolicyStatement({
+        sid: 'ManagedGroupsOnly',
+        actions: ['iam:AddUserToGroup', 'iam:GetGroup', 'iam:RemoveUserFromGroup'],
+        resources: [props.groupPathPattern],
+      }),
+      ...(props.rolePathPatterns.length > 0
+        ? [
+            new iam.PolicyStatement({
+              sid: 'ManagedRolesOnly',
+              actions: [
+                'iam:DeleteRolePolicy',
+                'iam:GetRolePolicy',
+                'iam:PutRolePolicy',
+                'sts:AssumeRole',
+                'sts:SetSourceIdentity',
+                'sts:TagSession',
+              ],
+              resources: [...props.rolePathPatterns],
+            }),
+          ]
+        : []),
+      new iam.PolicyStatement({
+        sid: 'DenyChangingTheBroker',
+        effect: iam.Effect.DENY,
+        actions: IAM_WRITE_ACTION_PATTERNS,
+        resources: [
+          `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:role${BROKER_IAM_PATH}*`,
+          `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:policy${BROKER_IAM_PATH}*`,
+        ],
+      }),
+      new iam.PolicyStatement({
+        sid: 'DenyRemovingBoundaries',
+        effect: iam.Effect.DENY,
+        actions: ['iam:DeleteRolePermissionsBoundary', 'iam:DeleteUserPermissionsBoundary'],
+        resources: ['*'],
+      }),
+      new iam.PolicyStatement({
+        sid: 'DenyAuditDeletes',
+        effect: iam.Effect.DENY,
+        actions: AUDIT_DESTRUCTIVE_ACTIONS,
+        resources: [...props.auditArns],
+      }),
+    ];
+    this.policy = new iam.ManagedPolicy(this, 'Policy', {
+      path: BROKER_IAM_PATH,
+      description: 'Permissions boundary of the JIT access broker roles',
+      statements,
+    });
+    acknowledgeWildcardResources(
+      this,
+      [props.groupPathPattern, ...props.rolePathPatterns],
+      "The boundary caps the broker at the managed IAM path; the functions' own policies name exact group and role ARNs.",
+    );
+  }
+
+  /**
+   * Lets the broker write to its functions' log groups (added once the functions exist,
+   * since each function's role needs this boundary first). Metrics travel as EMF log lines.
+   */
+  allowLogGroups(logGroupArns: readonly string[]): void {
+    this.policy.addStatements(
+      new iam.PolicyStatement({
+        sid: 'OwnLogs',
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [...logGroupArns],
+      }),
+    );
+  }
+}

@@ -1,0 +1,114 @@
+import { basename } from 'node:path';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { ENV } from '../../shared/config/env.js';
+import { BROKER_IAM_PATH } from '../managed-targets.js';
+
+/** Lambda's code directory: where a bundled file lands in the running function. */
+const TASK_ROOT = '/var/task';
+
+/** The ESM bundle still loads some CommonJS dependencies that call `require`. */
+const ESM_REQUIRE_BANNER =
+  "import { createRequire as __brokerCreateRequire } from 'node:module'; const require = __brokerCreateRequire(import.meta.url);";
+
+export interface BrokerFunctionProps {
+  /** The TypeScript entry point (exports `handler`). */
+  readonly entry: string;
+  readonly description: string;
+  /** POWERTOOLS_SERVICE_NAME: also the `service` dimension of the function's metrics. */
+  readonly serviceName: string;
+  readonly metricsNamespace: string;
+  readonly environment?: Readonly<Record<string, string>>;
+  readonly timeout?: Duration;
+  readonly memorySize?: number;
+  /** The managed policy set as permissions boundary on the function's role. */
+  readonly permissionsBoundary: iam.IManagedPolicy;
+  /** An access-policy file to bundle next to the code; POLICY_PATH then points at it. */
+  readonly policyFile?: string;
+}
+
+/**
+ * One place for the defaults every broker function shares: Node.js 24 on ARM64, an ESM
+ * bundle built by the local esbuild (never Docker) with source maps, its own log group
+ * with a retention, and its own role under the broker's IAM path with the permissions
+ * boundary. The role starts empty: each function is granted only what it uses.
+ */
+export class BrokerFunction extends Construct {
+  readonly function: nodejs.NodejsFunction;
+  readonly role: iam.Role;
+  readonly logGroup: logs.LogGroup;
+  readonly serviceName: string;
+
+  constructor(scope: Construct, id: string, props: BrokerFunctionProps) {
+    super(scope, id);
+    this.serviceName = props.serviceName;
+
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      path: BROKER_IAM_PATH,
+      permissionsBoundary: props.permissionsBoundary,
+      description: `Execution role of the JIT broker ${props.serviceName} function`,
+    });
+    // Logs go to the function's own group only (no AWSLambdaBasicExecutionRole and its log-group:*).
+    this.logGroup.grantWrite(this.role);
+
+    const policyName = props.policyFile ? `access-policy-${basename(props.policyFile)}` : undefined;
+
+    this.function = new nodejs.NodejsFunction(this, 'Function', {
+      entry: props.entry,
+      handler: 'handler',
+      description: props.description,
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySize ?? 512,
+      timeout: props.timeout ?? Duration.seconds(30),
+      role: this.role,
+      logGroup: this.logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      environment: {
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME: props.serviceName,
+        [ENV.metricsNamespace]: props.metricsNamespace,
+        ...(policyName ? { [ENV.policyPath]: `${TASK_ROOT}/${policyName}` } : {}),
+        ...props.environment,
+      },
+      bundling: {
+        format: nodejs.OutputFormat.ESM,
+        mainFields: ['module', 'main'],
+        banner: ESM_REQUIRE_BANNER,
+        sourceMap: true,
+        sourceMapMode: nodejs.SourceMapMode.DEFAULT,
+        minify: true,
+        target: 'node24',
+        // Bundle the AWS SDK pinned in the lock file instead of the runtime's copy.
+        bundleAwsSDK: true,
+        forceDockerBundling: false,
+        ...(props.policyFile && policyName
+          ? { commandHooks: copyIntoBundle(props.policyFile, policyName) }
+          : {}),
+      },
+    });
+  }
+}
+
+function shellQuote(value: string): string {
+  return `'${value.replaceAll("'", `'"'"'`)}'`;
+}
+
+/** Copies `file` into the bundle's output directory as `name` after esbuild ran. */
+function copyIntoBundle(file: string, name: string): nodejs.ICommandHooks {
+  return {
+    beforeBundling: () => [],
+    beforeInstall: () => [],
+    afterBundling: (_inputDir, outputDir) => [`cp ${shellQuote(file)} ${shellQuote(`${outputDir}/${name}`)}`],
+  };
+}

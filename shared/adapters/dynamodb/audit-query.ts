@@ -1,0 +1,284 @@
+import { createHash } from 'node:crypto';
+import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import { canonicalJson, chainName, type AuditEvent } from '../../domain/audit.js';
+import type { AuditChainReader, AuditFilter, AuditReader, ChainHead } from '../../domain/audit-query.js';
+import { ValidationError } from '../../domain/errors.js';
+import type { Page } from '../../domain/ports.js';
+import { DynamoAuditLog, HEAD_SEQ, itemToAuditEvent } from './audit-log.js';
+import { AUDIT_CHAIN_COUNT, AUDIT_INDEX } from './tables.js';
+
+/**
+ * How a filter is answered: one index partition (or a walk over day partitions), with the
+ * time range as the key condition on `sortKey` (`at#chain#seq`, so newest first is a
+ * descending read) and every other filter as a FilterExpression.
+ *
+ * The partition is the most selective one the filter names, in this order:
+ *   request id → person (subject) → target → break-glass (sparse) → status → day walk.
+ * A request's or a person's history is small; a target's is larger; break-glass events are
+ * rare; a status partition holds a large share of the trail. Only when none is given are the
+ * day partitions walked, newest day first, from `to` (or today) back to `from` (required then).
+ */
+type Plan =
+  | {
+      readonly kind: 'partition';
+      readonly index: string;
+      readonly keyName: string;
+      readonly keyValue: string;
+    }
+  | { readonly kind: 'days'; readonly index: string; readonly newestDay: string; readonly oldestDay: string };
+
+/** Where a read resumes: a day (day walks only) and the key of the last item read there. */
+interface Position {
+  readonly day?: string;
+  readonly key?: Record<string, string | number>;
+}
+
+const DAY_MS = 86_400_000;
+
+const cursorSchema = z.strictObject({
+  v: z.literal(1),
+  q: z.string(),
+  d: z.iso.date().optional(),
+  k: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
+});
+
+/** Reads whole pages of this many items when streaming (DynamoDB caps a page at 1 MB anyway). */
+const STREAM_BATCH = 1000;
+
+/** Filtered reads evaluate at least this many items per request, so sparse matches need fewer round trips. */
+const FILTERED_BATCH = 200;
+
+/** The auditors' reader over the audit table: indexed queries, pages, streams and chain reads. */
+export class DynamoAuditQuery implements AuditReader, AuditChainReader {
+  readonly chains: readonly string[];
+
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    chainCount: number = AUDIT_CHAIN_COUNT,
+  ) {
+    this.chains = Array.from({ length: chainCount }, (_, i) => chainName(i));
+  }
+
+  async query(
+    filter: AuditFilter,
+    page: { limit: number; cursor?: string },
+    now: Date,
+  ): Promise<Page<AuditEvent>> {
+    const plan = planFor(filter, now);
+    const fingerprint = fingerprintOf(filter);
+    const start = page.cursor === undefined ? {} : decodePosition(page.cursor, fingerprint);
+    const items: AuditEvent[] = [];
+    let last: Position | undefined;
+    const batch = hasResidualFilter(plan, filter) ? Math.max(FILTERED_BATCH, page.limit + 1) : page.limit + 1;
+    for await (const { event, after } of this.walk(plan, filter, start, batch)) {
+      if (items.length === page.limit) {
+        // One more exists: the page ends at the last item taken.
+        return { items, cursor: encodePosition(last as Position, fingerprint) };
+      }
+      items.push(event);
+      last = after;
+    }
+    return { items };
+  }
+
+  async *stream(filter: AuditFilter, now: Date): AsyncIterable<AuditEvent> {
+    for await (const { event } of this.walk(planFor(filter, now), filter, {}, STREAM_BATCH)) yield event;
+  }
+
+  private async *walk(
+    plan: Plan,
+    filter: AuditFilter,
+    start: Position,
+    batch: number,
+  ): AsyncGenerator<{ event: AuditEvent; after: Position }> {
+    const residual = residualFilter(plan, filter);
+    const range = rangeCondition(filter);
+    const partitions =
+      plan.kind === 'partition'
+        ? [{ day: undefined, keyName: plan.keyName, keyValue: plan.keyValue }]
+        : daysBetween(start.day ?? plan.newestDay, plan.oldestDay).map((day) => ({
+            day,
+            keyName: 'day',
+            keyValue: day,
+          }));
+    let startKey = start.key;
+    for (const partition of partitions) {
+      let exclusiveStartKey: Record<string, unknown> | undefined = startKey;
+      startKey = undefined;
+      do {
+        const { Items = [], LastEvaluatedKey } = await this.doc.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: plan.index,
+            KeyConditionExpression: `#pk = :pk${range.expression}`,
+            ...(residual.expression ? { FilterExpression: residual.expression } : {}),
+            ExpressionAttributeNames: { '#pk': partition.keyName, ...range.names, ...residual.names },
+            ExpressionAttributeValues: { ':pk': partition.keyValue, ...range.values, ...residual.values },
+            ScanIndexForward: false,
+            Limit: batch,
+            ...(exclusiveStartKey ? { ExclusiveStartKey: exclusiveStartKey } : {}),
+          }),
+        );
+        for (const item of Items) {
+          yield {
+            event: itemToAuditEvent(item),
+            after: {
+              ...(partition.day === undefined ? {} : { day: partition.day }),
+              key: indexKeyOf(item, partition.keyName),
+            },
+          };
+        }
+        exclusiveStartKey = LastEvaluatedKey;
+      } while (exclusiveStartKey);
+    }
+  }
+
+  async readHead(chain: string): Promise<ChainHead> {
+    return new DynamoAuditLog(this.doc, this.tableName).readHead(chain);
+  }
+
+  async *readChain(chain: string): AsyncIterable<AuditEvent> {
+    let exclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const { Items = [], LastEvaluatedKey } = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: '#chain = :chain AND #seq > :head',
+          ExpressionAttributeNames: { '#chain': 'chain', '#seq': 'seq' },
+          ExpressionAttributeValues: { ':chain': chain, ':head': HEAD_SEQ },
+          ConsistentRead: true,
+          Limit: STREAM_BATCH,
+          ...(exclusiveStartKey ? { ExclusiveStartKey: exclusiveStartKey } : {}),
+        }),
+      );
+      for (const item of Items) yield itemToAuditEvent(item);
+      exclusiveStartKey = LastEvaluatedKey;
+    } while (exclusiveStartKey);
+  }
+}
+
+/** Chooses the index for a filter; see the module comment for the order. */
+export function planFor(filter: AuditFilter, now: Date): Plan {
+  const partition = (index: string, keyName: string, keyValue: string): Plan => ({
+    kind: 'partition',
+    index,
+    keyName,
+    keyValue,
+  });
+  if (filter.requestId !== undefined) return partition(AUDIT_INDEX.byRequest, 'requestId', filter.requestId);
+  if (filter.subject !== undefined) return partition(AUDIT_INDEX.bySubject, 'subject', filter.subject);
+  if (filter.targetId !== undefined) return partition(AUDIT_INDEX.byTarget, 'targetId', filter.targetId);
+  if (filter.breakGlass === true) return partition(AUDIT_INDEX.byBreakGlass, 'breakGlassKey', 'BREAK_GLASS');
+  if (filter.status !== undefined) return partition(AUDIT_INDEX.byStatus, 'toStatus', filter.status);
+  if (filter.from === undefined) {
+    throw new ValidationError('A query over all events needs a start time (from).');
+  }
+  // `to` is exclusive: the newest day is the one holding the last millisecond before it.
+  // With no `to`, a day past `now` tolerates writers whose clocks run slightly ahead.
+  const newest =
+    filter.to === undefined ? new Date(now.getTime() + DAY_MS) : new Date(Date.parse(filter.to) - 1);
+  return {
+    kind: 'days',
+    index: AUDIT_INDEX.byDay,
+    newestDay: newest.toISOString().slice(0, 10),
+    oldestDay: filter.from.slice(0, 10),
+  };
+}
+
+/** The filters the chosen partition does not already guarantee. */
+function residualFilter(plan: Plan, filter: AuditFilter) {
+  const conditions: string[] = [];
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = {};
+  const add = (attribute: string, value: unknown) => {
+    if (value === undefined) return;
+    if (plan.kind === 'partition' && plan.keyName === attribute) return;
+    const n = conditions.length;
+    conditions.push(`#f${n} = :f${n}`);
+    names[`#f${n}`] = attribute;
+    values[`:f${n}`] = value;
+  };
+  add('requestId', filter.requestId);
+  add('subject', filter.subject);
+  add('targetId', filter.targetId);
+  add('toStatus', filter.status);
+  // The sparse break-glass index guarantees breakGlass = true; `false` is always a filter.
+  if (!(plan.kind === 'partition' && plan.keyName === 'breakGlassKey')) add('breakGlass', filter.breakGlass);
+  return { expression: conditions.join(' AND '), names, values };
+}
+
+function hasResidualFilter(plan: Plan, filter: AuditFilter): boolean {
+  return residualFilter(plan, filter).expression !== '';
+}
+
+/** `from` inclusive, `to` exclusive, on `at#chain#seq`: `at < to` exactly when `at#... < to`. */
+function rangeCondition(filter: AuditFilter) {
+  const names = { '#sk': 'sortKey' };
+  if (filter.from !== undefined && filter.to !== undefined) {
+    return {
+      expression: ' AND #sk BETWEEN :from AND :to',
+      names,
+      values: { ':from': filter.from, ':to': filter.to },
+    };
+  }
+  if (filter.from !== undefined)
+    return { expression: ' AND #sk >= :from', names, values: { ':from': filter.from } };
+  if (filter.to !== undefined) return { expression: ' AND #sk < :to', names, values: { ':to': filter.to } };
+  return { expression: '', names: {}, values: {} };
+}
+
+/** Days from `newest` down to `oldest` (YYYY-MM-DD), inclusive. */
+function daysBetween(newest: string, oldest: string): string[] {
+  const days: string[] = [];
+  for (
+    let t = Date.parse(`${newest}T00:00:00.000Z`);
+    t >= Date.parse(`${oldest}T00:00:00.000Z`);
+    t -= DAY_MS
+  ) {
+    days.push(new Date(t).toISOString().slice(0, 10));
+  }
+  return days;
+}
+
+/** The ExclusiveStartKey that resumes a GSI read right after `item`. */
+function indexKeyOf(item: Record<string, unknown>, keyName: string): Record<string, string | number> {
+  return {
+    chain: item.chain as string,
+    seq: item.seq as number,
+    sortKey: item.sortKey as string,
+    [keyName]: item[keyName] as string,
+  };
+}
+
+/** Binds a cursor to its filter, so it cannot be replayed against a different query. */
+function fingerprintOf(filter: AuditFilter): string {
+  return createHash('sha256').update(canonicalJson(filter)).digest('base64url').slice(0, 16);
+}
+
+function encodePosition(position: Position, fingerprint: string): string {
+  const value = {
+    v: 1,
+    q: fingerprint,
+    ...(position.day === undefined ? {} : { d: position.day }),
+    ...(position.key === undefined ? {} : { k: position.key }),
+  };
+  return Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
+}
+
+function decodePosition(cursor: string, fingerprint: string): Position {
+  let parsed: z.infer<typeof cursorSchema>;
+  try {
+    parsed = cursorSchema.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
+  } catch (error) {
+    throw new ValidationError('The page cursor is not valid.', { cause: error });
+  }
+  if (parsed.q !== fingerprint) {
+    throw new ValidationError('The page cursor belongs to a different query; repeat the same filters.');
+  }
+  return {
+    ...(parsed.d === undefined ? {} : { day: parsed.d }),
+    ...(parsed.k === undefined ? {} : { key: parsed.k }),
+  };
+}

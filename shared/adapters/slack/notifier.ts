@@ -1,0 +1,179 @@
+import type { webApi } from '@slack/bolt';
+import { formatDuration } from '../../domain/duration.js';
+import { expandSets, findTarget, type Target } from '../../domain/policy.js';
+import type { Notification, Notifier, PolicySource } from '../../domain/ports.js';
+import type { AccessRequest, MessageRef } from '../../domain/request.js';
+import type { SlackDirectory } from './directory.js';
+import {
+  approvalMessage,
+  breakGlassAlert,
+  decidedMessage,
+  escapeText,
+  slackDate,
+  type SlackMessage,
+} from './views.js';
+
+/**
+ * The Notifier over the Slack Web API. Approval requests go to the rule's approval channel,
+ * or as DMs to every approver (user groups expanded); outcomes are DMed to the requester;
+ * approval posts and break-glass alerts are updated in place (chat.update on
+ * `request.messages`). Returns only the posts to update later, never the requester's DMs.
+ */
+export class SlackNotifier implements Notifier {
+  constructor(
+    private readonly client: webApi.WebClient,
+    private readonly policy: PolicySource,
+    private readonly directory: SlackDirectory,
+  ) {}
+
+  async notify(notification: Notification): Promise<readonly MessageRef[]> {
+    const { request } = notification;
+    const target = findTarget(this.policy.current(), request.targetId);
+    switch (notification.kind) {
+      case 'approval-needed':
+        return this.askApprovers(request, target, notification.reminder);
+      case 'approval-recorded':
+        await this.updateAll(request, approvalMessage(request, target));
+        return [];
+      case 'request-approved':
+        await this.updateAll(request, decidedMessage(request, target));
+        await this.dm(
+          request.requester,
+          `:white_check_mark: Your request for *${request.targetId}* was approved. Access is being set up; it ends ${request.endsAt ? slackDate(request.endsAt) : 'on time'}.`,
+        );
+        return [];
+      case 'request-denied':
+        await this.updateAll(request, decidedMessage(request, target));
+        await this.dm(
+          request.requester,
+          `:no_entry: Your request for *${request.targetId}* was denied by <@${request.decidedBy ?? ''}>: ${escapeText(request.decisionReason ?? '')}`,
+        );
+        return [];
+      case 'request-cancelled':
+        await this.updateAll(request, decidedMessage(request, target));
+        return [];
+      case 'request-timed-out':
+        await this.updateAll(request, decidedMessage(request, target));
+        await this.dm(
+          request.requester,
+          `:alarm_clock: Your request for *${request.targetId}* timed out: nobody decided in time. Request again if you still need it.`,
+        );
+        return [];
+      case 'grant-active':
+        await this.dm(
+          request.requester,
+          `:unlock: Your *${request.targetId}* access is active until ${request.endsAt ? slackDate(request.endsAt) : '?'}.${request.targetKind === 'role' ? ' Get credentials from the app’s Home tab.' : ''}`,
+        );
+        if (target?.notifyChannel) {
+          await this.post(
+            target.notifyChannel,
+            {
+              text: `${request.requester} has ${request.targetId}`,
+              blocks: [],
+            },
+            `<@${request.requester}> now has *${request.targetId}* for ${formatDuration(request.durationSeconds)}${request.breakGlass ? ' (break-glass)' : ''}.`,
+          );
+        }
+        return [];
+      case 'grant-failed':
+        await this.updateAll(request, decidedMessage(request, target));
+        await this.dm(
+          request.requester,
+          `:x: Your *${request.targetId}* access could not be set up. An operator has been alerted.`,
+        );
+        return [];
+      case 'grant-ended':
+        await this.dm(
+          request.requester,
+          `:lock: Your *${request.targetId}* access has ended (${request.status.toLowerCase()}).`,
+        );
+        return [];
+      case 'grant-extended':
+        await this.dm(
+          request.requester,
+          `:hourglass: Your *${request.targetId}* access now ends ${request.endsAt ? slackDate(request.endsAt) : '?'}.`,
+        );
+        return [];
+      case 'break-glass':
+        return this.breakGlass(request, target);
+      case 'break-glass-reviewed':
+        await this.updateAll(request, breakGlassAlert(request, target));
+        return [];
+      case 'revoke-failing': {
+        const channel = this.policy.current().breakGlass?.securityChannel ?? target?.notifyChannel;
+        if (channel) {
+          await this.post(
+            channel,
+            { text: 'Revoke failing', blocks: [] },
+            `:warning: Removing *${request.targetId}* from <@${request.requester}> keeps failing (grant ${request.id}). It is retried; check the grant worker.`,
+          );
+        }
+        return [];
+      }
+    }
+  }
+
+  private async askApprovers(
+    request: AccessRequest,
+    target: Target | undefined,
+    reminder: boolean,
+  ): Promise<MessageRef[]> {
+    if (!target) return [];
+    const message = approvalMessage(request, target, { reminder });
+    if (target.approvalChannel) return [await this.post(target.approvalChannel, message)];
+    const approvers = await this.approverIds(target, request);
+    const refs: MessageRef[] = [];
+    for (const userId of approvers) refs.push(await this.post(userId, message));
+    return refs;
+  }
+
+  /** Everyone who may approve: listed users plus members of listed user groups, minus the requester (unless self-approval). */
+  private async approverIds(target: Target, request: AccessRequest): Promise<string[]> {
+    const sets = expandSets(this.policy.current(), target.approvers);
+    const ids = new Set(sets.users);
+    for (const group of sets.userGroups) (await this.directory.membersOf(group)).forEach((u) => ids.add(u));
+    if (!target.selfApproval) ids.delete(request.requester);
+    return [...ids].sort();
+  }
+
+  private async breakGlass(request: AccessRequest, target: Target | undefined): Promise<MessageRef[]> {
+    const rules = this.policy.current().breakGlass;
+    const alert = breakGlassAlert(request, target);
+    const refs: MessageRef[] = [];
+    if (rules) refs.push(await this.post(rules.securityChannel, alert));
+    if (target?.notifyChannel && target.notifyChannel !== rules?.securityChannel) {
+      refs.push(await this.post(target.notifyChannel, alert));
+    }
+    await this.dm(
+      request.requester,
+      `:rotating_light: Break-glass on *${request.targetId}* granted until ${request.endsAt ? slackDate(request.endsAt) : '?'}. Security has been told; the grant will be reviewed.`,
+    );
+    return refs;
+  }
+
+  private async post(channel: string, message: SlackMessage, text?: string): Promise<MessageRef> {
+    const result = await this.client.chat.postMessage({
+      channel,
+      text: text ?? message.text,
+      ...(text === undefined ? { blocks: message.blocks } : {}),
+      unfurl_links: false,
+    });
+    return { channel: result.channel ?? channel, ts: result.ts ?? '' };
+  }
+
+  private async dm(userId: string, text: string): Promise<void> {
+    await this.client.chat.postMessage({ channel: userId, text, unfurl_links: false });
+  }
+
+  private async updateAll(request: AccessRequest, message: SlackMessage): Promise<void> {
+    for (const ref of request.messages) {
+      if (!ref.ts) continue;
+      await this.client.chat.update({
+        channel: ref.channel,
+        ts: ref.ts,
+        text: message.text,
+        blocks: message.blocks,
+      });
+    }
+  }
+}

@@ -1,0 +1,72 @@
+import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { z } from 'zod';
+import { ENV, readEnv } from '../../config/env.js';
+import { ConfigError } from '../../domain/errors.js';
+import type { GrantQueue } from '../../domain/ports.js';
+import { SqsGrantQueue } from '../aws/sqs-grant-queue.js';
+
+/** How long a warm function trusts the Slack secret before reading Secrets Manager again. */
+export const SLACK_SECRET_MAX_AGE_SECONDS = 300;
+
+const slackSecretShape = z.object({ signingSecret: z.string().min(1), botToken: z.string().min(1) });
+
+/** What the Slack function needs from outside its code: the Slack credentials and API URL. */
+export interface SlackSettings {
+  readonly signingSecret: string;
+  readonly botToken: string;
+  readonly slackApiUrl?: string;
+}
+
+type EnvSource = Readonly<Record<string, string | undefined>>;
+
+/**
+ * The Slack settings: from Secrets Manager (SLACK_SECRET_ARN, JSON {signingSecret, botToken},
+ * cached for a few minutes by Powertools) when set, else SLACK_SIGNING_SECRET and
+ * SLACK_BOT_TOKEN (local runs, tests). SLACK_API_URL points the Web API at a stand-in.
+ */
+export async function loadSlackSettings(source: EnvSource = process.env): Promise<SlackSettings> {
+  const env = readEnv(
+    {
+      [ENV.slackSecretArn]: z.string().min(1).optional(),
+      [ENV.slackSigningSecret]: z.string().min(1).optional(),
+      [ENV.slackBotToken]: z.string().min(1).optional(),
+      [ENV.slackApiUrl]: z.url().optional(),
+    },
+    source,
+  );
+  const slackApiUrl = env[ENV.slackApiUrl];
+  const withUrl = (s: { signingSecret: string; botToken: string }): SlackSettings =>
+    slackApiUrl ? { ...s, slackApiUrl: slackApiUrl.endsWith('/') ? slackApiUrl : `${slackApiUrl}/` } : s;
+  const secretArn = env[ENV.slackSecretArn];
+  if (secretArn) {
+    const parsed = slackSecretShape.safeParse(
+      await getSecret(secretArn, { transform: 'json', maxAge: SLACK_SECRET_MAX_AGE_SECONDS }),
+    );
+    // Why: never echo the secret's content, only which keys are wrong.
+    if (!parsed.success) {
+      throw new ConfigError(
+        `${ENV.slackSecretArn}: the secret must be JSON {signingSecret, botToken} (check ${parsed.error.issues.map((i) => i.path.join('.') || '(root)').join(', ')})`,
+      );
+    }
+    return withUrl(parsed.data);
+  }
+  const signingSecret = env[ENV.slackSigningSecret];
+  const botToken = env[ENV.slackBotToken];
+  if (!signingSecret || !botToken) {
+    throw new ConfigError(
+      `Set ${ENV.slackSecretArn}, or both ${ENV.slackSigningSecret} and ${ENV.slackBotToken}.`,
+    );
+  }
+  return withUrl({ signingSecret, botToken });
+}
+
+/**
+ * The hand-off to the grant worker: the SQS grant queue (GRANT_QUEUE_URL), whose redrive
+ * policy retries and then dead-letters. Only an SQS client is built: the Slack function has
+ * sqs:SendMessage and no IAM or STS client at all. No `endpoint`: AWS_ENDPOINT_URL_SQS applies.
+ */
+export function createSlackGrantQueue(source: EnvSource = process.env): GrantQueue {
+  const env = readEnv({ [ENV.grantQueueUrl]: z.url() }, source);
+  return new SqsGrantQueue(new SQSClient({ maxAttempts: 3, retryMode: 'standard' }), env[ENV.grantQueueUrl]);
+}

@@ -1,0 +1,122 @@
+import { NotFoundError } from '../domain/errors.js';
+import { AwsOperationError, type AwsReceipt } from '../domain/grant-ports.js';
+import { findTarget } from '../domain/policy.js';
+import type { AccessRequest } from '../domain/request.js';
+import { MAX_RACE_RETRIES } from './approve-request.js';
+import { auditOf } from './audit-events.js';
+import { ACTORS, type GrantDeps } from './grant-deps.js';
+import { notifySafely } from './notify.js';
+import { removeGroupAccess } from './revoke-grant.js';
+
+export type ActivateResult =
+  | { readonly outcome: 'activated'; readonly request: AccessRequest }
+  /** Not (or no longer) APPROVED: already active, revoked or failed. Nothing was done. */
+  | { readonly outcome: 'skipped'; readonly request: AccessRequest }
+  /** The window closed before activation; the sweeper cleans it up. */
+  | { readonly outcome: 'window-closed'; readonly request: AccessRequest }
+  | { readonly outcome: 'failed'; readonly request: AccessRequest; readonly reason: string };
+
+/**
+ * Activates an APPROVED grant (approved, auto-approved or break-glass): does the AWS side,
+ * moves it to ACTIVE and tells the requester.
+ *
+ * - Group grants: `AddUserToGroup` (idempotent). Role grants have nothing to set up: their
+ *   sessions are minted on demand inside the window (see issueCredentials).
+ * - Retries: a transient AWS failure is rethrown so the queue delivers the job again later
+ *   (with backoff); on attempt `maxAttempts`, or at once for a permanent failure, the grant
+ *   becomes FAILED with the reason, the `GrantFailures` metric and a grant-failed notice.
+ * - Safe to repeat: a redelivered job finds the grant ACTIVE and does nothing. If the grant
+ *   was revoked while the membership was being added, the membership is taken away again.
+ */
+export async function activateGrant(
+  deps: GrantDeps,
+  input: { readonly requestId: string; readonly attempt: number; readonly maxAttempts: number },
+): Promise<ActivateResult> {
+  for (let race = 0; race < MAX_RACE_RETRIES; race++) {
+    const grant = await deps.store.get(input.requestId);
+    if (!grant) throw new NotFoundError(`Grant ${input.requestId}`);
+    if (grant.status !== 'APPROVED') return { outcome: 'skipped', request: grant };
+    const now = deps.clock.now();
+    if (grant.endsAt === undefined || new Date(grant.endsAt) <= now) {
+      return { outcome: 'window-closed', request: grant };
+    }
+    const target = findTarget(deps.policy.current(), grant.targetId);
+    if (!target || target.kind !== grant.targetKind) {
+      return fail(deps, grant, `target ${grant.targetId} is not (or no longer) in the access policy`);
+    }
+    let receipt: AwsReceipt = {};
+    try {
+      if (target.kind === 'group') receipt = await deps.groups.add(target.groupName, grant.principal);
+    } catch (error) {
+      const transient = !(error instanceof AwsOperationError) || error.transient;
+      if (transient && input.attempt < input.maxAttempts) throw error;
+      return fail(deps, grant, (error as Error).message);
+    }
+    const result = await deps.store.transition(grant, {
+      to: 'ACTIVE',
+      at: now,
+      audit: auditOf(grant, 'grant.activated', {
+        at: now,
+        actor: ACTORS.worker,
+        to: 'ACTIVE',
+        ...(receipt.awsRequestId === undefined ? {} : { awsRequestId: receipt.awsRequestId }),
+        detail:
+          target.kind === 'group'
+            ? { groupName: target.groupName }
+            : { roleArn: target.roleArn, sessions: 'on-demand' },
+      }),
+    });
+    if (result.ok) {
+      deps.metrics.count('GrantsActivated');
+      deps.logger.info('grant activated', { requestId: grant.id, targetId: grant.targetId });
+      await notifySafely(deps, { kind: 'grant-active', request: result.request });
+      return { outcome: 'activated', request: result.request };
+    }
+    const current = result.current;
+    if (current.status === 'APPROVED') continue; // only annotated meanwhile: try again
+    if (current.status !== 'ACTIVE' && target.kind === 'group') {
+      // Why: revoked (or failed) while we were adding; the membership we added must go.
+      await removeGroupAccess(deps, current, target, deps.clock.now());
+    }
+    return { outcome: 'skipped', request: current };
+  }
+  throw new AwsOperationError('activateGrant', `grant ${input.requestId} kept changing; will retry`, {
+    transient: true,
+  });
+}
+
+/**
+ * APPROVED → FAILED with the reason. A membership an earlier attempt may have added is
+ * removed first (best effort: the reconciler reports whatever is left).
+ */
+async function fail(deps: GrantDeps, grant: AccessRequest, reason: string): Promise<ActivateResult> {
+  const now = deps.clock.now();
+  const target = findTarget(deps.policy.current(), grant.targetId);
+  if (target?.kind === 'group') {
+    try {
+      await removeGroupAccess(deps, grant, target, now);
+    } catch (error) {
+      deps.logger.warn('cleaning up a failed grant failed', {
+        requestId: grant.id,
+        error: (error as Error).message,
+      });
+    }
+  }
+  const failureReason = reason.slice(0, 500);
+  const result = await deps.store.transition(grant, {
+    to: 'FAILED',
+    at: now,
+    changes: { failureReason },
+    audit: auditOf(grant, 'grant.failed', {
+      at: now,
+      actor: ACTORS.worker,
+      to: 'FAILED',
+      reason: failureReason,
+    }),
+  });
+  if (!result.ok) return { outcome: 'skipped', request: result.current };
+  deps.metrics.count('GrantFailures');
+  deps.logger.warn('grant failed', { requestId: grant.id, reason: failureReason });
+  await notifySafely(deps, { kind: 'grant-failed', request: result.request });
+  return { outcome: 'failed', request: result.request, reason: failureReason };
+}

@@ -1,0 +1,113 @@
+import { isOpen } from '../domain/grant-window.js';
+import { findTarget } from '../domain/policy.js';
+import type { GrantJob } from '../domain/ports.js';
+import {
+  roleSessionName,
+  sessionDurationSeconds,
+  sessionPolicy,
+  sessionTags,
+} from '../domain/session-policies.js';
+import { auditOf } from './audit-events.js';
+import type { GrantDeps } from './grant-deps.js';
+
+export type IssueCredentialsJob = Extract<GrantJob, { kind: 'issue-credentials' }>;
+
+export type IssueCredentialsResult =
+  | { readonly outcome: 'issued'; readonly durationSeconds: number }
+  | { readonly outcome: 'refused'; readonly message: string }
+  | { readonly outcome: 'failed'; readonly message: string };
+
+const UNAVAILABLE = 'AWS did not issue credentials just now. Please try again in a minute.';
+
+/**
+ * "Get credentials" for an ACTIVE role grant: mints a role session on demand and hands the
+ * console link and CLI credentials to the requester, privately, through CredentialsDelivery.
+ *
+ * Invariants:
+ * - only the grant's requester gets credentials, only while the grant is ACTIVE and its
+ *   window open;
+ * - the session carries SourceIdentity = the requester's AWS identity, session tags (grant,
+ *   requester), a RoleSessionName naming both, a duration no longer than what remains
+ *   (within STS's minimum and the role's maximum) and a session policy that stops it at the
+ *   grant's end to the second;
+ * - credentials are never stored, logged or put in the audit trail (only that a session
+ *   was issued, with the AWS request id);
+ * - a grant revoked while the session was being minted gets no credentials.
+ * Failures are told to the requester in the same modal; the job is not retried (they can
+ * ask again).
+ */
+export async function issueCredentials(
+  deps: GrantDeps,
+  job: IssueCredentialsJob,
+): Promise<IssueCredentialsResult> {
+  const refuse = async (message: string): Promise<IssueCredentialsResult> => {
+    await deps.delivery.deliverFailure(job, message);
+    return { outcome: 'refused', message };
+  };
+  const grant = await deps.store.get(job.requestId);
+  if (!grant) return refuse('This grant does not exist.');
+  // Why: credentials go to the person who holds the grant and to nobody else.
+  if (grant.requester !== job.requester) {
+    return refuse('Only the person who holds a grant can get its credentials.');
+  }
+  if (grant.targetKind !== 'role') {
+    return refuse('This grant is a group membership: sign in with your own AWS user.');
+  }
+  if (grant.status !== 'ACTIVE')
+    return refuse(`This grant is ${grant.status}; no credentials can be issued.`);
+  const now = deps.clock.now();
+  if (!grant.startsAt || !grant.endsAt) return refuse('This grant has no window.');
+  const window = { startsAt: new Date(grant.startsAt), endsAt: new Date(grant.endsAt) };
+  if (!isOpen(window, now)) return refuse('This grant has ended; no credentials can be issued.');
+  const target = findTarget(deps.policy.current(), grant.targetId);
+  if (target?.kind !== 'role')
+    return refuse(`The target ${grant.targetId} is no longer a role in the policy.`);
+
+  let durationSeconds: number;
+  try {
+    durationSeconds = sessionDurationSeconds(now, window.endsAt, target.maxSessionDurationSeconds);
+  } catch {
+    return refuse('This grant has ended; no credentials can be issued.');
+  }
+  const sessionName = roleSessionName(grant.principal, grant.id);
+  let minted;
+  let consoleUrl: string;
+  try {
+    minted = await deps.sessions.assumeRole({
+      roleArn: target.roleArn,
+      roleSessionName: sessionName,
+      sourceIdentity: grant.principal,
+      durationSeconds,
+      tags: sessionTags({ grantId: grant.id, principal: grant.principal, requester: grant.requester }),
+      policy: sessionPolicy(window.endsAt),
+    });
+    consoleUrl = await deps.consoleLinks.signInUrl(minted.credentials);
+  } catch (error) {
+    // The error names the operation only; credentials never reach a log line.
+    deps.logger.warn('issuing credentials failed', { requestId: grant.id, error: (error as Error).message });
+    await deps.delivery.deliverFailure(job, UNAVAILABLE);
+    return { outcome: 'failed', message: UNAVAILABLE };
+  }
+  // Why: a revoke may have landed while STS was minting; undelivered credentials are harmless.
+  const latest = await deps.store.get(grant.id);
+  if (latest?.status !== 'ACTIVE') {
+    return refuse(`This grant is ${latest?.status ?? 'gone'}; no credentials can be issued.`);
+  }
+  await deps.delivery.deliver(job, grant, { ...minted.credentials, consoleUrl });
+  deps.metrics.count('SessionsIssued');
+  deps.logger.info('session issued', { requestId: grant.id, durationSeconds });
+  await deps.audit.append(
+    auditOf(grant, 'session.issued', {
+      at: now,
+      actor: job.requester,
+      ...(minted.awsRequestId === undefined ? {} : { awsRequestId: minted.awsRequestId }),
+      detail: {
+        roleSessionName: sessionName,
+        durationSeconds,
+        sessionExpiresAt: minted.credentials.expiration.toISOString(),
+        sessionPolicyEndsAt: window.endsAt.toISOString(),
+      },
+    }),
+  );
+  return { outcome: 'issued', durationSeconds };
+}

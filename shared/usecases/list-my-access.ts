@@ -1,0 +1,52 @@
+import { secondsLeft } from '../domain/grant-window.js';
+import { isLive } from '../domain/lifecycle.js';
+import { isResponder, type SlackPerson } from '../domain/policy.js';
+import type { AccessRequest } from '../domain/request.js';
+import type { RequestDeps } from './deps.js';
+
+export interface LiveGrant {
+  readonly request: AccessRequest;
+  readonly secondsLeft: number;
+  /** Role grants that are ACTIVE can mint a session ("Get credentials"). */
+  readonly canGetCredentials: boolean;
+}
+
+/** What the App Home tab shows a person. */
+export interface MyAccess {
+  readonly pending: readonly AccessRequest[];
+  readonly live: readonly LiveGrant[];
+  readonly canBreakGlass: boolean;
+}
+
+/** How many of a person's most recent requests the Home tab looks at. */
+export const MY_ACCESS_SCAN_LIMIT = 100;
+
+/**
+ * A person's pending requests and live grants (APPROVED or ACTIVE, window still open), with
+ * the time left on each. Reads one index page of the person's newest requests; never scans.
+ */
+export async function listMyAccess(
+  deps: Pick<RequestDeps, 'store' | 'clock' | 'policy'>,
+  person: SlackPerson,
+): Promise<MyAccess> {
+  const now = deps.clock.now();
+  const page = await deps.store.listByRequester(person.userId, { limit: MY_ACCESS_SCAN_LIMIT });
+  const pending: AccessRequest[] = [];
+  const live: LiveGrant[] = [];
+  for (const request of page.items) {
+    if (request.status === 'PENDING') {
+      pending.push(request);
+      continue;
+    }
+    if (!isLive(request.status) || !request.startsAt || !request.endsAt) continue;
+    const left = secondsLeft({ startsAt: new Date(request.startsAt), endsAt: new Date(request.endsAt) }, now);
+    if (left <= 0) continue;
+    live.push({
+      request,
+      secondsLeft: left,
+      canGetCredentials: request.targetKind === 'role' && request.status === 'ACTIVE',
+    });
+  }
+  live.sort((a, b) => a.secondsLeft - b.secondsLeft);
+  return { pending, live, canBreakGlass: isResponder(deps.policy.current(), person) };
+}

@@ -1,0 +1,117 @@
+import pLimit from 'p-limit';
+import type { Page } from '../domain/ports.js';
+import type { AccessRequest } from '../domain/request.js';
+import { ACTORS, type GrantDeps } from './grant-deps.js';
+import { endGrant, recordRevokeFailure, revokeAlertDue } from './revoke-grant.js';
+
+export interface SweepOptions {
+  /** How many grants are ended at the same time (IAM calls in flight). */
+  readonly concurrency: number;
+  /** Grants read per index query. */
+  readonly pageSize?: number;
+  /** Stop taking new pages after this (the Lambda's remaining time); the next run goes on. */
+  readonly shouldStop?: () => boolean;
+  /** Also prune role deny lists (default true). */
+  readonly pruneDenyLists?: boolean;
+}
+
+export interface SweepReport {
+  /** Grants past their end that this run looked at. */
+  readonly examined: number;
+  /** Grants ended (EXPIRED, or FAILED if never activated) after IAM confirmed. */
+  readonly ended: number;
+  /** Grants whose revoke failed: they stay live-and-overdue and are retried next run. */
+  readonly failed: number;
+  /** Already ended or extended meanwhile. */
+  readonly skipped: number;
+  /** Deny-list statements pruned. */
+  readonly pruned: number;
+  /** Whether the run stopped early (time budget); what is left is done next run. */
+  readonly stoppedEarly: boolean;
+}
+
+/**
+ * The sweeper (EventBridge, every minute): ends every live grant whose window has closed.
+ *
+ * - Finds them through the live-by-end index (never a scan), earliest end first, page by
+ *   page, and ends them with bounded concurrency.
+ * - A grant becomes EXPIRED only after IAM confirmed (see endGrant). A grant whose revoke
+ *   fails stays live-and-overdue, is recorded (audit, `RevokeFailures` metric, a
+ *   revoke-failing notice now and then) and is found again by the next run.
+ * - Nothing is held between runs: a run killed half-way leaves grants either ended or
+ *   still live, and the next run finishes them (the IAM calls are idempotent, the state
+ *   writes conditional).
+ * - Deny-list statements of role targets that can no longer matter are pruned.
+ */
+export async function sweepExpiredGrants(deps: GrantDeps, options: SweepOptions): Promise<SweepReport> {
+  const now = deps.clock.now();
+  const pageSize = options.pageSize ?? Math.max(100, options.concurrency * 8);
+  const limit = pLimit(Math.max(1, options.concurrency));
+  const counts = { examined: 0, ended: 0, failed: 0, skipped: 0 };
+  let stoppedEarly = false;
+
+  const sweepOne = async (listed: AccessRequest) => {
+    counts.examined++;
+    try {
+      const result = await endGrant(deps, {
+        requestId: listed.id,
+        kind: 'expire',
+        actor: ACTORS.sweeper,
+        reason: 'the grant window ended',
+      });
+      if (result.outcome === 'ended') counts.ended++;
+      else counts.skipped++;
+    } catch (error) {
+      counts.failed++;
+      const overdue = Math.floor((now.getTime() - new Date(listed.endsAt ?? now).getTime()) / 1000);
+      await recordRevokeFailure(deps, listed, error, {
+        actor: ACTORS.sweeper,
+        alert: revokeAlertDue(overdue),
+      });
+    }
+  };
+
+  const fetchPage = (cursor?: string): Promise<Page<AccessRequest>> =>
+    deps.store.listLiveEndingBefore(
+      now,
+      cursor === undefined ? { limit: pageSize } : { limit: pageSize, cursor },
+    );
+
+  let next: Promise<Page<AccessRequest>> | undefined = fetchPage();
+  while (next) {
+    if (options.shouldStop?.()) {
+      stoppedEarly = true;
+      break;
+    }
+    const page: Page<AccessRequest> = await next;
+    // Read the next page while this one is being revoked.
+    next = page.cursor === undefined ? undefined : fetchPage(page.cursor);
+    await Promise.all(page.items.map((grant) => limit(() => sweepOne(grant))));
+  }
+  // Do not leave an unobserved rejection behind when stopping early.
+  next?.catch(() => undefined);
+
+  const pruned = options.pruneDenyLists === false ? 0 : await pruneDenyLists(deps, now);
+  if (counts.failed > 0) {
+    deps.logger.warn('sweep left grants overdue', { failed: counts.failed });
+  }
+  return { ...counts, pruned, stoppedEarly };
+}
+
+/** Prunes each role target's deny list; a failure is logged and tried again next run. */
+async function pruneDenyLists(deps: GrantDeps, now: Date): Promise<number> {
+  let removed = 0;
+  const roles = new Map<string, number>();
+  for (const target of deps.policy.current().targets) {
+    if (target.kind !== 'role') continue;
+    roles.set(target.roleArn, Math.max(roles.get(target.roleArn) ?? 0, target.maxSessionDurationSeconds));
+  }
+  for (const [roleArn, maxSessionSeconds] of roles) {
+    try {
+      removed += (await deps.denyList.prune({ roleArn, now, maxSessionSeconds })).removed;
+    } catch (error) {
+      deps.logger.warn('pruning a deny list failed', { roleArn, error: (error as Error).message });
+    }
+  }
+  return removed;
+}

@@ -1,0 +1,129 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { webApi } from '@slack/bolt';
+import { SlackCredentialsDelivery } from '../../../shared/adapters/slack/credentials-delivery.js';
+import { SlackDirectory } from '../../../shared/adapters/slack/directory.js';
+import { SlackNotifier } from '../../../shared/adapters/slack/notifier.js';
+import { followUpPendingRequests } from '../../../shared/usecases/follow-up-pending.js';
+import { submitRequest } from '../../../shared/usecases/submit-request.js';
+import { fakeWorld, person, TEST_POLICY_YAML, type FakeWorld } from '../../support/fakes.js';
+import { SlackStandIn, TEST_BOT_TOKEN } from '../../support/slack.js';
+
+const slack = new SlackStandIn();
+let world: FakeWorld;
+
+beforeAll(async () => {
+  await slack.start();
+});
+afterAll(async () => {
+  await slack.stop();
+});
+
+beforeEach(() => {
+  slack.reset();
+  world = fakeWorld();
+  const client = new webApi.WebClient(TEST_BOT_TOKEN, {
+    slackApiUrl: slack.url,
+    retryConfig: { retries: 0 },
+  });
+  const notifier = new SlackNotifier(client, world.deps.policy, new SlackDirectory(client, world.clock));
+  world = { ...world, deps: { ...world.deps, notifier } };
+});
+
+describe('SlackNotifier with the pending follow-up (the sweeper)', () => {
+  it('re-notifies the approvers once, then times out and tells the requester; nothing is deleted', async () => {
+    // TEST_POLICY_YAML: dev-group has no approval channel, so its approvers get DMs.
+    await submitRequest(world.deps, {
+      requester: person('UDEV1'),
+      principal: 'dev1',
+      targetId: 'dev-group',
+      reason: 'logs',
+    });
+    expect(slack.callsOf('chat.postMessage').map((c) => c.args.channel)).toEqual([
+      'ULEAD1',
+      'ULEAD2',
+      'ULEAD3',
+    ]);
+
+    slack.reset();
+    world.clock.advance(3600);
+    expect(await followUpPendingRequests(world.deps)).toEqual({ renotified: 1, timedOut: 0 });
+    const reminders = slack.callsOf('chat.postMessage');
+    expect(reminders).toHaveLength(3);
+    expect(String(reminders[0]?.args.text)).toMatch(/^Reminder/);
+    world.clock.advance(60);
+    expect(await followUpPendingRequests(world.deps)).toEqual({ renotified: 0, timedOut: 0 });
+
+    slack.reset();
+    world.clock.advance(3 * 3600);
+    expect(await followUpPendingRequests(world.deps)).toEqual({ renotified: 0, timedOut: 1 });
+    const stored = await world.store.get('req-0001');
+    expect(stored?.status).toBe('TIMED_OUT');
+    // Every post (three first asks, three reminders) is updated in place to say so.
+    const updates = slack.callsOf('chat.update');
+    expect(updates).toHaveLength(6);
+    expect(JSON.stringify(updates[0]?.args.blocks)).toContain('Timed out');
+    const dm = slack.callsOf('chat.postMessage').find((c) => c.args.channel === 'UDEV1');
+    expect(String(dm?.args.text)).toMatch(/timed out/);
+  });
+
+  it('does not ask the requester to approve their own request, and expands user groups', async () => {
+    const yaml = TEST_POLICY_YAML.replace(
+      'leads: { users: [ULEAD1, ULEAD2, ULEAD3] }',
+      'leads: { users: [ULEAD1, ULEAD2], userGroups: [SLEADS9] }',
+    ).replace('requesters: [devs], approvers: [leads]', 'requesters: [devs, leads], approvers: [leads]');
+    const w = fakeWorld(yaml);
+    slack.userGroups.set('SLEADS9', ['ULEAD7', 'ULEAD1']);
+    const client = new webApi.WebClient(TEST_BOT_TOKEN, {
+      slackApiUrl: slack.url,
+      retryConfig: { retries: 0 },
+    });
+    const deps = {
+      ...w.deps,
+      notifier: new SlackNotifier(client, w.deps.policy, new SlackDirectory(client, w.clock)),
+    };
+    await submitRequest(deps, {
+      requester: person('ULEAD1'),
+      principal: 'lead1',
+      targetId: 'dev-group',
+      reason: 'x',
+    });
+    expect(slack.callsOf('chat.postMessage').map((c) => c.args.channel)).toEqual(['ULEAD2', 'ULEAD7']);
+    expect((await w.store.get('req-0001'))?.messages.map((m) => m.channel)).toEqual(['DLEAD2', 'DLEAD7']);
+  });
+});
+
+describe('SlackCredentialsDelivery', () => {
+  it('fills the open modal with a console link and CLI lines, and only that modal', async () => {
+    const client = new webApi.WebClient(TEST_BOT_TOKEN, {
+      slackApiUrl: slack.url,
+      retryConfig: { retries: 0 },
+    });
+    const delivery = new SlackCredentialsDelivery(client);
+    const job = {
+      kind: 'issue-credentials' as const,
+      requestId: 'g1',
+      requester: 'UDEV1',
+      viewId: 'V0MODAL1',
+    };
+    const grant = { id: 'g1', targetId: 'prod-role' } as never;
+    await delivery.deliver(job, grant, {
+      accessKeyId: 'ASIAEXAMPLE',
+      secretAccessKey: 'secret/key',
+      sessionToken: 'token+123',
+      expiration: new Date('2026-11-27T10:00:00.000Z'),
+      consoleUrl: 'https://signin.aws.amazon.com/federation?Action=login',
+    });
+    await delivery.deliverFailure(job, 'The role refused <b>');
+    expect(slack.calls.map((c) => [c.method, c.args.view_id])).toEqual([
+      ['views.update', 'V0MODAL1'],
+      ['views.update', 'V0MODAL1'],
+    ]);
+    const filled = JSON.stringify(slack.calls[0]?.args.view);
+    expect(filled).toContain('export AWS_ACCESS_KEY_ID=ASIAEXAMPLE');
+    expect(filled).toContain('export AWS_SECRET_ACCESS_KEY=secret/key');
+    expect(filled).toContain('export AWS_SESSION_TOKEN=token+123');
+    expect(filled).toContain('https://signin.aws.amazon.com/federation?Action=login');
+    expect(JSON.stringify(slack.calls[1]?.args.view)).toContain('The role refused &lt;b&gt;');
+    expect(slack.callsOf('chat.postMessage')).toEqual([]);
+  });
+});

@@ -1,0 +1,109 @@
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import { describe, expect, it } from 'vitest';
+import { createGrantWorkerHandler, retryDelaySeconds } from '../../../functions/grant-worker/handler.js';
+import { grantRecord, grantWorld, throttled } from '../../support/fake-aws.js';
+
+const START = '2026-11-27T09:00:00.000Z';
+const logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+function record(id: string, body: unknown, receiveCount = 1): SQSRecord {
+  return {
+    messageId: id,
+    receiptHandle: `rh-${id}`,
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+    attributes: {
+      ApproximateReceiveCount: String(receiveCount),
+      SentTimestamp: '0',
+      SenderId: 's',
+      ApproximateFirstReceiveTimestamp: '0',
+    },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn:aws:sqs:us-east-1:111122223333:grant-jobs',
+    awsRegion: 'us-east-1',
+  };
+}
+
+async function worker(maxAttempts = 3) {
+  const w = grantWorld();
+  for (const id of ['req-1', 'req-2']) {
+    const grant = grantRecord({
+      id,
+      principal: id === 'req-1' ? 'alice' : 'bob',
+      startsAt: START,
+      endsAt: '2026-11-27T10:00:00.000Z',
+    });
+    await w.store.create(grant, {
+      type: 'request.approved',
+      at: START,
+      actor: 'x',
+      subject: 'UDEV1',
+      targetId: 'dev-group',
+      requestId: id,
+      breakGlass: false,
+    });
+  }
+  const delays: [string, number][] = [];
+  const handler = createGrantWorkerHandler({
+    deps: w.deps,
+    maxAttempts,
+    logger,
+    retry: { delay: async (rh, s) => void delays.push([rh, s]) },
+  });
+  return { ...w, handler, delays };
+}
+
+describe('grant worker handler', () => {
+  it('runs each job and reports only the failed ones as batch item failures, with backoff', async () => {
+    const w = await worker();
+    w.groups.failWhile = (op, _g, user) =>
+      op === 'add' && user === 'bob' ? throttled('iam:AddUserToGroup') : undefined;
+    const event: SQSEvent = {
+      Records: [
+        record('m1', { kind: 'activate', requestId: 'req-1' }),
+        record('m2', { kind: 'activate', requestId: 'req-2' }, 2),
+        record('m3', 'not json'),
+        record('m4', { kind: 'activate', requestId: 'missing' }),
+      ],
+    };
+    const response = await w.handler(event);
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm2' }, { itemIdentifier: 'm3' }]);
+    expect(w.delays).toEqual([['rh-m2', 60]]);
+    expect((await w.store.get('req-1'))?.status).toBe('ACTIVE');
+    expect((await w.store.get('req-2'))?.status).toBe('APPROVED');
+  });
+
+  it('gives up on the last attempt: the grant becomes FAILED and the job is done', async () => {
+    const w = await worker(3);
+    w.groups.failWhile = (op) => (op === 'add' ? throttled('iam:AddUserToGroup') : undefined);
+    const response = await w.handler({
+      Records: [record('m1', { kind: 'activate', requestId: 'req-1' }, 3)],
+    });
+    expect(response.batchItemFailures).toEqual([]);
+    expect((await w.store.get('req-1'))?.status).toBe('FAILED');
+    expect(w.metrics.get('GrantFailures')).toBe(1);
+  });
+
+  it('dispatches revoke and issue-credentials jobs', async () => {
+    const w = await worker();
+    await w.handler({ Records: [record('m1', { kind: 'activate', requestId: 'req-1' })] });
+    const response = await w.handler({
+      Records: [
+        record('m2', { kind: 'issue-credentials', requestId: 'req-1', requester: 'UDEV1', viewId: 'V1' }),
+        record('m3', { kind: 'revoke', requestId: 'req-1', actor: 'UDEV1', reason: 'done' }),
+      ],
+    });
+    expect(response.batchItemFailures).toEqual([]);
+    expect(w.delivery.failures[0]?.message).toMatch(/group membership/);
+    expect((await w.store.get('req-1'))?.status).toBe('REVOKED');
+  });
+
+  it.each([
+    { attempt: 1, seconds: 30 },
+    { attempt: 3, seconds: 120 },
+    { attempt: 20, seconds: 900 },
+  ])('waits $seconds s before attempt $attempt + 1', ({ attempt, seconds }) => {
+    expect(retryDelaySeconds(attempt)).toBe(seconds);
+  });
+});

@@ -1,0 +1,139 @@
+import { QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import type { Context } from 'aws-lambda';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
+import { itemToAuditEvent } from '../../../shared/adapters/dynamodb/audit-log.js';
+import { AUDIT_INDEX } from '../../../shared/adapters/dynamodb/tables.js';
+import type { SlackAppLogger } from '../../../shared/adapters/slack/app.js';
+import { parsePolicy } from '../../../shared/domain/policy.js';
+import { createHandler } from '../../../functions/slack/create-handler.js';
+import { ManualClock, RecordingQueue, SequentialIds } from '../../support/fakes.js';
+import { useLocalTables } from '../../support/local-dynamo.js';
+import {
+  SlackStandIn,
+  TEST_BOT_TOKEN,
+  TEST_SIGNING_SECRET,
+  signedEvent,
+  type SignedEventOptions,
+} from '../../support/slack.js';
+
+/**
+ * A policy for the Slack tests: a 1-approval group routed to a channel, a 2-approval role
+ * routed by DM (one approver only through a Slack user group), an auto-approved sandbox,
+ * break-glass for on-call, an identity override and an email domain.
+ */
+export const SLACK_TEST_POLICY = parsePolicy(
+  `
+version: 1
+people:
+  devs: { users: [UDEV1, UDEV2, UNOMAIL1] }
+  leads: { users: [ULEAD1, ULEAD2], userGroups: [SLEADS1] }
+  oncall: { users: [UONCALL1] }
+  security: { users: [USEC1] }
+identities:
+  UDEV2: dev-two
+identityEmailDomain: example.com
+breakGlass: { responders: [oncall], reviewers: [security], securityChannel: CSEC1, maxDuration: 1h }
+renotifyAfter: 1h
+approvalTimeout: 4h
+targets:
+  - { id: dev-group, kind: group, groupName: jit-developers, description: Developers, requesters: [devs, leads], approvers: [leads], defaultDuration: 1h, maxDuration: 8h, approvalChannel: CAPPROVE1 }
+  - { id: prod-role, kind: role, roleArn: "arn:aws:iam::111122223333:role/jit/Prod", description: Production, requesters: [devs, oncall], approvers: [leads], approvalsRequired: 2, defaultDuration: 1h, maxDuration: 4h, requireTicket: true, breakGlass: true }
+  - { id: sandbox, kind: group, groupName: jit-sandbox, description: Sandbox, requesters: [everyone], autoApprove: true, defaultDuration: 1h, maxDuration: 2h, requireReason: false }
+`,
+  'slack-test-policy',
+);
+
+export const EMAILS: Record<string, string> = {
+  UDEV1: 'Dev.One@Example.COM',
+  ULEAD1: 'lead.one@example.com',
+  ULEAD2: 'lead.two@example.com',
+  ULEAD3: 'lead.three@example.com',
+  UONCALL1: 'oncall@example.com',
+  USEC1: 'sec@example.com',
+  UOUTSIDER: 'someone@elsewhere.org',
+};
+
+export const silentAppLogger: SlackAppLogger = {
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+};
+
+const lambdaContext = { awsRequestId: 'test-invocation', functionName: 'slack' } as unknown as Context;
+
+/**
+ * The real Slack handler wired to DynamoDB Local tables, a stand-in Slack Web API, a
+ * manual clock and a recording grant queue; a fresh one for every test.
+ */
+export function useSlackHandler() {
+  const db = useLocalTables();
+  const slack = new SlackStandIn();
+  let clock = new ManualClock();
+  let queue = new RecordingQueue();
+  let handler: ReturnType<typeof createHandler>;
+
+  beforeAll(async () => {
+    await slack.start();
+    for (const [user, email] of Object.entries(EMAILS)) slack.emails.set(user, email);
+    slack.userGroups.set('SLEADS1', ['ULEAD3']);
+  });
+  afterAll(async () => {
+    await slack.stop();
+  });
+  beforeEach(() => {
+    slack.reset();
+    clock = new ManualClock();
+    queue = new RecordingQueue();
+    handler = createHandler({
+      load: async () => ({
+        signingSecret: TEST_SIGNING_SECRET,
+        botToken: TEST_BOT_TOKEN,
+        slackApiUrl: slack.url,
+        logger: silentAppLogger,
+        deps: {
+          store: db().requests,
+          audit: db().audit,
+          policy: { current: () => SLACK_TEST_POLICY },
+          clock,
+          ids: new SequentialIds(),
+          queue,
+          logger: silentAppLogger,
+        },
+      }),
+    });
+  });
+
+  /** Sends `body` through the real handler, signed like Slack (unless options say otherwise). */
+  async function send(body: string, options: SignedEventOptions = {}) {
+    return handler(signedEvent(body, options) as never, lambdaContext);
+  }
+
+  async function scanAll(table: string) {
+    const { Items = [] } = await db().doc.send(new ScanCommand({ TableName: table, ConsistentRead: true }));
+    return Items;
+  }
+
+  return {
+    db,
+    slack,
+    send,
+    clock: () => clock,
+    queue: () => queue,
+    /** Every stored item of both tables (to prove nothing was written). */
+    async storedItems() {
+      return [...(await scanAll(db().names.requests)), ...(await scanAll(db().names.audit))];
+    },
+    /** Audit event types of one request, in order. */
+    async auditTypes(requestId: string) {
+      const { Items = [] } = await db().doc.send(
+        new QueryCommand({
+          TableName: db().names.audit,
+          IndexName: AUDIT_INDEX.byRequest,
+          KeyConditionExpression: 'requestId = :id',
+          ExpressionAttributeValues: { ':id': requestId },
+        }),
+      );
+      return Items.map((item) => itemToAuditEvent(item).type);
+    },
+  };
+}

@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { createSweeperHandler } from '../../../functions/sweeper/handler.js';
+import { fakeWorld } from '../../support/fakes.js';
+import { grantRecord, grantWorld } from '../../support/fake-aws.js';
+
+const START = '2026-11-27T09:00:00.000Z';
+const logger = { info: () => undefined, error: () => undefined };
+
+describe('sweeper handler', () => {
+  it('sweeps expired grants, then follows up pending requests', async () => {
+    const request = fakeWorld();
+    const w = grantWorld({ store: request.store, audit: request.audit, clock: request.clock });
+    const grant = grantRecord({
+      id: 'g-1',
+      status: 'ACTIVE',
+      startsAt: START,
+      endsAt: '2026-11-27T09:30:00.000Z',
+    });
+    await w.store.create(grant, {
+      type: 'grant.activated',
+      at: START,
+      actor: 'x',
+      subject: 'UDEV1',
+      targetId: 'dev-group',
+      requestId: 'g-1',
+      breakGlass: false,
+    });
+    const pending = grantRecord({
+      id: 'p-1',
+      status: 'PENDING',
+      startsAt: START,
+      endsAt: START,
+      createdAt: '2026-11-27T03:00:00.000Z',
+    });
+    await w.store.create(pending, {
+      type: 'request.submitted',
+      at: START,
+      actor: 'UDEV1',
+      subject: 'UDEV1',
+      targetId: 'dev-group',
+      requestId: 'p-1',
+      breakGlass: false,
+    });
+    w.clock.set('2026-11-27T09:31:00.000Z');
+
+    const run = await createSweeperHandler({
+      deps: w.deps,
+      requestDeps: request.deps,
+      concurrency: 2,
+      logger,
+    })(
+      {},
+      {
+        getRemainingTimeInMillis: () => 50_000,
+      },
+    );
+
+    expect(run.sweep).toMatchObject({ ended: 1, failed: 0 });
+    expect(run.followUp).toEqual({ renotified: 0, timedOut: 1 });
+    expect((await w.store.get('g-1'))?.status).toBe('EXPIRED');
+    expect((await w.store.get('p-1'))?.status).toBe('TIMED_OUT');
+  });
+
+  it('takes no new page when the invocation is about to time out', async () => {
+    const w = grantWorld();
+    const run = await createSweeperHandler({
+      deps: w.deps,
+      requestDeps: fakeWorld().deps,
+      concurrency: 2,
+      logger,
+    })(
+      {},
+      {
+        getRemainingTimeInMillis: () => 5_000,
+      },
+    );
+    expect(run.sweep.stoppedEarly).toBe(true);
+  });
+});

@@ -1,0 +1,422 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { AUDIT_DESTRUCTIVE_ACTIONS } from '../../infra/constructs/broker-boundary.js';
+import { BASELINE_NAMES } from '../../infra/constructs/web-app-iam-baseline.js';
+import { AUDIT_TABLE, REQUESTS_TABLE, type TableDefinition } from '../../shared/adapters/dynamodb/tables.js';
+import { ENV } from '../../shared/config/env.js';
+import { EXAMPLE_POLICY_PATH, loadPolicyFile } from '../../shared/config/policy-file.js';
+import { synthBroker, type SynthResult } from './synth-broker.js';
+
+/** One synthesized stack for the whole file (synthesis is the slow part). */
+let synth: SynthResult;
+beforeAll(() => {
+  synth = synthBroker();
+});
+
+const examplePolicy = loadPolicyFile(EXAMPLE_POLICY_PATH);
+
+interface Statement {
+  Effect: 'Allow' | 'Deny';
+  Action: string | string[];
+  Resource: unknown;
+  Principal?: unknown;
+  Condition?: unknown;
+}
+
+const list = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
+const resourcesOf = <T extends { Type: string }>(json: Record<string, T>, type: string) =>
+  Object.entries(json).filter(([, r]) => r.Type === type);
+
+function logicalIdOf(prefix: string, type: string): string {
+  const found = resourcesOf(synth.json.Resources, type).filter(([id]) => id.startsWith(prefix));
+  expect(found, `${type} ${prefix}`).toHaveLength(1);
+  return found[0]![0];
+}
+
+/** The statements of every policy attached to a role (inline policies and the role's own). */
+function statementsOfRole(roleId: string): Statement[] {
+  return resourcesOf(synth.json.Resources, 'AWS::IAM::Policy')
+    .filter(([, r]) =>
+      ((r.Properties?.Roles ?? []) as unknown[]).some((ref) => JSON.stringify(ref).includes(roleId)),
+    )
+    .flatMap(([, r]) => (r.Properties?.PolicyDocument as { Statement: Statement[] }).Statement);
+}
+
+const BROKER = {
+  slack: 'SlackRole',
+  grantWorker: 'GrantWorkerRole',
+  sweeper: 'SweeperRole',
+  reconciler: 'ReconcilerRole',
+  auditApi: 'AuditApiRole',
+} as const;
+
+const roleId = (prefix: string) => logicalIdOf(prefix, 'AWS::IAM::Role');
+const actionsOf = (statements: Statement[]) => statements.flatMap((s) => list(s.Action));
+const allowed = (prefix: string) => statementsOfRole(roleId(prefix)).filter((s) => s.Effect === 'Allow');
+
+describe('DynamoDB tables, mapped from the shared definitions', () => {
+  const byKeys = (definition: TableDefinition) => {
+    const tables = resourcesOf(synth.json.Resources, 'AWS::DynamoDB::Table').filter(([, r]) =>
+      JSON.stringify(r.Properties?.KeySchema).includes(`"${definition.partitionKey.name}"`),
+    );
+    expect(tables).toHaveLength(1);
+    return tables[0]![1] as { Properties: Record<string, unknown>; DeletionPolicy?: string };
+  };
+
+  it.each([
+    ['requests', REQUESTS_TABLE],
+    ['audit', AUDIT_TABLE],
+  ])(
+    'the %s table has the shared keys, every GSI, and is on-demand, encrypted, PITR, protected',
+    (_n, def) => {
+      const table = byKeys(def);
+      expect(table.Properties.KeySchema).toEqual([
+        { AttributeName: def.partitionKey.name, KeyType: 'HASH' },
+        ...(def.sortKey ? [{ AttributeName: def.sortKey.name, KeyType: 'RANGE' }] : []),
+      ]);
+      expect(table.Properties.GlobalSecondaryIndexes).toEqual(
+        def.indexes.map((i) => ({
+          IndexName: i.indexName,
+          KeySchema: [
+            { AttributeName: i.partitionKey.name, KeyType: 'HASH' },
+            ...(i.sortKey ? [{ AttributeName: i.sortKey.name, KeyType: 'RANGE' }] : []),
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        })),
+      );
+      expect(table.Properties).toMatchObject({
+        BillingMode: 'PAY_PER_REQUEST',
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        DeletionProtectionEnabled: true,
+        SSESpecification: { SSEEnabled: true },
+      });
+      expect(table.DeletionPolicy).toBe('Retain');
+    },
+  );
+});
+
+describe('functions', () => {
+  it('are five Node.js 24 ARM64 functions with source maps and a one-month log group each', () => {
+    synth.template.resourcePropertiesCountIs(
+      'AWS::Lambda::Function',
+      {
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        Handler: 'index.handler',
+        Environment: { Variables: Match.objectLike({ NODE_OPTIONS: '--enable-source-maps' }) },
+      },
+      5,
+    );
+    synth.template.resourceCountIs('AWS::Lambda::Function', 5);
+    synth.template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 5);
+  });
+
+  it('carry the table names, and the bundled policy path where they read the policy', () => {
+    const functions = resourcesOf(synth.json.Resources, 'AWS::Lambda::Function');
+    for (const [id, fn] of functions) {
+      const vars = (fn.Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
+      expect(vars, id).toHaveProperty(ENV.requestsTable);
+      expect(vars, id).toHaveProperty(ENV.auditTable);
+      expect(vars[ENV.metricsNamespace], id).toBe('JitBroker');
+      if (id.startsWith('AuditApi')) expect(vars, id).not.toHaveProperty(ENV.policyPath);
+      else expect(vars[ENV.policyPath], id).toBe('/var/task/access-policy-example.yaml');
+    }
+  });
+
+  it('run the sweeper every minute and the reconciler on its own schedule', () => {
+    synth.template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)',
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [logicalIdOf('SweeperFunction', 'AWS::Lambda::Function'), 'Arn'] },
+        }),
+      ],
+    });
+    synth.template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 hour)',
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [logicalIdOf('ReconcilerFunction', 'AWS::Lambda::Function'), 'Arn'] },
+        }),
+      ],
+    });
+  });
+
+  it('feed the grant worker from an encrypted, SSL-only queue with a dead-letter queue, reporting partial failures', () => {
+    const dlq = logicalIdOf('GrantDeadLetterQueue', 'AWS::SQS::Queue');
+    synth.template.hasResourceProperties('AWS::SQS::Queue', {
+      SqsManagedSseEnabled: true,
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [dlq, 'Arn'] }, maxReceiveCount: 5 },
+    });
+    synth.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: logicalIdOf('GrantWorkerFunction', 'AWS::Lambda::Function') },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    synth.template.resourcePropertiesCountIs(
+      'AWS::SQS::QueuePolicy',
+      {
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          ]),
+        },
+      },
+      2,
+    );
+  });
+
+  it('serve the audit API behind AWS_IAM and Slack behind a signed-request URL', () => {
+    synth.template.hasResourceProperties('AWS::Lambda::Url', {
+      AuthType: 'AWS_IAM',
+      TargetFunctionArn: { 'Fn::GetAtt': [logicalIdOf('AuditApiFunction', 'AWS::Lambda::Function'), 'Arn'] },
+    });
+    synth.template.hasResourceProperties('AWS::Lambda::Url', {
+      AuthType: 'NONE',
+      TargetFunctionArn: { 'Fn::GetAtt': [logicalIdOf('SlackFunction', 'AWS::Lambda::Function'), 'Arn'] },
+    });
+  });
+});
+
+describe('alarms', () => {
+  it('fire on dead letters, revoke failures and grant-worker errors, into an encrypted SSL-only topic', () => {
+    const topic = logicalIdOf('AlarmTopic', 'AWS::SNS::Topic');
+    synth.template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    synth.template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+    const alarm = {
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: 0,
+      AlarmActions: [{ Ref: topic }],
+    };
+    synth.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      ...alarm,
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [
+        {
+          Name: 'QueueName',
+          Value: { 'Fn::GetAtt': [logicalIdOf('GrantDeadLetterQueue', 'AWS::SQS::Queue'), 'QueueName'] },
+        },
+      ],
+    });
+    for (const service of ['jit-sweeper', 'jit-grant-worker']) {
+      synth.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        ...alarm,
+        Metrics: Match.arrayWith([
+          Match.objectLike({
+            MetricStat: Match.objectLike({
+              Metric: {
+                Namespace: 'JitBroker',
+                MetricName: 'RevokeFailures',
+                Dimensions: [{ Name: 'service', Value: service }],
+              },
+            }),
+          }),
+        ]),
+      });
+    }
+    synth.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      ...alarm,
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: [
+        { Name: 'FunctionName', Value: { Ref: logicalIdOf('GrantWorkerFunction', 'AWS::Lambda::Function') } },
+      ],
+    });
+  });
+});
+
+describe('least privilege of the broker', () => {
+  const auditTableId = () => logicalIdOf('AuditTable', 'AWS::DynamoDB::Table');
+  const isIamWrite = (action: string) =>
+    /^iam:(Add|Attach|Create|Delete|Detach|Put|Remove|Set|Tag|Untag|Update|PassRole)/.test(action);
+
+  it('gives every broker role, and only those, the permissions boundary', () => {
+    const boundary = logicalIdOf('BoundaryPolicy', 'AWS::IAM::ManagedPolicy');
+    for (const prefix of Object.values(BROKER)) {
+      synth.template.hasResource('AWS::IAM::Role', {
+        Properties: Match.objectLike({ Path: '/jit-broker/', PermissionsBoundary: { Ref: boundary } }),
+      });
+      expect(synth.json.Resources[roleId(prefix)]?.Properties).toMatchObject({
+        Path: '/jit-broker/',
+        PermissionsBoundary: { Ref: boundary },
+      });
+    }
+    synth.template.resourcePropertiesCountIs('AWS::IAM::Role', { Path: '/jit-broker/' }, 5);
+  });
+
+  it.each(Object.entries(BROKER))(
+    '%s: every statement is scoped, by verb, and never deletes audit',
+    (_name, prefix) => {
+      const statements = statementsOfRole(roleId(prefix));
+      expect(statements.length).toBeGreaterThan(0);
+      for (const statement of statements) {
+        const actions = list(statement.Action);
+        const resources = list(statement.Resource);
+        const where = JSON.stringify(statement);
+        expect(statement.Effect, where).toBe('Allow');
+        expect(actions, where).not.toContain('*');
+        expect(actions, where).not.toContain('iam:*');
+        expect(actions, where).not.toContain('dynamodb:*');
+        expect(actions, where).not.toContain('dynamodb:DeleteItem');
+        expect(actions, where).not.toContain('dynamodb:DeleteTable');
+        for (const action of actions) expect(action, where).not.toMatch(/\*/);
+        // Why: a `*` resource on an IAM write or an AssumeRole would reach every role and group.
+        expect(resources, where).not.toContain('*');
+        if (actions.some((a) => isIamWrite(a) || a.startsWith('sts:'))) {
+          for (const resource of resources)
+            expect(JSON.stringify(resource), where).toMatch(/:(group|role)\/jit\//);
+        }
+        if (resources.some((r) => JSON.stringify(r).includes(auditTableId()))) {
+          for (const action of AUDIT_DESTRUCTIVE_ACTIONS) expect(actions, where).not.toContain(action);
+        }
+      }
+    },
+  );
+
+  it('the Slack function touches neither IAM nor STS', () => {
+    const actions = actionsOf(allowed(BROKER.slack));
+    expect(actions.filter((a) => a.startsWith('iam:') || a.startsWith('sts:'))).toEqual([]);
+    expect(actions).toContain('sqs:SendMessage');
+    expect(actions).toContain('secretsmanager:GetSecretValue');
+  });
+
+  it('the grant worker adds users to the managed groups and assumes the policy roles, nothing else', () => {
+    const groupArns = examplePolicy.targets.flatMap((t) => (t.kind === 'group' ? [t.groupName] : []));
+    const roleArns = examplePolicy.targets.flatMap((t) => (t.kind === 'role' ? [t.roleArn] : []));
+    const statements = allowed(BROKER.grantWorker);
+    const add = statements.find((s) => list(s.Action).includes('iam:AddUserToGroup'));
+    expect(list(add!.Resource).map((r) => JSON.stringify(r))).toEqual(
+      groupArns.map((name) => expect.stringContaining(`:group/jit/${name}`)),
+    );
+    const assume = statements.find((s) => list(s.Action).includes('sts:AssumeRole'));
+    expect(list(assume!.Action).sort()).toEqual([
+      'sts:AssumeRole',
+      'sts:SetSourceIdentity',
+      'sts:TagSession',
+    ]);
+    expect(list(assume!.Resource)).toEqual(roleArns);
+    const iamActions = actionsOf(statements).filter((a) => a.startsWith('iam:'));
+    expect([...new Set(iamActions)].sort()).toEqual([
+      'iam:AddUserToGroup',
+      'iam:DeleteRolePolicy',
+      'iam:GetRolePolicy',
+      'iam:PutRolePolicy',
+      'iam:RemoveUserFromGroup',
+    ]);
+  });
+
+  it('the sweeper only takes access away: no AddUserToGroup, no AssumeRole', () => {
+    const actions = actionsOf(allowed(BROKER.sweeper));
+    expect(actions).toContain('iam:RemoveUserFromGroup');
+    expect(actions).not.toContain('iam:AddUserToGroup');
+    expect(actions.filter((a) => a.startsWith('sts:'))).toEqual([]);
+  });
+
+  it('the reconciler reads group members and, by default, removes nobody', () => {
+    const actions = actionsOf(allowed(BROKER.reconciler));
+    expect(actions).toContain('iam:GetGroup');
+    expect(actions).not.toContain('iam:RemoveUserFromGroup');
+    expect(actions.filter((a) => a.startsWith('iam:') && a !== 'iam:GetGroup')).toEqual([]);
+  });
+
+  it('the audit API only reads DynamoDB (and writes its own logs)', () => {
+    const actions = [...new Set(actionsOf(allowed(BROKER.auditApi)))].sort();
+    expect(actions).toEqual([
+      'dynamodb:GetItem',
+      'dynamodb:Query',
+      'logs:CreateLogStream',
+      'logs:PutLogEvents',
+    ]);
+  });
+
+  it('the boundary denies changing the broker itself and deleting audit records', () => {
+    const boundary = synth.json.Resources[logicalIdOf('BoundaryPolicy', 'AWS::IAM::ManagedPolicy')]!;
+    const statements = (boundary.Properties?.PolicyDocument as { Statement: Statement[] }).Statement;
+    const denies = statements.filter((s) => s.Effect === 'Deny');
+    const selfDeny = denies.find((s) => list(s.Action).includes('iam:Put*'))!;
+    expect(list(selfDeny.Action)).toEqual(
+      expect.arrayContaining(['iam:Attach*', 'iam:Delete*', 'iam:Update*']),
+    );
+    expect(JSON.stringify(selfDeny.Resource)).toContain(':role/jit-broker/*');
+    expect(JSON.stringify(selfDeny.Resource)).toContain(':policy/jit-broker/*');
+    const auditDeny = denies.find((s) => list(s.Action).includes('dynamodb:DeleteItem'))!;
+    expect(list(auditDeny.Action)).toEqual(
+      expect.arrayContaining(['dynamodb:DeleteItem', 'dynamodb:DeleteTable']),
+    );
+    expect(JSON.stringify(auditDeny.Resource)).toContain(auditTableId());
+    expect(JSON.stringify(auditDeny.Resource)).not.toContain(
+      logicalIdOf('RequestsTable', 'AWS::DynamoDB::Table'),
+    );
+    for (const allow of statements.filter((s) => s.Effect === 'Allow')) {
+      expect(
+        list(allow.Action).filter((a) => a.includes('*')),
+        JSON.stringify(allow),
+      ).toEqual([]);
+      expect(list(allow.Resource), JSON.stringify(allow)).not.toContain('*');
+    }
+  });
+});
+
+describe('web-app IAM baseline', () => {
+  const workerRoleArn = () => ({ 'Fn::GetAtt': [roleId(BROKER.grantWorker), 'Arn'] });
+
+  it("creates the policy's groups under the managed path", () => {
+    const names = examplePolicy.targets.flatMap((t) => (t.kind === 'group' ? [t.groupName] : []));
+    expect(names.sort()).toEqual(Object.values(BASELINE_NAMES.groups).sort());
+    for (const name of names)
+      synth.template.hasResourceProperties('AWS::IAM::Group', { GroupName: name, Path: '/jit/' });
+  });
+
+  it.each(examplePolicy.targets.flatMap((t) => (t.kind === 'role' ? [t.roleArn.split('/').pop()!] : [])))(
+    'role %s: under /jit/, one-hour sessions, trusting only the broker with source identity and tags',
+    (name) => {
+      const roles = resourcesOf(synth.json.Resources, 'AWS::IAM::Role').filter(
+        ([, r]) => r.Properties?.RoleName === name,
+      );
+      expect(roles).toHaveLength(1);
+      expect(roles[0]![1].Properties).toMatchObject({ Path: '/jit/', MaxSessionDuration: 3600 });
+      expect(roles[0]![1].Properties?.AssumeRolePolicyDocument).toEqual({
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Action: ['sts:AssumeRole', 'sts:SetSourceIdentity', 'sts:TagSession'],
+            Principal: { AWS: workerRoleArn() },
+            Condition: { Null: { 'sts:SourceIdentity': 'false', 'aws:TagKeys': 'false' } },
+          },
+        ],
+      });
+    },
+  );
+
+  it('lets the auditor read the audit trail and call the audit API, and write nothing', () => {
+    const statements = allowed('WebAppIamBaselineAuditorRole');
+    const actions = actionsOf(statements);
+    expect(actions.filter((a) => /^dynamodb:(Put|Update|Delete|BatchWrite)/.test(a))).toEqual([]);
+    const reads = statements.find((s) => list(s.Action).includes('dynamodb:Query'))!;
+    expect(JSON.stringify(reads.Resource)).toContain(logicalIdOf('AuditTable', 'AWS::DynamoDB::Table'));
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Action: 'lambda:InvokeFunctionUrl',
+        Resource: { 'Fn::GetAtt': [logicalIdOf('AuditApiFunction', 'AWS::Lambda::Function'), 'Arn'] },
+      }),
+    );
+  });
+
+  it('gives the web tier and its functions service roles outside the managed path', () => {
+    for (const [prefix, service] of [
+      ['WebAppIamBaselineWebTierTaskRole', 'ecs-tasks.amazonaws.com'],
+      ['WebAppIamBaselineWebFunctionRole', 'lambda.amazonaws.com'],
+    ] as const) {
+      const role = synth.json.Resources[roleId(prefix)]!.Properties!;
+      expect(role.Path).toBeUndefined();
+      expect(JSON.stringify(role.AssumeRolePolicyDocument)).toContain(service);
+    }
+  });
+});

@@ -1,0 +1,94 @@
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createBrokerApp } from '../../infra/broker-app.js';
+import { EXAMPLE_POLICY_PATH } from '../../shared/config/policy-file.js';
+import { SKIP_BUNDLING, synthBroker, type SynthResult } from './synth-broker.js';
+
+describe('cdk synth, bundled with the local esbuild and checked by cdk-nag', () => {
+  // One real synth (esbuild bundles all five functions): the slow part of this file.
+  let synth: SynthResult;
+  beforeAll(() => {
+    synth = synthBroker({ bundle: true });
+  }, 120_000);
+
+  it('reports no unacknowledged cdk-nag finding', () => {
+    const report = JSON.parse(
+      readFileSync(join(synth.assembly.directory, 'validation-report.json'), 'utf8'),
+    ) as {
+      pluginReports: unknown[];
+    };
+    expect(report.pluginReports).toEqual([]);
+  });
+
+  it('bundles an ESM handler with its source map, and the policy file where POLICY_PATH points', () => {
+    const assets = readdirSync(synth.assembly.directory).filter((d) => d.startsWith('asset.'));
+    expect(assets).toHaveLength(5);
+    const withPolicy = assets.filter((asset) =>
+      readdirSync(join(synth.assembly.directory, asset)).includes('access-policy-example.yaml'),
+    );
+    expect(withPolicy).toHaveLength(4);
+    for (const asset of assets) {
+      const files = readdirSync(join(synth.assembly.directory, asset));
+      expect(files).toEqual(expect.arrayContaining(['index.mjs', 'index.mjs.map']));
+    }
+    const bundled = readFileSync(
+      join(synth.assembly.directory, withPolicy[0]!, 'access-policy-example.yaml'),
+      'utf8',
+    );
+    expect(bundled).toBe(readFileSync(EXAMPLE_POLICY_PATH, 'utf8'));
+  });
+});
+
+describe('synth-time checks', () => {
+  const tmp = () => mkdtempSync(join(tmpdir(), 'jit-cdk-'));
+
+  it('fails on a broken policy file, naming the file, the path and the reason', () => {
+    const file = join(tmp(), 'broken.yaml');
+    writeFileSync(
+      file,
+      readFileSync(EXAMPLE_POLICY_PATH, 'utf8').replace('maxDuration: 8h', 'maxDuration: forever'),
+    );
+    expect(() => createBrokerApp({ outdir: tmp(), context: { ...SKIP_BUNDLING, policyFile: file } })).toThrow(
+      new RegExp(`${file}[\\s\\S]*targets\\[0\\]\\.maxDuration[\\s\\S]*not a duration`),
+    );
+  });
+
+  it('fails on a role target outside the managed IAM path', () => {
+    const file = join(tmp(), 'outside.yaml');
+    writeFileSync(
+      file,
+      readFileSync(EXAMPLE_POLICY_PATH, 'utf8').replace('role/jit/Auditor', 'role/Auditor'),
+    );
+    expect(() => createBrokerApp({ outdir: tmp(), context: { ...SKIP_BUNDLING, policyFile: file } })).toThrow(
+      /targets\[4\]\.roleArn: .*role\/Auditor.* is not under the managed IAM path \/jit\//,
+    );
+  });
+
+  it('fails on an unacknowledged cdk-nag finding', () => {
+    // An SQS queue without SSL enforcement nor a dead-letter queue: AwsSolutions-SQS3/SQS4.
+    expect(() => synthBroker({ amend: (stack) => new sqs.Queue(stack, 'UnprotectedQueue') })).toThrow(
+      /AwsSolutions-SQS4/,
+    );
+  });
+
+  it('lets the reconciler remove standing members only when reconcileRemove is on', () => {
+    const { json } = synthBroker({ context: { reconcileRemove: 'true' } });
+    const reconcilerPolicy = Object.entries(json.Resources).find(
+      ([id, r]) => r.Type === 'AWS::IAM::Policy' && id.startsWith('ReconcilerRole'),
+    )![1];
+    expect(JSON.stringify(reconcilerPolicy.Properties)).toContain('iam:RemoveUserFromGroup');
+    const reconciler = Object.entries(json.Resources).find(
+      ([id, r]) => r.Type === 'AWS::Lambda::Function' && id.startsWith('ReconcilerFunction'),
+    )![1];
+    expect(JSON.stringify(reconciler.Properties)).toContain('"RECONCILE_REMOVE":"true"');
+  });
+
+  it('rejects a reconcileRemove that is not true or false', () => {
+    expect(() =>
+      createBrokerApp({ outdir: tmp(), context: { ...SKIP_BUNDLING, reconcileRemove: 'yes' } }),
+    ).toThrow(/reconcileRemove: "yes" must be true or false/);
+  });
+});

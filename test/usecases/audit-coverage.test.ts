@@ -1,0 +1,323 @@
+import { readdirSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import type { AuditEvent, AuditEventInput } from '../../shared/domain/audit.js';
+import type { Annotation, Transition, TransitionResult } from '../../shared/domain/ports.js';
+import type { AccessRequest } from '../../shared/domain/request.js';
+import { approveRequest, denyRequest } from '../../shared/usecases/approve-request.js';
+import { auditOf } from '../../shared/usecases/audit-events.js';
+import { breakGlass, reviewBreakGlass } from '../../shared/usecases/break-glass.js';
+import { cancelRequest } from '../../shared/usecases/cancel-request.js';
+import { followUpPendingRequests } from '../../shared/usecases/follow-up-pending.js';
+import { releaseGrant } from '../../shared/usecases/release-grant.js';
+import { submitRequest } from '../../shared/usecases/submit-request.js';
+import { AwsOperationError } from '../../shared/domain/grant-ports.js';
+import { activateGrant } from '../../shared/usecases/activate-grant.js';
+import { issueCredentials } from '../../shared/usecases/issue-credentials.js';
+import { listMyAccess } from '../../shared/usecases/list-my-access.js';
+import { reconcileGroups } from '../../shared/usecases/reconcile-groups.js';
+import { requestCredentials } from '../../shared/usecases/request-credentials.js';
+import { revokeGrantJob } from '../../shared/usecases/revoke-grant.js';
+import { sweepExpiredGrants } from '../../shared/usecases/sweep-expired-grants.js';
+import { grantWorld, throttled } from '../support/fake-aws.js';
+import { fakeWorld, InMemoryAuditLog, InMemoryRequestStore, person } from '../support/fakes.js';
+import { createLocalTables } from '../support/local-dynamo.js';
+
+/**
+ * The invariant behind "every use case writes its audit event": every write to a request
+ * increments its `version` and writes exactly one audit event for that request in the same
+ * atomic write. So for every request, its lifecycle events (those written with a store
+ * write, not standalone appends such as `session.issued`) number exactly its version, and
+ * each one names the state change it came with.
+ */
+
+/** Tells store-written events from standalone ones (AuditLog.append). */
+class TaggingAuditLog extends InMemoryAuditLog {
+  readonly standalone = new Set<AuditEvent>();
+  override async append(input: AuditEventInput): Promise<AuditEvent> {
+    const event = this.appendNow(input);
+    this.standalone.add(event);
+    return event;
+  }
+  lifecycleEvents(requestId: string): AuditEvent[] {
+    return this.events.filter((e) => e.requestId === requestId && !this.standalone.has(e));
+  }
+}
+
+/** Checks that every write's audit event describes that write (request, from and to state). */
+class CheckingStore extends InMemoryRequestStore {
+  readonly mismatches: string[] = [];
+  override async create(request: AccessRequest, audit: AuditEventInput) {
+    this.check('create', request, audit, undefined, request.status);
+    return super.create(request, audit);
+  }
+  override async transition(current: AccessRequest, t: Transition): Promise<TransitionResult> {
+    this.check('transition', current, t.audit, current.status, t.to);
+    return super.transition(current, t);
+  }
+  override async annotate(current: AccessRequest, a: Annotation): Promise<TransitionResult> {
+    this.check('annotate', current, a.audit, current.status, a.audit.toStatus ?? current.status);
+    return super.annotate(current, a);
+  }
+  private check(
+    what: string,
+    request: AccessRequest,
+    audit: AuditEventInput | undefined,
+    from: string | undefined,
+    to: string,
+  ) {
+    const problem =
+      audit === undefined
+        ? 'no audit event'
+        : audit.requestId !== request.id
+          ? `event for ${audit.requestId}`
+          : audit.fromStatus !== from
+            ? `fromStatus ${audit.fromStatus} instead of ${from}`
+            : (audit.toStatus ?? request.status) !== to
+              ? `toStatus ${audit.toStatus} instead of ${to}`
+              : audit.subject !== request.requester || audit.targetId !== request.targetId
+                ? 'wrong subject or target'
+                : undefined;
+    if (problem) this.mismatches.push(`${what} ${request.id} (${audit?.type ?? '?'}): ${problem}`);
+  }
+}
+
+function checkedWorld() {
+  const world = fakeWorld();
+  const audit = new TaggingAuditLog();
+  const store = new CheckingStore(audit);
+  const grant = grantWorld({ store, audit, clock: world.clock });
+  return { ...world, audit, store, deps: { ...world.deps, audit, store }, grant };
+}
+
+/** The invariant, for every request the store holds. */
+function expectOneEventPerWrite(store: CheckingStore, audit: TaggingAuditLog) {
+  expect(store.mismatches).toEqual([]);
+  expect(store.items.size).toBeGreaterThan(0);
+  for (const [id, request] of store.items) {
+    expect(audit.lifecycleEvents(id).length, `${id}: lifecycle events vs version`).toBe(request.version);
+  }
+}
+
+/** Use cases each driven below (by module), and those that write no request by design. */
+const DRIVEN: Record<string, readonly string[]> = {
+  'submit-request': ['submitRequest'],
+  'approve-request': ['approveRequest', 'approveAutomatically', 'denyRequest'],
+  'cancel-request': ['cancelRequest'],
+  'break-glass': ['breakGlass', 'reviewBreakGlass'],
+  'follow-up-pending': ['followUpPendingRequests'],
+  'release-grant': ['releaseGrant'],
+  'activate-grant': ['activateGrant'],
+  'revoke-grant': ['revokeGrantJob', 'endGrant', 'recordRevokeFailure', 'removeGroupAccess'],
+  'sweep-expired-grants': ['sweepExpiredGrants'],
+  'issue-credentials': ['issueCredentials'],
+  'reconcile-groups': ['reconcileGroups'],
+};
+const NO_REQUEST_WRITES: Record<string, string> = {
+  'audit-events': 'builds events, writes nothing',
+  notify: 'records Slack messages only (no state, no event by design)',
+  deps: 'types',
+  'grant-deps': 'types',
+  'request-credentials': 'hands a job to the grant worker, writes nothing',
+  'list-my-access': 'reads requests',
+  'query-audit': 'reads the audit trail',
+  'verify-audit': 'reads the audit trail',
+};
+
+describe('every use case writes its audit event', () => {
+  it('request side: events per request == version, each naming its own state change', async () => {
+    const { deps, clock, store, audit } = checkedWorld();
+    const submit = async (requester: string, targetId: string) => {
+      const r = await submitRequest(deps, {
+        requester: person(requester),
+        principal: requester.toLowerCase(),
+        targetId,
+        reason: 'work',
+        ticket: 'INC-1',
+      });
+      if (r.outcome === 'refused') throw new Error(r.message);
+      return r.request.id;
+    };
+    // M of N: two approvals on prod-role, the first recorded, the second approving.
+    const approved = await submit('UDEV1', 'prod-role');
+    expect((await approveRequest(deps, { requestId: approved, approver: person('ULEAD1') })).outcome).toBe(
+      'recorded',
+    );
+    expect((await approveRequest(deps, { requestId: approved, approver: person('ULEAD2') })).outcome).toBe(
+      'approved',
+    );
+    // Auto-approval at submission.
+    const auto = await submit('UDEV2', 'sandbox');
+    const denied = await submit('UDEV1', 'dev-group');
+    await denyRequest(deps, { requestId: denied, approver: person('ULEAD1'), reason: 'not now' });
+    const cancelled = await submit('UDEV2', 'dev-group');
+    await cancelRequest(deps, { requestId: cancelled, requester: 'UDEV2' });
+    const glass = await breakGlass(deps, {
+      requester: person('UONCALL1'),
+      principal: 'oncall1',
+      targetId: 'prod-role',
+      reason: 'outage',
+    });
+    if (glass.outcome !== 'granted') throw new Error(glass.message);
+    await reviewBreakGlass(deps, { requestId: glass.request.id, reviewer: person('USEC1'), note: 'fine' });
+    // Follow-up: one reminder, then a time-out.
+    const ignored = await submit('UDEV1', 'dev-group');
+    clock.advance(3700);
+    expect(await followUpPendingRequests(deps)).toEqual({ renotified: 1, timedOut: 0 });
+    clock.advance(4 * 3600);
+    expect(await followUpPendingRequests(deps)).toEqual({ renotified: 0, timedOut: 1 });
+    // Release only hands the revoke to the worker: no write, no event.
+    const before = store.items.get(auto)?.version;
+    await releaseGrant(deps, { requestId: auto, requester: 'UDEV2' });
+    expect(store.items.get(auto)?.version).toBe(before);
+
+    expect(store.mismatches).toEqual([]);
+    const expectedVersions: Record<string, number> = {
+      [approved]: 3,
+      [auto]: 2,
+      [denied]: 2,
+      [cancelled]: 2,
+      [glass.request.id]: 2,
+      [ignored]: 3,
+    };
+    for (const [id, version] of Object.entries(expectedVersions)) {
+      const request = store.items.get(id) as AccessRequest;
+      expect(request.version, id).toBe(version);
+      expect(audit.lifecycleEvents(id).length, `${id} events`).toBe(request.version);
+    }
+    expect(audit.types(ignored)).toEqual(['request.submitted', 'request.renotified', 'request.timed-out']);
+    expectOneEventPerWrite(store, audit);
+  });
+
+  it('grant side: activate, credentials, release, revoke failure, expiry, failed activation, drift', async () => {
+    const { deps, clock, store, audit, grant } = checkedWorld();
+    const g = grant.deps;
+    const submit = async (requester: string, targetId: string) => {
+      const r = await submitRequest(deps, {
+        requester: person(requester),
+        principal: requester.toLowerCase(),
+        targetId,
+        reason: 'work',
+        ticket: 'INC-1',
+      });
+      if (r.outcome === 'refused') throw new Error(r.message);
+      return r.request.id;
+    };
+    const job = { attempt: 1, maxAttempts: 3 };
+    // Auto-approved group grant: activated, then released by its holder after one failed try.
+    const released = await submit('UDEV2', 'sandbox');
+    expect((await activateGrant(g, { requestId: released, ...job })).outcome).toBe('activated');
+    await releaseGrant(deps, { requestId: released, requester: 'UDEV2' });
+    grant.groups.failNext('remove', throttled());
+    await expect(
+      revokeGrantJob(g, { requestId: released, actor: 'UDEV2', reason: 'done', ...job }),
+    ).rejects.toThrow();
+    expect(
+      (await revokeGrantJob(g, { requestId: released, actor: 'UDEV2', reason: 'done', ...job })).outcome,
+    ).toBe('ended');
+    // Role grant: two approvals, activated, credentials asked for and issued, revoked by security.
+    const role = await submit('UDEV1', 'prod-role');
+    await approveRequest(deps, { requestId: role, approver: person('ULEAD1') });
+    await approveRequest(deps, { requestId: role, approver: person('ULEAD2') });
+    expect((await activateGrant(g, { requestId: role, ...job })).outcome).toBe('activated');
+    await requestCredentials(deps, { requestId: role, requester: 'UDEV1', viewId: 'V1' });
+    expect(
+      (
+        await issueCredentials(g, {
+          kind: 'issue-credentials',
+          requestId: role,
+          requester: 'UDEV1',
+          viewId: 'V1',
+        })
+      ).outcome,
+    ).toBe('issued');
+    await listMyAccess(deps, person('UDEV1'));
+    expect(
+      (await revokeGrantJob(g, { requestId: role, actor: 'USEC1', reason: 'suspicious', ...job })).outcome,
+    ).toBe('ended');
+    // Group grant that expires and is swept.
+    const expiring = await submit('UDEV1', 'dev-group');
+    await approveRequest(deps, { requestId: expiring, approver: person('ULEAD1') });
+    await activateGrant(g, { requestId: expiring, ...job });
+    // Activation that fails for good.
+    const failing = await submit('UDEV2', 'dev-group');
+    await approveRequest(deps, { requestId: failing, approver: person('ULEAD3') });
+    grant.groups.failNext(
+      'add',
+      new AwsOperationError('iam:AddUserToGroup', 'NoSuchEntity', { transient: false }),
+    );
+    expect((await activateGrant(g, { requestId: failing, ...job })).outcome).toBe('failed');
+    clock.advance(2 * 3600);
+    expect((await sweepExpiredGrants(g, { concurrency: 2 })).ended).toBe(1);
+    // Drift: a standing member nobody granted.
+    grant.groups.put('jit-developers', 'mallory');
+    await reconcileGroups(g, { remove: true });
+
+    expect(
+      Object.fromEntries([released, role, expiring, failing].map((id) => [id, store.items.get(id)?.status])),
+    ).toEqual({
+      [released]: 'REVOKED',
+      [role]: 'REVOKED',
+      [expiring]: 'EXPIRED',
+      [failing]: 'FAILED',
+    });
+    const standaloneTypes = [...audit.standalone].map((e) => e.type).sort();
+    expect(standaloneTypes).toEqual([
+      'drift.detected',
+      'drift.removed',
+      'grant.revoke-failed',
+      'session.issued',
+    ]);
+    expectOneEventPerWrite(store, audit);
+  });
+
+  it('knows every use case module: a new one must be driven here or say why it writes nothing', () => {
+    const modules = readdirSync(new URL('../../shared/usecases/', import.meta.url))
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => f.slice(0, -3));
+    const unknown = modules.filter((m) => !(m in DRIVEN) && !(m in NO_REQUEST_WRITES));
+    expect(unknown, 'use case modules with no audit coverage').toEqual([]);
+  });
+
+  it('a transition without its audit event does not type-check, and the DynamoDB store refuses it', async () => {
+    // @ts-expect-error: `audit` is required on every transition.
+    const missing: Transition = { to: 'CANCELLED', at: new Date() };
+    const db = await createLocalTables();
+    try {
+      const store = db.requests;
+      const created = await store.create(
+        { ...baseRequest('req-x'), status: 'PENDING' },
+        auditOf({ ...baseRequest('req-x'), status: 'PENDING' }, 'request.submitted', {
+          at: new Date(),
+          actor: 'UDEV1',
+          to: 'PENDING',
+          initial: true,
+        }),
+      );
+      await expect(store.transition(created.request, missing)).rejects.toThrow();
+      expect((await store.get('req-x'))?.status).toBe('PENDING');
+      expect((await store.get('req-x'))?.version).toBe(1);
+    } finally {
+      await db.drop();
+    }
+  });
+});
+
+function baseRequest(id: string): AccessRequest {
+  return {
+    id,
+    requester: 'UDEV1',
+    principal: 'dev1',
+    targetId: 'dev-group',
+    targetKind: 'group',
+    durationSeconds: 3600,
+    reason: 'work',
+    status: 'PENDING',
+    version: 1,
+    createdAt: '2026-03-01T09:00:00.000Z',
+    updatedAt: '2026-03-01T09:00:00.000Z',
+    approvalsRequired: 1,
+    approvals: [],
+    breakGlass: false,
+    messages: [],
+  };
+}

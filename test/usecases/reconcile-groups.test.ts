@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { reconcileGroups } from '../../shared/usecases/reconcile-groups.js';
+import type { InMemoryAuditLog } from '../support/fakes.js';
+import { grantRecord, grantWorld, throttled } from '../support/fake-aws.js';
+
+const START = '2026-11-27T09:00:00.000Z';
+
+async function seeded() {
+  const w = grantWorld();
+  const grant = grantRecord({
+    id: 'req-1',
+    status: 'ACTIVE',
+    principal: 'alice',
+    startsAt: START,
+    endsAt: '2026-11-27T10:00:00.000Z',
+  });
+  await w.store.create(grant, {
+    type: 'grant.activated',
+    at: START,
+    actor: 'x',
+    subject: 'UDEV1',
+    targetId: 'dev-group',
+    requestId: 'req-1',
+    breakGlass: false,
+  });
+  w.groups.put('jit-developers', 'alice', 'mallory');
+  w.groups.put('jit-sandbox', 'bob');
+  return w;
+}
+
+describe('reconcileGroups', () => {
+  it('reports members of managed groups who hold no live grant, and leaves them when removal is off', async () => {
+    const w = await seeded();
+    const report = await reconcileGroups(w.deps, { remove: false });
+    expect(report.groupsChecked).toBe(2);
+    expect(report.findings).toEqual([
+      { targetId: 'dev-group', groupName: 'jit-developers', member: 'mallory', removed: false },
+      { targetId: 'sandbox', groupName: 'jit-sandbox', member: 'bob', removed: false },
+    ]);
+    expect(w.groups.members('jit-developers')).toEqual(['alice', 'mallory']);
+    const events = (w.audit as InMemoryAuditLog).events.filter((e) => e.type.startsWith('drift.'));
+    expect(events.map((e) => [e.type, e.subject, e.targetId])).toEqual([
+      ['drift.detected', 'mallory', 'dev-group'],
+      ['drift.detected', 'bob', 'sandbox'],
+    ]);
+    expect(w.metrics.get('DriftDetected')).toBe(2);
+  });
+
+  it('removes standing members when configured, keeping those with a live grant', async () => {
+    const w = await seeded();
+    const report = await reconcileGroups(w.deps, { remove: true });
+    expect(report.findings.map((f) => [f.member, f.removed])).toEqual([
+      ['mallory', true],
+      ['bob', true],
+    ]);
+    expect(w.groups.members('jit-developers')).toEqual(['alice']);
+    expect(w.groups.members('jit-sandbox')).toEqual([]);
+    expect((w.audit as InMemoryAuditLog).types().filter((t) => t === 'drift.removed')).toHaveLength(2);
+  });
+
+  it('reports a removal that failed and goes on with the next member', async () => {
+    const w = await seeded();
+    w.groups.failNext('remove', throttled());
+    const report = await reconcileGroups(w.deps, { remove: true });
+    expect(report.findings[0]).toMatchObject({
+      member: 'mallory',
+      removed: false,
+      error: expect.stringContaining('Throttling'),
+    });
+    expect(report.findings[1]).toMatchObject({ member: 'bob', removed: true });
+  });
+});

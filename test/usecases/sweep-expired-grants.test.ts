@@ -1,0 +1,167 @@
+import { describe, expect, it } from 'vitest';
+import type { RequestStore } from '../../shared/domain/ports.js';
+import type { AccessRequest } from '../../shared/domain/request.js';
+import { sweepExpiredGrants } from '../../shared/usecases/sweep-expired-grants.js';
+import { ManualClock } from '../support/fakes.js';
+import { grantRecord, grantWorld, seedGrants, throttled } from '../support/fake-aws.js';
+import { useLocalTables } from '../support/local-dynamo.js';
+
+const db = useLocalTables();
+const START = '2026-11-27T09:00:00.000Z';
+const at = (hhmm: string) => `2026-11-27T${hhmm}:00.000Z`;
+
+function world(store?: RequestStore) {
+  return grantWorld({ store: store ?? db().requests, audit: db().audit, clock: new ManualClock(START) });
+}
+
+async function seed(...grants: AccessRequest[]) {
+  await seedGrants(db().doc, db().names.requests, grants);
+}
+
+const active = (id: string, endsAt: string, fields: Partial<AccessRequest> = {}) =>
+  grantRecord({ id, status: 'ACTIVE', startsAt: START, endsAt, ...fields });
+
+async function statusOf(id: string) {
+  return (await db().requests.get(id))?.status;
+}
+
+describe('sweepExpiredGrants (DynamoDB Local)', () => {
+  it('expires grants past their end, removes their access, and leaves running grants alone', async () => {
+    const w = world();
+    await seed(
+      active('g-1', at('10:00'), { principal: 'alice' }),
+      active('g-2', at('10:30'), { principal: 'bob', targetId: 'sandbox' }),
+      active('r-1', at('10:15'), { principal: 'carol', targetId: 'prod-role', targetKind: 'role' }),
+      active('g-3', at('12:00'), { principal: 'dave' }),
+    );
+    w.groups.put('jit-developers', 'alice', 'dave');
+    w.groups.put('jit-sandbox', 'bob');
+    w.clock.set(at('11:00'));
+
+    const report = await sweepExpiredGrants(w.deps, { concurrency: 4 });
+
+    expect(report).toMatchObject({ examined: 3, ended: 3, failed: 0, stoppedEarly: false });
+    expect(await Promise.all(['g-1', 'g-2', 'r-1', 'g-3'].map(statusOf))).toEqual([
+      'EXPIRED',
+      'EXPIRED',
+      'EXPIRED',
+      'ACTIVE',
+    ]);
+    expect(w.groups.members('jit-developers')).toEqual(['dave']);
+    expect(w.groups.members('jit-sandbox')).toEqual([]);
+    expect(w.notifier.kinds()).toEqual(['grant-ended', 'grant-ended', 'grant-ended']);
+    expect(w.denyList.prunes).toEqual(['arn:aws:iam::111122223333:role/jit/Prod']);
+  });
+
+  it('cleans up an APPROVED grant whose window ended before activation: removed, then FAILED', async () => {
+    const w = world();
+    await seed(grantRecord({ id: 'g-1', startsAt: START, endsAt: at('09:30') }));
+    w.groups.put('jit-developers', 'alice');
+    w.clock.set(at('09:31'));
+    await sweepExpiredGrants(w.deps, { concurrency: 2 });
+    expect(await statusOf('g-1')).toBe('FAILED');
+    expect(w.groups.isMember('jit-developers', 'alice')).toBe(false);
+  });
+
+  it('keeps a membership shared by two overlapping grants until the later one ends', async () => {
+    const w = world();
+    await seed(active('g-early', at('10:00')), active('g-late', at('11:00')));
+    w.groups.put('jit-developers', 'alice');
+
+    w.clock.set(at('10:01'));
+    await sweepExpiredGrants(w.deps, { concurrency: 2 });
+    expect(await statusOf('g-early')).toBe('EXPIRED');
+    expect(w.groups.isMember('jit-developers', 'alice')).toBe(true);
+
+    w.clock.set(at('11:01'));
+    await sweepExpiredGrants(w.deps, { concurrency: 2 });
+    expect(await statusOf('g-late')).toBe('EXPIRED');
+    expect(w.groups.isMember('jit-developers', 'alice')).toBe(false);
+  });
+
+  it.each([
+    { description: 'IAM throttling', error: throttled() },
+    {
+      description: 'an IAM 5xx',
+      error: Object.assign(throttled(), { message: 'ServiceFailure: internal error' }),
+    },
+  ])('$description leaves the grant live and alerting; the next sweep finishes it', async ({ error }) => {
+    const w = world();
+    await seed(active('g-1', at('10:00')));
+    w.groups.put('jit-developers', 'alice');
+    w.clock.set(at('10:00'));
+    w.groups.failWhile = (op) => (op === 'remove' ? error : undefined);
+
+    const first = await sweepExpiredGrants(w.deps, { concurrency: 2 });
+    expect(first).toMatchObject({ examined: 1, ended: 0, failed: 1 });
+    expect(await statusOf('g-1')).toBe('ACTIVE');
+    expect(w.metrics.get('RevokeFailures')).toBe(1);
+    expect(w.notifier.kinds()).toEqual(['revoke-failing']);
+
+    w.groups.failWhile = undefined;
+    w.clock.set(at('10:01'));
+    const second = await sweepExpiredGrants(w.deps, { concurrency: 2 });
+    expect(second).toMatchObject({ ended: 1, failed: 0 });
+    expect(await statusOf('g-1')).toBe('EXPIRED');
+    expect(w.groups.isMember('jit-developers', 'alice')).toBe(false);
+  });
+
+  it('repairs a crash between the IAM call and the state write on the next sweep', async () => {
+    const base = db().requests;
+    let crashes = 1;
+    // The process "dies" right after IAM removed the membership: the state write never happens.
+    const crashing: RequestStore = Object.assign(Object.create(base) as RequestStore, {
+      transition: (...args: Parameters<RequestStore['transition']>) => {
+        if (crashes-- > 0) return Promise.reject(new Error('Lambda killed'));
+        return base.transition(...args);
+      },
+    });
+    const w = world(crashing);
+    await seed(active('g-1', at('10:00')));
+    w.groups.put('jit-developers', 'alice');
+    w.clock.set(at('10:05'));
+
+    await sweepExpiredGrants(w.deps, { concurrency: 1 });
+    expect(w.groups.isMember('jit-developers', 'alice')).toBe(false);
+    expect(await statusOf('g-1')).toBe('ACTIVE');
+
+    w.clock.set(at('10:06'));
+    const next = await sweepExpiredGrants(w.deps, { concurrency: 1 });
+    expect(next.ended).toBe(1);
+    expect(await statusOf('g-1')).toBe('EXPIRED');
+  });
+
+  it('a sweep stopped half-way leaves the rest to the next one', async () => {
+    const w = world();
+    await seed(
+      ...Array.from({ length: 30 }, (_, i) => active(`g-${i}`, at('10:00'), { principal: `user-${i}` })),
+    );
+    w.clock.set(at('10:01'));
+    let pages = 0;
+    const first = await sweepExpiredGrants(w.deps, {
+      concurrency: 5,
+      pageSize: 10,
+      shouldStop: () => pages++ >= 1,
+    });
+    expect(first).toMatchObject({ ended: 10, stoppedEarly: true });
+    const second = await sweepExpiredGrants(w.deps, { concurrency: 5, pageSize: 10 });
+    expect(second.ended).toBe(20);
+    expect((await db().requests.listLiveEndingBefore(w.clock.now())).items).toHaveLength(0);
+  });
+
+  it('revokes all of 1,000 expired grants', { timeout: 180_000 }, async () => {
+    const w = world();
+    const grants = Array.from({ length: 1000 }, (_, i) =>
+      active(`g-${String(i).padStart(4, '0')}`, at('10:00'), { principal: `user-${i}` }),
+    );
+    await seed(...grants);
+    w.groups.put('jit-developers', ...grants.map((g) => g.principal));
+    w.clock.set(at('10:01'));
+
+    const report = await sweepExpiredGrants(w.deps, { concurrency: 16 });
+
+    expect(report).toMatchObject({ examined: 1000, ended: 1000, failed: 0 });
+    expect(w.groups.members('jit-developers')).toEqual([]);
+    expect((await db().requests.listLiveEndingBefore(w.clock.now())).items).toHaveLength(0);
+  });
+});
