@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
@@ -39,6 +40,7 @@ export async function startLocalDynamo(
     spawn: (o: Record<string, unknown>) => ChildProcess;
   };
   const port = options.port ?? (await freePort());
+  if (options.dataDir) mkdirSync(resolve(options.dataDir), { recursive: true });
   const child = spawn({
     port,
     sharedDb: true,

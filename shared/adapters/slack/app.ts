@@ -1,6 +1,7 @@
 import {
   App,
   AwsLambdaReceiver,
+  SocketModeReceiver,
   LogLevel,
   webApi,
   type BlockAction,
@@ -50,9 +51,9 @@ export interface SlackAppOptions {
   readonly logger: SlackAppLogger;
 }
 
-export interface SlackApp {
+export interface SlackApp<R = AwsLambdaReceiver> {
   readonly app: App;
-  readonly receiver: AwsLambdaReceiver;
+  readonly receiver: R;
   /** The Web API client every adapter shares (bot token, configured base URL). */
   readonly client: webApi.WebClient;
   readonly deps: RequestDeps;
@@ -169,6 +170,33 @@ function submissionKey(view: ViewOutput): string {
  * result. IAM and STS are never called here; the use cases hand that work to the grant queue.
  */
 export function createSlackApp(options: SlackAppOptions): SlackApp {
+  const receiver = new AwsLambdaReceiver({
+    signingSecret: options.signingSecret,
+    logger: boltLogger(options.logger),
+  });
+  return assembleSlackApp(options, receiver);
+}
+
+/**
+ * The same app over Socket Mode (a Slack app-level token), for the local runner in a real
+ * workspace without a public URL: Slack's websocket carries the requests, so there is no
+ * HTTP signature to check; the app-level token is the credential.
+ */
+export function createSocketModeSlackApp(
+  options: SlackAppOptions & { readonly appToken: string },
+): SlackApp<SocketModeReceiver> {
+  const receiver = new SocketModeReceiver({
+    appToken: options.appToken,
+    logger: boltLogger(options.logger),
+    ...(options.slackApiUrl ? { clientOptions: { slackApiUrl: options.slackApiUrl } } : {}),
+  });
+  return assembleSlackApp(options, receiver);
+}
+
+function assembleSlackApp<R extends AwsLambdaReceiver | SocketModeReceiver>(
+  options: SlackAppOptions,
+  receiver: R,
+): SlackApp<R> {
   const { logger } = options;
   const client = new webApi.WebClient(options.botToken, {
     ...(options.slackApiUrl ? { slackApiUrl: options.slackApiUrl } : {}),
@@ -184,10 +212,6 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
     ...options.deps,
     notifier: options.deps.notifier ?? new SlackNotifier(client, options.deps.policy, directory),
   };
-  const receiver = new AwsLambdaReceiver({
-    signingSecret: options.signingSecret,
-    logger: boltLogger(logger),
-  });
   const app = new App({
     token: options.botToken,
     receiver,

@@ -1,0 +1,46 @@
+import { existsSync } from 'node:fs';
+import { config as loadDotenv } from 'dotenv';
+import { ENV } from '../../shared/config/env.js';
+import { BrokerError } from '../../shared/domain/errors.js';
+import { readLocalConfig } from './config.js';
+import { startLocalBroker } from './runner.js';
+
+/**
+ * `npm start`: the broker on this machine, on embedded defaults (see functions/local/config.ts
+ * and the README's configuration table). Stops cleanly on Ctrl-C.
+ */
+async function main(): Promise<void> {
+  if (existsSync('.env')) loadDotenv({ path: '.env', quiet: true });
+  // The SDK is pinned in the lock file; its notice about future Node 22-only releases is noise here.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const config = readLocalConfig();
+  const broker = await startLocalBroker({ config });
+  const lines = [
+    '',
+    `JIT access broker running locally at ${broker.url}`,
+    `  Slack endpoint   POST ${broker.url}/slack/events   (signed with ${ENV.slackSigningSecret})`,
+    `  Audit API        GET  ${broker.url}/audit/events?person=U0DEV00001&from=2026-01-01   GET ${broker.url}/audit/verify`,
+    `  Health           GET  ${broker.url}/health         Sandbox state: GET ${broker.url}/sandbox`,
+    `  DynamoDB         ${broker.dynamoEndpoint} (tables ${config.TABLE_PREFIX}requests, ${config.TABLE_PREFIX}audit)`,
+    `  AWS side         ${config.AWS_MODE === 'sandbox' ? 'sandbox: memberships and sessions are recorded here, AWS is never called' : 'real IAM/STS clients (AWS_ENDPOINT_URL_<SERVICE> honoured)'}`,
+    `  Slack Web API    ${broker.slack ? `built-in sandbox at ${broker.slackApiUrl} (messages are printed below)` : (broker.slackApiUrl ?? 'Slack over Socket Mode')}`,
+    `  Sweeper          every ${config.SWEEP_INTERVAL_SECONDS}s (POST ${broker.url}/sweep runs one now)`,
+    '',
+    'Try `npm run demo` in another terminal. Ctrl-C stops the broker.',
+    '',
+  ];
+  console.log(lines.join('\n'));
+  const shutdown = async () => {
+    console.log('stopping…');
+    await broker.stop();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void shutdown());
+  process.once('SIGTERM', () => void shutdown());
+}
+
+main().catch((error: unknown) => {
+  // Configuration and policy errors name the variable or path; anything else is unexpected.
+  console.error(error instanceof BrokerError ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,387 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { Context } from 'aws-lambda';
+import { DynamoAuditQuery } from '../../shared/adapters/dynamodb/audit-query.js';
+import { prepareLocalTables, type LocalTablesSetup } from '../../shared/adapters/dynamodb/local-setup.js';
+import { SandboxAws } from '../../shared/adapters/sandbox/sandbox-aws.js';
+import { SlackWebApiSandbox, type SlackCall } from '../../shared/adapters/sandbox/slack-web-api.js';
+import { createSocketModeSlackApp } from '../../shared/adapters/slack/app.js';
+import { ENV } from '../../shared/config/env.js';
+import { loadPolicyFile } from '../../shared/config/policy-file.js';
+import type { GrantMetricName } from '../../shared/domain/grant-ports.js';
+import type { AccessPolicy } from '../../shared/domain/policy.js';
+import type { Clock } from '../../shared/domain/ports.js';
+import type { GrantDeps } from '../../shared/usecases/grant-deps.js';
+import { createAuditApiHandler, type AuditApiEvent } from '../audit-api/handler.js';
+import { createGrantWorkerHandler } from '../grant-worker/handler.js';
+import { createGrantWiring } from '../shared/grant-wiring.js';
+import { createBaseWiring, useCaseLogger } from '../shared/wiring.js';
+import { createHandler as createSlackHandler, type SlackLambdaEvent } from '../slack/create-handler.js';
+import { createSweeperHandler, type SweepRun } from '../sweeper/handler.js';
+import type { LocalConfig } from './config.js';
+import { InProcessGrantQueue } from './local-queue.js';
+
+/** The IAM identity the local audit API reports for loopback callers (no SigV4 locally). */
+export const LOCAL_AUDITOR_ARN = 'arn:aws:iam::000000000000:user/local-auditor';
+
+const MAX_BODY_BYTES = 1024 * 1024;
+
+export interface LocalBroker {
+  /** Base URL of the broker: POST /slack/events, GET /audit/events, /audit/verify, /health, /sandbox. */
+  readonly url: string;
+  readonly config: LocalConfig;
+  readonly policy: AccessPolicy;
+  readonly dynamoEndpoint: string;
+  /** The Slack Web API the broker calls (the built-in sandbox unless SLACK_API_URL is set). */
+  readonly slackApiUrl?: string;
+  /** The built-in Slack sandbox, when it runs. */
+  readonly slack?: SlackWebApiSandbox;
+  /** The AWS sandbox, in AWS_MODE=sandbox. */
+  readonly sandbox?: SandboxAws;
+  readonly queue: InProcessGrantQueue;
+  /** Runs one sweep now (the timer runs one every SWEEP_INTERVAL_SECONDS). */
+  sweepNow(): Promise<SweepRun>;
+  stop(): Promise<void>;
+}
+
+export interface StartLocalBrokerOptions {
+  readonly config: LocalConfig;
+  /** The clock of the use cases; the demo and tests move it to show expiry without waiting. */
+  readonly clock?: Clock;
+  /** Where the runner prints its timeline (one line each). */
+  readonly print?: (line: string) => void;
+}
+
+/** A Lambda context for handlers run in-process. */
+function localContext(functionName: string): Context {
+  return {
+    functionName,
+    functionVersion: '$LATEST',
+    awsRequestId: randomUUID(),
+    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${functionName}`,
+    memoryLimitInMB: '256',
+    logGroupName: `/local/${functionName}`,
+    logStreamName: 'local',
+    callbackWaitsForEmptyEventLoop: false,
+    getRemainingTimeInMillis: () => 50_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+async function readBody(req: IncomingMessage): Promise<string | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function headersOf(req: IncomingMessage): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(req.headers)) {
+    if (value !== undefined) out[key.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
+  }
+  return out;
+}
+
+function send(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}) {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers });
+  res.end(body);
+}
+
+function isLoopback(req: IncomingMessage): boolean {
+  const address = req.socket.remoteAddress ?? '';
+  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
+}
+
+/** A readable line for a Slack call the sandbox received. */
+function describeSlackCall(call: SlackCall): string | undefined {
+  const text = typeof call.args.text === 'string' ? call.args.text.replace(/\s+/g, ' ').slice(0, 140) : '';
+  switch (call.method) {
+    case 'chat.postMessage':
+      return `slack  → ${String(call.response.channel)}: ${text}`;
+    case 'chat.update':
+      return `slack  ↻ ${String(call.args.channel)} (message updated): ${text}`;
+    case 'chat.postEphemeral':
+      return `slack  → ${String(call.args.user)} (only they see it): ${text}`;
+    case 'views.open':
+    case 'views.update':
+    case 'views.publish': {
+      const view = call.args.view as { title?: { text?: string }; type?: string } | undefined;
+      return `slack  ▢ ${call.method} ${view?.title?.text ?? view?.type ?? ''}`;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Starts the whole broker on this machine: DynamoDB Local (embedded), the tables, the
+ * policy, the same handlers the Lambda functions run (Slack, grant worker, sweeper, audit
+ * API) wired to an in-process grant queue, and an HTTP server. No AWS account or Slack
+ * workspace is needed: IAM/STS go to a recording sandbox and Slack's Web API to a local
+ * sandbox, unless configured otherwise.
+ */
+export async function startLocalBroker(options: StartLocalBrokerOptions): Promise<LocalBroker> {
+  const { config } = options;
+  const print = options.print ?? ((line: string) => console.log(line));
+  const say = (line: string) => {
+    if (!config.LOCAL_QUIET) print(line);
+  };
+  const policy = loadPolicyFile(config[ENV.policyPath]);
+  const clock = options.clock ?? { now: () => new Date() };
+  const stops: (() => Promise<void> | void)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop();
+  };
+
+  try {
+    let slack: SlackWebApiSandbox | undefined;
+    let slackApiUrl = config[ENV.slackApiUrl];
+    if (!slackApiUrl && !config.SLACK_APP_TOKEN) {
+      slack = await new SlackWebApiSandbox().start(0, '127.0.0.1');
+      slack.defaultEmail = (userId) => `${userId.toLowerCase()}@${config.SANDBOX_EMAIL_DOMAIN}`;
+      slack.onCall = (call) => {
+        const line = describeSlackCall(call);
+        if (line) say(line);
+      };
+      slackApiUrl = slack.url;
+      stops.push(() => slack?.stop());
+    }
+
+    const tables: LocalTablesSetup = await prepareLocalTables({
+      tablePrefix: config.TABLE_PREFIX,
+      ...(config.AWS_ENDPOINT_URL_DYNAMODB ? { endpoint: config.AWS_ENDPOINT_URL_DYNAMODB } : {}),
+      ...(config.LOCAL_DATA_DIR === 'memory' ? {} : { dataDir: resolve(config.LOCAL_DATA_DIR) }),
+    });
+    stops.push(() => tables.stop());
+
+    const logger = new Logger({
+      serviceName: 'jit-local',
+      logLevel: (process.env.POWERTOOLS_LOG_LEVEL as 'WARN' | undefined) ?? 'WARN',
+    });
+    const base = createBaseWiring({
+      env: {
+        [ENV.requestsTable]: tables.names.requests,
+        [ENV.auditTable]: tables.names.audit,
+        [ENV.policyPath]: config[ENV.policyPath],
+        [ENV.slackBotToken]: config[ENV.slackBotToken],
+        ...(slackApiUrl ? { [ENV.slackApiUrl]: slackApiUrl } : {}),
+      },
+      doc: tables.doc,
+      policy,
+      clock,
+      logger,
+    });
+    const grant = createGrantWiring({ base });
+    const counts = new Map<GrantMetricName, number>();
+    const metrics = {
+      count: (name: GrantMetricName, value = 1) => counts.set(name, (counts.get(name) ?? 0) + value),
+    };
+    let sandbox: SandboxAws | undefined;
+    let deps: GrantDeps = { ...grant.deps, metrics };
+    if (config.AWS_MODE === 'sandbox') {
+      sandbox = new SandboxAws(clock, (record) =>
+        say(`aws    ✎ ${record.action} ${Object.values(record.detail).join(' ')} (sandbox, not AWS)`),
+      );
+      deps = {
+        ...deps,
+        groups: sandbox.groupMembership,
+        sessions: sandbox.sessionVendor,
+        denyList: sandbox.denyList,
+        consoleLinks: sandbox.consoleLinks,
+      };
+    }
+
+    const worker = createGrantWorkerHandler({
+      deps,
+      maxAttempts: grant.settings.maxAttempts,
+      logger: base.logger,
+    });
+    const queue = new InProcessGrantQueue(worker, {
+      maxReceives: grant.settings.maxAttempts + 1,
+      backoffMs: (receives) => Math.min(10_000, 500 * 2 ** (receives - 1)),
+      onDeadLetter: (letter) => print(`queue  ✗ ${letter.job.kind} ${letter.job.requestId} dead-lettered`),
+    });
+    stops.push(() => queue.stop());
+    const requestDeps = { ...grant.requestDeps, queue };
+
+    const appLogger = {
+      ...useCaseLogger(logger),
+      error: (message: string, fields?: Record<string, unknown>) => logger.error(message, { ...fields }),
+    };
+    const slackOptions = {
+      signingSecret: config[ENV.slackSigningSecret],
+      botToken: config[ENV.slackBotToken],
+      ...(slackApiUrl ? { slackApiUrl } : {}),
+      deps: {
+        store: base.store,
+        audit: base.audit,
+        policy: base.policy,
+        clock,
+        ids: base.ids,
+        queue,
+        logger: appLogger,
+      },
+      logger: appLogger,
+    };
+    const slackHandler = createSlackHandler({ load: async () => slackOptions });
+    if (config.SLACK_APP_TOKEN) {
+      const socket = createSocketModeSlackApp({ ...slackOptions, appToken: config.SLACK_APP_TOKEN });
+      await socket.app.start();
+      stops.push(async () => {
+        await socket.app.stop();
+      });
+      say('slack  ⚡ connected to Slack over Socket Mode');
+    }
+
+    const auditHandler = createAuditApiHandler({
+      reader: new DynamoAuditQuery(tables.doc, tables.names.audit),
+      clock,
+      logger,
+    });
+    const sweeper = createSweeperHandler({
+      deps,
+      requestDeps,
+      concurrency: grant.settings.sweepConcurrency,
+      logger: base.logger,
+    });
+    let sweeping: Promise<SweepRun> | undefined;
+    const sweepNow = async () => {
+      // One sweep at a time, as one scheduled Lambda would run.
+      sweeping ??= sweeper({}, localContext('sweeper')).finally(() => {
+        sweeping = undefined;
+      });
+      const run = await sweeping;
+      const { ended, failed } = run.sweep;
+      const followUp = run.followUp ?? { renotified: 0, timedOut: 0 };
+      if (ended + failed + followUp.renotified + followUp.timedOut > 0) {
+        say(
+          `sweep  ⟳ ended ${ended}, failed ${failed}, reminded ${followUp.renotified}, timed out ${followUp.timedOut}`,
+        );
+      }
+      return run;
+    };
+    const timer = setInterval(() => {
+      sweepNow().catch((error: unknown) => print(`sweep  ✗ ${(error as Error).message}`));
+    }, config.SWEEP_INTERVAL_SECONDS * 1000);
+    timer.unref();
+    stops.push(() => clearInterval(timer));
+
+    const route = async (req: IncomingMessage, res: ServerResponse) => {
+      const url = new URL(req.url ?? '/', 'http://local');
+      const method = req.method ?? 'GET';
+      if (method === 'GET' && url.pathname === '/health') {
+        return send(
+          res,
+          200,
+          JSON.stringify({
+            status: 'ok',
+            awsMode: config.AWS_MODE,
+            dynamodb: tables.endpoint,
+            slackApiUrl: slackApiUrl ?? 'https://slack.com/api/',
+            targets: policy.targets.map((t) => t.id),
+            deadLetters: queue.deadLetters.length,
+          }),
+        );
+      }
+      if (url.pathname === '/slack/events' && method === 'POST') {
+        const body = await readBody(req);
+        if (body === undefined) return send(res, 413, JSON.stringify({ error: 'body too large' }));
+        const event = {
+          version: '2.0',
+          routeKey: '$default',
+          rawPath: url.pathname,
+          rawQueryString: url.search.slice(1),
+          headers: headersOf(req),
+          body,
+          isBase64Encoded: false,
+          requestContext: { http: { method, path: url.pathname }, requestId: randomUUID() },
+        } as SlackLambdaEvent;
+        const response = await slackHandler(event, localContext('slack'));
+        res.writeHead(response.statusCode, response.headers ?? {});
+        return res.end(response.body);
+      }
+      // Why: locally there is no SigV4; the audit trail and the sandbox are served to this machine only.
+      if (!isLoopback(req)) return send(res, 403, JSON.stringify({ error: 'loopback only' }));
+      if (url.pathname.startsWith('/audit/')) {
+        const query = Object.fromEntries(url.searchParams);
+        const event = {
+          version: '2.0',
+          routeKey: '$default',
+          rawPath: url.pathname.slice('/audit'.length),
+          rawQueryString: url.search.slice(1),
+          headers: headersOf(req),
+          queryStringParameters: Object.keys(query).length > 0 ? query : undefined,
+          isBase64Encoded: false,
+          requestContext: {
+            http: { method, path: url.pathname },
+            requestId: randomUUID(),
+            authorizer: { iam: { userArn: LOCAL_AUDITOR_ARN } },
+          },
+        } as unknown as AuditApiEvent;
+        const response = await auditHandler(event, localContext('audit-api'));
+        res.writeHead(response.statusCode ?? 200, (response.headers ?? {}) as Record<string, string>);
+        return res.end(response.body ?? '');
+      }
+      if (method === 'GET' && url.pathname === '/sandbox') {
+        return send(
+          res,
+          200,
+          JSON.stringify({
+            aws: sandbox?.state() ?? null,
+            slack: slack?.calls.map((c) => ({ method: c.method, args: c.args })) ?? null,
+            deadLetters: queue.deadLetters,
+            metrics: Object.fromEntries(counts),
+          }),
+        );
+      }
+      if (method === 'POST' && url.pathname === '/sweep') {
+        return send(res, 200, JSON.stringify(await sweepNow()));
+      }
+      return send(res, 404, JSON.stringify({ error: 'not found' }));
+    };
+
+    const server: Server = createServer((req, res) => {
+      route(req, res).catch((error: unknown) => {
+        logger.error('local request failed', { error: (error as Error).message });
+        if (!res.headersSent) send(res, 500, JSON.stringify({ error: 'internal error' }));
+      });
+    });
+    await new Promise<void>((ready, fail) => {
+      server.once('error', fail);
+      server.listen(config.PORT, config.HOST, ready);
+    });
+    stops.push(
+      () =>
+        new Promise<void>((done) => {
+          server.closeAllConnections();
+          server.close(() => done());
+        }),
+    );
+    const port = (server.address() as AddressInfo).port;
+    return {
+      url: `http://${config.HOST}:${port}`,
+      config,
+      policy,
+      dynamoEndpoint: tables.endpoint,
+      ...(slackApiUrl ? { slackApiUrl } : {}),
+      ...(slack ? { slack } : {}),
+      ...(sandbox ? { sandbox } : {}),
+      queue,
+      sweepNow,
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}

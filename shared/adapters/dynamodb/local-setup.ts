@@ -1,0 +1,56 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ensureTables } from './create-tables.js';
+import { LOCAL_CREDENTIALS, LOCAL_REGION, startLocalDynamo, type LocalDynamo } from './local-server.js';
+import { tableNamesWithPrefix, type TableNames } from './tables.js';
+
+export interface LocalTablesSetup {
+  readonly doc: DynamoDBDocumentClient;
+  readonly names: TableNames;
+  readonly endpoint: string;
+  /** Whether DynamoDB Local was started here (and is stopped by `stop`). */
+  readonly embedded: boolean;
+  stop(): Promise<void>;
+}
+
+/**
+ * DynamoDB for the local runner: the given endpoint (any DynamoDB-compatible one), or an
+ * embedded DynamoDB Local (data kept in `dataDir`, in memory without one); the broker's
+ * tables are created from the shared definitions if missing.
+ */
+export async function prepareLocalTables(options: {
+  readonly endpoint?: string;
+  readonly dataDir?: string;
+  readonly tablePrefix: string;
+}): Promise<LocalTablesSetup> {
+  let server: LocalDynamo | undefined;
+  if (!options.endpoint) {
+    server = await startLocalDynamo(options.dataDir ? { dataDir: options.dataDir } : {});
+  }
+  const endpoint = options.endpoint ?? (server as LocalDynamo).endpoint;
+  // DynamoDB Local (ours, or one on this machine) accepts any credentials; any other
+  // endpoint gets the SDK's own credential chain.
+  const loopback = /^https?:\/\/(127\.[\d.]+|localhost|\[::1\])(:\d+)?(\/|$)/.test(endpoint);
+  const client = new DynamoDBClient({
+    endpoint,
+    region: process.env.AWS_REGION ?? LOCAL_REGION,
+    ...(server || (loopback && !process.env.AWS_ACCESS_KEY_ID) ? { credentials: LOCAL_CREDENTIALS } : {}),
+  });
+  const names = tableNamesWithPrefix(options.tablePrefix);
+  try {
+    await ensureTables(client, names);
+  } catch (error) {
+    await server?.stop();
+    throw error;
+  }
+  return {
+    doc: DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }),
+    names,
+    endpoint,
+    embedded: server !== undefined,
+    async stop() {
+      client.destroy();
+      await server?.stop();
+    },
+  };
+}

@@ -1,0 +1,122 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** One recorded Web API call: the method and its parsed arguments. */
+export interface SlackCall {
+  readonly method: string;
+  readonly args: Record<string, unknown>;
+  /** What the stand-in answered. */
+  readonly response: Record<string, unknown>;
+}
+
+/**
+ * A stand-in Slack Web API on 127.0.0.1. Records each call and answers `ok` like Slack:
+ * users.info with configured emails, usergroups.users.list with configured members,
+ * chat.postMessage with a channel (a DM channel for a user id) and ts, views.open with a
+ * view id. Tests assert on its recorded calls; the local runner points SLACK_API_URL at it
+ * when no Slack workspace is configured, so a newcomer sees every message the broker sends.
+ */
+export class SlackWebApiSandbox {
+  readonly calls: SlackCall[] = [];
+  readonly emails = new Map<string, string | undefined>();
+  readonly userGroups = new Map<string, string[]>();
+  private server: Server | undefined;
+  /** Called with each recorded call (the local runner prints them). */
+  onCall: ((call: SlackCall) => void) | undefined;
+  /** The email users.info reports for a user with none configured (none by default). */
+  defaultEmail: ((userId: string) => string) | undefined;
+  private ts = 1_700_000_000;
+  private views = 0;
+  url = '';
+
+  /** Starts listening on `host`:`port` (a free port by default). */
+  async start(port = 0, host = '127.0.0.1'): Promise<this> {
+    this.server = createServer((req, res) => {
+      let raw = '';
+      req.on('data', (chunk: Buffer) => (raw += chunk.toString()));
+      req.on('end', () => {
+        const method = (req.url ?? '/').replace(/^\/(api\/)?/, '').split('?')[0] ?? '';
+        const args = this.parse(raw, req.headers['content-type']);
+        const response = this.answer(method, args);
+        const call = { method, args, response };
+        this.calls.push(call);
+        this.onCall?.(call);
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify(response));
+      });
+    });
+    await new Promise<void>((resolve) => this.server?.listen(port, host, resolve));
+    this.url = `http://${host}:${(this.server.address() as AddressInfo).port}/api/`;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  reset(): void {
+    this.calls.length = 0;
+  }
+
+  /** The recorded calls of one method. */
+  callsOf(method: string): SlackCall[] {
+    return this.calls.filter((c) => c.method === method);
+  }
+
+  private parse(raw: string, contentType: string | undefined): Record<string, unknown> {
+    if (contentType?.includes('application/json')) return JSON.parse(raw || '{}') as Record<string, unknown>;
+    const out: Record<string, unknown> = {};
+    for (const [key, value] of new URLSearchParams(raw)) {
+      // The Web API form-encodes objects and arrays as JSON strings.
+      out[key] = /^[[{]/.test(value) ? safeJson(value) : value;
+    }
+    return out;
+  }
+
+  private answer(method: string, args: Record<string, unknown>): Record<string, unknown> {
+    switch (method) {
+      case 'auth.test':
+        return { ok: true, user_id: 'U0BOT00001', bot_id: 'B0BOT00001', team_id: 'T0TEAM0001' };
+      case 'users.info': {
+        const user = String(args.user);
+        const email = this.emails.has(user) ? this.emails.get(user) : this.defaultEmail?.(user);
+        return { ok: true, user: { id: user, profile: email === undefined ? {} : { email } } };
+      }
+      case 'usergroups.users.list':
+        return { ok: true, users: this.userGroups.get(String(args.usergroup)) ?? [] };
+      case 'chat.postMessage': {
+        const channel = String(args.channel);
+        this.ts++;
+        return {
+          ok: true,
+          channel: channel.startsWith('U') ? `D${channel.slice(1)}` : channel,
+          ts: `${this.ts}.000100`,
+        };
+      }
+      case 'chat.update':
+        return { ok: true, channel: args.channel, ts: args.ts };
+      case 'views.open':
+      case 'views.update':
+      case 'views.publish':
+        this.views++;
+        return {
+          ok: true,
+          view: { id: typeof args.view_id === 'string' ? args.view_id : `V0OPEN${this.views}` },
+        };
+      case 'conversations.open':
+        return { ok: true, channel: { id: `D${String(args.users).slice(1)}` } };
+      case 'chat.postEphemeral':
+        return { ok: true, message_ts: `${this.ts}.000200` };
+      default:
+        return { ok: true };
+    }
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
