@@ -35,6 +35,12 @@ export type BrokerFunctionName = (typeof BROKER_FUNCTIONS)[number];
 export const REVOKE_FAILURES_METRIC = 'RevokeFailures';
 export const DEFAULT_METRICS_NAMESPACE = 'JitBroker';
 
+/**
+ * Deliveries of a grant job the worker tries (GRANT_MAX_ATTEMPTS); the queue's
+ * maxReceiveCount is one more, so the final attempt's FAILED write happens before the DLQ.
+ */
+export const GRANT_MAX_ATTEMPTS = 5;
+
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /** Where each function's entry point lives in the repository. */
@@ -96,7 +102,9 @@ export class BrokerStack extends Stack {
       enforceSSL: true,
       // Six times the worker's timeout, as Lambda advises for SQS sources.
       visibilityTimeout: Duration.minutes(3),
-      deadLetterQueue: { queue: deadLetters, maxReceiveCount: 5 },
+      // One delivery more than the worker's attempts: the last attempt writes FAILED (or
+      // raises the revoke alert) before the job can land in the DLQ.
+      deadLetterQueue: { queue: deadLetters, maxReceiveCount: GRANT_MAX_ATTEMPTS + 1 },
     });
 
     const slackSecret = props.slackSecretArn
@@ -151,6 +159,7 @@ export class BrokerStack extends Stack {
       environment: {
         // The worker delays a failed job's retry on this queue (ChangeMessageVisibility).
         [ENV.grantQueueUrl]: grantQueue.queueUrl,
+        [ENV.grantMaxAttempts]: String(GRANT_MAX_ATTEMPTS),
         [ENV.slackSecretArn]: slackSecret.secretArn,
         [ENV.managedIamPath]: managedPath,
       },
@@ -202,6 +211,7 @@ export class BrokerStack extends Stack {
     allow(auditApi, READ, auditArns);
 
     grantQueue.grantSendMessages(slack.role);
+    // The sweeper hands `restore-membership` jobs to the worker: it may not add to groups itself.
     grantQueue.grantSendMessages(sweeper.role);
     grantWorker.function.addEventSource(
       new lambdaEvents.SqsEventSource(grantQueue, { batchSize: 10, reportBatchItemFailures: true }),

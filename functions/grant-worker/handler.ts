@@ -9,6 +9,7 @@ import type { GrantJob } from '../../shared/domain/ports.js';
 import { activateGrant } from '../../shared/usecases/activate-grant.js';
 import type { GrantDeps } from '../../shared/usecases/grant-deps.js';
 import { issueCredentials } from '../../shared/usecases/issue-credentials.js';
+import { restoreMembership } from '../../shared/usecases/restore-membership.js';
 import { revokeGrantJob } from '../../shared/usecases/revoke-grant.js';
 import { createGrantWiring } from '../shared/grant-wiring.js';
 
@@ -48,6 +49,8 @@ async function runJob(worker: GrantWorker, job: GrantJob, attempt: number): Prom
       ).outcome;
     case 'issue-credentials':
       return (await issueCredentials(deps, job)).outcome;
+    case 'restore-membership':
+      return (await restoreMembership(deps, { requestId: job.requestId })).outcome;
   }
 }
 
@@ -106,7 +109,8 @@ async function processRecord(worker: GrantWorker, record: SQSRecord): Promise<bo
 let wrapped: ((event: SQSEvent, context: Context) => Promise<SQSBatchResponse>) | undefined;
 
 function build() {
-  const wiring = createGrantWiring();
+  // The worker may add to groups: it restores memberships itself.
+  const wiring = createGrantWiring({ membershipRepairs: 'in-process' });
   const processor = createGrantWorkerHandler({
     deps: wiring.deps,
     maxAttempts: wiring.settings.maxAttempts,

@@ -15,6 +15,7 @@ import type { GrantMetricName } from '../../shared/domain/grant-ports.js';
 import type { AccessPolicy } from '../../shared/domain/policy.js';
 import type { Clock } from '../../shared/domain/ports.js';
 import type { GrantDeps } from '../../shared/usecases/grant-deps.js';
+import { restoreInProcess } from '../../shared/usecases/restore-membership.js';
 import { createAuditApiHandler, type AuditApiEvent } from '../audit-api/handler.js';
 import { createGrantWorkerHandler } from '../grant-worker/handler.js';
 import { createGrantWiring } from '../shared/grant-wiring.js';
@@ -192,13 +193,16 @@ export async function startLocalBroker(options: StartLocalBrokerOptions): Promis
       sandbox = new SandboxAws(clock, (record) =>
         say(`aws    ✎ ${record.action} ${Object.values(record.detail).join(' ')} (sandbox, not AWS)`),
       );
-      deps = {
-        ...deps,
+      const { repairs: _awsRepairs, ...ports } = deps;
+      const sandboxed = {
+        ...ports,
         groups: sandbox.groupMembership,
         sessions: sandbox.sessionVendor,
         denyList: sandbox.denyList,
         consoleLinks: sandbox.consoleLinks,
       };
+      // Why: the repairs port must add through the sandbox too, never through real IAM.
+      deps = { ...sandboxed, repairs: restoreInProcess(sandboxed) };
     }
 
     const worker = createGrantWorkerHandler({

@@ -17,6 +17,7 @@ import { ConfigError } from '../../shared/domain/errors.js';
 import type { CredentialsDelivery, GrantQueue, Notifier } from '../../shared/domain/ports.js';
 import type { RequestDeps } from '../../shared/usecases/deps.js';
 import type { GrantDeps } from '../../shared/usecases/grant-deps.js';
+import { restoreInProcess, restoreThroughQueue } from '../../shared/usecases/restore-membership.js';
 import { baseWiring, once, useCaseLogger, type BaseWiring } from './wiring.js';
 
 const flag = z
@@ -71,6 +72,13 @@ export interface GrantWiringOptions {
   readonly slack?: SlackPorts;
   readonly fetch?: FetchLike;
   readonly metrics?: Metrics;
+  /**
+   * How a membership taken away by an overlapping grant's end is put back (GrantDeps.repairs):
+   * `in-process` runs the restore here (the grant worker, which may add to groups); `queue`
+   * hands a `restore-membership` job to the worker (the sweeper, which may only remove).
+   * Default: `queue` when GRANT_QUEUE_URL is set, else `in-process`.
+   */
+  readonly membershipRepairs?: 'in-process' | 'queue';
 }
 
 /**
@@ -87,7 +95,15 @@ export function createGrantWiring(options: GrantWiringOptions = {}): GrantWiring
   const queueUrl = env[ENV.grantQueueUrl];
   const queue = queueUrl ? new SqsGrantQueue(clients.sqs, queueUrl) : undefined;
   const logger = useCaseLogger(base.logger);
-  const deps: GrantDeps = {
+  const unwiredQueue: GrantQueue = {
+    enqueue: () => Promise.reject(new ConfigError(`${ENV.grantQueueUrl} is not set.`)),
+  };
+  const repairMode = options.membershipRepairs ?? (queue ? 'queue' : 'in-process');
+  if (repairMode === 'queue' && !queue) {
+    // Why: without the queue a membership taken away by a race would never come back.
+    throw new ConfigError(`${ENV.grantQueueUrl} is not set: memberships cannot be restored.`);
+  }
+  const ports: Omit<GrantDeps, 'repairs'> = {
     store: base.store,
     audit: base.audit,
     policy: base.policy,
@@ -105,8 +121,9 @@ export function createGrantWiring(options: GrantWiringOptions = {}): GrantWiring
     }),
     metrics: new PowertoolsGrantMetrics(metrics),
   };
-  const unwiredQueue: GrantQueue = {
-    enqueue: () => Promise.reject(new ConfigError(`${ENV.grantQueueUrl} is not set.`)),
+  const deps: GrantDeps = {
+    ...ports,
+    repairs: queue && repairMode === 'queue' ? restoreThroughQueue(queue) : restoreInProcess(ports),
   };
   return {
     base,

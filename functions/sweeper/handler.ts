@@ -50,7 +50,8 @@ export function createSweeperHandler(sweeper: Sweeper) {
 let wrapped: ((event: ScheduledEvent, context: Context) => Promise<SweepRun>) | undefined;
 
 function build() {
-  const wiring = createGrantWiring();
+  // Why: the sweeper may only remove; the grant worker restores memberships it hands over.
+  const wiring = createGrantWiring({ membershipRepairs: 'queue' });
   const run = createSweeperHandler({
     deps: wiring.deps,
     requestDeps: wiring.requestDeps,

@@ -26,6 +26,7 @@ export const AUDIT_EVENT_TYPES = [
   'grant.revoked',
   'grant.expired',
   'grant.revoke-failed',
+  'grant.membership-restored',
   'session.issued',
   'break-glass.activated',
   'break-glass.reviewed',

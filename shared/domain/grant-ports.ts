@@ -27,6 +27,20 @@ export interface GroupMembership {
   listMembers(groupName: string): Promise<readonly string[]>;
 }
 
+/**
+ * Puts back the group membership of a live grant that an overlapping grant's end took away
+ * (the race between the coverage check and RemoveUserFromGroup). Only a function allowed to
+ * add members may do it: the grant worker does it at once, the sweeper (which may only
+ * remove) hands it to the worker as a `restore-membership` job.
+ */
+export interface MembershipRepairs {
+  /**
+   * Asks for the membership of grant `requestId` to be restored. Resolves once the repair is
+   * done or durably queued; the repair itself re-reads the grant and adds only while it is live.
+   */
+  restore(requestId: string): Promise<void>;
+}
+
 /** Raw STS credentials of one role session. Never stored, never logged. */
 export interface SessionCredentials {
   readonly accessKeyId: string;

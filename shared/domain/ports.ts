@@ -113,7 +113,9 @@ export type GrantJob =
       readonly requester: string;
       /** The Slack modal to fill with the credentials. */
       readonly viewId: string;
-    };
+    }
+  /** Put back the group membership of a live grant (asked by the sweeper, which cannot add). */
+  | { readonly kind: 'restore-membership'; readonly requestId: string };
 
 /**
  * The asynchronous hand-off from the fast Slack function to the grant worker (an SQS queue

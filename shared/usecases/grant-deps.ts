@@ -2,6 +2,7 @@ import type {
   ConsoleLinkMaker,
   GrantMetrics,
   GroupMembership,
+  MembershipRepairs,
   RoleDenyList,
   SessionVendor,
 } from '../domain/grant-ports.js';
@@ -29,6 +30,11 @@ export interface GrantDeps {
   readonly consoleLinks: ConsoleLinkMaker;
   readonly delivery: CredentialsDelivery;
   readonly metrics: GrantMetrics;
+  /**
+   * Restores a membership an overlapping grant's end took away. Never `groups.add` from the
+   * revoke path: the sweeper may only remove (see shared/usecases/restore-membership.ts).
+   */
+  readonly repairs: MembershipRepairs;
 }
 
 /** The actor recorded for the grant side's own actions. */

@@ -40,10 +40,15 @@ async function coveringGrants(
  * Overlap rule: the end of one grant must not take away what another still covers, so the
  * membership goes only when no OTHER live grant of that person on that group runs past now;
  * and because such a grant may appear between the check and the removal, the check is made
- * again afterwards and the membership put back if one did.
+ * again afterwards and, if one did, its membership is handed to `deps.repairs`.
+ *
+ * Never adds to a group itself. Why: the sweeper runs this and may only remove (no
+ * iam:AddUserToGroup); the repair runs in the grant worker (directly there, or through a
+ * `restore-membership` job from the sweeper). If asking for the repair fails, the error is
+ * rethrown as transient so the grant stays live and the failure is counted and alarmed on.
  */
 export async function removeGroupAccess(
-  deps: Pick<GrantDeps, 'store' | 'groups'>,
+  deps: Pick<GrantDeps, 'store' | 'groups' | 'repairs' | 'logger'>,
   grant: Pick<AccessRequest, 'id' | 'principal' | 'targetId'>,
   target: GroupTarget,
   now: Date,
@@ -53,8 +58,26 @@ export async function removeGroupAccess(
   const removed = await deps.groups.remove(target.groupName, grant.principal);
   const after = await coveringGrants(deps, grant, now);
   if (after[0]) {
-    await deps.groups.add(target.groupName, grant.principal);
-    return { ...receiptOf(removed), detail: { membershipKeptFor: after[0].id } };
+    const covering = after[0].id;
+    try {
+      await deps.repairs.restore(covering);
+    } catch (error) {
+      deps.logger.warn('a membership removed under a live grant could not be restored', {
+        requestId: grant.id,
+        coveringRequestId: covering,
+        groupName: target.groupName,
+        error: (error as Error).message,
+      });
+      throw new AwsOperationError(
+        'restore-membership',
+        `membership of grant ${covering} in ${target.groupName} not restored: ${(error as Error).message}`,
+        { transient: true, cause: error },
+      );
+    }
+    return {
+      ...receiptOf(removed),
+      detail: { membershipKeptFor: covering, membershipRestoreRequested: true },
+    };
   }
   return { ...receiptOf(removed), detail: { groupName: target.groupName, wasMember: removed.wasMember } };
 }

@@ -146,7 +146,7 @@ describe('functions', () => {
     const dlq = logicalIdOf('GrantDeadLetterQueue', 'AWS::SQS::Queue');
     synth.template.hasResourceProperties('AWS::SQS::Queue', {
       SqsManagedSseEnabled: true,
-      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [dlq, 'Arn'] }, maxReceiveCount: 5 },
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [dlq, 'Arn'] }, maxReceiveCount: 6 },
     });
     synth.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       FunctionName: { Ref: logicalIdOf('GrantWorkerFunction', 'AWS::Lambda::Function') },
@@ -163,6 +163,15 @@ describe('functions', () => {
       },
       2,
     );
+  });
+
+  it('let the worker make its last attempt (FAILED, revoke alert) one delivery before the DLQ', () => {
+    const worker = synth.json.Resources[logicalIdOf('GrantWorkerFunction', 'AWS::Lambda::Function')]!;
+    const vars = (worker.Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(vars[ENV.grantMaxAttempts]).toBe('5');
+    const queue = synth.json.Resources[logicalIdOf('GrantQueue', 'AWS::SQS::Queue')]!;
+    const redrive = queue.Properties?.RedrivePolicy as { maxReceiveCount: number };
+    expect(redrive.maxReceiveCount).toBe(Number(vars[ENV.grantMaxAttempts]) + 1);
   });
 
   it('serve the audit API behind AWS_IAM and Slack behind a signed-request URL', () => {
@@ -316,6 +325,17 @@ describe('least privilege of the broker', () => {
     expect(actions).toContain('iam:RemoveUserFromGroup');
     expect(actions).not.toContain('iam:AddUserToGroup');
     expect(actions.filter((a) => a.startsWith('sts:'))).toEqual([]);
+  });
+
+  it('the sweeper hands membership restores to the worker: it may send to the grant queue', () => {
+    const queueArn = { 'Fn::GetAtt': [logicalIdOf('GrantQueue', 'AWS::SQS::Queue'), 'Arn'] };
+    const send = allowed(BROKER.sweeper).filter((s) => list(s.Action).includes('sqs:SendMessage'));
+    expect(send.flatMap((s) => list(s.Resource))).toEqual([queueArn]);
+    const vars = (
+      synth.json.Resources[logicalIdOf('SweeperFunction', 'AWS::Lambda::Function')]!.Properties
+        ?.Environment as { Variables: Record<string, unknown> }
+    ).Variables;
+    expect(vars[ENV.grantQueueUrl]).toEqual({ Ref: logicalIdOf('GrantQueue', 'AWS::SQS::Queue') });
   });
 
   it('the reconciler reads group members and, by default, removes nobody', () => {

@@ -20,11 +20,13 @@ import type {
 } from '../../shared/domain/ports.js';
 import type { AccessRequest } from '../../shared/domain/request.js';
 import type { GrantDeps } from '../../shared/usecases/grant-deps.js';
+import { restoreInProcess, restoreThroughQueue } from '../../shared/usecases/restore-membership.js';
 import {
   InMemoryAuditLog,
   InMemoryRequestStore,
   ManualClock,
   RecordingNotifier,
+  RecordingQueue,
   silentLogger,
   staticPolicy,
   TEST_POLICY_YAML,
@@ -175,6 +177,10 @@ export interface GrantWorld {
   readonly delivery: RecordingDelivery;
   readonly notifier: RecordingNotifier;
   readonly metrics: RecordingMetrics;
+  /** How `deps.repairs` restores a membership: in this process (the worker) or as a job (the sweeper). */
+  readonly repairMode: 'in-process' | 'queue';
+  /** The `restore-membership` jobs handed over in `queue` mode. */
+  readonly repairQueue: RecordingQueue;
 }
 
 /** Grant-side dependencies on fakes; pass a DynamoDB store and audit log to use DynamoDB Local. */
@@ -184,6 +190,8 @@ export function grantWorld(
     audit?: GrantDeps['audit'];
     policyYaml?: string;
     clock?: ManualClock;
+    /** `in-process` (default) as the grant worker is wired; `queue` as the sweeper is. */
+    repairs?: 'in-process' | 'queue';
   } = {},
 ): GrantWorld {
   const audit = options.audit ?? new InMemoryAuditLog();
@@ -195,7 +203,9 @@ export function grantWorld(
   const delivery = new RecordingDelivery();
   const notifier = new RecordingNotifier();
   const metrics = new RecordingMetrics();
-  const deps: GrantDeps = {
+  const repairMode = options.repairs ?? 'in-process';
+  const repairQueue = new RecordingQueue();
+  const ports: Omit<GrantDeps, 'repairs'> = {
     store,
     audit,
     policy: staticPolicy(parsePolicy(options.policyYaml ?? TEST_POLICY_YAML, 'test-policy')),
@@ -209,7 +219,25 @@ export function grantWorld(
     delivery,
     metrics,
   };
-  return { deps, clock, store, audit, groups, sessions, denyList, delivery, notifier, metrics };
+  const deps: GrantDeps = { ...ports, repairs: repairsFor(repairMode, ports, repairQueue) };
+  return {
+    deps,
+    clock,
+    store,
+    audit,
+    groups,
+    sessions,
+    denyList,
+    delivery,
+    notifier,
+    metrics,
+    repairMode,
+    repairQueue,
+  };
+}
+
+function repairsFor(mode: 'in-process' | 'queue', ports: Omit<GrantDeps, 'repairs'>, queue: RecordingQueue) {
+  return mode === 'queue' ? restoreThroughQueue(queue) : restoreInProcess(ports);
 }
 
 /** A live grant record as approval would write it (APPROVED unless told otherwise). */
@@ -246,12 +274,14 @@ export async function withRealAwsAdapters(world: GrantWorld): Promise<GrantWorld
   const { StsSessionVendor } = await import('../../shared/adapters/aws/sts-session-vendor.js');
   const { IamSessionRevoker } = await import('../../shared/adapters/aws/iam-session-revoker.js');
   const iam = new IAMClient({ region: 'us-east-1' });
-  const deps: GrantDeps = {
-    ...world.deps,
+  const { repairs: _fakeRepairs, ...fakePorts } = world.deps;
+  const ports: Omit<GrantDeps, 'repairs'> = {
+    ...fakePorts,
     groups: new IamGroupMembership(iam),
     sessions: new StsSessionVendor(new STSClient({ region: 'us-east-1' })),
     denyList: new IamSessionRevoker(iam, 300),
   };
+  const deps: GrantDeps = { ...ports, repairs: repairsFor(world.repairMode, ports, world.repairQueue) };
   return { ...world, deps };
 }
 

@@ -16,6 +16,7 @@ import { issueCredentials } from '../../shared/usecases/issue-credentials.js';
 import { listMyAccess } from '../../shared/usecases/list-my-access.js';
 import { reconcileGroups } from '../../shared/usecases/reconcile-groups.js';
 import { requestCredentials } from '../../shared/usecases/request-credentials.js';
+import { restoreMembership } from '../../shared/usecases/restore-membership.js';
 import { revokeGrantJob } from '../../shared/usecases/revoke-grant.js';
 import { sweepExpiredGrants } from '../../shared/usecases/sweep-expired-grants.js';
 import { grantWorld, throttled } from '../support/fake-aws.js';
@@ -111,6 +112,7 @@ const DRIVEN: Record<string, readonly string[]> = {
   'sweep-expired-grants': ['sweepExpiredGrants'],
   'issue-credentials': ['issueCredentials'],
   'reconcile-groups': ['reconcileGroups'],
+  'restore-membership': ['restoreMembership', 'restoreInProcess', 'restoreThroughQueue'],
 };
 const NO_REQUEST_WRITES: Record<string, string> = {
   'audit-events': 'builds events, writes nothing',
@@ -188,7 +190,7 @@ describe('every use case writes its audit event', () => {
     expectOneEventPerWrite(store, audit);
   });
 
-  it('grant side: activate, credentials, release, revoke failure, expiry, failed activation, drift', async () => {
+  it('grant side: activate, credentials, release, revoke failure, restored membership, expiry, failed activation, drift', async () => {
     const { deps, clock, store, audit, grant } = checkedWorld();
     const g = grant.deps;
     const submit = async (requester: string, targetId: string) => {
@@ -238,6 +240,10 @@ describe('every use case writes its audit event', () => {
     const expiring = await submit('UDEV1', 'dev-group');
     await approveRequest(deps, { requestId: expiring, approver: person('ULEAD1') });
     await activateGrant(g, { requestId: expiring, ...job });
+    // Its membership taken away by another grant's end (the overlap race), then restored.
+    grant.groups.groups.get('jit-developers')?.delete('udev1');
+    expect((await restoreMembership(g, { requestId: expiring })).outcome).toBe('restored');
+    expect(grant.groups.isMember('jit-developers', 'udev1')).toBe(true);
     // Activation that fails for good.
     const failing = await submit('UDEV2', 'dev-group');
     await approveRequest(deps, { requestId: failing, approver: person('ULEAD3') });
@@ -264,6 +270,7 @@ describe('every use case writes its audit event', () => {
     expect(standaloneTypes).toEqual([
       'drift.detected',
       'drift.removed',
+      'grant.membership-restored',
       'grant.revoke-failed',
       'session.issued',
     ]);

@@ -1,4 +1,5 @@
 import {
+  AddUserToGroupCommand,
   GetRolePolicyCommand,
   IAMClient,
   NoSuchEntityException,
@@ -10,7 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { revokeSid } from '../../shared/domain/session-policies.js';
 import { endGrant, revokeGrantJob } from '../../shared/usecases/revoke-grant.js';
 import type { InMemoryAuditLog } from '../support/fakes.js';
-import { grantRecord, grantWorld, withRealAwsAdapters } from '../support/fake-aws.js';
+import { grantRecord, grantWorld, withRealAwsAdapters, type GrantWorld } from '../support/fake-aws.js';
 
 const iam = mockClient(IAMClient);
 afterEach(() => iam.reset());
@@ -19,7 +20,10 @@ const START = '2026-11-27T09:00:00.000Z';
 const END = '2026-11-27T11:00:00.000Z';
 
 async function seeded(...grants: Partial<Parameters<typeof grantRecord>[0]>[]) {
-  const world = grantWorld();
+  return seedInto(grantWorld(), grants);
+}
+
+async function seedInto(world: GrantWorld, grants: Partial<Parameters<typeof grantRecord>[0]>[]) {
   for (const [i, fields] of grants.entries()) {
     const grant = grantRecord({
       id: `req-${i + 1}`,
@@ -154,32 +158,88 @@ describe('overlapping group grants', () => {
     expect((await w.store.get('req-1'))?.status).toBe('EXPIRED');
     expect(w.groups.isMember('jit-developers', 'alice')).toBe(member);
   });
+});
 
-  it('puts the membership back when another grant became live during the removal', async () => {
-    const w = await seeded({ endsAt: '2026-11-27T09:25:00.000Z' });
+describe('a grant that becomes live while the membership is being removed (the overlap race)', () => {
+  /** A second grant of alice on dev-group, written while RemoveUserFromGroup runs. */
+  async function createLateGrant(w: GrantWorld) {
+    const late = grantRecord({
+      id: 'req-9',
+      status: 'ACTIVE',
+      startsAt: START,
+      endsAt: '2026-11-27T12:00:00.000Z',
+    });
+    await w.store.create(late, {
+      type: 'grant.activated',
+      at: START,
+      actor: 'x',
+      subject: 'UDEV1',
+      targetId: 'dev-group',
+      requestId: 'req-9',
+      breakGlass: false,
+    });
+  }
+  const expire = (w: GrantWorld) =>
+    endGrant(w.deps, { requestId: 'req-1', kind: 'expire', actor: 'system:sweeper', reason: 'ended' });
+
+  it('in the sweeper: never adds (it may only remove), hands a restore-membership job to the worker', async () => {
+    const w = await withRealAwsAdapters(
+      await seedInto(grantWorld({ repairs: 'queue' }), [{ endsAt: '2026-11-27T09:25:00.000Z' }]),
+    );
+    iam.on(RemoveUserFromGroupCommand).callsFake(async () => {
+      await createLateGrant(w);
+      return { $metadata: { requestId: 'aws-rm-7' } };
+    });
+
+    expect((await expire(w)).outcome).toBe('ended');
+
+    expect(iam.commandCalls(AddUserToGroupCommand)).toHaveLength(0);
+    expect(iam.calls().map((c) => c.args[0].constructor.name)).toEqual(['RemoveUserFromGroupCommand']);
+    expect(w.repairQueue.jobs).toEqual([{ kind: 'restore-membership', requestId: 'req-9' }]);
+    expect((w.audit as InMemoryAuditLog).events.at(-1)).toMatchObject({
+      type: 'grant.expired',
+      requestId: 'req-1',
+      awsRequestId: 'aws-rm-7',
+      detail: { membershipKeptFor: 'req-9', membershipRestoreRequested: true },
+    });
+  });
+
+  it('in the worker: restores the membership of the other grant at once and records grant.membership-restored', async () => {
+    const w = await seedInto(grantWorld({ repairs: 'in-process' }), [{ endsAt: '2026-11-27T09:25:00.000Z' }]);
     w.groups.put('jit-developers', 'alice');
     const remove = w.groups.remove.bind(w.groups);
     w.groups.remove = async (group, user) => {
       const out = await remove(group, user);
-      const late = grantRecord({
-        id: 'req-9',
-        status: 'ACTIVE',
-        startsAt: START,
-        endsAt: '2026-11-27T12:00:00.000Z',
-      });
-      await w.store.create(late, {
-        type: 'grant.activated',
-        at: START,
-        actor: 'x',
-        subject: 'UDEV1',
-        targetId: 'dev-group',
-        requestId: 'req-9',
-        breakGlass: false,
-      });
+      await createLateGrant(w);
       return out;
     };
-    await endGrant(w.deps, { requestId: 'req-1', kind: 'expire', actor: 'system:sweeper', reason: 'ended' });
+
+    await expire(w);
+
     expect(w.groups.isMember('jit-developers', 'alice')).toBe(true);
+    expect(w.groups.calls.map((c) => c.op)).toEqual(['remove', 'add']);
+    expect((w.audit as InMemoryAuditLog).types('req-9')).toEqual([
+      'grant.activated',
+      'grant.membership-restored',
+    ]);
+    expect(w.repairQueue.jobs).toEqual([]);
+  });
+
+  it('keeps the grant live when the repair cannot be handed over, so the failure is retried and alarmed on', async () => {
+    const w = await seedInto(grantWorld({ repairs: 'queue' }), [{ endsAt: '2026-11-27T09:25:00.000Z' }]);
+    w.groups.put('jit-developers', 'alice');
+    const remove = w.groups.remove.bind(w.groups);
+    w.groups.remove = async (group, user) => {
+      const out = await remove(group, user);
+      await createLateGrant(w);
+      return out;
+    };
+    w.repairQueue.enqueue = () => Promise.reject(new Error('sqs down'));
+
+    await expect(expire(w)).rejects.toMatchObject({ code: 'AWS_OPERATION_FAILED', transient: true });
+
+    expect((await w.store.get('req-1'))?.status).toBe('ACTIVE');
+    expect(w.groups.calls.map((c) => c.op)).toEqual(['remove']);
   });
 });
 

@@ -21,6 +21,7 @@ export const grantJobSchema = z.discriminatedUnion('kind', [
     requester: z.string().min(1).max(64),
     viewId: z.string().min(1).max(64),
   }),
+  z.strictObject({ kind: z.literal('restore-membership'), requestId: id }),
 ]);
 
 /** Parses and validates a message body. Throws ValidationError naming the problem. */

@@ -37,6 +37,7 @@ describe('parseGrantJob', () => {
       description: 'a credentials request',
       body: '{"kind":"issue-credentials","requestId":"r1","requester":"U1","viewId":"V1"}',
     },
+    { description: 'a membership restore', body: '{"kind":"restore-membership","requestId":"r1"}' },
   ])('accepts $description', ({ body }) => {
     expect(parseGrantJob(body)).toEqual(JSON.parse(body));
   });
@@ -45,6 +46,10 @@ describe('parseGrantJob', () => {
     { description: 'an unknown kind', body: '{"kind":"delete","requestId":"r1"}' },
     { description: 'a missing field', body: '{"kind":"revoke","requestId":"r1"}' },
     { description: 'an unknown key', body: '{"kind":"activate","requestId":"r1","extra":1}' },
+    {
+      description: 'a restore naming a group (the worker reads it from the grant)',
+      body: '{"kind":"restore-membership","requestId":"r1","groupName":"admins"}',
+    },
   ])('refuses $description', ({ body }) => {
     expect(() => parseGrantJob(body)).toThrow(ValidationError);
   });

@@ -2,6 +2,7 @@ import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { createGrantWorkerHandler, retryDelaySeconds } from '../../../functions/grant-worker/handler.js';
 import { grantRecord, grantWorld, throttled } from '../../support/fake-aws.js';
+import type { InMemoryAuditLog } from '../../support/fakes.js';
 
 const START = '2026-11-27T09:00:00.000Z';
 const logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -97,6 +98,39 @@ describe('grant worker handler', () => {
     expect(response.batchItemFailures).toEqual([]);
     expect(w.delivery.failures[0]?.message).toMatch(/group membership/);
     expect((await w.store.get('req-1'))?.status).toBe('REVOKED');
+  });
+
+  it('restores a membership the sweeper handed over, retrying on a transient failure', async () => {
+    const w = await worker();
+    await w.handler({ Records: [record('m1', { kind: 'activate', requestId: 'req-1' })] });
+    w.groups.groups.get('jit-developers')?.delete('alice'); // taken away by an overlapping grant's end
+    w.groups.failNext('add', throttled('iam:AddUserToGroup'));
+    const job = { kind: 'restore-membership', requestId: 'req-1' };
+
+    const first = await w.handler({ Records: [record('m2', job)] });
+    expect(first.batchItemFailures).toEqual([{ itemIdentifier: 'm2' }]);
+    expect(w.delays).toEqual([['rh-m2', 30]]);
+    expect(w.groups.isMember('jit-developers', 'alice')).toBe(false);
+
+    const second = await w.handler({ Records: [record('m2', job, 2)] });
+    expect(second.batchItemFailures).toEqual([]);
+    expect(w.groups.isMember('jit-developers', 'alice')).toBe(true);
+    expect((w.audit as InMemoryAuditLog).types('req-1').at(-1)).toBe('grant.membership-restored');
+  });
+
+  it('does nothing for a restore-membership job of a grant that is no longer live', async () => {
+    const w = await worker();
+    await w.handler({ Records: [record('m1', { kind: 'activate', requestId: 'req-1' })] });
+    await w.handler({
+      Records: [record('m2', { kind: 'revoke', requestId: 'req-1', actor: 'USEC1', reason: 'r' })],
+    });
+    const calls = w.groups.calls.length;
+    const response = await w.handler({
+      Records: [record('m3', { kind: 'restore-membership', requestId: 'req-1' })],
+    });
+    expect(response.batchItemFailures).toEqual([]);
+    expect(w.groups.calls.slice(calls)).toEqual([]);
+    expect(w.groups.isMember('jit-developers', 'alice')).toBe(false);
   });
 
   it.each([

@@ -76,4 +76,43 @@ describe('sweeper handler', () => {
     );
     expect(run.sweep.stoppedEarly).toBe(true);
   });
+
+  it('when another grant becomes live during a removal, hands a restore-membership job to the worker and never adds', async () => {
+    const w = grantWorld({ repairs: 'queue' });
+    const activated = (id: string) => ({
+      type: 'grant.activated' as const,
+      at: START,
+      actor: 'x',
+      subject: 'UDEV1',
+      targetId: 'dev-group',
+      requestId: id,
+      breakGlass: false,
+    });
+    await w.store.create(
+      grantRecord({ id: 'g-1', status: 'ACTIVE', startsAt: START, endsAt: '2026-11-27T09:30:00.000Z' }),
+      activated('g-1'),
+    );
+    w.groups.put('jit-developers', 'alice');
+    const remove = w.groups.remove.bind(w.groups);
+    w.groups.remove = async (group, user) => {
+      const out = await remove(group, user);
+      await w.store.create(
+        grantRecord({ id: 'g-2', status: 'ACTIVE', startsAt: START, endsAt: '2026-11-27T12:00:00.000Z' }),
+        activated('g-2'),
+      );
+      return out;
+    };
+    w.clock.set('2026-11-27T09:31:00.000Z');
+
+    const run = await createSweeperHandler({
+      deps: w.deps,
+      requestDeps: fakeWorld().deps,
+      concurrency: 2,
+      logger,
+    })({}, { getRemainingTimeInMillis: () => 50_000 });
+
+    expect(run.sweep).toMatchObject({ ended: 1, failed: 0 });
+    expect(w.repairQueue.jobs).toEqual([{ kind: 'restore-membership', requestId: 'g-2' }]);
+    expect(w.groups.calls.filter((c) => c.op === 'add')).toEqual([]);
+  });
 });
