@@ -4,6 +4,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/support/global-setup.ts'],
+    reporters: ['default', './test/support/summary-reporter.ts'],
     // Two cores: keep workers few so DynamoDB Local (Java) gets its share.
     maxWorkers: 2,
     testTimeout: 30_000,
