@@ -1,5 +1,6 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { webApi } from '@slack/bolt';
+// The Web API client alone: importing Bolt here would bundle its HTTP receivers into every grant-side function.
+import { WebClient } from '@slack/web-api';
 import { z } from 'zod';
 import { createAwsClients, type AwsClients } from '../../shared/adapters/aws/clients.js';
 import { FederationConsole, type FetchLike } from '../../shared/adapters/aws/federation-console.js';
@@ -161,7 +162,7 @@ function lazySlackPorts(
       env[ENV.slackBotToken] ??
       (secretArn ? (await readSlackSecret(clients.secrets, secretArn)).botToken : undefined);
     if (!token) throw new ConfigError(`Set ${ENV.slackSecretArn} or ${ENV.slackBotToken} to reach Slack.`);
-    return new webApi.WebClient(token, {
+    return new WebClient(token, {
       ...(env[ENV.slackApiUrl] ? { slackApiUrl: env[ENV.slackApiUrl] } : {}),
       retryConfig: { retries: 2, factor: 2, minTimeout: 200, maxTimeout: 1000 },
       timeout: 5000,
