@@ -28,6 +28,11 @@ export default tseslint.config(
     },
   },
   {
+    // The bin shims are plain Node.js ESM.
+    files: ['bin/**/*.js'],
+    languageOptions: { globals: { process: 'readonly' } },
+  },
+  {
     // Handlers are thin: they wire adapters, they never talk to AWS directly.
     files: ['functions/**/*.ts'],
     rules: {

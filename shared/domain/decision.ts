@@ -26,12 +26,15 @@ export type RefusalReason =
   | 'ticket-required'
   | 'ticket-invalid';
 
+/** The form field a refusal is about, so a form can show the message next to it. */
+export type RefusalField = 'target' | 'duration' | 'reason' | 'ticket';
+
 export type RequestDecision =
   | {
       readonly outcome: 'refused';
       readonly reason: RefusalReason;
       readonly message: string;
-      readonly field?: 'target' | 'duration' | 'reason' | 'ticket';
+      readonly field?: RefusalField;
     }
   | {
       readonly outcome: 'needs-approval';
@@ -58,14 +61,11 @@ export interface RequestInput {
   readonly ticket?: string;
 }
 
-function refuse(
-  reason: RefusalReason,
-  message: string,
-  field?: 'target' | 'duration' | 'reason' | 'ticket',
-): RequestDecision {
+/** A refusal of a request or a break-glass; `field` only when one form field is at fault. */
+function refuse<R extends string>(reason: R, message: string, field?: RefusalField) {
   return field === undefined
-    ? { outcome: 'refused', reason, message }
-    : { outcome: 'refused', reason, message, field };
+    ? { outcome: 'refused' as const, reason, message }
+    : { outcome: 'refused' as const, reason, message, field };
 }
 
 /** Checks reason text shared by requests and break-glass. */
@@ -230,7 +230,13 @@ export type BreakGlassRefusal =
   | 'duration-over-maximum';
 
 export type BreakGlassDecision =
-  | { readonly outcome: 'refused'; readonly reason: BreakGlassRefusal; readonly message: string }
+  | {
+      readonly outcome: 'refused';
+      readonly reason: BreakGlassRefusal;
+      readonly message: string;
+      /** Absent when no one field is at fault (break-glass switched off). */
+      readonly field?: RefusalField;
+    }
   | {
       readonly outcome: 'allowed';
       readonly reason: 'break-glass-allowed';
@@ -243,30 +249,27 @@ export type BreakGlassDecision =
  * `breakGlass`, always with a reason, never longer than the break-glass maximum.
  */
 export function decideBreakGlass(policy: AccessPolicy, input: RequestInput): BreakGlassDecision {
-  const refuse = (reason: BreakGlassRefusal, message: string): BreakGlassDecision => ({
-    outcome: 'refused',
-    reason,
-    message,
-  });
   const rules = policy.breakGlass;
   if (!rules) return refuse('break-glass-disabled', 'Break-glass is not enabled.');
   const target = findTarget(policy, input.targetId);
-  if (!target) return refuse('unknown-target', `There is no target "${input.targetId}".`);
+  if (!target) return refuse('unknown-target', `There is no target "${input.targetId}".`, 'target');
   if (!isResponder(policy, input.requester))
-    return refuse('not-a-responder', 'Only on-call responders may break glass.');
+    return refuse('not-a-responder', 'Only on-call responders may break glass.', 'target');
   if (!target.breakGlass)
-    return refuse('target-not-break-glass', `${target.id} is not available through break-glass.`);
+    return refuse('target-not-break-glass', `${target.id} is not available through break-glass.`, 'target');
   const reason = checkReason(input.reason, true);
-  if (reason?.outcome === 'refused') return refuse(reason.reason as BreakGlassRefusal, reason.message);
+  if (reason?.outcome === 'refused')
+    return refuse(reason.reason as BreakGlassRefusal, reason.message, reason.field);
   const limit = Math.min(rules.maxDurationSeconds, target.maxDurationSeconds);
   const durationSeconds = input.durationSeconds ?? Math.min(target.defaultDurationSeconds, limit);
   if (!Number.isInteger(durationSeconds) || durationSeconds <= 0) {
-    return refuse('invalid-duration', 'The duration must be a positive length of time.');
+    return refuse('invalid-duration', 'The duration must be a positive length of time.', 'duration');
   }
   if (durationSeconds > limit) {
     return refuse(
       'duration-over-maximum',
       `Break-glass on ${target.id} lasts at most ${limit / 60} minutes.`,
+      'duration',
     );
   }
   return { outcome: 'allowed', reason: 'break-glass-allowed', target, durationSeconds };

@@ -2,7 +2,7 @@ import {
   decideBreakGlass,
   decideReview,
   MAX_REASON_LENGTH,
-  type BreakGlassRefusal,
+  type BreakGlassDecision,
 } from '../domain/decision.js';
 import { AlreadyDecidedError, NotAuthorizedError, NotFoundError, ValidationError } from '../domain/errors.js';
 import { MAX_RACE_RETRIES } from './approve-request.js';
@@ -14,7 +14,8 @@ import type { RequestDeps } from './deps.js';
 import { notifySafely } from './notify.js';
 
 export type BreakGlassResult =
-  | { readonly outcome: 'refused'; readonly reason: BreakGlassRefusal; readonly message: string }
+  /** decideBreakGlass's refusal as is: its reason, message and the form field at fault. */
+  | Extract<BreakGlassDecision, { readonly outcome: 'refused' }>
   | { readonly outcome: 'granted'; readonly request: AccessRequest; readonly created: boolean };
 
 /**

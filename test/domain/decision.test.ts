@@ -260,41 +260,62 @@ describe('decideBreakGlass', () => {
       input: glass({}),
       outcome: 'allowed',
       reason: 'break-glass-allowed',
+      field: undefined,
     },
     {
       description: 'someone who is not a responder is refused',
       input: glass({ requester: who('UDEV1') }),
       outcome: 'refused',
       reason: 'not-a-responder',
+      field: 'target',
     },
     {
       description: 'a target not marked breakGlass is refused',
       input: glass({ targetId: 'dev-group' }),
       outcome: 'refused',
       reason: 'target-not-break-glass',
+      field: 'target',
     },
     {
       description: 'a reason is mandatory',
       input: glass({ reason: '' }),
       outcome: 'refused',
       reason: 'reason-required',
+      field: 'reason',
     },
     {
       description: 'longer than the break-glass maximum is refused',
       input: glass({ durationSeconds: 2 * 3600 }),
       outcome: 'refused',
       reason: 'duration-over-maximum',
+      field: 'duration',
     },
     {
       description: 'an unknown target is refused',
       input: glass({ targetId: 'nope' }),
       outcome: 'refused',
       reason: 'unknown-target',
+      field: 'target',
     },
-  ])('$description', ({ input, outcome, reason }) => {
+    {
+      description: 'a reason over the limit is refused on the reason field',
+      input: glass({ reason: 'x'.repeat(501) }),
+      outcome: 'refused',
+      reason: 'reason-too-long',
+      field: 'reason',
+    },
+    {
+      description: 'a duration that is not a positive length is refused on the duration field',
+      input: glass({ durationSeconds: 0 }),
+      outcome: 'refused',
+      reason: 'invalid-duration',
+      field: 'duration',
+    },
+  ])('$description', ({ input, outcome, reason, field }) => {
     const decision = decideBreakGlass(policy, input);
     expect(decision.outcome).toBe(outcome);
     expect(decision.reason).toBe(reason);
+    expect(decision.outcome === 'refused' ? decision.field : undefined).toBe(field);
   });
 
   it('is refused everywhere when the policy has no break-glass section', () => {
@@ -305,6 +326,9 @@ targets: [{ id: t, kind: group, groupName: g, description: d, requesters: [a], a
     );
     expect(decideBreakGlass(noGlass, glass({ targetId: 't', requester: who('UA1') })).reason).toBe(
       'break-glass-disabled',
+    );
+    expect(decideBreakGlass(noGlass, glass({ targetId: 't', requester: who('UA1') }))).not.toHaveProperty(
+      'field',
     );
   });
 });

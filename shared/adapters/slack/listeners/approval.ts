@@ -1,0 +1,43 @@
+import { decideDenial, MAX_REASON_LENGTH } from '../../../domain/decision.js';
+import { approveRequest, denyRequest } from '../../../usecases/approve-request.js';
+import { ACTIONS, BLOCKS, CALLBACKS } from '../ids.js';
+import { decodeMetadata, denyModal } from '../views.js';
+import { onButton, textValue, type ListenerContext } from './shared.js';
+
+/** The Approve and Deny buttons of an approval message, and the deny modal (a reason is required). */
+export function registerApprovalListeners(ctx: ListenerContext): void {
+  const { app, client, deps, resolver } = ctx;
+
+  onButton(ctx, ACTIONS.approve, 'approve', async ({ requestId, userId, channel }) => {
+    const approver = await resolver.person(userId);
+    const result = await approveRequest(deps, { requestId, approver });
+    if (result.outcome === 'refused') await ctx.ephemeral(userId, channel, result.message);
+  });
+
+  onButton(ctx, ACTIONS.deny, 'deny-open', async ({ requestId, userId, channel, body }) => {
+    const [request, person] = await Promise.all([deps.store.get(requestId), resolver.person(userId)]);
+    if (!request) return await ctx.ephemeral(userId, channel, 'This request no longer exists.');
+    const allowed = decideDenial(deps.policy.current(), request, person);
+    if (!allowed.allowed) return await ctx.ephemeral(userId, channel, allowed.message);
+    await client.views.open({ trigger_id: body.trigger_id, view: denyModal(request) });
+  });
+
+  app.view(CALLBACKS.denyModal, async ({ ack, body, view }) => {
+    const { requestId } = decodeMetadata(view.private_metadata);
+    const reason = textValue(view.state.values, BLOCKS.denyReason, ACTIONS.denyReason)?.trim() ?? '';
+    const inline = (message: string) =>
+      ack({ response_action: 'errors', errors: { [BLOCKS.denyReason]: message } });
+    if (!requestId) return inline('This form has lost its request; open it again.');
+    if (reason === '') return inline('Say why, so the requester knows.');
+    if (reason.length > MAX_REASON_LENGTH)
+      return inline(`The reason is limited to ${MAX_REASON_LENGTH} characters.`);
+    try {
+      const approver = await resolver.person(body.user.id);
+      const result = await denyRequest(deps, { requestId, approver, reason });
+      if (result.outcome === 'refused') return inline(result.message);
+      return ack();
+    } catch (error) {
+      return inline(ctx.describeError(error, 'deny'));
+    }
+  });
+}

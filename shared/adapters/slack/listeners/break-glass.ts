@@ -1,0 +1,67 @@
+import { isResponder } from '../../../domain/policy.js';
+import { breakGlass, reviewBreakGlass } from '../../../usecases/break-glass.js';
+import { ACTIONS, BLOCKS, CALLBACKS, COMMANDS, FIELD_BLOCKS } from '../ids.js';
+import { breakGlassModal } from '../views.js';
+import {
+  doneModal,
+  inlineError,
+  onButton,
+  onRequestForm,
+  registerModalOpener,
+  type ListenerContext,
+} from './shared.js';
+
+/** /break-glass, the Home "Break glass" button, the break-glass modal and the reviewers' button. */
+export function registerBreakGlassListeners(ctx: ListenerContext): void {
+  const { client, deps, resolver } = ctx;
+
+  registerModalOpener(ctx, {
+    command: COMMANDS.breakGlass,
+    homeAction: ACTIONS.openBreakGlassModal,
+    where: { command: 'break-glass', home: 'home-break-glass' },
+    open: async (userId, triggerId) => {
+      const policy = deps.policy.current();
+      const { person, identity } = await resolver.resolve(userId);
+      // Why: only listed responders may even see the break-glass form.
+      if (!isResponder(policy, person)) return 'Only on-call responders may break glass.';
+      if (!identity.ok) return identity.message;
+      const targets = policy.targets.filter((t) => t.breakGlass);
+      if (targets.length === 0 || !policy.breakGlass) return 'No target is available through break-glass.';
+      await client.views.open({
+        trigger_id: triggerId,
+        view: breakGlassModal(targets, policy.breakGlass.maxDurationSeconds),
+      });
+      return undefined;
+    },
+  });
+
+  onRequestForm(
+    ctx,
+    CALLBACKS.breakGlassModal,
+    'break-glass',
+    BLOCKS.target,
+    async ({ form, view, person, principal, idempotencyKey }) => {
+      const result = await breakGlass(deps, {
+        requester: person,
+        principal,
+        targetId: form.targetId ?? '',
+        reason: form.reason ?? '',
+        ...(form.durationSeconds === undefined ? {} : { durationSeconds: form.durationSeconds }),
+        ...(form.ticket === undefined ? {} : { ticket: form.ticket }),
+        idempotencyKey,
+      });
+      if (result.outcome === 'refused') {
+        return inlineError(view, FIELD_BLOCKS[result.field ?? 'target'], result.message);
+      }
+      return doneModal(
+        'Glass broken',
+        `:rotating_light: *${result.request.targetId}* is being granted now. Security has been told.`,
+      );
+    },
+  );
+
+  onButton(ctx, ACTIONS.reviewBreakGlass, 'review', async ({ requestId, userId }) => {
+    const reviewer = await resolver.person(userId);
+    await reviewBreakGlass(deps, { requestId, reviewer });
+  });
+}

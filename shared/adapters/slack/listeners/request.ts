@@ -1,0 +1,76 @@
+import type { BlockAction } from '@slack/bolt';
+import { requestableTargets } from '../../../domain/policy.js';
+import { submitRequest } from '../../../usecases/submit-request.js';
+import { ACTIONS, BLOCKS, CALLBACKS, COMMANDS, FIELD_BLOCKS } from '../ids.js';
+import { requestModal } from '../views.js';
+import {
+  doneModal,
+  inlineError,
+  onRequestForm,
+  registerModalOpener,
+  selectedValue,
+  type ListenerContext,
+} from './shared.js';
+
+/** /request-access, the Home "Request access" button, the request modal and its target select. */
+export function registerRequestListeners(ctx: ListenerContext): void {
+  const { app, client, deps, resolver } = ctx;
+
+  registerModalOpener(ctx, {
+    command: COMMANDS.requestAccess,
+    homeAction: ACTIONS.openRequestModal,
+    where: { command: 'request-access', home: 'home-request' },
+    // Opens the request modal (the command's text preselects a target), or says why not.
+    open: async (userId, triggerId, text) => {
+      const { person, identity } = await resolver.resolve(userId);
+      if (!identity.ok) return identity.message;
+      const targets = requestableTargets(deps.policy.current(), person);
+      if (targets.length === 0) return 'There is nothing in the access policy you may request.';
+      await client.views.open({
+        trigger_id: triggerId,
+        view: requestModal(targets, text?.trim() || undefined),
+      });
+      return undefined;
+    },
+  });
+
+  // Choosing a target redraws the modal with that target's duration and ticket fields.
+  app.action<BlockAction>({ action_id: ACTIONS.target, type: 'block_actions' }, async ({ ack, body }) => {
+    await ack();
+    const view = body.view;
+    if (!view || view.callback_id !== CALLBACKS.requestModal) return;
+    try {
+      const person = await resolver.person(body.user.id);
+      const selected = selectedValue(view.state.values, BLOCKS.target, ACTIONS.target);
+      const targets = requestableTargets(deps.policy.current(), person);
+      await client.views.update({ view_id: view.id, hash: view.hash, view: requestModal(targets, selected) });
+    } catch (error) {
+      ctx.describeError(error, 'request-modal-target');
+    }
+  });
+
+  onRequestForm(
+    ctx,
+    CALLBACKS.requestModal,
+    'submit',
+    BLOCKS.target,
+    async ({ form, view, person, principal, idempotencyKey }) => {
+      if (!form.targetId) return inlineError(view, BLOCKS.target, 'Choose a target.');
+      const result = await submitRequest(deps, {
+        ...form,
+        targetId: form.targetId,
+        requester: person,
+        principal,
+        idempotencyKey,
+      });
+      if (result.outcome === 'refused') {
+        return inlineError(view, FIELD_BLOCKS[result.field ?? 'target'], result.message);
+      }
+      const text =
+        result.outcome === 'approved'
+          ? `:white_check_mark: *${result.request.targetId}* was approved automatically; access is being set up.`
+          : `:hourglass: Your request for *${result.request.targetId}* went to its approvers. You will get a message when it is decided.`;
+      return doneModal('Request sent', text);
+    },
+  );
+}

@@ -1,0 +1,251 @@
+import type { App, BlockAction, ViewOutput, ViewResponseAction, webApi } from '@slack/bolt';
+import { tryParseDuration } from '../../../domain/duration.js';
+import { AlreadyDecidedError, BrokerError } from '../../../domain/errors.js';
+import type { SlackPerson } from '../../../domain/policy.js';
+import type { RequestDeps, UseCaseLogger } from '../../../usecases/deps.js';
+import { listMyAccess } from '../../../usecases/list-my-access.js';
+import type { SlackIdentityResolver } from '../directory.js';
+import { ACTIONS, BLOCKS } from '../ids.js';
+import { homeView, type ModalView } from '../views.js';
+
+/** The structured logger the Slack function writes to (Powertools Logger in AWS). */
+export interface SlackAppLogger extends UseCaseLogger {
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+/** What every listener module registers against: the app, its adapters and a few shared replies. */
+export interface ListenerContext {
+  readonly app: App;
+  readonly client: webApi.WebClient;
+  readonly deps: RequestDeps;
+  readonly resolver: SlackIdentityResolver;
+  readonly logger: SlackAppLogger;
+  /** A message only `userId` sees: in `channel` when there is one, else as a direct message. */
+  ephemeral(userId: string, channel: string | undefined, text: string): Promise<void>;
+  /** Publishes `userId`'s Home tab (their access), with an optional notice on top. */
+  publishHome(userId: string, notice?: string): Promise<void>;
+  /** The text to show a person for `error` (exposed messages only); anything else is logged. */
+  describeError(error: unknown, where: string): string;
+}
+
+const GENERIC_ERROR = 'Something went wrong; it has been logged. Please try again.';
+
+/** Slack's "plain text" message for a person, from any error: exposed messages only. */
+function describeError(error: unknown, logger: SlackAppLogger, where: string): string {
+  if (error instanceof AlreadyDecidedError) return error.message;
+  if (error instanceof BrokerError && error.expose) return error.message;
+  // Why: internal messages may name tables, ARNs or tokens; log the code and name only.
+  logger.error('slack listener failed', {
+    where,
+    code: error instanceof BrokerError ? error.code : undefined,
+    error: error instanceof Error ? error.name : typeof error,
+    detail: error instanceof BrokerError ? error.message : undefined,
+  });
+  return GENERIC_ERROR;
+}
+
+export function createListenerContext(
+  parts: Pick<ListenerContext, 'app' | 'client' | 'deps' | 'resolver' | 'logger'>,
+): ListenerContext {
+  const { client, deps, resolver, logger } = parts;
+  return {
+    ...parts,
+    async ephemeral(userId, channel, text) {
+      if (channel) await client.chat.postEphemeral({ channel, user: userId, text });
+      else await client.chat.postMessage({ channel: userId, text });
+    },
+    async publishHome(userId, notice) {
+      const person = await resolver.person(userId);
+      const access = await listMyAccess(deps, person);
+      await client.views.publish({ user_id: userId, view: homeView(access, notice) });
+    },
+    describeError: (error, where) => describeError(error, logger, where),
+  };
+}
+
+/** Where a button listener shows a failure to the person who clicked. */
+export type ButtonReport = (userId: string, channel: string | undefined, message: string) => Promise<unknown>;
+
+export interface ButtonClick {
+  /** The button's value: buttons carry the request id. */
+  readonly requestId: string;
+  readonly userId: string;
+  readonly channel: string | undefined;
+  readonly body: BlockAction;
+}
+
+/**
+ * Registers a button: acks at once, hands the request id to `handle`, and shows a failure to
+ * the clicker through `report` (by default an ephemeral message where they clicked).
+ */
+export function onButton(
+  ctx: ListenerContext,
+  actionId: string,
+  where: string,
+  handle: (click: ButtonClick) => Promise<unknown>,
+  report: ButtonReport = (userId, channel, message) => ctx.ephemeral(userId, channel, message),
+): void {
+  ctx.app.action<BlockAction>(
+    { action_id: actionId, type: 'block_actions' },
+    async ({ ack, body, action }) => {
+      await ack();
+      const requestId = 'value' in action ? String(action.value ?? '') : '';
+      const userId = body.user.id;
+      const channel = body.channel?.id;
+      try {
+        await handle({ requestId, userId, channel, body });
+      } catch (error) {
+        await report(userId, channel, ctx.describeError(error, where));
+      }
+    },
+  );
+}
+
+/** A ButtonReport for Home tab buttons: the failure becomes the Home notice, best effort. */
+export function reportOnHome(ctx: ListenerContext): ButtonReport {
+  return (userId, _channel, message) => ctx.publishHome(userId, message).catch(() => undefined);
+}
+
+/**
+ * A modal people open two ways: by slash command (a refusal is the command's ephemeral reply)
+ * and by a Home tab button (a refusal is the Home notice). `open` says why not, or opens it.
+ */
+export function registerModalOpener(
+  ctx: ListenerContext,
+  opener: {
+    readonly command: string;
+    readonly homeAction: string;
+    readonly where: { readonly command: string; readonly home: string };
+    readonly open: (userId: string, triggerId: string, text?: string) => Promise<string | undefined>;
+  },
+): void {
+  ctx.app.command(opener.command, async ({ command, ack }) => {
+    let problem: string | undefined;
+    try {
+      problem = await opener.open(command.user_id, command.trigger_id, command.text);
+    } catch (error) {
+      problem = ctx.describeError(error, opener.where.command);
+    }
+    await ack(problem === undefined ? undefined : { response_type: 'ephemeral', text: problem });
+  });
+  onButton(
+    ctx,
+    opener.homeAction,
+    opener.where.home,
+    async ({ userId, body }) => {
+      const problem = await opener.open(userId, body.trigger_id);
+      if (problem) await ctx.publishHome(userId, problem);
+    },
+    reportOnHome(ctx),
+  );
+}
+
+type StateValues = NonNullable<ViewOutput['state']>['values'];
+
+export function textValue(values: StateValues, block: string, action: string): string | undefined {
+  const value = values[block]?.[action]?.value;
+  return typeof value === 'string' ? value : undefined;
+}
+
+export function selectedValue(values: StateValues, block: string, action: string): string | undefined {
+  return values[block]?.[action]?.selected_option?.value ?? undefined;
+}
+
+type ViewErrors = Record<string, string>;
+
+/** Puts an inline error on `block` if the modal has it, else on the first input it has. */
+function errorsFor(view: ViewOutput, block: string, message: string): ViewErrors {
+  const present = new Set(view.blocks.map((b) => (b as { block_id?: string }).block_id));
+  const fallback = [BLOCKS.target, BLOCKS.duration, BLOCKS.reason, BLOCKS.denyReason].find((b) =>
+    present.has(b),
+  );
+  return { [present.has(block) ? block : (fallback ?? block)]: message.slice(0, 150) };
+}
+
+/** The `errors` answer to a view submission: `message` inline on `block` (see errorsFor). */
+export function inlineError(view: ViewOutput, block: string, message: string): ViewResponseAction {
+  return { response_action: 'errors', errors: errorsFor(view, block, message) };
+}
+
+export interface RequestForm {
+  readonly targetId?: string;
+  readonly durationSeconds?: number;
+  readonly reason?: string;
+  readonly ticket?: string;
+}
+
+/** Reads the request / extend / break-glass form; a bad duration is an inline error. */
+function readForm(view: ViewOutput): { form: RequestForm } | { error: ViewResponseAction } {
+  const values = view.state.values;
+  const durationText = textValue(values, BLOCKS.duration, ACTIONS.duration)?.trim() ?? '';
+  const durationSeconds = durationText === '' ? undefined : tryParseDuration(durationText);
+  if (durationText !== '' && durationSeconds === undefined) {
+    return {
+      error: inlineError(
+        view,
+        BLOCKS.duration,
+        `"${durationText.slice(0, 16)}" is not a duration (try 30m, 1h or 1h30m).`,
+      ),
+    };
+  }
+  const targetId = selectedValue(values, BLOCKS.target, ACTIONS.target);
+  const reason = textValue(values, BLOCKS.reason, ACTIONS.reason);
+  const ticket = textValue(values, BLOCKS.ticket, ACTIONS.ticket);
+  return {
+    form: {
+      ...(targetId === undefined ? {} : { targetId }),
+      ...(durationSeconds === undefined ? {} : { durationSeconds }),
+      ...(reason === undefined ? {} : { reason }),
+      ...(ticket === undefined ? {} : { ticket }),
+    },
+  };
+}
+
+export interface FormSubmission {
+  readonly form: RequestForm;
+  readonly view: ViewOutput;
+  readonly person: SlackPerson;
+  /** The submitter's AWS principal (a submitter without one never reaches the handler). */
+  readonly principal: string;
+  /** The idempotency key: retries and double submits carry the same view id. */
+  readonly idempotencyKey: string;
+}
+
+/**
+ * Registers a request-shaped form (request, extend, break-glass): reads the form, resolves the
+ * submitter's AWS identity, and acks with what `handle` returns. A bad duration, a missing
+ * identity and any failure become inline errors, the last two on `block`.
+ */
+export function onRequestForm(
+  ctx: ListenerContext,
+  callbackId: string,
+  where: string,
+  block: string,
+  handle: (submission: FormSubmission) => Promise<ViewResponseAction>,
+): void {
+  ctx.app.view(callbackId, async ({ ack, body, view }) => {
+    const read = readForm(view);
+    if ('error' in read) return ack(read.error);
+    try {
+      const { person, identity } = await ctx.resolver.resolve(body.user.id);
+      if (!identity.ok) return ack(inlineError(view, block, identity.message));
+      const idempotencyKey = `view:${view.id}`;
+      return ack(
+        await handle({ form: read.form, view, person, principal: identity.principal, idempotencyKey }),
+      );
+    } catch (error) {
+      return ack(inlineError(view, block, ctx.describeError(error, where)));
+    }
+  });
+}
+
+/** The answer that replaces a submitted modal with a closing message. */
+export function doneModal(title: string, text: string): ViewResponseAction {
+  const view: ModalView = {
+    type: 'modal',
+    title: { type: 'plain_text', text: title },
+    close: { type: 'plain_text', text: 'Close' },
+    blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }],
+  };
+  return { response_action: 'update', view };
+}
