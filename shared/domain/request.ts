@@ -78,3 +78,48 @@ export type RequestChanges = Partial<
     | 'messages'
   >
 >;
+
+/** What a new request is made of; everything else starts at its initial value. */
+export interface NewRequestFields {
+  readonly id: string;
+  readonly at: Date;
+  readonly requester: string;
+  readonly principal: string;
+  readonly targetId: string;
+  readonly targetKind: 'role' | 'group';
+  readonly durationSeconds: number;
+  readonly reason?: string;
+  readonly ticket?: string;
+  readonly approvalsRequired: number;
+  readonly idempotencyKey?: string;
+  readonly extendsRequestId?: string;
+}
+
+/**
+ * A new request at version 1: PENDING with no approvals, reason and ticket trimmed (an
+ * empty ticket is no ticket). Break-glass builds on it with its own status and window.
+ */
+export function newRequest(fields: NewRequestFields): AccessRequest {
+  const at = fields.at.toISOString();
+  const ticket = fields.ticket?.trim();
+  return {
+    id: fields.id,
+    requester: fields.requester,
+    principal: fields.principal,
+    targetId: fields.targetId,
+    targetKind: fields.targetKind,
+    durationSeconds: fields.durationSeconds,
+    reason: fields.reason?.trim() ?? '',
+    ...(ticket ? { ticket } : {}),
+    status: 'PENDING',
+    version: 1,
+    createdAt: at,
+    updatedAt: at,
+    approvalsRequired: fields.approvalsRequired,
+    approvals: [],
+    breakGlass: false,
+    messages: [],
+    ...(fields.extendsRequestId ? { extendsRequestId: fields.extendsRequestId } : {}),
+    ...(fields.idempotencyKey ? { idempotencyKey: fields.idempotencyKey } : {}),
+  };
+}

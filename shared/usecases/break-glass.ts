@@ -8,7 +8,7 @@ import { AlreadyDecidedError, NotAuthorizedError, NotFoundError, ValidationError
 import { MAX_RACE_RETRIES } from './approve-request.js';
 import { openWindow } from '../domain/grant-window.js';
 import type { SlackPerson } from '../domain/policy.js';
-import type { AccessRequest } from '../domain/request.js';
+import { newRequest, type AccessRequest } from '../domain/request.js';
 import { auditOf } from './audit-events.js';
 import type { RequestDeps } from './deps.js';
 import { notifySafely } from './notify.js';
@@ -42,30 +42,28 @@ export async function breakGlass(
   const now = deps.clock.now();
   const window = openWindow(now, decision.durationSeconds);
   const at = now.toISOString();
-  const ticket = input.ticket?.trim();
   const request: AccessRequest = {
-    id: deps.ids.newId(now),
-    requester: input.requester.userId,
-    principal: input.principal,
-    targetId: decision.target.id,
-    targetKind: decision.target.kind,
-    durationSeconds: decision.durationSeconds,
-    reason: input.reason.trim(),
-    ...(ticket ? { ticket } : {}),
+    ...newRequest({
+      id: deps.ids.newId(now),
+      at: now,
+      requester: input.requester.userId,
+      principal: input.principal,
+      targetId: decision.target.id,
+      targetKind: decision.target.kind,
+      durationSeconds: decision.durationSeconds,
+      reason: input.reason,
+      ...(input.ticket === undefined ? {} : { ticket: input.ticket }),
+      approvalsRequired: 0,
+      ...(input.idempotencyKey ? { idempotencyKey: input.idempotencyKey } : {}),
+    }),
+    // No approval: granted at once, flagged for review.
     status: 'APPROVED',
-    version: 1,
-    createdAt: at,
-    updatedAt: at,
-    approvalsRequired: 0,
-    approvals: [],
     decidedBy: input.requester.userId,
     decidedAt: at,
     decisionReason: 'break-glass',
     startsAt: window.startsAt.toISOString(),
     endsAt: window.endsAt.toISOString(),
     breakGlass: true,
-    messages: [],
-    ...(input.idempotencyKey ? { idempotencyKey: input.idempotencyKey } : {}),
   };
   const created = await deps.store.create(
     request,

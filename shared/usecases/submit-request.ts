@@ -2,7 +2,7 @@ import { decideRequest, type RefusalReason } from '../domain/decision.js';
 import { NotFoundError, ValidationError } from '../domain/errors.js';
 import { isLive } from '../domain/lifecycle.js';
 import type { SlackPerson } from '../domain/policy.js';
-import type { AccessRequest } from '../domain/request.js';
+import { newRequest, type AccessRequest } from '../domain/request.js';
 import { auditOf } from './audit-events.js';
 import type { RequestDeps } from './deps.js';
 import { approveAutomatically } from './approve-request.js';
@@ -64,28 +64,20 @@ export async function submitRequest(
       : { outcome: 'refused', reason, message, field: decision.field };
   }
   if (input.principal.trim() === '') throw new ValidationError('The requester has no AWS identity.');
-  const at = now.toISOString();
-  const ticket = input.ticket?.trim();
-  const request: AccessRequest = {
+  const request = newRequest({
     id: deps.ids.newId(now),
+    at: now,
     requester: input.requester.userId,
     principal: input.principal,
     targetId,
     targetKind: decision.target.kind,
     durationSeconds: decision.durationSeconds,
-    reason: input.reason?.trim() ?? '',
-    ...(ticket ? { ticket } : {}),
-    status: 'PENDING',
-    version: 1,
-    createdAt: at,
-    updatedAt: at,
+    ...(input.reason === undefined ? {} : { reason: input.reason }),
+    ...(input.ticket === undefined ? {} : { ticket: input.ticket }),
     approvalsRequired: decision.outcome === 'needs-approval' ? decision.approvalsRequired : 0,
-    approvals: [],
-    breakGlass: false,
-    messages: [],
     ...(input.extendsRequestId ? { extendsRequestId: input.extendsRequestId } : {}),
     ...(input.idempotencyKey ? { idempotencyKey: input.idempotencyKey } : {}),
-  };
+  });
   const created = await deps.store.create(
     request,
     auditOf(request, 'request.submitted', {
