@@ -178,7 +178,12 @@ export class BrokerStack extends Stack {
       'Reports (and optionally removes) members the broker did not grant',
       {
         timeout: Duration.minutes(2),
-        environment: { [ENV.managedIamPath]: managedPath, [ENV.reconcileRemove]: String(reconcileRemove) },
+        environment: {
+          [ENV.managedIamPath]: managedPath,
+          [ENV.reconcileRemove]: String(reconcileRemove),
+          // Live grants missing their membership get a restore-membership job for the worker.
+          [ENV.grantQueueUrl]: grantQueue.queueUrl,
+        },
       },
     );
     const auditApi = make('audit-api', 'Audit queries and exports (AWS_IAM function URL)', {
@@ -213,6 +218,7 @@ export class BrokerStack extends Stack {
     grantQueue.grantSendMessages(slack.role);
     // The sweeper hands `restore-membership` jobs to the worker: it may not add to groups itself.
     grantQueue.grantSendMessages(sweeper.role);
+    grantQueue.grantSendMessages(reconciler.role);
     grantWorker.function.addEventSource(
       new lambdaEvents.SqsEventSource(grantQueue, { batchSize: 10, reportBatchItemFailures: true }),
     );

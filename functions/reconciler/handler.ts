@@ -31,7 +31,8 @@ export function createReconcilerHandler(reconciler: Reconciler) {
 let wrapped: ((event: ScheduledEvent, context: Context) => Promise<ReconcileReport>) | undefined;
 
 function build() {
-  const wiring = createGrantWiring();
+  // Restores of missing memberships go to the grant worker: the reconciler never adds to a group.
+  const wiring = createGrantWiring({ membershipRepairs: 'queue' });
   const run = createReconcilerHandler({
     deps: wiring.deps,
     remove: wiring.settings.reconcileRemove,

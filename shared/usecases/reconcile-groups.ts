@@ -1,6 +1,8 @@
 import type { AuditEventInput } from '../domain/audit.js';
+import { isOpen } from '../domain/grant-window.js';
 import { isLive } from '../domain/lifecycle.js';
 import type { GroupTarget } from '../domain/policy.js';
+import type { AccessRequest } from '../domain/request.js';
 import { ACTORS, type GrantDeps } from './grant-deps.js';
 
 export interface DriftFinding {
@@ -12,9 +14,20 @@ export interface DriftFinding {
   readonly error?: string;
 }
 
+/** A live grant whose member is missing from its group: a restore was asked for. */
+export interface MissingMembership {
+  readonly requestId: string;
+  readonly groupName: string;
+  readonly member: string;
+  readonly restoreRequested: boolean;
+  readonly error?: string;
+}
+
 export interface ReconcileReport {
   readonly groupsChecked: number;
   readonly findings: readonly DriftFinding[];
+  /** Active grants whose membership was missing (lost to a failed repair, or removed by hand). */
+  readonly missing: readonly MissingMembership[];
   /** Groups whose members could not be read (the error is logged). */
   readonly groupsFailed: number;
 }
@@ -26,6 +39,10 @@ export interface ReconcileReport {
  *
  * Any live grant (APPROVED or ACTIVE, even overdue) covers its member: activation and the
  * sweeper own those, and the reconciler must never race them.
+ *
+ * The other way round, an ACTIVE grant whose window is open but whose member is not in the
+ * group (a membership lost when a repair could not be queued, or removed by hand) gets a
+ * restore through `deps.repairs`: the reconciler itself never adds to a group.
  */
 export async function reconcileGroups(
   deps: GrantDeps,
@@ -33,6 +50,8 @@ export async function reconcileGroups(
 ): Promise<ReconcileReport> {
   const groups = deps.policy.current().targets.filter((t): t is GroupTarget => t.kind === 'group');
   const findings: DriftFinding[] = [];
+  const missing: MissingMembership[] = [];
+  const active = await activeGrantsByTarget(deps);
   let groupsFailed = 0;
   for (const target of groups) {
     let members: readonly string[];
@@ -51,8 +70,56 @@ export async function reconcileGroups(
       if (live.length > 0) continue;
       findings.push(await handleDrift(deps, target, member, options.remove));
     }
+    const present = new Set(members);
+    const lacking = (active.get(target.id) ?? []).filter((g) => !present.has(g.principal));
+    for (const grant of new Map(lacking.map((g) => [g.principal, g])).values()) {
+      missing.push(await requestRestore(deps, target, grant));
+    }
   }
-  return { groupsChecked: groups.length, findings, groupsFailed };
+  return { groupsChecked: groups.length, findings, missing, groupsFailed };
+}
+
+/** ACTIVE grants with an open window, by target: one indexed pass over the live grants. */
+async function activeGrantsByTarget(deps: GrantDeps): Promise<Map<string, AccessRequest[]>> {
+  const now = deps.clock.now();
+  const byTarget = new Map<string, AccessRequest[]>();
+  let cursor: string | undefined;
+  do {
+    // Every live grant ends before the far future: the live-by-end index, never a scan.
+    const page = await deps.store.listLiveEndingBefore(
+      FAR_FUTURE,
+      cursor === undefined ? { limit: 500 } : { limit: 500, cursor },
+    );
+    for (const grant of page.items) {
+      const open =
+        grant.startsAt !== undefined &&
+        grant.endsAt !== undefined &&
+        isOpen({ startsAt: new Date(grant.startsAt), endsAt: new Date(grant.endsAt) }, now);
+      if (grant.status !== 'ACTIVE' || grant.targetKind !== 'group' || !open) continue;
+      byTarget.set(grant.targetId, [...(byTarget.get(grant.targetId) ?? []), grant]);
+    }
+    cursor = page.cursor;
+  } while (cursor);
+  return byTarget;
+}
+
+const FAR_FUTURE = new Date('9999-12-31T00:00:00.000Z');
+
+async function requestRestore(
+  deps: GrantDeps,
+  target: GroupTarget,
+  grant: AccessRequest,
+): Promise<MissingMembership> {
+  const missing = { requestId: grant.id, groupName: target.groupName, member: grant.principal };
+  deps.logger.warn('a live grant is missing its group membership; asking for a restore', missing);
+  try {
+    await deps.repairs.restore(grant.id);
+    return { ...missing, restoreRequested: true };
+  } catch (error) {
+    const message = (error as Error).message;
+    deps.logger.warn('asking for a membership restore failed', { ...missing, error: message });
+    return { ...missing, restoreRequested: false, error: message };
+  }
 }
 
 async function handleDrift(

@@ -28,8 +28,8 @@ export type RestoreResult =
  *   AWS request id) is a standalone append that changes no state, so a retry is safe;
  * - any failure is rethrown so the queue delivers the job again; a job that keeps failing
  *   reaches the DLQ, whose alarm brings a human;
- * - if the grant ended while the membership was being added, the membership goes again
- *   (unless another live grant still needs it), as activateGrant does.
+ * - if the grant ended, or its window closed, while the membership was being added, the
+ *   membership goes again (unless another live grant still needs it), as activateGrant does.
  */
 export async function restoreMembership(
   deps: GrantDeps,
@@ -59,9 +59,11 @@ export async function restoreMembership(
   deps.logger.info('group membership restored', { requestId: grant.id, groupName: target.groupName });
 
   const current = await deps.store.get(grant.id);
-  if (current && !isLive(current.status)) {
-    // Why: the grant ended while we were adding; what we added must not outlive it.
-    await removeGroupAccess(deps, current, target, deps.clock.now());
+  const after = deps.clock.now();
+  const ended = !current || !isLive(current.status) || new Date(current.endsAt ?? 0) <= after;
+  if (ended) {
+    // Why: the grant ended (or its window closed) while we were adding; what we added must not outlive it.
+    await removeGroupAccess(deps, current ?? grant, target, after);
   }
   return { outcome: 'restored', request: current ?? grant };
 }

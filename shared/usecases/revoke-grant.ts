@@ -199,6 +199,10 @@ export async function endGrant(
     if (grant.targetKind === 'role' && removal.detail.sessionsDeniedBefore !== undefined) {
       await sealRoleRevoke(deps, grant, target);
     }
+    const removedEarly = input.kind !== 'expire' && removal.detail.wasMember !== undefined;
+    if (grant.targetKind === 'group' && target?.kind === 'group' && removedEarly) {
+      await sealGroupRevoke(deps, result.request, target);
+    }
     deps.metrics.count(
       to === 'FAILED' ? 'GrantFailures' : to === 'EXPIRED' ? 'GrantsExpired' : 'GrantsRevoked',
     );
@@ -233,6 +237,25 @@ async function sealRoleRevoke(deps: GrantDeps, grant: AccessRequest, target: Tar
     });
   } catch (error) {
     deps.logger.warn('sealing a role revoke failed', {
+      requestId: grant.id,
+      error: (error as Error).message,
+    });
+  }
+}
+
+/**
+ * Removes the membership once more after an early end is written. Why: a
+ * `restore-membership` that read the grant as live just before that write may add the
+ * member back after the first removal; it re-reads afterwards, and this second removal
+ * covers the other order, so no membership outlives its grant. (At expiry the restore's
+ * own window check after adding covers the race.) Still never removes what
+ * another live grant covers. Best effort: the reconciler reports anything left.
+ */
+async function sealGroupRevoke(deps: GrantDeps, grant: AccessRequest, target: GroupTarget) {
+  try {
+    await removeGroupAccess(deps, grant, target, deps.clock.now());
+  } catch (error) {
+    deps.logger.warn('sealing a group revoke failed', {
       requestId: grant.id,
       error: (error as Error).message,
     });

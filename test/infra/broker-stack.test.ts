@@ -343,6 +343,12 @@ describe('least privilege of the broker', () => {
     expect(actions).toContain('iam:GetGroup');
     expect(actions).not.toContain('iam:RemoveUserFromGroup');
     expect(actions.filter((a) => a.startsWith('iam:') && a !== 'iam:GetGroup')).toEqual([]);
+    // Missing memberships of live grants become restore jobs for the worker, never an add here.
+    expect(actions).not.toContain('iam:AddUserToGroup');
+    const send = allowed(BROKER.reconciler).filter((s) => list(s.Action).includes('sqs:SendMessage'));
+    expect(send.flatMap((s) => list(s.Resource))).toEqual([
+      { 'Fn::GetAtt': [logicalIdOf('GrantQueue', 'AWS::SQS::Queue'), 'Arn'] },
+    ]);
   });
 
   it('the audit API only reads DynamoDB (and writes its own logs)', () => {

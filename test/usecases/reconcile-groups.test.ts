@@ -70,3 +70,78 @@ describe('reconcileGroups', () => {
     expect(report.findings[1]).toMatchObject({ member: 'bob', removed: true });
   });
 });
+
+describe('reconcileGroups: live grants missing their membership', () => {
+  it('asks the worker to restore an active grant whose member is not in the group', async () => {
+    const w = grantWorld({ repairs: 'queue' });
+    const grant = grantRecord({
+      id: 'req-1',
+      status: 'ACTIVE',
+      principal: 'alice',
+      startsAt: START,
+      endsAt: '2026-11-27T10:00:00.000Z',
+    });
+    await w.store.create(grant, {
+      type: 'grant.activated',
+      at: START,
+      actor: 'x',
+      subject: 'UDEV1',
+      targetId: 'dev-group',
+      requestId: 'req-1',
+      breakGlass: false,
+    });
+    w.clock.set('2026-11-27T09:30:00.000Z');
+    const report = await reconcileGroups(w.deps, { remove: true });
+    expect(report.missing).toEqual([
+      { requestId: 'req-1', groupName: 'jit-developers', member: 'alice', restoreRequested: true },
+    ]);
+    expect(w.repairQueue.jobs).toEqual([{ kind: 'restore-membership', requestId: 'req-1' }]);
+    // The reconciler itself never adds anyone.
+    expect(w.groups.members('jit-developers')).toEqual([]);
+  });
+
+  it('restores in-process where the worker runs it, and leaves ended or role grants alone', async () => {
+    const w = grantWorld();
+    const grants = [
+      grantRecord({
+        id: 'req-1',
+        status: 'ACTIVE',
+        principal: 'alice',
+        startsAt: START,
+        endsAt: '2026-11-27T10:00:00.000Z',
+      }),
+      grantRecord({
+        id: 'req-2',
+        status: 'ACTIVE',
+        principal: 'bob',
+        startsAt: START,
+        endsAt: '2026-11-27T09:10:00.000Z',
+      }),
+      grantRecord({
+        id: 'req-3',
+        status: 'ACTIVE',
+        principal: 'carol',
+        targetId: 'prod-role',
+        targetKind: 'role',
+        startsAt: START,
+        endsAt: '2026-11-27T10:00:00.000Z',
+      }),
+    ];
+    for (const grant of grants) {
+      await w.store.create(grant, {
+        type: 'grant.activated',
+        at: START,
+        actor: 'x',
+        subject: grant.requester,
+        targetId: grant.targetId,
+        requestId: grant.id,
+        breakGlass: false,
+      });
+    }
+    w.clock.set('2026-11-27T09:30:00.000Z');
+    const report = await reconcileGroups(w.deps, { remove: false });
+    expect(report.missing.map((m) => m.requestId)).toEqual(['req-1']);
+    expect(w.groups.members('jit-developers')).toEqual(['alice']);
+    expect((w.audit as InMemoryAuditLog).types('req-1')).toContain('grant.membership-restored');
+  });
+});

@@ -47,7 +47,7 @@ async function seedInto(world: GrantWorld, grants: Partial<Parameters<typeof gra
 }
 
 describe('release and admin revoke', () => {
-  it('release of a group grant: RemoveUserFromGroup, then REVOKED with grant.released', async () => {
+  it('release of a group grant: RemoveUserFromGroup, REVOKED with grant.released, then RemoveUserFromGroup again to seal it', async () => {
     const w = await withRealAwsAdapters(await seeded({}));
     iam.on(RemoveUserFromGroupCommand).resolves({ $metadata: { requestId: 'aws-rm-1' } });
     const result = await revokeGrantJob(w.deps, {
@@ -58,7 +58,9 @@ describe('release and admin revoke', () => {
       maxAttempts: 5,
     });
     expect(result.outcome).toBe('ended');
+    // The second removal runs after the REVOKED write: a restore racing the revoke cannot leave a member.
     expect(iam.calls().map((c) => [c.args[0].constructor.name, c.args[0].input])).toEqual([
+      ['RemoveUserFromGroupCommand', { GroupName: 'jit-developers', UserName: 'alice' }],
       ['RemoveUserFromGroupCommand', { GroupName: 'jit-developers', UserName: 'alice' }],
     ]);
     const stored = await w.store.get('req-1');
@@ -69,6 +71,30 @@ describe('release and admin revoke', () => {
       awsRequestId: 'aws-rm-1',
     });
     expect(w.notifier.kinds()).toEqual(['grant-ended']);
+  });
+
+  it('a restore that lands between the removal and the REVOKED write does not outlive the grant', async () => {
+    const w = await seeded({});
+    w.groups.put('jit-developers', 'alice');
+    const remove = w.groups.remove.bind(w.groups);
+    let raced = false;
+    w.groups.remove = async (group, user) => {
+      const result = await remove(group, user);
+      if (!raced) {
+        raced = true;
+        await w.groups.add(group, user); // a restore-membership job that read the grant as ACTIVE
+      }
+      return result;
+    };
+    const result = await endGrant(w.deps, {
+      requestId: 'req-1',
+      kind: 'release',
+      actor: 'UDEV1',
+      reason: 'done',
+    });
+    expect(result.outcome).toBe('ended');
+    expect(raced).toBe(true);
+    expect(w.groups.members('jit-developers')).toEqual([]);
   });
 
   it('admin revoke of a role grant: writes the deny on the role, REVOKED with grant.revoked, then seals it', async () => {

@@ -51,9 +51,11 @@ describe('the local runner, end to end over HTTP', () => {
     ]);
     const state = broker.sandbox?.state();
     expect(state?.groups).toEqual({ 'jit-developers': [] });
+    // Released early: removed, then removed once more after the REVOKED write (the seal).
     expect(state?.history.map((h) => h.action)).toEqual([
       'AddUserToGroup',
       'AssumeRole',
+      'RemoveUserFromGroup',
       'RemoveUserFromGroup',
     ]);
     expect(state?.sessions[0]).toMatchObject({
