@@ -22,6 +22,7 @@ export const ACTIONS = {
   approve: 'jit_approve',
   deny: 'jit_deny',
   release: 'jit_release',
+  cancel: 'jit_cancel',
   extend: 'jit_extend',
   getCredentials: 'jit_get_credentials',
   reviewBreakGlass: 'jit_review_break_glass',

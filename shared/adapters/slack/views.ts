@@ -542,6 +542,23 @@ export function homeView(access: MyAccess, notice?: string): HomeView {
       section(
         `*${request.targetId}* for ${formatDuration(request.durationSeconds)} · ${progressText(request)} · asked ${slackDate(request.createdAt)}`,
       ),
+      {
+        type: 'actions',
+        elements: [
+          {
+            type: 'button',
+            action_id: ACTIONS.cancel,
+            text: plain('Cancel request'),
+            value: request.id,
+            confirm: {
+              title: plain('Cancel this request?'),
+              text: plain(`Your request for ${request.targetId} is withdrawn; its approvers are told.`),
+              confirm: plain('Cancel it'),
+              deny: plain('Keep it'),
+            },
+          },
+        ],
+      },
     );
   }
   return { type: 'home', blocks: blocks.slice(0, 100) };

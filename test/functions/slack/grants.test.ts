@@ -168,6 +168,26 @@ describe('my access (App Home)', () => {
     expect(JSON.stringify(h.slack.callsOf('views.publish')[0]?.args.view)).toContain('Releasing');
   });
 
+  it('"Cancel request" withdraws a pending request, updates its approval post and hands nothing off', async () => {
+    const form = {
+      ...selectState(BLOCKS.target, ACTIONS.target, 'dev-group'),
+      ...textState(BLOCKS.reason, ACTIONS.reason, 'work'),
+    };
+    await h.send(interactionBody(viewSubmission('UDEV1', CALLBACKS.requestModal, form)));
+    h.slack.reset();
+    await homeClick('UDEV2', ACTIONS.cancel, 'req-0001');
+    expect((await h.db().requests.get('req-0001'))?.status).toBe('PENDING');
+    expect(JSON.stringify(h.slack.callsOf('views.publish')[0]?.args.view)).toContain(
+      'Only the requester can cancel',
+    );
+    h.slack.reset();
+    await homeClick('UDEV1', ACTIONS.cancel, 'req-0001');
+    expect(await h.db().requests.get('req-0001')).toMatchObject({ status: 'CANCELLED', decidedBy: 'UDEV1' });
+    expect(h.slack.callsOf('chat.update')).toHaveLength(1);
+    expect(JSON.stringify(h.slack.callsOf('views.publish')[0]?.args.view)).toContain('was cancelled');
+    expect(h.queue().jobs).toEqual([]);
+  });
+
   it('"Release now" on someone else\'s grant is refused and hands nothing off', async () => {
     await activeGrant('dev-group');
     await homeClick('UDEV2', ACTIONS.release, 'req-0001');

@@ -2,6 +2,7 @@ import type { BlockAction } from '@slack/bolt';
 import { BrokerError } from '../../../domain/errors.js';
 import { isLive } from '../../../domain/lifecycle.js';
 import { findTarget } from '../../../domain/policy.js';
+import { cancelRequest } from '../../../usecases/cancel-request.js';
 import { releaseGrant } from '../../../usecases/release-grant.js';
 import { requestCredentials } from '../../../usecases/request-credentials.js';
 import { submitRequest } from '../../../usecases/submit-request.js';
@@ -16,7 +17,7 @@ import {
   type ListenerContext,
 } from './shared.js';
 
-/** The App Home tab ("my access") and its grant buttons: release, extend, get credentials, console. */
+/** The App Home tab ("my access"): cancel a pending request; release, extend, get credentials, console. */
 export function registerHomeListeners(ctx: ListenerContext): void {
   const { app, client, deps } = ctx;
 
@@ -42,6 +43,17 @@ export function registerHomeListeners(ctx: ListenerContext): void {
         userId,
         `:lock: Releasing *${grant.targetId}*… you will get a message when it has ended.`,
       );
+    },
+    (userId, _channel, message) => showOnHome(userId, message),
+  );
+
+  onButton(
+    ctx,
+    ACTIONS.cancel,
+    'cancel',
+    async ({ requestId, userId }) => {
+      const request = await cancelRequest(deps, { requestId, requester: userId });
+      await showOnHome(userId, `:wastebasket: Your request for *${request.targetId}* was cancelled.`);
     },
     (userId, _channel, message) => showOnHome(userId, message),
   );
