@@ -16,7 +16,7 @@ export const LOCAL_DEFAULTS = {
   AWS_MODE: 'sandbox',
   /** Local only: the secret the demo signs with. Set your Slack app's own when a workspace points here. */
   SLACK_SIGNING_SECRET: 'local-development-signing-secret',
-  SLACK_BOT_TOKEN: 'xoxb-local-sandbox',
+  SLACK_BOT_TOKEN: 'xoxb-local',
   SANDBOX_EMAIL_DOMAIN: 'example.com',
 } as const;
 

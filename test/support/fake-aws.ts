@@ -266,6 +266,24 @@ export function grantRecord(
   };
 }
 
+/** Stores grants through the store, as the grant worker leaves them (each with its activation event). */
+export async function storeGrants(
+  world: Pick<GrantWorld, 'store'>,
+  grants: readonly AccessRequest[],
+): Promise<void> {
+  for (const grant of grants) {
+    await world.store.create(grant, {
+      type: 'grant.activated',
+      at: grant.startsAt ?? grant.createdAt,
+      actor: 'system:grant-worker',
+      subject: grant.requester,
+      targetId: grant.targetId,
+      requestId: grant.id,
+      breakGlass: grant.breakGlass,
+    });
+  }
+}
+
 /** The real IAM/STS adapters on fresh clients (mock them with aws-sdk-client-mock). */
 export async function withRealAwsAdapters(world: GrantWorld): Promise<GrantWorld & { deps: GrantDeps }> {
   const { IAMClient } = await import('@aws-sdk/client-iam');

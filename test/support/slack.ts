@@ -7,7 +7,7 @@ import { slackSignature } from '../../shared/adapters/slack/signature.js';
  */
 
 export const TEST_SIGNING_SECRET = 'test-signing-secret-0123456789abcdef';
-export const TEST_BOT_TOKEN = 'xoxb-test-token';
+export const TEST_BOT_TOKEN = 'xoxb-test';
 
 export interface SignedEventOptions {
   /** Seconds since the epoch; defaults to now. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { reconcileGroups } from '../../shared/usecases/reconcile-groups.js';
 import type { InMemoryAuditLog } from '../support/fakes.js';
-import { grantRecord, grantWorld, throttled } from '../support/fake-aws.js';
+import { grantRecord, grantWorld, storeGrants, throttled } from '../support/fake-aws.js';
 
 const START = '2026-11-27T09:00:00.000Z';
 
@@ -14,15 +14,7 @@ async function seeded() {
     startsAt: START,
     endsAt: '2026-11-27T10:00:00.000Z',
   });
-  await w.store.create(grant, {
-    type: 'grant.activated',
-    at: START,
-    actor: 'x',
-    subject: 'UDEV1',
-    targetId: 'dev-group',
-    requestId: 'req-1',
-    breakGlass: false,
-  });
+  await storeGrants(w, [grant]);
   w.groups.put('jit-developers', 'alice', 'mallory');
   w.groups.put('jit-sandbox', 'bob');
   return w;
@@ -81,15 +73,7 @@ describe('reconcileGroups: live grants missing their membership', () => {
       startsAt: START,
       endsAt: '2026-11-27T10:00:00.000Z',
     });
-    await w.store.create(grant, {
-      type: 'grant.activated',
-      at: START,
-      actor: 'x',
-      subject: 'UDEV1',
-      targetId: 'dev-group',
-      requestId: 'req-1',
-      breakGlass: false,
-    });
+    await storeGrants(w, [grant]);
     w.clock.set('2026-11-27T09:30:00.000Z');
     const report = await reconcileGroups(w.deps, { remove: true });
     expect(report.missing).toEqual([
@@ -127,17 +111,7 @@ describe('reconcileGroups: live grants missing their membership', () => {
         endsAt: '2026-11-27T10:00:00.000Z',
       }),
     ];
-    for (const grant of grants) {
-      await w.store.create(grant, {
-        type: 'grant.activated',
-        at: START,
-        actor: 'x',
-        subject: grant.requester,
-        targetId: grant.targetId,
-        requestId: grant.id,
-        breakGlass: false,
-      });
-    }
+    await storeGrants(w, grants);
     w.clock.set('2026-11-27T09:30:00.000Z');
     const report = await reconcileGroups(w.deps, { remove: false });
     expect(report.missing.map((m) => m.requestId)).toEqual(['req-1']);

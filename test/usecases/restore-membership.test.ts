@@ -12,6 +12,7 @@ import { RecordingQueue, type InMemoryAuditLog } from '../support/fakes.js';
 import {
   grantRecord,
   grantWorld,
+  storeGrants,
   throttled,
   withRealAwsAdapters,
   type GrantWorld,
@@ -31,15 +32,7 @@ async function withGrant(fields: Partial<AccessRequest> = {}, world: GrantWorld 
     endsAt: '2026-11-27T11:00:00.000Z',
     ...fields,
   });
-  await world.store.create(grant, {
-    type: 'grant.activated',
-    at: START,
-    actor: 'x',
-    subject: grant.requester,
-    targetId: grant.targetId,
-    requestId: grant.id,
-    breakGlass: false,
-  });
+  await storeGrants(world, [grant]);
   world.clock.set(NOW);
   return world;
 }

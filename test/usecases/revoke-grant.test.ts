@@ -11,7 +11,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { revokeSid } from '../../shared/domain/session-policies.js';
 import { endGrant, revokeGrantJob } from '../../shared/usecases/revoke-grant.js';
 import type { InMemoryAuditLog } from '../support/fakes.js';
-import { grantRecord, grantWorld, withRealAwsAdapters, type GrantWorld } from '../support/fake-aws.js';
+import {
+  grantRecord,
+  grantWorld,
+  storeGrants,
+  withRealAwsAdapters,
+  type GrantWorld,
+} from '../support/fake-aws.js';
 
 const iam = mockClient(IAMClient);
 afterEach(() => iam.reset());
@@ -24,24 +30,12 @@ async function seeded(...grants: Partial<Parameters<typeof grantRecord>[0]>[]) {
 }
 
 async function seedInto(world: GrantWorld, grants: Partial<Parameters<typeof grantRecord>[0]>[]) {
-  for (const [i, fields] of grants.entries()) {
-    const grant = grantRecord({
-      id: `req-${i + 1}`,
-      status: 'ACTIVE',
-      startsAt: START,
-      endsAt: END,
-      ...fields,
-    });
-    await world.store.create(grant, {
-      type: 'grant.activated',
-      at: START,
-      actor: 'x',
-      subject: grant.requester,
-      targetId: grant.targetId,
-      requestId: grant.id,
-      breakGlass: false,
-    });
-  }
+  await storeGrants(
+    world,
+    grants.map((fields, i) =>
+      grantRecord({ id: `req-${i + 1}`, status: 'ACTIVE', startsAt: START, endsAt: END, ...fields }),
+    ),
+  );
   world.clock.set('2026-11-27T09:30:00.000Z');
   return world;
 }
@@ -195,15 +189,7 @@ describe('a grant that becomes live while the membership is being removed (the o
       startsAt: START,
       endsAt: '2026-11-27T12:00:00.000Z',
     });
-    await w.store.create(late, {
-      type: 'grant.activated',
-      at: START,
-      actor: 'x',
-      subject: 'UDEV1',
-      targetId: 'dev-group',
-      requestId: 'req-9',
-      breakGlass: false,
-    });
+    await storeGrants(w, [late]);
   }
   const expire = (w: GrantWorld) =>
     endGrant(w.deps, { requestId: 'req-1', kind: 'expire', actor: 'system:sweeper', reason: 'ended' });
