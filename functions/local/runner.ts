@@ -11,6 +11,7 @@ import { SlackWebApiSandbox, type SlackCall } from '../../shared/adapters/sandbo
 import { createSocketModeSlackApp } from '../../shared/adapters/slack/app.js';
 import { ENV } from '../../shared/config/env.js';
 import { loadPolicyFile } from '../../shared/config/policy-file.js';
+import { ConfigError } from '../../shared/domain/errors.js';
 import type { GrantMetricName } from '../../shared/domain/grant-ports.js';
 import type { AccessPolicy } from '../../shared/domain/policy.js';
 import type { Clock } from '../../shared/domain/ports.js';
@@ -22,7 +23,7 @@ import { createGrantWiring } from '../shared/grant-wiring.js';
 import { createBaseWiring, useCaseLogger } from '../shared/wiring.js';
 import { createHandler as createSlackHandler, type SlackLambdaEvent } from '../slack/create-handler.js';
 import { createSweeperHandler, type SweepRun } from '../sweeper/handler.js';
-import type { LocalConfig } from './config.js';
+import { LOCAL_DEFAULTS, type LocalConfig } from './config.js';
 import { InProcessGrantQueue } from './local-queue.js';
 
 /** The IAM identity the local audit API reports for loopback callers (no SigV4 locally). */
@@ -54,6 +55,28 @@ export interface StartLocalBrokerOptions {
   readonly clock?: Clock;
   /** Where the runner prints its timeline (one line each). */
   readonly print?: (line: string) => void;
+}
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
+
+/**
+ * The default signing secret is public (it is in the source and the README): it is only
+ * accepted while nothing real can be reached, i.e. AWS and Slack are both sandboxed and the
+ * broker listens on loopback. Why: with it, anyone who can reach the port could forge
+ * requests and approvals.
+ */
+export function assertSafeLocalConfig(config: LocalConfig): void {
+  const defaultSecret = config[ENV.slackSigningSecret] === LOCAL_DEFAULTS.SLACK_SIGNING_SECRET;
+  const sandboxed =
+    config.AWS_MODE === 'sandbox' &&
+    !config[ENV.slackApiUrl] &&
+    !config.SLACK_APP_TOKEN &&
+    LOOPBACK_HOSTS.has(config.HOST);
+  if (defaultSecret && !sandboxed) {
+    throw new ConfigError(
+      `Invalid configuration:\n  ${ENV.slackSigningSecret}: the built-in local secret is only allowed with AWS_MODE=sandbox, the built-in Slack sandbox and a loopback HOST; set your Slack app's signing secret`,
+    );
+  }
 }
 
 /** A Lambda context for handlers run in-process. */
@@ -98,9 +121,23 @@ function send(res: ServerResponse, status: number, body: string, headers: Record
   res.end(body);
 }
 
-function isLoopback(req: IncomingMessage): boolean {
+/**
+ * Whether a request comes from this machine and was addressed to it by a loopback name.
+ * Why the Host check: a web page could otherwise reach loopback through DNS rebinding.
+ */
+function isLocalRequest(req: IncomingMessage): boolean {
   const address = req.socket.remoteAddress ?? '';
-  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
+  const fromLoopback = address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
+  const host = (req.headers.host ?? '').replace(/:\d+$/, '').toLowerCase();
+  return fromLoopback && LOOPBACK_HOSTS.has(host);
+}
+
+/** Credentials shown in a private modal must not be served again by /sandbox. */
+export function redactSecrets(text: string): string {
+  return text
+    .replace(/(AWS_SECRET_ACCESS_KEY=)[^\s"\\`]+/g, '$1[redacted]')
+    .replace(/(AWS_SESSION_TOKEN=)[^\s"\\`]+/g, '$1[redacted]')
+    .replace(/(SigninToken=)[^\s"\\&`>|]+/g, '$1[redacted]');
 }
 
 /** A readable line for a Slack call the sandbox received. */
@@ -137,6 +174,7 @@ export async function startLocalBroker(options: StartLocalBrokerOptions): Promis
   const say = (line: string) => {
     if (!config.LOCAL_QUIET) print(line);
   };
+  assertSafeLocalConfig(config);
   const policy = loadPolicyFile(config[ENV.policyPath]);
   const clock = options.clock ?? { now: () => new Date() };
   const stops: (() => Promise<void> | void)[] = [];
@@ -283,21 +321,8 @@ export async function startLocalBroker(options: StartLocalBrokerOptions): Promis
     const route = async (req: IncomingMessage, res: ServerResponse) => {
       const url = new URL(req.url ?? '/', 'http://local');
       const method = req.method ?? 'GET';
-      if (method === 'GET' && url.pathname === '/health') {
-        return send(
-          res,
-          200,
-          JSON.stringify({
-            status: 'ok',
-            awsMode: config.AWS_MODE,
-            dynamodb: tables.endpoint,
-            slackApiUrl: slackApiUrl ?? 'https://slack.com/api/',
-            targets: policy.targets.map((t) => t.id),
-            deadLetters: queue.deadLetters.length,
-          }),
-        );
-      }
-      if (url.pathname === '/slack/events' && method === 'POST') {
+      // In Socket Mode Slack's requests come over the websocket: no HTTP endpoint to forge.
+      if (url.pathname === '/slack/events' && method === 'POST' && !config.SLACK_APP_TOKEN) {
         const body = await readBody(req);
         if (body === undefined) return send(res, 413, JSON.stringify({ error: 'body too large' }));
         const event = {
@@ -315,7 +340,22 @@ export async function startLocalBroker(options: StartLocalBrokerOptions): Promis
         return res.end(response.body);
       }
       // Why: locally there is no SigV4; the audit trail and the sandbox are served to this machine only.
-      if (!isLoopback(req)) return send(res, 403, JSON.stringify({ error: 'loopback only' }));
+      if (!isLocalRequest(req)) return send(res, 403, JSON.stringify({ error: 'loopback only' }));
+      if (method === 'GET' && url.pathname === '/health') {
+        return send(
+          res,
+          200,
+          JSON.stringify({
+            status: 'ok',
+            awsMode: config.AWS_MODE,
+            dynamodb: tables.endpoint,
+            slackApiUrl: slackApiUrl ?? 'https://slack.com/api/',
+            targets: policy.targets.map((t) => t.id),
+            deadLetters: queue.deadLetters.length,
+          }),
+        );
+      }
+
       if (url.pathname.startsWith('/audit/')) {
         const query = Object.fromEntries(url.searchParams);
         const event = {
@@ -337,16 +377,13 @@ export async function startLocalBroker(options: StartLocalBrokerOptions): Promis
         return res.end(response.body ?? '');
       }
       if (method === 'GET' && url.pathname === '/sandbox') {
-        return send(
-          res,
-          200,
-          JSON.stringify({
-            aws: sandbox?.state() ?? null,
-            slack: slack?.calls.map((c) => ({ method: c.method, args: c.args })) ?? null,
-            deadLetters: queue.deadLetters,
-            metrics: Object.fromEntries(counts),
-          }),
-        );
+        const state = {
+          aws: sandbox?.state() ?? null,
+          slack: slack?.calls.map((c) => ({ method: c.method, args: c.args })) ?? null,
+          deadLetters: queue.deadLetters,
+          metrics: Object.fromEntries(counts),
+        };
+        return send(res, 200, redactSecrets(JSON.stringify(state)));
       }
       if (method === 'POST' && url.pathname === '/sweep') {
         return send(res, 200, JSON.stringify(await sweepNow()));

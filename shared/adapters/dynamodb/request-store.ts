@@ -118,7 +118,11 @@ export class DynamoRequestStore implements RequestStore {
     return this.write(current, current.status, annotation);
   }
 
-  /** The one conditional write behind transitions and annotations. */
+  /**
+   * The one conditional write behind transitions and annotations. It updates only what
+   * changes (status, version, the changed fields and the status-dependent index keys), so
+   * attributes written outside the lifecycle meanwhile (Slack message references) survive.
+   */
   private async write(current: AccessRequest, to: AccessRequest['status'], change: Annotation | Transition) {
     const next: AccessRequest = {
       ...current,
@@ -127,14 +131,45 @@ export class DynamoRequestStore implements RequestStore {
       version: current.version + 1,
       updatedAt: change.at.toISOString(),
     };
+    const nextItem = requestToItem(next);
+    const set: Record<string, unknown> = {
+      status: next.status,
+      version: next.version,
+      updatedAt: next.updatedAt,
+      ...change.changes,
+    };
+    const remove: string[] = [];
+    for (const key of INDEX_ONLY_ATTRIBUTES) {
+      if (nextItem[key] === undefined) remove.push(key);
+      else set[key] = nextItem[key];
+    }
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = {
+      ':expectedStatus': current.status,
+      ':expectedVersion': current.version,
+    };
+    const assignments = Object.entries(set)
+      .filter(([, value]) => value !== undefined)
+      .map(([key, value], i) => {
+        names[`#s${i}`] = key;
+        values[`:s${i}`] = value;
+        return `#s${i} = :s${i}`;
+      });
+    const removals = remove.map((key, i) => {
+      names[`#r${i}`] = key;
+      return `#r${i}`;
+    });
+    names['#status'] = 'status';
+    names['#version'] = 'version';
     const result = await this.audit.appendWith(change.audit, [
       {
-        Put: {
+        Update: {
           TableName: this.tableName,
-          Item: requestToItem(next),
-          ConditionExpression: '#status = :status AND #version = :version',
-          ExpressionAttributeNames: { '#status': 'status', '#version': 'version' },
-          ExpressionAttributeValues: { ':status': current.status, ':version': current.version },
+          Key: { id: current.id },
+          UpdateExpression: `SET ${assignments.join(', ')}${removals.length > 0 ? ` REMOVE ${removals.join(', ')}` : ''}`,
+          ConditionExpression: '#status = :expectedStatus AND #version = :expectedVersion',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
         },
       },
     ]);

@@ -1,7 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { readLocalConfig } from '../../../functions/local/config.js';
-import { startLocalBroker, type LocalBroker } from '../../../functions/local/runner.js';
+import {
+  assertSafeLocalConfig,
+  startLocalBroker,
+  type LocalBroker,
+} from '../../../functions/local/runner.js';
 import { PEOPLE, playScenario } from '../../../functions/local/scenario.js';
 import { slackSignature } from '../../../shared/adapters/slack/signature.js';
 import { ConfigError } from '../../../shared/domain/errors.js';
@@ -83,6 +87,34 @@ describe('the local runner, end to end over HTTP', () => {
     expect(broker.slack?.calls.length).toBe(before);
   });
 
+  it('never serves credentials again: /sandbox redacts the secret parts of the credentials modal', async () => {
+    const text = await (await fetch(`${broker.url}/sandbox`)).text();
+    expect(text).toContain('AWS_ACCESS_KEY_ID');
+    expect(text).toContain('AWS_SECRET_ACCESS_KEY=[redacted]');
+    expect(text).not.toMatch(/AWS_SECRET_ACCESS_KEY=(?!\[redacted\])/);
+    expect(text).not.toMatch(/AWS_SESSION_TOKEN=(?!\[redacted\])/);
+  });
+
+  it('answers 403 to the audit trail, the sandbox and health addressed by another host name', async () => {
+    const { request } = await import('node:http');
+    const status = (path: string) =>
+      new Promise<number>((resolve, reject) => {
+        const url = new URL(path, broker.url);
+        const req = request(
+          { host: url.hostname, port: url.port, path: url.pathname, headers: { host: 'rebound.example' } },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+    expect(await status('/audit/verify')).toBe(403);
+    expect(await status('/sandbox')).toBe(403);
+    expect(await status('/health')).toBe(403);
+  });
+
   it('serves health, and 404 elsewhere', async () => {
     const health = await (await fetch(`${broker.url}/health`)).json();
     expect(health).toMatchObject({ status: 'ok', awsMode: 'sandbox', deadLetters: 0 });
@@ -91,6 +123,24 @@ describe('the local runner, end to end over HTTP', () => {
 });
 
 describe('local configuration', () => {
+  it.each([
+    { description: 'the real AWS clients', env: { AWS_MODE: 'aws' } },
+    { description: 'a real Slack Web API', env: { SLACK_API_URL: 'https://slack.com/api/' } },
+    { description: 'Socket Mode', env: { SLACK_APP_TOKEN: 'xapp-1-abc' } },
+    { description: 'a non-loopback HOST', env: { HOST: '0.0.0.0' } },
+  ])('refuses the public default signing secret with $description', ({ env }) => {
+    expect(() => assertSafeLocalConfig(readLocalConfig(env))).toThrow(
+      /SLACK_SIGNING_SECRET: the built-in local secret/,
+    );
+    expect(() =>
+      assertSafeLocalConfig(readLocalConfig({ ...env, SLACK_SIGNING_SECRET: 'my-own-app-secret' })),
+    ).not.toThrow();
+  });
+
+  it('accepts the default secret when everything is sandboxed on loopback', () => {
+    expect(() => assertSafeLocalConfig(readLocalConfig({}))).not.toThrow();
+  });
+
   it('has a default for everything', () => {
     expect(readLocalConfig({})).toMatchObject({ PORT: 3000, HOST: '127.0.0.1', AWS_MODE: 'sandbox' });
   });
