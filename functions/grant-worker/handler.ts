@@ -30,6 +30,16 @@ export interface GrantWorker {
   readonly logger: Pick<Logger, 'info' | 'warn' | 'error'>;
   /** Backoff between deliveries (the SQS queue); without it the queue's own timeout applies. */
   readonly retry?: RetryDelay;
+  /** Time a job may need at most; a record is only started with more than this left. Default 8 s. */
+  readonly safetyMarginMs?: number;
+}
+
+/** Default time kept free before a record starts (a job's IAM/STS/DynamoDB calls with retries). */
+export const DEFAULT_SAFETY_MARGIN_MS = 8_000;
+
+/** The part of the Lambda context the worker reads; absent in tests and local runs. */
+export interface BatchTimeBudget {
+  getRemainingTimeInMillis?: () => number;
 }
 
 async function runJob(worker: GrantWorker, job: GrantJob, attempt: number): Promise<string> {
@@ -57,11 +67,29 @@ async function runJob(worker: GrantWorker, job: GrantJob, attempt: number): Prom
 /**
  * Consumes a batch of grant jobs and answers with the ones to deliver again
  * (`batchItemFailures`), so one failing job never makes SQS redeliver the others.
+ *
+ * Invariant: the handler returns before the function's timeout. A timed-out invocation makes
+ * Lambda ignore `batchItemFailures` and redeliver the whole batch, finished jobs included (each
+ * with one more receive count, credentials minted twice), so a record is started only while more
+ * than the safety margin is left; the ones not started are handed back at once, without a retry
+ * delay and without counting as a failed attempt of their own.
  */
 export function createGrantWorkerHandler(worker: GrantWorker) {
-  return async (event: SQSEvent): Promise<SQSBatchResponse> => {
+  const marginMs = worker.safetyMarginMs ?? DEFAULT_SAFETY_MARGIN_MS;
+  return async (event: SQSEvent, context?: BatchTimeBudget): Promise<SQSBatchResponse> => {
     const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
-    for (const record of event.Records) {
+    const records = event.Records;
+    for (const [index, record] of records.entries()) {
+      const remainingMs = context?.getRemainingTimeInMillis?.();
+      if (remainingMs !== undefined && remainingMs <= marginMs) {
+        const notStarted = records.slice(index).map((r) => ({ itemIdentifier: r.messageId }));
+        worker.logger.warn('time budget spent; handing back the records not started', {
+          remainingMs,
+          notStarted: notStarted.map((f) => f.itemIdentifier),
+        });
+        batchItemFailures.push(...notStarted);
+        break;
+      }
       if (!(await processRecord(worker, record)))
         batchItemFailures.push({ itemIdentifier: record.messageId });
     }

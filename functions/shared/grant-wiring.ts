@@ -7,19 +7,20 @@ import { FederationConsole, type FetchLike } from '../../shared/adapters/aws/fed
 import { IamGroupMembership } from '../../shared/adapters/aws/iam-group-membership.js';
 import { IamSessionRevoker } from '../../shared/adapters/aws/iam-session-revoker.js';
 import { PowertoolsGrantMetrics } from '../../shared/adapters/aws/powertools-metrics.js';
-import { readSlackSecret } from '../../shared/adapters/aws/slack-secret.js';
 import { SqsGrantQueue } from '../../shared/adapters/aws/sqs-grant-queue.js';
 import { StsSessionVendor } from '../../shared/adapters/aws/sts-session-vendor.js';
 import { SlackCredentialsDelivery } from '../../shared/adapters/slack/credentials-delivery.js';
 import { SlackDirectory } from '../../shared/adapters/slack/directory.js';
 import { SlackNotifier } from '../../shared/adapters/slack/notifier.js';
+import { loadSlackWebSettings, SLACK_SECRET_MAX_AGE_SECONDS } from '../../shared/adapters/slack/runtime.js';
 import { ENV, readEnv } from '../../shared/config/env.js';
 import { ConfigError } from '../../shared/domain/errors.js';
+import { formatIssuePath, type AccessPolicy } from '../../shared/domain/policy.js';
 import type { CredentialsDelivery, GrantQueue, Notifier } from '../../shared/domain/ports.js';
 import type { RequestDeps } from '../../shared/usecases/deps.js';
 import type { GrantDeps } from '../../shared/usecases/grant-deps.js';
 import { restoreInProcess, restoreThroughQueue } from '../../shared/usecases/restore-membership.js';
-import { baseWiring, once, useCaseLogger, type BaseWiring } from './wiring.js';
+import { baseWiring, useCaseLogger, type BaseWiring } from './wiring.js';
 
 const flag = z
   .enum(['true', 'false', '1', '0', ''])
@@ -38,6 +39,10 @@ const grantEnvShape = {
   [ENV.slackSecretArn]: z.string().min(1).optional(),
   [ENV.slackBotToken]: z.string().min(1).optional(),
   [ENV.slackApiUrl]: z.string().url().optional(),
+  [ENV.managedIamPath]: z
+    .string()
+    .regex(/^\/([\w+=,.@-]+\/)+$/, 'is not an IAM path (like /jit/)')
+    .optional(),
 };
 
 /** Settings of the grant side, from the environment. */
@@ -90,9 +95,11 @@ export interface GrantWiringOptions {
 export function createGrantWiring(options: GrantWiringOptions = {}): GrantWiring {
   const base = options.base ?? baseWiring();
   const env = readEnv(grantEnvShape, base.env);
+  const managedPath = env[ENV.managedIamPath];
+  if (managedPath !== undefined) assertManagedRoles(base.policy.current(), managedPath);
   const clients = options.clients ?? createAwsClients();
   const metrics = options.metrics ?? new Metrics({ namespace: env[ENV.metricsNamespace] });
-  const slack = options.slack ?? lazySlackPorts(base, clients, env);
+  const slack = options.slack ?? lazySlackPorts(base);
   const queueUrl = env[ENV.grantQueueUrl];
   const queue = queueUrl ? new SqsGrantQueue(clients.sqs, queueUrl) : undefined;
   const logger = useCaseLogger(base.logger);
@@ -150,31 +157,64 @@ export function createGrantWiring(options: GrantWiringOptions = {}): GrantWiring
   };
 }
 
-/** Slack ports that read the bot token (env, or the Slack secret) on first use. */
-function lazySlackPorts(
-  base: BaseWiring,
-  clients: AwsClients,
-  env: { [ENV.slackSecretArn]?: string; [ENV.slackBotToken]?: string; [ENV.slackApiUrl]?: string },
-): SlackPorts {
-  const client = once(async () => {
-    const secretArn = env[ENV.slackSecretArn];
-    const token =
-      env[ENV.slackBotToken] ??
-      (secretArn ? (await readSlackSecret(clients.secrets, secretArn)).botToken : undefined);
-    if (!token) throw new ConfigError(`Set ${ENV.slackSecretArn} or ${ENV.slackBotToken} to reach Slack.`);
-    return new WebClient(token, {
-      ...(env[ENV.slackApiUrl] ? { slackApiUrl: env[ENV.slackApiUrl] } : {}),
+/**
+ * Start-up guard: every role target of the policy lies under the managed IAM path.
+ * Why: the broker may only ever assume or restrict roles it manages; a policy naming another
+ * role (a typo, or a role granting more) must stop the function before any grant runs.
+ * Group targets carry only a name; the stack scopes their ARNs to the path.
+ */
+function assertManagedRoles(policy: AccessPolicy, managedPath: string): void {
+  const prefix = `role${managedPath}`;
+  policy.targets.forEach((target, i) => {
+    if (target.kind !== 'role') return;
+    const resource = target.roleArn.split(':').slice(5).join(':');
+    if (!resource.startsWith(prefix)) {
+      throw new ConfigError(
+        `${formatIssuePath(['targets', i, 'roleArn'])}: role target ${target.id} (${target.roleArn}) is not under ${ENV.managedIamPath} ${managedPath}`,
+      );
+    }
+  });
+}
+
+/**
+ * Slack ports over a Web API client built from the bot token (the Slack secret, else
+ * SLACK_BOT_TOKEN) on first use. The token is read again once it is older than
+ * SLACK_SECRET_MAX_AGE_SECONDS (the wiring's clock), and the client rebuilt only when it changed,
+ * so a rotated token reaches a warm function within minutes.
+ */
+function lazySlackPorts(base: BaseWiring): SlackPorts {
+  const maxAgeMs = SLACK_SECRET_MAX_AGE_SECONDS * 1000;
+  let current: { botToken: string; readAtMs: number; ports: SlackPorts } | undefined;
+  let refreshing: Promise<SlackPorts> | undefined;
+  const refresh = async (): Promise<SlackPorts> => {
+    const settings = await loadSlackWebSettings(base.env);
+    const readAtMs = base.clock.now().getTime();
+    if (current?.botToken === settings.botToken) {
+      current = { ...current, readAtMs };
+      return current.ports;
+    }
+    const web = new WebClient(settings.botToken, {
+      ...(settings.slackApiUrl ? { slackApiUrl: settings.slackApiUrl } : {}),
       retryConfig: { retries: 2, factor: 2, minTimeout: 200, maxTimeout: 1000 },
       timeout: 5000,
     });
-  });
-  const ports = once(async () => {
-    const web = await client();
-    return {
+    const ports: SlackPorts = {
       notifier: new SlackNotifier(web, base.policy, new SlackDirectory(web, base.clock)),
       delivery: new SlackCredentialsDelivery(web),
     };
-  });
+    current = { botToken: settings.botToken, readAtMs, ports };
+    return ports;
+  };
+  const ports = (): Promise<SlackPorts> => {
+    if (current && base.clock.now().getTime() - current.readAtMs < maxAgeMs) {
+      return Promise.resolve(current.ports);
+    }
+    // Concurrent callers share one read; a failed read is retried by the next caller.
+    refreshing ??= refresh().finally(() => {
+      refreshing = undefined;
+    });
+    return refreshing;
+  };
   return {
     notifier: { notify: async (n) => (await ports()).notifier.notify(n) },
     delivery: {

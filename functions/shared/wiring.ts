@@ -104,15 +104,3 @@ export function useCaseLogger(logger: Logger): UseCaseLogger {
     warn: (message, fields) => logger.warn(message, { ...fields }),
   };
 }
-
-/** Reads a lazily-built value once; concurrent first calls share one promise, failures retry. */
-export function once<T>(make: () => Promise<T>): () => Promise<T> {
-  let pending: Promise<T> | undefined;
-  return () => {
-    pending ??= make().catch((error: unknown) => {
-      pending = undefined;
-      throw error;
-    });
-    return pending;
-  };
-}

@@ -1,24 +1,28 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { createSlackGrantQueue, loadSlackSettings } from '../../shared/adapters/slack/runtime.js';
-import { createBaseWiring, useCaseLogger } from '../shared/wiring.js';
+import type { GrantQueue } from '../../shared/domain/ports.js';
+import { createBaseWiring, useCaseLogger, type BaseWiring } from '../shared/wiring.js';
 import { createHandler } from './create-handler.js';
 
 /**
  * The Slack front door in AWS: `/request-access`, approvals, break-glass and the App Home,
  * behind a function URL. Wired once per container, on the first request: DynamoDB, policy
- * and logger from the shared wiring, the Slack secret from Secrets Manager, the SQS hand-off.
+ * and logger from the shared wiring, the SQS hand-off. The Slack secret is read then and
+ * again every SLACK_SECRET_MAX_AGE_SECONDS (a rotation); the rest is built only once.
  */
 const logger = new Logger({ serviceName: 'jit-slack' });
+const appLogger = {
+  ...useCaseLogger(logger),
+  error: (message: string, fields?: Record<string, unknown>) => logger.error(message, { ...fields }),
+};
+let wired: { base: BaseWiring; queue: GrantQueue } | undefined;
 
 export const handler = createHandler({
   load: async () => {
-    const base = createBaseWiring({ logger });
+    wired ??= { base: createBaseWiring({ logger }), queue: createSlackGrantQueue() };
+    const { base, queue } = wired;
     const settings = await loadSlackSettings();
-    const appLogger = {
-      ...useCaseLogger(logger),
-      error: (message: string, fields?: Record<string, unknown>) => logger.error(message, { ...fields }),
-    };
     return {
       ...settings,
       logger: appLogger,
@@ -28,7 +32,7 @@ export const handler = createHandler({
         policy: base.policy,
         clock: base.clock,
         ids: base.ids,
-        queue: createSlackGrantQueue(),
+        queue,
         logger: appLogger,
       },
     };

@@ -5,6 +5,7 @@ import middy from '@middy/core';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import type { RequestDeps } from '../../shared/usecases/deps.js';
 import { followUpPendingRequests } from '../../shared/usecases/follow-up-pending.js';
+import { resendStalledActivations } from '../../shared/usecases/resend-stalled-activations.js';
 import type { GrantDeps } from '../../shared/usecases/grant-deps.js';
 import { sweepExpiredGrants, type SweepReport } from '../../shared/usecases/sweep-expired-grants.js';
 import { createGrantWiring } from '../shared/grant-wiring.js';
@@ -21,29 +22,46 @@ export interface Sweeper {
 
 export interface SweepRun {
   readonly sweep: SweepReport;
+  /** Absent when it failed or was left to the next run (no time left). */
   readonly followUp?: { renotified: number; timedOut: number };
+  /** Approved grants whose hand-off to the worker was sent again (absent as followUp is). */
+  readonly resent?: number;
 }
 
-/** One run of the every-minute schedule: end expired grants, then follow up pending requests. */
+/**
+ * One run of the every-minute schedule: end expired grants, then follow up pending requests
+ * and resend the hand-off of approved grants the worker never received.
+ * Both share the invocation's time budget: when the sweep stopped early, or too little time is
+ * left after it, the follow-up waits for the next run (a minute later) rather than be cut off.
+ */
 export function createSweeperHandler(sweeper: Sweeper) {
   return async (
     _event: ScheduledEvent | Record<string, never>,
     context?: Pick<Context, 'getRemainingTimeInMillis'>,
   ): Promise<SweepRun> => {
+    const shouldStop = context ? () => context.getRemainingTimeInMillis() < SAFETY_MARGIN_MS : undefined;
     const sweep = await sweepExpiredGrants(sweeper.deps, {
       concurrency: sweeper.concurrency,
-      ...(context ? { shouldStop: () => context.getRemainingTimeInMillis() < SAFETY_MARGIN_MS } : {}),
+      ...(shouldStop ? { shouldStop } : {}),
     });
     sweeper.logger.info('sweep done', { ...sweep });
+    if (sweep.stoppedEarly || shouldStop?.()) {
+      sweeper.logger.info('pending follow-up left to the next run: no time left', {
+        stoppedEarly: sweep.stoppedEarly,
+      });
+      return { sweep };
+    }
     let followUp: SweepRun['followUp'];
+    let resent: number | undefined;
     try {
       followUp = await followUpPendingRequests(sweeper.requestDeps);
       sweeper.logger.info('pending follow-up done', { ...followUp });
+      resent = (await resendStalledActivations(sweeper.requestDeps)).resent;
     } catch (error) {
       // Why: a failing follow-up must not hide that the sweep itself ran.
       sweeper.logger.error('pending follow-up failed', { error: (error as Error).message });
     }
-    return followUp ? { sweep, followUp } : { sweep };
+    return { sweep, ...(followUp ? { followUp } : {}), ...(resent === undefined ? {} : { resent }) };
   };
 }
 

@@ -21,7 +21,6 @@ export const AUDIT_EVENT_TYPES = [
   'request.timed-out',
   'grant.activated',
   'grant.failed',
-  'grant.extended',
   'grant.released',
   'grant.revoked',
   'grant.expired',

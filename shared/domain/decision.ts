@@ -79,6 +79,35 @@ function checkReason(reason: string | undefined, required: boolean): RequestDeci
   return undefined;
 }
 
+/**
+ * Checks a ticket reference shared by requests and break-glass: never longer than
+ * MAX_TICKET_LENGTH; present and matching the target's pattern when the target requires one.
+ */
+/**
+ * The ticket rules of a target. `required` is false for break-glass: a responder may act
+ * before an incident has a ticket, but a ticket that is given must still be a valid one.
+ */
+function checkTicket(ticket: string | undefined, target: Target, required = target.requireTicket) {
+  const text = ticket?.trim() ?? '';
+  if (text === '') {
+    return required
+      ? refuse('ticket-required', `${target.id} needs a ticket reference.`, 'ticket')
+      : undefined;
+  }
+  // Why: the ticket is stored and shown in Slack and the audit log; an unbounded one is never legitimate.
+  if (text.length > MAX_TICKET_LENGTH) {
+    return refuse(
+      'ticket-invalid',
+      `A ticket reference is at most ${MAX_TICKET_LENGTH} characters.`,
+      'ticket',
+    );
+  }
+  if (target.requireTicket && target.ticketPattern && !new RegExp(target.ticketPattern).test(text)) {
+    return refuse('ticket-invalid', `"${text}" is not a valid ticket for ${target.id}.`, 'ticket');
+  }
+  return undefined;
+}
+
 /** Decides a new access request: refused (with the reason), needs approval, or auto-approved. */
 export function decideRequest(policy: AccessPolicy, input: RequestInput): RequestDecision {
   const target = findTarget(policy, input.targetId);
@@ -99,26 +128,8 @@ export function decideRequest(policy: AccessPolicy, input: RequestInput): Reques
   }
   const reasonProblem = checkReason(input.reason, target.requireReason);
   if (reasonProblem) return reasonProblem;
-  const ticket = input.ticket?.trim() ?? '';
-  if (target.requireTicket) {
-    if (ticket === '') return refuse('ticket-required', `${target.id} needs a ticket reference.`, 'ticket');
-    if (
-      ticket.length > MAX_TICKET_LENGTH ||
-      (target.ticketPattern && !new RegExp(target.ticketPattern).test(ticket))
-    ) {
-      return refuse(
-        'ticket-invalid',
-        `"${ticket.slice(0, MAX_TICKET_LENGTH)}" is not a valid ticket for ${target.id}.`,
-        'ticket',
-      );
-    }
-  } else if (ticket.length > MAX_TICKET_LENGTH) {
-    return refuse(
-      'ticket-invalid',
-      `A ticket reference is at most ${MAX_TICKET_LENGTH} characters.`,
-      'ticket',
-    );
-  }
+  const ticketProblem = checkTicket(input.ticket, target);
+  if (ticketProblem) return ticketProblem;
   if (target.autoApprove)
     return { outcome: 'auto-approved', reason: 'auto-approval', target, durationSeconds };
   return {
@@ -227,7 +238,9 @@ export type BreakGlassRefusal =
   | 'reason-required'
   | 'reason-too-long'
   | 'invalid-duration'
-  | 'duration-over-maximum';
+  | 'duration-over-maximum'
+  | 'ticket-required'
+  | 'ticket-invalid';
 
 export type BreakGlassDecision =
   | {
@@ -246,7 +259,8 @@ export type BreakGlassDecision =
 
 /**
  * Decides a break-glass request: only listed responders, only on targets marked
- * `breakGlass`, always with a reason, never longer than the break-glass maximum.
+ * `breakGlass`, always with a reason, never longer than the break-glass maximum, and with
+ * the same ticket rules as a request (a target that requires a ticket requires it here too).
  */
 export function decideBreakGlass(policy: AccessPolicy, input: RequestInput): BreakGlassDecision {
   const rules = policy.breakGlass;
@@ -272,6 +286,8 @@ export function decideBreakGlass(policy: AccessPolicy, input: RequestInput): Bre
       'duration',
     );
   }
+  const ticketProblem = checkTicket(input.ticket, target, false);
+  if (ticketProblem) return ticketProblem;
   return { outcome: 'allowed', reason: 'break-glass-allowed', target, durationSeconds };
 }
 

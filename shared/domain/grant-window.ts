@@ -25,26 +25,6 @@ export function isOpen(window: GrantWindow, now: Date): boolean {
 }
 
 /**
- * Extends a window by `extraSeconds`, never beyond `maxTotalSeconds` counted from its start
- * (the target's maximum duration applies to the whole grant, not to each extension).
- */
-export function extendWindow(
-  window: GrantWindow,
-  extraSeconds: number,
-  maxTotalSeconds: number,
-): GrantWindow {
-  if (!Number.isInteger(extraSeconds) || extraSeconds <= 0) {
-    throw new ValidationError('An extension adds a positive whole number of seconds.');
-  }
-  const limit = window.startsAt.getTime() + maxTotalSeconds * 1000;
-  const endsAt = Math.min(window.endsAt.getTime() + extraSeconds * 1000, limit);
-  if (endsAt <= window.endsAt.getTime()) {
-    throw new ValidationError('This grant already lasts as long as its target allows.');
-  }
-  return { startsAt: window.startsAt, endsAt: new Date(endsAt) };
-}
-
-/**
  * The window of a grant approved at `now`. An extension of a live grant runs on from that
  * grant's end (so the person keeps access without a gap) but never further than
  * `maxSeconds` from now: an extension cannot stack grants beyond the target's maximum.

@@ -1,4 +1,4 @@
-import type { AccessPolicy } from './policy.js';
+import { AWS_IDENTITY, type AccessPolicy } from './policy.js';
 
 /**
  * Identity mapping: which AWS principal a Slack user acts as. The principal is the IAM user
@@ -7,9 +7,6 @@ import type { AccessPolicy } from './policy.js';
  * person's Slack email, lower-cased (IAM user names are unique case-insensitively), within
  * `identityEmailDomain` when the policy sets one.
  */
-
-/** Usable as an IAM user name and as an STS SourceIdentity (same rule as the policy's overrides). */
-const AWS_IDENTITY = /^[\w+=,.@-]{2,64}$/;
 
 export type IdentityRefusal = 'no-email' | 'wrong-domain' | 'unusable-email';
 

@@ -4,7 +4,7 @@ import { IllegalTransitionError } from './errors.js';
  * The request lifecycle:
  * `PENDING → APPROVED → ACTIVE → EXPIRED | REVOKED`, with side exits
  * `PENDING → DENIED | CANCELLED | TIMED_OUT` and `APPROVED → FAILED`.
- * Break-glass requests are created directly in ACTIVE (flagged `breakGlass`) and need a
+ * Break-glass requests are created directly in APPROVED (flagged `breakGlass`) and need a
  * review afterwards; the review is a mark on the record, not a state.
  */
 export const REQUEST_STATUSES = [
@@ -24,7 +24,7 @@ export type RequestStatus = (typeof REQUEST_STATUSES)[number];
 const TRANSITIONS: Readonly<Record<RequestStatus, readonly RequestStatus[]>> = {
   PENDING: ['PENDING', 'APPROVED', 'DENIED', 'CANCELLED', 'TIMED_OUT'],
   APPROVED: ['ACTIVE', 'FAILED', 'REVOKED'],
-  ACTIVE: ['ACTIVE', 'EXPIRED', 'REVOKED'],
+  ACTIVE: ['EXPIRED', 'REVOKED'],
   EXPIRED: [],
   REVOKED: [],
   DENIED: [],
@@ -42,8 +42,8 @@ export const TERMINAL_STATUSES: readonly RequestStatus[] = REQUEST_STATUSES.filt
 );
 
 /**
- * Whether `from → to` is allowed. `PENDING → PENDING` records one more approval;
- * `ACTIVE → ACTIVE` records a change to a live grant (an extension).
+ * Whether `from → to` is allowed. `PENDING → PENDING` records one more approval. A live
+ * grant never changes in place: an extension is a request of its own.
  */
 export function canTransition(from: RequestStatus, to: RequestStatus): boolean {
   return TRANSITIONS[from].includes(to);

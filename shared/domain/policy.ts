@@ -16,8 +16,12 @@ const SLACK_CHANNEL_ID = /^[CGD][A-Z0-9]{2,}$/;
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
 const IAM_NAME = /^[\w+=,.@-]{1,128}$/;
 const SET_NAME = /^[a-z][a-z0-9-]{0,63}$/;
-/** Usable as an STS SourceIdentity and an IAM user name. */
-const AWS_IDENTITY = /^[\w+=,.@-]{2,64}$/;
+/** Usable as an STS SourceIdentity and an IAM user name (policy overrides and mapped emails alike). */
+export const AWS_IDENTITY = /^[\w+=,.@-]{2,64}$/;
+
+/** STS AssumeRole accepts session durations from 15 minutes to 12 hours. */
+const STS_MIN_SESSION_SECONDS = 900;
+const STS_MAX_SESSION_SECONDS = 12 * 3600;
 
 /** The requesters keyword that opens a target to every Slack user of the workspace. */
 export const EVERYONE = 'everyone';
@@ -147,6 +151,20 @@ const policySchema = z
           message: 'is set but requireTicket is false',
         });
       }
+      if (t.kind === 'role') {
+        const session = tryParseDuration(t.maxSessionDuration);
+        // Why: STS refuses a role whose MaxSessionDuration lies outside 15m–12h, so sessions would fail at issue time.
+        if (
+          session !== undefined &&
+          (session < STS_MIN_SESSION_SECONDS || session > STS_MAX_SESSION_SECONDS)
+        ) {
+          ctx.addIssue({
+            code: 'custom',
+            path: at('maxSessionDuration'),
+            message: `"${t.maxSessionDuration}" is outside what STS allows (15m to 12h)`,
+          });
+        }
+      }
       if (t.breakGlass && !policy.breakGlass) {
         ctx.addIssue({
           code: 'custom',
@@ -156,6 +174,15 @@ const policySchema = z
         });
       }
     });
+    const renotify = tryParseDuration(policy.renotifyAfter);
+    const timeout = tryParseDuration(policy.approvalTimeout);
+    if (renotify !== undefined && timeout !== undefined && renotify >= timeout) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['renotifyAfter'],
+        message: `"${policy.renotifyAfter}" is not shorter than approvalTimeout "${policy.approvalTimeout}" (the reminder could never be sent)`,
+      });
+    }
     if (policy.breakGlass) {
       checkRefs(policy.breakGlass.responders, ['breakGlass', 'responders'], false);
       checkRefs(policy.breakGlass.reviewers, ['breakGlass', 'reviewers'], false);

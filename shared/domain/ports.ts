@@ -136,7 +136,6 @@ export type Notification =
   | { readonly kind: 'grant-active'; readonly request: AccessRequest }
   | { readonly kind: 'grant-failed'; readonly request: AccessRequest }
   | { readonly kind: 'grant-ended'; readonly request: AccessRequest }
-  | { readonly kind: 'grant-extended'; readonly request: AccessRequest }
   | { readonly kind: 'break-glass'; readonly request: AccessRequest }
   | { readonly kind: 'break-glass-reviewed'; readonly request: AccessRequest }
   | { readonly kind: 'revoke-failing'; readonly request: AccessRequest; readonly error: string };

@@ -60,10 +60,12 @@ export async function activateGrant(
         actor: ACTORS.worker,
         to: 'ACTIVE',
         ...(receipt.awsRequestId === undefined ? {} : { awsRequestId: receipt.awsRequestId }),
-        detail:
-          target.kind === 'group'
+        detail: {
+          endsAt: grant.endsAt,
+          ...(target.kind === 'group'
             ? { groupName: target.groupName }
-            : { roleArn: target.roleArn, sessions: 'on-demand' },
+            : { roleArn: target.roleArn, sessions: 'on-demand' }),
+        },
       }),
     });
     if (result.ok) {

@@ -41,6 +41,18 @@ async function approvedChanges(deps: RequestDeps, request: AccessRequest, now: D
   return { startsAt: window.startsAt.toISOString(), endsAt: window.endsAt.toISOString() };
 }
 
+/** The grant window as the audit trail records it: auditors read "until when" from here. */
+export function windowDetail(
+  window: { startsAt: string; endsAt: string },
+  request: Pick<AccessRequest, 'extendsRequestId'>,
+): Record<string, string> {
+  return {
+    startsAt: window.startsAt,
+    endsAt: window.endsAt,
+    ...(request.extendsRequestId ? { extendsRequestId: request.extendsRequestId } : {}),
+  };
+}
+
 async function afterApproval(deps: RequestDeps, request: AccessRequest): Promise<void> {
   await deps.queue.enqueue({ kind: 'activate', requestId: request.id });
   await notifySafely(deps, { kind: 'request-approved', request });
@@ -69,7 +81,8 @@ export async function approveRequest(
     const now = deps.clock.now();
     const approvals = [...request.approvals, { approver: input.approver.userId, at: now.toISOString() }];
     const approvers = approvals.map((a) => a.approver);
-    const result = decision.complete
+    const window = decision.complete ? await approvedChanges(deps, request, now) : undefined;
+    const result = window
       ? await deps.store.transition(request, {
           to: 'APPROVED',
           at: now,
@@ -77,13 +90,14 @@ export async function approveRequest(
             approvals,
             decidedBy: input.approver.userId,
             decidedAt: now.toISOString(),
-            ...(await approvedChanges(deps, request, now)),
+            ...window,
           },
           audit: auditOf(request, 'request.approved', {
             at: now,
             actor: input.approver.userId,
             to: 'APPROVED',
             approvers,
+            detail: windowDetail(window, request),
           }),
         })
       : await deps.store.transition(request, {
@@ -125,6 +139,7 @@ export async function approveAutomatically(
   request: AccessRequest,
 ): Promise<AccessRequest> {
   const now = deps.clock.now();
+  const window = await approvedChanges(deps, request, now);
   const result = await deps.store.transition(request, {
     to: 'APPROVED',
     at: now,
@@ -132,12 +147,13 @@ export async function approveAutomatically(
       decidedBy: 'system:auto-approval',
       decidedAt: now.toISOString(),
       decisionReason: 'auto-approval',
-      ...(await approvedChanges(deps, request, now)),
+      ...window,
     },
     audit: auditOf(request, 'request.auto-approved', {
       at: now,
       actor: 'system:auto-approval',
       to: 'APPROVED',
+      detail: windowDetail(window, request),
     }),
   });
   if (!result.ok) throw new AlreadyDecidedError(result.current.status);

@@ -72,9 +72,16 @@ export async function breakGlass(
       actor: request.requester,
       to: 'APPROVED',
       initial: true,
+      detail: { startsAt: request.startsAt ?? '', endsAt: request.endsAt ?? '' },
     }),
   );
-  if (!created.created) return { outcome: 'granted', request: created.request, created: false };
+  if (!created.created) {
+    // Why: the first delivery may have failed to hand the grant off; sending again is safe.
+    if (created.request.status === 'APPROVED') {
+      await deps.queue.enqueue({ kind: 'activate', requestId: created.request.id });
+    }
+    return { outcome: 'granted', request: created.request, created: false };
+  }
   await deps.queue.enqueue({ kind: 'activate', requestId: request.id });
   await notifySafely(deps, { kind: 'break-glass', request });
   return { outcome: 'granted', request, created: true };

@@ -1,5 +1,6 @@
 import { AlreadyDecidedError, NotAuthorizedError, NotFoundError } from '../domain/errors.js';
 import type { AccessRequest } from '../domain/request.js';
+import { MAX_RACE_RETRIES } from './approve-request.js';
 import { auditOf } from './audit-events.js';
 import type { RequestDeps } from './deps.js';
 import { notifySafely } from './notify.js';
@@ -9,20 +10,23 @@ export async function cancelRequest(
   deps: RequestDeps,
   input: { readonly requestId: string; readonly requester: string },
 ): Promise<AccessRequest> {
-  const request = await deps.store.get(input.requestId);
-  if (!request) throw new NotFoundError(`Request ${input.requestId}`);
-  if (request.requester !== input.requester) {
-    throw new NotAuthorizedError('not-requester', 'Only the requester can cancel a request.');
+  for (let attempt = 0; attempt < MAX_RACE_RETRIES; attempt++) {
+    const request = await deps.store.get(input.requestId);
+    if (!request) throw new NotFoundError(`Request ${input.requestId}`);
+    if (request.requester !== input.requester) {
+      throw new NotAuthorizedError('not-requester', 'Only the requester can cancel a request.');
+    }
+    if (request.status !== 'PENDING') throw new AlreadyDecidedError(request.status);
+    const now = deps.clock.now();
+    const result = await deps.store.transition(request, {
+      to: 'CANCELLED',
+      at: now,
+      changes: { decidedBy: input.requester, decidedAt: now.toISOString() },
+      audit: auditOf(request, 'request.cancelled', { at: now, actor: input.requester, to: 'CANCELLED' }),
+    });
+    if (!result.ok) continue; // an approval was recorded meanwhile: re-read and decide again
+    await notifySafely(deps, { kind: 'request-cancelled', request: result.request });
+    return result.request;
   }
-  if (request.status !== 'PENDING') throw new AlreadyDecidedError(request.status);
-  const now = deps.clock.now();
-  const result = await deps.store.transition(request, {
-    to: 'CANCELLED',
-    at: now,
-    changes: { decidedBy: input.requester, decidedAt: now.toISOString() },
-    audit: auditOf(request, 'request.cancelled', { at: now, actor: input.requester, to: 'CANCELLED' }),
-  });
-  if (!result.ok) throw new AlreadyDecidedError(result.current.status);
-  await notifySafely(deps, { kind: 'request-cancelled', request: result.request });
-  return result.request;
+  throw new AlreadyDecidedError((await deps.store.get(input.requestId))?.status ?? 'gone');
 }

@@ -93,9 +93,7 @@ export async function issueCredentials(
   if (latest?.status !== 'ACTIVE') {
     return refuse(`This grant is ${latest?.status ?? 'gone'}; no credentials can be issued.`);
   }
-  await deps.delivery.deliver(job, grant, { ...minted.credentials, consoleUrl });
-  deps.metrics.count('SessionsIssued');
-  deps.logger.info('session issued', { requestId: grant.id, durationSeconds });
+  // Why first: no credentials leave the broker unless the trail already says they were issued.
   await deps.audit.append(
     auditOf(grant, 'session.issued', {
       at: now,
@@ -109,5 +107,8 @@ export async function issueCredentials(
       },
     }),
   );
+  await deps.delivery.deliver(job, grant, { ...minted.credentials, consoleUrl });
+  deps.metrics.count('SessionsIssued');
+  deps.logger.info('session issued', { requestId: grant.id, durationSeconds });
   return { outcome: 'issued', durationSeconds };
 }

@@ -38,11 +38,14 @@ export interface ReconcileReport {
  * not grant) as `drift.detected`, and, when `remove` is set, removes them (`drift.removed`).
  *
  * Any live grant (APPROVED or ACTIVE, even overdue) covers its member: activation and the
- * sweeper own those, and the reconciler must never race them.
+ * sweeper own those, and the reconciler must never race them. IAM user names are
+ * case-insensitive, so members and grant principals are compared lower-cased.
  *
  * The other way round, an ACTIVE grant whose window is open but whose member is not in the
  * group (a membership lost when a repair could not be queued, or removed by hand) gets a
  * restore through `deps.repairs`: the reconciler itself never adds to a group.
+ *
+ * The live grants are read once (one indexed pass), not once per member.
  */
 export async function reconcileGroups(
   deps: GrantDeps,
@@ -51,7 +54,7 @@ export async function reconcileGroups(
   const groups = deps.policy.current().targets.filter((t): t is GroupTarget => t.kind === 'group');
   const findings: DriftFinding[] = [];
   const missing: MissingMembership[] = [];
-  const active = await activeGrantsByTarget(deps);
+  const live = await liveGrantsByTarget(deps);
   let groupsFailed = 0;
   for (const target of groups) {
     let members: readonly string[];
@@ -65,24 +68,36 @@ export async function reconcileGroups(
       });
       continue;
     }
+    const covered = live.get(target.id)?.principals ?? new Set<string>();
     for (const member of members) {
-      const live = (await deps.store.listLiveFor(member, target.id)).filter((g) => isLive(g.status));
-      if (live.length > 0) continue;
+      if (covered.has(iamKey(member))) continue;
       findings.push(await handleDrift(deps, target, member, options.remove));
     }
-    const present = new Set(members);
-    const lacking = (active.get(target.id) ?? []).filter((g) => !present.has(g.principal));
-    for (const grant of new Map(lacking.map((g) => [g.principal, g])).values()) {
+    const present = new Set(members.map(iamKey));
+    const lacking = (live.get(target.id)?.openActive ?? []).filter((g) => !present.has(iamKey(g.principal)));
+    for (const grant of new Map(lacking.map((g) => [iamKey(g.principal), g])).values()) {
       missing.push(await requestRestore(deps, target, grant));
     }
   }
   return { groupsChecked: groups.length, findings, missing, groupsFailed };
 }
 
-/** ACTIVE grants with an open window, by target: one indexed pass over the live grants. */
-async function activeGrantsByTarget(deps: GrantDeps): Promise<Map<string, AccessRequest[]>> {
+/** IAM user names are case-insensitive: `Alice` and `alice` are the same user. */
+function iamKey(userName: string): string {
+  return userName.toLowerCase();
+}
+
+interface LiveByTarget {
+  /** Lower-cased principals of every live grant (APPROVED or ACTIVE, any window). */
+  readonly principals: Set<string>;
+  /** ACTIVE grants whose window is open now: their member must be in the group. */
+  readonly openActive: AccessRequest[];
+}
+
+/** The live grants by target: one indexed pass over the live grants. */
+async function liveGrantsByTarget(deps: GrantDeps): Promise<Map<string, LiveByTarget>> {
   const now = deps.clock.now();
-  const byTarget = new Map<string, AccessRequest[]>();
+  const byTarget = new Map<string, LiveByTarget>();
   let cursor: string | undefined;
   do {
     // Every live grant ends before the far future: the live-by-end index, never a scan.
@@ -91,16 +106,34 @@ async function activeGrantsByTarget(deps: GrantDeps): Promise<Map<string, Access
       cursor === undefined ? { limit: 500 } : { limit: 500, cursor },
     );
     for (const grant of page.items) {
+      if (!isLive(grant.status) || grant.targetKind !== 'group') continue;
+      let entry = byTarget.get(grant.targetId);
+      if (entry === undefined) {
+        entry = { principals: new Set(), openActive: [] };
+        byTarget.set(grant.targetId, entry);
+      }
+      entry.principals.add(iamKey(grant.principal));
       const open =
         grant.startsAt !== undefined &&
         grant.endsAt !== undefined &&
         isOpen({ startsAt: new Date(grant.startsAt), endsAt: new Date(grant.endsAt) }, now);
-      if (grant.status !== 'ACTIVE' || grant.targetKind !== 'group' || !open) continue;
-      byTarget.set(grant.targetId, [...(byTarget.get(grant.targetId) ?? []), grant]);
+      if (grant.status === 'ACTIVE' && open) entry.openActive.push(grant);
     }
     cursor = page.cursor;
   } while (cursor);
   return byTarget;
+}
+
+/**
+ * Whether the member holds a live grant on the target now, asked of the store directly.
+ * Principals are stored as written, so both the IAM spelling and the lower-cased one are asked.
+ */
+async function holdsLiveGrant(deps: GrantDeps, member: string, targetId: string): Promise<boolean> {
+  for (const principal of new Set([member, iamKey(member)])) {
+    const grants = await deps.store.listLiveFor(principal, targetId);
+    if (grants.some((g) => isLive(g.status))) return true;
+  }
+  return false;
 }
 
 const FAR_FUTURE = new Date('9999-12-31T00:00:00.000Z');
@@ -134,8 +167,7 @@ async function handleDrift(
   deps.logger.warn('standing group member without a live grant', finding);
   if (!remove) return { ...finding, removed: false };
   // Why re-check: a grant approved since the first look must keep its membership.
-  const live = (await deps.store.listLiveFor(member, target.id)).filter((g) => isLive(g.status));
-  if (live.length > 0) return { ...finding, removed: false };
+  if (await holdsLiveGrant(deps, member, target.id)) return { ...finding, removed: false };
   try {
     const receipt = await deps.groups.remove(target.groupName, member);
     deps.metrics.count('DriftRemoved');

@@ -2,7 +2,13 @@ import type { AuditDetail, AuditEventType } from '../domain/audit.js';
 import { NotFoundError } from '../domain/errors.js';
 import { AwsOperationError, type AwsReceipt } from '../domain/grant-ports.js';
 import { isLive, type RequestStatus } from '../domain/lifecycle.js';
-import { findTarget, type GroupTarget, type Target } from '../domain/policy.js';
+import {
+  findTarget,
+  type AccessPolicy,
+  type GroupTarget,
+  type RoleTarget,
+  type Target,
+} from '../domain/policy.js';
 import type { AccessRequest, RequestChanges } from '../domain/request.js';
 import { MAX_RACE_RETRIES } from './approve-request.js';
 import { auditOf } from './audit-events.js';
@@ -16,8 +22,11 @@ import { notifySafely } from './notify.js';
 export type EndKind = 'expire' | 'release' | 'revoke';
 
 export type EndGrantResult =
-  /** IAM confirmed and the grant left the live states (EXPIRED, REVOKED or FAILED). */
-  | { readonly outcome: 'ended'; readonly request: AccessRequest }
+  /**
+   * IAM confirmed and the grant left the live states (EXPIRED, REVOKED or FAILED).
+   * `sealFailed`: the second pass after an early end failed (already recorded and alerted).
+   */
+  | { readonly outcome: 'ended'; readonly request: AccessRequest; readonly sealFailed?: string }
   /** Already ended (a retry, a second sweep, a concurrent revoke): nothing to do. */
   | { readonly outcome: 'not-live'; readonly request: AccessRequest }
   /** An expiry was asked but the grant's end moved into the future (an extension). */
@@ -107,15 +116,72 @@ async function removeAccess(
     }
     return removeGroupAccess(deps, grant, target, now);
   }
-  // Role grants: each session's own policy stops it at the grant's end, so an expiry has
-  // nothing to remove. An early end must kill the sessions already issued.
-  const early = kind !== 'expire' && grant.status === 'ACTIVE' && new Date(grant.endsAt ?? 0) > now;
-  if (!early) return { detail: { sessionsEndAt: grant.endsAt ?? '' } };
+  if (!isEarlyRoleEnd(grant, kind, now)) return { detail: { sessionsEndAt: grant.endsAt ?? '' } };
   if (target?.kind !== 'role') {
     throw new AwsOperationError('iam:PutRolePolicy', `target ${grant.targetId} is not in the policy`, {
       transient: false,
     });
   }
+  return endRoleSessions(deps, grant, target, now);
+}
+
+/**
+ * Role grants: each session's own policy stops it at the grant's end, so an expiry has
+ * nothing to remove. Only an early end (release, revoke) of an ACTIVE grant must kill the
+ * sessions already issued.
+ */
+function isEarlyRoleEnd(grant: AccessRequest, kind: EndKind, now: Date): boolean {
+  return kind !== 'expire' && grant.status === 'ACTIVE' && new Date(grant.endsAt ?? 0) > now;
+}
+
+/** Role targets naming `roleArn`: several targets may share one role, and the deny is per role. */
+function targetIdsOfRole(policy: AccessPolicy, roleArn: string): string[] {
+  return policy.targets.filter((t) => t.kind === 'role' && t.roleArn === roleArn).map((t) => t.id);
+}
+
+/**
+ * Other live grants of the same person on the same role (through any target naming it) that
+ * still run after `now`, the one ending last first. Each is re-read consistently. Why: the
+ * listing is an index that may lag, and a grant that has just ended must not spare sessions.
+ */
+async function coveringRoleGrants(
+  deps: Pick<GrantDeps, 'store' | 'policy'>,
+  grant: Pick<AccessRequest, 'id' | 'principal'>,
+  roleArn: string,
+  now: Date,
+): Promise<AccessRequest[]> {
+  const found: AccessRequest[] = [];
+  for (const targetId of targetIdsOfRole(deps.policy.current(), roleArn)) {
+    for (const listed of await deps.store.listLiveFor(grant.principal, targetId)) {
+      if (listed.id === grant.id) continue;
+      const other = await deps.store.get(listed.id);
+      if (other && isLive(other.status) && other.endsAt !== undefined && new Date(other.endsAt) > now) {
+        found.push(other);
+      }
+    }
+  }
+  return found.sort((a, b) => Date.parse(b.endsAt ?? '') - Date.parse(a.endsAt ?? ''));
+}
+
+/**
+ * Kills the live sessions of `grant`'s holder on its role: a deny on the role for every
+ * session of that person (`aws:SourceIdentity`) issued before `now`. Overlap rule: the deny
+ * cannot tell one grant's sessions from another's, so it is skipped when another live grant
+ * of that person on the same role runs at least until this grant's end; every session minted
+ * under this grant already stops at its end by its own session policy
+ * (`sessionsKeptFor`). When the other grants all end earlier, the deny is still written
+ * (this grant's sessions could outlive them) and the holder mints new credentials under
+ * the other grant (`coveringGrantEndsEarlier`).
+ */
+async function endRoleSessions(
+  deps: Pick<GrantDeps, 'store' | 'policy' | 'denyList'>,
+  grant: Pick<AccessRequest, 'id' | 'principal' | 'endsAt'>,
+  target: RoleTarget,
+  now: Date,
+): Promise<AwsReceipt & { readonly detail: AuditDetail }> {
+  const [latest] = await coveringRoleGrants(deps, grant, target.roleArn, now);
+  const end = Date.parse(grant.endsAt ?? '');
+  if (latest && Date.parse(latest.endsAt ?? '') >= end) return { detail: { sessionsKeptFor: latest.id } };
   const receipt = await deps.denyList.denySessionsIssuedBefore({
     roleArn: target.roleArn,
     principal: grant.principal,
@@ -123,7 +189,13 @@ async function removeAccess(
     now,
     maxSessionSeconds: target.maxSessionDurationSeconds,
   });
-  return { ...receiptOf(receipt), detail: { sessionsDeniedBefore: now.toISOString() } };
+  return {
+    ...receiptOf(receipt),
+    detail: {
+      sessionsDeniedBefore: now.toISOString(),
+      ...(latest ? { coveringGrantEndsEarlier: latest.id } : {}),
+    },
+  };
 }
 
 function outcomeOf(
@@ -154,7 +226,13 @@ function outcomeOf(
  *   conditional, so a crash between them is repaired by running this again;
  * - the grant is re-read (consistently) first, so a stale index entry or an extended end
  *   never removes access that is still granted;
- * - group membership is removed only when no other live grant needs it (see removeGroupAccess).
+ * - group membership is removed only when no other live grant needs it (see removeGroupAccess);
+ *   an early role end denies the person's sessions only when no other live grant of theirs on
+ *   the same role runs until this grant's end (see endRoleSessions);
+ * - after an early end is written, a second pass (the seal) closes the race with a session
+ *   minted or a membership restored meanwhile; a failed seal does not undo the end but is
+ *   recorded (`RevokeFailures`, `grant.revoke-failed` with `stage: 'seal'`), alerted
+ *   (`revoke-failing`) and reported in `sealFailed`.
  */
 export async function endGrant(
   deps: GrantDeps,
@@ -174,6 +252,7 @@ export async function endGrant(
       return { outcome: 'not-due', request: grant };
     }
     const target = findTarget(deps.policy.current(), grant.targetId);
+    const earlyRoleEnd = grant.targetKind === 'role' && isEarlyRoleEnd(grant, input.kind, now);
     const removal = await removeAccess(deps, grant, target, input.kind, now);
     const { to, type, notification } = outcomeOf(grant, input.kind);
     const changes: RequestChanges =
@@ -196,19 +275,28 @@ export async function endGrant(
       }),
     });
     if (!result.ok) continue; // changed under us (extended, revoked, activated): re-read and decide again
-    if (grant.targetKind === 'role' && removal.detail.sessionsDeniedBefore !== undefined) {
-      await sealRoleRevoke(deps, grant, target);
+    let sealFailed: string | undefined;
+    if (earlyRoleEnd && target?.kind === 'role') {
+      sealFailed = await sealSafely(deps, result.request, 'role', () => sealRoleRevoke(deps, grant, target));
     }
-    const removedEarly = input.kind !== 'expire' && removal.detail.wasMember !== undefined;
-    if (grant.targetKind === 'group' && target?.kind === 'group' && removedEarly) {
-      await sealGroupRevoke(deps, result.request, target);
+    // Every early group end is sealed, also when another grant kept the membership: two
+    // grants that cover each other and end at once must not both keep it.
+    const endedEarly = input.kind !== 'expire';
+    if (grant.targetKind === 'group' && target?.kind === 'group' && endedEarly) {
+      sealFailed = await sealSafely(deps, result.request, 'group', () =>
+        sealGroupRevoke(deps, result.request, target),
+      );
     }
     deps.metrics.count(
       to === 'FAILED' ? 'GrantFailures' : to === 'EXPIRED' ? 'GrantsExpired' : 'GrantsRevoked',
     );
     deps.logger.info('grant ended', { requestId: grant.id, status: to, kind: input.kind });
     await notifySafely(deps, { kind: notification, request: result.request });
-    return { outcome: 'ended', request: result.request };
+    return {
+      outcome: 'ended',
+      request: result.request,
+      ...(sealFailed === undefined ? {} : { sealFailed }),
+    };
   }
   const latest = await deps.store.get(input.requestId);
   if (latest && !isLive(latest.status)) return { outcome: 'not-live', request: latest };
@@ -220,27 +308,18 @@ export async function endGrant(
 /**
  * Moves the revoke time to after the REVOKED write. Why: a "Get credentials" that read the
  * grant as ACTIVE just before the revoke may mint a session after the first deny; once the
- * grant is REVOKED no new session is handed out, so a deny dated after that write covers
- * every session that could have been. Best effort: the first deny already covers all
- * sessions issued before the revoke began.
+ * grant is REVOKED no new session is handed out under it, so a deny dated after that write
+ * covers every session that could have been. Runs the overlap check again (see
+ * endRoleSessions): two grants covering each other and ended at once would each have
+ * spared the other's sessions at first; afterwards, at least one of them sees the other
+ * ended. Throws AwsOperationError on failure.
  */
-async function sealRoleRevoke(deps: GrantDeps, grant: AccessRequest, target: Target | undefined) {
-  if (target?.kind !== 'role') return;
-  const now = deps.clock.now();
-  try {
-    await deps.denyList.denySessionsIssuedBefore({
-      roleArn: target.roleArn,
-      principal: grant.principal,
-      before: now,
-      now,
-      maxSessionSeconds: target.maxSessionDurationSeconds,
-    });
-  } catch (error) {
-    deps.logger.warn('sealing a role revoke failed', {
-      requestId: grant.id,
-      error: (error as Error).message,
-    });
-  }
+function sealRoleRevoke(
+  deps: GrantDeps,
+  grant: AccessRequest,
+  target: RoleTarget,
+): Promise<AwsReceipt & { readonly detail: AuditDetail }> {
+  return endRoleSessions(deps, grant, target, deps.clock.now());
 }
 
 /**
@@ -249,17 +328,89 @@ async function sealRoleRevoke(deps: GrantDeps, grant: AccessRequest, target: Tar
  * member back after the first removal; it re-reads afterwards, and this second removal
  * covers the other order, so no membership outlives its grant. (At expiry the restore's
  * own window check after adding covers the race.) Still never removes what
- * another live grant covers. Best effort: the reconciler reports anything left.
+ * another live grant covers. If it fails, the reconciler reports anything left.
  */
-async function sealGroupRevoke(deps: GrantDeps, grant: AccessRequest, target: GroupTarget) {
+function sealGroupRevoke(deps: GrantDeps, grant: AccessRequest, target: GroupTarget) {
+  return removeGroupAccess(deps, grant, target, deps.clock.now());
+}
+
+/**
+ * Runs a seal after the end state is written. A failure never undoes the end (the grant is
+ * over), but it may leave a session or a membership behind, so it is recorded like a failed
+ * revoke: `RevokeFailures`, a `grant.revoke-failed` event with `stage: 'seal'`, and a
+ * `revoke-failing` notification. Returns the error message, or undefined when sealed.
+ */
+async function sealSafely(
+  deps: GrantDeps,
+  ended: AccessRequest,
+  kind: 'role' | 'group',
+  seal: () => Promise<unknown>,
+): Promise<string | undefined> {
   try {
-    await removeGroupAccess(deps, grant, target, deps.clock.now());
+    await seal();
+    return undefined;
   } catch (error) {
-    deps.logger.warn('sealing a group revoke failed', {
+    await recordSealFailure(deps, ended, error, { actor: ACTORS.worker, alert: true, kind });
+    return errorMessage(error);
+  }
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Appends a `grant.revoke-failed` event. Never throws: it runs on the failure path. */
+async function appendRevokeFailed(
+  deps: GrantDeps,
+  grant: AccessRequest,
+  error: unknown,
+  input: { readonly actor: string; readonly at: Date; readonly detail: AuditDetail },
+): Promise<void> {
+  const awsRequestId = error instanceof AwsOperationError ? error.awsRequestId : undefined;
+  try {
+    await deps.audit.append(
+      auditOf(grant, 'grant.revoke-failed', {
+        at: input.at,
+        actor: input.actor,
+        reason: errorMessage(error).slice(0, 500),
+        ...(awsRequestId === undefined ? {} : { awsRequestId }),
+        detail: input.detail,
+      }),
+    );
+  } catch (auditError) {
+    deps.logger.warn('recording a failed revoke failed', {
       requestId: grant.id,
-      error: (error as Error).message,
+      error: (auditError as Error).message,
     });
   }
+}
+
+/** Records a failed seal (see sealSafely). Never throws. */
+async function recordSealFailure(
+  deps: GrantDeps,
+  grant: AccessRequest,
+  error: unknown,
+  input: {
+    readonly actor: string;
+    readonly alert: boolean;
+    readonly kind: 'role' | 'group';
+    readonly attempt?: number;
+  },
+): Promise<void> {
+  const message = errorMessage(error);
+  deps.metrics.count('RevokeFailures');
+  deps.logger.warn(
+    input.kind === 'role'
+      ? 'sealing a role revoke failed; a session minted during the revoke may still be live'
+      : 'sealing a group revoke failed; a membership restored during the revoke may remain',
+    { requestId: grant.id, error: message },
+  );
+  await appendRevokeFailed(deps, grant, error, {
+    actor: input.actor,
+    at: deps.clock.now(),
+    detail: { stage: 'seal', ...(input.attempt === undefined ? {} : { attempt: input.attempt }) },
+  });
+  if (input.alert) await notifySafely(deps, { kind: 'revoke-failing', request: grant, error: message });
 }
 
 /** Sends the `revoke-failing` notification at most about twice per hour of failure. */
@@ -279,34 +430,22 @@ export async function recordRevokeFailure(
   input: { readonly actor: string; readonly alert: boolean; readonly attempt?: number },
 ): Promise<void> {
   const now = deps.clock.now();
-  const message = error instanceof Error ? error.message : String(error);
-  const awsRequestId = error instanceof AwsOperationError ? error.awsRequestId : undefined;
+  const message = errorMessage(error);
   deps.metrics.count('RevokeFailures');
   deps.logger.warn('revoke failed; the grant stays live and is retried', {
     requestId: grant.id,
     error: message,
   });
-  try {
-    await deps.audit.append(
-      auditOf(grant, 'grant.revoke-failed', {
-        at: now,
-        actor: input.actor,
-        reason: message.slice(0, 500),
-        ...(awsRequestId === undefined ? {} : { awsRequestId }),
-        detail: {
-          overdueSeconds: grant.endsAt
-            ? Math.max(0, Math.floor((now.getTime() - new Date(grant.endsAt).getTime()) / 1000))
-            : 0,
-          ...(input.attempt === undefined ? {} : { attempt: input.attempt }),
-        },
-      }),
-    );
-  } catch (auditError) {
-    deps.logger.warn('recording a failed revoke failed', {
-      requestId: grant.id,
-      error: (auditError as Error).message,
-    });
-  }
+  await appendRevokeFailed(deps, grant, error, {
+    actor: input.actor,
+    at: now,
+    detail: {
+      overdueSeconds: grant.endsAt
+        ? Math.max(0, Math.floor((now.getTime() - new Date(grant.endsAt).getTime()) / 1000))
+        : 0,
+      ...(input.attempt === undefined ? {} : { attempt: input.attempt }),
+    },
+  });
   if (input.alert) await notifySafely(deps, { kind: 'revoke-failing', request: grant, error: message });
 }
 
@@ -316,6 +455,13 @@ export async function recordRevokeFailure(
  * grant becomes REVOKED. A failure is recorded (audit, metric; a notification on the last
  * attempt) and rethrown so the queue retries; a job that keeps failing reaches the DLQ and
  * the sweeper still ends the grant at its end.
+ *
+ * The role seal (see sealRoleRevoke) is retried the same way: when it fails (recorded and
+ * alerted at once) the job fails as transient, and a delivered-again job for a REVOKED role
+ * grant runs the seal again while a session issued before the REVOKED write could still be
+ * valid (see roleSealDue). This also covers a crash between that write and the seal. The
+ * seal is idempotent: it only moves the deny's time forward. A failed group seal does not
+ * fail the job: the reconciler reports and removes a membership left behind.
  */
 export async function revokeGrantJob(
   deps: GrantDeps,
@@ -330,12 +476,59 @@ export async function revokeGrantJob(
   const grant = await deps.store.get(input.requestId);
   if (!grant) throw new NotFoundError(`Grant ${input.requestId}`);
   const kind = input.actor === grant.requester ? 'release' : 'revoke';
+  let result: EndGrantResult;
   try {
-    return await endGrant(deps, { requestId: grant.id, kind, actor: input.actor, reason: input.reason });
+    result = await endGrant(deps, { requestId: grant.id, kind, actor: input.actor, reason: input.reason });
   } catch (error) {
     await recordRevokeFailure(deps, grant, error, {
       actor: ACTORS.worker,
       alert: input.attempt >= input.maxAttempts,
+      attempt: input.attempt,
+    });
+    throw error;
+  }
+  if (result.outcome === 'ended' && result.sealFailed !== undefined && grant.targetKind === 'role') {
+    throw new AwsOperationError('seal', `grant ${grant.id} ended; sealing it failed: ${result.sealFailed}`, {
+      transient: true,
+    });
+  }
+  if (result.outcome === 'not-live') await resealRoleRevoke(deps, result.request, input);
+  return result;
+}
+
+/**
+ * Whether a REVOKED role grant still needs its seal: a session minted under it before the
+ * REVOKED write (`decidedAt`) lives at most the role's max session, and never past the
+ * grant's own end (its session policy).
+ */
+export function roleSealDue(grant: AccessRequest, target: RoleTarget, now: Date): boolean {
+  if (grant.status !== 'REVOKED' || grant.decidedAt === undefined || grant.endsAt === undefined) {
+    return false;
+  }
+  const lastSessionEnd = Math.min(
+    Date.parse(grant.decidedAt) + target.maxSessionDurationSeconds * 1000,
+    Date.parse(grant.endsAt),
+  );
+  return now.getTime() < lastSessionEnd;
+}
+
+/** The seal of a delivered-again revoke job (see revokeGrantJob). Throws when it fails. */
+async function resealRoleRevoke(
+  deps: GrantDeps,
+  grant: AccessRequest,
+  input: { readonly attempt: number; readonly maxAttempts: number },
+): Promise<void> {
+  const target = findTarget(deps.policy.current(), grant.targetId);
+  if (grant.targetKind !== 'role' || target?.kind !== 'role') return;
+  if (!roleSealDue(grant, target, deps.clock.now())) return;
+  try {
+    const sealed = await sealRoleRevoke(deps, grant, target);
+    deps.logger.info('role revoke sealed again', { requestId: grant.id, ...sealed.detail });
+  } catch (error) {
+    await recordSealFailure(deps, grant, error, {
+      actor: ACTORS.worker,
+      alert: input.attempt >= input.maxAttempts,
+      kind: 'role',
       attempt: input.attempt,
     });
     throw error;

@@ -89,6 +89,17 @@ export async function submitRequest(
     }),
   );
   if (!created.created) {
+    // Why: a first delivery that failed between writing the request and auto-approving it
+    // left it PENDING; the retry finishes the job (the approval write is conditional).
+    if (decision.outcome === 'auto-approved' && created.request.status === 'PENDING') {
+      const approved = await approveAutomatically(deps, created.request);
+      return { outcome: 'approved', request: approved, created: false };
+    }
+    // Why: the first delivery may have approved but failed to hand the grant off; the worker
+    // activates an APPROVED grant once, so sending the job again is safe.
+    if (created.request.status === 'APPROVED') {
+      await deps.queue.enqueue({ kind: 'activate', requestId: created.request.id });
+    }
     return {
       outcome: created.request.status === 'PENDING' ? 'pending' : 'approved',
       request: created.request,

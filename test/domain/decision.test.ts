@@ -6,6 +6,7 @@ import {
   decidePendingFollowUp,
   decideRequest,
   decideReview,
+  MAX_TICKET_LENGTH,
   type RequestInput,
 } from '../../shared/domain/decision.js';
 import { parsePolicy } from '../../shared/domain/policy.js';
@@ -28,6 +29,7 @@ targets:
   - { id: prod-role, kind: role, roleArn: "arn:aws:iam::111122223333:role/jit/Prod", description: Prod, requesters: [devs, oncall], approvers: [leads], approvalsRequired: 2, defaultDuration: 1h, maxDuration: 4h, requireTicket: true, ticketPattern: "^OPS-[0-9]+$", breakGlass: true }
   - { id: self-ok, kind: group, groupName: jit-self, description: Self-approvable, requesters: [selfish, devs], approvers: [selfish, leads], selfApproval: true, defaultDuration: 1h, maxDuration: 2h }
   - { id: sandbox, kind: group, groupName: jit-sandbox, description: Sandbox, requesters: [everyone], autoApprove: true, defaultDuration: 1h, maxDuration: 2h, requireReason: false }
+  - { id: ops-group, kind: group, groupName: jit-ops, description: Operations, requesters: [oncall], approvers: [leads], defaultDuration: 1h, maxDuration: 2h, breakGlass: true }
 `,
   'decision-test-policy',
 );
@@ -252,6 +254,7 @@ describe('decideBreakGlass', () => {
     requester: who('UONCALL1'),
     targetId: 'prod-role',
     reason: 'site down',
+    ticket: 'OPS-42',
     ...overrides,
   });
   it.each([
@@ -310,6 +313,55 @@ describe('decideBreakGlass', () => {
       outcome: 'refused',
       reason: 'invalid-duration',
       field: 'duration',
+    },
+    {
+      description: 'a responder may break glass before the incident has a ticket',
+      input: glass({ ticket: undefined }),
+      outcome: 'allowed',
+      reason: 'break-glass-allowed',
+      field: undefined,
+    },
+    {
+      description: 'a blank ticket counts as none',
+      input: glass({ ticket: '   ' }),
+      outcome: 'allowed',
+      reason: 'break-glass-allowed',
+      field: undefined,
+    },
+    {
+      description: "a ticket that does not match the target's pattern is refused",
+      input: glass({ ticket: 'INC-42' }),
+      outcome: 'refused',
+      reason: 'ticket-invalid',
+      field: 'ticket',
+    },
+    {
+      description: 'a ticket over the length limit is refused even where the pattern would match',
+      input: glass({ ticket: `OPS-${'1'.repeat(MAX_TICKET_LENGTH)}` }),
+      outcome: 'refused',
+      reason: 'ticket-invalid',
+      field: 'ticket',
+    },
+    {
+      description: 'a target without a ticket rule allows break-glass with no ticket',
+      input: glass({ targetId: 'ops-group', ticket: undefined }),
+      outcome: 'allowed',
+      reason: 'break-glass-allowed',
+      field: undefined,
+    },
+    {
+      description: 'a target without a ticket rule still refuses a ticket over the length limit',
+      input: glass({ targetId: 'ops-group', ticket: 'x'.repeat(MAX_TICKET_LENGTH + 1) }),
+      outcome: 'refused',
+      reason: 'ticket-invalid',
+      field: 'ticket',
+    },
+    {
+      description: 'a ticket of exactly the length limit is accepted where no ticket is required',
+      input: glass({ targetId: 'ops-group', ticket: 'x'.repeat(MAX_TICKET_LENGTH) }),
+      outcome: 'allowed',
+      reason: 'break-glass-allowed',
+      field: undefined,
     },
   ])('$description', ({ input, outcome, reason, field }) => {
     const decision = decideBreakGlass(policy, input);

@@ -119,6 +119,34 @@ describe('the access policy file', () => {
       expected: 'people.devs.users[0]: is not a Slack user id (U…)',
     },
     {
+      description: 'a role session shorter than STS allows (15 minutes)',
+      text: VALID.replace('kind: group', 'kind: role').replace(
+        'groupName: jit-developers',
+        'roleArn: arn:aws:iam::123456789012:role/jit-dev\n    maxSessionDuration: 14m',
+      ),
+      expected: 'targets[0].maxSessionDuration: "14m" is outside what STS allows (15m to 12h)',
+    },
+    {
+      description: 'a role session longer than STS allows (12 hours)',
+      text: VALID.replace('kind: group', 'kind: role').replace(
+        'groupName: jit-developers',
+        'roleArn: arn:aws:iam::123456789012:role/jit-dev\n    maxSessionDuration: 12h1m',
+      ),
+      expected: 'targets[0].maxSessionDuration: "12h1m" is outside what STS allows (15m to 12h)',
+    },
+    {
+      description: 'a reminder due when the request has already timed out',
+      text: `${VALID}approvalTimeout: 1h\nrenotifyAfter: 1h\n`,
+      expected:
+        'renotifyAfter: "1h" is not shorter than approvalTimeout "1h" (the reminder could never be sent)',
+    },
+    {
+      description: 'a reminder due after the timeout (the default 1h reminder with a 30m timeout)',
+      text: `${VALID}approvalTimeout: 30m\n`,
+      expected:
+        'renotifyAfter: "1h" is not shorter than approvalTimeout "30m" (the reminder could never be sent)',
+    },
+    {
       description: 'text that is not YAML',
       text: 'version: [1',
       expected: '(root): not valid YAML or JSON',
@@ -126,6 +154,24 @@ describe('the access policy file', () => {
   ])('reports $description with its path and reason', ({ text, expected }) => {
     const issues = issuesOf(text);
     expect(issues.some((i) => i.startsWith(expected))).toBe(true);
+  });
+
+  it.each([
+    { description: 'the shortest session STS allows', session: '15m', seconds: 900 },
+    { description: 'the longest session STS allows', session: '12h', seconds: 12 * 3600 },
+  ])('accepts a role target with $description', ({ session, seconds }) => {
+    const policy = parsePolicy(
+      VALID.replace('kind: group', 'kind: role').replace(
+        'groupName: jit-developers',
+        `roleArn: arn:aws:iam::123456789012:role/jit-dev\n    maxSessionDuration: ${session}`,
+      ),
+    );
+    expect(policy.targets[0]).toMatchObject({ kind: 'role', maxSessionDurationSeconds: seconds });
+  });
+
+  it('accepts a reminder due just before the timeout', () => {
+    const policy = parsePolicy(`${VALID}approvalTimeout: 1h\nrenotifyAfter: 59m\n`);
+    expect([policy.renotifyAfterSeconds, policy.approvalTimeoutSeconds]).toEqual([59 * 60, 3600]);
   });
 
   it('fails to load a broken file, naming the file', () => {

@@ -120,6 +120,7 @@ const NO_REQUEST_WRITES: Record<string, string> = {
   deps: 'types',
   'grant-deps': 'types',
   'request-credentials': 'hands a job to the grant worker, writes nothing',
+  'resend-stalled-activations': 'hands jobs to the grant worker again, writes nothing',
   'list-my-access': 'reads requests',
   'query-audit': 'reads the audit trail',
   'verify-audit': 'reads the audit trail',
@@ -158,6 +159,7 @@ describe('every use case writes its audit event', () => {
       principal: 'oncall1',
       targetId: 'prod-role',
       reason: 'outage',
+      ticket: 'INC-1',
     });
     if (glass.outcome !== 'granted') throw new Error(glass.message);
     await reviewBreakGlass(deps, { requestId: glass.request.id, reviewer: person('USEC1'), note: 'fine' });

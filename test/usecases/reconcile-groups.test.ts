@@ -63,6 +63,78 @@ describe('reconcileGroups', () => {
   });
 });
 
+describe('reconcileGroups: IAM user names are case-insensitive', () => {
+  it('counts a live grant for "alice" as covering the IAM user "Alice": no drift, no removal, nothing missing', async () => {
+    const w = grantWorld({ repairs: 'queue' });
+    await storeGrants(w, [
+      grantRecord({
+        id: 'req-1',
+        status: 'ACTIVE',
+        principal: 'alice',
+        startsAt: START,
+        endsAt: '2026-11-27T10:00:00.000Z',
+      }),
+    ]);
+    w.groups.put('jit-developers', 'Alice', 'mallory');
+    w.clock.set('2026-11-27T09:30:00.000Z');
+    const report = await reconcileGroups(w.deps, { remove: true });
+    expect(report.findings.map((f) => [f.member, f.removed])).toEqual([['mallory', true]]);
+    expect(report.missing).toEqual([]);
+    expect(w.repairQueue.jobs).toEqual([]);
+    expect(w.groups.members('jit-developers')).toEqual(['Alice']);
+    const subjects = (w.audit as InMemoryAuditLog).events
+      .filter((e) => e.type.startsWith('drift.'))
+      .map((e) => e.subject);
+    expect(subjects).toEqual(['mallory', 'mallory']);
+  });
+
+  it('reads the live grants once, not once per member', async () => {
+    const w = await seeded();
+    const store = w.deps.store;
+    const calls: string[] = [];
+    const counting = new Proxy(store, {
+      get(target, key, receiver) {
+        const value: unknown = Reflect.get(target, key, receiver);
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          calls.push(String(key));
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    await reconcileGroups({ ...w.deps, store: counting }, { remove: false });
+    expect(calls).toEqual(['listLiveEndingBefore']);
+  });
+
+  it('re-checks before removing: a grant approved since the first look keeps its member, whatever the case', async () => {
+    const w = await seeded();
+    w.groups.put('jit-sandbox', 'Carol');
+    const listMembers = w.groups.listMembers.bind(w.groups);
+    // The grant lands after the live grants were read, while the groups are being listed.
+    w.groups.listMembers = async (group) => {
+      if (group === 'jit-sandbox') {
+        await storeGrants(w, [
+          grantRecord({
+            id: 'req-late',
+            principal: 'carol',
+            targetId: 'sandbox',
+            startsAt: '2026-11-27T11:00:00.000Z',
+            endsAt: '2026-11-27T12:00:00.000Z',
+          }),
+        ]);
+      }
+      return listMembers(group);
+    };
+    const report = await reconcileGroups(w.deps, { remove: true });
+    expect(report.findings.map((f) => [f.member, f.removed])).toEqual([
+      ['mallory', true],
+      ['Carol', false],
+      ['bob', true],
+    ]);
+    expect(w.groups.members('jit-sandbox')).toEqual(['Carol']);
+  });
+});
+
 describe('reconcileGroups: live grants missing their membership', () => {
   it('asks the worker to restore an active grant whose member is not in the group', async () => {
     const w = grantWorld({ repairs: 'queue' });

@@ -195,6 +195,7 @@ describe('breakGlass and reviewBreakGlass', () => {
     principal: 'oncall@example.com',
     targetId: 'prod-role',
     reason: 'site down',
+    ticket: 'INC-1',
   };
 
   it('grants a responder at once, flags it, alerts security and hands it off', async () => {

@@ -1,5 +1,4 @@
 import { IAMClient } from '@aws-sdk/client-iam';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { STSClient } from '@aws-sdk/client-sts';
 
@@ -8,7 +7,6 @@ export interface AwsClients {
   readonly iam: IAMClient;
   readonly sts: STSClient;
   readonly sqs: SQSClient;
-  readonly secrets: SecretsManagerClient;
 }
 
 /** Options shared by every client; never an `endpoint`, so the SDK's own variables apply. */
@@ -19,8 +17,9 @@ export interface AwsClientOptions {
 }
 
 /**
- * The one place that builds IAM, STS, SQS and Secrets Manager clients. No endpoint is set here on purpose:
- * the SDK then honours `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_IAM` / `_STS` / `_SQS` / `_SECRETS_MANAGER`
+ * The one place that builds the IAM, STS and SQS clients (the Slack secret is read through
+ * Powertools, which builds its own Secrets Manager client the same way). No endpoint is set here on purpose:
+ * the SDK then honours `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_IAM` / `_STS` / `_SQS`
  * (and the shared config file), so the same code runs against any AWS-compatible endpoint.
  */
 export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
@@ -28,12 +27,13 @@ export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
     ...(options.region === undefined ? {} : { region: options.region }),
     maxAttempts: options.maxAttempts ?? 4,
     retryMode: 'standard' as const,
+    // Why: a hung connection must fail fast enough for a retry inside the Lambda's timeout.
+    requestHandler: { connectionTimeout: 2_000, requestTimeout: 5_000 },
   };
   return {
     // IAM is global; its signing region is us-east-1 in the aws partition.
     iam: new IAMClient({ ...base, region: options.region ?? process.env.AWS_REGION ?? 'us-east-1' }),
     sts: new STSClient(base),
     sqs: new SQSClient(base),
-    secrets: new SecretsManagerClient(base),
   };
 }

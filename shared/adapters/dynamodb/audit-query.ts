@@ -68,7 +68,7 @@ export class DynamoAuditQuery implements AuditReader, AuditChainReader {
   ): Promise<Page<AuditEvent>> {
     const plan = planFor(filter, now);
     const fingerprint = fingerprintOf(filter);
-    const start = page.cursor === undefined ? {} : decodePosition(page.cursor, fingerprint);
+    const start = page.cursor === undefined ? {} : decodePosition(page.cursor, fingerprint, plan);
     const items: AuditEvent[] = [];
     let last: Position | undefined;
     const batch = hasResidualFilter(plan, filter) ? Math.max(FILTERED_BATCH, page.limit + 1) : page.limit + 1;
@@ -242,6 +242,11 @@ function daysBetween(newest: string, oldest: string): string[] {
   return days;
 }
 
+/** Whether `day` is one of the days a day walk of `plan` reads (never, for a partition read). */
+function dayInPlan(day: string, plan: Plan): boolean {
+  return plan.kind === 'days' && day >= plan.oldestDay && day <= plan.newestDay;
+}
+
 /** The ExclusiveStartKey that resumes a GSI read right after `item`. */
 function indexKeyOf(item: Record<string, unknown>, keyName: string): Record<string, string | number> {
   return {
@@ -267,7 +272,7 @@ function encodePosition(position: Position, fingerprint: string): string {
   return Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
 }
 
-function decodePosition(cursor: string, fingerprint: string): Position {
+function decodePosition(cursor: string, fingerprint: string, plan: Plan): Position {
   let parsed: z.infer<typeof cursorSchema>;
   try {
     parsed = cursorSchema.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
@@ -276,6 +281,11 @@ function decodePosition(cursor: string, fingerprint: string): Position {
   }
   if (parsed.q !== fingerprint) {
     throw new ValidationError('The page cursor belongs to a different query; repeat the same filters.');
+  }
+  // Why: the cursor is client-held; a forged day outside the planned range would make one
+  // request walk any number of empty day partitions (or resume a partition read on a day).
+  if (parsed.d !== undefined && !dayInPlan(parsed.d, plan)) {
+    throw new ValidationError('The page cursor is not valid.');
   }
   return {
     ...(parsed.d === undefined ? {} : { day: parsed.d }),

@@ -88,12 +88,6 @@ export class SlackNotifier implements Notifier {
           `:lock: Your *${request.targetId}* access has ended (${request.status.toLowerCase()}).`,
         );
         return [];
-      case 'grant-extended':
-        await this.dm(
-          request.requester,
-          `:hourglass: Your *${request.targetId}* access now ends ${request.endsAt ? slackDate(request.endsAt) : '?'}.`,
-        );
-        return [];
       case 'break-glass':
         return this.breakGlass(request, target);
       case 'break-glass-reviewed':

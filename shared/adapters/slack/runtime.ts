@@ -18,39 +18,51 @@ export interface SlackSettings {
   readonly slackApiUrl?: string;
 }
 
+/** What a Slack Web API client needs (the grant side, which only sends). */
+export type SlackWebSettings = Pick<SlackSettings, 'botToken' | 'slackApiUrl'>;
+
 type EnvSource = Readonly<Record<string, string | undefined>>;
+
+const slackEnvShape = {
+  [ENV.slackSecretArn]: z.string().min(1).optional(),
+  [ENV.slackSigningSecret]: z.string().min(1).optional(),
+  [ENV.slackBotToken]: z.string().min(1).optional(),
+  [ENV.slackApiUrl]: z.url().optional(),
+};
+
+function withApiUrl<T extends { botToken: string }>(settings: T, slackApiUrl: string | undefined) {
+  return slackApiUrl
+    ? { ...settings, slackApiUrl: slackApiUrl.endsWith('/') ? slackApiUrl : `${slackApiUrl}/` }
+    : settings;
+}
+
+/**
+ * The one reader of the Slack secret (JSON {signingSecret, botToken}), cached by Powertools for
+ * SLACK_SECRET_MAX_AGE_SECONDS. Callers that keep what they built from it (a Bolt app, a Web API
+ * client) re-read it after the same age, so a rotation reaches warm containers within minutes.
+ */
+async function readSlackSecret(secretArn: string): Promise<z.infer<typeof slackSecretShape>> {
+  const parsed = slackSecretShape.safeParse(
+    await getSecret(secretArn, { transform: 'json', maxAge: SLACK_SECRET_MAX_AGE_SECONDS }),
+  );
+  // Why: never echo the secret's content, only which keys are wrong.
+  if (!parsed.success) {
+    throw new ConfigError(
+      `${ENV.slackSecretArn}: the secret must be JSON {signingSecret, botToken} (check ${parsed.error.issues.map((i) => i.path.join('.') || '(root)').join(', ')})`,
+    );
+  }
+  return parsed.data;
+}
 
 /**
  * The Slack settings: from Secrets Manager (SLACK_SECRET_ARN, JSON {signingSecret, botToken},
- * cached for a few minutes by Powertools) when set, else SLACK_SIGNING_SECRET and
+ * cached for SLACK_SECRET_MAX_AGE_SECONDS by Powertools) when set, else SLACK_SIGNING_SECRET and
  * SLACK_BOT_TOKEN (local runs, tests). SLACK_API_URL points the Web API at a stand-in.
  */
 export async function loadSlackSettings(source: EnvSource = process.env): Promise<SlackSettings> {
-  const env = readEnv(
-    {
-      [ENV.slackSecretArn]: z.string().min(1).optional(),
-      [ENV.slackSigningSecret]: z.string().min(1).optional(),
-      [ENV.slackBotToken]: z.string().min(1).optional(),
-      [ENV.slackApiUrl]: z.url().optional(),
-    },
-    source,
-  );
-  const slackApiUrl = env[ENV.slackApiUrl];
-  const withUrl = (s: { signingSecret: string; botToken: string }): SlackSettings =>
-    slackApiUrl ? { ...s, slackApiUrl: slackApiUrl.endsWith('/') ? slackApiUrl : `${slackApiUrl}/` } : s;
+  const env = readEnv(slackEnvShape, source);
   const secretArn = env[ENV.slackSecretArn];
-  if (secretArn) {
-    const parsed = slackSecretShape.safeParse(
-      await getSecret(secretArn, { transform: 'json', maxAge: SLACK_SECRET_MAX_AGE_SECONDS }),
-    );
-    // Why: never echo the secret's content, only which keys are wrong.
-    if (!parsed.success) {
-      throw new ConfigError(
-        `${ENV.slackSecretArn}: the secret must be JSON {signingSecret, botToken} (check ${parsed.error.issues.map((i) => i.path.join('.') || '(root)').join(', ')})`,
-      );
-    }
-    return withUrl(parsed.data);
-  }
+  if (secretArn) return withApiUrl(await readSlackSecret(secretArn), env[ENV.slackApiUrl]);
   const signingSecret = env[ENV.slackSigningSecret];
   const botToken = env[ENV.slackBotToken];
   if (!signingSecret || !botToken) {
@@ -58,7 +70,19 @@ export async function loadSlackSettings(source: EnvSource = process.env): Promis
       `Set ${ENV.slackSecretArn}, or both ${ENV.slackSigningSecret} and ${ENV.slackBotToken}.`,
     );
   }
-  return withUrl({ signingSecret, botToken });
+  return withApiUrl({ signingSecret, botToken }, env[ENV.slackApiUrl]);
+}
+
+/**
+ * The bot token alone, for functions that only send to Slack (notifications, credentials
+ * modals): the same secret and cache as {@link loadSlackSettings}, else SLACK_BOT_TOKEN.
+ */
+export async function loadSlackWebSettings(source: EnvSource = process.env): Promise<SlackWebSettings> {
+  const env = readEnv(slackEnvShape, source);
+  const secretArn = env[ENV.slackSecretArn];
+  const botToken = secretArn ? (await readSlackSecret(secretArn)).botToken : env[ENV.slackBotToken];
+  if (!botToken) throw new ConfigError(`Set ${ENV.slackSecretArn} or ${ENV.slackBotToken} to reach Slack.`);
+  return withApiUrl({ botToken }, env[ENV.slackApiUrl]);
 }
 
 /**

@@ -118,6 +118,7 @@ describe('audit trail of a full request lifecycle (DynamoDB Local)', () => {
       principal: 'oncall1',
       targetId: 'prod-role',
       reason: 'outage',
+      ticket: 'INC-1',
     });
     if (granted.outcome !== 'granted') throw new Error(granted.message);
     await submitRequest(deps, {

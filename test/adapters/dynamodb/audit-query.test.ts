@@ -153,4 +153,74 @@ describe('auditors’ queries on DynamoDB Local', () => {
       ValidationError,
     );
   });
+
+  it.each([
+    {
+      description: 'a day far past the range (9999-12-31)',
+      input: { from: '2026-03-02', to: '2026-03-04' },
+      day: '9999-12-31',
+    },
+    {
+      description: 'a day after the exclusive end of the range',
+      input: { from: '2026-03-02', to: '2026-03-04' },
+      day: '2026-03-04',
+    },
+    {
+      description: 'a day before the start of the range',
+      input: { from: '2026-03-02', to: '2026-03-04' },
+      day: '2026-03-01',
+    },
+    {
+      description: 'a day past the open end (today and one more day)',
+      input: { from: '2026-03-04' },
+      day: '2026-03-08',
+    },
+    {
+      description: 'a day on a read of one person (no day walk)',
+      input: { person: 'UANA' },
+      day: '2026-03-02',
+    },
+  ])(
+    'refuses a cursor whose day is forged to $description, before reading anything',
+    async ({ input, day }) => {
+      await seed();
+      const first = await queryAudit(deps(), { ...input, limit: 2 });
+      expect(first.cursor).toBeDefined();
+      const decoded = JSON.parse(Buffer.from(first.cursor as string, 'base64url').toString('utf8')) as object;
+      const forged = Buffer.from(JSON.stringify({ ...decoded, d: day }), 'utf8').toString('base64url');
+      let reads = 0;
+      const doc = db().doc;
+      const counting = new Proxy(doc, {
+        get(target, key, receiver) {
+          if (key === 'send') {
+            return (...args: Parameters<typeof doc.send>) => {
+              reads++;
+              return doc.send(...args);
+            };
+          }
+          return Reflect.get(target, key, receiver) as unknown;
+        },
+      });
+      const reader = new DynamoAuditQuery(counting, db().names.audit);
+      const query = queryAudit({ ...deps(), reader }, { ...input, limit: 2, cursor: forged });
+      await expect(query).rejects.toThrow(ValidationError);
+      await expect(query).rejects.toThrow('The page cursor is not valid.');
+      expect(reads).toBe(0);
+    },
+  );
+
+  it('accepts a cursor on the oldest planned day and resumes the walk there', async () => {
+    const all = await seed();
+    const input = { from: '2026-03-02', to: '2026-03-04' };
+    const first = await queryAudit(deps(), { ...input, limit: 2 });
+    const { k: _key, ...decoded } = JSON.parse(
+      Buffer.from(first.cursor as string, 'base64url').toString('utf8'),
+    ) as { d?: string; k?: unknown };
+    // The walk runs newest day first: the first page ends on the newest planned day.
+    expect(decoded.d).toBe('2026-03-03');
+    const oldest = Buffer.from(JSON.stringify({ ...decoded, d: '2026-03-02' }), 'utf8').toString('base64url');
+    const page = await queryAudit(deps(), { ...input, limit: 1000, cursor: oldest });
+    const expected = newestFirst(all.filter((e) => e.at.startsWith('2026-03-02')));
+    expect(ids(page.items)).toEqual(ids(expected));
+  });
 });

@@ -133,6 +133,43 @@ describe('grant worker handler', () => {
     expect(w.groups.isMember('jit-developers', 'alice')).toBe(false);
   });
 
+  it('hands back the records it has no time left to start, without running or delaying them', async () => {
+    const w = await worker();
+    // 20 s left before the first record, 5 s (under the 8 s margin) before the second.
+    const remaining = [20_000, 5_000];
+    const context = { getRemainingTimeInMillis: () => remaining.shift() ?? 0 };
+    const response = await w.handler(
+      {
+        Records: [
+          record('m1', { kind: 'activate', requestId: 'req-1' }),
+          record('m2', { kind: 'activate', requestId: 'req-2' }),
+          record('m3', 'not json'),
+        ],
+      },
+      context,
+    );
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm2' }, { itemIdentifier: 'm3' }]);
+    expect((await w.store.get('req-1'))?.status).toBe('ACTIVE');
+    expect((await w.store.get('req-2'))?.status).toBe('APPROVED');
+    expect(w.groups.isMember('jit-developers', 'bob')).toBe(false);
+    expect(w.delays).toEqual([]);
+  });
+
+  it('runs the whole batch while the time left stays above the margin', async () => {
+    const w = await worker();
+    const response = await w.handler(
+      {
+        Records: [
+          record('m1', { kind: 'activate', requestId: 'req-1' }),
+          record('m2', { kind: 'activate', requestId: 'req-2' }),
+        ],
+      },
+      { getRemainingTimeInMillis: () => 8_001 },
+    );
+    expect(response.batchItemFailures).toEqual([]);
+    expect((await w.store.get('req-2'))?.status).toBe('ACTIVE');
+  });
+
   it.each([
     { attempt: 1, seconds: 30 },
     { attempt: 3, seconds: 120 },

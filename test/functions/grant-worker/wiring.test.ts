@@ -1,9 +1,14 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { clearCaches } from '@aws-lambda-powertools/parameters';
 import { AddUserToGroupCommand, IAMClient } from '@aws-sdk/client-iam';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createGrantWiring } from '../../../functions/shared/grant-wiring.js';
 import { createBaseWiring } from '../../../functions/shared/wiring.js';
+import { SLACK_SECRET_MAX_AGE_SECONDS } from '../../../shared/adapters/slack/runtime.js';
 import { EXAMPLE_POLICY_PATH } from '../../../shared/config/policy-file.js';
 import { ConfigError } from '../../../shared/domain/errors.js';
 import { parsePolicy } from '../../../shared/domain/policy.js';
@@ -15,9 +20,12 @@ import { useLocalTables } from '../../support/local-dynamo.js';
 const db = useLocalTables();
 const sqs = mockClient(SQSClient);
 const iam = mockClient(IAMClient);
+const secrets = mockClient(SecretsManagerClient);
 afterEach(() => {
   sqs.reset();
   iam.reset();
+  secrets.reset();
+  clearCaches();
 });
 const QUEUE_URL = 'https://sqs.us-east-1.amazonaws.com/111122223333/grant-jobs';
 
@@ -103,5 +111,134 @@ describe('entry-point wiring', () => {
       { GroupName: 'jit-developers', UserName: 'alice' },
     ]);
     expect(sqs.calls()).toHaveLength(0);
+  });
+});
+
+describe('MANAGED_IAM_PATH start-up guard', () => {
+  const policyWith = (roleArn: string) =>
+    parsePolicy(TEST_POLICY_YAML.replace('arn:aws:iam::111122223333:role/jit/Prod', roleArn), 'test-policy');
+  const wiringWith = (managedPath: string | undefined, roleArn: string) => () =>
+    createGrantWiring({
+      base: createBaseWiring({
+        env: managedPath === undefined ? env : { ...env, MANAGED_IAM_PATH: managedPath },
+        policy: policyWith(roleArn),
+      }),
+    });
+
+  it.each([
+    {
+      description: 'a role under the path',
+      path: '/jit/',
+      roleArn: 'arn:aws:iam::111122223333:role/jit/Prod',
+    },
+    {
+      description: 'a role deeper under the path',
+      path: '/jit/',
+      roleArn: 'arn:aws:iam::111122223333:role/jit/team/Prod',
+    },
+    {
+      description: 'no managed path set (local runs)',
+      path: undefined,
+      roleArn: 'arn:aws:iam::111122223333:role/Admin',
+    },
+  ])('accepts $description', ({ path, roleArn }) => {
+    expect(wiringWith(path, roleArn)).not.toThrow();
+  });
+
+  it.each([
+    {
+      description: 'a role outside any path',
+      path: '/jit/',
+      roleArn: 'arn:aws:iam::111122223333:role/Admin',
+    },
+    {
+      description: "a role under the broker's own path",
+      path: '/jit/',
+      roleArn: 'arn:aws:iam::111122223333:role/jit-broker/Worker',
+    },
+    {
+      description: 'a role whose path only starts like the managed one',
+      path: '/jit/team/',
+      roleArn: 'arn:aws:iam::111122223333:role/jit/Prod',
+    },
+  ])('refuses $description, naming the target path and the ARN', ({ path, roleArn }) => {
+    expect(wiringWith(path, roleArn)).toThrow(ConfigError);
+    expect(wiringWith(path, roleArn)).toThrow(`targets[1].roleArn: role target prod-role (${roleArn})`);
+  });
+
+  it('refuses a value that is not an IAM path, naming the variable', () => {
+    expect(wiringWith('jit', 'arn:aws:iam::111122223333:role/jit/Prod')).toThrow(/MANAGED_IAM_PATH/);
+  });
+});
+
+describe('Slack bot token of the grant side', () => {
+  const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:jit-slack';
+  const JOB = { kind: 'issue-credentials', requestId: 'req-1', requester: 'UDEV1', viewId: 'V1' } as const;
+  /** The bot token of each Web API call (a stand-in that only records and answers ok). */
+  const tokens: string[] = [];
+  let slack: Server;
+  let slackUrl = '';
+
+  beforeAll(async () => {
+    slack = createServer((req, res) => {
+      tokens.push((req.headers.authorization ?? '').replace(/^Bearer /, ''));
+      req.resume().on('end', () => res.setHeader('content-type', 'application/json').end('{"ok":true}'));
+    });
+    await new Promise<void>((resolve) => slack.listen(0, '127.0.0.1', resolve));
+    slackUrl = `http://127.0.0.1:${(slack.address() as AddressInfo).port}/api/`;
+  });
+  afterAll(async () => {
+    await new Promise<void>((resolve) => slack.close(() => resolve()));
+  });
+
+  const secretHolding = (botToken: string) => ({
+    SecretString: JSON.stringify({ signingSecret: 'placeholder-signing-secret', botToken }),
+  });
+
+  it('reads the rotated token from the Slack secret only once the cached one is older than the max age', async () => {
+    tokens.length = 0;
+    secrets.on(GetSecretValueCommand).resolves(secretHolding('xoxb-first-placeholder'));
+    const clock = new ManualClock();
+    const wiring = createGrantWiring({
+      base: createBaseWiring({
+        env: { ...env, SLACK_SECRET_ARN: SECRET_ARN, SLACK_API_URL: slackUrl },
+        clock,
+      }),
+    });
+
+    await wiring.deps.delivery.deliverFailure(JOB, 'first');
+    secrets.on(GetSecretValueCommand).resolves(secretHolding('xoxb-second-placeholder'));
+    // Powertools keeps its own copy for the same max age, taken no later than ours: model its expiry.
+    clearCaches();
+
+    clock.advance(SLACK_SECRET_MAX_AGE_SECONDS - 1);
+    await wiring.deps.delivery.deliverFailure(JOB, 'still the first token');
+    expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(1);
+
+    clock.advance(2);
+    await wiring.deps.delivery.deliverFailure(JOB, 'the rotated token');
+    expect(secrets.commandCalls(GetSecretValueCommand).map((c) => c.args[0].input.SecretId)).toEqual([
+      SECRET_ARN,
+      SECRET_ARN,
+    ]);
+    expect(tokens).toEqual(['xoxb-first-placeholder', 'xoxb-first-placeholder', 'xoxb-second-placeholder']);
+  });
+
+  it('shares one read between concurrent first uses and retries a failed read', async () => {
+    tokens.length = 0;
+    secrets
+      .on(GetSecretValueCommand)
+      .rejectsOnce(new Error('throttled'))
+      .resolves(secretHolding('xoxb-placeholder'));
+    const wiring = createGrantWiring({
+      base: createBaseWiring({ env: { ...env, SLACK_SECRET_ARN: SECRET_ARN, SLACK_API_URL: slackUrl } }),
+    });
+    await expect(wiring.deps.delivery.deliverFailure(JOB, 'fails')).rejects.toThrow();
+    await Promise.all([
+      wiring.deps.delivery.deliverFailure(JOB, 'a'),
+      wiring.deps.delivery.deliverFailure(JOB, 'b'),
+    ]);
+    expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(2);
+    expect(tokens).toEqual(['xoxb-placeholder', 'xoxb-placeholder']);
   });
 });

@@ -18,7 +18,8 @@ function breakGlassForm(targetId: string, reason: string) {
     ...selectState(BLOCKS.target, ACTIONS.target, targetId),
     ...textState(BLOCKS.duration, ACTIONS.duration, null),
     ...textState(BLOCKS.reason, ACTIONS.reason, reason),
-    ...textState(BLOCKS.ticket, ACTIONS.ticket, null),
+    // prod-role requires a ticket, on break-glass as on requests.
+    ...textState(BLOCKS.ticket, ACTIONS.ticket, 'INC-1'),
   };
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createSweeperHandler } from '../../../functions/sweeper/handler.js';
 import { fakeWorld } from '../../support/fakes.js';
-import { grantRecord, grantWorld } from '../../support/fake-aws.js';
+import { grantRecord, grantWorld, storeGrants } from '../../support/fake-aws.js';
 
 const START = '2026-11-27T09:00:00.000Z';
 const logger = { info: () => undefined, error: () => undefined };
@@ -61,6 +61,23 @@ describe('sweeper handler', () => {
     expect((await w.store.get('p-1'))?.status).toBe('TIMED_OUT');
   });
 
+  it('resends the hand-off of a grant approved minutes ago that the worker never activated', async () => {
+    const request = fakeWorld();
+    const w = grantWorld({ store: request.store, audit: request.audit, clock: request.clock });
+    await storeGrants(w, [
+      grantRecord({ id: 'a-1', status: 'APPROVED', startsAt: START, endsAt: '2026-11-27T11:00:00.000Z' }),
+    ]);
+    w.clock.set('2026-11-27T09:05:00.000Z');
+    const run = await createSweeperHandler({
+      deps: w.deps,
+      requestDeps: request.deps,
+      concurrency: 2,
+      logger,
+    })({}, { getRemainingTimeInMillis: () => 50_000 });
+    expect(run.resent).toBe(1);
+    expect(request.queue.jobs).toEqual([{ kind: 'activate', requestId: 'a-1' }]);
+  });
+
   it('takes no new page when the invocation is about to time out', async () => {
     const w = grantWorld();
     const run = await createSweeperHandler({
@@ -76,6 +93,51 @@ describe('sweeper handler', () => {
     );
     expect(run.sweep.stoppedEarly).toBe(true);
   });
+
+  it.each([
+    { description: 'the sweep stopped early', remaining: [5_000], stoppedEarly: true },
+    {
+      description: 'the sweep finished with too little time left',
+      remaining: [50_000, 9_000],
+      stoppedEarly: false,
+    },
+  ])(
+    'leaves the pending follow-up to the next run when $description',
+    async ({ remaining, stoppedEarly }) => {
+      const request = fakeWorld();
+      const w = grantWorld({ store: request.store, audit: request.audit, clock: request.clock });
+      const pending = grantRecord({
+        id: 'p-1',
+        status: 'PENDING',
+        startsAt: START,
+        endsAt: START,
+        createdAt: '2026-11-27T03:00:00.000Z',
+      });
+      await w.store.create(pending, {
+        type: 'request.submitted',
+        at: START,
+        actor: 'UDEV1',
+        subject: 'UDEV1',
+        targetId: 'dev-group',
+        requestId: 'p-1',
+        breakGlass: false,
+      });
+      w.clock.set('2026-11-27T09:31:00.000Z');
+      const left = [...remaining];
+      const lastLeft = remaining.at(-1) ?? 0;
+
+      const run = await createSweeperHandler({
+        deps: w.deps,
+        requestDeps: request.deps,
+        concurrency: 2,
+        logger,
+      })({}, { getRemainingTimeInMillis: () => left.shift() ?? lastLeft });
+
+      expect(run.sweep.stoppedEarly).toBe(stoppedEarly);
+      expect(run.followUp).toBeUndefined();
+      expect((await w.store.get('p-1'))?.status).toBe('PENDING');
+    },
+  );
 
   it('when another grant becomes live during a removal, hands a restore-membership job to the worker and never adds', async () => {
     const w = grantWorld({ repairs: 'queue' });
