@@ -19,6 +19,7 @@ import { ENV } from '../shared/config/env.js';
 import { loadPolicyFile } from '../shared/config/policy-file.js';
 import { BrokerBoundary } from './constructs/broker-boundary.js';
 import { BrokerFunction } from './constructs/broker-function.js';
+import { BrokeredRoleBoundary } from './constructs/brokered-role-boundary.js';
 import { WebAppIamBaseline } from './constructs/web-app-iam-baseline.js';
 import { DEFAULT_MANAGED_IAM_PATH, managedTargets } from './managed-targets.js';
 import { acknowledge } from './nag.js';
@@ -74,6 +75,8 @@ export interface BrokerStackProps extends StackProps {
 export class BrokerStack extends Stack {
   readonly functions: Readonly<Record<BrokerFunctionName, BrokerFunction>>;
   readonly boundary: BrokerBoundary;
+  /** The permissions boundary of the roles the broker hands out (the baseline's roles). */
+  readonly brokeredBoundary: BrokeredRoleBoundary;
   readonly baseline: WebAppIamBaseline;
 
   constructor(scope: Construct, id: string, props: BrokerStackProps) {
@@ -118,6 +121,13 @@ export class BrokerStack extends Stack {
       'Slack issues the signing secret and bot token; no rotation function can mint new ones. Rotate them in the Slack app settings, then put the new value in this secret.',
     );
 
+    // The brokered roles live in this account; role targets may also name other accounts.
+    const brokeredRolePathPatterns = [
+      ...new Set([
+        `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:role${managedPath}*`,
+        ...managed.rolePathPatterns,
+      ]),
+    ];
     this.boundary = new BrokerBoundary(this, 'Boundary', {
       tableArns: [...requestsArns, ...auditArns],
       auditArns,
@@ -125,6 +135,7 @@ export class BrokerStack extends Stack {
       secretArns: [slackSecret.secretArn],
       groupPathPattern: managed.groupPathPattern,
       rolePathPatterns: managed.rolePathPatterns,
+      brokeredRolePathPatterns,
     });
 
     const make = (
@@ -219,9 +230,11 @@ export class BrokerStack extends Stack {
     // The sweeper hands `restore-membership` jobs to the worker: it may not add to groups itself.
     grantQueue.grantSendMessages(sweeper.role);
     grantQueue.grantSendMessages(reconciler.role);
-    grantWorker.function.addEventSource(
-      new lambdaEvents.SqsEventSource(grantQueue, { batchSize: 10, reportBatchItemFailures: true }),
-    );
+    const grantJobs = new lambdaEvents.SqsEventSource(grantQueue, {
+      batchSize: 10,
+      reportBatchItemFailures: true,
+    });
+    grantWorker.function.addEventSource(grantJobs);
     for (const fn of [slack, grantWorker, sweeper]) slackSecret.grantRead(fn.role);
 
     // IAM and STS: exact managed group / role ARNs from the policy, never a wildcard.
@@ -240,25 +253,47 @@ export class BrokerStack extends Stack {
     // Slack authenticates itself by signing each request; the function verifies the HMAC.
     const slackUrl = slack.function.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE });
 
-    new events.Rule(this, 'SweepSchedule', {
+    const sweepSchedule = new events.Rule(this, 'SweepSchedule', {
       description: 'Runs the JIT broker sweeper every minute',
       schedule: events.Schedule.expression('rate(1 minute)'),
       targets: [new targets.LambdaFunction(sweeper.function, { retryAttempts: 0 })],
     });
-    new events.Rule(this, 'ReconcileSchedule', {
+    const reconcileSchedule = new events.Rule(this, 'ReconcileSchedule', {
       description: 'Runs the JIT broker reconciler',
       schedule: events.Schedule.expression(props.reconcileSchedule ?? 'rate(1 hour)'),
       targets: [new targets.LambdaFunction(reconciler.function, { retryAttempts: 2 })],
     });
 
+    const alarms = this.addAlarms({
+      namespace,
+      deadLetters,
+      grantWorker,
+      sweeper,
+      alarmEmail: props.alarmEmail,
+    });
+
+    this.brokeredBoundary = new BrokeredRoleBoundary(this, 'BrokeredRoleBoundary', {
+      managedPath,
+      auditTableArn: audit.tableArn,
+      requestsTableArn: requests.tableArn,
+      // Slack requests are verified in the handler, not by Lambda; the audit API is an AWS_IAM URL.
+      eventTrustingFunctionArns: [slack, grantWorker, sweeper, reconciler].map((f) => f.function.functionArn),
+      otherFunctionArns: [auditApi.function.functionArn],
+      eventSourceMappingArns: [grantJobs.eventSourceMappingArn],
+      queueArns: [grantQueue.queueArn, deadLetters.queueArn],
+      secretArns: [slackSecret.secretArn],
+      ruleArns: [sweepSchedule.ruleArn, reconcileSchedule.ruleArn],
+      alarmArns: alarms.alarms.map((a) => a.alarmArn),
+      topicArns: [alarms.topic.topicArn],
+    });
+
     this.baseline = new WebAppIamBaseline(this, 'WebAppIamBaseline', {
       managedPath,
       brokerRole: grantWorker.role,
+      permissionsBoundary: this.brokeredBoundary.policy,
       auditReadArns: [...auditArns, ...requestsArns],
       auditFunction: auditApi.function,
     });
-
-    this.addAlarms({ namespace, deadLetters, grantWorker, sweeper, alarmEmail: props.alarmEmail });
 
     new CfnOutput(this, 'SlackUrl', { value: slackUrl.url, description: 'Slack request URL' });
     new CfnOutput(this, 'AuditApiUrl', { value: auditUrl.url, description: 'Audit API (SigV4, AWS_IAM)' });
@@ -275,7 +310,7 @@ export class BrokerStack extends Stack {
     grantWorker: BrokerFunction;
     sweeper: BrokerFunction;
     alarmEmail: string | undefined;
-  }): void {
+  }): { alarms: cloudwatch.Alarm[]; topic: sns.Topic } {
     // CloudWatch can publish only to topics encrypted with a customer key that it may use.
     const key = new kms.Key(this, 'AlarmTopicKey', {
       enableKeyRotation: true,
@@ -335,6 +370,7 @@ export class BrokerStack extends Stack {
       ),
     ];
     for (const alarm of alarms) alarm.addAlarmAction(action);
+    return { alarms, topic };
   }
 }
 

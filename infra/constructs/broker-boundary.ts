@@ -39,13 +39,18 @@ export interface BrokerBoundaryProps {
   /** Managed groups (path-scoped) and managed roles (path-scoped, per account). */
   readonly groupPathPattern: string;
   readonly rolePathPatterns: readonly string[];
+  /**
+   * Every role that may carry the brokered-role boundary: the managed path in the stack's
+   * account and in each account a role target names. The broker may not lift or swap it.
+   */
+  readonly brokeredRolePathPatterns: readonly string[];
 }
 
 /**
  * The permissions boundary on every broker role: the most any broker function could ever
  * do, whatever its own policy says. It allows only the services the broker uses on its own
  * resources, IAM only on the managed path, and denies changing the broker's own roles or
- * this boundary and deleting audit records.
+ * this boundary, lifting or swapping the boundary of a brokered role, and deleting audit records.
  */
 export class BrokerBoundary extends Construct {
   readonly policy: iam.ManagedPolicy;
@@ -116,6 +121,14 @@ export class BrokerBoundary extends Construct {
         effect: iam.Effect.DENY,
         actions: ['iam:DeleteRolePermissionsBoundary', 'iam:DeleteUserPermissionsBoundary'],
         resources: ['*'],
+      }),
+      // Why: with PutRolePolicy on a brokered role, only its boundary keeps what the broker
+      // writes there from exceeding the broker's own limits.
+      new iam.PolicyStatement({
+        sid: 'DenyLiftingBrokeredBoundary',
+        effect: iam.Effect.DENY,
+        actions: ['iam:DeleteRolePermissionsBoundary', 'iam:PutRolePermissionsBoundary'],
+        resources: [...props.brokeredRolePathPatterns],
       }),
       new iam.PolicyStatement({
         sid: 'DenyAuditDeletes',

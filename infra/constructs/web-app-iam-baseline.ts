@@ -42,6 +42,8 @@ export interface WebAppIamBaselineProps {
   readonly managedPath: string;
   /** The broker role that hands out role sessions (the grant worker's). */
   readonly brokerRole: iam.IRole;
+  /** The permissions boundary of every brokered role (caps whatever their policies say). */
+  readonly permissionsBoundary: iam.IManagedPolicy;
   /** Table and index ARNs the auditor may read (the audit trail and the requests). */
   readonly auditReadArns: readonly string[];
   /** The audit API function, reached through its AWS_IAM function URL. */
@@ -55,7 +57,7 @@ export interface WebAppIamBaselineProps {
  * developers / testers / operators groups and the ProdOperator, Auditor and
  * BreakGlassAdmin roles under the managed path (brokered), plus the web tier's own
  * service roles outside it (never brokered). Brokered roles trust only the broker's role,
- * for one hour at most per session.
+ * for one hour at most per session, and carry the brokered-role permissions boundary.
  */
 export class WebAppIamBaseline extends Construct {
   readonly groups: Readonly<Record<keyof typeof BASELINE_NAMES.groups, iam.Group>>;
@@ -116,6 +118,7 @@ export class WebAppIamBaseline extends Construct {
         path: props.managedPath,
         description,
         maxSessionDuration: Duration.hours(1),
+        permissionsBoundary: props.permissionsBoundary,
         assumedBy: new BrokerSessionPrincipal(props.brokerRole.roleArn),
       });
 

@@ -1,0 +1,218 @@
+import { Aws } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { BROKER_IAM_PATH } from '../managed-targets.js';
+import { acknowledge } from '../nag.js';
+import { AUDIT_DESTRUCTIVE_ACTIONS, IAM_WRITE_ACTION_PATTERNS } from './broker-boundary.js';
+
+/** Writes that would rewrite the audit trail (on top of the deletes in AUDIT_DESTRUCTIVE_ACTIONS). */
+export const AUDIT_REWRITE_ACTIONS = [
+  'dynamodb:PartiQLInsert',
+  'dynamodb:PartiQLUpdate',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+];
+
+/**
+ * IAM writes denied on the broker's and the brokered identities: the write patterns, plus
+ * adding a member to a managed group (standing access outside the broker).
+ */
+export const BROKERED_IAM_WRITE_ACTIONS = [...IAM_WRITE_ACTION_PATTERNS, 'iam:AddUserToGroup'];
+
+/** Creating or re-bounding a principal: allowed only with a `/jit-broker/` boundary attached. */
+export const PRINCIPAL_BOUNDARY_ACTIONS = [
+  'iam:CreateRole',
+  'iam:CreateUser',
+  'iam:PutRolePermissionsBoundary',
+  'iam:PutUserPermissionsBoundary',
+];
+
+/** Changing, removing or throttling a broker function (or its aliases and versions). */
+export const FUNCTION_CHANGE_ACTIONS = [
+  'lambda:AddPermission',
+  'lambda:CreateAlias',
+  'lambda:CreateFunctionUrlConfig',
+  'lambda:Delete*',
+  'lambda:Publish*',
+  'lambda:Put*',
+  'lambda:RemovePermission',
+  'lambda:TagResource',
+  'lambda:UntagResource',
+  'lambda:Update*',
+];
+
+/** Invoking a function that trusts its event (a forged SQS job would grant access). */
+export const FUNCTION_INVOKE_ACTIONS = ['lambda:InvokeAsync', 'lambda:InvokeFunction'];
+
+export const EVENT_SOURCE_MAPPING_CHANGE_ACTIONS = [
+  'lambda:DeleteEventSourceMapping',
+  'lambda:UpdateEventSourceMapping',
+];
+
+/** Forging, stealing or dropping grant and revoke jobs, or changing the queues. */
+export const QUEUE_CHANGE_ACTIONS = [
+  'sqs:*MessageMoveTask',
+  'sqs:AddPermission',
+  'sqs:ChangeMessageVisibility',
+  'sqs:Delete*',
+  'sqs:PurgeQueue',
+  'sqs:ReceiveMessage',
+  'sqs:RemovePermission',
+  'sqs:SendMessage',
+  'sqs:SetQueueAttributes',
+  'sqs:TagQueue',
+  'sqs:UntagQueue',
+];
+
+/** Reading the Slack credentials (to act as the bot) or replacing them (to forge approvals). */
+export const SECRET_ACTIONS = [
+  'secretsmanager:*Replica*',
+  'secretsmanager:*RotateSecret',
+  'secretsmanager:Delete*',
+  'secretsmanager:GetSecretValue',
+  'secretsmanager:Put*',
+  'secretsmanager:TagResource',
+  'secretsmanager:UntagResource',
+  'secretsmanager:Update*',
+];
+
+/** Stopping the sweeper or reconciler schedule (grants would outlive their window). */
+export const SCHEDULE_CHANGE_ACTIONS = [
+  'events:DeleteRule',
+  'events:DisableRule',
+  'events:PutRule',
+  'events:PutTargets',
+  'events:RemoveTargets',
+  'events:TagResource',
+  'events:UntagResource',
+];
+
+/** Silencing the broker's alarms or their topic. */
+export const ALARM_CHANGE_ACTIONS = [
+  'cloudwatch:DeleteAlarms',
+  'cloudwatch:DisableAlarmActions',
+  'cloudwatch:PutMetricAlarm',
+  'cloudwatch:SetAlarmState',
+  'sns:AddPermission',
+  'sns:DeleteTopic',
+  'sns:RemovePermission',
+  'sns:SetTopicAttributes',
+];
+
+export interface BrokeredRoleBoundaryProps {
+  /** The managed IAM path of the brokered groups and roles, e.g. `/jit/`. */
+  readonly managedPath: string;
+  /** The audit table: neither deleted nor rewritten. */
+  readonly auditTableArn: string;
+  /** The requests table: not deleted. */
+  readonly requestsTableArn: string;
+  /** Broker functions that act on their event as it comes: neither changed nor invoked. */
+  readonly eventTrustingFunctionArns: readonly string[];
+  /** The other broker functions (they authenticate their caller): not changed. */
+  readonly otherFunctionArns: readonly string[];
+  readonly eventSourceMappingArns: readonly string[];
+  /** The grant queue and its dead-letter queue. */
+  readonly queueArns: readonly string[];
+  readonly secretArns: readonly string[];
+  /** The sweeper and reconciler schedules. */
+  readonly ruleArns: readonly string[];
+  readonly alarmArns: readonly string[];
+  readonly topicArns: readonly string[];
+}
+
+/**
+ * The permissions boundary on every brokered role (ProdOperator, Auditor, BreakGlassAdmin).
+ * A boundary only caps: it allows everything and the role's own policies grant. It denies what
+ * would let a brokered session (or the broker, through an inline policy it writes on a
+ * brokered role) escape the broker's own limits: changing the broker's or any brokered
+ * role, group or policy (including lifting this boundary), creating a principal without a
+ * broker boundary, deleting or rewriting audit records, deleting requests, and changing,
+ * invoking or silencing the broker's functions, queues, secret, schedules and alarms.
+ */
+export class BrokeredRoleBoundary extends Construct {
+  readonly policy: iam.ManagedPolicy;
+
+  constructor(scope: Construct, id: string, props: BrokeredRoleBoundaryProps) {
+    super(scope, id);
+    const iamArn = (resource: string) => `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:${resource}`;
+    const deny = (sid: string, actions: readonly string[], resources: readonly string[]) =>
+      resources.length > 0
+        ? [
+            new iam.PolicyStatement({
+              sid,
+              effect: iam.Effect.DENY,
+              actions: [...actions],
+              resources: [...resources],
+            }),
+          ]
+        : [];
+    // A function with its versions and aliases (`name:qualifier`), in one entry: the policy
+    // must stay under IAM's 6,144-character limit, and generated names end in a random suffix.
+    const withQualifiers = (arns: readonly string[]) => arns.map((arn) => `${arn}*`);
+
+    const statements = [
+      // Why: a boundary only caps; what a brokered role may do is its own policies' business.
+      new iam.PolicyStatement({ sid: 'CapOnly', actions: ['*'], resources: ['*'] }),
+      // Why: no brokered session may change the broker, nor widen its own or another brokered
+      // role or group (policies, boundary, trust, members).
+      ...deny('DenyChangingBrokerAndBrokeredIam', BROKERED_IAM_WRITE_ACTIONS, [
+        iamArn(`role${BROKER_IAM_PATH}*`),
+        iamArn(`policy${BROKER_IAM_PATH}*`),
+        iamArn(`role${props.managedPath}*`),
+        iamArn(`policy${props.managedPath}*`),
+        iamArn(`group${props.managedPath}*`),
+      ]),
+      ...deny(
+        'DenyRemovingBoundaries',
+        ['iam:DeleteRolePermissionsBoundary', 'iam:DeleteUserPermissionsBoundary'],
+        ['*'],
+      ),
+      // (Item and table actions act on the table; its index ARNs take only reads.)
+      ...deny('DenyAuditAndRequestDeletes', AUDIT_DESTRUCTIVE_ACTIONS, [
+        props.auditTableArn,
+        props.requestsTableArn,
+      ]),
+      // Why: only the broker appends to the hash chain; no brokered human may rewrite it.
+      ...deny('DenyAuditRewrites', AUDIT_REWRITE_ACTIONS, [props.auditTableArn]),
+      // Why: a forged event (an SQS grant job) would make a broker function grant access.
+      ...deny(
+        'DenyChangingOrInvokingBrokerFunctions',
+        [...FUNCTION_CHANGE_ACTIONS, ...FUNCTION_INVOKE_ACTIONS],
+        withQualifiers(props.eventTrustingFunctionArns),
+      ),
+      ...deny(
+        'DenyChangingBrokerFunctions',
+        FUNCTION_CHANGE_ACTIONS,
+        withQualifiers(props.otherFunctionArns),
+      ),
+      ...deny(
+        'DenyChangingBrokerTriggers',
+        EVENT_SOURCE_MAPPING_CHANGE_ACTIONS,
+        props.eventSourceMappingArns,
+      ),
+      ...deny('DenyTouchingBrokerQueues', QUEUE_CHANGE_ACTIONS, props.queueArns),
+      ...deny('DenyTouchingBrokerSecret', SECRET_ACTIONS, props.secretArns),
+      ...deny('DenyChangingBrokerSchedules', SCHEDULE_CHANGE_ACTIONS, props.ruleArns),
+      ...deny('DenySilencingBrokerAlarms', ALARM_CHANGE_ACTIONS, [...props.alarmArns, ...props.topicArns]),
+      // Why: a role or user created (or re-bounded) by a brokered session without a broker
+      // boundary would carry none of the denies above.
+      new iam.PolicyStatement({
+        sid: 'DenyUnboundedPrincipals',
+        effect: iam.Effect.DENY,
+        actions: PRINCIPAL_BOUNDARY_ACTIONS,
+        resources: ['*'],
+        conditions: { StringNotLike: { 'iam:PermissionsBoundary': iamArn(`policy${BROKER_IAM_PATH}*`) } },
+      }),
+    ];
+
+    this.policy = new iam.ManagedPolicy(this, 'Policy', {
+      path: BROKER_IAM_PATH,
+      description: 'Permissions boundary of the roles the JIT broker hands out',
+      statements,
+    });
+    const reason =
+      'A permissions boundary only caps: it allows everything except its explicit denies; the brokered roles get their permissions from their own policies.';
+    acknowledge(this.policy, 'AwsSolutions-IAM5[Action::*]', reason);
+    acknowledge(this.policy, 'AwsSolutions-IAM5[Resource::*]', reason);
+  }
+}

@@ -1,0 +1,359 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { AUDIT_DESTRUCTIVE_ACTIONS } from '../../infra/constructs/broker-boundary.js';
+import { AUDIT_REWRITE_ACTIONS } from '../../infra/constructs/brokered-role-boundary.js';
+import { BASELINE_NAMES } from '../../infra/constructs/web-app-iam-baseline.js';
+import { synthBroker, type SynthResult } from './synth-broker.js';
+
+/** One synthesized stack for the whole file (synthesis is the slow part). */
+let synth: SynthResult;
+beforeAll(() => {
+  synth = synthBroker();
+});
+
+interface Statement {
+  Sid?: string;
+  Effect: 'Allow' | 'Deny';
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: unknown;
+}
+
+const list = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
+
+function logicalIdOf(prefix: string, type: string): string {
+  const found = Object.entries(synth.json.Resources).filter(
+    ([id, r]) => r.Type === type && id.startsWith(prefix),
+  );
+  expect(found, `${type} ${prefix}`).toHaveLength(1);
+  return found[0]![0];
+}
+
+function statementsOf(policyPrefix: string): Statement[] {
+  const policy = synth.json.Resources[logicalIdOf(policyPrefix, 'AWS::IAM::ManagedPolicy')]!;
+  return (policy.Properties?.PolicyDocument as { Statement: Statement[] }).Statement;
+}
+
+/**
+ * Renders a CloudFormation value as text: `<Logical.Arn>` for Fn::GetAtt, `<Id>` for a Ref,
+ * joins concatenated. Statements and the requests below are compared in this form.
+ */
+function render(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const intrinsic = value as Record<string, unknown>;
+  if (Array.isArray(intrinsic['Fn::Join'])) {
+    const [separator, parts] = intrinsic['Fn::Join'] as [string, unknown[]];
+    return parts.map(render).join(separator);
+  }
+  if (typeof intrinsic.Ref === 'string') return `<${intrinsic.Ref}>`;
+  if (Array.isArray(intrinsic['Fn::GetAtt'])) return `<${(intrinsic['Fn::GetAtt'] as string[]).join('.')}>`;
+  throw new Error(`cannot render ${JSON.stringify(value)}`);
+}
+
+/** IAM wildcard matching: `*` any run, `?` one character; actions ignore case. */
+function globMatches(pattern: string, value: string, ignoreCase = false): boolean {
+  const source = pattern
+    .split('')
+    .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
+    .join('');
+  return new RegExp(`^${source}$`, ignoreCase ? 'i' : '').test(value);
+}
+
+const matches = (statement: Statement, action: string, resource: string) =>
+  list(statement.Action).some((a) => globMatches(a, action, true)) &&
+  list(statement.Resource).some((r) => globMatches(render(r), resource));
+
+/** The Sids of the unconditional Deny statements that refuse `action` on `resource`. */
+const denyingSids = (statements: Statement[], action: string, resource: string) =>
+  statements
+    .filter((s) => s.Effect === 'Deny' && s.Condition === undefined && matches(s, action, resource))
+    .map((s) => s.Sid);
+
+const PARTITION_ACCOUNT = 'arn:<AWS::Partition>:iam::<AWS::AccountId>';
+const arnOf = (prefix: string, type: string) => `<${logicalIdOf(prefix, type)}.Arn>`;
+const FN = 'AWS::Lambda::Function';
+
+describe('the brokered-role permissions boundary', () => {
+  const boundaryRef = () => ({ Ref: logicalIdOf('BrokeredRoleBoundaryPolicy', 'AWS::IAM::ManagedPolicy') });
+
+  it.each(Object.values(BASELINE_NAMES.roles))(
+    'is the permissions boundary of the brokered role %s',
+    (name) => {
+      const roles = Object.values(synth.json.Resources).filter(
+        (r) => r.Type === 'AWS::IAM::Role' && r.Properties?.RoleName === name,
+      );
+      expect(roles).toHaveLength(1);
+      expect(roles[0]!.Properties).toMatchObject({ Path: '/jit/', PermissionsBoundary: boundaryRef() });
+    },
+  );
+
+  it('bounds exactly the brokered roles, and lives under the broker path out of their reach', () => {
+    const bounded = Object.values(synth.json.Resources).filter(
+      (r) =>
+        r.Type === 'AWS::IAM::Role' &&
+        JSON.stringify(r.Properties?.PermissionsBoundary) === JSON.stringify(boundaryRef()),
+    );
+    expect(bounded.map((r) => r.Properties?.RoleName).sort()).toEqual(
+      Object.values(BASELINE_NAMES.roles).sort(),
+    );
+    const policy = synth.json.Resources[boundaryRef().Ref]!;
+    expect(policy.Properties?.Path).toBe('/jit-broker/');
+  });
+
+  it('only caps: its one Allow is everything, the rest are denies', () => {
+    const statements = statementsOf('BrokeredRoleBoundaryPolicy');
+    expect(statements.filter((s) => s.Effect === 'Allow')).toEqual([
+      { Sid: 'CapOnly', Effect: 'Allow', Action: '*', Resource: '*' },
+    ]);
+  });
+
+  const deniedCases: [string, string, () => string][] = [
+    // (a) the broker's own roles and policies
+    [
+      'writing an inline policy on a broker role',
+      'iam:PutRolePolicy',
+      () => `${PARTITION_ACCOUNT}:role/jit-broker/GrantWorkerRole`,
+    ],
+    [
+      'attaching a policy to a broker role',
+      'iam:AttachRolePolicy',
+      () => `${PARTITION_ACCOUNT}:role/jit-broker/SweeperRole`,
+    ],
+    [
+      'rewriting a broker boundary',
+      'iam:CreatePolicyVersion',
+      () => `${PARTITION_ACCOUNT}:policy/jit-broker/BrokeredRoleBoundary`,
+    ],
+    [
+      'deleting a broker boundary',
+      'iam:DeletePolicy',
+      () => `${PARTITION_ACCOUNT}:policy/jit-broker/Boundary`,
+    ],
+    // (b) the brokered roles and groups themselves
+    [
+      'writing an inline policy on a brokered role',
+      'iam:PutRolePolicy',
+      () => `${PARTITION_ACCOUNT}:role/jit/ProdOperator`,
+    ],
+    [
+      'deleting the early-revoke deny of a brokered role',
+      'iam:DeleteRolePolicy',
+      () => `${PARTITION_ACCOUNT}:role/jit/ProdOperator`,
+    ],
+    [
+      'attaching a policy to a brokered role',
+      'iam:AttachRolePolicy',
+      () => `${PARTITION_ACCOUNT}:role/jit/Auditor`,
+    ],
+    [
+      'changing who may assume a brokered role',
+      'iam:UpdateAssumeRolePolicy',
+      () => `${PARTITION_ACCOUNT}:role/jit/BreakGlassAdmin`,
+    ],
+    [
+      'swapping the boundary of a brokered role',
+      'iam:PutRolePermissionsBoundary',
+      () => `${PARTITION_ACCOUNT}:role/jit/BreakGlassAdmin`,
+    ],
+    [
+      'lifting the boundary of a brokered role',
+      'iam:DeleteRolePermissionsBoundary',
+      () => `${PARTITION_ACCOUNT}:role/jit/ProdOperator`,
+    ],
+    ['lengthening brokered sessions', 'iam:UpdateRole', () => `${PARTITION_ACCOUNT}:role/jit/ProdOperator`],
+    [
+      'creating a role under the managed path',
+      'iam:CreateRole',
+      () => `${PARTITION_ACCOUNT}:role/jit/Shadow`,
+    ],
+    [
+      'passing a brokered role to a service',
+      'iam:PassRole',
+      () => `${PARTITION_ACCOUNT}:role/jit/BreakGlassAdmin`,
+    ],
+    [
+      'adding a standing member to a managed group',
+      'iam:AddUserToGroup',
+      () => `${PARTITION_ACCOUNT}:group/jit/jit-operators`,
+    ],
+    ['widening a managed group', 'iam:PutGroupPolicy', () => `${PARTITION_ACCOUNT}:group/jit/jit-developers`],
+    [
+      'lifting the boundary of any role',
+      'iam:DeleteRolePermissionsBoundary',
+      () => `${PARTITION_ACCOUNT}:role/anything`,
+    ],
+    // (c) the audit trail and the requests
+    ...[...AUDIT_DESTRUCTIVE_ACTIONS, ...AUDIT_REWRITE_ACTIONS].map(
+      (action): [string, string, () => string] => [
+        'touching an audit record',
+        action,
+        () => arnOf('AuditTable', 'AWS::DynamoDB::Table'),
+      ],
+    ),
+    ...AUDIT_DESTRUCTIVE_ACTIONS.map((action): [string, string, () => string] => [
+      'deleting requests',
+      action,
+      () => arnOf('RequestsTable', 'AWS::DynamoDB::Table'),
+    ]),
+    // (d) the broker's functions, trigger, queues, secret, schedules and alarms
+    ['replacing the grant worker code', 'lambda:UpdateFunctionCode', () => arnOf('GrantWorkerFunction', FN)],
+    [
+      'repointing a grant worker alias',
+      'lambda:UpdateAlias',
+      () => `${arnOf('GrantWorkerFunction', FN)}:live`,
+    ],
+    ['throttling the sweeper to zero', 'lambda:PutFunctionConcurrency', () => arnOf('SweeperFunction', FN)],
+    ['deleting the audit API', 'lambda:DeleteFunction', () => arnOf('AuditApiFunction', FN)],
+    [
+      'invoking the grant worker with a forged job',
+      'lambda:InvokeFunction',
+      () => arnOf('GrantWorkerFunction', FN),
+    ],
+    ['invoking the reconciler', 'lambda:InvokeFunction', () => arnOf('ReconcilerFunction', FN)],
+    ['sending a forged grant job', 'sqs:SendMessage', () => arnOf('GrantQueue', 'AWS::SQS::Queue')],
+    ['stealing revoke jobs', 'sqs:ReceiveMessage', () => arnOf('GrantQueue', 'AWS::SQS::Queue')],
+    ['purging the dead letters', 'sqs:PurgeQueue', () => arnOf('GrantDeadLetterQueue', 'AWS::SQS::Queue')],
+    [
+      'reading the Slack bot token',
+      'secretsmanager:GetSecretValue',
+      () => `<${logicalIdOf('SlackSecret', 'AWS::SecretsManager::Secret')}>`,
+    ],
+    [
+      'replacing the Slack signing secret',
+      'secretsmanager:PutSecretValue',
+      () => `<${logicalIdOf('SlackSecret', 'AWS::SecretsManager::Secret')}>`,
+    ],
+    ['stopping the sweeper', 'events:DisableRule', () => arnOf('SweepSchedule', 'AWS::Events::Rule')],
+    [
+      'silencing the revoke alarm',
+      'cloudwatch:DisableAlarmActions',
+      () => arnOf('RevokeFailuresAlarm', 'AWS::CloudWatch::Alarm'),
+    ],
+    [
+      'deleting the alarm topic',
+      'sns:DeleteTopic',
+      () => `<${logicalIdOf('AlarmTopic', 'AWS::SNS::Topic')}>`,
+    ],
+  ];
+
+  it.each(deniedCases)('denies %s (%s)', (_description, action, resource) => {
+    expect(denyingSids(statementsOf('BrokeredRoleBoundaryPolicy'), action, resource())).not.toEqual([]);
+  });
+
+  const notDeniedCases: [string, string, () => string][] = [
+    [
+      'the auditor querying the audit trail',
+      'dynamodb:Query',
+      () => arnOf('AuditTable', 'AWS::DynamoDB::Table'),
+    ],
+    [
+      'the auditor calling the audit API URL',
+      'lambda:InvokeFunctionUrl',
+      () => arnOf('AuditApiFunction', FN),
+    ],
+    ['reading a brokered role', 'iam:GetRolePolicy', () => `${PARTITION_ACCOUNT}:role/jit/ProdOperator`],
+    [
+      'operators updating the web app',
+      'ecs:UpdateService',
+      () => 'arn:aws:ecs:eu-west-1:123456789012:service/web-app/api',
+    ],
+    [
+      'break-glass changing a role outside both paths',
+      'iam:PutRolePolicy',
+      () => `${PARTITION_ACCOUNT}:role/web-app-deployer`,
+    ],
+  ];
+
+  it.each(notDeniedCases)('leaves %s to the role policies (%s)', (_description, action, resource) => {
+    expect(denyingSids(statementsOf('BrokeredRoleBoundaryPolicy'), action, resource())).toEqual([]);
+  });
+
+  it('denies creating or re-bounding a role or user unless it carries a broker boundary', () => {
+    const statements = statementsOf('BrokeredRoleBoundaryPolicy');
+    const statement = statements.find((s) => s.Sid === 'DenyUnboundedPrincipals')!;
+    expect(statement).toMatchObject({
+      Effect: 'Deny',
+      Action: [
+        'iam:CreateRole',
+        'iam:CreateUser',
+        'iam:PutRolePermissionsBoundary',
+        'iam:PutUserPermissionsBoundary',
+      ],
+      Resource: '*',
+    });
+    const condition = statement.Condition as { StringNotLike: Record<string, unknown> };
+    expect(Object.keys(condition)).toEqual(['StringNotLike']);
+    expect(render(condition.StringNotLike['iam:PermissionsBoundary'])).toBe(
+      `${PARTITION_ACCOUNT}:policy/jit-broker/*`,
+    );
+  });
+
+  it('stays under the 6,144-character limit of a managed policy once deployed', () => {
+    // Physical names as CloudFormation makes them (stack, logical id, random suffix), with a
+    // long stack name, region and partition for headroom.
+    const stackName = 'JitAccessBroker-Production-Primary';
+    const physical = (id: string) => `${stackName}-${id}-ABCDEFGHIJKLM`;
+    const arnFor = (id: string): string => {
+      const type = synth.json.Resources[id]!.Type;
+      const prefix = {
+        'AWS::DynamoDB::Table': 'dynamodb:ap-southeast-2:123456789012:table/',
+        'AWS::Lambda::Function': 'lambda:ap-southeast-2:123456789012:function:',
+        'AWS::SQS::Queue': 'sqs:ap-southeast-2:123456789012:',
+        'AWS::Events::Rule': 'events:ap-southeast-2:123456789012:rule/',
+        'AWS::CloudWatch::Alarm': 'cloudwatch:ap-southeast-2:123456789012:alarm:',
+        'AWS::SNS::Topic': 'sns:ap-southeast-2:123456789012:',
+        'AWS::SecretsManager::Secret': 'secretsmanager:ap-southeast-2:123456789012:secret:',
+      }[type];
+      if (prefix === undefined) return 'a1b2c3d4-5678-90ab-cdef-EXAMPLE11111'; // event source mapping UUID
+      return `arn:aws-us-gov:${prefix}${physical(id)}`;
+    };
+    const resolve = (value: unknown): unknown => {
+      if (Array.isArray(value)) return value.map(resolve);
+      if (value === null || typeof value !== 'object') return value;
+      const intrinsic = value as Record<string, unknown>;
+      if (typeof intrinsic.Ref === 'string') {
+        return (
+          {
+            'AWS::Partition': 'aws-us-gov',
+            'AWS::AccountId': '123456789012',
+            'AWS::Region': 'ap-southeast-2',
+          }[intrinsic.Ref] ?? arnFor(intrinsic.Ref)
+        );
+      }
+      if (Array.isArray(intrinsic['Fn::GetAtt'])) return arnFor((intrinsic['Fn::GetAtt'] as string[])[0]!);
+      if (Array.isArray(intrinsic['Fn::Join'])) {
+        const [separator, parts] = intrinsic['Fn::Join'] as [string, unknown[]];
+        return parts.map(resolve).join(separator);
+      }
+      return Object.fromEntries(Object.entries(intrinsic).map(([k, v]) => [k, resolve(v)]));
+    };
+    const policy =
+      synth.json.Resources[logicalIdOf('BrokeredRoleBoundaryPolicy', 'AWS::IAM::ManagedPolicy')]!;
+    const document = JSON.stringify(resolve(policy.Properties?.PolicyDocument));
+    expect(document).not.toMatch(/Fn::|"Ref"/);
+    expect(document.length).toBeLessThan(6144);
+  });
+});
+
+describe('the broker boundary, facing the brokered-role boundary', () => {
+  it.each(['iam:DeleteRolePermissionsBoundary', 'iam:PutRolePermissionsBoundary'])(
+    'denies %s on the brokered roles, in the stack account and in the policy role accounts',
+    (action) => {
+      const statements = statementsOf('BoundaryPolicy');
+      for (const role of [
+        `${PARTITION_ACCOUNT}:role/jit/ProdOperator`,
+        'arn:aws:iam::111122223333:role/jit/BreakGlassAdmin',
+      ])
+        expect(denyingSids(statements, action, role), role).toContain('DenyLiftingBrokeredBoundary');
+    },
+  );
+
+  it('denies rewriting the brokered-role boundary (it sits under the broker path)', () => {
+    expect(
+      denyingSids(
+        statementsOf('BoundaryPolicy'),
+        'iam:CreatePolicyVersion',
+        `${PARTITION_ACCOUNT}:policy/jit-broker/BrokeredRoleBoundary`,
+      ),
+    ).toEqual(['DenyChangingTheBroker']);
+  });
+});
