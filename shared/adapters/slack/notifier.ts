@@ -1,4 +1,5 @@
 import type { webApi } from '@slack/bolt';
+import pLimit from 'p-limit';
 import { formatDuration } from '../../domain/duration.js';
 import { expandSets, findTarget, type Target } from '../../domain/policy.js';
 import type { Notification, Notifier, PolicySource } from '../../domain/ports.js';
@@ -116,9 +117,7 @@ export class SlackNotifier implements Notifier {
     const message = approvalMessage(request, target, { reminder });
     if (target.approvalChannel) return [await this.post(target.approvalChannel, message)];
     const approvers = await this.approverIds(target, request);
-    const refs: MessageRef[] = [];
-    for (const userId of approvers) refs.push(await this.post(userId, message));
-    return refs;
+    return inParallel(approvers, (userId) => this.post(userId, message));
   }
 
   /** Everyone who may approve: listed users plus members of listed user groups, minus the requester (unless self-approval). */
@@ -160,14 +159,28 @@ export class SlackNotifier implements Notifier {
   }
 
   private async updateAll(request: AccessRequest, message: SlackMessage): Promise<void> {
-    for (const ref of request.messages) {
-      if (!ref.ts) continue;
-      await this.client.chat.update({
-        channel: ref.channel,
-        ts: ref.ts,
-        text: message.text,
-        blocks: message.blocks,
-      });
-    }
+    await inParallel(
+      request.messages.filter((ref) => ref.ts),
+      (ref) =>
+        this.client.chat.update({
+          channel: ref.channel,
+          ts: ref.ts,
+          text: message.text,
+          blocks: message.blocks,
+        }),
+    );
   }
+}
+
+/** How many Web API calls one notification makes at once (Slack's rate tier allows bursts). */
+const SLACK_PARALLELISM = 5;
+
+/**
+ * Runs `call` for each item, a few at a time, keeping the results in order. Why: the Slack
+ * function answers Slack only after its listener finishes (3-second limit), so DMs to many
+ * approvers and in-place updates of many posts must not run one after another.
+ */
+async function inParallel<T, R>(items: readonly T[], call: (item: T) => Promise<R>): Promise<R[]> {
+  const limit = pLimit(SLACK_PARALLELISM);
+  return Promise.all(items.map((item) => limit(() => call(item))));
 }
