@@ -1,8 +1,11 @@
+import { isOpen, type GrantWindow } from './grant-window.js';
+import { isLive } from './lifecycle.js';
 import {
   findTarget,
   isInSets,
   isResponder,
   type AccessPolicy,
+  type RoleTarget,
   type SlackPerson,
   type Target,
 } from './policy.js';
@@ -321,4 +324,124 @@ export function decidePendingFollowUp(
   if (age >= policy.approvalTimeoutSeconds) return 'time-out';
   if (age >= policy.renotifyAfterSeconds && !request.renotifiedAt) return 'renotify';
   return 'none';
+}
+
+/** The "no" of a yes-or-no decision: why not, and what to tell the person. */
+export interface Refusal<R extends string> {
+  readonly allowed: false;
+  readonly reason: R;
+  readonly message: string;
+}
+
+function deny<R extends string>(reason: R, message: string): Refusal<R> {
+  return { allowed: false, reason, message };
+}
+
+export type ExtensionRefusal = 'not-requester' | 'not-live';
+
+/**
+ * Whether `requesterId` may ask for more time on `original`: only its holder, only while it
+ * is live (APPROVED or ACTIVE). The extension itself is then decided like any request.
+ */
+export function decideExtension(
+  original: AccessRequest,
+  requesterId: string,
+): { readonly allowed: true } | Refusal<ExtensionRefusal> {
+  const message = 'Only your own live grants can be extended.';
+  // Why: an extension adds access; nobody adds time to someone else's grant.
+  if (original.requester !== requesterId) return deny('not-requester', message);
+  if (!isLive(original.status)) return deny('not-live', message);
+  return { allowed: true };
+}
+
+export type CancelRefusal = 'not-requester' | 'not-pending';
+
+/** Whether `requesterId` may cancel `request`: only its requester, only while it is PENDING. */
+export function decideCancel(
+  request: AccessRequest,
+  requesterId: string,
+): { readonly allowed: true } | Refusal<CancelRefusal> {
+  if (request.requester !== requesterId)
+    return deny('not-requester', 'Only the requester can cancel a request.');
+  if (request.status !== 'PENDING') return deny('not-pending', `This request is already ${request.status}.`);
+  return { allowed: true };
+}
+
+export type ReleaseRefusal = 'not-requester' | 'not-live';
+
+/** Whether `requesterId` may end `grant` early: only its holder, only while it is live. */
+export function decideRelease(
+  grant: AccessRequest,
+  requesterId: string,
+): { readonly allowed: true } | Refusal<ReleaseRefusal> {
+  if (grant.requester !== requesterId)
+    return deny('not-requester', 'Only the person who holds a grant can release it.');
+  if (!isLive(grant.status)) return deny('not-live', `This grant is already ${grant.status}.`);
+  return { allowed: true };
+}
+
+export type CredentialsRefusal =
+  'not-requester' | 'not-a-role' | 'being-set-up' | 'not-active' | 'window-closed' | 'target-not-a-role';
+
+/**
+ * Whether `requesterId` may get session credentials for `grant` at `now`: only its holder,
+ * only a role grant, only while it is ACTIVE and inside its window, and only while its
+ * target is still a role in the policy. Allowed answers carry the role and the window the
+ * session must not outlive.
+ */
+export function decideCredentials(
+  policy: AccessPolicy,
+  grant: AccessRequest,
+  requesterId: string,
+  now: Date,
+):
+  | { readonly allowed: true; readonly target: RoleTarget; readonly window: GrantWindow }
+  | Refusal<CredentialsRefusal> {
+  // Why: credentials go only to the person who holds the grant.
+  if (grant.requester !== requesterId) {
+    return deny('not-requester', 'Only the person who holds a grant can get its credentials.');
+  }
+  if (grant.targetKind !== 'role') {
+    return deny(
+      'not-a-role',
+      'This is a group grant: the group membership works with your own AWS user; there are no session credentials.',
+    );
+  }
+  if (grant.status === 'APPROVED')
+    return deny('being-set-up', 'This grant is still being set up; try again in a moment.');
+  if (grant.status !== 'ACTIVE')
+    return deny('not-active', `This grant is ${grant.status}; no credentials can be issued.`);
+  const window =
+    grant.startsAt && grant.endsAt
+      ? { startsAt: new Date(grant.startsAt), endsAt: new Date(grant.endsAt) }
+      : undefined;
+  if (!window || !isOpen(window, now))
+    return deny('window-closed', 'This grant has ended; no credentials can be issued.');
+  const target = findTarget(policy, grant.targetId);
+  // Why: a target removed from the policy, or turned into a group, grants nothing any more.
+  if (target?.kind !== 'role') {
+    return deny('target-not-a-role', `The target ${grant.targetId} is no longer a role in the policy.`);
+  }
+  return { allowed: true, target, window };
+}
+
+export type BreakGlassChoiceRefusal = 'break-glass-disabled' | 'not-a-responder' | 'no-targets';
+
+/**
+ * What `person` may choose from when breaking glass: only listed responders see anything,
+ * and only targets marked `breakGlass`. The choice made is then checked by decideBreakGlass.
+ */
+export function breakGlassTargets(
+  policy: AccessPolicy,
+  person: SlackPerson,
+):
+  | { readonly allowed: true; readonly targets: readonly Target[]; readonly maxDurationSeconds: number }
+  | Refusal<BreakGlassChoiceRefusal> {
+  if (!policy.breakGlass) return deny('break-glass-disabled', 'Break-glass is not enabled.');
+  // Why: only listed responders may even see the break-glass form.
+  if (!isResponder(policy, person))
+    return deny('not-a-responder', 'Only on-call responders may break glass.');
+  const targets = policy.targets.filter((t) => t.breakGlass);
+  if (targets.length === 0) return deny('no-targets', 'No target is available through break-glass.');
+  return { allowed: true, targets, maxDurationSeconds: policy.breakGlass.maxDurationSeconds };
 }

@@ -1,3 +1,4 @@
+import { decideCancel } from '../domain/decision.js';
 import { AlreadyDecidedError, NotAuthorizedError, NotFoundError } from '../domain/errors.js';
 import type { AccessRequest } from '../domain/request.js';
 import { MAX_RACE_RETRIES } from './approve-request.js';
@@ -5,7 +6,10 @@ import { auditOf } from './audit-events.js';
 import type { RequestDeps } from './deps.js';
 import { notifySafely } from './notify.js';
 
-/** PENDING → CANCELLED, by the requester only. */
+/**
+ * PENDING → CANCELLED, by the requester only (decideCancel). A refusal throws
+ * NotAuthorizedError (someone else) or AlreadyDecidedError (no longer PENDING).
+ */
 export async function cancelRequest(
   deps: RequestDeps,
   input: { readonly requestId: string; readonly requester: string },
@@ -13,10 +17,12 @@ export async function cancelRequest(
   for (let attempt = 0; attempt < MAX_RACE_RETRIES; attempt++) {
     const request = await deps.store.get(input.requestId);
     if (!request) throw new NotFoundError(`Request ${input.requestId}`);
-    if (request.requester !== input.requester) {
-      throw new NotAuthorizedError('not-requester', 'Only the requester can cancel a request.');
+    const allowed = decideCancel(request, input.requester);
+    if (!allowed.allowed) {
+      throw allowed.reason === 'not-requester'
+        ? new NotAuthorizedError(allowed.reason, allowed.message)
+        : new AlreadyDecidedError(request.status);
     }
-    if (request.status !== 'PENDING') throw new AlreadyDecidedError(request.status);
     const now = deps.clock.now();
     const result = await deps.store.transition(request, {
       to: 'CANCELLED',

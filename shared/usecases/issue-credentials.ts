@@ -1,5 +1,4 @@
-import { isOpen } from '../domain/grant-window.js';
-import { findTarget } from '../domain/policy.js';
+import { decideCredentials } from '../domain/decision.js';
 import type { GrantJob } from '../domain/ports.js';
 import {
   roleSessionName,
@@ -24,8 +23,8 @@ const UNAVAILABLE = 'AWS did not issue credentials just now. Please try again in
  * console link and CLI credentials to the requester, privately, through CredentialsDelivery.
  *
  * Invariants:
- * - only the grant's requester gets credentials, only while the grant is ACTIVE and its
- *   window open;
+ * - only the grant's requester gets credentials, only while the grant is ACTIVE, its window
+ *   open and its target still a role in the policy (decideCredentials);
  * - the session carries SourceIdentity = the requester's AWS identity, session tags (grant,
  *   requester), a RoleSessionName naming both, a duration no longer than what remains
  *   (within STS's minimum and the role's maximum) and a session policy that stops it at the
@@ -46,22 +45,10 @@ export async function issueCredentials(
   };
   const grant = await deps.store.get(job.requestId);
   if (!grant) return refuse('This grant does not exist.');
-  // Why: credentials go to the person who holds the grant and to nobody else.
-  if (grant.requester !== job.requester) {
-    return refuse('Only the person who holds a grant can get its credentials.');
-  }
-  if (grant.targetKind !== 'role') {
-    return refuse('This grant is a group membership: sign in with your own AWS user.');
-  }
-  if (grant.status !== 'ACTIVE')
-    return refuse(`This grant is ${grant.status}; no credentials can be issued.`);
   const now = deps.clock.now();
-  if (!grant.startsAt || !grant.endsAt) return refuse('This grant has no window.');
-  const window = { startsAt: new Date(grant.startsAt), endsAt: new Date(grant.endsAt) };
-  if (!isOpen(window, now)) return refuse('This grant has ended; no credentials can be issued.');
-  const target = findTarget(deps.policy.current(), grant.targetId);
-  if (target?.kind !== 'role')
-    return refuse(`The target ${grant.targetId} is no longer a role in the policy.`);
+  const allowed = decideCredentials(deps.policy.current(), grant, job.requester, now);
+  if (!allowed.allowed) return refuse(allowed.message);
+  const { target, window } = allowed;
 
   let durationSeconds: number;
   try {

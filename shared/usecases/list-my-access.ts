@@ -1,6 +1,7 @@
 import { secondsLeft } from '../domain/grant-window.js';
 import { isLive } from '../domain/lifecycle.js';
-import { isResponder, type SlackPerson } from '../domain/policy.js';
+import { breakGlassTargets } from '../domain/decision.js';
+import type { SlackPerson } from '../domain/policy.js';
 import type { AccessRequest } from '../domain/request.js';
 import type { RequestDeps } from './deps.js';
 
@@ -48,5 +49,5 @@ export async function listMyAccess(
     });
   }
   live.sort((a, b) => a.secondsLeft - b.secondsLeft);
-  return { pending, live, canBreakGlass: isResponder(deps.policy.current(), person) };
+  return { pending, live, canBreakGlass: breakGlassTargets(deps.policy.current(), person).allowed };
 }

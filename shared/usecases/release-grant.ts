@@ -1,12 +1,13 @@
+import { decideRelease } from '../domain/decision.js';
 import { NotAuthorizedError, NotFoundError, ValidationError } from '../domain/errors.js';
-import { isLive } from '../domain/lifecycle.js';
 import type { AccessRequest } from '../domain/request.js';
 import type { RequestDeps } from './deps.js';
 
 /**
  * "Release now": the requester ends their own live grant early. The Slack function only
  * validates and hands the revoke to the grant worker, which removes the access, ends live
- * role sessions and writes the REVOKED transition with its audit event.
+ * role sessions and writes the REVOKED transition with its audit event. Only the holder of a
+ * live grant may (decideRelease): NotAuthorizedError for anyone else, ValidationError once it ended.
  */
 export async function releaseGrant(
   deps: Pick<RequestDeps, 'store' | 'queue'>,
@@ -14,10 +15,12 @@ export async function releaseGrant(
 ): Promise<AccessRequest> {
   const request = await deps.store.get(input.requestId);
   if (!request) throw new NotFoundError(`Grant ${input.requestId}`);
-  if (request.requester !== input.requester) {
-    throw new NotAuthorizedError('not-requester', 'Only the person who holds a grant can release it.');
+  const allowed = decideRelease(request, input.requester);
+  if (!allowed.allowed) {
+    throw allowed.reason === 'not-requester'
+      ? new NotAuthorizedError(allowed.reason, allowed.message)
+      : new ValidationError(allowed.message);
   }
-  if (!isLive(request.status)) throw new ValidationError(`This grant is already ${request.status}.`);
   await deps.queue.enqueue({
     kind: 'revoke',
     requestId: request.id,

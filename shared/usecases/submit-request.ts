@@ -1,6 +1,5 @@
-import { decideRequest, type RefusalReason } from '../domain/decision.js';
+import { decideExtension, decideRequest, type RefusalReason } from '../domain/decision.js';
 import { NotFoundError, ValidationError } from '../domain/errors.js';
-import { isLive } from '../domain/lifecycle.js';
 import type { SlackPerson } from '../domain/policy.js';
 import { newRequest, type AccessRequest } from '../domain/request.js';
 import { auditOf } from './audit-events.js';
@@ -47,12 +46,9 @@ export async function submitRequest(
   if (input.extendsRequestId) {
     const original = await deps.store.get(input.extendsRequestId);
     if (!original) throw new NotFoundError(`Grant ${input.extendsRequestId}`);
-    if (original.requester !== input.requester.userId || !isLive(original.status)) {
-      return {
-        outcome: 'refused',
-        reason: 'not-extendable',
-        message: 'Only your own live grants can be extended.',
-      };
+    const extension = decideExtension(original, input.requester.userId);
+    if (!extension.allowed) {
+      return { outcome: 'refused', reason: 'not-extendable', message: extension.message };
     }
     targetId = original.targetId;
   }

@@ -1,9 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import {
+  breakGlassTargets,
   decideApproval,
   decideBreakGlass,
+  decideCancel,
+  decideCredentials,
   decideDenial,
+  decideExtension,
   decidePendingFollowUp,
+  decideRelease,
   decideRequest,
   decideReview,
   MAX_TICKET_LENGTH,
@@ -447,5 +452,319 @@ describe('decidePendingFollowUp', () => {
     },
   ])('$description', ({ request, now, action }) => {
     expect(decidePendingFollowUp(policy, request, now)).toBe(action);
+  });
+});
+
+/** 'allowed', or the reason of the refusal: what the tables below compare. */
+const verdict = (decision: { allowed: true } | { allowed: false; reason: string }) =>
+  decision.allowed ? 'allowed' : decision.reason;
+
+/** A row of the requester-only tables: the request's status, who asks (UDEV1 holds it). */
+interface HolderRow {
+  readonly description: string;
+  readonly status: AccessRequest['status'];
+  readonly by?: string;
+  /** 'allowed', or the reason of the refusal. */
+  readonly expected: string;
+  /** What a refusal tells the person. */
+  readonly message?: string;
+}
+
+/** Runs a requester-only table against `decide`: the whole decision, message included. */
+function itDecidesForTheHolder(
+  decide: (
+    request: AccessRequest,
+    by: string,
+  ) => { allowed: true } | { allowed: false; reason: string; message: string },
+  rows: readonly HolderRow[],
+) {
+  it.each(rows)('$description', ({ status, by = 'UDEV1', expected, message }) => {
+    expect(decide(pending({ status }), by)).toEqual(
+      expected === 'allowed' ? { allowed: true } : { allowed: false, reason: expected, message },
+    );
+  });
+}
+
+describe('decideExtension', () => {
+  const only = 'Only your own live grants can be extended.';
+  itDecidesForTheHolder(decideExtension, [
+    { description: 'the holder of an active grant may extend it', status: 'ACTIVE', expected: 'allowed' },
+    {
+      description: 'the holder of a grant being set up may extend it',
+      status: 'APPROVED',
+      expected: 'allowed',
+    },
+    {
+      description: "someone else's grant may not be extended",
+      status: 'ACTIVE',
+      by: 'UDEV2',
+      expected: 'not-requester',
+      message: only,
+    },
+    {
+      description: 'an approver of the rule is not its holder either',
+      status: 'ACTIVE',
+      by: 'ULEAD1',
+      expected: 'not-requester',
+      message: only,
+    },
+    { description: 'an expired grant is over', status: 'EXPIRED', expected: 'not-live', message: only },
+    { description: 'a revoked grant is over', status: 'REVOKED', expected: 'not-live', message: only },
+    {
+      description: 'a pending request is not a grant yet',
+      status: 'PENDING',
+      expected: 'not-live',
+      message: only,
+    },
+    {
+      description: "someone else's ended grant: the holder check comes first",
+      status: 'EXPIRED',
+      by: 'UDEV2',
+      expected: 'not-requester',
+      message: only,
+    },
+  ]);
+});
+
+describe('decideCancel', () => {
+  const onlyRequester = 'Only the requester can cancel a request.';
+  itDecidesForTheHolder(decideCancel, [
+    { description: 'the requester may cancel a pending request', status: 'PENDING', expected: 'allowed' },
+    {
+      description: 'someone else may not',
+      status: 'PENDING',
+      by: 'UDEV2',
+      expected: 'not-requester',
+      message: onlyRequester,
+    },
+    {
+      description: 'an approver may not (they deny instead)',
+      status: 'PENDING',
+      by: 'ULEAD1',
+      expected: 'not-requester',
+      message: onlyRequester,
+    },
+    {
+      description: 'an approved request is past cancelling',
+      status: 'APPROVED',
+      expected: 'not-pending',
+      message: 'This request is already APPROVED.',
+    },
+    {
+      description: 'a cancelled request is not cancelled twice',
+      status: 'CANCELLED',
+      expected: 'not-pending',
+      message: 'This request is already CANCELLED.',
+    },
+    {
+      description: 'a timed-out request stays timed out',
+      status: 'TIMED_OUT',
+      expected: 'not-pending',
+      message: 'This request is already TIMED_OUT.',
+    },
+  ]);
+});
+
+describe('decideRelease', () => {
+  const onlyHolder = 'Only the person who holds a grant can release it.';
+  itDecidesForTheHolder(decideRelease, [
+    { description: 'the holder may release an active grant', status: 'ACTIVE', expected: 'allowed' },
+    { description: 'the holder may release a grant being set up', status: 'APPROVED', expected: 'allowed' },
+    {
+      description: 'someone else may not',
+      status: 'ACTIVE',
+      by: 'UDEV2',
+      expected: 'not-requester',
+      message: onlyHolder,
+    },
+    {
+      description: 'a pending request is cancelled, not released',
+      status: 'PENDING',
+      expected: 'not-live',
+      message: 'This grant is already PENDING.',
+    },
+    {
+      description: 'an expired grant has nothing left to release',
+      status: 'EXPIRED',
+      expected: 'not-live',
+      message: 'This grant is already EXPIRED.',
+    },
+    {
+      description: 'a revoked grant has nothing left to release',
+      status: 'REVOKED',
+      expected: 'not-live',
+      message: 'This grant is already REVOKED.',
+    },
+  ]);
+});
+
+describe('decideCredentials', () => {
+  const live = (overrides: Partial<AccessRequest> = {}) =>
+    pending({
+      status: 'ACTIVE',
+      startsAt: '2026-11-27T09:00:00.000Z',
+      endsAt: '2026-11-27T10:00:00.000Z',
+      ...overrides,
+    });
+  /** A time of day on the grant's day. */
+  const at = (time: string) => new Date(`2026-11-27T${time}Z`);
+  /** Defaults: UDEV1 asks at 09:30 about their ACTIVE prod-role grant, 09:00 to 10:00. */
+  const rows: {
+    description: string;
+    grant?: Partial<AccessRequest>;
+    by?: string;
+    now?: string;
+    expected: string;
+    /** What the refusal says, where the wording matters. */
+    message?: RegExp;
+  }[] = [
+    { description: 'the holder of an active role grant, inside its window', expected: 'allowed' },
+    { description: 'the first second of the window counts', now: '09:00:00', expected: 'allowed' },
+    { description: 'the last second of the window counts', now: '09:59:59', expected: 'allowed' },
+    {
+      description: 'someone else gets nothing',
+      by: 'UDEV2',
+      expected: 'not-requester',
+      message: /^Only the person/,
+    },
+    { description: 'an approver gets nothing either', by: 'ULEAD1', expected: 'not-requester' },
+    {
+      description: 'a group grant',
+      grant: { targetKind: 'group' },
+      expected: 'not-a-role',
+      message: /group grant.*group membership/,
+    },
+    {
+      description: 'a grant being set up',
+      grant: { status: 'APPROVED' },
+      expected: 'being-set-up',
+      message: /try again/,
+    },
+    { description: 'a pending request', grant: { status: 'PENDING' }, expected: 'not-active' },
+    {
+      description: 'a revoked grant inside its old window',
+      grant: { status: 'REVOKED' },
+      expected: 'not-active',
+      message: /REVOKED; no credentials/,
+    },
+    {
+      description: 'an expired grant',
+      grant: { status: 'EXPIRED' },
+      now: '10:30:00',
+      expected: 'not-active',
+    },
+    {
+      description: 'an ACTIVE grant at its end (not yet swept)',
+      now: '10:00:00',
+      expected: 'window-closed',
+      message: /ended/,
+    },
+    { description: 'an ACTIVE grant before its window opens', now: '08:59:59', expected: 'window-closed' },
+    {
+      description: 'an ACTIVE grant with no window',
+      grant: { startsAt: undefined, endsAt: undefined },
+      expected: 'window-closed',
+    },
+    {
+      description: 'a target gone from the policy',
+      grant: { targetId: 'gone' },
+      expected: 'target-not-a-role',
+      message: /gone is no longer a role/,
+    },
+    {
+      description: 'a target now a group in the policy',
+      grant: { targetId: 'ops-group' },
+      expected: 'target-not-a-role',
+    },
+    {
+      description: "someone else's group grant: holder first",
+      grant: { targetKind: 'group' },
+      by: 'UDEV2',
+      expected: 'not-requester',
+    },
+  ];
+  it.each(rows)('$description', ({ grant, by = 'UDEV1', now = '09:30:00', expected, message }) => {
+    const decision = decideCredentials(policy, live(grant), by, at(now));
+    expect(verdict(decision)).toBe(expected);
+    if (message) expect(decision.allowed ? '' : decision.message).toMatch(message);
+  });
+
+  it('hands over the role and the window the session must not outlive', () => {
+    expect(decideCredentials(policy, live(), 'UDEV1', at('09:30:00'))).toMatchObject({
+      allowed: true,
+      target: { id: 'prod-role', kind: 'role', roleArn: 'arn:aws:iam::111122223333:role/jit/Prod' },
+      window: { startsAt: at('09:00:00'), endsAt: at('10:00:00') },
+    });
+  });
+});
+
+describe('breakGlassTargets', () => {
+  const noGlass = parsePolicy(
+    `version: 1
+people: { oncall: { users: [UONCALL1] } }
+targets: [{ id: t, kind: group, groupName: g, description: d, requesters: [oncall], approvers: [oncall], defaultDuration: 1h, maxDuration: 1h }]`,
+  );
+  const noTargets = parsePolicy(
+    `version: 1
+people: { oncall: { users: [UONCALL1] }, security: { users: [USEC1] } }
+breakGlass: { responders: [oncall], reviewers: [security], securityChannel: CSEC1, maxDuration: 1h }
+targets: [{ id: t, kind: group, groupName: g, description: d, requesters: [oncall], approvers: [security], defaultDuration: 1h, maxDuration: 1h }]`,
+  );
+  it.each([
+    {
+      description: 'a listed responder sees the break-glass targets',
+      rules: policy,
+      person: who('UONCALL1'),
+      expected: 'allowed',
+    },
+    {
+      description: 'a developer is not a responder',
+      rules: policy,
+      person: who('UDEV1'),
+      expected: 'not-a-responder',
+    },
+    {
+      description: 'a break-glass reviewer is not a responder either',
+      rules: policy,
+      person: who('USEC1'),
+      expected: 'not-a-responder',
+    },
+    {
+      description: 'an approver is not a responder either',
+      rules: policy,
+      person: who('ULEAD1'),
+      expected: 'not-a-responder',
+    },
+    {
+      description: 'no break-glass section: nobody breaks glass',
+      rules: noGlass,
+      person: who('UONCALL1'),
+      expected: 'break-glass-disabled',
+    },
+    {
+      description: 'no target marked break-glass: nothing to offer',
+      rules: noTargets,
+      person: who('UONCALL1'),
+      expected: 'no-targets',
+    },
+  ])('$description', ({ rules, person, expected }) => {
+    expect(verdict(breakGlassTargets(rules, person))).toBe(expected);
+  });
+
+  it('offers only the targets marked break-glass, with the break-glass maximum', () => {
+    const choices = breakGlassTargets(policy, who('UONCALL1'));
+    expect(choices.allowed ? choices.targets.map((t) => t.id) : choices.reason).toEqual([
+      'prod-role',
+      'ops-group',
+    ]);
+    expect(choices).toMatchObject({ maxDurationSeconds: 3600 });
+  });
+
+  it('refuses a non-responder with the sentence the form shows', () => {
+    expect(breakGlassTargets(policy, who('UDEV1'))).toEqual({
+      allowed: false,
+      reason: 'not-a-responder',
+      message: 'Only on-call responders may break glass.',
+    });
   });
 });

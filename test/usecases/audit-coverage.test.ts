@@ -122,6 +122,7 @@ const NO_REQUEST_WRITES: Record<string, string> = {
   'request-credentials': 'hands a job to the grant worker, writes nothing',
   'resend-stalled-activations': 'hands jobs to the grant worker again, writes nothing',
   'list-my-access': 'reads requests',
+  'prepare-forms': 'reads a request or the policy to decide whether a form opens, writes nothing',
   'query-audit': 'reads the audit trail',
   'verify-audit': 'reads the audit trail',
 };

@@ -126,6 +126,18 @@ describe('issueCredentials', () => {
       fields: {},
       message: /does not exist/,
     },
+    {
+      description: 'a grant whose target is no longer in the policy',
+      job: JOB,
+      fields: { targetId: 'retired-role', targetKind: 'role' as const },
+      message: /retired-role is no longer a role/,
+    },
+    {
+      description: 'a grant still being set up',
+      job: JOB,
+      fields: { status: 'APPROVED' as const },
+      message: /being set up/,
+    },
   ])('refuses $description, privately, and mints nothing', async ({ job, fields, message }) => {
     const w = await seeded(fields);
     w.clock.set('2026-11-27T09:01:00.000Z');

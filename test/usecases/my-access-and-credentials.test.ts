@@ -91,6 +91,12 @@ describe('requestCredentials', () => {
       requester: 'UDEV1',
       error: ValidationError,
     },
+    {
+      description: 'a grant whose target is no longer a role in the policy',
+      overrides: { targetId: 'retired-role' },
+      requester: 'UDEV1',
+      error: ValidationError,
+    },
   ])('refuses $description and hands nothing off', async ({ overrides, requester, error }) => {
     const w = fakeWorld();
     w.store.items.set('g1', grant(overrides));

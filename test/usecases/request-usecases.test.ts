@@ -322,4 +322,24 @@ describe('releaseGrant and extensions', () => {
     );
     expect(result).toMatchObject({ outcome: 'refused', reason: 'not-extendable' });
   });
+
+  it('refuses to release or extend a grant that has ended, and writes and hands off nothing', async () => {
+    const world = fakeWorld();
+    const grant = await approvedGrant(world);
+    const ended = { ...grant, status: 'EXPIRED' as const };
+    world.store.items.set(grant.id, ended);
+    const jobs = world.queue.jobs.length;
+    const events = world.audit.events.length;
+    await expect(
+      releaseGrant(world.deps, { requestId: grant.id, requester: 'UDEV1' }),
+    ).rejects.toBeInstanceOf(ValidationError);
+    expect(await submitRequest(world.deps, input({ extendsRequestId: grant.id }))).toEqual({
+      outcome: 'refused',
+      reason: 'not-extendable',
+      message: 'Only your own live grants can be extended.',
+    });
+    expect(world.queue.jobs).toHaveLength(jobs);
+    expect(world.audit.events).toHaveLength(events);
+    expect(world.store.items.get(grant.id)).toEqual(ended);
+  });
 });

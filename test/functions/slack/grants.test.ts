@@ -123,6 +123,15 @@ describe('break-glass', () => {
     expect(h.queue().jobs).toEqual([]);
   });
 
+  it('offers a responder only the targets marked break-glass, with the break-glass maximum', async () => {
+    await h.send(commandBody(COMMANDS.breakGlass, 'UONCALL1'));
+    const modal = JSON.stringify(h.slack.callsOf('views.open')[0]?.args.view);
+    expect(modal).toContain('"value":"prod-role"');
+    expect(modal).not.toContain('dev-group');
+    expect(modal).not.toContain('sandbox');
+    expect(modal).toContain('break-glass lasts at most 1h');
+  });
+
   it('refuses a responder without a reason', async () => {
     const response = await h.send(
       interactionBody(viewSubmission('UONCALL1', CALLBACKS.breakGlassModal, breakGlassForm('prod-role', ''))),
@@ -220,6 +229,16 @@ describe('my access (App Home)', () => {
     const [update] = h.slack.callsOf('views.update');
     expect(update?.args.view_id).toBe((open?.response.view as { id: string }).id);
     expect(JSON.stringify(update?.args.view)).toContain('group grant');
+  });
+
+  it('"Extend" on someone else\'s grant opens no form and says why on the Home tab', async () => {
+    await activeGrant('dev-group');
+    await homeClick('UDEV2', ACTIONS.extend, 'req-0001');
+    expect(h.slack.callsOf('views.open')).toEqual([]);
+    expect(JSON.stringify(h.slack.callsOf('views.publish')[0]?.args.view)).toContain(
+      'Only your own live grants can be extended.',
+    );
+    expect(await h.db().requests.get('req-0002')).toBeUndefined();
   });
 
   it('"Extend" asks for more time through the same approval rules', async () => {

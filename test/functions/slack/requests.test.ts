@@ -239,6 +239,22 @@ describe('request, deny', () => {
     expect(h.slack.callsOf('views.open')).toHaveLength(0);
     expect(String(h.slack.callsOf('chat.postEphemeral')[0]?.args.text)).toMatch(/not an approver/);
   });
+
+  it('does not open the deny form for a request that no longer exists, or one already decided', async () => {
+    await submit('UDEV1', 'dev-group', 'Need logs');
+    h.slack.reset();
+    await click('ULEAD1', ACTIONS.deny, 'req-0404');
+    expect(h.slack.callsOf('views.open')).toHaveLength(0);
+    expect(String(h.slack.callsOf('chat.postEphemeral')[0]?.args.text)).toBe(
+      'This request no longer exists.',
+    );
+    await click('ULEAD1', ACTIONS.approve, 'req-0001');
+    h.slack.reset();
+    await click('ULEAD2', ACTIONS.deny, 'req-0001');
+    expect(h.slack.callsOf('views.open')).toHaveLength(0);
+    expect(String(h.slack.callsOf('chat.postEphemeral')[0]?.args.text)).toMatch(/already APPROVED/);
+    expect((await h.db().requests.get('req-0001'))?.status).toBe('APPROVED');
+  });
 });
 
 describe('who may approve', () => {

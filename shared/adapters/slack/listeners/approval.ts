@@ -1,5 +1,6 @@
-import { decideDenial, MAX_REASON_LENGTH } from '../../../domain/decision.js';
+import { MAX_REASON_LENGTH } from '../../../domain/decision.js';
 import { approveRequest, denyRequest } from '../../../usecases/approve-request.js';
+import { prepareDenial } from '../../../usecases/prepare-forms.js';
 import { ACTIONS, BLOCKS, CALLBACKS } from '../ids.js';
 import { decodeMetadata, denyModal } from '../views.js';
 import { onButton, textValue, type ListenerContext } from './shared.js';
@@ -15,11 +16,10 @@ export function registerApprovalListeners(ctx: ListenerContext): void {
   });
 
   onButton(ctx, ACTIONS.deny, 'deny-open', async ({ requestId, userId, channel, body }) => {
-    const [request, person] = await Promise.all([deps.store.get(requestId), resolver.person(userId)]);
-    if (!request) return await ctx.ephemeral(userId, channel, 'This request no longer exists.');
-    const allowed = decideDenial(deps.policy.current(), request, person);
-    if (!allowed.allowed) return await ctx.ephemeral(userId, channel, allowed.message);
-    await client.views.open({ trigger_id: body.trigger_id, view: denyModal(request) });
+    const approver = await resolver.person(userId);
+    const denial = await prepareDenial(deps, { requestId, approver });
+    if (denial.outcome === 'refused') return await ctx.ephemeral(userId, channel, denial.message);
+    await client.views.open({ trigger_id: body.trigger_id, view: denyModal(denial.request) });
   });
 
   app.view(CALLBACKS.denyModal, async ({ ack, body, view }) => {

@@ -1,5 +1,5 @@
-import { isResponder } from '../../../domain/policy.js';
 import { breakGlass, reviewBreakGlass } from '../../../usecases/break-glass.js';
+import { breakGlassChoices } from '../../../usecases/prepare-forms.js';
 import { ACTIONS, BLOCKS, CALLBACKS, COMMANDS, FIELD_BLOCKS } from '../ids.js';
 import { breakGlassModal } from '../views.js';
 import {
@@ -20,16 +20,13 @@ export function registerBreakGlassListeners(ctx: ListenerContext): void {
     homeAction: ACTIONS.openBreakGlassModal,
     where: { command: 'break-glass', home: 'home-break-glass' },
     open: async (userId, triggerId) => {
-      const policy = deps.policy.current();
       const { person, identity } = await resolver.resolve(userId);
-      // Why: only listed responders may even see the break-glass form.
-      if (!isResponder(policy, person)) return 'Only on-call responders may break glass.';
+      const choices = breakGlassChoices(deps, person);
+      if (choices.outcome === 'refused') return choices.message;
       if (!identity.ok) return identity.message;
-      const targets = policy.targets.filter((t) => t.breakGlass);
-      if (targets.length === 0 || !policy.breakGlass) return 'No target is available through break-glass.';
       await client.views.open({
         trigger_id: triggerId,
-        view: breakGlassModal(targets, policy.breakGlass.maxDurationSeconds),
+        view: breakGlassModal(choices.targets, choices.maxDurationSeconds),
       });
       return undefined;
     },

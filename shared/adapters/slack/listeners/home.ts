@@ -1,8 +1,7 @@
 import type { BlockAction } from '@slack/bolt';
 import { BrokerError } from '../../../domain/errors.js';
-import { isLive } from '../../../domain/lifecycle.js';
-import { findTarget } from '../../../domain/policy.js';
 import { cancelRequest } from '../../../usecases/cancel-request.js';
+import { prepareExtension } from '../../../usecases/prepare-forms.js';
 import { releaseGrant } from '../../../usecases/release-grant.js';
 import { requestCredentials } from '../../../usecases/request-credentials.js';
 import { submitRequest } from '../../../usecases/submit-request.js';
@@ -63,15 +62,11 @@ export function registerHomeListeners(ctx: ListenerContext): void {
     ACTIONS.extend,
     'extend-open',
     async ({ requestId, userId, body }) => {
-      const grant = await deps.store.get(requestId);
-      const target = grant ? findTarget(deps.policy.current(), grant.targetId) : undefined;
-      // Why: only the holder may ask for more time, and only on a grant that is still live.
-      if (!grant || !target || grant.requester !== userId || !isLive(grant.status)) {
-        return await ctx.publishHome(userId, 'Only your own live grants can be extended.');
-      }
+      const extension = await prepareExtension(deps, { requestId, requester: userId });
+      if (extension.outcome === 'refused') return await ctx.publishHome(userId, extension.message);
       await client.views.open({
         trigger_id: body.trigger_id,
-        view: extendModal(grant, target, deps.clock.now()),
+        view: extendModal(extension.grant, extension.target, deps.clock.now()),
       });
     },
     reportOnHome(ctx),
