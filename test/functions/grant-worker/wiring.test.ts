@@ -197,7 +197,7 @@ describe('Slack bot token of the grant side', () => {
 
   it('reads the rotated token from the Slack secret only once the cached one is older than the max age', async () => {
     tokens.length = 0;
-    secrets.on(GetSecretValueCommand).resolves(secretHolding('xoxb-first-placeholder'));
+    secrets.on(GetSecretValueCommand).resolves(secretHolding('xoxb-one'));
     const clock = new ManualClock();
     const wiring = createGrantWiring({
       base: createBaseWiring({
@@ -207,7 +207,7 @@ describe('Slack bot token of the grant side', () => {
     });
 
     await wiring.deps.delivery.deliverFailure(JOB, 'first');
-    secrets.on(GetSecretValueCommand).resolves(secretHolding('xoxb-second-placeholder'));
+    secrets.on(GetSecretValueCommand).resolves(secretHolding('xoxb-two'));
     // Powertools keeps its own copy for the same max age, taken no later than ours: model its expiry.
     clearCaches();
 
@@ -221,7 +221,7 @@ describe('Slack bot token of the grant side', () => {
       SECRET_ARN,
       SECRET_ARN,
     ]);
-    expect(tokens).toEqual(['xoxb-first-placeholder', 'xoxb-first-placeholder', 'xoxb-second-placeholder']);
+    expect(tokens).toEqual(['xoxb-one', 'xoxb-one', 'xoxb-two']);
   });
 
   it('shares one read between concurrent first uses and retries a failed read', async () => {
@@ -229,7 +229,7 @@ describe('Slack bot token of the grant side', () => {
     secrets
       .on(GetSecretValueCommand)
       .rejectsOnce(new Error('throttled'))
-      .resolves(secretHolding('xoxb-placeholder'));
+      .resolves(secretHolding('xoxb-tok'));
     const wiring = createGrantWiring({
       base: createBaseWiring({ env: { ...env, SLACK_SECRET_ARN: SECRET_ARN, SLACK_API_URL: slackUrl } }),
     });
@@ -239,6 +239,6 @@ describe('Slack bot token of the grant side', () => {
       wiring.deps.delivery.deliverFailure(JOB, 'b'),
     ]);
     expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(2);
-    expect(tokens).toEqual(['xoxb-placeholder', 'xoxb-placeholder']);
+    expect(tokens).toEqual(['xoxb-tok', 'xoxb-tok']);
   });
 });
