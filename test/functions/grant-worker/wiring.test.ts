@@ -226,10 +226,7 @@ describe('Slack bot token of the grant side', () => {
 
   it('shares one read between concurrent first uses and retries a failed read', async () => {
     tokens.length = 0;
-    secrets
-      .on(GetSecretValueCommand)
-      .rejectsOnce(new Error('throttled'))
-      .resolves(secretHolding('xoxb-tok'));
+    secrets.on(GetSecretValueCommand).rejectsOnce(new Error('throttled')).resolves(secretHolding('xoxb-tok'));
     const wiring = createGrantWiring({
       base: createBaseWiring({ env: { ...env, SLACK_SECRET_ARN: SECRET_ARN, SLACK_API_URL: slackUrl } }),
     });

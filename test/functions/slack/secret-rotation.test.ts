@@ -15,8 +15,8 @@ const db = useLocalTables();
 const slack = new SlackStandIn();
 const lambdaContext = { awsRequestId: 'test-invocation', functionName: 'slack' } as unknown as Context;
 const MAX_AGE_MS = SLACK_SECRET_MAX_AGE_SECONDS * 1000;
-const FIRST = { signingSecret: 'first-signing-secret-0123456789', botToken: 'xoxb-first-placeholder' };
-const SECOND = { signingSecret: 'second-signing-secret-012345678', botToken: 'xoxb-second-placeholder' };
+const FIRST = { signingSecret: 'first-signing-secret-0123456789', botToken: 'xoxb-one' };
+const SECOND = { signingSecret: 'second-signing-secret-012345678', botToken: 'xoxb-two' };
 
 /** The bot token each Web API call carried: a pass-through in front of the stand-in. */
 const tokens: { method: string; token: string }[] = [];
