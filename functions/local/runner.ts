@@ -20,7 +20,7 @@ import { restoreInProcess } from '../../shared/usecases/restore-membership.js';
 import { createAuditApiHandler, type AuditApiEvent } from '../audit-api/handler.js';
 import { createGrantWorkerHandler } from '../grant-worker/handler.js';
 import { createGrantWiring } from '../shared/grant-wiring.js';
-import { createBaseWiring, useCaseLogger } from '../shared/wiring.js';
+import { createBaseWiring, listenerLogger } from '../shared/wiring.js';
 import { createHandler as createSlackHandler, type SlackLambdaEvent } from '../slack/create-handler.js';
 import { createSweeperHandler, type SweepRun } from '../sweeper/handler.js';
 import { LOCAL_DEFAULTS, type LocalConfig } from './config.js';
@@ -256,10 +256,7 @@ export async function startLocalBroker(options: StartLocalBrokerOptions): Promis
     stops.push(() => queue.stop());
     const requestDeps = { ...grant.requestDeps, queue };
 
-    const appLogger = {
-      ...useCaseLogger(logger),
-      error: (message: string, fields?: Record<string, unknown>) => logger.error(message, { ...fields }),
-    };
+    const appLogger = listenerLogger(logger);
     const slackOptions = {
       signingSecret: config[ENV.slackSigningSecret],
       botToken: config[ENV.slackBotToken],

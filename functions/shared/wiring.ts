@@ -104,3 +104,13 @@ export function useCaseLogger(logger: Logger): UseCaseLogger {
     warn: (message, fields) => logger.warn(message, { ...fields }),
   };
 }
+
+/** The Slack listeners' logger: the use cases' one plus `error` for failed listeners. */
+export function listenerLogger(
+  logger: Logger,
+): UseCaseLogger & { error(message: string, fields?: Record<string, unknown>): void } {
+  return {
+    ...useCaseLogger(logger),
+    error: (message: string, fields?: Record<string, unknown>) => logger.error(message, { ...fields }),
+  };
+}

@@ -2,7 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { createSlackGrantQueue, loadSlackSettings } from '../../shared/adapters/slack/runtime.js';
 import type { GrantQueue } from '../../shared/domain/ports.js';
-import { createBaseWiring, useCaseLogger, type BaseWiring } from '../shared/wiring.js';
+import { createBaseWiring, listenerLogger, type BaseWiring } from '../shared/wiring.js';
 import { createHandler } from './create-handler.js';
 
 /**
@@ -12,10 +12,7 @@ import { createHandler } from './create-handler.js';
  * again every SLACK_SECRET_MAX_AGE_SECONDS (a rotation); the rest is built only once.
  */
 const logger = new Logger({ serviceName: 'jit-slack' });
-const appLogger = {
-  ...useCaseLogger(logger),
-  error: (message: string, fields?: Record<string, unknown>) => logger.error(message, { ...fields }),
-};
+const appLogger = listenerLogger(logger);
 let wired: { base: BaseWiring; queue: GrantQueue } | undefined;
 
 export const handler = createHandler({

@@ -1,10 +1,12 @@
 import { isOpen, type GrantWindow } from './grant-window.js';
 import { isLive } from './lifecycle.js';
 import {
+  expandSets,
   findTarget,
   isInSets,
   isResponder,
   type AccessPolicy,
+  type PeopleSet,
   type RoleTarget,
   type SlackPerson,
   type Target,
@@ -209,6 +211,19 @@ export function decideApproval(
     approvalsRequired: request.approvalsRequired,
     complete,
   };
+}
+
+/**
+ * Who is asked to approve `request`: the rule's approver sets (users, and Slack user groups
+ * the adapter expands), never the requester unless the rule allows self-approval, since
+ * their own click would be refused anyway.
+ */
+export function approvalAudience(
+  policy: AccessPolicy,
+  target: Target,
+  request: Pick<AccessRequest, 'requester'>,
+): PeopleSet & { readonly exclude: readonly string[] } {
+  return { ...expandSets(policy, target.approvers), exclude: target.selfApproval ? [] : [request.requester] };
 }
 
 /** Whether `person` may deny `request` (any approver of its rule may; the requester cancels instead). */

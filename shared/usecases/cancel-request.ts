@@ -1,10 +1,11 @@
 import { decideCancel } from '../domain/decision.js';
-import { AlreadyDecidedError, NotAuthorizedError, NotFoundError } from '../domain/errors.js';
+import { AlreadyDecidedError, NotFoundError } from '../domain/errors.js';
 import type { AccessRequest } from '../domain/request.js';
 import { MAX_RACE_RETRIES } from './approve-request.js';
 import { auditOf } from './audit-events.js';
 import type { RequestDeps } from './deps.js';
 import { notifySafely } from './notify.js';
+import { refusalError } from './refusals.js';
 
 /**
  * PENDING → CANCELLED, by the requester only (decideCancel). A refusal throws
@@ -18,11 +19,7 @@ export async function cancelRequest(
     const request = await deps.store.get(input.requestId);
     if (!request) throw new NotFoundError(`Request ${input.requestId}`);
     const allowed = decideCancel(request, input.requester);
-    if (!allowed.allowed) {
-      throw allowed.reason === 'not-requester'
-        ? new NotAuthorizedError(allowed.reason, allowed.message)
-        : new AlreadyDecidedError(request.status);
-    }
+    if (!allowed.allowed) throw refusalError(allowed, () => new AlreadyDecidedError(request.status));
     const now = deps.clock.now();
     const result = await deps.store.transition(request, {
       to: 'CANCELLED',

@@ -1,6 +1,6 @@
 import { secondsLeft } from '../domain/grant-window.js';
 import { isLive } from '../domain/lifecycle.js';
-import { breakGlassTargets } from '../domain/decision.js';
+import { breakGlassTargets, decideCredentials } from '../domain/decision.js';
 import type { SlackPerson } from '../domain/policy.js';
 import type { AccessRequest } from '../domain/request.js';
 import type { RequestDeps } from './deps.js';
@@ -8,7 +8,7 @@ import type { RequestDeps } from './deps.js';
 export interface LiveGrant {
   readonly request: AccessRequest;
   readonly secondsLeft: number;
-  /** Role grants that are ACTIVE can mint a session ("Get credentials"). */
+  /** Whether "Get credentials" would be allowed now (decideCredentials). */
   readonly canGetCredentials: boolean;
 }
 
@@ -31,6 +31,7 @@ export async function listMyAccess(
   person: SlackPerson,
 ): Promise<MyAccess> {
   const now = deps.clock.now();
+  const policy = deps.policy.current();
   const page = await deps.store.listByRequester(person.userId, { limit: MY_ACCESS_SCAN_LIMIT });
   const pending: AccessRequest[] = [];
   const live: LiveGrant[] = [];
@@ -45,9 +46,9 @@ export async function listMyAccess(
     live.push({
       request,
       secondsLeft: left,
-      canGetCredentials: request.targetKind === 'role' && request.status === 'ACTIVE',
+      canGetCredentials: decideCredentials(policy, request, person.userId, now).allowed,
     });
   }
   live.sort((a, b) => a.secondsLeft - b.secondsLeft);
-  return { pending, live, canBreakGlass: breakGlassTargets(deps.policy.current(), person).allowed };
+  return { pending, live, canBreakGlass: breakGlassTargets(policy, person).allowed };
 }

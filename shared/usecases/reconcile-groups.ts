@@ -4,6 +4,7 @@ import { isLive } from '../domain/lifecycle.js';
 import type { GroupTarget } from '../domain/policy.js';
 import type { AccessRequest } from '../domain/request.js';
 import { ACTORS, type GrantDeps } from './grant-deps.js';
+import { liveGrants } from './live-grants.js';
 
 export interface DriftFinding {
   readonly targetId: string;
@@ -98,29 +99,20 @@ interface LiveByTarget {
 async function liveGrantsByTarget(deps: GrantDeps): Promise<Map<string, LiveByTarget>> {
   const now = deps.clock.now();
   const byTarget = new Map<string, LiveByTarget>();
-  let cursor: string | undefined;
-  do {
-    // Every live grant ends before the far future: the live-by-end index, never a scan.
-    const page = await deps.store.listLiveEndingBefore(
-      FAR_FUTURE,
-      cursor === undefined ? { limit: 500 } : { limit: 500, cursor },
-    );
-    for (const grant of page.items) {
-      if (!isLive(grant.status) || grant.targetKind !== 'group') continue;
-      let entry = byTarget.get(grant.targetId);
-      if (entry === undefined) {
-        entry = { principals: new Set(), openActive: [] };
-        byTarget.set(grant.targetId, entry);
-      }
-      entry.principals.add(iamKey(grant.principal));
-      const open =
-        grant.startsAt !== undefined &&
-        grant.endsAt !== undefined &&
-        isOpen({ startsAt: new Date(grant.startsAt), endsAt: new Date(grant.endsAt) }, now);
-      if (grant.status === 'ACTIVE' && open) entry.openActive.push(grant);
+  for await (const grant of liveGrants(deps.store)) {
+    if (!isLive(grant.status) || grant.targetKind !== 'group') continue;
+    let entry = byTarget.get(grant.targetId);
+    if (entry === undefined) {
+      entry = { principals: new Set(), openActive: [] };
+      byTarget.set(grant.targetId, entry);
     }
-    cursor = page.cursor;
-  } while (cursor);
+    entry.principals.add(iamKey(grant.principal));
+    const open =
+      grant.startsAt !== undefined &&
+      grant.endsAt !== undefined &&
+      isOpen({ startsAt: new Date(grant.startsAt), endsAt: new Date(grant.endsAt) }, now);
+    if (grant.status === 'ACTIVE' && open) entry.openActive.push(grant);
+  }
   return byTarget;
 }
 
@@ -135,8 +127,6 @@ async function holdsLiveGrant(deps: GrantDeps, member: string, targetId: string)
   }
   return false;
 }
-
-const FAR_FUTURE = new Date('9999-12-31T00:00:00.000Z');
 
 async function requestRestore(
   deps: GrantDeps,

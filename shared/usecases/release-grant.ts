@@ -1,7 +1,8 @@
 import { decideRelease } from '../domain/decision.js';
-import { NotAuthorizedError, NotFoundError, ValidationError } from '../domain/errors.js';
+import { NotFoundError, ValidationError } from '../domain/errors.js';
 import type { AccessRequest } from '../domain/request.js';
 import type { RequestDeps } from './deps.js';
+import { refusalError } from './refusals.js';
 
 /**
  * "Release now": the requester ends their own live grant early. The Slack function only
@@ -16,11 +17,7 @@ export async function releaseGrant(
   const request = await deps.store.get(input.requestId);
   if (!request) throw new NotFoundError(`Grant ${input.requestId}`);
   const allowed = decideRelease(request, input.requester);
-  if (!allowed.allowed) {
-    throw allowed.reason === 'not-requester'
-      ? new NotAuthorizedError(allowed.reason, allowed.message)
-      : new ValidationError(allowed.message);
-  }
+  if (!allowed.allowed) throw refusalError(allowed, (message) => new ValidationError(message));
   await deps.queue.enqueue({
     kind: 'revoke',
     requestId: request.id,

@@ -1,7 +1,8 @@
 import { decideCredentials } from '../domain/decision.js';
-import { NotAuthorizedError, NotFoundError, ValidationError } from '../domain/errors.js';
+import { NotFoundError, ValidationError } from '../domain/errors.js';
 import type { AccessRequest } from '../domain/request.js';
 import type { RequestDeps } from './deps.js';
+import { refusalError } from './refusals.js';
 
 /**
  * "Get credentials": checks with decideCredentials that the grant is the caller's own, ACTIVE,
@@ -17,11 +18,7 @@ export async function requestCredentials(
   const grant = await deps.store.get(input.requestId);
   if (!grant) throw new NotFoundError(`Grant ${input.requestId}`);
   const allowed = decideCredentials(deps.policy.current(), grant, input.requester, deps.clock.now());
-  if (!allowed.allowed) {
-    throw allowed.reason === 'not-requester'
-      ? new NotAuthorizedError(allowed.reason, allowed.message)
-      : new ValidationError(allowed.message);
-  }
+  if (!allowed.allowed) throw refusalError(allowed, (message) => new ValidationError(message));
   await deps.queue.enqueue({
     kind: 'issue-credentials',
     requestId: grant.id,

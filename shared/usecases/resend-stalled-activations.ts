@@ -1,9 +1,8 @@
 import type { RequestDeps } from './deps.js';
+import { liveGrants } from './live-grants.js';
 
 /** How long an approved grant may wait for the worker before its hand-off is sent again. */
 export const ACTIVATION_STALL_SECONDS = 120;
-
-const FAR_FUTURE = new Date('9999-12-31T00:00:00.000Z');
 
 /**
  * Backstop of the hand-off: finds grants still APPROVED (not yet activated) whose window is
@@ -18,21 +17,13 @@ export async function resendStalledActivations(
   const now = deps.clock.now();
   const stalledBefore = now.getTime() - ACTIVATION_STALL_SECONDS * 1000;
   let resent = 0;
-  let cursor: string | undefined;
-  do {
-    const page = await deps.store.listLiveEndingBefore(
-      FAR_FUTURE,
-      cursor === undefined ? { limit: 500 } : { limit: 500, cursor },
-    );
-    for (const grant of page.items) {
-      const approvedAt = Date.parse(grant.decidedAt ?? grant.updatedAt);
-      const open = grant.endsAt !== undefined && Date.parse(grant.endsAt) > now.getTime();
-      if (grant.status !== 'APPROVED' || !open || approvedAt > stalledBefore) continue;
-      await deps.queue.enqueue({ kind: 'activate', requestId: grant.id });
-      deps.logger.warn('activation stalled; hand-off sent again', { requestId: grant.id });
-      resent++;
-    }
-    cursor = page.cursor;
-  } while (cursor);
+  for await (const grant of liveGrants(deps.store)) {
+    const approvedAt = Date.parse(grant.decidedAt ?? grant.updatedAt);
+    const open = grant.endsAt !== undefined && Date.parse(grant.endsAt) > now.getTime();
+    if (grant.status !== 'APPROVED' || !open || approvedAt > stalledBefore) continue;
+    await deps.queue.enqueue({ kind: 'activate', requestId: grant.id });
+    deps.logger.warn('activation stalled; hand-off sent again', { requestId: grant.id });
+    resent++;
+  }
   return { resent };
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  approvalAudience,
   breakGlassTargets,
   decideApproval,
   decideBreakGlass,
@@ -236,6 +237,27 @@ describe('decideApproval', () => {
       approvalsRequired: 2,
       complete: false,
     });
+  });
+});
+
+describe('approvalAudience', () => {
+  it.each([
+    {
+      description: 'the approver sets, without the requester',
+      targetId: 'prod-role',
+      requester: 'ULEAD1',
+      expected: { users: ['ULEAD1', 'ULEAD2', 'ULEAD3'], userGroups: [], exclude: ['ULEAD1'] },
+    },
+    {
+      description: 'the requester stays in when the rule allows self-approval',
+      targetId: 'self-ok',
+      requester: 'USELF1',
+      expected: { users: ['USELF1', 'ULEAD1', 'ULEAD2', 'ULEAD3'], userGroups: [], exclude: [] },
+    },
+  ])('$description', ({ targetId, requester, expected }) => {
+    const target = policy.targets.find((t) => t.id === targetId);
+    if (!target) throw new Error(`no target ${targetId}`);
+    expect(approvalAudience(policy, target, { requester })).toEqual(expected);
   });
 });
 

@@ -121,6 +121,8 @@ const NO_REQUEST_WRITES: Record<string, string> = {
   'grant-deps': 'types',
   'request-credentials': 'hands a job to the grant worker, writes nothing',
   'resend-stalled-activations': 'hands jobs to the grant worker again, writes nothing',
+  'live-grants': 'reads the live grants, writes nothing',
+  refusals: 'maps refusals to errors, writes nothing',
   'list-my-access': 'reads requests',
   'prepare-forms': 'reads a request or the policy to decide whether a form opens, writes nothing',
   'query-audit': 'reads the audit trail',

@@ -1,7 +1,8 @@
 import type { webApi } from '@slack/bolt';
 import pLimit from 'p-limit';
 import { formatDuration } from '../../domain/duration.js';
-import { expandSets, findTarget, type Target } from '../../domain/policy.js';
+import { approvalAudience } from '../../domain/decision.js';
+import { findTarget, type Target } from '../../domain/policy.js';
 import type { Notification, Notifier, PolicySource } from '../../domain/ports.js';
 import type { AccessRequest, MessageRef } from '../../domain/request.js';
 import type { SlackDirectory } from './directory.js';
@@ -120,12 +121,13 @@ export class SlackNotifier implements Notifier {
     return inParallel(approvers, (userId) => this.post(userId, message));
   }
 
-  /** Everyone who may approve: listed users plus members of listed user groups, minus the requester (unless self-approval). */
+  /** The approval audience (decided in the domain) as Slack user ids, user groups expanded. */
   private async approverIds(target: Target, request: AccessRequest): Promise<string[]> {
-    const sets = expandSets(this.policy.current(), target.approvers);
-    const ids = new Set(sets.users);
-    for (const group of sets.userGroups) (await this.directory.membersOf(group)).forEach((u) => ids.add(u));
-    if (!target.selfApproval) ids.delete(request.requester);
+    const audience = approvalAudience(this.policy.current(), target, request);
+    const ids = new Set(audience.users);
+    for (const group of audience.userGroups)
+      (await this.directory.membersOf(group)).forEach((u) => ids.add(u));
+    audience.exclude.forEach((u) => ids.delete(u));
     return [...ids].sort();
   }
 
