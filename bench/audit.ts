@@ -38,7 +38,7 @@ import {
 } from '../shared/domain/audit.js';
 import type { RequestStatus } from '../shared/domain/lifecycle.js';
 import { exportAudit } from '../shared/usecases/query-audit.js';
-import { writeEvents } from '../functions/cli/format.js';
+import { writeEvents } from '../shared/adapters/audit-format/audit-format.js';
 
 const { values: args } = parseArgs({
   options: {

@@ -20,7 +20,7 @@ import {
 import type { Clock } from '../../shared/domain/ports.js';
 import { queryAudit } from '../../shared/usecases/query-audit.js';
 import { verifyAudit } from '../../shared/usecases/verify-audit.js';
-import { CSV_COLUMNS, csvRecord } from '../cli/format.js';
+import { CSV_COLUMNS, csvRecord } from '../../shared/adapters/audit-format/audit-format.js';
 
 /**
  * The auditors' HTTP API, behind a Lambda function URL with AWS_IAM auth:

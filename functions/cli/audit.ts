@@ -13,7 +13,7 @@ import { BrokerError, ValidationError } from '../../shared/domain/errors.js';
 import type { Clock } from '../../shared/domain/ports.js';
 import { exportAudit } from '../../shared/usecases/query-audit.js';
 import { verifyAudit, type VerifyAuditResult } from '../../shared/usecases/verify-audit.js';
-import { FORMATS, writeEvents } from './format.js';
+import { FORMATS, writeEvents } from '../../shared/adapters/audit-format/audit-format.js';
 
 /** Exit codes: 0 fine, 1 the trail failed verification, 2 bad input, 3 anything else. */
 export const EXIT = { ok: 0, verifyFailed: 1, badInput: 2, error: 3 } as const;

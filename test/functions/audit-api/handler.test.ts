@@ -3,7 +3,7 @@ import type { Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { DynamoAuditQuery } from '../../../shared/adapters/dynamodb/audit-query.js';
 import { chainFor, type AuditEvent, type AuditEventInput } from '../../../shared/domain/audit.js';
-import { CSV_COLUMNS } from '../../../functions/cli/format.js';
+import { CSV_COLUMNS } from '../../../shared/adapters/audit-format/audit-format.js';
 import { createAuditApiHandler, type AuditApiEvent } from '../../../functions/audit-api/handler.js';
 import { ManualClock } from '../../support/fakes.js';
 import { useLocalTables } from '../../support/local-dynamo.js';

@@ -12,7 +12,7 @@ import {
   type AuditEventInput,
 } from '../../../shared/domain/audit.js';
 import type { AuditChainReader, AuditReader } from '../../../shared/domain/audit-query.js';
-import { CSV_COLUMNS } from '../../../functions/cli/format.js';
+import { CSV_COLUMNS } from '../../../shared/adapters/audit-format/audit-format.js';
 import { EXIT, main, type CliDeps } from '../../../functions/cli/audit.js';
 import { ManualClock } from '../../support/fakes.js';
 import { useLocalTables } from '../../support/local-dynamo.js';

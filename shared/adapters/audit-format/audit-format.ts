@@ -1,7 +1,7 @@
 import { Readable, Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { stringify } from 'csv-stringify';
-import type { AuditEvent } from '../../shared/domain/audit.js';
+import type { AuditEvent } from '../../domain/audit.js';
 
 /** Output formats of audit events: a fixed-width table, JSON lines, or CSV. */
 export const FORMATS = ['table', 'jsonl', 'csv'] as const;
