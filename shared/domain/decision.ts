@@ -12,6 +12,7 @@ import {
   type Target,
 } from './policy.js';
 import type { AccessRequest } from './request.js';
+import { controlCharacterProblem } from './text.js';
 
 /**
  * The access decisions, as pure functions returning a decision *and its reason*.
@@ -28,6 +29,7 @@ export type RefusalReason =
   | 'duration-over-maximum'
   | 'reason-required'
   | 'reason-too-long'
+  | 'reason-invalid'
   | 'ticket-required'
   | 'ticket-invalid';
 
@@ -79,17 +81,30 @@ function checkReason(reason: string | undefined, required: boolean): RequestDeci
   if (text.length > MAX_REASON_LENGTH) {
     return refuse('reason-too-long', `The reason is limited to ${MAX_REASON_LENGTH} characters.`, 'reason');
   }
+  // Why: the reason is shown to approvers in Slack and to auditors in terminals and spreadsheets;
+  // escapes and bidi overrides would let a requester disguise it there.
+  const hidden = controlCharacterProblem('The reason', text, { multiline: true });
+  if (hidden) return refuse('reason-invalid', hidden, 'reason');
   if (required && text.length === 0)
     return refuse('reason-required', 'Say why you need this access.', 'reason');
   return undefined;
 }
 
 /**
- * Checks a ticket reference shared by requests and break-glass: never longer than
- * MAX_TICKET_LENGTH; present and matching the target's pattern when the target requires one.
+ * What is wrong with a free-text note (a denial reason, a review note), or undefined: at most
+ * MAX_REASON_LENGTH characters of printable text, line breaks allowed. `label` starts the
+ * message, e.g. "A review note". `text` is expected trimmed.
  */
+export function noteProblem(label: string, text: string): string | undefined {
+  if (text.length > MAX_REASON_LENGTH) return `${label} is limited to ${MAX_REASON_LENGTH} characters.`;
+  // Why: notes reach the requester in Slack and auditors' terminals and exports.
+  return controlCharacterProblem(label, text, { multiline: true });
+}
+
 /**
- * The ticket rules of a target. `required` is false for break-glass: a responder may act
+ * The ticket rules of a target, shared by requests and break-glass: never longer than
+ * MAX_TICKET_LENGTH, one line of printable text, present and matching the target's pattern
+ * when the target requires one. `required` is false for break-glass: a responder may act
  * before an incident has a ticket, but a ticket that is given must still be a valid one.
  */
 function checkTicket(ticket: string | undefined, target: Target, required = target.requireTicket) {
@@ -107,6 +122,11 @@ function checkTicket(ticket: string | undefined, target: Target, required = targ
       'ticket',
     );
   }
+  // Why: tickets are shown verbatim to approvers and auditors, like reasons.
+  const hidden = controlCharacterProblem('The ticket reference', text, { multiline: false });
+  if (hidden) return refuse('ticket-invalid', hidden, 'ticket');
+  // The length bound above runs first: the pattern (checked safe at policy load) only ever
+  // sees at most MAX_TICKET_LENGTH characters.
   if (target.requireTicket && target.ticketPattern && !new RegExp(target.ticketPattern).test(text)) {
     return refuse('ticket-invalid', `"${text}" is not a valid ticket for ${target.id}.`, 'ticket');
   }
@@ -255,6 +275,7 @@ export type BreakGlassRefusal =
   | 'target-not-break-glass'
   | 'reason-required'
   | 'reason-too-long'
+  | 'reason-invalid'
   | 'invalid-duration'
   | 'duration-over-maximum'
   | 'ticket-required'

@@ -1,7 +1,9 @@
-import { parse as parseYaml, YAMLParseError } from 'yaml';
+import safeRegex from 'safe-regex2';
+import { isMap, isScalar, isSeq, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { tryParseDuration } from './duration.js';
 import { PolicyError } from './errors.js';
+import { controlCharacterProblem } from './text.js';
 
 /**
  * The access policy as code: targets and rules, validated once at start-up.
@@ -23,11 +25,53 @@ export const AWS_IDENTITY = /^[\w+=,.@-]{2,64}$/;
 const STS_MIN_SESSION_SECONDS = 900;
 const STS_MAX_SESSION_SECONDS = 12 * 3600;
 
+/**
+ * The longest a group membership may be granted for. A group grant adds permissions to the
+ * person's own IAM user for its whole window (unlike a role, whose STS sessions last at most
+ * 12h and are re-issued inside the grant), so it gets a hard ceiling: a week covers an
+ * on-call rotation and keeps the access just-in-time. It also keeps every grant end a
+ * representable date (`99999d` is not).
+ */
+export const MAX_GROUP_GRANT_SECONDS = 7 * 86_400;
+
+/** Ticket patterns are short anchors like `^(OPS|INC)-[0-9]+$`; a long one hides mistakes. */
+export const MAX_TICKET_PATTERN_LENGTH = 200;
+
 /** The requesters keyword that opens a target to every Slack user of the workspace. */
 export const EVERYONE = 'everyone';
 
 const duration = z.string().refine((v) => tryParseDuration(v) !== undefined, {
   error: (issue) => `${JSON.stringify(issue.input)} is not a duration (try 15m, 1h or 1h30m)`,
+});
+
+/**
+ * What is wrong with a ticket pattern, or undefined. Why: the pattern runs on text typed by
+ * requesters inside the Slack handler; one with nested repetition such as `^(a+)+$` takes
+ * exponential time on a short ticket and stalls every request. safe-regex2 refuses star
+ * height above one (and more than 25 repetitions); it cannot see every ambiguity (an
+ * alternation of overlapping branches under a repetition), which is why tickets are also
+ * bounded (MAX_TICKET_LENGTH) before any pattern runs.
+ */
+function ticketPatternProblem(pattern: string): string | undefined {
+  const quoted = JSON.stringify(pattern);
+  try {
+    new RegExp(pattern);
+  } catch {
+    return `${quoted} is not a valid regular expression`;
+  }
+  if (pattern.length > MAX_TICKET_PATTERN_LENGTH) {
+    return `is longer than ${MAX_TICKET_PATTERN_LENGTH} characters (ticket patterns are short anchors such as ^(OPS|INC)-[0-9]+$)`;
+  }
+  if (!safeRegex(pattern)) {
+    return `${quoted} may take exponential time (catastrophic backtracking); use a pattern without nested repetition, such as ^(OPS|INC)-[0-9]+$`;
+  }
+  return undefined;
+}
+
+/** Refuses text that would display differently from what it is (ANSI escapes, bidi overrides). */
+const printableLine = z.string().superRefine((value, ctx) => {
+  const problem = controlCharacterProblem('the text', value, { multiline: false });
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
 });
 
 const peopleSet = z.strictObject({
@@ -37,7 +81,7 @@ const peopleSet = z.strictObject({
 
 const targetBase = {
   id: z.string().regex(SET_NAME, 'must be lower-case letters, digits and dashes'),
-  description: z.string().min(1).max(300),
+  description: printableLine.min(1).max(300),
   requesters: z.array(z.string()).min(1),
   approvers: z.array(z.string()).default([]),
   approvalsRequired: z.number().int().min(1).max(10).default(1),
@@ -48,14 +92,10 @@ const targetBase = {
   requireTicket: z.boolean().default(false),
   ticketPattern: z
     .string()
-    .refine((v) => {
-      try {
-        new RegExp(v);
-        return true;
-      } catch {
-        return false;
-      }
-    }, 'is not a valid regular expression')
+    .superRefine((pattern, ctx) => {
+      const problem = ticketPatternProblem(pattern);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
     .optional(),
   autoApprove: z.boolean().default(false),
   breakGlass: z.boolean().default(false),
@@ -81,116 +121,192 @@ const target = z.discriminatedUnion('kind', [roleTarget, groupTarget], {
   error: 'kind must be "role" or "group"',
 });
 
-const policySchema = z
-  .strictObject({
-    version: z.literal(1),
-    people: z.record(
-      z.string().regex(SET_NAME, 'set names are lower-case letters, digits and dashes'),
-      peopleSet,
-    ),
-    identities: z
-      .record(
-        z.string().regex(SLACK_USER_ID, 'keys are Slack user ids (U…)'),
-        z.string().regex(AWS_IDENTITY, 'is not a usable AWS user name / source identity'),
-      )
-      .default({}),
-    identityEmailDomain: z.string().optional(),
-    breakGlass: z
-      .strictObject({
-        responders: z.array(z.string()).min(1),
-        reviewers: z.array(z.string()).min(1),
-        securityChannel: z.string().regex(SLACK_CHANNEL_ID, 'is not a Slack channel id (C…)'),
-        maxDuration: duration.default('1h'),
-      })
-      .optional(),
-    approvalTimeout: duration.default('24h'),
-    renotifyAfter: duration.default('1h'),
-    targets: z.array(target).min(1),
-  })
-  .superRefine((policy, ctx) => {
-    const sets = new Set(Object.keys(policy.people));
-    const checkRefs = (refs: readonly string[], path: (string | number)[], allowEveryone: boolean) => {
-      refs.forEach((ref, i) => {
-        if (allowEveryone && ref === EVERYONE) return;
-        if (!sets.has(ref)) {
-          ctx.addIssue({
-            code: 'custom',
-            path: [...path, i],
-            message: `"${ref}" is not a set defined under people`,
-          });
-        }
-      });
-    };
-    const ids = new Set<string>();
-    policy.targets.forEach((t, i) => {
-      const at = (key: string) => ['targets', i, key];
-      if (ids.has(t.id)) ctx.addIssue({ code: 'custom', path: at('id'), message: `"${t.id}" is used twice` });
-      ids.add(t.id);
-      checkRefs(t.requesters, at('requesters'), true);
-      checkRefs(t.approvers, at('approvers'), false);
-      const max = tryParseDuration(t.maxDuration) ?? 0;
-      const def = tryParseDuration(t.defaultDuration) ?? 0;
-      if (def > max) {
-        ctx.addIssue({
-          code: 'custom',
-          path: at('defaultDuration'),
-          message: `"${t.defaultDuration}" is longer than maxDuration "${t.maxDuration}"`,
-        });
-      }
-      if (!t.autoApprove && t.approvers.length === 0) {
-        ctx.addIssue({
-          code: 'custom',
-          path: at('approvers'),
-          message: 'a target without autoApprove needs at least one approver set',
-        });
-      }
-      if (t.ticketPattern && !t.requireTicket) {
-        ctx.addIssue({
-          code: 'custom',
-          path: at('ticketPattern'),
-          message: 'is set but requireTicket is false',
-        });
-      }
-      if (t.kind === 'role') {
-        const session = tryParseDuration(t.maxSessionDuration);
-        // Why: STS refuses a role whose MaxSessionDuration lies outside 15m–12h, so sessions would fail at issue time.
-        if (
-          session !== undefined &&
-          (session < STS_MIN_SESSION_SECONDS || session > STS_MAX_SESSION_SECONDS)
-        ) {
-          ctx.addIssue({
-            code: 'custom',
-            path: at('maxSessionDuration'),
-            message: `"${t.maxSessionDuration}" is outside what STS allows (15m to 12h)`,
-          });
-        }
-      }
-      if (t.breakGlass && !policy.breakGlass) {
-        ctx.addIssue({
-          code: 'custom',
-          path: at('breakGlass'),
-          message:
-            'is true but the policy has no breakGlass section (responders, reviewers, securityChannel)',
-        });
-      }
+const policyShape = z.strictObject({
+  version: z.literal(1),
+  people: z.record(
+    z.string().regex(SET_NAME, 'set names are lower-case letters, digits and dashes'),
+    peopleSet,
+  ),
+  identities: z
+    .record(
+      z.string().regex(SLACK_USER_ID, 'keys are Slack user ids (U…)'),
+      z.string().regex(AWS_IDENTITY, 'is not a usable AWS user name / source identity'),
+    )
+    .default({}),
+  identityEmailDomain: z.string().optional(),
+  breakGlass: z
+    .strictObject({
+      responders: z.array(z.string()).min(1),
+      reviewers: z.array(z.string()).min(1),
+      securityChannel: z.string().regex(SLACK_CHANNEL_ID, 'is not a Slack channel id (C…)'),
+      maxDuration: duration.default('1h'),
+    })
+    .optional(),
+  approvalTimeout: duration.default('24h'),
+  renotifyAfter: duration.default('1h'),
+  targets: z.array(target).min(1),
+});
+
+type RawPolicy = z.infer<typeof policyShape>;
+type RawTarget = RawPolicy['targets'][number];
+type Path = (string | number)[];
+
+function issue(ctx: z.RefinementCtx, path: Path, message: string): void {
+  ctx.addIssue({ code: 'custom', path, message });
+}
+
+/**
+ * Checks across the whole policy. Every check is linear in the size of the policy (sets
+ * and maps, never a scan per entry), so a policy of thousands of targets loads in well
+ * under a second.
+ */
+function checkPolicy(policy: RawPolicy, ctx: z.RefinementCtx): void {
+  const sets = new Set(Object.keys(policy.people));
+  const checkRefs = (refs: readonly string[], path: Path, allowEveryone: boolean) => {
+    refs.forEach((ref, i) => {
+      if (allowEveryone && ref === EVERYONE) return;
+      if (!sets.has(ref)) issue(ctx, [...path, i], `"${ref}" is not a set defined under people`);
     });
-    const renotify = tryParseDuration(policy.renotifyAfter);
-    const timeout = tryParseDuration(policy.approvalTimeout);
-    if (renotify !== undefined && timeout !== undefined && renotify >= timeout) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['renotifyAfter'],
-        message: `"${policy.renotifyAfter}" is not shorter than approvalTimeout "${policy.approvalTimeout}" (the reminder could never be sent)`,
-      });
+  };
+  const ids = new Set<string>();
+  policy.targets.forEach((t, i) => {
+    const at = (key: string): Path => ['targets', i, key];
+    if (ids.has(t.id)) issue(ctx, at('id'), `"${t.id}" is used twice`);
+    ids.add(t.id);
+    checkRefs(t.requesters, at('requesters'), true);
+    checkRefs(t.approvers, at('approvers'), false);
+    const max = tryParseDuration(t.maxDuration) ?? 0;
+    const def = tryParseDuration(t.defaultDuration) ?? 0;
+    if (def > max) {
+      issue(
+        ctx,
+        at('defaultDuration'),
+        `"${t.defaultDuration}" is longer than maxDuration "${t.maxDuration}"`,
+      );
     }
-    if (policy.breakGlass) {
-      checkRefs(policy.breakGlass.responders, ['breakGlass', 'responders'], false);
-      checkRefs(policy.breakGlass.reviewers, ['breakGlass', 'reviewers'], false);
+    if (!t.autoApprove && t.approvers.length === 0) {
+      issue(ctx, at('approvers'), 'a target without autoApprove needs at least one approver set');
+    }
+    checkApprovalsReachable(policy, t, at, ctx);
+    if (t.ticketPattern && !t.requireTicket) {
+      issue(ctx, at('ticketPattern'), 'is set but requireTicket is false');
+    }
+    if (t.kind === 'role') checkRoleTarget(t, at, ctx);
+    else checkGroupTarget(t, at, ctx);
+    if (t.breakGlass && !policy.breakGlass) {
+      issue(
+        ctx,
+        at('breakGlass'),
+        'is true but the policy has no breakGlass section (responders, reviewers, securityChannel)',
+      );
     }
   });
+  checkIdentitiesDistinct(policy.identities, ctx);
+  const renotify = tryParseDuration(policy.renotifyAfter);
+  const timeout = tryParseDuration(policy.approvalTimeout);
+  if (renotify !== undefined && timeout !== undefined && renotify >= timeout) {
+    issue(
+      ctx,
+      ['renotifyAfter'],
+      `"${policy.renotifyAfter}" is not shorter than approvalTimeout "${policy.approvalTimeout}" (the reminder could never be sent)`,
+    );
+  }
+  if (policy.breakGlass) {
+    checkRefs(policy.breakGlass.responders, ['breakGlass', 'responders'], false);
+    checkRefs(policy.breakGlass.reviewers, ['breakGlass', 'reviewers'], false);
+  }
+}
 
-type RawPolicy = z.infer<typeof policySchema>;
-type RawTarget = RawPolicy['targets'][number];
+/** The checks only a role target needs. */
+function checkRoleTarget(
+  t: Extract<RawTarget, { kind: 'role' }>,
+  at: (key: string) => Path,
+  ctx: z.RefinementCtx,
+): void {
+  const session = tryParseDuration(t.maxSessionDuration);
+  // Why: STS refuses a role whose MaxSessionDuration lies outside 15m–12h, so sessions would fail at issue time.
+  if (session !== undefined && (session < STS_MIN_SESSION_SECONDS || session > STS_MAX_SESSION_SECONDS)) {
+    issue(ctx, at('maxSessionDuration'), `"${t.maxSessionDuration}" is outside what STS allows (15m to 12h)`);
+  }
+}
+
+/** The checks only a group target needs. */
+function checkGroupTarget(
+  t: Extract<RawTarget, { kind: 'group' }>,
+  at: (key: string) => Path,
+  ctx: z.RefinementCtx,
+): void {
+  const max = tryParseDuration(t.maxDuration);
+  // Why: a group membership is standing access for its whole window (see MAX_GROUP_GRANT_SECONDS).
+  if (max !== undefined && max > MAX_GROUP_GRANT_SECONDS) {
+    issue(ctx, at('maxDuration'), `"${t.maxDuration}" is longer than a group grant may last (at most 7d)`);
+  }
+}
+
+/**
+ * Refuses an approval rule no request could ever satisfy. Approvals count distinct approvers
+ * and never the requester unless selfApproval is on, so with approver sets made only of
+ * Slack users (user groups are expanded at run time, so their size is unknown here):
+ * - fewer distinct approvers than approvalsRequired can never approve anything;
+ * - exactly approvalsRequired approvers, without selfApproval, can never approve a request
+ *   made by one of them, when one of them is a known requester (listed in a requester set,
+ *   or the target is open to everyone).
+ * Auto-approved targets need no approvals and are not checked.
+ */
+function checkApprovalsReachable(
+  policy: RawPolicy,
+  t: RawTarget,
+  at: (key: string) => Path,
+  ctx: z.RefinementCtx,
+): void {
+  if (t.autoApprove) return;
+  const approverSets = t.approvers.map((name) => policy.people[name]);
+  // Undefined sets are reported by checkRefs; user groups make the count unknowable.
+  if (approverSets.some((set) => set === undefined || set.userGroups.length > 0)) return;
+  const approvers = new Set(approverSets.flatMap((set) => set?.users ?? []));
+  const required = t.approvalsRequired;
+  if (approvers.size < required) {
+    issue(
+      ctx,
+      at('approvalsRequired'),
+      `${required} approvals are required but the approver sets hold ${approvers.size} distinct ${approvers.size === 1 ? 'person' : 'people'}, so no request could ever be approved`,
+    );
+    return;
+  }
+  if (t.selfApproval || approvers.size > required) return;
+  const openToEveryone = t.requesters.includes(EVERYONE);
+  const requesterUsers = new Set(t.requesters.flatMap((name) => policy.people[name]?.users ?? []));
+  const stuck = [...approvers].find((user) => openToEveryone || requesterUsers.has(user));
+  if (stuck !== undefined) {
+    issue(
+      ctx,
+      at('approvalsRequired'),
+      `${required} approvals are required from ${approvers.size} approvers, but ${stuck} may request this target and may not approve their own request (selfApproval is false), so their requests could never be approved`,
+    );
+  }
+}
+
+/**
+ * Why: an AWS identity is who acts in CloudTrail and whose group membership a grant changes;
+ * two Slack users mapped to one identity would share each other's access. IAM user names are
+ * unique case-insensitively (and the reconciler compares them lower-cased), so is this check.
+ */
+function checkIdentitiesDistinct(identities: Readonly<Record<string, string>>, ctx: z.RefinementCtx): void {
+  const owners = new Map<string, string>();
+  for (const [userId, identity] of Object.entries(identities)) {
+    const key = identity.toLowerCase();
+    const owner = owners.get(key);
+    if (owner === undefined) owners.set(key, userId);
+    else
+      issue(
+        ctx,
+        ['identities', userId],
+        `"${identity}" is already the AWS identity of ${owner} (identities compare case-insensitively)`,
+      );
+  }
+}
+
+const policySchema = policyShape.superRefine(checkPolicy);
 
 export interface PeopleSet {
   readonly users: readonly string[];
@@ -336,16 +452,43 @@ export function validatePolicy(document: unknown, source = '(inline)'): AccessPo
   return deepFreeze(policy);
 }
 
-/** Parses policy text (YAML, which includes JSON) and validates it. */
+/**
+ * Parses policy text (YAML, which includes JSON) and validates it. Duplicate keys are refused
+ * (a second `approvers:` silently replacing the first is how a rule gets weaker unnoticed);
+ * they are found here with one set per mapping, because the YAML library's own check scans
+ * every earlier key of a mapping for each key and takes minutes on a large `identities` map.
+ */
 export function parsePolicy(text: string, source = '(inline)'): AccessPolicy {
+  const parsed = parseDocument(text, { prettyErrors: true, uniqueKeys: false });
+  const [syntaxError] = parsed.errors;
+  if (syntaxError) throw new PolicyError(source, [`(root): not valid YAML or JSON: ${syntaxError.message}`]);
+  const duplicates: string[] = [];
+  findDuplicateKeys(parsed.contents, [], duplicates);
+  if (duplicates.length > 0) throw new PolicyError(source, duplicates);
   let document: unknown;
   try {
-    document = parseYaml(text, { prettyErrors: true });
+    document = parsed.toJS();
   } catch (error) {
-    const detail = error instanceof YAMLParseError ? error.message : String(error);
-    throw new PolicyError(source, [`(root): not valid YAML or JSON: ${detail}`]);
+    // toJS refuses alias bombs (too many aliases) and similar; the document is not usable.
+    throw new PolicyError(source, [`(root): not a usable YAML document: ${(error as Error).message}`]);
   }
   return validatePolicy(document, source);
+}
+
+/** Appends `path: key "x" is defined twice` for every repeated key of every mapping under `node`. */
+function findDuplicateKeys(node: unknown, path: Path, out: string[]): void {
+  if (isMap(node)) {
+    const seen = new Set<unknown>();
+    for (const pair of node.items) {
+      const key = isScalar(pair.key) ? pair.key.value : pair.key;
+      const keyPath = [...path, String(key)];
+      if (seen.has(key)) out.push(`${formatIssuePath(keyPath)}: is defined twice`);
+      seen.add(key);
+      findDuplicateKeys(pair.value, keyPath, out);
+    }
+  } else if (isSeq(node)) {
+    node.items.forEach((item, i) => findDuplicateKeys(item, [...path, i], out));
+  }
 }
 
 export function findTarget(policy: AccessPolicy, targetId: string): Target | undefined {

@@ -1,4 +1,4 @@
-import { decideApproval, decideDenial, MAX_REASON_LENGTH, type ApprovalRefusal } from '../domain/decision.js';
+import { decideApproval, decideDenial, noteProblem, type ApprovalRefusal } from '../domain/decision.js';
 import { AlreadyDecidedError, NotFoundError, ValidationError } from '../domain/errors.js';
 import { windowOnApproval } from '../domain/grant-window.js';
 import { findTarget, type SlackPerson } from '../domain/policy.js';
@@ -172,9 +172,8 @@ export async function denyRequest(
 ): Promise<DenyResult> {
   const policy = deps.policy.current();
   const reason = input.reason.trim();
-  if (reason.length > MAX_REASON_LENGTH) {
-    throw new ValidationError(`A reason is limited to ${MAX_REASON_LENGTH} characters.`);
-  }
+  const problem = noteProblem('A reason', reason);
+  if (problem) throw new ValidationError(problem);
   for (let attempt = 0; attempt < MAX_RACE_RETRIES; attempt++) {
     const request = await load(deps, input.requestId);
     const allowed = decideDenial(policy, request, input.approver);

@@ -1,9 +1,4 @@
-import {
-  decideBreakGlass,
-  decideReview,
-  MAX_REASON_LENGTH,
-  type BreakGlassDecision,
-} from '../domain/decision.js';
+import { decideBreakGlass, decideReview, noteProblem, type BreakGlassDecision } from '../domain/decision.js';
 import { AlreadyDecidedError, NotAuthorizedError, NotFoundError, ValidationError } from '../domain/errors.js';
 import { MAX_RACE_RETRIES } from './approve-request.js';
 import { openWindow } from '../domain/grant-window.js';
@@ -93,9 +88,8 @@ export async function reviewBreakGlass(
   input: { readonly requestId: string; readonly reviewer: SlackPerson; readonly note?: string },
 ): Promise<AccessRequest> {
   const note = input.note?.trim();
-  if (note && note.length > MAX_REASON_LENGTH) {
-    throw new ValidationError(`A review note is limited to ${MAX_REASON_LENGTH} characters.`);
-  }
+  const problem = note ? noteProblem('A review note', note) : undefined;
+  if (problem) throw new ValidationError(problem);
   for (let attempt = 0; attempt < MAX_RACE_RETRIES; attempt++) {
     const request = await deps.store.get(input.requestId);
     if (!request) throw new NotFoundError(`Request ${input.requestId}`);

@@ -2,6 +2,7 @@ import { Readable, Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { stringify } from 'csv-stringify';
 import type { AuditEvent } from '../../domain/audit.js';
+import { escapeControlCharacters } from '../../domain/text.js';
 
 /** Output formats of audit events: a fixed-width table, JSON lines, or CSV. */
 export const FORMATS = ['table', 'jsonl', 'csv'] as const;
@@ -30,22 +31,26 @@ export const CSV_COLUMNS = [
   'hash',
 ] as const;
 
-/** One CSV record of an event (approvers joined with `;`, detail as JSON). */
+/**
+ * One CSV record of an event (approvers joined with `;`, detail as JSON). Every cell is
+ * printable text on one line: control characters are shown as `\uXXXX` escapes and cells
+ * that a spreadsheet would run as a formula are defused.
+ */
 export function csvRecord(event: AuditEvent): Record<(typeof CSV_COLUMNS)[number], string> {
   const text = (v: unknown) => (v === undefined || v === null ? '' : String(v));
-  return {
+  const record: Record<(typeof CSV_COLUMNS)[number], string> = {
     at: event.at,
     type: event.type,
-    actor: noFormula(event.actor),
-    subject: noFormula(event.subject),
-    principal: noFormula(text(event.principal)),
-    targetId: noFormula(event.targetId),
-    requestId: noFormula(event.requestId),
+    actor: event.actor,
+    subject: event.subject,
+    principal: text(event.principal),
+    targetId: event.targetId,
+    requestId: event.requestId,
     fromStatus: text(event.fromStatus),
     toStatus: text(event.toStatus),
-    reason: noFormula(text(event.reason)),
-    ticket: noFormula(text(event.ticket)),
-    approvers: noFormula((event.approvers ?? []).join(';')),
+    reason: text(event.reason),
+    ticket: text(event.ticket),
+    approvers: (event.approvers ?? []).join(';'),
     breakGlass: String(event.breakGlass),
     awsRequestId: text(event.awsRequestId),
     detail: event.detail === undefined ? '' : JSON.stringify(event.detail),
@@ -54,6 +59,17 @@ export function csvRecord(event: AuditEvent): Record<(typeof CSV_COLUMNS)[number
     prevHash: event.prevHash,
     hash: event.hash,
   };
+  for (const column of CSV_COLUMNS) record[column] = printableCell(record[column]);
+  return record;
+}
+
+/**
+ * Why: stored events may predate the domain's refusal of control characters (or come from a
+ * path that never checked); an escape sequence must not reach an auditor's terminal or
+ * spreadsheet either way. Escaping runs first, so no cell can start with a tab or CR.
+ */
+function printableCell(value: string): string {
+  return noFormula(escapeControlCharacters(value));
 }
 
 /**
@@ -78,8 +94,18 @@ const TABLE_COLUMNS: readonly { title: string; width: number; value: (e: AuditEv
 ];
 
 function cell(value: string, width: number): string {
-  const flat = value.replace(/[\r\n\t]+/g, ' ');
+  // Why: a terminal interprets control characters; line breaks become spaces, the rest escapes.
+  const flat = escapeControlCharacters(value.replace(/[\r\n\t]+/g, ' '));
   return flat.length > width ? `${flat.slice(0, width - 1)}…` : flat.padEnd(width);
+}
+
+/**
+ * One JSON line. JSON.stringify escapes C0 characters but not DEL, C1, bidi controls or the
+ * Unicode line separators; escaping those too keeps the line lossless (they sit only inside
+ * strings, where `\uXXXX` is the same character) and harmless in a terminal.
+ */
+export function jsonLine(event: AuditEvent): string {
+  return `${escapeControlCharacters(JSON.stringify(event))}\n`;
 }
 
 /** A table row; columns have fixed widths so rows stream without reading everything first. */
@@ -133,7 +159,7 @@ export async function writeEvents(
     format === 'csv'
       ? stringify({ header: true, columns: [...CSV_COLUMNS], cast: { boolean: (b) => String(b) } })
       : format === 'jsonl'
-        ? lines((e) => `${JSON.stringify(e)}\n`)
+        ? lines(jsonLine)
         : lines(tableRow, tableHeader());
   const csvInput =
     format === 'csv'
