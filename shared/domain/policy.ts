@@ -245,12 +245,14 @@ function checkGroupTarget(
 
 /**
  * Refuses an approval rule no request could ever satisfy. Approvals count distinct approvers
- * and never the requester unless selfApproval is on, so with approver sets made only of
- * Slack users (user groups are expanded at run time, so their size is unknown here):
- * - fewer distinct approvers than approvalsRequired can never approve anything;
- * - exactly approvalsRequired approvers, without selfApproval, can never approve a request
- *   made by one of them, when one of them is a known requester (listed in a requester set,
- *   or the target is open to everyone).
+ * and never the requester unless selfApproval is on. Only what is known at load time counts:
+ * Slack user groups are expanded at run time, so a rule whose sets hold a user group (or a
+ * target open to everyone) is never refused for its size. The rule is refused when
+ * - its approver sets hold fewer distinct users than approvalsRequired (nobody's request can
+ *   be approved), or
+ * - without selfApproval, every possible requester is one of the approvers and the others
+ *   are too few (each requester's own approval is refused, so again no request can be).
+ * A rule where only *some* requesters are stuck still loads: others' requests work.
  * Auto-approved targets need no approvals and are not checked.
  */
 function checkApprovalsReachable(
@@ -260,10 +262,8 @@ function checkApprovalsReachable(
   ctx: z.RefinementCtx,
 ): void {
   if (t.autoApprove) return;
-  const approverSets = t.approvers.map((name) => policy.people[name]);
-  // Undefined sets are reported by checkRefs; user groups make the count unknowable.
-  if (approverSets.some((set) => set === undefined || set.userGroups.length > 0)) return;
-  const approvers = new Set(approverSets.flatMap((set) => set?.users ?? []));
+  const approvers = knownUsers(policy, t.approvers);
+  if (approvers === undefined) return;
   const required = t.approvalsRequired;
   if (approvers.size < required) {
     issue(
@@ -273,17 +273,33 @@ function checkApprovalsReachable(
     );
     return;
   }
-  if (t.selfApproval || approvers.size > required) return;
-  const openToEveryone = t.requesters.includes(EVERYONE);
-  const requesterUsers = new Set(t.requesters.flatMap((name) => policy.people[name]?.users ?? []));
-  const stuck = [...approvers].find((user) => openToEveryone || requesterUsers.has(user));
-  if (stuck !== undefined) {
+  if (t.selfApproval || approvers.size - 1 >= required) return;
+  const requesters = knownUsers(policy, t.requesters);
+  if (
+    requesters !== undefined &&
+    requesters.size > 0 &&
+    [...requesters].every((user) => approvers.has(user))
+  ) {
     issue(
       ctx,
       at('approvalsRequired'),
-      `${required} approvals are required from ${approvers.size} approvers, but ${stuck} may request this target and may not approve their own request (selfApproval is false), so their requests could never be approved`,
+      `${required} approvals are required but every requester is one of the ${approvers.size} approvers and may not approve their own request (selfApproval is false), so no request could ever be approved`,
     );
   }
+}
+
+/**
+ * The distinct Slack users of the named sets, or undefined when that is not known at load
+ * time (the keyword everyone, a user group, or an undefined set reported elsewhere).
+ */
+function knownUsers(policy: RawPolicy, setNames: readonly string[]): Set<string> | undefined {
+  const users = new Set<string>();
+  for (const name of setNames) {
+    const set = name === EVERYONE ? undefined : policy.people[name];
+    if (set === undefined || set.userGroups.length > 0) return undefined;
+    set.users.forEach((user) => users.add(user));
+  }
+  return users;
 }
 
 /**

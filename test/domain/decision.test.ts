@@ -105,6 +105,36 @@ describe('decideRequest', () => {
       reason: 'reason-too-long',
     },
     {
+      description: 'a reason hiding an ANSI escape is refused',
+      input: base({ reason: 'routine \u001b[2Jcheck' }),
+      outcome: 'refused',
+      reason: 'reason-invalid',
+    },
+    {
+      description: 'a reason with a bidi override is refused',
+      input: base({ reason: 'fix \u202Etxt.exe' }),
+      outcome: 'refused',
+      reason: 'reason-invalid',
+    },
+    {
+      description: "a multi-line reason (Slack's multi-line input) is accepted",
+      input: base({ reason: 'incident INC-7\nneed to restart the workers' }),
+      outcome: 'needs-approval',
+      reason: 'requires-approval',
+    },
+    {
+      description: 'a ticket with a bell character is refused',
+      input: base({ targetId: 'prod-role', ticket: 'OPS-42\u0007' }),
+      outcome: 'refused',
+      reason: 'ticket-invalid',
+    },
+    {
+      description: 'a ticket over two lines is refused (a ticket is one line)',
+      input: base({ targetId: 'prod-role', ticket: 'OPS-4\n2' }),
+      outcome: 'refused',
+      reason: 'ticket-invalid',
+    },
+    {
       description: 'a missing ticket is refused where required',
       input: base({ targetId: 'prod-role' }),
       outcome: 'refused',
@@ -137,6 +167,18 @@ describe('decideRequest', () => {
   it('uses the target default duration and reports the approval rule', () => {
     const decision = decideRequest(policy, base({ targetId: 'prod-role', ticket: 'OPS-1' }));
     expect(decision).toMatchObject({ durationSeconds: 3600, approvalsRequired: 2, approvers: ['leads'] });
+  });
+
+  it('names the field and the character of a control-character refusal', () => {
+    expect(decideRequest(policy, base({ reason: 'ok\u001b[31m' }))).toMatchObject({
+      field: 'reason',
+      message:
+        'The reason contains an invisible control character (U+001B); remove it (line breaks are fine).',
+    });
+    expect(decideRequest(policy, base({ targetId: 'prod-role', ticket: 'OPS-1\u2066' }))).toMatchObject({
+      field: 'ticket',
+      message: 'The ticket reference contains an invisible control character (U+2066); remove it.',
+    });
   });
 
   it('names the modal field of a refusal', () => {
@@ -335,6 +377,20 @@ describe('decideBreakGlass', () => {
       field: 'reason',
     },
     {
+      description: 'a reason with an escape sequence is refused on the reason field',
+      input: glass({ reason: 'db down \u001b]0;owned\u0007' }),
+      outcome: 'refused',
+      reason: 'reason-invalid',
+      field: 'reason',
+    },
+    {
+      description: 'a ticket with a C1 control is refused on the ticket field, required or not',
+      input: glass({ targetId: 'ops-group', ticket: 'INC-1\u009b' }),
+      outcome: 'refused',
+      reason: 'ticket-invalid',
+      field: 'ticket',
+    },
+    {
       description: 'a duration that is not a positive length is refused on the duration field',
       input: glass({ durationSeconds: 0 }),
       outcome: 'refused',
@@ -400,7 +456,7 @@ describe('decideBreakGlass', () => {
   it('is refused everywhere when the policy has no break-glass section', () => {
     const noGlass = parsePolicy(
       `version: 1
-people: { a: { users: [UA1] } }
+people: { a: { users: [UA1, UA2] } }
 targets: [{ id: t, kind: group, groupName: g, description: d, requesters: [a], approvers: [a], defaultDuration: 1h, maxDuration: 1h }]`,
     );
     expect(decideBreakGlass(noGlass, glass({ targetId: 't', requester: who('UA1') })).reason).toBe(
@@ -723,7 +779,7 @@ describe('decideCredentials', () => {
 describe('breakGlassTargets', () => {
   const noGlass = parsePolicy(
     `version: 1
-people: { oncall: { users: [UONCALL1] } }
+people: { oncall: { users: [UONCALL1, UONCALL2] } }
 targets: [{ id: t, kind: group, groupName: g, description: d, requesters: [oncall], approvers: [oncall], defaultDuration: 1h, maxDuration: 1h }]`,
   );
   const noTargets = parsePolicy(

@@ -1,7 +1,21 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PolicyError } from '../../shared/domain/errors.js';
-import { parsePolicy, requestableTargets, isResponder, expandSets } from '../../shared/domain/policy.js';
-import { EXAMPLE_POLICY_PATH, loadPolicyFile } from '../../shared/config/policy-file.js';
+import {
+  parsePolicy,
+  requestableTargets,
+  isResponder,
+  expandSets,
+  findTarget,
+} from '../../shared/domain/policy.js';
+import {
+  EXAMPLE_POLICY_PATH,
+  loadPolicyFile,
+  MAX_POLICY_FILE_BYTES,
+} from '../../shared/config/policy-file.js';
+import { largePolicyYaml } from '../support/large-policy.js';
 
 const VALID = `
 version: 1
@@ -18,6 +32,15 @@ targets:
     defaultDuration: 1h
     maxDuration: 8h
 `;
+
+/** VALID with a ticket rule using `pattern` on its target. */
+function withTicketPattern(pattern: string): string {
+  // A replacer function: a pattern ending in `$` would otherwise form the `$'` replacement token.
+  return VALID.replace(
+    'maxDuration: 8h',
+    () => `maxDuration: 8h\n    requireTicket: true\n    ticketPattern: '${pattern}'`,
+  );
+}
 
 /** Parses `text` and returns the issues of the PolicyError it must raise. */
 function issuesOf(text: string): readonly string[] {
@@ -147,6 +170,77 @@ describe('the access policy file', () => {
         'renotifyAfter: "1h" is not shorter than approvalTimeout "30m" (the reminder could never be sent)',
     },
     {
+      description: 'a ticket pattern with nested repetition (exponential backtracking)',
+      text: withTicketPattern('^(a+)+$'),
+      expected:
+        'targets[0].ticketPattern: "^(a+)+$" may take exponential time (catastrophic backtracking); use a pattern without nested repetition',
+    },
+    {
+      description: 'a ticket pattern with a repeated group of a repetition',
+      text: withTicketPattern('^([A-Z]+-?)*$'),
+      expected: 'targets[0].ticketPattern: "^([A-Z]+-?)*$" may take exponential time',
+    },
+    {
+      description: 'a ticket pattern that does not compile',
+      text: withTicketPattern('^(OPS-[0-9]+$'),
+      expected: 'targets[0].ticketPattern: "^(OPS-[0-9]+$" is not a valid regular expression',
+    },
+    {
+      description: 'an over-long ticket pattern',
+      text: withTicketPattern(`^(${Array.from({ length: 60 }, (_, i) => `P${i}`).join('|')})-[0-9]+$`),
+      expected: 'targets[0].ticketPattern: is longer than 200 characters',
+    },
+    {
+      description: 'a group grant longer than a week',
+      text: VALID.replace('maxDuration: 8h', 'maxDuration: 99999d'),
+      expected: 'targets[0].maxDuration: "99999d" is longer than a group grant may last (at most 7d)',
+    },
+    {
+      description: 'a group grant of a week and a minute',
+      text: VALID.replace('maxDuration: 8h', 'maxDuration: 7d1m'),
+      expected: 'targets[0].maxDuration: "7d1m" is longer than a group grant may last (at most 7d)',
+    },
+    {
+      description: 'more approvals than the approver sets hold people',
+      text: VALID.replace('approvers: [leads]', 'approvers: [leads]\n    approvalsRequired: 2'),
+      expected:
+        'targets[0].approvalsRequired: 2 approvals are required but the approver sets hold 1 distinct person, so no request could ever be approved',
+    },
+    {
+      description:
+        'more approvals than the distinct people of several sets (a person in two sets counts once)',
+      text: VALID.replace(
+        'leads: { users: [ULEAD1] }',
+        'leads: { users: [ULEAD1] }\n  backup: { users: [ULEAD1, UDEV1] }',
+      ).replace('approvers: [leads]', 'approvers: [leads, backup]\n    approvalsRequired: 3'),
+      expected:
+        'targets[0].approvalsRequired: 3 approvals are required but the approver sets hold 2 distinct people',
+    },
+    {
+      description: 'every requester is an approver and cannot approve their own request',
+      text: VALID.replace('leads: { users: [ULEAD1] }', 'leads: { users: [ULEAD1, ULEAD2] }')
+        .replace('requesters: [devs]', 'requesters: [leads]')
+        .replace('approvers: [leads]', 'approvers: [leads]\n    approvalsRequired: 2'),
+      expected:
+        'targets[0].approvalsRequired: 2 approvals are required but every requester is one of the 2 approvers and may not approve their own request (selfApproval is false)',
+    },
+    {
+      description: 'two Slack users mapped to one AWS identity (compared case-insensitively)',
+      text: `${VALID}identities:\n  UDEV1: alice\n  ULEAD1: Alice\n`,
+      expected:
+        'identities.ULEAD1: "Alice" is already the AWS identity of UDEV1 (identities compare case-insensitively)',
+    },
+    {
+      description: 'a key given twice (the second would silently replace the first)',
+      text: VALID.replace('approvers: [leads]', 'approvers: [leads]\n    approvers: [devs]'),
+      expected: 'targets[0].approvers: is defined twice',
+    },
+    {
+      description: 'a description carrying an ANSI escape',
+      text: VALID.replace('description: Developers', 'description: "Developers\\e[2J"'),
+      expected: 'targets[0].description: the text contains an invisible control character (U+001B)',
+    },
+    {
       description: 'text that is not YAML',
       text: 'version: [1',
       expected: '(root): not valid YAML or JSON',
@@ -172,6 +266,98 @@ describe('the access policy file', () => {
   it('accepts a reminder due just before the timeout', () => {
     const policy = parsePolicy(`${VALID}approvalTimeout: 1h\nrenotifyAfter: 59m\n`);
     expect([policy.renotifyAfterSeconds, policy.approvalTimeoutSeconds]).toEqual([59 * 60, 3600]);
+  });
+
+  it.each([
+    {
+      description: 'a safe ticket pattern with alternation',
+      text: withTicketPattern('^(OPS|INC)-[0-9]+$'),
+    },
+    {
+      description: 'a group grant of exactly a week',
+      text: VALID.replace('maxDuration: 8h', 'maxDuration: 7d'),
+    },
+    {
+      description: 'a role grant longer than a week (its sessions are capped by STS instead)',
+      text: VALID.replace('kind: group', 'kind: role')
+        .replace('groupName: jit-developers', 'roleArn: arn:aws:iam::123456789012:role/jit-dev')
+        .replace('maxDuration: 8h', 'maxDuration: 14d'),
+    },
+    {
+      description: 'more approvals than listed users when a user group may hold more',
+      text: VALID.replace(
+        'leads: { users: [ULEAD1] }',
+        'leads: { users: [ULEAD1], userGroups: [SLEADS] }',
+      ).replace('approvers: [leads]', 'approvers: [leads]\n    approvalsRequired: 2'),
+    },
+    {
+      description: 'as many approvals as approvers when the requesters are other people',
+      text: VALID.replace('leads: { users: [ULEAD1] }', 'leads: { users: [ULEAD1, ULEAD2] }').replace(
+        'approvers: [leads]',
+        'approvers: [leads]\n    approvalsRequired: 2',
+      ),
+    },
+    {
+      description: 'every requester an approver, with self-approval allowed',
+      text: VALID.replace('leads: { users: [ULEAD1] }', 'leads: { users: [ULEAD1, ULEAD2] }')
+        .replace('requesters: [devs]', 'requesters: [leads]')
+        .replace(
+          'approvers: [leads]',
+          'approvers: [leads]\n    approvalsRequired: 2\n    selfApproval: true',
+        ),
+    },
+    {
+      description: 'an auto-approved target whose approvals count is never used',
+      text: VALID.replace(
+        'approvers: [leads]',
+        'approvers: [leads]\n    approvalsRequired: 5\n    autoApprove: true',
+      ),
+    },
+    {
+      description: 'distinct identities, and one identity per user',
+      text: `${VALID}identities:\n  UDEV1: alice\n  ULEAD1: alicia\n`,
+    },
+  ])('accepts $description', ({ text }) => {
+    expect(() => parsePolicy(text)).not.toThrow();
+  });
+
+  it('loads a policy of 5,000 targets completely and correctly', () => {
+    const policy = parsePolicy(largePolicyYaml({ targets: 5000 }), 'large.yaml');
+    expect(policy.targets).toHaveLength(5000);
+    expect(Object.keys(policy.identities)).toHaveLength(1000);
+    expect(findTarget(policy, 'target-4999')).toMatchObject({
+      kind: 'role',
+      roleArn: 'arn:aws:iam::111122223333:role/jit/Role4999',
+      requesters: ['team-99'],
+      approvers: ['team-0'],
+      maxDurationSeconds: 4 * 3600,
+    });
+    expect(findTarget(policy, 'target-4998')).toMatchObject({ kind: 'group', groupName: 'jit-group-4998' });
+    expect(Object.isFrozen(policy.targets[4999])).toBe(true);
+  });
+
+  it('reports a duplicate key deep inside a large policy by its path', () => {
+    const text = largePolicyYaml({ targets: 500 }).replace(
+      '  - id: target-432\n',
+      '  - id: target-432\n    description: again\n',
+    );
+    expect(issuesOf(text)).toContain('targets[432].description: is defined twice');
+  });
+
+  it('refuses a policy file over the size cap before reading it, naming the file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'policy-test-'));
+    try {
+      const path = join(dir, 'huge.yaml');
+      writeFileSync(path, `${VALID}# ${'x'.repeat(MAX_POLICY_FILE_BYTES)}\n`);
+      expect(() => loadPolicyFile(path)).toThrow(PolicyError);
+      expect(() => loadPolicyFile(path)).toThrow(
+        new RegExp(
+          `huge\\.yaml:\\n  \\(file\\): is \\d+ bytes; a policy file may be at most ${MAX_POLICY_FILE_BYTES} bytes`,
+        ),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('fails to load a broken file, naming the file', () => {

@@ -148,7 +148,7 @@ describe('breakGlassChoices', () => {
   it('refuses everyone when the policy has no break-glass section', () => {
     const w = fakeWorld(`
 version: 1
-people: { oncall: { users: [UONCALL1] } }
+people: { oncall: { users: [UONCALL1, UONCALL2] } }
 targets: [{ id: t, kind: group, groupName: g, description: d, requesters: [oncall], approvers: [oncall], defaultDuration: 1h, maxDuration: 1h }]
 `);
     expect(breakGlassChoices(w.deps, person('UONCALL1'))).toEqual({

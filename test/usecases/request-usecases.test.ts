@@ -50,6 +50,14 @@ describe('submitRequest', () => {
     expect(world.audit.events).toEqual([]);
   });
 
+  it('refuses a reason carrying terminal escapes on its field and writes nothing', async () => {
+    const world = fakeWorld();
+    const result = await submitRequest(world.deps, input({ reason: 'deploy\u001b[8m hidden' }));
+    expect(result).toMatchObject({ outcome: 'refused', reason: 'reason-invalid', field: 'reason' });
+    expect(world.store.items.size).toBe(0);
+    expect(world.audit.events).toEqual([]);
+  });
+
   it('approves an auto-approved target at once and hands it to the grant worker', async () => {
     const world = fakeWorld();
     const result = await submitRequest(world.deps, input({ requester: person('UANY'), targetId: 'sandbox' }));
@@ -172,6 +180,20 @@ targets:
     expect(world.notifier.kinds()).toEqual(['approval-needed', 'request-denied']);
     expect(world.queue.jobs).toEqual([]);
   });
+
+  it('refuses a denial reason with control characters and leaves the request pending', async () => {
+    const world = fakeWorld();
+    const request = await submitted(world);
+    await expect(
+      denyRequest(world.deps, { requestId: request.id, approver: person('ULEAD1'), reason: 'no\u202Eon' }),
+    ).rejects.toThrow(
+      new ValidationError(
+        'A reason contains an invisible control character (U+202E); remove it (line breaks are fine).',
+      ),
+    );
+    expect((await world.store.get(request.id))?.status).toBe('PENDING');
+    expect(world.audit.types()).toEqual(['request.submitted']);
+  });
 });
 
 describe('cancelRequest', () => {
@@ -243,6 +265,31 @@ describe('breakGlass and reviewBreakGlass', () => {
     });
     expect((await world.store.listUnreviewedBreakGlass()).items).toHaveLength(0);
     expect(world.audit.types()).toEqual(['break-glass.activated', 'break-glass.reviewed']);
+  });
+
+  it('refuses a break-glass reason or a review note with control characters', async () => {
+    const world = fakeWorld();
+    expect(await breakGlass(world.deps, { ...glass, reason: 'down\u0007\u0007' })).toMatchObject({
+      outcome: 'refused',
+      reason: 'reason-invalid',
+      field: 'reason',
+    });
+    expect(world.store.items.size).toBe(0);
+    const result = await breakGlass(world.deps, glass);
+    if (result.outcome !== 'granted') throw new Error('not granted');
+    await expect(
+      reviewBreakGlass(world.deps, {
+        requestId: result.request.id,
+        reviewer: person('USEC1'),
+        note: 'fine\u009b2J',
+      }),
+    ).rejects.toBeInstanceOf(ValidationError);
+    const reviewed = await reviewBreakGlass(world.deps, {
+      requestId: result.request.id,
+      reviewer: person('USEC1'),
+      note: 'justified:\nINC-7 postmortem',
+    });
+    expect(reviewed.reviewNote).toBe('justified:\nINC-7 postmortem');
   });
 });
 
