@@ -124,13 +124,13 @@ describe('decideRequest', () => {
     },
     {
       description: 'a ticket with a bell character is refused',
-      input: base({ targetId: 'prod-role', ticket: 'OPS-42\u0007' }),
+      input: base({ ticket: 'OPS-42\u0007' }),
       outcome: 'refused',
       reason: 'ticket-invalid',
     },
     {
       description: 'a ticket over two lines is refused (a ticket is one line)',
-      input: base({ targetId: 'prod-role', ticket: 'OPS-4\n2' }),
+      input: base({ ticket: 'OPS-4\n2' }),
       outcome: 'refused',
       reason: 'ticket-invalid',
     },
