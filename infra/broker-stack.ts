@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Aws, CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -114,6 +114,8 @@ export class BrokerStack extends Stack {
       ? secretsmanager.Secret.fromSecretCompleteArn(this, 'SlackSecret', props.slackSecretArn)
       : new secretsmanager.Secret(this, 'SlackSecret', {
           description: 'Slack signing secret and bot token of the JIT broker (JSON: signingSecret, botToken)',
+          // Why: a replaced or deleted secret leaves the functions with an empty one until re-entered.
+          removalPolicy: RemovalPolicy.RETAIN,
         });
     acknowledge(
       slackSecret,

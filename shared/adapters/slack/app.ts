@@ -79,7 +79,11 @@ export function createSocketModeSlackApp(
   const receiver = new SocketModeReceiver({
     appToken: options.appToken,
     logger: boltLogger(options.logger),
-    ...(options.slackApiUrl ? { clientOptions: { slackApiUrl: options.slackApiUrl } } : {}),
+    // Bolt hands `installerOptions.clientOptions` (not a top-level `clientOptions`) to the Socket
+    // Mode client, which calls apps.connections.open with it.
+    ...(options.slackApiUrl
+      ? { installerOptions: { clientOptions: { slackApiUrl: options.slackApiUrl } } }
+      : {}),
   });
   return assembleSlackApp(options, receiver);
 }
