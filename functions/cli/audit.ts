@@ -154,7 +154,9 @@ export function verifyReport(result: VerifyAuditResult): string {
   const total = result.chains.reduce((n, c) => n + c.verified, 0);
   const failures = [
     ...(result.breaks.length > 0 ? [`${result.breaks.length} of ${result.chains.length} chains broken`] : []),
-    ...(result.misplaced.length > 0 ? [`${result.misplaced.length} events outside their request's chain`] : []),
+    ...(result.misplaced.length > 0
+      ? [`${result.misplaced.length} events outside their request's chain`]
+      : []),
   ];
   const verdict = result.ok
     ? `OK: ${total} events in ${result.chains.length} chains verified.`
