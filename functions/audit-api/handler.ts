@@ -96,7 +96,7 @@ export function createAuditApiHandler(deps: AuditApiDeps | (() => AuditApiDeps))
     }
     logger.info('audit api request', { caller, path, query: event.queryStringParameters ?? {} });
     if (path === '/verify') {
-      const result = await verifyAudit({ chains: reader });
+      const result = await verifyAudit({ chains: reader, clock });
       if (!result.ok) logger.error('audit trail verification failed', { breaks: result.breaks });
       return json(result);
     }

@@ -134,22 +134,33 @@ async function query(values: Values, io: CliIo, wire: () => CliDeps): Promise<nu
 
 async function verify(values: Values, io: CliIo, wire: () => CliDeps): Promise<number> {
   const format = formatOf(values.format, ['table', 'json'] as const, 'table');
-  const result = await verifyAudit({ chains: wire().reader });
+  const deps = wire();
+  const result = await verifyAudit({ chains: deps.reader, clock: deps.clock });
   io.stdout.write(format === 'json' ? `${JSON.stringify(result)}\n` : verifyReport(result));
   return result.ok ? EXIT.ok : EXIT.verifyFailed;
 }
 
-/** A human report: one line per chain, then the verdict. */
+/** A human report: one line per chain, then misplaced events and warnings, then the verdict. */
 export function verifyReport(result: VerifyAuditResult): string {
-  const rows = result.chains.map((c) =>
-    c.break
-      ? `${c.chain}  BROKEN at #${c.break.seq} (${c.break.kind}): ${c.break.message}`
-      : `${c.chain}  ok  ${c.verified} events, head #${c.head.seq}`,
-  );
+  const rows = [
+    ...result.chains.map((c) =>
+      c.break
+        ? `${c.chain}  BROKEN at #${c.break.seq} (${c.break.kind}): ${c.break.message}`
+        : `${c.chain}  ok  ${c.verified} events, head #${c.head.seq}`,
+    ),
+    ...result.misplaced.map((m) => `MISPLACED  ${m.message}`),
+    ...result.warnings.map((w) => `WARNING  ${w}`),
+  ];
   const total = result.chains.reduce((n, c) => n + c.verified, 0);
+  const failures = [
+    ...(result.breaks.length > 0 ? [`${result.breaks.length} of ${result.chains.length} chains broken`] : []),
+    ...(result.misplaced.length > 0
+      ? [`${result.misplaced.length} events outside their request's chain`]
+      : []),
+  ];
   const verdict = result.ok
     ? `OK: ${total} events in ${result.chains.length} chains verified.`
-    : `FAILED: ${result.breaks.length} of ${result.chains.length} chains broken.`;
+    : `FAILED: ${failures.join('; ')}.`;
   return `${rows.join('\n')}\n${verdict}\n`;
 }
 

@@ -29,6 +29,9 @@ export const AUDIT_DESTRUCTIVE_ACTIONS = [
   'dynamodb:UpdateContinuousBackups',
 ];
 
+/** The item writes an audit append is made of; allowed to the broker only inside a transaction. */
+export const AUDIT_APPEND_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem'];
+
 export interface BrokerBoundaryProps {
   /** Table and index ARNs the broker may use (by verb; deletes never on audit). */
   readonly tableArns: readonly string[];
@@ -50,7 +53,8 @@ export interface BrokerBoundaryProps {
  * The permissions boundary on every broker role: the most any broker function could ever
  * do, whatever its own policy says. It allows only the services the broker uses on its own
  * resources, IAM only on the managed path, and denies changing the broker's own roles or
- * this boundary, lifting or swapping the boundary of a brokered role, and deleting audit records.
+ * this boundary, lifting or swapping the boundary of a brokered role, deleting audit records,
+ * and writing audit items other than through an append's transaction.
  */
 export class BrokerBoundary extends Construct {
   readonly policy: iam.ManagedPolicy;
@@ -135,6 +139,16 @@ export class BrokerBoundary extends Construct {
         effect: iam.Effect.DENY,
         actions: AUDIT_DESTRUCTIVE_ACTIONS,
         resources: [...props.auditArns],
+      }),
+      // Why: every audit write is an append (event, chain head and the chain's manifest entry
+      // in one conditional transaction); a lone Put or Update could rewrite an event, a head
+      // or a manifest entry without the others.
+      new iam.PolicyStatement({
+        sid: 'DenyAuditWritesOutsideTransactions',
+        effect: iam.Effect.DENY,
+        actions: AUDIT_APPEND_ACTIONS,
+        resources: [...props.auditArns],
+        conditions: { StringNotEquals: { 'dynamodb:EnclosingOperation': 'TransactWriteItems' } },
       }),
     ];
     this.policy = new iam.ManagedPolicy(this, 'Policy', {

@@ -5,13 +5,24 @@ import { BROKER_IAM_PATH } from '../managed-targets.js';
 import { acknowledge } from '../nag.js';
 import { AUDIT_DESTRUCTIVE_ACTIONS, IAM_WRITE_ACTION_PATTERNS } from './broker-boundary.js';
 
-/** Writes that would rewrite the audit trail (on top of the deletes in AUDIT_DESTRUCTIVE_ACTIONS). */
-export const AUDIT_REWRITE_ACTIONS = [
+/**
+ * Every DynamoDB data-plane write (on top of the table-level deletes and settings in
+ * AUDIT_DESTRUCTIVE_ACTIONS): a transaction is authorised as its items' Put/Update/Delete.
+ */
+export const TABLE_DATA_WRITE_ACTIONS = [
+  'dynamodb:BatchWriteItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:ImportTable',
+  'dynamodb:PartiQLDelete',
   'dynamodb:PartiQLInsert',
   'dynamodb:PartiQLUpdate',
   'dynamodb:PutItem',
+  'dynamodb:RestoreTable*',
   'dynamodb:UpdateItem',
 ];
+
+/** A table's resource policy could grant any principal what the boundaries deny. */
+export const TABLE_RESOURCE_POLICY_ACTIONS = ['dynamodb:DeleteResourcePolicy', 'dynamodb:PutResourcePolicy'];
 
 /**
  * IAM writes denied on the broker's and the brokered identities: the write patterns, plus
@@ -102,9 +113,9 @@ export const ALARM_CHANGE_ACTIONS = [
 export interface BrokeredRoleBoundaryProps {
   /** The managed IAM path of the brokered groups and roles, e.g. `/jit/`. */
   readonly managedPath: string;
-  /** The audit table: neither deleted nor rewritten. */
+  /** The audit table: no brokered session writes to it. */
   readonly auditTableArn: string;
-  /** The requests table: not deleted. */
+  /** The requests table: no brokered session writes to it. */
   readonly requestsTableArn: string;
   /** Broker functions that act on their event as it comes: neither changed nor invoked. */
   readonly eventTrustingFunctionArns: readonly string[];
@@ -126,7 +137,8 @@ export interface BrokeredRoleBoundaryProps {
  * would let a brokered session (or the broker, through an inline policy it writes on a
  * brokered role) escape the broker's own limits: changing the broker's or any brokered
  * role, group or policy (including lifting this boundary), creating a principal without a
- * broker boundary, deleting or rewriting audit records, deleting requests, and changing,
+ * broker boundary, writing to the broker's tables (requests and audit) or their resource
+ * policies, and changing,
  * invoking or silencing the broker's functions, queues, secret, schedules and alarms.
  */
 export class BrokeredRoleBoundary extends Construct {
@@ -167,13 +179,14 @@ export class BrokeredRoleBoundary extends Construct {
         ['iam:DeleteRolePermissionsBoundary', 'iam:DeleteUserPermissionsBoundary'],
         ['*'],
       ),
-      // (Item and table actions act on the table; its index ARNs take only reads.)
-      ...deny('DenyAuditAndRequestDeletes', AUDIT_DESTRUCTIVE_ACTIONS, [
-        props.auditTableArn,
-        props.requestsTableArn,
-      ]),
-      // Why: only the broker appends to the hash chain; no brokered human may rewrite it.
-      ...deny('DenyAuditRewrites', AUDIT_REWRITE_ACTIONS, [props.auditTableArn]),
+      // Why: only the broker writes requests and the audit trail, each change with its audit
+      // event; a brokered session (break-glass admin included) writing an item itself could
+      // move its own grant's end or mark itself reviewed with no trace. Indexes included.
+      ...deny(
+        'DenyBrokerTableWrites',
+        [...AUDIT_DESTRUCTIVE_ACTIONS, ...TABLE_DATA_WRITE_ACTIONS, ...TABLE_RESOURCE_POLICY_ACTIONS],
+        [props.auditTableArn, props.requestsTableArn].flatMap((arn) => [arn, `${arn}/index/*`]),
+      ),
       // Why: a forged event (an SQS grant job) would make a broker function grant access.
       ...deny(
         'DenyChangingOrInvokingBrokerFunctions',

@@ -157,6 +157,21 @@ export function parseAuditFilter(input: unknown): AuditFilter {
   return parseAuditQuery(input).filter;
 }
 
+const DAY_MS = 86_400_000;
+
+/** Days from `newest` down to `oldest` (both YYYY-MM-DD), inclusive: the by-day index's partitions. */
+export function daysBetween(newest: string, oldest: string): string[] {
+  const days: string[] = [];
+  for (
+    let t = Date.parse(`${newest}T00:00:00.000Z`);
+    t >= Date.parse(`${oldest}T00:00:00.000Z`);
+    t -= DAY_MS
+  ) {
+    days.push(new Date(t).toISOString().slice(0, 10));
+  }
+  return days;
+}
+
 /** Whether an event matches a filter (the reference semantics the indexed readers implement). */
 export function matchesAuditFilter(event: AuditEvent, filter: AuditFilter): boolean {
   return (
@@ -188,11 +203,34 @@ export interface ChainHead {
   readonly hash: string;
 }
 
+/**
+ * Where a chain ends, as recorded twice: by its head (an item of the chain) and by its
+ * manifest entry (kept outside the chain's items, so it outlives their deletion). No
+ * manifest entry: the chain was never used, or was written before manifests were kept.
+ */
+export interface ChainEnds {
+  readonly head: ChainHead;
+  readonly manifest?: ChainHead;
+}
+
+/** Where an event is stored, as an index lists it (unverified: read straight from the store). */
+export interface StoredEventRef {
+  readonly chain: string;
+  readonly seq: number;
+  readonly requestId: unknown;
+}
+
 /** Reads whole chains for verification, oldest first. */
 export interface AuditChainReader {
   /** The names of every chain the trail is split into. */
   readonly chains: readonly string[];
-  readHead(chain: string): Promise<ChainHead>;
+  /** A chain's head and manifest entry, as of one moment. */
+  readChainEnds(chain: string): Promise<ChainEnds>;
   /** The chain's events in ascending seq order, streamed. */
   readChain(chain: string): AsyncIterable<AuditEvent>;
+  /**
+   * Every stored event of one day (`YYYY-MM-DD`), whatever its chain, from the by-day index
+   * (which holds every event): how events outside the known chains are found without a scan.
+   */
+  readDay(day: string): AsyncIterable<StoredEventRef>;
 }

@@ -116,11 +116,64 @@ export function chainName(index: number): string {
   return `chain-${String(index).padStart(2, '0')}`;
 }
 
+/** The names of every chain a trail of `chainCount` chains is split into. */
+export function chainNames(chainCount: number): string[] {
+  return Array.from({ length: chainCount }, (_, i) => chainName(i));
+}
+
+function isKnownChain(chain: string, chainCount: number): boolean {
+  return chainNames(chainCount).includes(chain);
+}
+
+/**
+ * Whether an event sits on the chain its request belongs to; a finding naming the event when
+ * not. Why: the chain list only covers `chain-00`…; an event written under any other chain
+ * (or moved to another request's chain) with a valid hash of its own would otherwise pass
+ * as genuine in every query by request, person or target.
+ */
+export function misplacementOf(
+  event: { readonly chain: unknown; readonly seq: unknown; readonly requestId: unknown },
+  chainCount: number,
+): MisplacedEvent | undefined {
+  const chain = String(event.chain);
+  const seq = typeof event.seq === 'number' ? event.seq : Number.NaN;
+  if (typeof event.requestId !== 'string') {
+    return {
+      chain,
+      seq,
+      message: `${chain} #${seq}: the event names no request (not written by the broker)`,
+    };
+  }
+  const expectedChain = chainFor(event.requestId, chainCount);
+  if (event.chain === expectedChain) return undefined;
+  return {
+    chain,
+    seq,
+    requestId: event.requestId,
+    expectedChain,
+    message: `${chain} #${seq}: an event of request ${event.requestId} must be on ${expectedChain} (${
+      isKnownChain(chain, chainCount) ? 'moved between chains' : "not one of the trail's chains"
+    })`,
+  };
+}
+
+/** An event found outside its request's chain: never genuine, always reported. */
+export interface MisplacedEvent {
+  readonly chain: string;
+  readonly seq: number;
+  readonly requestId?: string;
+  /** The chain the event's request id maps to. */
+  readonly expectedChain?: string;
+  readonly message: string;
+}
+
 export type ChainBreak =
   | { readonly kind: 'hash-mismatch'; readonly seq: number; readonly message: string }
   | { readonly kind: 'broken-link'; readonly seq: number; readonly message: string }
   | { readonly kind: 'gap'; readonly seq: number; readonly message: string }
-  | { readonly kind: 'head-mismatch'; readonly seq: number; readonly message: string };
+  | { readonly kind: 'head-mismatch'; readonly seq: number; readonly message: string }
+  /** The chain ends elsewhere than its manifest entry (kept outside the chain's items) says. */
+  | { readonly kind: 'manifest-mismatch'; readonly seq: number; readonly message: string };
 
 /**
  * Checks one chain event by event, in ascending `seq` order, holding only the previous
@@ -151,9 +204,14 @@ export class ChainVerifier {
 
   /**
    * The head is what the store says the chain ends with; without this check, deleting the
-   * newest events (or the whole chain and its head) would leave a shorter, valid-looking chain.
+   * newest events would leave a shorter, valid-looking chain. The manifest entry (where the
+   * store has one) says the same from outside the chain's items: deleting the whole chain
+   * with its head, or truncating it and rewriting the head to match, still disagrees with it.
    */
-  finish(head?: { seq: number; hash: string }): ChainBreak | undefined {
+  finish(
+    head?: { seq: number; hash: string },
+    manifest?: { seq: number; hash: string },
+  ): ChainBreak | undefined {
     if (this.broken) return this.broken;
     const lastSeq = this.expectedSeq - 1;
     if (head && (head.seq !== lastSeq || head.hash !== this.prevHash)) {
@@ -164,6 +222,21 @@ export class ChainVerifier {
           head.seq > lastSeq
             ? `${this.chain}: the chain head says #${head.seq} but the events end at #${lastSeq} (newest events deleted)`
             : `${this.chain}: the chain head says #${head.seq} but the events go on to #${lastSeq} (events appended outside the log, or the head was reset)`,
+      };
+    } else if (manifest && (manifest.seq !== lastSeq || manifest.hash !== this.prevHash)) {
+      // Head and events agree, so both were rewritten together: only the manifest entry,
+      // which lives outside the chain's items, still knows where the chain ended.
+      this.broken = {
+        kind: 'manifest-mismatch',
+        seq: Math.min(manifest.seq, lastSeq) + 1,
+        message:
+          lastSeq === 0
+            ? `${this.chain}: the manifest records #${manifest.seq} but the chain has no events and no head (the chain was deleted)`
+            : manifest.seq > lastSeq
+              ? `${this.chain}: the manifest records #${manifest.seq} but the chain ends at #${lastSeq} (newest events deleted and the head rewritten)`
+              : manifest.seq < lastSeq
+                ? `${this.chain}: the manifest records #${manifest.seq} but the chain goes on to #${lastSeq} (events appended outside the log)`
+                : `${this.chain}: the manifest records a different hash for #${lastSeq} (the chain was rewritten)`,
       };
     }
     return this.broken;

@@ -16,6 +16,7 @@ beforeAll(() => {
 const examplePolicy = loadPolicyFile(EXAMPLE_POLICY_PATH);
 
 interface Statement {
+  Sid?: string;
   Effect: 'Allow' | 'Deny';
   Action: string | string[];
   Resource: unknown;
@@ -361,7 +362,7 @@ describe('least privilege of the broker', () => {
     ]);
   });
 
-  it('the boundary denies changing the broker itself and deleting audit records', () => {
+  it('the boundary denies changing the broker itself, deleting audit records and lone audit writes', () => {
     const boundary = synth.json.Resources[logicalIdOf('BoundaryPolicy', 'AWS::IAM::ManagedPolicy')]!;
     const statements = (boundary.Properties?.PolicyDocument as { Statement: Statement[] }).Statement;
     const denies = statements.filter((s) => s.Effect === 'Deny');
@@ -377,6 +378,17 @@ describe('least privilege of the broker', () => {
     );
     expect(JSON.stringify(auditDeny.Resource)).toContain(auditTableId());
     expect(JSON.stringify(auditDeny.Resource)).not.toContain(
+      logicalIdOf('RequestsTable', 'AWS::DynamoDB::Table'),
+    );
+    // Audit items (events, chain heads, manifest entries) change only inside an append's
+    // transaction: a lone PutItem or UpdateItem carries no enclosing operation and is denied.
+    const loneWrites = denies.find((s) => s.Sid === 'DenyAuditWritesOutsideTransactions')!;
+    expect(loneWrites).toMatchObject({
+      Action: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
+      Condition: { StringNotEquals: { 'dynamodb:EnclosingOperation': 'TransactWriteItems' } },
+    });
+    expect(JSON.stringify(loneWrites.Resource)).toContain(auditTableId());
+    expect(JSON.stringify(loneWrites.Resource)).not.toContain(
       logicalIdOf('RequestsTable', 'AWS::DynamoDB::Table'),
     );
     for (const allow of statements.filter((s) => s.Effect === 'Allow')) {

@@ -1,6 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AUDIT_DESTRUCTIVE_ACTIONS } from '../../infra/constructs/broker-boundary.js';
-import { AUDIT_REWRITE_ACTIONS } from '../../infra/constructs/brokered-role-boundary.js';
 import { BASELINE_NAMES } from '../../infra/constructs/web-app-iam-baseline.js';
 import { synthBroker, type SynthResult } from './synth-broker.js';
 
@@ -71,6 +70,23 @@ const denyingSids = (statements: Statement[], action: string, resource: string) 
 const PARTITION_ACCOUNT = 'arn:<AWS::Partition>:iam::<AWS::AccountId>';
 const arnOf = (prefix: string, type: string) => `<${logicalIdOf(prefix, type)}.Arn>`;
 const FN = 'AWS::Lambda::Function';
+
+/** Every data-plane write and resource-policy change on a table, spelled out as IAM names them. */
+const TABLE_WRITES = [
+  'dynamodb:BatchWriteItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:DeleteResourcePolicy',
+  'dynamodb:ImportTable',
+  'dynamodb:PartiQLDelete',
+  'dynamodb:PartiQLInsert',
+  'dynamodb:PartiQLUpdate',
+  'dynamodb:PutItem',
+  'dynamodb:PutResourcePolicy',
+  'dynamodb:RestoreTableFromAwsBackup',
+  'dynamodb:RestoreTableFromBackup',
+  'dynamodb:RestoreTableToPointInTime',
+  'dynamodb:UpdateItem',
+];
 
 describe('the brokered-role permissions boundary', () => {
   const boundaryRef = () => ({ Ref: logicalIdOf('BrokeredRoleBoundaryPolicy', 'AWS::IAM::ManagedPolicy') });
@@ -181,18 +197,21 @@ describe('the brokered-role permissions boundary', () => {
       'iam:DeleteRolePermissionsBoundary',
       () => `${PARTITION_ACCOUNT}:role/anything`,
     ],
-    // (c) the audit trail and the requests
-    ...[...AUDIT_DESTRUCTIVE_ACTIONS, ...AUDIT_REWRITE_ACTIONS].map(
-      (action): [string, string, () => string] => [
-        'touching an audit record',
+    // (c) the audit trail and the requests: no write of any kind, nor their resource policies
+    // (a break-glass admin could otherwise move its own grant's end or mark itself reviewed)
+    ...[...AUDIT_DESTRUCTIVE_ACTIONS, ...TABLE_WRITES].flatMap((action): [string, string, () => string][] => [
+      ['writing the audit trail', action, () => arnOf('AuditTable', 'AWS::DynamoDB::Table')],
+      ['writing the requests', action, () => arnOf('RequestsTable', 'AWS::DynamoDB::Table')],
+      [
+        'writing through a requests index',
         action,
-        () => arnOf('AuditTable', 'AWS::DynamoDB::Table'),
+        () => `${arnOf('RequestsTable', 'AWS::DynamoDB::Table')}/index/live-by-end`,
       ],
-    ),
-    ...AUDIT_DESTRUCTIVE_ACTIONS.map((action): [string, string, () => string] => [
-      'deleting requests',
-      action,
-      () => arnOf('RequestsTable', 'AWS::DynamoDB::Table'),
+      [
+        'writing through an audit index',
+        action,
+        () => `${arnOf('AuditTable', 'AWS::DynamoDB::Table')}/index/by-day`,
+      ],
     ]),
     // (d) the broker's functions, trigger, queues, secret, schedules and alarms
     ['replacing the grant worker code', 'lambda:UpdateFunctionCode', () => arnOf('GrantWorkerFunction', FN)],
@@ -244,6 +263,16 @@ describe('the brokered-role permissions boundary', () => {
       'the auditor querying the audit trail',
       'dynamodb:Query',
       () => arnOf('AuditTable', 'AWS::DynamoDB::Table'),
+    ],
+    [
+      'the auditor reading a request',
+      'dynamodb:GetItem',
+      () => arnOf('RequestsTable', 'AWS::DynamoDB::Table'),
+    ],
+    [
+      'the auditor querying a requests index',
+      'dynamodb:Query',
+      () => `${arnOf('RequestsTable', 'AWS::DynamoDB::Table')}/index/live-by-end`,
     ],
     [
       'the auditor calling the audit API URL',

@@ -1,4 +1,9 @@
-import { GetCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  GetCommand,
+  TransactGetCommand,
+  TransactWriteCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
 import {
   chainFor,
   GENESIS_HASH,
@@ -17,6 +22,24 @@ type TransactItem = NonNullable<
 
 /** Sort key 0 of each chain holds its head: the last seq and hash. */
 export const HEAD_SEQ = 0;
+
+/**
+ * The manifest entry of a chain: a copy of its end (`lastSeq`, `lastHash`) written in the same
+ * transaction as every append, kept at `manifest#<chain>` / 0. Why a partition of its own:
+ * deleting a chain's items by partition key (events and head) leaves it behind, so `verify`
+ * tells a deleted or truncated chain from one never used. One item per chain, not one for the
+ * whole trail, so that the chains' writers do not contend on it. It carries none of the
+ * index keys, so no query ever returns it.
+ */
+export function manifestKeyOf(chain: string): { chain: string; seq: number } {
+  return { chain: `manifest#${chain}`, seq: HEAD_SEQ };
+}
+
+/** A chain's end as its head item and its manifest entry record it (no manifest: legacy or unused). */
+export interface ChainEnds {
+  readonly head: { seq: number; hash: string };
+  readonly manifest?: { seq: number; hash: string };
+}
 
 const INDEX_ONLY_ATTRIBUTES = ['sortKey', 'day', 'breakGlassKey'] as const;
 
@@ -69,8 +92,8 @@ const MAX_ATTEMPTS = 25;
 
 /**
  * The audit trail in DynamoDB. Appending reads the chain head, seals the event with the
- * head's hash, and writes event + new head in one transaction conditional on the head not
- * having moved; on contention it re-reads and tries again. Callers that must change state
+ * head's hash, and writes event + new head + the chain's manifest entry in one transaction
+ * conditional on the head (and the manifest) not having moved; on contention it re-reads and tries again. Callers that must change state
  * atomically with their audit event pass their own conditional writes to {@link appendWith}.
  */
 export class DynamoAuditLog implements AuditLog {
@@ -107,6 +130,14 @@ export class DynamoAuditLog implements AuditLog {
         if (!codes) throw new AuditWriteError('Writing an audit event failed.', error);
         const ownFailure = codes.slice(0, writes.length).findIndex((c) => c === 'ConditionalCheckFailed');
         if (ownFailure >= 0) return { ok: false, index: ownFailure };
+        const [eventCode, headCode, manifestCode] = codes.slice(writes.length);
+        // Why: the head was as read yet the manifest disagrees: the chain was deleted or
+        // rewritten behind the broker's back. Appending would bury that; refuse instead.
+        if (manifestCode === 'ConditionalCheckFailed' && eventCode === 'None' && headCode === 'None') {
+          throw new AuditWriteError(
+            `Audit chain ${chain}: its manifest entry disagrees with its head (deleted or rewritten); run verify.`,
+          );
+        }
         // The head moved (another writer on this chain) or a transaction conflict: try again.
         await contentionPause(attempt);
       }
@@ -122,6 +153,30 @@ export class DynamoAuditLog implements AuditLog {
     return Item
       ? { seq: Item.headSeq as number, hash: Item.headHash as string }
       : { seq: 0, hash: GENESIS_HASH };
+  }
+
+  /**
+   * A chain's head and its manifest entry, read in one transaction so that both come from
+   * the same moment (an append changes both at once).
+   */
+  async readChainEnds(chain: string): Promise<ChainEnds> {
+    const { Responses = [] } = await this.doc.send(
+      new TransactGetCommand({
+        TransactItems: [
+          { Get: { TableName: this.tableName, Key: { chain, seq: HEAD_SEQ } } },
+          { Get: { TableName: this.tableName, Key: manifestKeyOf(chain) } },
+        ],
+      }),
+    );
+    const [head, manifest] = Responses.map((r) => r?.Item);
+    return {
+      head: head
+        ? { seq: head.headSeq as number, hash: head.headHash as string }
+        : { seq: 0, hash: GENESIS_HASH },
+      ...(manifest
+        ? { manifest: { seq: manifest.lastSeq as number, hash: manifest.lastHash as string } }
+        : {}),
+    };
   }
 
   private eventWrites(event: AuditEvent, head: { seq: number; hash: string }): TransactItem[] {
@@ -140,6 +195,24 @@ export class DynamoAuditLog implements AuditLog {
           UpdateExpression: 'SET headSeq = :seq, headHash = :hash',
           ConditionExpression:
             head.seq === 0 ? 'attribute_not_exists(headSeq)' : 'headSeq = :prevSeq AND headHash = :prevHash',
+          ExpressionAttributeValues: {
+            ':seq': event.seq,
+            ':hash': event.hash,
+            ...(head.seq === 0 ? {} : { ':prevSeq': head.seq, ':prevHash': head.hash }),
+          },
+        },
+      },
+      {
+        Update: {
+          TableName: this.tableName,
+          Key: manifestKeyOf(event.chain),
+          UpdateExpression: 'SET lastSeq = :seq, lastHash = :hash',
+          // A chain written before manifests were kept has a head but no entry yet: its next
+          // append creates it. A new chain must have none (else the chain was deleted).
+          ConditionExpression:
+            head.seq === 0
+              ? 'attribute_not_exists(lastSeq)'
+              : 'attribute_not_exists(lastSeq) OR (lastSeq = :prevSeq AND lastHash = :prevHash)',
           ExpressionAttributeValues: {
             ':seq': event.seq,
             ':hash': event.hash,

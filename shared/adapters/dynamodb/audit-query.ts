@@ -1,8 +1,21 @@
 import { createHash } from 'node:crypto';
 import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
-import { canonicalJson, chainName, type AuditEvent } from '../../domain/audit.js';
-import type { AuditChainReader, AuditFilter, AuditReader, ChainHead } from '../../domain/audit-query.js';
+import {
+  canonicalJson,
+  chainNames,
+  misplacementOf,
+  type AuditEvent,
+  type MisplacedEvent,
+} from '../../domain/audit.js';
+import {
+  daysBetween,
+  type AuditChainReader,
+  type AuditFilter,
+  type AuditReader,
+  type ChainEnds,
+  type StoredEventRef,
+} from '../../domain/audit-query.js';
 import { ValidationError } from '../../domain/errors.js';
 import type { Page } from '../../domain/ports.js';
 import { DynamoAuditLog, HEAD_SEQ, itemToAuditEvent } from './audit-log.js';
@@ -49,16 +62,35 @@ const STREAM_BATCH = 1000;
 /** Filtered reads evaluate at least this many items per request, so sparse matches need fewer round trips. */
 const FILTERED_BATCH = 200;
 
-/** The auditors' reader over the audit table: indexed queries, pages, streams and chain reads. */
+/** What a reader does with an event it withholds: by default, a structured warning on stderr. */
+export type MisplacedEventHandler = (finding: MisplacedEvent) => void;
+
+function warnMisplaced(finding: MisplacedEvent): void {
+  console.warn(
+    JSON.stringify({
+      level: 'WARN',
+      message: 'audit event withheld: it is not on its request chain; run verify',
+      finding,
+    }),
+  );
+}
+
+/**
+ * The auditors' reader over the audit table: indexed queries, pages, streams and chain reads.
+ * A query never returns an event that is not on its request's chain (an unknown chain such as
+ * `chain-99`, or another request's chain): such an event was not written by the broker, so it
+ * is withheld and handed to `onMisplaced`; `verify` reports it as a finding.
+ */
 export class DynamoAuditQuery implements AuditReader, AuditChainReader {
   readonly chains: readonly string[];
 
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly tableName: string,
-    chainCount: number = AUDIT_CHAIN_COUNT,
+    private readonly chainCount: number = AUDIT_CHAIN_COUNT,
+    private readonly onMisplaced: MisplacedEventHandler = warnMisplaced,
   ) {
-    this.chains = Array.from({ length: chainCount }, (_, i) => chainName(i));
+    this.chains = chainNames(chainCount);
   }
 
   async query(
@@ -122,8 +154,14 @@ export class DynamoAuditQuery implements AuditReader, AuditChainReader {
           }),
         );
         for (const item of Items) {
+          const event = itemToAuditEvent(item);
+          const misplaced = misplacementOf(event, this.chainCount);
+          if (misplaced) {
+            this.onMisplaced(misplaced);
+            continue;
+          }
           yield {
-            event: itemToAuditEvent(item),
+            event,
             after: {
               ...(partition.day === undefined ? {} : { day: partition.day }),
               key: indexKeyOf(item, partition.keyName),
@@ -135,8 +173,30 @@ export class DynamoAuditQuery implements AuditReader, AuditChainReader {
     }
   }
 
-  async readHead(chain: string): Promise<ChainHead> {
-    return new DynamoAuditLog(this.doc, this.tableName).readHead(chain);
+  async readChainEnds(chain: string): Promise<ChainEnds> {
+    return new DynamoAuditLog(this.doc, this.tableName, this.chainCount).readChainEnds(chain);
+  }
+
+  async *readDay(day: string): AsyncIterable<StoredEventRef> {
+    let exclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const { Items = [], LastEvaluatedKey } = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: AUDIT_INDEX.byDay,
+          KeyConditionExpression: '#day = :day',
+          ProjectionExpression: '#chain, #seq, requestId',
+          ExpressionAttributeNames: { '#day': 'day', '#chain': 'chain', '#seq': 'seq' },
+          ExpressionAttributeValues: { ':day': day },
+          Limit: STREAM_BATCH,
+          ...(exclusiveStartKey ? { ExclusiveStartKey: exclusiveStartKey } : {}),
+        }),
+      );
+      for (const item of Items) {
+        yield { chain: item.chain as string, seq: item.seq as number, requestId: item.requestId as unknown };
+      }
+      exclusiveStartKey = LastEvaluatedKey;
+    } while (exclusiveStartKey);
   }
 
   async *readChain(chain: string): AsyncIterable<AuditEvent> {
@@ -227,19 +287,6 @@ function rangeCondition(filter: AuditFilter) {
     return { expression: ' AND #sk >= :from', names, values: { ':from': filter.from } };
   if (filter.to !== undefined) return { expression: ' AND #sk < :to', names, values: { ':to': filter.to } };
   return { expression: '', names: {}, values: {} };
-}
-
-/** Days from `newest` down to `oldest` (YYYY-MM-DD), inclusive. */
-function daysBetween(newest: string, oldest: string): string[] {
-  const days: string[] = [];
-  for (
-    let t = Date.parse(`${newest}T00:00:00.000Z`);
-    t >= Date.parse(`${oldest}T00:00:00.000Z`);
-    t -= DAY_MS
-  ) {
-    days.push(new Date(t).toISOString().slice(0, 10));
-  }
-  return days;
 }
 
 /** Whether `day` is one of the days a day walk of `plan` reads (never, for a partition read). */

@@ -108,7 +108,7 @@ describe('audit trail of a full request lifecycle (DynamoDB Local)', () => {
       /ASIAFAKE|fake-secret|fake-token|sessionToken|secretAccessKey/i,
     );
 
-    expect(await verifyAudit({ chains: auditDeps.reader })).toMatchObject({ ok: true, breaks: [] });
+    expect(await verifyAudit({ chains: auditDeps.reader, clock })).toMatchObject({ ok: true, breaks: [] });
   });
 
   it('flags break-glass events and finds them through the break-glass index, review included', async () => {

@@ -2,7 +2,16 @@ import pLimit from 'p-limit';
 import { describe, expect, it } from 'vitest';
 import { auditEventToItem } from '../../../shared/adapters/dynamodb/audit-log.js';
 import { DynamoAuditQuery } from '../../../shared/adapters/dynamodb/audit-query.js';
-import type { AuditEvent, AuditEventInput } from '../../../shared/domain/audit.js';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  chainFor,
+  chainName,
+  GENESIS_HASH,
+  sealEvent,
+  type AuditEvent,
+  type AuditEventInput,
+  type MisplacedEvent,
+} from '../../../shared/domain/audit.js';
 import {
   matchesAuditFilter,
   parseAuditQuery,
@@ -222,5 +231,50 @@ describe('auditors’ queries on DynamoDB Local', () => {
     const page = await queryAudit(deps(), { ...input, limit: 1000, cursor: oldest });
     const expected = newestFirst(all.filter((e) => e.at.startsWith('2026-03-02')));
     expect(ids(page.items)).toEqual(ids(expected));
+  });
+
+  it('withholds events not on their request’s chain from every query, and reports each one', async () => {
+    const all = await seed();
+    const genuine = all.filter((e) => e.requestId === 'req-3');
+    const home = chainFor('req-3', 8);
+    const elsewhere = chainName((Number(home.slice(6)) + 1) % 8);
+    const forge = (chain: string, seq: number) =>
+      sealEvent({ ...inputs()[3]!, reason: 'forged', actor: 'UMALLORY' }, chain, {
+        seq: seq - 1,
+        hash: GENESIS_HASH,
+      });
+    // Valid hashes of their own: one under a chain outside chain-00…07, one on another request's chain.
+    for (const forged of [forge('chain-99', 1), forge(elsewhere, 999)]) {
+      await db().doc.send(new PutCommand({ TableName: db().names.audit, Item: auditEventToItem(forged) }));
+    }
+    const findings: MisplacedEvent[] = [];
+    const reader = new DynamoAuditQuery(db().doc, db().names.audit, 8, (f) => findings.push(f));
+    const withheld = { ...deps(), reader };
+    const subject = (inputs()[3] as AuditEventInput).subject;
+    for (const input of [
+      { requestId: 'req-3' },
+      { person: subject },
+      { target: (inputs()[3] as AuditEventInput).targetId },
+      { from: '2026-03-01' },
+    ]) {
+      findings.length = 0;
+      const page = await queryAudit(withheld, { ...input, limit: 1000 });
+      expect(
+        page.items.filter((e) => e.reason === 'forged'),
+        JSON.stringify(input),
+      ).toEqual([]);
+      expect(findings.map((f) => `${f.chain}#${f.seq}`).sort(), JSON.stringify(input)).toEqual([
+        `${elsewhere}#999`,
+        'chain-99#1',
+      ]);
+    }
+    const byRequest = await queryAudit(withheld, { requestId: 'req-3', limit: 1000 });
+    expect(ids(byRequest.items)).toEqual(ids(newestFirst(genuine)));
+    const streamed: AuditEvent[] = [];
+    for await (const e of exportAudit(withheld, { person: subject })) streamed.push(e);
+    expect(streamed.filter((e) => e.reason === 'forged')).toEqual([]);
+    expect(findings).toContainEqual(
+      expect.objectContaining({ chain: 'chain-99', requestId: 'req-3', expectedChain: home }),
+    );
   });
 });

@@ -149,8 +149,9 @@ describe('jit-audit query', () => {
           yield e;
         }
       },
-      readHead: async () => ({ seq: 0, hash: GENESIS_HASH }),
+      readChainEnds: async () => ({ head: { seq: 0, hash: GENESIS_HASH } }),
       readChain: async function* () {},
+      readDay: async function* () {},
     };
     let release: (() => void) | undefined;
     const stalled = new Writable({
