@@ -66,7 +66,8 @@ export class SweepGate<T> {
       this.options.onAbandon?.(current.since, Math.round(runningForMs / 1000));
     }
     const since = new Date(this.nowMs());
-    const run = Promise.resolve().then(() => this.sweep());
+    // Called now (not on a later tick) so the run is in flight when start() returns.
+    const run = (async () => this.sweep())();
     const flight: InFlight<T> = { since, run };
     this.current = flight;
     const settle = (outcome: 'ok' | 'failed') => {

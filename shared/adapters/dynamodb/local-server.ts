@@ -194,7 +194,9 @@ export async function startLocalDynamo(options: StartLocalDynamoOptions = {}): P
   const release = () => {
     // First the watchdog, so it never signals a pid the system has handed to someone else.
     watchdog?.kill('SIGKILL');
-    if (lockPath && readLock(lockPath)?.ownerPid === process.pid) rmSync(lockPath, { force: true });
+    const lock = lockPath ? readLock(lockPath) : undefined;
+    if (lockPath && lock?.ownerPid === process.pid && lock.javaPid === javaPid)
+      rmSync(lockPath, { force: true });
   };
   const endpoint = `http://127.0.0.1:${port}`;
   const client = new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
