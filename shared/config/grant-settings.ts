@@ -42,7 +42,7 @@ export interface GrantSettings {
   readonly federationUrl?: string;
   /** Where a console sign-in link lands. */
   readonly consoleDestination?: string;
-  /** Seconds an early revoke's deny statement reaches back before now. */
+  /** Seconds an early revoke's deny statement outlives the role's maximum session before it is pruned. */
   readonly revokeMarginSeconds?: number;
   readonly metricsNamespace: string;
   /** The IAM path of the roles and groups the broker manages (checked against the policy). */

@@ -38,7 +38,7 @@ function javaOn(dir: string): number[] {
     .map(Number);
 }
 
-async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 60_000) {
+async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 180_000) {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -129,5 +129,5 @@ describe('npm start under a process manager', () => {
       () => !groupAlive(third.npm) && !isAlive(third.lock.javaPid),
       20_000,
     );
-  }, 240_000);
+  }, 600_000);
 });
