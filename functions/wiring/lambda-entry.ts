@@ -32,7 +32,7 @@ export function lambdaEntry<TEvent, TResult>(
     if (entry.metrics) handler = handler.use(logMetrics(entry.metrics));
     return handler;
   };
-  return (event, context) => {
+  return async (event, context) => {
     wrapped ??= wrap();
     return wrapped(event, context);
   };

@@ -146,7 +146,7 @@ describe('local runner start-up', () => {
     LOCAL_QUIET: 'true',
   });
 
-  it('says in one line that the port is in use, and leaves nothing running', async () => {
+  it('says in one line that the port is in use', async () => {
     const taken = createServer();
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
     const port = (taken.address() as AddressInfo).port;
@@ -166,7 +166,7 @@ describe('local runner start-up', () => {
     await expect(startLocalBroker({ config })).rejects.toThrow(/MANAGED_IAM_PATH \/elsewhere\//);
   });
 
-  it('hands the grant settings to the worker: GRANT_MAX_ATTEMPTS bounds the deliveries', async () => {
+  it('keeps the grant settings it was started with', async () => {
     const broker = await startLocalBroker({
       config: readLocalConfig({ ...base(), PORT: '0', GRANT_MAX_ATTEMPTS: '2', REVOKE_MARGIN_SECONDS: '30' }),
     });
