@@ -1,8 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import middy from '@middy/core';
-import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { parseGrantJob, type RetryDelay } from '../../shared/adapters/aws/sqs-grant-queue.js';
 import { NotFoundError } from '../../shared/domain/errors.js';
 import type { GrantJob } from '../../shared/domain/ports.js';
@@ -11,7 +8,8 @@ import type { GrantDeps } from '../../shared/usecases/grant-deps.js';
 import { issueCredentials } from '../../shared/usecases/issue-credentials.js';
 import { restoreMembership } from '../../shared/usecases/restore-membership.js';
 import { revokeGrantJob } from '../../shared/usecases/revoke-grant.js';
-import { createGrantWiring } from '../shared/grant-wiring.js';
+import { createGrantWiring } from '../wiring/grant-wiring.js';
+import { lambdaEntry } from '../wiring/lambda-entry.js';
 
 /**
  * Retry policy of the grant queue. SQS redelivers a failed job after its visibility timeout;
@@ -134,9 +132,8 @@ async function processRecord(worker: GrantWorker, record: SQSRecord): Promise<bo
   }
 }
 
-let wrapped: ((event: SQSEvent, context: Context) => Promise<SQSBatchResponse>) | undefined;
-
-function build() {
+/** The Lambda entry point (SQS event source with ReportBatchItemFailures). Wired on first call. */
+export const handler = lambdaEntry<SQSEvent, SQSBatchResponse>(() => {
   // The worker may add to groups: it restores memberships itself.
   const wiring = createGrantWiring({ membershipRepairs: 'in-process' });
   const processor = createGrantWorkerHandler({
@@ -145,13 +142,5 @@ function build() {
     logger: wiring.base.logger,
     ...(wiring.queue ? { retry: wiring.queue } : {}),
   });
-  return middy(processor)
-    .use(injectLambdaContext(wiring.base.logger, { resetKeys: true }))
-    .use(logMetrics(wiring.metrics));
-}
-
-/** The Lambda entry point (SQS event source with ReportBatchItemFailures). Wired on first call. */
-export const handler = (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
-  wrapped ??= build();
-  return wrapped(event, context);
-};
+  return { logger: wiring.base.logger, metrics: wiring.metrics, run: (event) => processor(event) };
+});

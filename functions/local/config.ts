@@ -1,5 +1,10 @@
 import { z } from 'zod';
 import { ENV, readEnv } from '../../shared/config/env.js';
+import {
+  GRANT_SETTINGS_SHAPE,
+  grantSettingsOf,
+  type GrantSettings,
+} from '../../shared/config/grant-settings.js';
 import { EXAMPLE_POLICY_PATH } from '../../shared/config/policy-file.js';
 
 /**
@@ -13,6 +18,7 @@ export const LOCAL_DEFAULTS = {
   LOCAL_DATA_DIR: '.local/dynamodb',
   TABLE_PREFIX: 'jit-local-',
   SWEEP_INTERVAL_SECONDS: 60,
+  SWEEP_BUDGET_SECONDS: 120,
   AWS_MODE: 'sandbox',
   /** Local only: the secret the demo signs with. Set your Slack app's own when a workspace points here. */
   SLACK_SIGNING_SECRET: 'local-development-signing-secret',
@@ -43,6 +49,8 @@ const shape = {
     .min(1)
     .max(3600)
     .default(LOCAL_DEFAULTS.SWEEP_INTERVAL_SECONDS),
+  /** A sweep running longer than this is stuck: /health says so and the next sweep starts anyway. */
+  SWEEP_BUDGET_SECONDS: z.coerce.number().int().min(1).max(3600).default(LOCAL_DEFAULTS.SWEEP_BUDGET_SECONDS),
   /** `sandbox`: record memberships and sessions locally. `aws`: the real IAM/STS clients. */
   AWS_MODE: z.enum(['sandbox', 'aws'], { error: 'must be sandbox or aws' }).default(LOCAL_DEFAULTS.AWS_MODE),
   [ENV.slackSigningSecret]: z.string().min(8).default(LOCAL_DEFAULTS.SLACK_SIGNING_SECRET),
@@ -55,13 +63,19 @@ const shape = {
   SANDBOX_EMAIL_DOMAIN: z.string().min(1).default(LOCAL_DEFAULTS.SANDBOX_EMAIL_DOMAIN),
   /** Print each sandboxed AWS action and Slack message as it happens. */
   LOCAL_QUIET: flag,
+  // The grant side's settings, the same list (and checks) as the Lambda functions'.
+  ...GRANT_SETTINGS_SHAPE,
 };
 
-export type LocalConfig = Readonly<z.infer<z.ZodObject<typeof shape>>>;
+export type LocalConfig = Readonly<z.infer<z.ZodObject<typeof shape>>> & {
+  /** The grant side's settings, named (GRANT_QUEUE_URL is ignored: the runner has its own queue). */
+  readonly grant: GrantSettings;
+};
 
 /** Reads and validates the local configuration (throws ConfigError naming each bad variable). */
 export function readLocalConfig(
   source: Readonly<Record<string, string | undefined>> = process.env,
 ): LocalConfig {
-  return readEnv(shape, source);
+  const env = readEnv(shape, source);
+  return Object.freeze({ ...env, grant: grantSettingsOf(env) });
 }

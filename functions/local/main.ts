@@ -3,11 +3,16 @@ import { config as loadDotenv } from 'dotenv';
 import { ENV } from '../../shared/config/env.js';
 import { BrokerError } from '../../shared/domain/errors.js';
 import { readLocalConfig } from './config.js';
+import { whenLauncherDies } from './lifecycle.js';
 import { startLocalBroker } from './runner.js';
+
+/** How long a stop may take before the process exits anyway (DynamoDB Local dies with it). */
+const STOP_DEADLINE_MS = 4000;
 
 /**
  * `npm start`: the broker on this machine, on embedded defaults (see functions/local/config.ts
- * and the README's configuration table). Stops cleanly on Ctrl-C.
+ * and the README's configuration table). Stops cleanly, within STOP_DEADLINE_MS, on Ctrl-C,
+ * on SIGTERM to it or to the npm/tsx process that launched it, and when that process dies.
  */
 async function main(): Promise<void> {
   if (existsSync('.env')) loadDotenv({ path: '.env', quiet: true });
@@ -21,22 +26,33 @@ async function main(): Promise<void> {
     `  Slack endpoint   POST ${broker.url}/slack/events   (signed with ${ENV.slackSigningSecret})`,
     `  Audit API        GET  ${broker.url}/audit/events?person=U0DEV00001&from=2026-01-01   GET ${broker.url}/audit/verify`,
     `  Health           GET  ${broker.url}/health         Sandbox state: GET ${broker.url}/sandbox`,
-    `  DynamoDB         ${broker.dynamoEndpoint} (tables ${config.TABLE_PREFIX}requests, ${config.TABLE_PREFIX}audit)`,
+    `  DynamoDB         ${broker.dynamoEndpoint} (tables ${config.TABLE_PREFIX}requests, ${config.TABLE_PREFIX}audit${broker.dynamoPid === undefined ? '' : `; Java pid ${broker.dynamoPid}`})`,
     `  AWS side         ${config.AWS_MODE === 'sandbox' ? 'sandbox: memberships and sessions are recorded here, AWS is never called' : 'real IAM/STS clients (AWS_ENDPOINT_URL_<SERVICE> honoured)'}`,
     `  Slack Web API    ${broker.slack ? `built-in sandbox at ${broker.slackApiUrl} (messages are printed below)` : (broker.slackApiUrl ?? 'Slack over Socket Mode')}`,
-    `  Sweeper          every ${config.SWEEP_INTERVAL_SECONDS}s (POST ${broker.url}/sweep runs one now)`,
+    `  Sweeper          every ${config.SWEEP_INTERVAL_SECONDS}s, first one now (POST ${broker.url}/sweep runs one now)`,
     '',
     'Try `npm run demo` in another terminal. Ctrl-C stops the broker.',
     '',
   ];
   console.log(lines.join('\n'));
-  const shutdown = async () => {
-    console.log('stopping…');
+  let stopping = false;
+  const shutdown = async (why: string) => {
+    // A second signal while stopping: the user means it.
+    if (stopping) process.exit(1);
+    stopping = true;
+    console.log(`stopping (${why})…`);
+    // A stop stuck on an AWS call must not keep the process (and its port) alive.
+    setTimeout(() => {
+      console.error(`not stopped within ${STOP_DEADLINE_MS / 1000}s: exiting`);
+      process.exit(1);
+    }, STOP_DEADLINE_MS).unref();
     await broker.stop();
     process.exit(0);
   };
-  process.once('SIGINT', () => void shutdown());
-  process.once('SIGTERM', () => void shutdown());
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGHUP', () => void shutdown('SIGHUP'));
+  whenLauncherDies((gone) => void shutdown(`the launching process ${gone.pid} is gone`));
 }
 
 main().catch((error: unknown) => {

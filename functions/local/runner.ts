@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
-import type { Context } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { DynamoAuditQuery } from '../../shared/adapters/dynamodb/audit-query.js';
 import { prepareLocalTables, type LocalTablesSetup } from '../../shared/adapters/dynamodb/local-setup.js';
 import { SandboxAws } from '../../shared/adapters/sandbox/sandbox-aws.js';
@@ -15,16 +15,22 @@ import { ConfigError } from '../../shared/domain/errors.js';
 import type { GrantMetricName } from '../../shared/domain/grant-ports.js';
 import type { AccessPolicy } from '../../shared/domain/policy.js';
 import type { Clock } from '../../shared/domain/ports.js';
-import type { GrantDeps } from '../../shared/usecases/grant-deps.js';
-import { restoreInProcess } from '../../shared/usecases/restore-membership.js';
 import { createAuditApiHandler, type AuditApiEvent } from '../audit-api/handler.js';
 import { createGrantWorkerHandler } from '../grant-worker/handler.js';
-import { createGrantWiring } from '../shared/grant-wiring.js';
-import { createBaseWiring, listenerLogger } from '../shared/wiring.js';
+import { createGrantWiring } from '../wiring/grant-wiring.js';
+import { createBaseWiring, listenerLogger, requestPorts } from '../wiring/base-wiring.js';
 import { createHandler as createSlackHandler, type SlackLambdaEvent } from '../slack/create-handler.js';
 import { createSweeperHandler, type SweepRun } from '../sweeper/handler.js';
 import { LOCAL_DEFAULTS, type LocalConfig } from './config.js';
 import { InProcessGrantQueue } from './local-queue.js';
+import { SweepGate, type SweeperHealth } from './sweep-gate.js';
+
+/** The port the local broker should listen on is taken: one clear line, no stack trace. */
+export class PortInUseError extends ConfigError {
+  constructor(port: number, host: string, options: { cause?: unknown } = {}) {
+    super(`port ${port} on ${host} is in use (another broker?): set PORT or stop it`, options);
+  }
+}
 
 /** The IAM identity the local audit API reports for loopback callers (no SigV4 locally). */
 export const LOCAL_AUDITOR_ARN = 'arn:aws:iam::000000000000:user/local-auditor';
@@ -44,9 +50,26 @@ export interface LocalBroker {
   /** The AWS sandbox, in AWS_MODE=sandbox. */
   readonly sandbox?: SandboxAws;
   readonly queue: InProcessGrantQueue;
-  /** Runs one sweep now (the timer runs one every SWEEP_INTERVAL_SECONDS). */
+  /** The embedded DynamoDB Local's Java process (absent with AWS_ENDPOINT_URL_DYNAMODB). */
+  readonly dynamoPid?: number;
+  /** Runs one sweep now, or joins the one running unless it is stuck (the timer runs one every SWEEP_INTERVAL_SECONDS). */
   sweepNow(): Promise<SweepRun>;
+  /** What GET /health answers: DynamoDB reachable, the sweeper's last run and whether one is stuck. */
+  health(): Promise<LocalHealth>;
   stop(): Promise<void>;
+}
+
+/** The local broker's health (GET /health: 200 when `status` is `ok`, else 503). */
+export interface LocalHealth {
+  readonly status: 'ok' | 'degraded';
+  readonly dynamodb: 'ok' | 'down';
+  readonly dynamodbReason?: string;
+  readonly dynamodbEndpoint: string;
+  readonly sweeper: SweeperHealth;
+  readonly awsMode: LocalConfig['AWS_MODE'];
+  readonly slackApiUrl: string;
+  readonly targets: readonly string[];
+  readonly deadLetters: number;
 }
 
 export interface StartLocalBrokerOptions {
@@ -79,8 +102,9 @@ export function assertSafeLocalConfig(config: LocalConfig): void {
   }
 }
 
-/** A Lambda context for handlers run in-process. */
-function localContext(functionName: string): Context {
+/** A Lambda context for handlers run in-process; its remaining time counts down from `budgetMs`. */
+function localContext(functionName: string, budgetMs = 50_000): Context {
+  const startedAt = Date.now();
   return {
     functionName,
     functionVersion: '$LATEST',
@@ -90,7 +114,7 @@ function localContext(functionName: string): Context {
     logGroupName: `/local/${functionName}`,
     logStreamName: 'local',
     callbackWaitsForEmptyEventLoop: false,
-    getRemainingTimeInMillis: () => 50_000,
+    getRemainingTimeInMillis: () => Math.max(0, budgetMs - (Date.now() - startedAt)),
     done: () => undefined,
     fail: () => undefined,
     succeed: () => undefined,
@@ -200,6 +224,7 @@ export async function startLocalBroker(options: StartLocalBrokerOptions): Promis
       tablePrefix: config.TABLE_PREFIX,
       ...(config.AWS_ENDPOINT_URL_DYNAMODB ? { endpoint: config.AWS_ENDPOINT_URL_DYNAMODB } : {}),
       ...(config.LOCAL_DATA_DIR === 'memory' ? {} : { dataDir: resolve(config.LOCAL_DATA_DIR) }),
+      onNotice: print,
     });
     stops.push(() => tables.stop());
 
@@ -208,6 +233,7 @@ export async function startLocalBroker(options: StartLocalBrokerOptions): Promis
       logLevel: (process.env.POWERTOOLS_LOG_LEVEL as 'WARN' | undefined) ?? 'WARN',
     });
     const base = createBaseWiring({
+      // The tables and the Slack Web API this runner set up; the grant settings come validated.
       env: {
         [ENV.requestsTable]: tables.names.requests,
         [ENV.auditTable]: tables.names.audit,
@@ -220,56 +246,58 @@ export async function startLocalBroker(options: StartLocalBrokerOptions): Promis
       clock,
       logger,
     });
-    const grant = createGrantWiring({ base });
     const counts = new Map<GrantMetricName, number>();
     const metrics = {
       count: (name: GrantMetricName, value = 1) => counts.set(name, (counts.get(name) ?? 0) + value),
     };
     let sandbox: SandboxAws | undefined;
-    let deps: GrantDeps = { ...grant.deps, metrics };
     if (config.AWS_MODE === 'sandbox') {
       sandbox = new SandboxAws(clock, (record) =>
         say(`aws    ✎ ${record.action} ${Object.values(record.detail).join(' ')} (sandbox, not AWS)`),
       );
-      const { repairs: _awsRepairs, ...ports } = deps;
-      const sandboxed = {
-        ...ports,
-        groups: sandbox.groupMembership,
-        sessions: sandbox.sessionVendor,
-        denyList: sandbox.denyList,
-        consoleLinks: sandbox.consoleLinks,
-      };
-      // Why: the repairs port must add through the sandbox too, never through real IAM.
-      deps = { ...sandboxed, repairs: restoreInProcess(sandboxed) };
     }
-
-    const worker = createGrantWorkerHandler({
+    // The worker is wired below, over the same ports; the queue calls it once it exists.
+    const wired: { worker?: (event: SQSEvent) => Promise<SQSBatchResponse> } = {};
+    const queue = new InProcessGrantQueue(
+      (event) => (wired.worker as NonNullable<typeof wired.worker>)(event),
+      {
+        maxReceives: config.grant.maxAttempts + 1,
+        backoffMs: (receives) => Math.min(10_000, 500 * 2 ** (receives - 1)),
+        onDeadLetter: (letter) => print(`queue  ✗ ${letter.job.kind} ${letter.job.requestId} dead-lettered`),
+      },
+    );
+    stops.push(() => queue.stop());
+    const grant = createGrantWiring({
+      base,
+      settings: config.grant,
+      handOff: queue,
+      // One process may add and remove: memberships are restored here (through the sandbox, if any).
+      membershipRepairs: 'in-process',
+      ports: {
+        metrics,
+        ...(sandbox
+          ? {
+              groups: sandbox.groupMembership,
+              sessions: sandbox.sessionVendor,
+              denyList: sandbox.denyList,
+              consoleLinks: sandbox.consoleLinks,
+            }
+          : {}),
+      },
+    });
+    const { deps, requestDeps } = grant;
+    wired.worker = createGrantWorkerHandler({
       deps,
       maxAttempts: grant.settings.maxAttempts,
       logger: base.logger,
     });
-    const queue = new InProcessGrantQueue(worker, {
-      maxReceives: grant.settings.maxAttempts + 1,
-      backoffMs: (receives) => Math.min(10_000, 500 * 2 ** (receives - 1)),
-      onDeadLetter: (letter) => print(`queue  ✗ ${letter.job.kind} ${letter.job.requestId} dead-lettered`),
-    });
-    stops.push(() => queue.stop());
-    const requestDeps = { ...grant.requestDeps, queue };
 
     const appLogger = listenerLogger(logger);
     const slackOptions = {
       signingSecret: config[ENV.slackSigningSecret],
       botToken: config[ENV.slackBotToken],
       ...(slackApiUrl ? { slackApiUrl } : {}),
-      deps: {
-        store: base.store,
-        audit: base.audit,
-        policy: base.policy,
-        clock,
-        ids: base.ids,
-        queue,
-        logger: appLogger,
-      },
+      deps: requestPorts(base, queue, appLogger),
       logger: appLogger,
     };
     const slackHandler = createSlackHandler({ load: async () => slackOptions });
@@ -293,27 +321,53 @@ export async function startLocalBroker(options: StartLocalBrokerOptions): Promis
       concurrency: grant.settings.sweepConcurrency,
       logger: base.logger,
     });
-    let sweeping: Promise<SweepRun> | undefined;
-    const sweepNow = async () => {
-      // One sweep at a time, as one scheduled Lambda would run.
-      sweeping ??= sweeper({}, localContext('sweeper')).finally(() => {
-        sweeping = undefined;
-      });
-      const run = await sweeping;
-      const { ended, failed } = run.sweep;
-      const followUp = run.followUp ?? { renotified: 0, timedOut: 0 };
-      if (ended + failed + followUp.renotified + followUp.timedOut > 0) {
-        say(
-          `sweep  ⟳ ended ${ended}, failed ${failed}, reminded ${followUp.renotified}, timed out ${followUp.timedOut}`,
-        );
+    const budgetMs = config.SWEEP_BUDGET_SECONDS * 1000;
+    const sweeps = new SweepGate(
+      async () => {
+        const run = await sweeper({}, localContext('sweeper', budgetMs));
+        const { ended, failed } = run.sweep;
+        const followUp = run.followUp ?? { renotified: 0, timedOut: 0 };
+        if (ended + failed + followUp.renotified + followUp.timedOut > 0) {
+          say(
+            `sweep  ⟳ ended ${ended}, failed ${failed}, reminded ${followUp.renotified}, timed out ${followUp.timedOut}`,
+          );
+        }
+        return run;
+      },
+      {
+        budgetMs,
+        onAbandon: (since, seconds) =>
+          print(
+            `sweep  ✗ the sweep started at ${since.toISOString()} is stuck (${seconds}s): starting a new one`,
+          ),
+      },
+    );
+    /** The timer's (and start-up's) sweep: never waits on one in flight. */
+    const scheduledSweep = () => {
+      const started = sweeps.start();
+      if (started.started) {
+        started.run.catch((error: unknown) => print(`sweep  ✗ ${(error as Error).message}`));
       }
-      return run;
     };
-    const timer = setInterval(() => {
-      sweepNow().catch((error: unknown) => print(`sweep  ✗ ${(error as Error).message}`));
-    }, config.SWEEP_INTERVAL_SECONDS * 1000);
+    const timer = setInterval(scheduledSweep, config.SWEEP_INTERVAL_SECONDS * 1000);
     timer.unref();
     stops.push(() => clearInterval(timer));
+
+    const health = async (): Promise<LocalHealth> => {
+      const dynamo = await tables.health.check();
+      const sweeper = sweeps.health();
+      return {
+        status: dynamo.status === 'ok' && !sweeper.stuck ? 'ok' : 'degraded',
+        dynamodb: dynamo.status,
+        ...(dynamo.status === 'down' ? { dynamodbReason: dynamo.reason } : {}),
+        dynamodbEndpoint: tables.endpoint,
+        sweeper,
+        awsMode: config.AWS_MODE,
+        slackApiUrl: slackApiUrl ?? 'https://slack.com/api/',
+        targets: policy.targets.map((t) => t.id),
+        deadLetters: queue.deadLetters.length,
+      };
+    };
 
     const route = async (req: IncomingMessage, res: ServerResponse) => {
       const url = new URL(req.url ?? '/', 'http://local');
@@ -339,18 +393,9 @@ export async function startLocalBroker(options: StartLocalBrokerOptions): Promis
       // Why: locally there is no SigV4; the audit trail and the sandbox are served to this machine only.
       if (!isLocalRequest(req)) return send(res, 403, JSON.stringify({ error: 'loopback only' }));
       if (method === 'GET' && url.pathname === '/health') {
-        return send(
-          res,
-          200,
-          JSON.stringify({
-            status: 'ok',
-            awsMode: config.AWS_MODE,
-            dynamodb: tables.endpoint,
-            slackApiUrl: slackApiUrl ?? 'https://slack.com/api/',
-            targets: policy.targets.map((t) => t.id),
-            deadLetters: queue.deadLetters.length,
-          }),
-        );
+        const report = await health();
+        // Why 503 when DynamoDB is down: a process manager or load balancer must not see "ok".
+        return send(res, report.dynamodb === 'ok' ? 200 : 503, JSON.stringify(report));
       }
 
       if (url.pathname.startsWith('/audit/')) {
@@ -383,7 +428,27 @@ export async function startLocalBroker(options: StartLocalBrokerOptions): Promis
         return send(res, 200, redactSecrets(JSON.stringify(state)));
       }
       if (method === 'POST' && url.pathname === '/sweep') {
-        return send(res, 200, JSON.stringify(await sweepNow()));
+        const started = sweeps.start();
+        if (!started.started) {
+          // Never wait on an earlier run: it may be stuck on an AWS call that never answers.
+          return send(
+            res,
+            409,
+            JSON.stringify({
+              error: 'a sweep is already running',
+              since: started.since.toISOString(),
+              runningForSeconds: started.runningForSeconds,
+            }),
+          );
+        }
+        const finished = await Promise.race([
+          started.run.then((run) => ({ run })),
+          new Promise<undefined>((r) => setTimeout(() => r(undefined), budgetMs).unref()),
+        ]);
+        if (!finished) {
+          return send(res, 202, JSON.stringify({ status: 'running', since: started.since.toISOString() }));
+        }
+        return send(res, 200, JSON.stringify(finished.run));
       }
       return send(res, 404, JSON.stringify({ error: 'not found' }));
     };
@@ -395,7 +460,13 @@ export async function startLocalBroker(options: StartLocalBrokerOptions): Promis
       });
     });
     await new Promise<void>((ready, fail) => {
-      server.once('error', fail);
+      server.once('error', (error: NodeJS.ErrnoException) => {
+        fail(
+          error.code === 'EADDRINUSE'
+            ? new PortInUseError(config.PORT, config.HOST, { cause: error })
+            : error,
+        );
+      });
       server.listen(config.PORT, config.HOST, ready);
     });
     stops.push(
@@ -406,6 +477,8 @@ export async function startLocalBroker(options: StartLocalBrokerOptions): Promis
         }),
     );
     const port = (server.address() as AddressInfo).port;
+    // The first sweep runs now, not one interval later (grants may have expired while stopped).
+    scheduledSweep();
     return {
       url: `http://${config.HOST}:${port}`,
       config,
@@ -415,7 +488,9 @@ export async function startLocalBroker(options: StartLocalBrokerOptions): Promis
       ...(slack ? { slack } : {}),
       ...(sandbox ? { sandbox } : {}),
       queue,
-      sweepNow,
+      ...(tables.pid === undefined ? {} : { dynamoPid: tables.pid }),
+      sweepNow: () => sweeps.join(),
+      health,
       stop: stopAll,
     };
   } catch (error) {

@@ -214,7 +214,12 @@ export async function playScenario(
 
   if (broker.advanceClock) {
     broker.advanceClock(2 * 3600);
-    const response = await fetch(`${broker.url}/sweep`, { method: 'POST' });
+    // 409: the timer's sweep is running (it began before the clock moved): ask again once it ends.
+    let response = await fetch(`${broker.url}/sweep`, { method: 'POST' });
+    for (let tries = 0; response.status === 409 && tries < 50; tries += 1) {
+      await new Promise((r) => setTimeout(r, 200));
+      response = await fetch(`${broker.url}/sweep`, { method: 'POST' });
+    }
     expect(response.ok, `POST /sweep answered ${response.status}`);
     await waitForEvent(roleRequest, 'grant.expired');
     step(

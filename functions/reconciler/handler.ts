@@ -1,11 +1,9 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import middy from '@middy/core';
-import type { Context, ScheduledEvent } from 'aws-lambda';
+import type { ScheduledEvent } from 'aws-lambda';
 import type { GrantDeps } from '../../shared/usecases/grant-deps.js';
 import { reconcileGroups, type ReconcileReport } from '../../shared/usecases/reconcile-groups.js';
-import { createGrantWiring } from '../shared/grant-wiring.js';
+import { createGrantWiring } from '../wiring/grant-wiring.js';
+import { lambdaEntry } from '../wiring/lambda-entry.js';
 
 export interface Reconciler {
   readonly deps: GrantDeps;
@@ -28,9 +26,8 @@ export function createReconcilerHandler(reconciler: Reconciler) {
   };
 }
 
-let wrapped: ((event: ScheduledEvent, context: Context) => Promise<ReconcileReport>) | undefined;
-
-function build() {
+/** The Lambda entry point of the reconciler's schedule. Wired on first call. */
+export const handler = lambdaEntry<ScheduledEvent, ReconcileReport>(() => {
   // Restores of missing memberships go to the grant worker: the reconciler never adds to a group.
   const wiring = createGrantWiring({ membershipRepairs: 'queue' });
   const run = createReconcilerHandler({
@@ -38,13 +35,5 @@ function build() {
     remove: wiring.settings.reconcileRemove,
     logger: wiring.base.logger,
   });
-  return middy(() => run())
-    .use(injectLambdaContext(wiring.base.logger, { resetKeys: true }))
-    .use(logMetrics(wiring.metrics));
-}
-
-/** The Lambda entry point of the reconciler's schedule. Wired on first call. */
-export const handler = (event: ScheduledEvent, context: Context): Promise<ReconcileReport> => {
-  wrapped ??= build();
-  return wrapped(event, context);
-};
+  return { logger: wiring.base.logger, metrics: wiring.metrics, run: () => run() };
+});

@@ -2,7 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { createSlackGrantQueue, loadSlackSettings } from '../../shared/adapters/slack/runtime.js';
 import type { GrantQueue } from '../../shared/domain/ports.js';
-import { createBaseWiring, listenerLogger, type BaseWiring } from '../shared/wiring.js';
+import { createBaseWiring, listenerLogger, requestPorts, type BaseWiring } from '../wiring/base-wiring.js';
 import { createHandler } from './create-handler.js';
 
 /**
@@ -23,15 +23,7 @@ export const handler = createHandler({
     return {
       ...settings,
       logger: appLogger,
-      deps: {
-        store: base.store,
-        audit: base.audit,
-        policy: base.policy,
-        clock: base.clock,
-        ids: base.ids,
-        queue,
-        logger: appLogger,
-      },
+      deps: requestPorts(base, queue, appLogger),
     };
   },
   middlewares: [injectLambdaContext(logger, { resetKeys: true })],

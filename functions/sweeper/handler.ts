@@ -1,14 +1,12 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import middy from '@middy/core';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import type { RequestDeps } from '../../shared/usecases/deps.js';
 import { followUpPendingRequests } from '../../shared/usecases/follow-up-pending.js';
 import { resendStalledActivations } from '../../shared/usecases/resend-stalled-activations.js';
 import type { GrantDeps } from '../../shared/usecases/grant-deps.js';
 import { sweepExpiredGrants, type SweepReport } from '../../shared/usecases/sweep-expired-grants.js';
-import { createGrantWiring } from '../shared/grant-wiring.js';
+import { createGrantWiring } from '../wiring/grant-wiring.js';
+import { lambdaEntry } from '../wiring/lambda-entry.js';
 
 /** Stop taking new pages when less than this is left of the invocation: the next run goes on. */
 const SAFETY_MARGIN_MS = 10_000;
@@ -65,9 +63,8 @@ export function createSweeperHandler(sweeper: Sweeper) {
   };
 }
 
-let wrapped: ((event: ScheduledEvent, context: Context) => Promise<SweepRun>) | undefined;
-
-function build() {
+/** The Lambda entry point of the EventBridge `rate(1 minute)` schedule. Wired on first call. */
+export const handler = lambdaEntry<ScheduledEvent, SweepRun>(() => {
   // Why: the sweeper may only remove; the grant worker restores memberships it hands over.
   const wiring = createGrantWiring({ membershipRepairs: 'queue' });
   const run = createSweeperHandler({
@@ -76,13 +73,5 @@ function build() {
     concurrency: wiring.settings.sweepConcurrency,
     logger: wiring.base.logger,
   });
-  return middy((event: ScheduledEvent, context: Context) => run(event, context))
-    .use(injectLambdaContext(wiring.base.logger, { resetKeys: true }))
-    .use(logMetrics(wiring.metrics));
-}
-
-/** The Lambda entry point of the EventBridge `rate(1 minute)` schedule. Wired on first call. */
-export const handler = (event: ScheduledEvent, context: Context): Promise<SweepRun> => {
-  wrapped ??= build();
-  return wrapped(event, context);
-};
+  return { logger: wiring.base.logger, metrics: wiring.metrics, run };
+});

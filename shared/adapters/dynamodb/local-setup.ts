@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ensureTables } from './create-tables.js';
+import { DynamoHealthProbe } from './health.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, startLocalDynamo, type LocalDynamo } from './local-server.js';
 import { tableNamesWithPrefix, type TableNames } from './tables.js';
 
@@ -10,6 +11,10 @@ export interface LocalTablesSetup {
   readonly endpoint: string;
   /** Whether DynamoDB Local was started here (and is stopped by `stop`). */
   readonly embedded: boolean;
+  /** The embedded DynamoDB Local's Java process. */
+  readonly pid?: number;
+  /** Whether DynamoDB answers for the requests table (a health endpoint's check). */
+  readonly health: DynamoHealthProbe;
   stop(): Promise<void>;
 }
 
@@ -22,10 +27,15 @@ export async function prepareLocalTables(options: {
   readonly endpoint?: string;
   readonly dataDir?: string;
   readonly tablePrefix: string;
+  /** Told what was found in the data dir (a DynamoDB Local left by a dead broker, reaped). */
+  readonly onNotice?: (line: string) => void;
 }): Promise<LocalTablesSetup> {
   let server: LocalDynamo | undefined;
   if (!options.endpoint) {
-    server = await startLocalDynamo(options.dataDir ? { dataDir: options.dataDir } : {});
+    server = await startLocalDynamo({
+      ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+      ...(options.onNotice ? { onNotice: options.onNotice } : {}),
+    });
   }
   const endpoint = options.endpoint ?? (server as LocalDynamo).endpoint;
   // DynamoDB Local (ours, or one on this machine) accepts any credentials; any other
@@ -48,6 +58,8 @@ export async function prepareLocalTables(options: {
     names,
     endpoint,
     embedded: server !== undefined,
+    ...(server?.pid === undefined ? {} : { pid: server.pid }),
+    health: new DynamoHealthProbe(client, names.requests),
     async stop() {
       client.destroy();
       await server?.stop();

@@ -1,8 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { readLocalConfig } from '../../../functions/local/config.js';
 import {
   assertSafeLocalConfig,
+  PortInUseError,
   startLocalBroker,
   type LocalBroker,
 } from '../../../functions/local/runner.js';
@@ -116,9 +119,62 @@ describe('the local runner, end to end over HTTP', () => {
   });
 
   it('serves health, and 404 elsewhere', async () => {
-    const health = await (await fetch(`${broker.url}/health`)).json();
-    expect(health).toMatchObject({ status: 'ok', awsMode: 'sandbox', deadLetters: 0 });
+    const response = await fetch(`${broker.url}/health`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({
+      status: 'ok',
+      dynamodb: 'ok',
+      awsMode: 'sandbox',
+      deadLetters: 0,
+      sweeper: { stuck: false },
+    });
     expect((await fetch(`${broker.url}/nope`)).status).toBe(404);
+  });
+
+  it('ran its first sweep at start-up, and health reports it', async () => {
+    await expect
+      .poll(async () => (await broker.health()).sweeper.lastRunAt, { timeout: 20_000 })
+      .not.toBeNull();
+  });
+});
+
+describe('local runner start-up', () => {
+  const base = () => ({
+    AWS_ENDPOINT_URL_DYNAMODB: inject('dynamoEndpoint'),
+    TABLE_PREFIX: `start-${randomUUID().slice(0, 8)}-`,
+    SWEEP_INTERVAL_SECONDS: '3600',
+    LOCAL_QUIET: 'true',
+  });
+
+  it('says in one line that the port is in use', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as AddressInfo).port;
+    try {
+      const config = readLocalConfig({ ...base(), PORT: String(port) });
+      await expect(startLocalBroker({ config })).rejects.toThrow(new PortInUseError(port, '127.0.0.1'));
+      await expect(startLocalBroker({ config })).rejects.toThrow(
+        `port ${port} on 127.0.0.1 is in use (another broker?): set PORT or stop it`,
+      );
+    } finally {
+      await new Promise<void>((resolve) => taken.close(() => resolve()));
+    }
+  });
+
+  it('honours the grant settings of the Lambda functions: a policy role outside MANAGED_IAM_PATH stops it', async () => {
+    const config = readLocalConfig({ ...base(), PORT: '0', MANAGED_IAM_PATH: '/elsewhere/' });
+    await expect(startLocalBroker({ config })).rejects.toThrow(/MANAGED_IAM_PATH \/elsewhere\//);
+  });
+
+  it('keeps the grant settings it was started with', async () => {
+    const broker = await startLocalBroker({
+      config: readLocalConfig({ ...base(), PORT: '0', GRANT_MAX_ATTEMPTS: '2', REVOKE_MARGIN_SECONDS: '30' }),
+    });
+    try {
+      expect(broker.config.grant).toMatchObject({ maxAttempts: 2, revokeMarginSeconds: 30 });
+    } finally {
+      await broker.stop();
+    }
   });
 });
 
@@ -150,6 +206,12 @@ describe('local configuration', () => {
     ['AWS_MODE', 'prod', /AWS_MODE: must be sandbox or aws/],
     ['SLACK_APP_TOKEN', 'xoxb-nope', /SLACK_APP_TOKEN: must be an app-level token/],
     ['SWEEP_INTERVAL_SECONDS', '0', /SWEEP_INTERVAL_SECONDS: /],
+    ['GRANT_MAX_ATTEMPTS', 'many', /GRANT_MAX_ATTEMPTS: /],
+    ['SWEEP_CONCURRENCY', '0', /SWEEP_CONCURRENCY: /],
+    ['REVOKE_MARGIN_SECONDS', '-1', /REVOKE_MARGIN_SECONDS: /],
+    ['FEDERATION_URL', 'not a url', /FEDERATION_URL: /],
+    ['CONSOLE_DESTINATION_URL', 'nope', /CONSOLE_DESTINATION_URL: /],
+    ['MANAGED_IAM_PATH', 'jit', /MANAGED_IAM_PATH: is not an IAM path/],
   ])('stops on a bad %s, naming it', (name, value, message) => {
     expect(() => readLocalConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => readLocalConfig({ [name]: value })).toThrow(message);

@@ -14,44 +14,21 @@ import { SlackDirectory } from '../../shared/adapters/slack/directory.js';
 import { SlackNotifier } from '../../shared/adapters/slack/notifier.js';
 import { loadSlackWebSettings, SLACK_SECRET_MAX_AGE_SECONDS } from '../../shared/adapters/slack/runtime.js';
 import { ENV, readEnv } from '../../shared/config/env.js';
+import { readGrantSettings, type GrantSettings } from '../../shared/config/grant-settings.js';
 import { ConfigError } from '../../shared/domain/errors.js';
 import { formatIssuePath, type AccessPolicy } from '../../shared/domain/policy.js';
 import type { CredentialsDelivery, GrantQueue, Notifier } from '../../shared/domain/ports.js';
 import type { RequestDeps } from '../../shared/usecases/deps.js';
 import type { GrantDeps } from '../../shared/usecases/grant-deps.js';
 import { restoreInProcess, restoreThroughQueue } from '../../shared/usecases/restore-membership.js';
-import { baseWiring, useCaseLogger, type BaseWiring } from './wiring.js';
+import { baseWiring, requestPorts, useCaseLogger, type BaseWiring } from './base-wiring.js';
 
-const flag = z
-  .enum(['true', 'false', '1', '0', ''])
-  .optional()
-  .transform((v) => v === 'true' || v === '1');
-
-const grantEnvShape = {
-  [ENV.grantQueueUrl]: z.string().url().optional(),
-  [ENV.grantMaxAttempts]: z.coerce.number().int().min(1).max(50).default(5),
-  [ENV.sweepConcurrency]: z.coerce.number().int().min(1).max(200).default(10),
-  [ENV.reconcileRemove]: flag,
-  [ENV.federationUrl]: z.string().url().optional(),
-  [ENV.consoleDestination]: z.string().url().optional(),
-  [ENV.revokeMarginSeconds]: z.coerce.number().int().min(0).max(86_400).optional(),
-  [ENV.metricsNamespace]: z.string().min(1).default('JitAccessBroker'),
+/** Environment the grant side reads besides its settings (the Slack Web API credentials). */
+const slackEnvShape = {
   [ENV.slackSecretArn]: z.string().min(1).optional(),
   [ENV.slackBotToken]: z.string().min(1).optional(),
-  [ENV.slackApiUrl]: z.string().url().optional(),
-  [ENV.managedIamPath]: z
-    .string()
-    .regex(/^\/([\w+=,.@-]+\/)+$/, 'is not an IAM path (like /jit/)')
-    .optional(),
+  [ENV.slackApiUrl]: z.url().optional(),
 };
-
-/** Settings of the grant side, from the environment. */
-export interface GrantSettings {
-  /** Deliveries of an activate/revoke job before the grant is given up (FAILED / alert). */
-  readonly maxAttempts: number;
-  readonly sweepConcurrency: number;
-  readonly reconcileRemove: boolean;
-}
 
 /** The Slack side of the grant ports (notifications, credentials modal). */
 export interface SlackPorts {
@@ -65,49 +42,61 @@ export interface GrantWiring {
   readonly deps: GrantDeps;
   readonly settings: GrantSettings;
   readonly metrics: Metrics;
-  /** The SQS queue (when GRANT_QUEUE_URL is set): the hand-off and its retry backoff. */
+  /** The SQS queue (when GRANT_QUEUE_URL is set and no other hand-off is given): the hand-off and its retry backoff. */
   readonly queue?: SqsGrantQueue;
   /** The request-side ports over the same store (for the sweeper's pending follow-up). */
   readonly requestDeps: RequestDeps;
 }
 
+/** The AWS-facing grant ports an entry point may replace (the local runner's sandbox). */
+export type AwsGrantPorts = Pick<GrantDeps, 'groups' | 'sessions' | 'denyList' | 'consoleLinks' | 'metrics'>;
+
 export interface GrantWiringOptions {
   readonly base?: BaseWiring;
+  /** Settings already validated (the local runner's); otherwise read from `base.env`. */
+  readonly settings?: GrantSettings;
   readonly clients?: AwsClients;
   /** Slack ports; by default built lazily from the Slack secret on first use. */
   readonly slack?: SlackPorts;
   readonly fetch?: FetchLike;
   readonly metrics?: Metrics;
+  /** Replacements of the AWS-facing ports; the membership repairs go through them too. */
+  readonly ports?: Partial<AwsGrantPorts>;
+  /** The hand-off to the grant worker, instead of the SQS queue (the local runner's in-process queue). */
+  readonly handOff?: GrantQueue;
   /**
    * How a membership taken away by an overlapping grant's end is put back (GrantDeps.repairs):
    * `in-process` runs the restore here (the grant worker, which may add to groups); `queue`
    * hands a `restore-membership` job to the worker (the sweeper, which may only remove).
-   * Default: `queue` when GRANT_QUEUE_URL is set, else `in-process`.
+   * Default: `queue` when there is a hand-off, else `in-process`.
    */
   readonly membershipRepairs?: 'in-process' | 'queue';
 }
 
 /**
- * Wires the grant side: AWS clients (built once, in clients.ts), the IAM/STS/federation
- * adapters, Slack notifications and credentials delivery, Powertools metrics. No I/O here:
- * the Slack secret is read on the first notification.
+ * The one factory of the grant side's ports, for every entry point: AWS clients (built once,
+ * in clients.ts), the IAM/STS/federation adapters, Slack notifications and credentials
+ * delivery, Powertools metrics, and the request-side ports over the same store. Entry points
+ * that run elsewhere (the local runner) override ports here rather than re-deriving them.
+ * No I/O here: the Slack secret is read on the first notification.
  */
 export function createGrantWiring(options: GrantWiringOptions = {}): GrantWiring {
   const base = options.base ?? baseWiring();
-  const env = readEnv(grantEnvShape, base.env);
-  const managedPath = env[ENV.managedIamPath];
-  if (managedPath !== undefined) assertManagedRoles(base.policy.current(), managedPath);
+  readEnv(slackEnvShape, base.env);
+  const settings = options.settings ?? readGrantSettings(base.env);
+  if (settings.managedIamPath !== undefined)
+    assertManagedRoles(base.policy.current(), settings.managedIamPath);
   const clients = options.clients ?? createAwsClients();
-  const metrics = options.metrics ?? new Metrics({ namespace: env[ENV.metricsNamespace] });
+  const metrics = options.metrics ?? new Metrics({ namespace: settings.metricsNamespace });
   const slack = options.slack ?? lazySlackPorts(base);
-  const queueUrl = env[ENV.grantQueueUrl];
-  const queue = queueUrl ? new SqsGrantQueue(clients.sqs, queueUrl) : undefined;
+  const queue =
+    !options.handOff && settings.grantQueueUrl
+      ? new SqsGrantQueue(clients.sqs, settings.grantQueueUrl)
+      : undefined;
+  const handOff = options.handOff ?? queue;
   const logger = useCaseLogger(base.logger);
-  const unwiredQueue: GrantQueue = {
-    enqueue: () => Promise.reject(new ConfigError(`${ENV.grantQueueUrl} is not set.`)),
-  };
-  const repairMode = options.membershipRepairs ?? (queue ? 'queue' : 'in-process');
-  if (repairMode === 'queue' && !queue) {
+  const repairMode = options.membershipRepairs ?? (handOff ? 'queue' : 'in-process');
+  if (repairMode === 'queue' && !handOff) {
     // Why: without the queue a membership taken away by a race would never come back.
     throw new ConfigError(`${ENV.grantQueueUrl} is not set: memberships cannot be restored.`);
   }
@@ -121,38 +110,32 @@ export function createGrantWiring(options: GrantWiringOptions = {}): GrantWiring
     delivery: slack.delivery,
     groups: new IamGroupMembership(clients.iam),
     sessions: new StsSessionVendor(clients.sts),
-    denyList: new IamSessionRevoker(clients.iam, env[ENV.revokeMarginSeconds]),
+    denyList: new IamSessionRevoker(clients.iam, settings.revokeMarginSeconds),
     consoleLinks: new FederationConsole({
-      ...(env[ENV.federationUrl] ? { federationUrl: env[ENV.federationUrl] } : {}),
-      ...(env[ENV.consoleDestination] ? { destination: env[ENV.consoleDestination] } : {}),
+      ...(settings.federationUrl ? { federationUrl: settings.federationUrl } : {}),
+      ...(settings.consoleDestination ? { destination: settings.consoleDestination } : {}),
       ...(options.fetch ? { fetch: options.fetch } : {}),
     }),
     metrics: new PowertoolsGrantMetrics(metrics),
+    ...options.ports,
   };
   const deps: GrantDeps = {
     ...ports,
-    repairs: queue && repairMode === 'queue' ? restoreThroughQueue(queue) : restoreInProcess(ports),
+    repairs: handOff && repairMode === 'queue' ? restoreThroughQueue(handOff) : restoreInProcess(ports),
+  };
+  const unwiredQueue: GrantQueue = {
+    enqueue: () => Promise.reject(new ConfigError(`${ENV.grantQueueUrl} is not set.`)),
   };
   return {
     base,
     clients,
     deps,
     metrics,
-    settings: {
-      maxAttempts: env[ENV.grantMaxAttempts],
-      sweepConcurrency: env[ENV.sweepConcurrency],
-      reconcileRemove: env[ENV.reconcileRemove],
-    },
+    settings,
     ...(queue ? { queue } : {}),
     requestDeps: {
-      store: base.store,
-      audit: base.audit,
-      policy: base.policy,
-      clock: base.clock,
-      ids: base.ids,
+      ...requestPorts(base, handOff ?? unwiredQueue, logger),
       notifier: slack.notifier,
-      queue: queue ?? unwiredQueue,
-      logger,
     },
   };
 }

@@ -6,8 +6,8 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createGrantWiring } from '../../../functions/shared/grant-wiring.js';
-import { createBaseWiring } from '../../../functions/shared/wiring.js';
+import { createGrantWiring } from '../../../functions/wiring/grant-wiring.js';
+import { createBaseWiring } from '../../../functions/wiring/base-wiring.js';
 import { SLACK_SECRET_MAX_AGE_SECONDS } from '../../../shared/adapters/slack/runtime.js';
 import { EXAMPLE_POLICY_PATH } from '../../../shared/config/policy-file.js';
 import { ConfigError } from '../../../shared/domain/errors.js';
@@ -49,13 +49,14 @@ describe('entry-point wiring', () => {
       maxAttempts: 5,
       sweepConcurrency: 10,
       reconcileRemove: false,
+      metricsNamespace: 'JitAccessBroker',
     });
     const tuned = createGrantWiring({
       base: createBaseWiring({
         env: { ...env, GRANT_MAX_ATTEMPTS: '3', SWEEP_CONCURRENCY: '25', RECONCILE_REMOVE: 'true' },
       }),
     });
-    expect(tuned.settings).toEqual({ maxAttempts: 3, sweepConcurrency: 25, reconcileRemove: true });
+    expect(tuned.settings).toMatchObject({ maxAttempts: 3, sweepConcurrency: 25, reconcileRemove: true });
     expect(tuned.queue).toBeUndefined();
   });
 

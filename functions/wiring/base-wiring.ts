@@ -9,8 +9,8 @@ import { ENV, readEnv } from '../../shared/config/env.js';
 import { loadPolicyFile } from '../../shared/config/policy-file.js';
 import { ConfigError } from '../../shared/domain/errors.js';
 import type { AccessPolicy } from '../../shared/domain/policy.js';
-import type { Clock, IdGenerator, PolicySource } from '../../shared/domain/ports.js';
-import type { UseCaseLogger } from '../../shared/usecases/deps.js';
+import type { Clock, GrantQueue, IdGenerator, PolicySource } from '../../shared/domain/ports.js';
+import type { RequestDeps, UseCaseLogger } from '../../shared/usecases/deps.js';
 
 /** The DynamoDB document client type, without importing the SDK here. */
 export type DocumentClient = ReturnType<typeof createDocumentClient>;
@@ -95,6 +95,27 @@ let cached: BaseWiring | undefined;
 export function baseWiring(serviceName?: string): BaseWiring {
   cached ??= createBaseWiring(serviceName === undefined ? {} : { serviceName });
   return cached;
+}
+
+/**
+ * The request side's ports over a wiring, but for the notifier (the Slack app builds its own
+ * over its Web API client; the grant side passes its lazily built one): one place that says
+ * what RequestDeps are made of, for every entry point.
+ */
+export function requestPorts(
+  base: BaseWiring,
+  queue: GrantQueue,
+  logger: UseCaseLogger,
+): Omit<RequestDeps, 'notifier'> {
+  return {
+    store: base.store,
+    audit: base.audit,
+    policy: base.policy,
+    clock: base.clock,
+    ids: base.ids,
+    queue,
+    logger,
+  };
 }
 
 /** The use cases' logger over Powertools: structured fields on every line. */
