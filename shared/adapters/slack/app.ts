@@ -13,10 +13,10 @@ import { registerApprovalListeners } from './listeners/approval.js';
 import { registerBreakGlassListeners } from './listeners/break-glass.js';
 import { registerHomeListeners } from './listeners/home.js';
 import { registerRequestListeners } from './listeners/request.js';
-import { createListenerContext, type SlackAppLogger } from './listeners/shared.js';
+import { createListenerContext, type SlackAppLogger } from './listeners/listener-kit.js';
 import { SlackNotifier } from './notifier.js';
 
-export type { SlackAppLogger } from './listeners/shared.js';
+export type { SlackAppLogger } from './listeners/listener-kit.js';
 
 export interface SlackAppOptions {
   readonly signingSecret: string;

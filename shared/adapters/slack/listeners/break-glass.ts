@@ -9,7 +9,7 @@ import {
   onRequestForm,
   registerModalOpener,
   type ListenerContext,
-} from './shared.js';
+} from './listener-kit.js';
 
 /** /break-glass, the Home "Break glass" button, the break-glass modal and the reviewers' button. */
 export function registerBreakGlassListeners(ctx: ListenerContext): void {

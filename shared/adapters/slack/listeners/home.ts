@@ -14,7 +14,7 @@ import {
   onRequestForm,
   reportOnHome,
   type ListenerContext,
-} from './shared.js';
+} from './listener-kit.js';
 
 /** The App Home tab ("my access"): cancel a pending request; release, extend, get credentials, console. */
 export function registerHomeListeners(ctx: ListenerContext): void {

@@ -10,7 +10,7 @@ import {
   registerModalOpener,
   selectedValue,
   type ListenerContext,
-} from './shared.js';
+} from './listener-kit.js';
 
 /** /request-access, the Home "Request access" button, the request modal and its target select. */
 export function registerRequestListeners(ctx: ListenerContext): void {

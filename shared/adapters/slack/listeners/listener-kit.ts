@@ -8,6 +8,12 @@ import type { SlackIdentityResolver } from '../directory.js';
 import { ACTIONS, BLOCKS } from '../ids.js';
 import { homeView, type ModalView } from '../views.js';
 
+/*
+ * The listener kit: what every listener module is built from. The context they register
+ * against (app, client, use-case ports, a person's Slack replies), the error-to-text rule,
+ * and the registration helpers for buttons, modal openers and request-shaped forms.
+ */
+
 /** The structured logger the Slack function writes to (Powertools Logger in AWS). */
 export interface SlackAppLogger extends UseCaseLogger {
   error(message: string, fields?: Record<string, unknown>): void;
