@@ -9,6 +9,7 @@ import {
 import type { Notifier } from '../../domain/ports.js';
 import type { RequestDeps } from '../../usecases/deps.js';
 import { SlackDirectory, SlackIdentityResolver } from './directory.js';
+import { answerEveryRequest } from './fallback-answer.js';
 import { registerApprovalListeners } from './listeners/approval.js';
 import { registerBreakGlassListeners } from './listeners/break-glass.js';
 import { registerHomeListeners } from './listeners/home.js';
@@ -109,6 +110,7 @@ function assembleSlackApp<R extends AwsLambdaReceiver | SocketModeReceiver>(
     logger: boltLogger(logger),
     clientOptions: client.slackApiUrl ? { slackApiUrl: client.slackApiUrl, retryConfig: { retries: 1 } } : {},
   });
+  answerEveryRequest(app, logger);
   app.error(async (error) => {
     logger.error('bolt error', { code: (error as { code?: string }).code, error: error.name });
   });

@@ -44,13 +44,16 @@ const interaction = z.discriminatedUnion('type', [
   z.looseObject({
     type: z.literal('view_submission'),
     user: z.looseObject({ id }),
+    // Slack always sends the modal's blocks and state; the listeners read both.
     view: z.looseObject({
       id,
       callback_id: z.string().min(1).max(255),
+      blocks: z.array(z.looseObject({})).max(100),
       state: z.looseObject({ values: z.record(z.string(), z.record(z.string(), z.looseObject({}))) }),
     }),
   }),
-  z.looseObject({ type: z.literal('view_closed'), user: z.looseObject({ id }) }),
+  // Bolt reads the view of a closed modal before any listener runs.
+  z.looseObject({ type: z.literal('view_closed'), user: z.looseObject({ id }), view: z.looseObject({ id }) }),
 ]);
 
 const eventEnvelope = z.discriminatedUnion('type', [

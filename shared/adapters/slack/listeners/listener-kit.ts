@@ -34,7 +34,8 @@ export interface ListenerContext {
   describeError(error: unknown, where: string): string;
 }
 
-const GENERIC_ERROR = 'Something went wrong; it has been logged. Please try again.';
+/** What a person is told when the failure is ours and its details stay in the logs. */
+export const GENERIC_ERROR = 'Something went wrong; it has been logged. Please try again.';
 
 /** Slack's "plain text" message for a person, from any error: exposed messages only. */
 function describeError(error: unknown, logger: SlackAppLogger, where: string): string {
