@@ -16,6 +16,7 @@ import { registerHomeListeners } from './listeners/home.js';
 import { registerRequestListeners } from './listeners/request.js';
 import { createListenerContext, type SlackAppLogger } from './listeners/listener-kit.js';
 import { SlackNotifier } from './notifier.js';
+import { slackApiFailure } from './slack-api-error.js';
 
 export type { SlackAppLogger } from './listeners/listener-kit.js';
 
@@ -112,7 +113,12 @@ function assembleSlackApp<R extends AwsLambdaReceiver | SocketModeReceiver>(
   });
   answerEveryRequest(app, logger);
   app.error(async (error) => {
-    logger.error('bolt error', { code: (error as { code?: string }).code, error: error.name });
+    const slackFailure = slackApiFailure(error);
+    logger.error('bolt error', {
+      code: (error as { code?: string }).code,
+      error: error.name,
+      ...(slackFailure ? { slackError: slackFailure.error, needed: slackFailure.needed } : {}),
+    });
   });
 
   // Slack re-sends an event it thinks we missed; events here are idempotent views, so skip retries.

@@ -346,7 +346,7 @@ export function approvalMessage(
   const lead = options.reminder ? ':bell: *Reminder: still waiting for a decision*' : '*Access request*';
   const extension = request.extendsRequestId ? ' (extension of a live grant)' : '';
   return {
-    text: `${options.reminder ? 'Reminder: ' : ''}${request.requester} requests ${request.targetId} for ${formatDuration(request.durationSeconds)}`,
+    text: `${options.reminder ? 'Reminder: ' : ''}${user(request.requester)} requests ${request.targetId} for ${formatDuration(request.durationSeconds)}`,
     blocks: [
       section(`${lead}${extension}: ${user(request.requester)} asks for *${request.targetId}*.`),
       requestFields(request, target),
@@ -410,7 +410,7 @@ export function outcomeText(request: AccessRequest): string {
 export function decidedMessage(request: AccessRequest, target: Target | undefined): SlackMessage {
   const outcome = outcomeText(request);
   return {
-    text: `${request.targetId} for ${request.requester}: ${request.status}`,
+    text: `${request.targetId} for ${user(request.requester)}: ${request.status}`,
     blocks: [
       section(`*Access request*: ${user(request.requester)} asked for *${request.targetId}*.`),
       requestFields(request, target),
@@ -429,7 +429,7 @@ export function breakGlassAlert(request: AccessRequest, target: Target | undefin
       )
     : undefined;
   return {
-    text: `BREAK-GLASS: ${request.requester} took ${request.targetId}`,
+    text: `BREAK-GLASS: ${user(request.requester)} took ${request.targetId}`,
     blocks: [
       {
         type: 'header',
