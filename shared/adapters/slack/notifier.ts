@@ -7,14 +7,8 @@ import type { Notification, Notifier, PolicySource } from '../../domain/ports.js
 import type { AccessRequest, MessageRef } from '../../domain/request.js';
 import type { SlackDirectory } from './directory.js';
 import { callSlack, operatorFix, slackApiFailure } from './slack-api-error.js';
-import {
-  approvalMessage,
-  breakGlassAlert,
-  decidedMessage,
-  escapeText,
-  slackDate,
-  type SlackMessage,
-} from './views.js';
+import { escapeText, slackDate, type SlackMessage } from './views/blocks.js';
+import { approvalMessage, breakGlassAlert, decidedMessage } from './views/messages.js';
 
 /**
  * The Notifier over the Slack Web API. Approval requests go to the rule's approval channel,

@@ -7,7 +7,8 @@ import { listMyAccess } from '../../../usecases/list-my-access.js';
 import type { SlackIdentityResolver } from '../directory.js';
 import { ACTIONS, BLOCKS } from '../ids.js';
 import { operatorFix, slackApiFailure } from '../slack-api-error.js';
-import { homeView, type ModalView } from '../views.js';
+import type { ModalView } from '../views/blocks.js';
+import { homeView } from '../views/home.js';
 
 /*
  * The listener kit: what every listener module is built from. The context they register

@@ -2,7 +2,7 @@ import type { BlockAction } from '@slack/bolt';
 import { requestableTargets } from '../../../domain/policy.js';
 import { submitRequest } from '../../../usecases/submit-request.js';
 import { ACTIONS, BLOCKS, CALLBACKS, COMMANDS, FIELD_BLOCKS } from '../ids.js';
-import { requestModal } from '../views.js';
+import { requestModal } from '../views/modals.js';
 import {
   doneModal,
   inlineError,
