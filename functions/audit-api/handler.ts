@@ -9,6 +9,7 @@ import type {
 import { stringify } from 'csv-stringify/sync';
 import { z } from 'zod';
 import { createAuditReader } from '../../shared/adapters/dynamodb/audit-reader.js';
+import { httpAnswerFor } from '../../shared/adapters/http/error-status.js';
 import { ENV, readEnv } from '../../shared/config/env.js';
 import type { AuditChainReader, AuditReader } from '../../shared/domain/audit-query.js';
 import {
@@ -28,36 +29,43 @@ import { CSV_COLUMNS, csvRecord } from '../../shared/adapters/audit-format/audit
  *   GET /verify
  * JSON pages are `{ items, cursor? }`; CSV pages carry the next cursor in `X-Next-Cursor`.
  * Bad filters are 400 with the reason; internal errors are a bare 500 (no message, no stack).
+ * A caller's mistake (4xx) is logged as a warning without a stack; only 5xx are errors.
  */
 export interface AuditApiDeps {
   readonly reader: AuditReader & AuditChainReader;
   readonly clock: Clock;
-  readonly logger: Pick<Logger, 'info' | 'error'>;
+  readonly logger: Pick<Logger, 'info' | 'warn' | 'error'>;
 }
 
 /** A function URL event; with AWS_IAM auth its request context names the signed IAM caller. */
 export type AuditApiEvent = APIGatewayProxyEventV2WithIAMAuthorizer;
 
-const STATUS_OF: Record<string, number> = {
-  VALIDATION_FAILED: 400,
-  NOT_AUTHORIZED: 403,
-  NOT_FOUND: 404,
-  METHOD_NOT_ALLOWED: 405,
-};
-
-/** Broker errors become HTTP errors: their status by code, their message only when exposed. */
-function brokerErrorsToHttp(): MiddlewareObj<
-  APIGatewayProxyEventV2WithIAMAuthorizer,
-  APIGatewayProxyStructuredResultV2
-> {
+/**
+ * Every failure becomes its HTTP answer (status by error code, message only when exposed)
+ * and one log line: a client error is a warning with its code and message, no stack; a
+ * server error is an error with the error itself.
+ */
+function brokerErrorsToHttp(
+  logger: () => Pick<Logger, 'warn' | 'error'>,
+): MiddlewareObj<APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2> {
   return {
     onError: (request) => {
       const error = request.error;
-      if (!(error instanceof BrokerError) || !error.expose) return;
+      const answer = httpAnswerFor(error);
+      if (!answer.clientError) {
+        logger().error('audit api request failed', { error: error as Error });
+      } else if (error instanceof BrokerError) {
+        logger().warn('audit api request refused', {
+          statusCode: answer.statusCode,
+          code: error.code,
+          message: error.message,
+        });
+      }
+      if (!(error instanceof BrokerError) || !answer.expose) return;
       request.error = Object.assign(
         new Error(JSON.stringify({ error: error.code, message: error.message })),
         {
-          statusCode: STATUS_OF[error.code] ?? 500,
+          statusCode: answer.statusCode,
           expose: true,
           headers: { 'Cache-Control': 'no-store' },
         },
@@ -122,11 +130,11 @@ export function createAuditApiHandler(deps: AuditApiDeps | (() => AuditApiDeps))
   )
     .use(
       httpErrorHandler({
-        logger: (error: unknown) => get().logger.error('audit api request failed', { error: error as Error }),
+        logger: false,
         fallbackMessage: JSON.stringify({ error: 'INTERNAL', message: 'Internal error.' }),
       }),
     )
-    .use(brokerErrorsToHttp());
+    .use(brokerErrorsToHttp(() => get().logger));
 }
 
 /** Wiring for AWS: the audit table from the environment, one reader and logger per container. */

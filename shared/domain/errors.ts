@@ -1,13 +1,33 @@
 /**
+ * Every error code the broker uses. A union, not free strings, so each mapping of codes
+ * (HTTP status, Slack text) is checked for exhaustiveness by the compiler: a new code does
+ * not compile until every mapping says what it means.
+ */
+export type ErrorCode =
+  | 'VALIDATION_FAILED'
+  | 'POLICY_INVALID'
+  | 'CONFIG_INVALID'
+  | 'NOT_AUTHORIZED'
+  | 'NOT_FOUND'
+  | 'METHOD_NOT_ALLOWED'
+  | 'ILLEGAL_TRANSITION'
+  | 'ALREADY_DECIDED'
+  | 'DUPLICATE_ID'
+  | 'AUDIT_WRITE_FAILED'
+  | 'AWS_OPERATION_FAILED'
+  | 'SLACK_API_FAILED'
+  | 'SLACK_NO_VIEW';
+
+/**
  * One base error for the broker. Every error has a stable `code` (for tests, logs and
  * API responses) and says whether its message may be shown to a Slack user or API caller
  * (`expose`). Internal messages never leak: callers show a generic text when `expose` is false.
  */
 export class BrokerError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly expose: boolean;
 
-  constructor(code: string, message: string, options: { expose?: boolean; cause?: unknown } = {}) {
+  constructor(code: ErrorCode, message: string, options: { expose?: boolean; cause?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;

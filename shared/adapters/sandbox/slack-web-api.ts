@@ -9,6 +9,16 @@ export interface SlackCall {
   readonly response: Record<string, unknown>;
 }
 
+/** A Slack platform error the stand-in answers for one method (Slack's `{ ok: false }`). */
+export interface SlackFailure {
+  /** Slack's error code: `missing_scope`, `channel_not_found`, `not_in_channel`... */
+  readonly error: string;
+  /** The scope Slack names on `missing_scope`. */
+  readonly needed?: string;
+  /** Fails only the calls whose arguments match (say, one channel); every call by default. */
+  readonly when?: (args: Record<string, unknown>) => boolean;
+}
+
 /**
  * A stand-in Slack Web API on 127.0.0.1. Records each call and answers `ok` like Slack:
  * users.info with configured emails, usergroups.users.list with configured members,
@@ -20,6 +30,8 @@ export class SlackWebApiSandbox {
   readonly calls: SlackCall[] = [];
   readonly emails = new Map<string, string | undefined>();
   readonly userGroups = new Map<string, string[]>();
+  /** Platform errors to answer, by method (see failWith); cleared by reset(). */
+  private readonly failures = new Map<string, SlackFailure>();
   private server: Server | undefined;
   /** Called with each recorded call (the local runner prints them). */
   onCall: ((call: SlackCall) => void) | undefined;
@@ -56,6 +68,12 @@ export class SlackWebApiSandbox {
 
   reset(): void {
     this.calls.length = 0;
+    this.failures.clear();
+  }
+
+  /** Answers `method` with `{ ok: false, error, needed }` like Slack does, until reset(). */
+  failWith(method: string, failure: SlackFailure): void {
+    this.failures.set(method, failure);
   }
 
   /** The recorded calls of one method. */
@@ -74,6 +92,10 @@ export class SlackWebApiSandbox {
   }
 
   private answer(method: string, args: Record<string, unknown>): Record<string, unknown> {
+    const failure = this.failures.get(method);
+    if (failure && (failure.when?.(args) ?? true)) {
+      return { ok: false, error: failure.error, ...(failure.needed ? { needed: failure.needed } : {}) };
+    }
     switch (method) {
       case 'auth.test':
         return { ok: true, user_id: 'U0BOT00001', bot_id: 'B0BOT00001', team_id: 'T0TEAM0001' };

@@ -9,14 +9,16 @@ import {
 import type { Notifier } from '../../domain/ports.js';
 import type { RequestDeps } from '../../usecases/deps.js';
 import { SlackDirectory, SlackIdentityResolver } from './directory.js';
+import { answerEveryRequest } from './fallback-answer.js';
 import { registerApprovalListeners } from './listeners/approval.js';
 import { registerBreakGlassListeners } from './listeners/break-glass.js';
 import { registerHomeListeners } from './listeners/home.js';
 import { registerRequestListeners } from './listeners/request.js';
-import { createListenerContext, type SlackAppLogger } from './listeners/shared.js';
+import { createListenerContext, type SlackAppLogger } from './listeners/listener-kit.js';
 import { SlackNotifier } from './notifier.js';
+import { slackApiFailure } from './slack-api-error.js';
 
-export type { SlackAppLogger } from './listeners/shared.js';
+export type { SlackAppLogger } from './listeners/listener-kit.js';
 
 export interface SlackAppOptions {
   readonly signingSecret: string;
@@ -113,8 +115,14 @@ function assembleSlackApp<R extends AwsLambdaReceiver | SocketModeReceiver>(
     logger: boltLogger(logger),
     clientOptions: client.slackApiUrl ? { slackApiUrl: client.slackApiUrl, retryConfig: { retries: 1 } } : {},
   });
+  answerEveryRequest(app, logger);
   app.error(async (error) => {
-    logger.error('bolt error', { code: (error as { code?: string }).code, error: error.name });
+    const slackFailure = slackApiFailure(error);
+    logger.error('bolt error', {
+      code: (error as { code?: string }).code,
+      error: error.name,
+      ...(slackFailure ? { slackError: slackFailure.error, needed: slackFailure.needed } : {}),
+    });
   });
 
   // Slack re-sends an event it thinks we missed; events here are idempotent views, so skip retries.

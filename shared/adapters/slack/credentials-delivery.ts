@@ -1,7 +1,7 @@
 import type { webApi } from '@slack/bolt';
 import type { CredentialsDelivery, GrantJob, IssuedCredentials } from '../../domain/ports.js';
 import type { AccessRequest } from '../../domain/request.js';
-import { credentialsFailureModal, credentialsModal } from './views.js';
+import { credentialsFailureModal, credentialsModal } from './views/modals.js';
 
 type IssueJob = Extract<GrantJob, { kind: 'issue-credentials' }>;
 

@@ -6,14 +6,9 @@ import { findTarget, type Target } from '../../domain/policy.js';
 import type { Notification, Notifier, PolicySource } from '../../domain/ports.js';
 import type { AccessRequest, MessageRef } from '../../domain/request.js';
 import type { SlackDirectory } from './directory.js';
-import {
-  approvalMessage,
-  breakGlassAlert,
-  decidedMessage,
-  escapeText,
-  slackDate,
-  type SlackMessage,
-} from './views.js';
+import { callSlack, operatorFix, slackApiFailure } from './slack-api-error.js';
+import { escapeText, slackDate, type SlackMessage } from './views/blocks.js';
+import { approvalMessage, breakGlassAlert, decidedMessage } from './views/messages.js';
 
 /**
  * The Notifier over the Slack Web API. Approval requests go to the rule's approval channel,
@@ -70,7 +65,7 @@ export class SlackNotifier implements Notifier {
           await this.post(
             target.notifyChannel,
             {
-              text: `${request.requester} has ${request.targetId}`,
+              text: `<@${request.requester}> has ${request.targetId}`,
               blocks: [],
             },
             `<@${request.requester}> now has *${request.targetId}* for ${formatDuration(request.durationSeconds)}${request.breakGlass ? ' (break-glass)' : ''}.`,
@@ -116,9 +111,21 @@ export class SlackNotifier implements Notifier {
   ): Promise<MessageRef[]> {
     if (!target) return [];
     const message = approvalMessage(request, target, { reminder });
-    if (target.approvalChannel) return [await this.post(target.approvalChannel, message)];
-    const approvers = await this.approverIds(target, request);
-    return inParallel(approvers, (userId) => this.post(userId, message));
+    try {
+      if (target.approvalChannel) return [await this.post(target.approvalChannel, message)];
+      const approvers = await this.approverIds(target, request);
+      return await inParallel(approvers, (userId) => this.post(userId, message));
+    } catch (error) {
+      // Why: the request is recorded but nobody may hear of it; its requester must know, and why.
+      const failure = slackApiFailure(error);
+      if (failure && !reminder) {
+        await this.dm(
+          request.requester,
+          `:warning: Your request for *${request.targetId}* is recorded, but its approvers could not be told. ${operatorFix(failure, target.approvalChannel)}`,
+        ).catch(() => undefined);
+      }
+      throw error;
+    }
   }
 
   /** The approval audience (decided in the domain) as Slack user ids, user groups expanded. */
@@ -147,29 +154,35 @@ export class SlackNotifier implements Notifier {
   }
 
   private async post(channel: string, message: SlackMessage, text?: string): Promise<MessageRef> {
-    const result = await this.client.chat.postMessage({
-      channel,
-      text: text ?? message.text,
-      ...(text === undefined ? { blocks: message.blocks } : {}),
-      unfurl_links: false,
-    });
+    const result = await callSlack('chat.postMessage', () =>
+      this.client.chat.postMessage({
+        channel,
+        text: text ?? message.text,
+        ...(text === undefined ? { blocks: message.blocks } : {}),
+        unfurl_links: false,
+      }),
+    );
     return { channel: result.channel ?? channel, ts: result.ts ?? '' };
   }
 
   private async dm(userId: string, text: string): Promise<void> {
-    await this.client.chat.postMessage({ channel: userId, text, unfurl_links: false });
+    await callSlack('chat.postMessage', () =>
+      this.client.chat.postMessage({ channel: userId, text, unfurl_links: false }),
+    );
   }
 
   private async updateAll(request: AccessRequest, message: SlackMessage): Promise<void> {
     await inParallel(
       request.messages.filter((ref) => ref.ts),
       (ref) =>
-        this.client.chat.update({
-          channel: ref.channel,
-          ts: ref.ts,
-          text: message.text,
-          blocks: message.blocks,
-        }),
+        callSlack('chat.update', () =>
+          this.client.chat.update({
+            channel: ref.channel,
+            ts: ref.ts,
+            text: message.text,
+            blocks: message.blocks,
+          }),
+        ),
     );
   }
 }

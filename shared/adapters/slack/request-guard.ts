@@ -3,10 +3,14 @@ import { z } from 'zod';
 
 /**
  * The gate in front of Bolt: refuses, before any listener runs (so nothing is written),
- * a body too large, a request not signed with our secret or older than five minutes
- * (401), and a signed body that is not a Slack payload we understand (400). Bolt's receiver
- * verifies the signature again on its own; this check only decides the status code early.
+ * a body too large, a request not signed with our secret or stamped more than five minutes
+ * away from our clock, either side (401), and a signed body that is not a Slack payload we
+ * understand (400). Bolt's receiver verifies the signature again on its own (but refuses
+ * only the past); this check decides the status code early.
  */
+
+/** How far a request's timestamp may be from our clock, either side (Slack's own rule). */
+export const MAX_CLOCK_SKEW_SECONDS = 5 * 60;
 
 /** Slack's largest interactive payloads (a modal's full state) stay far below this. */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -40,13 +44,16 @@ const interaction = z.discriminatedUnion('type', [
   z.looseObject({
     type: z.literal('view_submission'),
     user: z.looseObject({ id }),
+    // Slack always sends the modal's blocks and state; the listeners read both.
     view: z.looseObject({
       id,
       callback_id: z.string().min(1).max(255),
+      blocks: z.array(z.looseObject({})).max(100),
       state: z.looseObject({ values: z.record(z.string(), z.record(z.string(), z.looseObject({}))) }),
     }),
   }),
-  z.looseObject({ type: z.literal('view_closed'), user: z.looseObject({ id }) }),
+  // Bolt reads the view of a closed modal before any listener runs.
+  z.looseObject({ type: z.literal('view_closed'), user: z.looseObject({ id }), view: z.looseObject({ id }) }),
 ]);
 
 const eventEnvelope = z.discriminatedUnion('type', [
@@ -80,10 +87,12 @@ export function inspectSlackRequest(
   if (Buffer.byteLength(body) > MAX_BODY_BYTES) return bad(413, 'body too large');
   const signature = header(event, 'x-slack-signature');
   const timestamp = Number(header(event, 'x-slack-request-timestamp'));
-  // Why: only Slack knows the signing secret; a stale timestamp means a replayed request.
+  // Why: only Slack knows the signing secret; a stale timestamp means a replayed request, and
+  // one from the future is a request signed ahead of time to be replayed later.
   if (
     !signature ||
     !Number.isFinite(timestamp) ||
+    Math.abs(nowMs / 1000 - timestamp) > MAX_CLOCK_SKEW_SECONDS ||
     !isValidSlackRequest({
       signingSecret,
       body,

@@ -36,6 +36,7 @@ function handler() {
     clock: new ManualClock('2026-03-02T00:00:00Z'),
     logger: {
       info: (message: string, fields?: unknown) => void logged.push({ level: 'info', message, fields }),
+      warn: (message: string, fields?: unknown) => void logged.push({ level: 'warn', message, fields }),
       error: (message: string, fields?: unknown) => void logged.push({ level: 'error', message, fields }),
     } as never,
   });
@@ -180,25 +181,46 @@ describe('audit API (function URL, AWS_IAM)', () => {
     expect(body.error).toBe('VALIDATION_FAILED');
     expect(body.message).toContain(message);
     expect(res.body).not.toMatch(/\bat .*\.ts:\d+/);
+    // A caller's mistake is a warning with its code, never an error with a stack trace.
+    expect(logged.filter((l) => l.level === 'error')).toEqual([]);
+    expect(logged.at(-1)).toEqual({
+      level: 'warn',
+      message: 'audit api request refused',
+      fields: { statusCode: 400, code: 'VALIDATION_FAILED', message: expect.stringContaining(message) },
+    });
+    expect(JSON.stringify(logged)).not.toMatch(/\bat .*\.[tj]s:\d+/);
   });
 
-  it('answers 404, 405 and 403 (unsigned) without reading anything', async () => {
+  it('answers 404, 405 and 403 (unsigned) without reading anything, logged as warnings', async () => {
     const h = handler();
     expect((await h(request('/nope'), context)).statusCode).toBe(404);
     expect((await h(request('/events', undefined, { method: 'DELETE' }), context)).statusCode).toBe(405);
     const unsigned = await h(request('/events', { person: 'U1' }, { iam: false }), context);
     expect(unsigned.statusCode).toBe(403);
+    expect(
+      logged.filter((l) => l.level !== 'info').map((l) => [l.level, (l.fields as { code: string }).code]),
+    ).toEqual([
+      ['warn', 'NOT_FOUND'],
+      ['warn', 'METHOD_NOT_ALLOWED'],
+      ['warn', 'NOT_AUTHORIZED'],
+    ]);
   });
 
-  it('hides internal errors behind a bare 500', async () => {
+  it('hides internal errors behind a bare 500, logged as an error with the error', async () => {
+    const errors: unknown[] = [];
     const h = createAuditApiHandler({
       reader: new DynamoAuditQuery(db().doc, 'no-such-table'),
       clock: new ManualClock(),
-      logger: { info: () => undefined, error: () => undefined } as never,
+      logger: {
+        info: () => undefined,
+        warn: () => undefined,
+        error: (message: string, fields: { error: unknown }) => void errors.push([message, fields.error]),
+      } as never,
     });
     const res = await h(request('/events', { person: 'U1' }), context);
     expect(res.statusCode).toBe(500);
     expect(JSON.parse(res.body as string)).toEqual({ error: 'INTERNAL', message: 'Internal error.' });
+    expect(errors).toEqual([['audit api request failed', expect.any(Error)]]);
   });
 
   it('verifies the trail and names the first break', async () => {

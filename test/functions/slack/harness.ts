@@ -59,6 +59,22 @@ export const silentAppLogger: SlackAppLogger = {
   error: () => undefined,
 };
 
+/** One line the Slack function logged. */
+export interface LoggedLine {
+  readonly level: 'info' | 'warn' | 'error';
+  readonly message: string;
+  readonly fields: Record<string, unknown> | undefined;
+}
+
+/** A logger that keeps what it is given, for tests that assert on the logs. */
+function recordingLogger(lines: LoggedLine[]): SlackAppLogger {
+  return {
+    info: (message, fields) => void lines.push({ level: 'info', message, fields }),
+    warn: (message, fields) => void lines.push({ level: 'warn', message, fields }),
+    error: (message, fields) => void lines.push({ level: 'error', message, fields }),
+  };
+}
+
 const lambdaContext = { awsRequestId: 'test-invocation', functionName: 'slack' } as unknown as Context;
 
 /**
@@ -70,6 +86,7 @@ export function useSlackHandler() {
   const slack = new SlackStandIn();
   let clock = new ManualClock();
   let queue = new RecordingQueue();
+  const logs: LoggedLine[] = [];
   let handler: ReturnType<typeof createHandler>;
 
   beforeAll(async () => {
@@ -84,12 +101,14 @@ export function useSlackHandler() {
     slack.reset();
     clock = new ManualClock();
     queue = new RecordingQueue();
+    logs.length = 0;
+    const logger = recordingLogger(logs);
     handler = createHandler({
       load: async () => ({
         signingSecret: TEST_SIGNING_SECRET,
         botToken: TEST_BOT_TOKEN,
         slackApiUrl: slack.url,
-        logger: silentAppLogger,
+        logger,
         deps: {
           store: db().requests,
           audit: db().audit,
@@ -97,7 +116,7 @@ export function useSlackHandler() {
           clock,
           ids: new SequentialIds(),
           queue,
-          logger: silentAppLogger,
+          logger,
         },
       }),
     });
@@ -119,6 +138,8 @@ export function useSlackHandler() {
     send,
     clock: () => clock,
     queue: () => queue,
+    /** What the function logged during this test. */
+    logs: () => logs,
     /** Every stored item of both tables (to prove nothing was written). */
     async storedItems() {
       return [...(await scanAll(db().names.requests)), ...(await scanAll(db().names.audit))];

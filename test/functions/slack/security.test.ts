@@ -16,6 +16,7 @@ function submission(reason: string) {
 }
 
 const sixMinutesAgo = () => Math.floor(Date.now() / 1000) - 6 * 60;
+const minutesAhead = (minutes: number) => Math.floor(Date.now() / 1000) + minutes * 60;
 
 describe('requests that are refused before anything runs', () => {
   it.each([
@@ -35,6 +36,12 @@ describe('requests that are refused before anything runs', () => {
       description: 'a timestamp older than five minutes',
       body: submission('ok'),
       options: { timestamp: sixMinutesAgo() },
+      status: 401,
+    },
+    {
+      description: 'a timestamp ten minutes in the future (signed ahead, to be replayed later)',
+      body: submission('ok'),
+      options: { timestamp: minutesAhead(10) },
       status: 401,
     },
     { description: 'no signature at all', body: submission('ok'), options: { signature: '' }, status: 401 },
@@ -108,6 +115,12 @@ describe('requests that are refused before anything runs', () => {
 
   it('a signed request within the window goes through (the refusals above are not a broken handler)', async () => {
     const response = await h.send(submission('ok'), { timestamp: Math.floor(Date.now() / 1000) - 60 });
+    expect(response.statusCode).toBe(200);
+    expect(await h.db().requests.get('req-0001')).toMatchObject({ status: 'PENDING' });
+  });
+
+  it('a timestamp four minutes ahead (clock skew within the window) goes through', async () => {
+    const response = await h.send(submission('ok'), { timestamp: minutesAhead(4) });
     expect(response.statusCode).toBe(200);
     expect(await h.db().requests.get('req-0001')).toMatchObject({ status: 'PENDING' });
   });

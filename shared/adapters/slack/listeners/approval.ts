@@ -2,8 +2,9 @@ import { MAX_REASON_LENGTH } from '../../../domain/decision.js';
 import { approveRequest, denyRequest } from '../../../usecases/approve-request.js';
 import { prepareDenial } from '../../../usecases/prepare-forms.js';
 import { ACTIONS, BLOCKS, CALLBACKS } from '../ids.js';
-import { decodeMetadata, denyModal } from '../views.js';
-import { onButton, textValue, type ListenerContext } from './shared.js';
+import { decodeMetadata } from '../views/blocks.js';
+import { denyModal } from '../views/modals.js';
+import { onButton, textValue, type ListenerContext } from './listener-kit.js';
 
 /** The Approve and Deny buttons of an approval message, and the deny modal (a reason is required). */
 export function registerApprovalListeners(ctx: ListenerContext): void {

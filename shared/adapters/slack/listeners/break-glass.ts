@@ -1,7 +1,7 @@
 import { breakGlass, reviewBreakGlass } from '../../../usecases/break-glass.js';
 import { breakGlassChoices } from '../../../usecases/prepare-forms.js';
 import { ACTIONS, BLOCKS, CALLBACKS, COMMANDS, FIELD_BLOCKS } from '../ids.js';
-import { breakGlassModal } from '../views.js';
+import { breakGlassModal } from '../views/modals.js';
 import {
   doneModal,
   inlineError,
@@ -9,7 +9,7 @@ import {
   onRequestForm,
   registerModalOpener,
   type ListenerContext,
-} from './shared.js';
+} from './listener-kit.js';
 
 /** /break-glass, the Home "Break glass" button, the break-glass modal and the reviewers' button. */
 export function registerBreakGlassListeners(ctx: ListenerContext): void {

@@ -6,7 +6,8 @@ import { releaseGrant } from '../../../usecases/release-grant.js';
 import { requestCredentials } from '../../../usecases/request-credentials.js';
 import { submitRequest } from '../../../usecases/submit-request.js';
 import { ACTIONS, BLOCKS, CALLBACKS, FIELD_BLOCKS } from '../ids.js';
-import { credentialsFailureModal, credentialsLoadingModal, decodeMetadata, extendModal } from '../views.js';
+import { decodeMetadata } from '../views/blocks.js';
+import { credentialsFailureModal, credentialsLoadingModal, extendModal } from '../views/modals.js';
 import {
   doneModal,
   inlineError,
@@ -14,7 +15,7 @@ import {
   onRequestForm,
   reportOnHome,
   type ListenerContext,
-} from './shared.js';
+} from './listener-kit.js';
 
 /** The App Home tab ("my access"): cancel a pending request; release, extend, get credentials, console. */
 export function registerHomeListeners(ctx: ListenerContext): void {

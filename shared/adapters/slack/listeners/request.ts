@@ -2,7 +2,7 @@ import type { BlockAction } from '@slack/bolt';
 import { requestableTargets } from '../../../domain/policy.js';
 import { submitRequest } from '../../../usecases/submit-request.js';
 import { ACTIONS, BLOCKS, CALLBACKS, COMMANDS, FIELD_BLOCKS } from '../ids.js';
-import { requestModal } from '../views.js';
+import { requestModal } from '../views/modals.js';
 import {
   doneModal,
   inlineError,
@@ -10,7 +10,7 @@ import {
   registerModalOpener,
   selectedValue,
   type ListenerContext,
-} from './shared.js';
+} from './listener-kit.js';
 
 /** /request-access, the Home "Request access" button, the request modal and its target select. */
 export function registerRequestListeners(ctx: ListenerContext): void {

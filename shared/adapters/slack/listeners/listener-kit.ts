@@ -6,7 +6,15 @@ import type { RequestDeps, UseCaseLogger } from '../../../usecases/deps.js';
 import { listMyAccess } from '../../../usecases/list-my-access.js';
 import type { SlackIdentityResolver } from '../directory.js';
 import { ACTIONS, BLOCKS } from '../ids.js';
-import { homeView, type ModalView } from '../views.js';
+import { operatorFix, slackApiFailure } from '../slack-api-error.js';
+import type { ModalView } from '../views/blocks.js';
+import { homeView } from '../views/home.js';
+
+/*
+ * The listener kit: what every listener module is built from. The context they register
+ * against (app, client, use-case ports, a person's Slack replies), the error-to-text rule,
+ * and the registration helpers for buttons, modal openers and request-shaped forms.
+ */
 
 /** The structured logger the Slack function writes to (Powertools Logger in AWS). */
 export interface SlackAppLogger extends UseCaseLogger {
@@ -24,15 +32,29 @@ export interface ListenerContext {
   ephemeral(userId: string, channel: string | undefined, text: string): Promise<void>;
   /** Publishes `userId`'s Home tab (their access), with an optional notice on top. */
   publishHome(userId: string, notice?: string): Promise<void>;
-  /** The text to show a person for `error` (exposed messages only); anything else is logged. */
+  /**
+   * The text to show a person for `error`: exposed messages, and what an operator must fix
+   * when Slack refused a call; anything else is logged and shown as a generic text.
+   */
   describeError(error: unknown, where: string): string;
 }
 
-const GENERIC_ERROR = 'Something went wrong; it has been logged. Please try again.';
+/** What a person is told when the failure is ours and its details stay in the logs. */
+export const GENERIC_ERROR = 'Something went wrong; it has been logged. Please try again.';
 
 /** Slack's "plain text" message for a person, from any error: exposed messages only. */
 function describeError(error: unknown, logger: SlackAppLogger, where: string): string {
   if (error instanceof AlreadyDecidedError) return error.message;
+  const slackFailure = slackApiFailure(error);
+  if (slackFailure) {
+    // Slack refused a call: its code says what an operator must fix (never log the token).
+    logger.error('slack api call failed', {
+      where,
+      slackError: slackFailure.error,
+      ...(slackFailure.needed ? { needed: slackFailure.needed } : {}),
+    });
+    return operatorFix(slackFailure);
+  }
   if (error instanceof BrokerError && error.expose) return error.message;
   // Why: internal messages may name tables, ARNs or tokens; log the code and name only.
   logger.error('slack listener failed', {

@@ -1,0 +1,119 @@
+import { formatDuration } from '../../../domain/duration.js';
+import type { MyAccess } from '../../../usecases/list-my-access.js';
+import { ACTIONS } from '../ids.js';
+import {
+  context,
+  escapeText,
+  mrkdwn,
+  plain,
+  section,
+  slackDate,
+  type Block,
+  type HomeView,
+} from './blocks.js';
+import { progressText } from './messages.js';
+
+/** The App Home tab ("my access"). A pure function of its input (no I/O, no clock). */
+
+/** The App Home tab: pending requests and live grants with time left and their buttons. */
+export function homeView(access: MyAccess, notice?: string): HomeView {
+  const blocks: Block[] = [
+    { type: 'header', text: plain('My access') },
+    {
+      type: 'actions',
+      elements: [
+        {
+          type: 'button',
+          action_id: ACTIONS.openRequestModal,
+          text: plain('Request access'),
+          style: 'primary',
+        },
+        ...(access.canBreakGlass
+          ? [
+              {
+                type: 'button' as const,
+                action_id: ACTIONS.openBreakGlassModal,
+                text: plain('Break glass'),
+                style: 'danger' as const,
+              },
+            ]
+          : []),
+      ],
+    },
+  ];
+  if (notice) blocks.push(section(escapeText(notice)));
+  blocks.push({ type: 'divider' }, section('*Live grants*'));
+  if (access.live.length === 0) blocks.push(context('None.'));
+  for (const grant of access.live) {
+    const { request } = grant;
+    const flags = [
+      request.breakGlass ? ':rotating_light: break-glass' : '',
+      request.status === 'APPROVED' ? 'being granted' : '',
+    ]
+      .filter(Boolean)
+      .join(' · ');
+    blocks.push({
+      type: 'section',
+      text: mrkdwn(
+        `*${request.targetId}* (${request.targetKind}) · ${formatDuration(grant.secondsLeft)} left · ends ${request.endsAt ? slackDate(request.endsAt) : '?'}${flags ? ` · ${flags}` : ''}`,
+      ),
+    });
+    blocks.push({
+      type: 'actions',
+      elements: [
+        ...(grant.canGetCredentials
+          ? [
+              {
+                type: 'button' as const,
+                action_id: ACTIONS.getCredentials,
+                text: plain('Get credentials'),
+                style: 'primary' as const,
+                value: request.id,
+              },
+            ]
+          : []),
+        { type: 'button', action_id: ACTIONS.extend, text: plain('Extend'), value: request.id },
+        {
+          type: 'button',
+          action_id: ACTIONS.release,
+          text: plain('Release now'),
+          style: 'danger',
+          value: request.id,
+          confirm: {
+            title: plain('Release now?'),
+            text: plain(`Your ${request.targetId} access ends now.`),
+            confirm: plain('Release'),
+            deny: plain('Keep it'),
+          },
+        },
+      ],
+    });
+  }
+  blocks.push({ type: 'divider' }, section('*Pending requests*'));
+  if (access.pending.length === 0) blocks.push(context('None.'));
+  for (const request of access.pending) {
+    blocks.push(
+      section(
+        `*${request.targetId}* for ${formatDuration(request.durationSeconds)} · ${progressText(request)} · asked ${slackDate(request.createdAt)}`,
+      ),
+      {
+        type: 'actions',
+        elements: [
+          {
+            type: 'button',
+            action_id: ACTIONS.cancel,
+            text: plain('Cancel request'),
+            value: request.id,
+            confirm: {
+              title: plain('Cancel this request?'),
+              text: plain(`Your request for ${request.targetId} is withdrawn; its approvers are told.`),
+              confirm: plain('Cancel it'),
+              deny: plain('Keep it'),
+            },
+          },
+        ],
+      },
+    );
+  }
+  return { type: 'home', blocks: blocks.slice(0, 100) };
+}

@@ -1,0 +1,164 @@
+import { formatDuration } from '../../../domain/duration.js';
+import type { Target } from '../../../domain/policy.js';
+import type { AccessRequest } from '../../../domain/request.js';
+import { ACTIONS, BLOCKS } from '../ids.js';
+import {
+  context,
+  escapeText,
+  mrkdwn,
+  plain,
+  section,
+  slackDate,
+  user,
+  type Block,
+  type SlackMessage,
+} from './blocks.js';
+
+/**
+ * The channel and DM messages: the approval post, its decided form and the break-glass
+ * alert. Pure functions of their inputs (no I/O, no clock).
+ */
+
+function requestFields(request: AccessRequest, target: Target | undefined): Block {
+  const fields = [
+    mrkdwn(`*Requester*\n${user(request.requester)}`),
+    mrkdwn(`*Target*\n${request.targetId}${target ? ` (${target.kind})` : ''}`),
+    mrkdwn(`*Duration*\n${formatDuration(request.durationSeconds)}`),
+    mrkdwn(`*Ticket*\n${request.ticket ? escapeText(request.ticket) : '—'}`),
+  ];
+  return { type: 'section', fields };
+}
+
+function reasonBlock(request: AccessRequest): Block {
+  return section(`*Reason*\n${request.reason ? escapeText(request.reason) : '_none given_'}`);
+}
+
+/** "1 of 2 approvals" (by whom). */
+export function progressText(request: AccessRequest): string {
+  const by = request.approvals.map((a) => user(a.approver)).join(', ');
+  return `${request.approvals.length} of ${request.approvalsRequired} approval${request.approvalsRequired === 1 ? '' : 's'}${by ? ` (${by})` : ''}`;
+}
+
+/** The approval post: who, what, how long, why, ticket; progress; Approve / Deny. */
+export function approvalMessage(
+  request: AccessRequest,
+  target: Target | undefined,
+  options: { reminder?: boolean } = {},
+): SlackMessage {
+  const lead = options.reminder ? ':bell: *Reminder: still waiting for a decision*' : '*Access request*';
+  const extension = request.extendsRequestId ? ' (extension of a live grant)' : '';
+  return {
+    text: `${options.reminder ? 'Reminder: ' : ''}${user(request.requester)} requests ${request.targetId} for ${formatDuration(request.durationSeconds)}`,
+    blocks: [
+      section(`${lead}${extension}: ${user(request.requester)} asks for *${request.targetId}*.`),
+      requestFields(request, target),
+      reasonBlock(request),
+      context(`${progressText(request)} · requested ${slackDate(request.createdAt)} · id ${request.id}`),
+      {
+        type: 'actions',
+        block_id: BLOCKS.approvalActions,
+        elements: [
+          {
+            type: 'button',
+            action_id: ACTIONS.approve,
+            text: plain('Approve'),
+            style: 'primary',
+            value: request.id,
+          },
+          {
+            type: 'button',
+            action_id: ACTIONS.deny,
+            text: plain('Deny'),
+            style: 'danger',
+            value: request.id,
+          },
+        ],
+      },
+    ],
+  };
+}
+
+/** One line saying how a request was decided (who and when), for the in-place update. */
+export function outcomeText(request: AccessRequest): string {
+  const when = request.decidedAt ? ` ${slackDate(request.decidedAt)}` : '';
+  switch (request.status) {
+    case 'PENDING':
+      return `:hourglass: Pending: ${progressText(request)}`;
+    case 'DENIED':
+      return `:no_entry: Denied by ${user(request.decidedBy ?? 'system:unknown')}${when}: ${escapeText(request.decisionReason ?? '')}`;
+    case 'CANCELLED':
+      return `:heavy_multiplication_x: Cancelled by the requester${when}`;
+    case 'TIMED_OUT':
+      return `:alarm_clock: Timed out${when}: nobody decided in time`;
+    case 'FAILED':
+      return `:x: Approved, but the grant failed`;
+    default: {
+      const by =
+        request.approvals.length > 0
+          ? request.approvals.map((a) => user(a.approver)).join(', ')
+          : user(request.decidedBy ?? 'system:unknown');
+      const status =
+        request.status === 'APPROVED'
+          ? 'Approved'
+          : request.status === 'ACTIVE'
+            ? 'Approved (active)'
+            : `Approved (now ${request.status.toLowerCase()})`;
+      return `:white_check_mark: ${status} by ${by}${when}`;
+    }
+  }
+}
+
+/** The approval post once decided: the same facts, who decided and when, no buttons. */
+export function decidedMessage(request: AccessRequest, target: Target | undefined): SlackMessage {
+  const outcome = outcomeText(request);
+  return {
+    text: `${request.targetId} for ${user(request.requester)}: ${request.status}`,
+    blocks: [
+      section(`*Access request*: ${user(request.requester)} asked for *${request.targetId}*.`),
+      requestFields(request, target),
+      reasonBlock(request),
+      section(outcome),
+      context(`id ${request.id}`),
+    ],
+  };
+}
+
+/** The loud post to the security channel, with "Mark reviewed" for reviewers. */
+export function breakGlassAlert(request: AccessRequest, target: Target | undefined): SlackMessage {
+  const reviewed = request.reviewedAt
+    ? section(
+        `:white_check_mark: Reviewed by ${user(request.reviewedBy ?? 'system:unknown')} ${slackDate(request.reviewedAt)}${request.reviewNote ? `: ${escapeText(request.reviewNote)}` : ''}`,
+      )
+    : undefined;
+  return {
+    text: `BREAK-GLASS: ${user(request.requester)} took ${request.targetId}`,
+    blocks: [
+      {
+        type: 'header',
+        text: plain(':rotating_light: BREAK-GLASS ACCESS'),
+      },
+      section(
+        `<!here> ${user(request.requester)} broke glass on *${request.targetId}* until ${request.endsAt ? slackDate(request.endsAt) : 'unknown'}.`,
+      ),
+      requestFields(request, target),
+      reasonBlock(request),
+      ...(reviewed
+        ? [reviewed]
+        : [
+            context('Needs review by a break-glass reviewer.'),
+            {
+              type: 'actions' as const,
+              elements: [
+                {
+                  type: 'button' as const,
+                  action_id: ACTIONS.reviewBreakGlass,
+                  text: plain('Mark reviewed'),
+                  value: request.id,
+                },
+              ],
+            },
+          ]),
+      context(`id ${request.id}`),
+    ],
+  };
+}
