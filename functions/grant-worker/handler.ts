@@ -3,6 +3,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { DEFAULT_AWS_DEADLINES } from '../../shared/adapters/aws/clients.js';
 import { parseGrantJob, type RetryDelay } from '../../shared/adapters/aws/sqs-grant-queue.js';
 import { NotFoundError } from '../../shared/domain/errors.js';
 import type { GrantJob } from '../../shared/domain/ports.js';
@@ -30,12 +31,15 @@ export interface GrantWorker {
   readonly logger: Pick<Logger, 'info' | 'warn' | 'error'>;
   /** Backoff between deliveries (the SQS queue); without it the queue's own timeout applies. */
   readonly retry?: RetryDelay;
-  /** Time a job may need at most; a record is only started with more than this left. Default 8 s. */
+  /** Time a job may need at most; a record is only started with more than this left. */
   readonly safetyMarginMs?: number;
 }
 
-/** Default time kept free before a record starts (a job's IAM/STS/DynamoDB calls with retries). */
-export const DEFAULT_SAFETY_MARGIN_MS = 8_000;
+/**
+ * Default time kept free before a record starts: one AWS call that hangs until its deadline
+ * (a job stops at its first failed call) plus the job's DynamoDB writes and the retry delay.
+ */
+export const DEFAULT_SAFETY_MARGIN_MS = DEFAULT_AWS_DEADLINES.callMs + 4_000;
 
 /** The part of the Lambda context the worker reads; absent in tests and local runs. */
 export interface BatchTimeBudget {

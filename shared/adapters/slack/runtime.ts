@@ -1,4 +1,5 @@
-import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
+import { DEFAULT_PROVIDERS } from '@aws-lambda-powertools/parameters/base';
+import { getSecret, SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
@@ -38,8 +39,6 @@ function withApiUrl<T extends { botToken: string }>(settings: T, slackApiUrl: st
     : settings;
 }
 
-let secrets: SecretsProvider | undefined;
-
 /**
  * The one reader of the Slack secret (JSON {signingSecret, botToken}), cached by Powertools for
  * SLACK_SECRET_MAX_AGE_SECONDS. Callers that keep what they built from it (a Bolt app, a Web API
@@ -47,14 +46,17 @@ let secrets: SecretsProvider | undefined;
  */
 async function readSlackSecret(secretArn: string): Promise<z.infer<typeof slackSecretShape>> {
   // Why our own client: Powertools' default one has no deadline, and a hung read would stall.
-  secrets ??= new SecretsProvider({
-    awsSdkV3Client: withCallDeadline(
-      new SecretsManagerClient(awsClientConfig({ maxAttempts: 3 })),
-      DEFAULT_AWS_DEADLINES.callMs,
-    ),
-  });
+  // It goes in as getSecret's default provider, so Powertools' clearCaches() still applies.
+  if (!Object.hasOwn(DEFAULT_PROVIDERS, 'secrets')) {
+    DEFAULT_PROVIDERS.secrets = new SecretsProvider({
+      awsSdkV3Client: withCallDeadline(
+        new SecretsManagerClient(awsClientConfig({ maxAttempts: 3 })),
+        DEFAULT_AWS_DEADLINES.callMs,
+      ),
+    });
+  }
   const parsed = slackSecretShape.safeParse(
-    await secrets.get(secretArn, { transform: 'json', maxAge: SLACK_SECRET_MAX_AGE_SECONDS }),
+    await getSecret(secretArn, { transform: 'json', maxAge: SLACK_SECRET_MAX_AGE_SECONDS }),
   );
   // Why: never echo the secret's content, only which keys are wrong.
   if (!parsed.success) {
