@@ -1,5 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { DEFAULT_AWS_DEADLINES } from '../../shared/adapters/aws/clients.js';
 import { parseGrantJob, type RetryDelay } from '../../shared/adapters/aws/sqs-grant-queue.js';
 import { NotFoundError } from '../../shared/domain/errors.js';
 import type { GrantJob } from '../../shared/domain/ports.js';
@@ -28,12 +29,15 @@ export interface GrantWorker {
   readonly logger: Pick<Logger, 'info' | 'warn' | 'error'>;
   /** Backoff between deliveries (the SQS queue); without it the queue's own timeout applies. */
   readonly retry?: RetryDelay;
-  /** Time a job may need at most; a record is only started with more than this left. Default 8 s. */
+  /** Time a job may need at most; a record is only started with more than this left. */
   readonly safetyMarginMs?: number;
 }
 
-/** Default time kept free before a record starts (a job's IAM/STS/DynamoDB calls with retries). */
-export const DEFAULT_SAFETY_MARGIN_MS = 8_000;
+/**
+ * Default time kept free before a record starts: one AWS call that hangs until its deadline
+ * (a job stops at its first failed call) plus the job's DynamoDB writes and the retry delay.
+ */
+export const DEFAULT_SAFETY_MARGIN_MS = DEFAULT_AWS_DEADLINES.callMs + 4_000;
 
 /** The part of the Lambda context the worker reads; absent in tests and local runs. */
 export interface BatchTimeBudget {
@@ -142,5 +146,9 @@ export const handler = lambdaEntry<SQSEvent, SQSBatchResponse>(() => {
     logger: wiring.base.logger,
     ...(wiring.queue ? { retry: wiring.queue } : {}),
   });
-  return { logger: wiring.base.logger, metrics: wiring.metrics, run: (event) => processor(event) };
+  return {
+    logger: wiring.base.logger,
+    metrics: wiring.metrics,
+    run: (event, context) => processor(event, context),
+  };
 });

@@ -1,5 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { ScheduledEvent } from 'aws-lambda';
+import type { Context, ScheduledEvent } from 'aws-lambda';
 import type { GrantDeps } from '../../shared/usecases/grant-deps.js';
 import { reconcileGroups, type ReconcileReport } from '../../shared/usecases/reconcile-groups.js';
 import { createGrantWiring } from '../wiring/grant-wiring.js';
@@ -12,13 +12,26 @@ export interface Reconciler {
   readonly logger: Pick<Logger, 'info'>;
 }
 
-/** One scheduled run: compare managed groups with live grants, report (and maybe remove) drift. */
+/**
+ * Stop starting groups when less than this is left of the invocation: one group's calls
+ * (GetGroup pages, removals) each give up within their deadline (see aws/clients.ts).
+ */
+const SAFETY_MARGIN_MS = 20_000;
+
+/**
+ * One scheduled run: compare managed groups with live grants, report (and maybe remove) drift.
+ * Bounded by the invocation's remaining time; the groups left wait for the next run.
+ */
 export function createReconcilerHandler(reconciler: Reconciler) {
-  return async (): Promise<ReconcileReport> => {
-    const report = await reconcileGroups(reconciler.deps, { remove: reconciler.remove });
+  return async (context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<ReconcileReport> => {
+    const report = await reconcileGroups(reconciler.deps, {
+      remove: reconciler.remove,
+      ...(context ? { shouldStop: () => context.getRemainingTimeInMillis() < SAFETY_MARGIN_MS } : {}),
+    });
     reconciler.logger.info('reconcile done', {
       groupsChecked: report.groupsChecked,
       groupsFailed: report.groupsFailed,
+      groupsLeft: report.groupsLeft,
       drift: report.findings.length,
       removed: report.findings.filter((f) => f.removed).length,
     });
@@ -35,5 +48,5 @@ export const handler = lambdaEntry<ScheduledEvent, ReconcileReport>(() => {
     remove: wiring.settings.reconcileRemove,
     logger: wiring.base.logger,
   });
-  return { logger: wiring.base.logger, metrics: wiring.metrics, run: () => run() };
+  return { logger: wiring.base.logger, metrics: wiring.metrics, run: (_event, context) => run(context) };
 });

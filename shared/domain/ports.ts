@@ -159,8 +159,13 @@ export interface IssuedCredentials {
   readonly secretAccessKey: string;
   readonly sessionToken: string;
   readonly expiration: Date;
-  /** A console sign-in link made through the federation endpoint. */
-  readonly consoleUrl: string;
+  /**
+   * A console sign-in link made through the federation endpoint; absent when the federation
+   * endpoint failed (the CLI credentials are still delivered, see `consoleLinkError`).
+   */
+  readonly consoleUrl?: string;
+  /** Why there is no console link, in words for the requester. */
+  readonly consoleLinkError?: string;
 }
 
 /**

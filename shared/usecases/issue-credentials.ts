@@ -1,5 +1,6 @@
 import { decideCredentials } from '../domain/decision.js';
-import type { GrantJob } from '../domain/ports.js';
+import type { SessionCredentials } from '../domain/grant-ports.js';
+import type { GrantJob, IssuedCredentials } from '../domain/ports.js';
 import {
   roleSessionName,
   sessionDurationSeconds,
@@ -12,7 +13,12 @@ import type { GrantDeps } from './grant-deps.js';
 export type IssueCredentialsJob = Extract<GrantJob, { kind: 'issue-credentials' }>;
 
 export type IssueCredentialsResult =
-  | { readonly outcome: 'issued'; readonly durationSeconds: number }
+  | {
+      readonly outcome: 'issued';
+      readonly durationSeconds: number;
+      /** Set when the console link could not be made (the CLI credentials were still delivered). */
+      readonly consoleLinkError?: string;
+    }
   | { readonly outcome: 'refused'; readonly message: string }
   | { readonly outcome: 'failed'; readonly message: string };
 
@@ -31,7 +37,10 @@ const UNAVAILABLE = 'AWS did not issue credentials just now. Please try again in
  *   grant's end to the second;
  * - credentials are never stored, logged or put in the audit trail (only that a session
  *   was issued, with the AWS request id);
- * - a grant revoked while the session was being minted gets no credentials.
+ * - a grant revoked while the session was being minted gets no credentials;
+ * - whatever STS issued is audited (`session.issued`) and delivered: the console link is
+ *   best-effort, and when the federation endpoint fails the CLI credentials still go out
+ *   with a note saying the link is unavailable.
  * Failures are told to the requester in the same modal; the job is not retried (they can
  * ask again).
  */
@@ -58,7 +67,6 @@ export async function issueCredentials(
   }
   const sessionName = roleSessionName(grant.principal, grant.id);
   let minted;
-  let consoleUrl: string;
   try {
     minted = await deps.sessions.assumeRole({
       roleArn: target.roleArn,
@@ -68,13 +76,14 @@ export async function issueCredentials(
       tags: sessionTags({ grantId: grant.id, principal: grant.principal, requester: grant.requester }),
       policy: sessionPolicy(window.endsAt),
     });
-    consoleUrl = await deps.consoleLinks.signInUrl(minted.credentials);
   } catch (error) {
     // The error names the operation only; credentials never reach a log line.
     deps.logger.warn('issuing credentials failed', { requestId: grant.id, error: (error as Error).message });
     await deps.delivery.deliverFailure(job, UNAVAILABLE);
     return { outcome: 'failed', message: UNAVAILABLE };
   }
+  // Why best-effort: STS has issued the session; withholding it for a missing link helps nobody.
+  const consoleLink = await consoleLinkFor(deps, grant.id, minted.credentials);
   // Why: a revoke may have landed while STS was minting; undelivered credentials are harmless.
   const latest = await deps.store.get(grant.id);
   if (latest?.status !== 'ACTIVE') {
@@ -91,11 +100,42 @@ export async function issueCredentials(
         durationSeconds,
         sessionExpiresAt: minted.credentials.expiration.toISOString(),
         sessionPolicyEndsAt: window.endsAt.toISOString(),
+        consoleLink: consoleLink.consoleUrl !== undefined,
       },
     }),
   );
-  await deps.delivery.deliver(job, grant, { ...minted.credentials, consoleUrl });
+  await deps.delivery.deliver(job, grant, { ...minted.credentials, ...consoleLink });
   deps.metrics.count('SessionsIssued');
-  deps.logger.info('session issued', { requestId: grant.id, durationSeconds });
-  return { outcome: 'issued', durationSeconds };
+  deps.logger.info('session issued', {
+    requestId: grant.id,
+    durationSeconds,
+    consoleLink: consoleLink.consoleUrl === undefined ? 'unavailable' : 'made',
+  });
+  return {
+    outcome: 'issued',
+    durationSeconds,
+    ...(consoleLink.consoleLinkError === undefined ? {} : { consoleLinkError: consoleLink.consoleLinkError }),
+  };
+}
+
+/** Said to the requester when the federation endpoint gave no sign-in link. */
+export const CONSOLE_LINK_UNAVAILABLE =
+  'The AWS sign-in service did not answer, so there is no console link this time; the CLI credentials work. Ask again for a link.';
+
+/** The console sign-in link, or why there is none: never a reason to withhold the CLI credentials. */
+async function consoleLinkFor(
+  deps: GrantDeps,
+  requestId: string,
+  credentials: SessionCredentials,
+): Promise<Pick<IssuedCredentials, 'consoleUrl' | 'consoleLinkError'>> {
+  try {
+    return { consoleUrl: await deps.consoleLinks.signInUrl(credentials) };
+  } catch (error) {
+    // The error names the endpoint only (the sign-in URL holds the credentials).
+    deps.logger.warn('console sign-in link failed; CLI credentials delivered without it', {
+      requestId,
+      error: (error as Error).message,
+    });
+    return { consoleLinkError: CONSOLE_LINK_UNAVAILABLE };
+  }
 }

@@ -31,6 +31,15 @@ export interface ReconcileReport {
   readonly missing: readonly MissingMembership[];
   /** Groups whose members could not be read (the error is logged). */
   readonly groupsFailed: number;
+  /** Groups not looked at because the run's time budget was spent (the next run does them). */
+  readonly groupsLeft: number;
+}
+
+export interface ReconcileOptions {
+  /** Remove standing members (RECONCILE_REMOVE), or only report them. */
+  readonly remove: boolean;
+  /** The run's time budget: once it says stop, no further group is started. */
+  readonly shouldStop?: () => boolean;
 }
 
 /**
@@ -46,18 +55,19 @@ export interface ReconcileReport {
  * group (a membership lost when a repair could not be queued, or removed by hand) gets a
  * restore through `deps.repairs`: the reconciler itself never adds to a group.
  *
- * The live grants are read once (one indexed pass), not once per member.
+ * The live grants are read once (one indexed pass), not once per member. A run stops
+ * starting groups once its time budget is spent (`shouldStop`) and reports the ones left.
  */
-export async function reconcileGroups(
-  deps: GrantDeps,
-  options: { readonly remove: boolean },
-): Promise<ReconcileReport> {
+export async function reconcileGroups(deps: GrantDeps, options: ReconcileOptions): Promise<ReconcileReport> {
   const groups = deps.policy.current().targets.filter((t): t is GroupTarget => t.kind === 'group');
   const findings: DriftFinding[] = [];
   const missing: MissingMembership[] = [];
   const live = await liveGrantsByTarget(deps);
   let groupsFailed = 0;
+  let groupsChecked = 0;
   for (const target of groups) {
+    if (options.shouldStop?.()) break;
+    groupsChecked++;
     let members: readonly string[];
     try {
       members = await deps.groups.listMembers(target.groupName);
@@ -80,7 +90,9 @@ export async function reconcileGroups(
       missing.push(await requestRestore(deps, target, grant));
     }
   }
-  return { groupsChecked: groups.length, findings, missing, groupsFailed };
+  const groupsLeft = groups.length - groupsChecked;
+  if (groupsLeft > 0) deps.logger.warn('reconcile stopped: time budget spent', { groupsLeft });
+  return { groupsChecked, findings, missing, groupsFailed, groupsLeft };
 }
 
 /** IAM user names are case-insensitive: `Alice` and `alice` are the same user. */

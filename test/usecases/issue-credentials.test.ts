@@ -1,7 +1,8 @@
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { issueCredentials } from '../../shared/usecases/issue-credentials.js';
+import { AwsOperationError } from '../../shared/domain/grant-ports.js';
+import { CONSOLE_LINK_UNAVAILABLE, issueCredentials } from '../../shared/usecases/issue-credentials.js';
 import type { InMemoryAuditLog } from '../support/fakes.js';
 import { grantRecord, grantWorld, throttled, withRealAwsAdapters } from '../support/fake-aws.js';
 
@@ -177,5 +178,38 @@ describe('issueCredentials', () => {
     w.sessions.nextError = throttled('sts:AssumeRole');
     expect((await issueCredentials(w.deps, JOB)).outcome).toBe('failed');
     expect(w.delivery.failures[0]?.message).toMatch(/try again/);
+  });
+});
+
+describe('issueCredentials when the console sign-in link fails', () => {
+  it('still audits and delivers the CLI credentials STS issued, with a note that the link is unavailable', async () => {
+    const w = await seeded();
+    w.clock.set('2026-11-27T09:10:00.000Z');
+    const deps = {
+      ...w.deps,
+      consoleLinks: {
+        signInUrl: () =>
+          Promise.reject(
+            new AwsOperationError('signin:getSigninToken', 'no reply from the federation endpoint', {
+              transient: true,
+            }),
+          ),
+      },
+    };
+
+    const result = await issueCredentials(deps, JOB);
+
+    expect(result).toMatchObject({ outcome: 'issued', consoleLinkError: CONSOLE_LINK_UNAVAILABLE });
+    expect(w.delivery.failures).toHaveLength(0);
+    expect(w.delivery.delivered).toHaveLength(1);
+    const delivered = w.delivery.delivered[0]?.credentials;
+    expect(delivered).toMatchObject({
+      accessKeyId: expect.any(String),
+      consoleLinkError: CONSOLE_LINK_UNAVAILABLE,
+    });
+    expect(delivered?.consoleUrl).toBeUndefined();
+    const issued = (w.audit as InMemoryAuditLog).events.filter((e) => e.type === 'session.issued');
+    expect(issued).toHaveLength(1);
+    expect(issued[0]?.detail).toMatchObject({ consoleLink: false });
   });
 });

@@ -137,16 +137,35 @@ describe('sweepExpiredGrants (DynamoDB Local)', () => {
       ...Array.from({ length: 30 }, (_, i) => active(`g-${i}`, at('10:00'), { principal: `user-${i}` })),
     );
     w.clock.set(at('10:01'));
-    let pages = 0;
+    // The budget is spent once the first page's ten grants have ended.
     const first = await sweepExpiredGrants(w.deps, {
       concurrency: 5,
       pageSize: 10,
-      shouldStop: () => pages++ >= 1,
+      shouldStop: () => (w.metrics.counts.get('GrantsExpired') ?? 0) >= 10,
     });
     expect(first).toMatchObject({ ended: 10, stoppedEarly: true });
     const second = await sweepExpiredGrants(w.deps, { concurrency: 5, pageSize: 10 });
     expect(second.ended).toBe(20);
     expect((await db().requests.listLiveEndingBefore(w.clock.now())).items).toHaveLength(0);
+  });
+
+  it('starts no further grant of a page once the time budget is spent; the next run ends them', async () => {
+    const w = world();
+    await seed(
+      ...Array.from({ length: 10 }, (_, i) => active(`g-${i}`, at('10:00'), { principal: `user-${i}` })),
+    );
+    w.clock.set(at('10:01'));
+
+    const first = await sweepExpiredGrants(w.deps, {
+      concurrency: 1,
+      pageSize: 100,
+      shouldStop: () => (w.metrics.counts.get('GrantsExpired') ?? 0) >= 3,
+    });
+
+    expect(first).toMatchObject({ examined: 3, ended: 3, left: 7, stoppedEarly: true, pruned: 0 });
+    expect(w.denyList.prunes).toEqual([]);
+    const second = await sweepExpiredGrants(w.deps, { concurrency: 1 });
+    expect(second).toMatchObject({ ended: 7, left: 0, stoppedEarly: false });
   });
 
   it('revokes all of 1,000 expired grants', { timeout: 180_000 }, async () => {

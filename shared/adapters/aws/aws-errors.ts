@@ -20,12 +20,16 @@ const TRANSIENT_NAMES = new Set([
   'InternalFailure',
   'RequestTimeout',
   'RequestTimeoutException',
-  'TimeoutError',
+  'TimeoutError', // an attempt's deadline (throwOnRequestTimeout)
+  'AbortError', // a call's deadline (withCallDeadline)
   'ConcurrentModification',
   'ConcurrentModificationException',
 ]);
 
-/** Whether an SDK error is worth retrying later: throttling, a 5xx or no reply at all. */
+/**
+ * Whether an SDK error is worth retrying later: throttling, a 5xx or no reply at all (a hung
+ * call cut by its deadline is one: the next run tries again).
+ */
 export function isTransientAwsError(error: unknown): boolean {
   const e = (error ?? {}) as SdkErrorShape;
   if (e.$retryable) return true;

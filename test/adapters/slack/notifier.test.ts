@@ -127,3 +127,30 @@ describe('SlackCredentialsDelivery', () => {
     expect(slack.callsOf('chat.postMessage')).toEqual([]);
   });
 });
+
+describe('SlackCredentialsDelivery without a console link', () => {
+  it('delivers the CLI lines and says the console link is unavailable, with no button', async () => {
+    const client = new webApi.WebClient(TEST_BOT_TOKEN, {
+      slackApiUrl: slack.url,
+      retryConfig: { retries: 0 },
+    });
+    const delivery = new SlackCredentialsDelivery(client);
+    const job = {
+      kind: 'issue-credentials' as const,
+      requestId: 'g1',
+      requester: 'UDEV1',
+      viewId: 'V0MODAL2',
+    };
+    await delivery.deliver(job, { id: 'g1', targetId: 'prod-role' } as never, {
+      accessKeyId: 'ASIAEXAMPLE',
+      secretAccessKey: 'secret/key',
+      sessionToken: 'token+123',
+      expiration: new Date('2026-11-27T10:00:00.000Z'),
+      consoleLinkError: 'the sign-in service did not answer.',
+    });
+    const filled = JSON.stringify(slack.calls.at(-1)?.args.view);
+    expect(filled).toContain('export AWS_ACCESS_KEY_ID=ASIAEXAMPLE');
+    expect(filled).toContain('Console link unavailable: the sign-in service did not answer.');
+    expect(filled).not.toContain('jit_open_console');
+  });
+});

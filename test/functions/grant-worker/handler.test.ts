@@ -1,6 +1,11 @@
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { createGrantWorkerHandler, retryDelaySeconds } from '../../../functions/grant-worker/handler.js';
+import {
+  createGrantWorkerHandler,
+  DEFAULT_SAFETY_MARGIN_MS,
+  retryDelaySeconds,
+} from '../../../functions/grant-worker/handler.js';
+import { DEFAULT_AWS_DEADLINES } from '../../../shared/adapters/aws/clients.js';
 import { grantRecord, grantWorld, throttled } from '../../support/fake-aws.js';
 import type { InMemoryAuditLog } from '../../support/fakes.js';
 
@@ -164,10 +169,22 @@ describe('grant worker handler', () => {
           record('m2', { kind: 'activate', requestId: 'req-2' }),
         ],
       },
-      { getRemainingTimeInMillis: () => 8_001 },
+      { getRemainingTimeInMillis: () => DEFAULT_SAFETY_MARGIN_MS + 1 },
     );
     expect(response.batchItemFailures).toEqual([]);
     expect((await w.store.get('req-2'))?.status).toBe('ACTIVE');
+  });
+
+  it('starts no record that could not survive one hung AWS call before the invocation times out', async () => {
+    const w = await worker();
+    // More than 8 s (the old margin), less than one call's deadline plus the job's writes.
+    const left = DEFAULT_AWS_DEADLINES.callMs + 1_000;
+    const response = await w.handler(
+      { Records: [record('m1', { kind: 'activate', requestId: 'req-1' })] },
+      { getRemainingTimeInMillis: () => left },
+    );
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm1' }]);
+    expect((await w.store.get('req-1'))?.status).toBe('APPROVED');
   });
 
   it.each([
