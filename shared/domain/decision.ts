@@ -396,7 +396,13 @@ export function decideRelease(
 }
 
 export type CredentialsRefusal =
-  'not-requester' | 'not-a-role' | 'being-set-up' | 'not-active' | 'window-closed' | 'target-not-a-role';
+  | 'not-requester'
+  | 'not-a-role'
+  | 'being-set-up'
+  | 'not-active'
+  | 'being-ended'
+  | 'window-closed'
+  | 'target-not-a-role';
 
 /**
  * Whether `requesterId` may get session credentials for `grant` at `now`: only its holder,
@@ -426,6 +432,9 @@ export function decideCredentials(
     return deny('being-set-up', 'This grant is still being set up; try again in a moment.');
   if (grant.status !== 'ACTIVE')
     return deny('not-active', `This grant is ${grant.status}; no credentials can be issued.`);
+  // Why: once its end is asked for, a grant hands out nothing new; only the end is left to confirm.
+  if (grant.endRequest)
+    return deny('being-ended', 'This grant is being ended; no credentials can be issued.');
   const window =
     grant.startsAt && grant.endsAt
       ? { startsAt: new Date(grant.startsAt), endsAt: new Date(grant.endsAt) }

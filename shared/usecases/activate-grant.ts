@@ -35,7 +35,8 @@ export async function activateGrant(
   for (let race = 0; race < MAX_RACE_RETRIES; race++) {
     const grant = await deps.store.get(input.requestId);
     if (!grant) throw new NotFoundError(`Grant ${input.requestId}`);
-    if (grant.status !== 'APPROVED') return { outcome: 'skipped', request: grant };
+    // Why: an end already requested must not be undone by adding the access now.
+    if (grant.status !== 'APPROVED' || grant.endRequest) return { outcome: 'skipped', request: grant };
     const now = deps.clock.now();
     if (grant.endsAt === undefined || new Date(grant.endsAt) <= now) {
       return { outcome: 'window-closed', request: grant };

@@ -9,11 +9,12 @@ import {
   type RoleTarget,
   type Target,
 } from '../domain/policy.js';
-import type { AccessRequest, RequestChanges } from '../domain/request.js';
+import { dueAt, type AccessRequest, type RequestChanges } from '../domain/request.js';
 import { MAX_RACE_RETRIES } from './approve-request.js';
 import { auditOf } from './audit-events.js';
 import { ACTORS, type GrantDeps } from './grant-deps.js';
 import { notifySafely } from './notify.js';
+import { recordEndRequest } from './release-grant.js';
 
 /**
  * How a grant ends: its window closed (`expire`), its holder released it (`release`) or an
@@ -216,6 +217,21 @@ function outcomeOf(
 }
 
 /**
+ * How a grant is ended: as asked, except that the sweeper's expiry of a grant with an early
+ * end requested (see recordEndRequest) ends it as that release or revoke, in the name of who
+ * asked. Why: the sweeper is what keeps driving a requested end whose jobs all failed, and the
+ * trail must still say who ended the grant and why.
+ */
+function requestedEnd(
+  grant: AccessRequest,
+  input: { readonly kind: EndKind; readonly actor: string; readonly reason: string },
+): { readonly kind: EndKind; readonly actor: string; readonly reason: string } {
+  if (input.kind !== 'expire' || grant.endRequest === undefined) return input;
+  const { kind, by, reason } = grant.endRequest;
+  return { kind, actor: by, reason };
+}
+
+/**
  * Ends a grant: removes the access in IAM, and only once IAM confirmed, writes the end state
  * (EXPIRED, REVOKED, or FAILED for a grant never activated) with its audit event.
  *
@@ -232,7 +248,10 @@ function outcomeOf(
  * - after an early end is written, a second pass (the seal) closes the race with a session
  *   minted or a membership restored meanwhile; a failed seal does not undo the end but is
  *   recorded (`RevokeFailures`, `grant.revoke-failed` with `stage: 'seal'`), alerted
- *   (`revoke-failing`) and reported in `sealFailed`.
+ *   (`revoke-failing`) and reported in `sealFailed`;
+ * - an expiry asked for a grant with an early end requested ends it as that release or revoke
+ *   at once, before its window closes (see requestedEnd): that is how the sweeper keeps
+ *   driving a requested end until IAM confirms.
  */
 export async function endGrant(
   deps: GrantDeps,
@@ -248,18 +267,19 @@ export async function endGrant(
     if (!grant) throw new NotFoundError(`Grant ${input.requestId}`);
     if (!isLive(grant.status)) return { outcome: 'not-live', request: grant };
     const now = deps.clock.now();
-    if (input.kind === 'expire' && (grant.endsAt === undefined || new Date(grant.endsAt) > now)) {
+    const end = requestedEnd(grant, input);
+    if (end.kind === 'expire' && (grant.endsAt === undefined || new Date(grant.endsAt) > now)) {
       return { outcome: 'not-due', request: grant };
     }
     const target = findTarget(deps.policy.current(), grant.targetId);
-    const earlyRoleEnd = grant.targetKind === 'role' && isEarlyRoleEnd(grant, input.kind, now);
-    const removal = await removeAccess(deps, grant, target, input.kind, now);
-    const { to, type, notification } = outcomeOf(grant, input.kind);
+    const earlyRoleEnd = grant.targetKind === 'role' && isEarlyRoleEnd(grant, end.kind, now);
+    const removal = await removeAccess(deps, grant, target, end.kind, now);
+    const { to, type, notification } = outcomeOf(grant, end.kind);
     const changes: RequestChanges =
       to === 'FAILED'
         ? { failureReason: 'the grant window ended before the access was granted' }
         : to === 'REVOKED'
-          ? { decidedBy: input.actor, decidedAt: now.toISOString(), decisionReason: input.reason }
+          ? { decidedBy: end.actor, decidedAt: now.toISOString(), decisionReason: end.reason }
           : {};
     const result = await deps.store.transition(grant, {
       to,
@@ -267,9 +287,9 @@ export async function endGrant(
       changes,
       audit: auditOf(grant, type, {
         at: now,
-        actor: input.actor,
+        actor: end.actor,
         to,
-        reason: to === 'FAILED' ? changes.failureReason : input.reason,
+        reason: to === 'FAILED' ? changes.failureReason : end.reason,
         ...(removal.awsRequestId === undefined ? {} : { awsRequestId: removal.awsRequestId }),
         detail: removal.detail,
       }),
@@ -281,7 +301,7 @@ export async function endGrant(
     }
     // Every early group end is sealed, also when another grant kept the membership: two
     // grants that cover each other and end at once must not both keep it.
-    const endedEarly = input.kind !== 'expire';
+    const endedEarly = end.kind !== 'expire';
     if (grant.targetKind === 'group' && target?.kind === 'group' && endedEarly) {
       sealFailed = await sealSafely(deps, result.request, 'group', () =>
         sealGroupRevoke(deps, result.request, target),
@@ -290,7 +310,7 @@ export async function endGrant(
     deps.metrics.count(
       to === 'FAILED' ? 'GrantFailures' : to === 'EXPIRED' ? 'GrantsExpired' : 'GrantsRevoked',
     );
-    deps.logger.info('grant ended', { requestId: grant.id, status: to, kind: input.kind });
+    deps.logger.info('grant ended', { requestId: grant.id, status: to, kind: end.kind });
     await notifySafely(deps, { kind: notification, request: result.request });
     return {
       outcome: 'ended',
@@ -413,6 +433,12 @@ async function recordSealFailure(
   if (input.alert) await notifySafely(deps, { kind: 'revoke-failing', request: grant, error: message });
 }
 
+/** How long `grant` has been due (see dueAt) at `now`, in whole seconds; 0 when not yet. */
+export function overdueSeconds(grant: Pick<AccessRequest, 'endsAt' | 'endRequest'>, now: Date): number {
+  const due = dueAt(grant);
+  return due === undefined ? 0 : Math.max(0, Math.floor((now.getTime() - Date.parse(due)) / 1000));
+}
+
 /** Sends the `revoke-failing` notification at most about twice per hour of failure. */
 export function revokeAlertDue(overdueSeconds: number): boolean {
   return overdueSeconds % 3600 < 120;
@@ -440,9 +466,7 @@ export async function recordRevokeFailure(
     actor: input.actor,
     at: now,
     detail: {
-      overdueSeconds: grant.endsAt
-        ? Math.max(0, Math.floor((now.getTime() - new Date(grant.endsAt).getTime()) / 1000))
-        : 0,
+      overdueSeconds: overdueSeconds(grant, now),
       ...(input.attempt === undefined ? {} : { attempt: input.attempt }),
     },
   });
@@ -452,9 +476,11 @@ export async function recordRevokeFailure(
 /**
  * A "revoke" job: the holder released the grant, or an administrator revoked it. The access
  * goes (group membership, or live role sessions through the role's deny list) before the
- * grant becomes REVOKED. A failure is recorded (audit, metric; a notification on the last
- * attempt) and rethrown so the queue retries; a job that keeps failing reaches the DLQ and
- * the sweeper still ends the grant at its end.
+ * grant becomes REVOKED. The end is stored on the grant first (recordEndRequest; the
+ * release use case already did), so it is never lost: a failure is recorded (audit, metric;
+ * a notification on the last attempt) and rethrown so the queue retries, and once a job
+ * keeps failing past its last delivery the sweeper, finding the grant due, goes on ending it
+ * every run until IAM confirms.
  *
  * The role seal (see sealRoleRevoke) is retried the same way: when it fails (recorded and
  * alerted at once) the job fails as transient, and a delivered-again job for a REVOKED role
@@ -473,12 +499,21 @@ export async function revokeGrantJob(
     readonly maxAttempts: number;
   },
 ): Promise<EndGrantResult> {
-  const grant = await deps.store.get(input.requestId);
-  if (!grant) throw new NotFoundError(`Grant ${input.requestId}`);
-  const kind = input.actor === grant.requester ? 'release' : 'revoke';
+  // Stored first (the release use case already did): a job that keeps failing, or a worker
+  // that times out mid-job, leaves the end requested and the sweeper drives it.
+  const found = await deps.store.get(input.requestId);
+  if (!found) throw new NotFoundError(`Grant ${input.requestId}`);
+  const asked = {
+    kind: input.actor === found.requester ? ('release' as const) : ('revoke' as const),
+    by: input.actor,
+    reason: input.reason,
+  };
+  const grant = await recordEndRequest(deps, found.id, asked);
+  // The first request stored wins: the grant ends once, in the name of who asked first.
+  const end = grant.endRequest ?? asked;
   let result: EndGrantResult;
   try {
-    result = await endGrant(deps, { requestId: grant.id, kind, actor: input.actor, reason: input.reason });
+    result = await endGrant(deps, { requestId: grant.id, kind: end.kind, actor: end.by, reason: end.reason });
   } catch (error) {
     await recordRevokeFailure(deps, grant, error, {
       actor: ACTORS.worker,

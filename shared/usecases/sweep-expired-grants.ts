@@ -2,7 +2,7 @@ import pLimit from 'p-limit';
 import type { Page } from '../domain/ports.js';
 import type { AccessRequest } from '../domain/request.js';
 import { ACTORS, type GrantDeps } from './grant-deps.js';
-import { endGrant, recordRevokeFailure, revokeAlertDue } from './revoke-grant.js';
+import { endGrant, overdueSeconds, recordRevokeFailure, revokeAlertDue } from './revoke-grant.js';
 
 export interface SweepOptions {
   /** How many grants are ended at the same time (IAM calls in flight). */
@@ -16,9 +16,9 @@ export interface SweepOptions {
 }
 
 export interface SweepReport {
-  /** Grants past their end that this run looked at. */
+  /** Grants due (past their end, or with an early end requested) that this run looked at. */
   readonly examined: number;
-  /** Grants ended (EXPIRED, or FAILED if never activated) after IAM confirmed. */
+  /** Grants ended (EXPIRED, REVOKED when asked, FAILED if never activated) after IAM confirmed. */
   readonly ended: number;
   /** Grants whose revoke failed: they stay live-and-overdue and are retried next run. */
   readonly failed: number;
@@ -31,10 +31,13 @@ export interface SweepReport {
 }
 
 /**
- * The sweeper (EventBridge, every minute): ends every live grant whose window has closed.
+ * The sweeper (EventBridge, every minute): ends every live grant that is due: its window has
+ * closed, or an early end (release, revoke) was requested and is not yet confirmed.
  *
- * - Finds them through the live-by-end index (never a scan), earliest end first, page by
- *   page, and ends them with bounded concurrency.
+ * - Finds them through the live-by-end index (never a scan), earliest due first, page by
+ *   page, and ends them with bounded concurrency. A requested early end is ended as that
+ *   release or revoke in the name of who asked (see endGrant), and retried every run until
+ *   IAM confirms: no queue delivery limit can drop it.
  * - A grant becomes EXPIRED only after IAM confirmed (see endGrant). A grant whose revoke
  *   fails stays live-and-overdue, is recorded (audit, `RevokeFailures` metric, a
  *   revoke-failing notice now and then) and is found again by the next run.
@@ -63,10 +66,9 @@ export async function sweepExpiredGrants(deps: GrantDeps, options: SweepOptions)
       else counts.skipped++;
     } catch (error) {
       counts.failed++;
-      const overdue = Math.floor((now.getTime() - new Date(listed.endsAt ?? now).getTime()) / 1000);
       await recordRevokeFailure(deps, listed, error, {
         actor: ACTORS.sweeper,
-        alert: revokeAlertDue(overdue),
+        alert: revokeAlertDue(overdueSeconds(listed, now)),
       });
     }
   };

@@ -101,7 +101,7 @@ export class SlackNotifier implements Notifier {
           await this.post(
             channel,
             { text: 'Revoke failing', blocks: [] },
-            `:warning: Removing *${request.targetId}* from <@${request.requester}> keeps failing (grant ${request.id}). It is retried; check the grant worker.`,
+            `:warning: Removing *${request.targetId}* from <@${request.requester}> keeps failing (grant ${request.id}). It is retried every sweep until AWS confirms; check the grant worker and the sweeper.`,
           );
         }
         return [];
