@@ -234,9 +234,7 @@ export async function startLocalBroker(options: StartLocalBrokerOptions): Promis
       const { repairs: _awsRepairs, ...ports } = deps;
       const sandboxed = {
         ...ports,
-        groups: sandbox.groupMembership,
-        sessions: sandbox.sessionVendor,
-        denyList: sandbox.denyList,
+        targets: sandbox.targetDrivers(),
         consoleLinks: sandbox.consoleLinks,
       };
       // Why: the repairs port must add through the sandbox too, never through real IAM.

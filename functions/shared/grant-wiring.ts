@@ -18,6 +18,8 @@ import { ConfigError } from '../../shared/domain/errors.js';
 import { formatIssuePath, type AccessPolicy } from '../../shared/domain/policy.js';
 import type { CredentialsDelivery, GrantQueue, Notifier } from '../../shared/domain/ports.js';
 import type { RequestDeps } from '../../shared/usecases/deps.js';
+import { isRoleTarget } from '../../shared/targets/role/kind.js';
+import { createTargetDrivers } from '../../shared/targets/drivers.js';
 import type { GrantDeps } from '../../shared/usecases/grant-deps.js';
 import { restoreInProcess, restoreThroughQueue } from '../../shared/usecases/restore-membership.js';
 import { baseWiring, useCaseLogger, type BaseWiring } from './wiring.js';
@@ -119,9 +121,12 @@ export function createGrantWiring(options: GrantWiringOptions = {}): GrantWiring
     logger,
     notifier: slack.notifier,
     delivery: slack.delivery,
-    groups: new IamGroupMembership(clients.iam),
-    sessions: new StsSessionVendor(clients.sts),
-    denyList: new IamSessionRevoker(clients.iam, env[ENV.revokeMarginSeconds]),
+    // [target drivers] every kind's AWS steps, wired from the registry (shared/targets/drivers.ts).
+    targets: createTargetDrivers({
+      groups: new IamGroupMembership(clients.iam),
+      sessions: new StsSessionVendor(clients.sts),
+      denyList: new IamSessionRevoker(clients.iam, env[ENV.revokeMarginSeconds]),
+    }),
     consoleLinks: new FederationConsole({
       ...(env[ENV.federationUrl] ? { federationUrl: env[ENV.federationUrl] } : {}),
       ...(env[ENV.consoleDestination] ? { destination: env[ENV.consoleDestination] } : {}),
@@ -166,7 +171,7 @@ export function createGrantWiring(options: GrantWiringOptions = {}): GrantWiring
 function assertManagedRoles(policy: AccessPolicy, managedPath: string): void {
   const prefix = `role${managedPath}`;
   policy.targets.forEach((target, i) => {
-    if (target.kind !== 'role') return;
+    if (!isRoleTarget(target)) return; // [target drivers] the role kind's guard, not a literal
     const resource = target.roleArn.split(':').slice(5).join(':');
     if (!resource.startsWith(prefix)) {
       throw new ConfigError(

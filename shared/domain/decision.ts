@@ -7,10 +7,10 @@ import {
   isResponder,
   type AccessPolicy,
   type PeopleSet,
-  type RoleTarget,
   type SlackPerson,
   type Target,
 } from './policy.js';
+import { targetKindOf } from '../targets/kinds.js';
 import type { AccessRequest } from './request.js';
 
 /**
@@ -406,9 +406,9 @@ export type CredentialsRefusal =
 
 /**
  * Whether `requesterId` may get session credentials for `grant` at `now`: only its holder,
- * only a role grant, only while it is ACTIVE and inside its window, and only while its
- * target is still a role in the policy. Allowed answers carry the role and the window the
- * session must not outlive.
+ * only a grant of a kind that issues credentials (a role), only while it is ACTIVE, not being
+ * ended and inside its window, and only while its target is still of that kind in the policy.
+ * Allowed answers carry the target and the window the session must not outlive.
  */
 export function decideCredentials(
   policy: AccessPolicy,
@@ -416,17 +416,15 @@ export function decideCredentials(
   requesterId: string,
   now: Date,
 ):
-  | { readonly allowed: true; readonly target: RoleTarget; readonly window: GrantWindow }
+  | { readonly allowed: true; readonly target: Target; readonly window: GrantWindow }
   | Refusal<CredentialsRefusal> {
   // Why: credentials go only to the person who holds the grant.
   if (grant.requester !== requesterId) {
     return deny('not-requester', 'Only the person who holds a grant can get its credentials.');
   }
-  if (grant.targetKind !== 'role') {
-    return deny(
-      'not-a-role',
-      'This is a group grant: the group membership works with your own AWS user; there are no session credentials.',
-    );
+  const kind = targetKindOf(grant.targetKind);
+  if (!kind?.issuesCredentials) {
+    return deny('not-a-role', kind?.noCredentialsMessage || 'This grant has no session credentials.');
   }
   if (grant.status === 'APPROVED')
     return deny('being-set-up', 'This grant is still being set up; try again in a moment.');
@@ -442,9 +440,12 @@ export function decideCredentials(
   if (!window || !isOpen(window, now))
     return deny('window-closed', 'This grant has ended; no credentials can be issued.');
   const target = findTarget(policy, grant.targetId);
-  // Why: a target removed from the policy, or turned into a group, grants nothing any more.
-  if (target?.kind !== 'role') {
-    return deny('target-not-a-role', `The target ${grant.targetId} is no longer a role in the policy.`);
+  // Why: a target removed from the policy, or turned into another kind, grants nothing any more.
+  if (target?.kind !== grant.targetKind) {
+    return deny(
+      'target-not-a-role',
+      `The target ${grant.targetId} is no longer a ${kind.label} in the policy.`,
+    );
   }
   return { allowed: true, target, window };
 }

@@ -36,10 +36,11 @@ export interface AccessRequest {
   readonly id: string;
   /** Slack user id of the requester. */
   readonly requester: string;
-  /** The requester's AWS identity: IAM user name for group grants, SourceIdentity for role sessions. */
+  /** The requester's AWS identity (an IAM user name, an STS SourceIdentity...: whatever its kind uses). */
   readonly principal: string;
   readonly targetId: string;
-  readonly targetKind: 'role' | 'group';
+  /** A registered target kind (shared/targets/kinds.ts), as the policy named it at submission. */
+  readonly targetKind: string;
   readonly durationSeconds: number;
   readonly reason: string;
   readonly ticket?: string;
@@ -104,7 +105,7 @@ export interface NewRequestFields {
   readonly requester: string;
   readonly principal: string;
   readonly targetId: string;
-  readonly targetKind: 'role' | 'group';
+  readonly targetKind: string;
   readonly durationSeconds: number;
   readonly reason?: string;
   readonly ticket?: string;

@@ -1,11 +1,6 @@
 import { decideCredentials } from '../domain/decision.js';
 import type { GrantJob } from '../domain/ports.js';
-import {
-  roleSessionName,
-  sessionDurationSeconds,
-  sessionPolicy,
-  sessionTags,
-} from '../domain/session-policies.js';
+import { ValidationError } from '../domain/errors.js';
 import { auditOf } from './audit-events.js';
 import type { GrantDeps } from './grant-deps.js';
 
@@ -19,13 +14,14 @@ export type IssueCredentialsResult =
 const UNAVAILABLE = 'AWS did not issue credentials just now. Please try again in a minute.';
 
 /**
- * "Get credentials" for an ACTIVE role grant: mints a role session on demand and hands the
- * console link and CLI credentials to the requester, privately, through CredentialsDelivery.
+ * "Get credentials" for an ACTIVE grant of a kind that issues them (a role): its driver mints
+ * a session on demand and the console link and CLI credentials go to the requester,
+ * privately, through CredentialsDelivery.
  *
  * Invariants:
  * - only the grant's requester gets credentials, only while the grant is ACTIVE, its window
  *   open and its target still a role in the policy (decideCredentials);
- * - the session carries SourceIdentity = the requester's AWS identity, session tags (grant,
+ * - a role session (shared/targets/role/driver.ts) carries SourceIdentity = the requester's AWS identity, session tags (grant,
  *   requester), a RoleSessionName naming both, a duration no longer than what remains
  *   (within STS's minimum and the role's maximum) and a session policy that stops it at the
  *   grant's end to the second;
@@ -50,31 +46,22 @@ export async function issueCredentials(
   if (!allowed.allowed) return refuse(allowed.message);
   const { target, window } = allowed;
 
-  let durationSeconds: number;
-  try {
-    durationSeconds = sessionDurationSeconds(now, window.endsAt, target.maxSessionDurationSeconds);
-  } catch {
-    return refuse('This grant has ended; no credentials can be issued.');
-  }
-  const sessionName = roleSessionName(grant.principal, grant.id);
+  const credentials = deps.targets.forKind(grant.targetKind)?.credentials;
+  if (!credentials) return refuse('This grant has no session credentials.');
   let minted;
   let consoleUrl: string;
   try {
-    minted = await deps.sessions.assumeRole({
-      roleArn: target.roleArn,
-      roleSessionName: sessionName,
-      sourceIdentity: grant.principal,
-      durationSeconds,
-      tags: sessionTags({ grantId: grant.id, principal: grant.principal, requester: grant.requester }),
-      policy: sessionPolicy(window.endsAt),
-    });
+    minted = await credentials.mint(grant, target, window, now);
     consoleUrl = await deps.consoleLinks.signInUrl(minted.credentials);
   } catch (error) {
+    // The window closed between the decision and the minting.
+    if (error instanceof ValidationError) return refuse(error.message);
     // The error names the operation only; credentials never reach a log line.
     deps.logger.warn('issuing credentials failed', { requestId: grant.id, error: (error as Error).message });
     await deps.delivery.deliverFailure(job, UNAVAILABLE);
     return { outcome: 'failed', message: UNAVAILABLE };
   }
+  const { durationSeconds } = minted;
   // Why: a revoke may have landed while STS was minting; undelivered credentials are harmless.
   const latest = await deps.store.get(grant.id);
   if (latest?.status !== 'ACTIVE') {
@@ -86,12 +73,7 @@ export async function issueCredentials(
       at: now,
       actor: job.requester,
       ...(minted.awsRequestId === undefined ? {} : { awsRequestId: minted.awsRequestId }),
-      detail: {
-        roleSessionName: sessionName,
-        durationSeconds,
-        sessionExpiresAt: minted.credentials.expiration.toISOString(),
-        sessionPolicyEndsAt: window.endsAt.toISOString(),
-      },
+      detail: minted.detail,
     }),
   );
   await deps.delivery.deliver(job, grant, { ...minted.credentials, consoleUrl });

@@ -2,7 +2,8 @@ import pLimit from 'p-limit';
 import type { Page } from '../domain/ports.js';
 import type { AccessRequest } from '../domain/request.js';
 import { ACTORS, type GrantDeps } from './grant-deps.js';
-import { endGrant, overdueSeconds, recordRevokeFailure, revokeAlertDue } from './revoke-grant.js';
+import { overdueSeconds, recordRevokeFailure, revokeAlertDue } from './revoke-failures.js';
+import { endGrant } from './revoke-grant.js';
 
 export interface SweepOptions {
   /** How many grants are ended at the same time (IAM calls in flight). */
@@ -100,20 +101,20 @@ export async function sweepExpiredGrants(deps: GrantDeps, options: SweepOptions)
   return { ...counts, pruned, stoppedEarly };
 }
 
-/** Prunes each role target's deny list; a failure is logged and tried again next run. */
+/**
+ * Lets each kind clean up what ends left behind (a role's deny-list statements that can no
+ * longer matter); a failure is logged by the driver and tried again next run.
+ */
 async function pruneDenyLists(deps: GrantDeps, now: Date): Promise<number> {
   let removed = 0;
-  const roles = new Map<string, number>();
-  for (const target of deps.policy.current().targets) {
-    if (target.kind !== 'role') continue;
-    roles.set(target.roleArn, Math.max(roles.get(target.roleArn) ?? 0, target.maxSessionDurationSeconds));
-  }
-  for (const [roleArn, maxSessionSeconds] of roles) {
-    try {
-      removed += (await deps.denyList.prune({ roleArn, now, maxSessionSeconds })).removed;
-    } catch (error) {
-      deps.logger.warn('pruning a deny list failed', { roleArn, error: (error as Error).message });
-    }
+  const targets = deps.policy.current().targets;
+  for (const driver of deps.targets.all) {
+    if (!driver.prune) continue;
+    removed += await driver.prune(
+      deps,
+      targets.filter((t) => t.kind === driver.kind.kind),
+      now,
+    );
   }
   return removed;
 }
