@@ -297,9 +297,9 @@ export async function storeGrants(
 export async function withRealAwsAdapters(world: GrantWorld): Promise<GrantWorld & { deps: GrantDeps }> {
   const { IAMClient } = await import('@aws-sdk/client-iam');
   const { STSClient } = await import('@aws-sdk/client-sts');
-  const { IamGroupMembership } = await import('../../shared/adapters/aws/iam-group-membership.js');
-  const { StsSessionVendor } = await import('../../shared/adapters/aws/sts-session-vendor.js');
-  const { IamSessionRevoker } = await import('../../shared/adapters/aws/iam-session-revoker.js');
+  const { IamGroupMembership } = await import('../../shared/targets/group/iam-group-membership.js');
+  const { StsSessionVendor } = await import('../../shared/targets/role/sts-session-vendor.js');
+  const { IamSessionRevoker } = await import('../../shared/targets/role/iam-session-revoker.js');
   const iam = new IAMClient({ region: 'us-east-1' });
   const { repairs: _fakeRepairs, ...fakePorts } = world.deps;
   const ports: Omit<GrantDeps, 'repairs'> = {

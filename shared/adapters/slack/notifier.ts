@@ -6,6 +6,7 @@ import { findTarget, type Target } from '../../domain/policy.js';
 import type { Notification, Notifier, PolicySource } from '../../domain/ports.js';
 import type { AccessRequest, MessageRef } from '../../domain/request.js';
 import type { SlackDirectory } from './directory.js';
+import { targetKindOf } from '../../targets/kinds.js';
 import {
   approvalMessage,
   breakGlassAlert,
@@ -64,7 +65,7 @@ export class SlackNotifier implements Notifier {
       case 'grant-active':
         await this.dm(
           request.requester,
-          `:unlock: Your *${request.targetId}* access is active until ${request.endsAt ? slackDate(request.endsAt) : '?'}.${request.targetKind === 'role' ? ' Get credentials from the app’s Home tab.' : ''}`,
+          `:unlock: Your *${request.targetId}* access is active until ${request.endsAt ? slackDate(request.endsAt) : '?'}.${targetKindOf(request.targetKind)?.issuesCredentials ? ' Get credentials from the app’s Home tab.' : ''}`,
         );
         if (target?.notifyChannel) {
           await this.post(
