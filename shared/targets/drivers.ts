@@ -25,8 +25,8 @@ export function createTargetDrivers(
   extra: readonly TargetDriver[] = [],
 ): TargetDrivers {
   return targetDrivers([
-    createRoleDriver(adapters) as unknown as TargetDriver,
-    createGroupDriver(adapters) as unknown as TargetDriver,
+    createRoleDriver(adapters) as TargetDriver,
+    createGroupDriver(adapters) as TargetDriver,
     ...extra,
   ]);
 }

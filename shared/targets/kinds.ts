@@ -7,7 +7,7 @@ import { ROLE_KIND } from './role/kind.js';
  * decisions know. A new kind is a folder beside these and one line here (and one in
  * drivers.ts for its runtime half).
  */
-export const TARGET_KINDS: readonly TargetKind[] = [ROLE_KIND, GROUP_KIND] as readonly TargetKind[];
+export const TARGET_KINDS: readonly TargetKind[] = [ROLE_KIND as TargetKind, GROUP_KIND as TargetKind];
 
 /** The registered kind named `kind`, if any. */
 export function targetKindOf(kind: string): TargetKind | undefined {

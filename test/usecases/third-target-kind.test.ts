@@ -48,7 +48,7 @@ describe('a third target kind from the test tree only (a feature flag)', () => {
       clock,
       policyYaml: POLICY,
       extraKinds: [FEATURE_FLAG_KIND],
-      extraDrivers: [createFeatureFlagDriver(flags) as unknown as TargetDriver],
+      extraDrivers: [createFeatureFlagDriver(flags) as TargetDriver],
     });
     const requestDeps: RequestDeps = { ...w.deps, ids: new SequentialIds(), queue: new RecordingQueue() };
 
