@@ -1,4 +1,5 @@
 import type { AccessPolicy } from '../shared/domain/policy.js';
+import { targetKindOf } from '../shared/targets/kinds.js';
 
 /** The IAM path under which the broker may touch groups and roles (and nothing outside it). */
 export const DEFAULT_MANAGED_IAM_PATH = '/jit/';
@@ -43,13 +44,6 @@ export function validateManagedPath(path: string): string {
   return path;
 }
 
-function rolePathOf(roleArn: string): string {
-  const resource = roleArn.split(':')[5] ?? '';
-  // role/jit/ProdOperator → /jit/
-  const name = resource.slice('role'.length);
-  return name.slice(0, name.lastIndexOf('/') + 1);
-}
-
 /**
  * Derives the exact group and role ARNs the broker may act on. Every role target must sit
  * under the managed path: a policy naming a role outside it fails the synth, because the
@@ -60,16 +54,13 @@ export function managedTargets(policy: AccessPolicy, managedPath: string, scope:
   const groupArns = new Set<string>();
   const roleArns = new Set<string>();
   const problems: string[] = [];
+  const arnsOf = { group: groupArns, role: roleArns };
   policy.targets.forEach((target, i) => {
-    if (target.kind === 'group') {
-      groupArns.add(`arn:${scope.partition}:iam::${scope.account}:group${managedPath}${target.groupName}`);
-    } else if (rolePathOf(target.roleArn) !== managedPath) {
-      problems.push(
-        `targets[${i}].roleArn: "${target.roleArn}" is not under the managed IAM path ${managedPath}`,
-      );
-    } else {
-      roleArns.add(target.roleArn);
-    }
+    // Each kind says which IAM resource a target is (shared/targets/<kind>/kind.ts).
+    const reach = targetKindOf(target.kind)?.iamResource?.(target, { ...scope, managedPath });
+    if (!reach) return;
+    if ('problem' in reach) problems.push(`targets[${i}].${reach.key}: ${reach.problem}`);
+    else arnsOf[reach.type].add(reach.arn);
   });
   if (problems.length > 0) throw new ManagedTargetError(problems.join('\n'));
   return {

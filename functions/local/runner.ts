@@ -277,9 +277,7 @@ export async function startLocalBroker(options: StartLocalBrokerOptions): Promis
         metrics,
         ...(sandbox
           ? {
-              groups: sandbox.groupMembership,
-              sessions: sandbox.sessionVendor,
-              denyList: sandbox.denyList,
+              targets: sandbox.targetDrivers(),
               consoleLinks: sandbox.consoleLinks,
             }
           : {}),

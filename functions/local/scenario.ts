@@ -232,7 +232,13 @@ export async function playScenario(
 
   // 4. The auditor's view: the whole story, in order, and an intact chain.
   const groupEvents = (await auditOf(groupRequest)).map((e) => e.type).reverse();
-  const expected = ['request.submitted', 'request.approved', 'grant.activated', 'grant.released'];
+  const expected = [
+    'request.submitted',
+    'request.approved',
+    'grant.activated',
+    'grant.end-requested',
+    'grant.released',
+  ];
   expect(
     JSON.stringify(groupEvents) === JSON.stringify(expected),
     `audit of ${groupRequest}: ${groupEvents.join(', ')}`,

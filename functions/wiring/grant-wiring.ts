@@ -4,11 +4,11 @@ import { WebClient } from '@slack/web-api';
 import { z } from 'zod';
 import { createAwsClients, type AwsClients } from '../../shared/adapters/aws/clients.js';
 import { FederationConsole, type FetchLike } from '../../shared/adapters/aws/federation-console.js';
-import { IamGroupMembership } from '../../shared/adapters/aws/iam-group-membership.js';
-import { IamSessionRevoker } from '../../shared/adapters/aws/iam-session-revoker.js';
+import { IamGroupMembership } from '../../shared/targets/group/iam-group-membership.js';
+import { IamSessionRevoker } from '../../shared/targets/role/iam-session-revoker.js';
 import { PowertoolsGrantMetrics } from '../../shared/adapters/aws/powertools-metrics.js';
 import { SqsGrantQueue } from '../../shared/adapters/aws/sqs-grant-queue.js';
-import { StsSessionVendor } from '../../shared/adapters/aws/sts-session-vendor.js';
+import { StsSessionVendor } from '../../shared/targets/role/sts-session-vendor.js';
 import { SlackCredentialsDelivery } from '../../shared/adapters/slack/credentials-delivery.js';
 import { SlackDirectory } from '../../shared/adapters/slack/directory.js';
 import { SlackNotifier } from '../../shared/adapters/slack/notifier.js';
@@ -19,6 +19,8 @@ import { ConfigError } from '../../shared/domain/errors.js';
 import { formatIssuePath, type AccessPolicy } from '../../shared/domain/policy.js';
 import type { CredentialsDelivery, GrantQueue, Notifier } from '../../shared/domain/ports.js';
 import type { RequestDeps } from '../../shared/usecases/deps.js';
+import { isRoleTarget } from '../../shared/targets/role/kind.js';
+import { createTargetDrivers } from '../../shared/targets/drivers.js';
 import type { GrantDeps } from '../../shared/usecases/grant-deps.js';
 import { restoreInProcess, restoreThroughQueue } from '../../shared/usecases/restore-membership.js';
 import { baseWiring, requestPorts, useCaseLogger, type BaseWiring } from './base-wiring.js';
@@ -49,7 +51,7 @@ export interface GrantWiring {
 }
 
 /** The AWS-facing grant ports an entry point may replace (the local runner's sandbox). */
-export type AwsGrantPorts = Pick<GrantDeps, 'groups' | 'sessions' | 'denyList' | 'consoleLinks' | 'metrics'>;
+export type AwsGrantPorts = Pick<GrantDeps, 'targets' | 'consoleLinks' | 'metrics'>;
 
 export interface GrantWiringOptions {
   readonly base?: BaseWiring;
@@ -108,9 +110,12 @@ export function createGrantWiring(options: GrantWiringOptions = {}): GrantWiring
     logger,
     notifier: slack.notifier,
     delivery: slack.delivery,
-    groups: new IamGroupMembership(clients.iam),
-    sessions: new StsSessionVendor(clients.sts),
-    denyList: new IamSessionRevoker(clients.iam, settings.revokeMarginSeconds),
+    // [target drivers] every kind's AWS steps, wired from the registry (shared/targets/drivers.ts).
+    targets: createTargetDrivers({
+      groups: new IamGroupMembership(clients.iam),
+      sessions: new StsSessionVendor(clients.sts),
+      denyList: new IamSessionRevoker(clients.iam, settings.revokeMarginSeconds),
+    }),
     consoleLinks: new FederationConsole({
       ...(settings.federationUrl ? { federationUrl: settings.federationUrl } : {}),
       ...(settings.consoleDestination ? { destination: settings.consoleDestination } : {}),
@@ -149,7 +154,7 @@ export function createGrantWiring(options: GrantWiringOptions = {}): GrantWiring
 function assertManagedRoles(policy: AccessPolicy, managedPath: string): void {
   const prefix = `role${managedPath}`;
   policy.targets.forEach((target, i) => {
-    if (target.kind !== 'role') return;
+    if (!isRoleTarget(target)) return; // [target drivers] the role kind's guard, not a literal
     const resource = target.roleArn.split(':').slice(5).join(':');
     if (!resource.startsWith(prefix)) {
       throw new ConfigError(

@@ -21,6 +21,7 @@ export const AUDIT_EVENT_TYPES = [
   'request.timed-out',
   'grant.activated',
   'grant.failed',
+  'grant.end-requested',
   'grant.released',
   'grant.revoked',
   'grant.expired',

@@ -7,10 +7,10 @@ import {
   isResponder,
   type AccessPolicy,
   type PeopleSet,
-  type RoleTarget,
   type SlackPerson,
   type Target,
 } from './policy.js';
+import { targetKindOf } from '../targets/kinds.js';
 import type { AccessRequest } from './request.js';
 import { controlCharacterProblem } from './text.js';
 
@@ -417,13 +417,19 @@ export function decideRelease(
 }
 
 export type CredentialsRefusal =
-  'not-requester' | 'not-a-role' | 'being-set-up' | 'not-active' | 'window-closed' | 'target-not-a-role';
+  | 'not-requester'
+  | 'not-a-role'
+  | 'being-set-up'
+  | 'not-active'
+  | 'being-ended'
+  | 'window-closed'
+  | 'target-not-a-role';
 
 /**
  * Whether `requesterId` may get session credentials for `grant` at `now`: only its holder,
- * only a role grant, only while it is ACTIVE and inside its window, and only while its
- * target is still a role in the policy. Allowed answers carry the role and the window the
- * session must not outlive.
+ * only a grant of a kind that issues credentials (a role), only while it is ACTIVE, not being
+ * ended and inside its window, and only while its target is still of that kind in the policy.
+ * Allowed answers carry the target and the window the session must not outlive.
  */
 export function decideCredentials(
   policy: AccessPolicy,
@@ -431,22 +437,23 @@ export function decideCredentials(
   requesterId: string,
   now: Date,
 ):
-  | { readonly allowed: true; readonly target: RoleTarget; readonly window: GrantWindow }
+  | { readonly allowed: true; readonly target: Target; readonly window: GrantWindow }
   | Refusal<CredentialsRefusal> {
   // Why: credentials go only to the person who holds the grant.
   if (grant.requester !== requesterId) {
     return deny('not-requester', 'Only the person who holds a grant can get its credentials.');
   }
-  if (grant.targetKind !== 'role') {
-    return deny(
-      'not-a-role',
-      'This is a group grant: the group membership works with your own AWS user; there are no session credentials.',
-    );
+  const kind = targetKindOf(grant.targetKind);
+  if (!kind?.issuesCredentials) {
+    return deny('not-a-role', kind?.noCredentialsMessage || 'This grant has no session credentials.');
   }
   if (grant.status === 'APPROVED')
     return deny('being-set-up', 'This grant is still being set up; try again in a moment.');
   if (grant.status !== 'ACTIVE')
     return deny('not-active', `This grant is ${grant.status}; no credentials can be issued.`);
+  // Why: once its end is asked for, a grant hands out nothing new; only the end is left to confirm.
+  if (grant.endRequest)
+    return deny('being-ended', 'This grant is being ended; no credentials can be issued.');
   const window =
     grant.startsAt && grant.endsAt
       ? { startsAt: new Date(grant.startsAt), endsAt: new Date(grant.endsAt) }
@@ -454,9 +461,12 @@ export function decideCredentials(
   if (!window || !isOpen(window, now))
     return deny('window-closed', 'This grant has ended; no credentials can be issued.');
   const target = findTarget(policy, grant.targetId);
-  // Why: a target removed from the policy, or turned into a group, grants nothing any more.
-  if (target?.kind !== 'role') {
-    return deny('target-not-a-role', `The target ${grant.targetId} is no longer a role in the policy.`);
+  // Why: a target removed from the policy, or turned into another kind, grants nothing any more.
+  if (target?.kind !== grant.targetKind) {
+    return deny(
+      'target-not-a-role',
+      `The target ${grant.targetId} is no longer a ${kind.label} in the policy.`,
+    );
   }
   return { allowed: true, target, window };
 }

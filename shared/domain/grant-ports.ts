@@ -3,7 +3,7 @@ import type { PolicyDocument, SessionTag } from './session-policies.js';
 
 /**
  * Ports of the grant side: the AWS work of giving and taking access. Adapters in
- * `shared/adapters/aws` implement them with IAM, STS and the federation endpoint; tests use
+ * the target drivers (`shared/targets/<kind>/`) and `shared/adapters/aws` implement them with IAM, STS and the federation endpoint; tests use
  * the fakes in test/support/fake-aws.ts. Every method that changes AWS is idempotent, so a
  * retry after a crash or a lost reply is always safe.
  */

@@ -2,12 +2,15 @@ import safeRegex from 'safe-regex2';
 import { isMap, isScalar, isSeq, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { tryParseDuration } from './duration.js';
+import { TARGET_KINDS } from '../targets/kinds.js';
 import { PolicyError } from './errors.js';
+import type { TargetKind, TargetSchemaBase } from './target-kind.js';
 import { controlCharacterProblem } from './text.js';
 
 /**
  * The access policy as code: targets and rules, validated once at start-up.
- * A target is a role (time-boxed STS session) or a group (temporary IAM group membership).
+ * A target is of a registered kind (shared/targets/: a role's time-boxed STS session, a
+ * group's temporary IAM membership...); each kind brings its own policy fragment.
  * People are referenced through named sets (`people:`) of Slack user ids and Slack user
  * group ids, so a rule reads as "leads approve", not as a list of opaque ids.
  */
@@ -15,24 +18,9 @@ import { controlCharacterProblem } from './text.js';
 const SLACK_USER_ID = /^[UW][A-Z0-9]{2,}$/;
 const SLACK_USERGROUP_ID = /^S[A-Z0-9]{2,}$/;
 const SLACK_CHANNEL_ID = /^[CGD][A-Z0-9]{2,}$/;
-const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
-const IAM_NAME = /^[\w+=,.@-]{1,128}$/;
 const SET_NAME = /^[a-z][a-z0-9-]{0,63}$/;
 /** Usable as an STS SourceIdentity and an IAM user name (policy overrides and mapped emails alike). */
 export const AWS_IDENTITY = /^[\w+=,.@-]{2,64}$/;
-
-/** STS AssumeRole accepts session durations from 15 minutes to 12 hours. */
-const STS_MIN_SESSION_SECONDS = 900;
-const STS_MAX_SESSION_SECONDS = 12 * 3600;
-
-/**
- * The longest a group membership may be granted for. A group grant adds permissions to the
- * person's own IAM user for its whole window (unlike a role, whose STS sessions last at most
- * 12h and are re-issued inside the grant), so it gets a hard ceiling: a week covers an
- * on-call rotation and keeps the access just-in-time. It also keeps every grant end a
- * representable date (`99999d` is not).
- */
-export const MAX_GROUP_GRANT_SECONDS = 7 * 86_400;
 
 /** Ticket patterns are short anchors like `^(OPS|INC)-[0-9]+$`; a long one hides mistakes. */
 export const MAX_TICKET_PATTERN_LENGTH = 200;
@@ -103,23 +91,15 @@ const targetBase = {
   notifyChannel: z.string().regex(SLACK_CHANNEL_ID, 'is not a Slack channel id (C…)').optional(),
 };
 
-const roleTarget = z.strictObject({
-  ...targetBase,
-  kind: z.literal('role'),
-  roleArn: z.string().regex(ROLE_ARN, 'is not an IAM role ARN'),
-  /** The role's MaxSessionDuration; STS sessions are never asked to outlive it. */
-  maxSessionDuration: duration.default('1h'),
-});
+/**
+ * What the policy-wide schema checks of each target: the shared base and the kind's name.
+ * The rest of a target (its own fields, unknown keys) is its kind's fragment, checked in
+ * validatePolicy against the kinds given (see shared/domain/target-kind.ts).
+ */
+const target = z.looseObject({ ...targetBase, kind: z.string() });
 
-const groupTarget = z.strictObject({
-  ...targetBase,
-  kind: z.literal('group'),
-  groupName: z.string().regex(IAM_NAME, 'is not an IAM group name'),
-});
-
-const target = z.discriminatedUnion('kind', [roleTarget, groupTarget], {
-  error: 'kind must be "role" or "group"',
-});
+/** The shared building blocks every kind's fragment extends. */
+const TARGET_SCHEMA_BASE: TargetSchemaBase = { fields: targetBase, duration };
 
 const policyShape = z.strictObject({
   version: z.literal(1),
@@ -191,8 +171,6 @@ function checkPolicy(policy: RawPolicy, ctx: z.RefinementCtx): void {
     if (t.ticketPattern && !t.requireTicket) {
       issue(ctx, at('ticketPattern'), 'is set but requireTicket is false');
     }
-    if (t.kind === 'role') checkRoleTarget(t, at, ctx);
-    else checkGroupTarget(t, at, ctx);
     if (t.breakGlass && !policy.breakGlass) {
       issue(
         ctx,
@@ -214,32 +192,6 @@ function checkPolicy(policy: RawPolicy, ctx: z.RefinementCtx): void {
   if (policy.breakGlass) {
     checkRefs(policy.breakGlass.responders, ['breakGlass', 'responders'], false);
     checkRefs(policy.breakGlass.reviewers, ['breakGlass', 'reviewers'], false);
-  }
-}
-
-/** The checks only a role target needs. */
-function checkRoleTarget(
-  t: Extract<RawTarget, { kind: 'role' }>,
-  at: (key: string) => Path,
-  ctx: z.RefinementCtx,
-): void {
-  const session = tryParseDuration(t.maxSessionDuration);
-  // Why: STS refuses a role whose MaxSessionDuration lies outside 15m–12h, so sessions would fail at issue time.
-  if (session !== undefined && (session < STS_MIN_SESSION_SECONDS || session > STS_MAX_SESSION_SECONDS)) {
-    issue(ctx, at('maxSessionDuration'), `"${t.maxSessionDuration}" is outside what STS allows (15m to 12h)`);
-  }
-}
-
-/** The checks only a group target needs. */
-function checkGroupTarget(
-  t: Extract<RawTarget, { kind: 'group' }>,
-  at: (key: string) => Path,
-  ctx: z.RefinementCtx,
-): void {
-  const max = tryParseDuration(t.maxDuration);
-  // Why: a group membership is standing access for its whole window (see MAX_GROUP_GRANT_SECONDS).
-  if (max !== undefined && max > MAX_GROUP_GRANT_SECONDS) {
-    issue(ctx, at('maxDuration'), `"${t.maxDuration}" is longer than a group grant may last (at most 7d)`);
   }
 }
 
@@ -329,7 +281,8 @@ export interface PeopleSet {
   readonly userGroups: readonly string[];
 }
 
-interface TargetCommon {
+/** The fields every target has, whatever its kind. */
+export interface TargetCommon {
   readonly id: string;
   readonly description: string;
   /** Set names, or the keyword `everyone`. */
@@ -348,18 +301,13 @@ interface TargetCommon {
   readonly notifyChannel?: string;
 }
 
-export interface RoleTarget extends TargetCommon {
-  readonly kind: 'role';
-  readonly roleArn: string;
-  readonly maxSessionDurationSeconds: number;
+/**
+ * A validated target: the common fields, its kind (a registered TargetKind) and the kind's
+ * own fields (see the kind's folder under shared/targets/ for its type and guard).
+ */
+export interface Target extends TargetCommon {
+  readonly kind: string;
 }
-
-export interface GroupTarget extends TargetCommon {
-  readonly kind: 'group';
-  readonly groupName: string;
-}
-
-export type Target = RoleTarget | GroupTarget;
 
 export interface BreakGlassRules {
   readonly responders: readonly string[];
@@ -387,8 +335,8 @@ function seconds(text: string): number {
   return tryParseDuration(text) as number;
 }
 
-function toTarget(t: RawTarget): Target {
-  const common: TargetCommon = {
+function commonOf(t: RawTarget): TargetCommon {
+  return {
     id: t.id,
     description: t.description,
     requesters: t.requesters,
@@ -405,14 +353,37 @@ function toTarget(t: RawTarget): Target {
     ...(t.approvalChannel === undefined ? {} : { approvalChannel: t.approvalChannel }),
     ...(t.notifyChannel === undefined ? {} : { notifyChannel: t.notifyChannel }),
   };
-  return t.kind === 'role'
-    ? {
-        ...common,
-        kind: 'role',
-        roleArn: t.roleArn,
-        maxSessionDurationSeconds: seconds(t.maxSessionDuration),
-      }
-    : { ...common, kind: 'group', groupName: t.groupName };
+}
+
+/**
+ * Checks each target against its kind's fragment and cross-checks. Returns the targets, or
+ * adds `path: reason` problems to `issues` (a kind nobody registered is one).
+ */
+function kindTargets(document: unknown, kinds: readonly TargetKind[], issues: string[]): Target[] {
+  const raw = (document as { targets?: unknown } | null)?.targets;
+  if (!Array.isArray(raw)) return [];
+  const byKind = new Map(kinds.map((k) => [k.kind, k]));
+  const targets: Target[] = [];
+  raw.forEach((item: unknown, i) => {
+    const name = (item as { kind?: unknown } | null)?.kind;
+    const kind = typeof name === 'string' ? byKind.get(name) : undefined;
+    if (!kind) {
+      const known = kinds.map((k) => JSON.stringify(k.kind)).join(' or ');
+      issues.push(`${formatIssuePath(['targets', i, 'kind'])}: kind must be ${known}`);
+      return;
+    }
+    const parsed = kind.schema(TARGET_SCHEMA_BASE).safeParse(item);
+    if (!parsed.success) {
+      parsed.error.issues.forEach((issue) =>
+        issues.push(`${formatIssuePath(['targets', i, ...issue.path])}: ${issue.message}`),
+      );
+      return;
+    }
+    const problems = kind.check?.(parsed.data) ?? [];
+    problems.forEach((p) => issues.push(`${formatIssuePath(['targets', i, p.key])}: ${p.message}`));
+    if (problems.length === 0) targets.push(kind.toTarget(parsed.data, commonOf(parsed.data as RawTarget)));
+  });
+  return targets;
 }
 
 /** Formats a zod path as `targets[2].maxDuration`. */
@@ -437,14 +408,18 @@ function deepFreeze<T>(value: T): T {
  * Validates an already-parsed policy document. Throws PolicyError listing every problem
  * as `path: reason`, e.g. `targets[2].maxDuration: "90x" is not a duration`.
  */
-export function validatePolicy(document: unknown, source = '(inline)'): AccessPolicy {
+export function validatePolicy(
+  document: unknown,
+  source = '(inline)',
+  kinds: readonly TargetKind[] = TARGET_KINDS,
+): AccessPolicy {
   const result = policySchema.safeParse(document);
-  if (!result.success) {
-    throw new PolicyError(
-      source,
-      result.error.issues.map((issue) => `${formatIssuePath(issue.path)}: ${issue.message}`),
-    );
-  }
+  const issues = result.success
+    ? []
+    : result.error.issues.map((issue) => `${formatIssuePath(issue.path)}: ${issue.message}`);
+  const targets = kindTargets(document, kinds, issues);
+  // The base fields are checked by both schemas: each problem is listed once.
+  if (!result.success || issues.length > 0) throw new PolicyError(source, [...new Set(issues)]);
   const raw = result.data;
   const policy: AccessPolicy = {
     version: 1,
@@ -463,7 +438,7 @@ export function validatePolicy(document: unknown, source = '(inline)'): AccessPo
         }),
     approvalTimeoutSeconds: seconds(raw.approvalTimeout),
     renotifyAfterSeconds: seconds(raw.renotifyAfter),
-    targets: raw.targets.map(toTarget),
+    targets,
   };
   return deepFreeze(policy);
 }
@@ -474,7 +449,11 @@ export function validatePolicy(document: unknown, source = '(inline)'): AccessPo
  * they are found here with one set per mapping, because the YAML library's own check scans
  * every earlier key of a mapping for each key and takes minutes on a large `identities` map.
  */
-export function parsePolicy(text: string, source = '(inline)'): AccessPolicy {
+export function parsePolicy(
+  text: string,
+  source = '(inline)',
+  kinds: readonly TargetKind[] = TARGET_KINDS,
+): AccessPolicy {
   const parsed = parseDocument(text, { prettyErrors: true, uniqueKeys: false });
   const [syntaxError] = parsed.errors;
   if (syntaxError) throw new PolicyError(source, [`(root): not valid YAML or JSON: ${syntaxError.message}`]);
@@ -488,7 +467,7 @@ export function parsePolicy(text: string, source = '(inline)'): AccessPolicy {
     // toJS refuses alias bombs (too many aliases) and similar; the document is not usable.
     throw new PolicyError(source, [`(root): not a usable YAML document: ${(error as Error).message}`]);
   }
-  return validatePolicy(document, source);
+  return validatePolicy(document, source, kinds);
 }
 
 /** Appends `path: key "x" is defined twice` for every repeated key of every mapping under `node`. */

@@ -89,7 +89,10 @@ export interface RequestStore {
   listPendingByTarget(targetId: string, options?: PageOptions): Promise<Page<AccessRequest>>;
   /** All pending requests, oldest first (for re-notification and time-outs). */
   listPending(options?: PageOptions): Promise<Page<AccessRequest>>;
-  /** Live grants (APPROVED or ACTIVE) whose window ends at or before `before`, earliest end first. */
+  /**
+   * Live grants (APPROVED or ACTIVE) due at or before `before` (see dueAt: the window's end,
+   * or earlier once an early end was requested), the earliest due first.
+   */
   listLiveEndingBefore(before: Date, options?: PageOptions): Promise<Page<AccessRequest>>;
   /** Live grants of one AWS principal on one target (for overlapping grants). */
   listLiveFor(principal: string, targetId: string): Promise<readonly AccessRequest[]>;

@@ -13,6 +13,21 @@ export interface MessageRef {
 }
 
 /**
+ * An early end (release by the holder, revoke by an administrator) that was asked for and is
+ * not yet confirmed by AWS. Stored on the grant before any job is queued, so the request
+ * survives a job that keeps failing: the sweeper finds the grant due at `at` (see dueAt) and
+ * keeps ending it, as this kind and in the name of `by`, until AWS confirms.
+ */
+export interface EndRequest {
+  readonly kind: 'release' | 'revoke';
+  /** Who asked: the holder (release) or an administrator (revoke). */
+  readonly by: string;
+  /** ISO-8601 time of the request. */
+  readonly at: string;
+  readonly reason: string;
+}
+
+/**
  * A request for access and, once approved, the grant it becomes: one record, one lifecycle.
  * Times are ISO-8601 strings in UTC so records sort and compare as text in the store.
  * `version` increases by one on every write; every write is conditional on it.
@@ -21,10 +36,11 @@ export interface AccessRequest {
   readonly id: string;
   /** Slack user id of the requester. */
   readonly requester: string;
-  /** The requester's AWS identity: IAM user name for group grants, SourceIdentity for role sessions. */
+  /** The requester's AWS identity (an IAM user name, an STS SourceIdentity...: whatever its kind uses). */
   readonly principal: string;
   readonly targetId: string;
-  readonly targetKind: 'role' | 'group';
+  /** A registered target kind (shared/targets/kinds.ts), as the policy named it at submission. */
+  readonly targetKind: string;
   readonly durationSeconds: number;
   readonly reason: string;
   readonly ticket?: string;
@@ -50,6 +66,8 @@ export interface AccessRequest {
   readonly failureReason?: string;
   /** The grant this request extends, for an "Extend" request. */
   readonly extendsRequestId?: string;
+  /** An early end asked for and not yet confirmed (only while live). */
+  readonly endRequest?: EndRequest;
   /** Slack messages to update in place (approval posts, break-glass alert). */
   readonly messages: readonly MessageRef[];
   /**
@@ -76,6 +94,7 @@ export type RequestChanges = Partial<
     | 'renotifiedAt'
     | 'failureReason'
     | 'messages'
+    | 'endRequest'
   >
 >;
 
@@ -86,7 +105,7 @@ export interface NewRequestFields {
   readonly requester: string;
   readonly principal: string;
   readonly targetId: string;
-  readonly targetKind: 'role' | 'group';
+  readonly targetKind: string;
   readonly durationSeconds: number;
   readonly reason?: string;
   readonly ticket?: string;
@@ -122,4 +141,15 @@ export function newRequest(fields: NewRequestFields): AccessRequest {
     ...(fields.extendsRequestId ? { extendsRequestId: fields.extendsRequestId } : {}),
     ...(fields.idempotencyKey ? { idempotencyKey: fields.idempotencyKey } : {}),
   };
+}
+
+/**
+ * When a live grant is due to end: at the end of its window, or at once once an early end was
+ * requested (the earlier of the two). The sweeper ends every live grant due by now.
+ */
+export function dueAt(grant: Pick<AccessRequest, 'endsAt' | 'endRequest'>): string | undefined {
+  const requested = grant.endRequest?.at;
+  if (requested === undefined) return grant.endsAt;
+  if (grant.endsAt === undefined) return requested;
+  return Date.parse(requested) < Date.parse(grant.endsAt) ? requested : grant.endsAt;
 }

@@ -1,12 +1,12 @@
 import { NotFoundError } from '../domain/errors.js';
-import { AwsOperationError, type AwsReceipt } from '../domain/grant-ports.js';
+import { AwsOperationError } from '../domain/grant-ports.js';
 import { findTarget } from '../domain/policy.js';
 import type { AccessRequest } from '../domain/request.js';
+import type { StepReceipt } from '../domain/target-kind.js';
 import { MAX_RACE_RETRIES } from './approve-request.js';
 import { auditOf } from './audit-events.js';
 import { ACTORS, type GrantDeps } from './grant-deps.js';
 import { notifySafely } from './notify.js';
-import { removeGroupAccess } from './revoke-grant.js';
 
 export type ActivateResult =
   | { readonly outcome: 'activated'; readonly request: AccessRequest }
@@ -20,13 +20,15 @@ export type ActivateResult =
  * Activates an APPROVED grant (approved, auto-approved or break-glass): does the AWS side,
  * moves it to ACTIVE and tells the requester.
  *
- * - Group grants: `AddUserToGroup` (idempotent). Role grants have nothing to set up: their
- *   sessions are minted on demand inside the window (see issueCredentials).
+ * - The AWS side is the kind's driver `grant` step (a group: `AddUserToGroup`, idempotent; a
+ *   role: nothing to set up, its sessions are minted on demand inside the window). An
+ *   asynchronous kind that reports provisioning in progress is asked again on a later
+ *   delivery (transient), never waited for.
  * - Retries: a transient AWS failure is rethrown so the queue delivers the job again later
  *   (with backoff); on attempt `maxAttempts`, or at once for a permanent failure, the grant
  *   becomes FAILED with the reason, the `GrantFailures` metric and a grant-failed notice.
  * - Safe to repeat: a redelivered job finds the grant ACTIVE and does nothing. If the grant
- *   was revoked while the membership was being added, the membership is taken away again.
+ *   was revoked while the access was being added, the driver takes it away again (`revert`).
  */
 export async function activateGrant(
   deps: GrantDeps,
@@ -35,7 +37,8 @@ export async function activateGrant(
   for (let race = 0; race < MAX_RACE_RETRIES; race++) {
     const grant = await deps.store.get(input.requestId);
     if (!grant) throw new NotFoundError(`Grant ${input.requestId}`);
-    if (grant.status !== 'APPROVED') return { outcome: 'skipped', request: grant };
+    // Why: an end already requested must not be undone by adding the access now.
+    if (grant.status !== 'APPROVED' || grant.endRequest) return { outcome: 'skipped', request: grant };
     const now = deps.clock.now();
     if (grant.endsAt === undefined || new Date(grant.endsAt) <= now) {
       return { outcome: 'window-closed', request: grant };
@@ -44,13 +47,22 @@ export async function activateGrant(
     if (!target || target.kind !== grant.targetKind) {
       return fail(deps, grant, `target ${grant.targetId} is not (or no longer) in the access policy`);
     }
-    let receipt: AwsReceipt = {};
+    const driver = deps.targets.forKind(grant.targetKind);
+    if (!driver) return fail(deps, grant, `no driver for target kind ${grant.targetKind}`);
+    let receipt: StepReceipt & { readonly inProgress?: boolean };
     try {
-      if (target.kind === 'group') receipt = await deps.groups.add(target.groupName, grant.principal);
+      receipt = await driver.grant(deps, grant, target);
     } catch (error) {
       const transient = !(error instanceof AwsOperationError) || error.transient;
       if (transient && input.attempt < input.maxAttempts) throw error;
       return fail(deps, grant, (error as Error).message);
+    }
+    if (receipt.inProgress) {
+      // An asynchronous kind (see TargetKind.activation): the job comes back after the queue's
+      // delay and asks again; the grant stays APPROVED until AWS confirms.
+      throw new AwsOperationError('activateGrant', `grant ${grant.id}: provisioning in progress`, {
+        transient: true,
+      });
     }
     const result = await deps.store.transition(grant, {
       to: 'ACTIVE',
@@ -60,12 +72,7 @@ export async function activateGrant(
         actor: ACTORS.worker,
         to: 'ACTIVE',
         ...(receipt.awsRequestId === undefined ? {} : { awsRequestId: receipt.awsRequestId }),
-        detail: {
-          endsAt: grant.endsAt,
-          ...(target.kind === 'group'
-            ? { groupName: target.groupName }
-            : { roleArn: target.roleArn, sessions: 'on-demand' }),
-        },
+        detail: { endsAt: grant.endsAt, ...receipt.detail },
       }),
     });
     if (result.ok) {
@@ -76,9 +83,9 @@ export async function activateGrant(
     }
     const current = result.current;
     if (current.status === 'APPROVED') continue; // only annotated meanwhile: try again
-    if (current.status !== 'ACTIVE' && target.kind === 'group') {
-      // Why: revoked (or failed) while we were adding; the membership we added must go.
-      await removeGroupAccess(deps, current, target, deps.clock.now());
+    if (current.status !== 'ACTIVE') {
+      // Why: revoked (or failed) while we were adding; the access we added must go.
+      await driver.revert(deps, current, target, deps.clock.now());
     }
     return { outcome: 'skipped', request: current };
   }
@@ -94,9 +101,10 @@ export async function activateGrant(
 async function fail(deps: GrantDeps, grant: AccessRequest, reason: string): Promise<ActivateResult> {
   const now = deps.clock.now();
   const target = findTarget(deps.policy.current(), grant.targetId);
-  if (target?.kind === 'group') {
+  const driver = deps.targets.forKind(grant.targetKind);
+  if (driver && target?.kind === grant.targetKind) {
     try {
-      await removeGroupAccess(deps, grant, target, now);
+      await driver.revert(deps, grant, target, now);
     } catch (error) {
       deps.logger.warn('cleaning up a failed grant failed', {
         requestId: grant.id,

@@ -1,11 +1,4 @@
-import type {
-  ConsoleLinkMaker,
-  GrantMetrics,
-  GroupMembership,
-  MembershipRepairs,
-  RoleDenyList,
-  SessionVendor,
-} from '../domain/grant-ports.js';
+import type { ConsoleLinkMaker, GrantMetrics, MembershipRepairs } from '../domain/grant-ports.js';
 import type {
   AuditLog,
   Clock,
@@ -14,6 +7,7 @@ import type {
   PolicySource,
   RequestStore,
 } from '../domain/ports.js';
+import type { TargetDrivers } from '../domain/target-kind.js';
 import type { UseCaseLogger } from './deps.js';
 
 /** The ports the grant side (worker, sweeper, reconciler) needs. Wired once per entry point. */
@@ -24,15 +18,14 @@ export interface GrantDeps {
   readonly clock: Clock;
   readonly notifier: Notifier;
   readonly logger: UseCaseLogger;
-  readonly groups: GroupMembership;
-  readonly sessions: SessionVendor;
-  readonly denyList: RoleDenyList;
+  /** The wired target drivers (shared/targets/drivers.ts): every AWS step of a kind goes through them. */
+  readonly targets: TargetDrivers;
   readonly consoleLinks: ConsoleLinkMaker;
   readonly delivery: CredentialsDelivery;
   readonly metrics: GrantMetrics;
   /**
-   * Restores a membership an overlapping grant's end took away. Never `groups.add` from the
-   * revoke path: the sweeper may only remove (see shared/usecases/restore-membership.ts).
+   * Restores a membership an overlapping grant's end took away. Never a driver's `grant` or
+   * `restore` from the revoke path: the sweeper may only remove (see shared/usecases/restore-membership.ts).
    */
   readonly repairs: MembershipRepairs;
 }

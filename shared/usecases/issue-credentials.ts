@@ -1,12 +1,7 @@
 import { decideCredentials } from '../domain/decision.js';
 import type { SessionCredentials } from '../domain/grant-ports.js';
 import type { GrantJob, IssuedCredentials } from '../domain/ports.js';
-import {
-  roleSessionName,
-  sessionDurationSeconds,
-  sessionPolicy,
-  sessionTags,
-} from '../domain/session-policies.js';
+import { ValidationError } from '../domain/errors.js';
 import { auditOf } from './audit-events.js';
 import type { GrantDeps } from './grant-deps.js';
 
@@ -25,13 +20,14 @@ export type IssueCredentialsResult =
 const UNAVAILABLE = 'AWS did not issue credentials just now. Please try again in a minute.';
 
 /**
- * "Get credentials" for an ACTIVE role grant: mints a role session on demand and hands the
- * console link and CLI credentials to the requester, privately, through CredentialsDelivery.
+ * "Get credentials" for an ACTIVE grant of a kind that issues them (a role): its driver mints
+ * a session on demand and the console link and CLI credentials go to the requester,
+ * privately, through CredentialsDelivery.
  *
  * Invariants:
  * - only the grant's requester gets credentials, only while the grant is ACTIVE, its window
  *   open and its target still a role in the policy (decideCredentials);
- * - the session carries SourceIdentity = the requester's AWS identity, session tags (grant,
+ * - a role session (shared/targets/role/driver.ts) carries SourceIdentity = the requester's AWS identity, session tags (grant,
  *   requester), a RoleSessionName naming both, a duration no longer than what remains
  *   (within STS's minimum and the role's maximum) and a session policy that stops it at the
  *   grant's end to the second;
@@ -59,29 +55,20 @@ export async function issueCredentials(
   if (!allowed.allowed) return refuse(allowed.message);
   const { target, window } = allowed;
 
-  let durationSeconds: number;
-  try {
-    durationSeconds = sessionDurationSeconds(now, window.endsAt, target.maxSessionDurationSeconds);
-  } catch {
-    return refuse('This grant has ended; no credentials can be issued.');
-  }
-  const sessionName = roleSessionName(grant.principal, grant.id);
+  const credentials = deps.targets.forKind(grant.targetKind)?.credentials;
+  if (!credentials) return refuse('This grant has no session credentials.');
   let minted;
   try {
-    minted = await deps.sessions.assumeRole({
-      roleArn: target.roleArn,
-      roleSessionName: sessionName,
-      sourceIdentity: grant.principal,
-      durationSeconds,
-      tags: sessionTags({ grantId: grant.id, principal: grant.principal, requester: grant.requester }),
-      policy: sessionPolicy(window.endsAt),
-    });
+    minted = await credentials.mint(grant, target, window, now);
   } catch (error) {
+    // The window closed between the decision and the minting.
+    if (error instanceof ValidationError) return refuse(error.message);
     // The error names the operation only; credentials never reach a log line.
     deps.logger.warn('issuing credentials failed', { requestId: grant.id, error: (error as Error).message });
     await deps.delivery.deliverFailure(job, UNAVAILABLE);
     return { outcome: 'failed', message: UNAVAILABLE };
   }
+  const { durationSeconds } = minted;
   // Why best-effort: STS has issued the session; withholding it for a missing link helps nobody.
   const consoleLink = await consoleLinkFor(deps, grant.id, minted.credentials);
   // Why: a revoke may have landed while STS was minting; undelivered credentials are harmless.
@@ -95,13 +82,7 @@ export async function issueCredentials(
       at: now,
       actor: job.requester,
       ...(minted.awsRequestId === undefined ? {} : { awsRequestId: minted.awsRequestId }),
-      detail: {
-        roleSessionName: sessionName,
-        durationSeconds,
-        sessionExpiresAt: minted.credentials.expiration.toISOString(),
-        sessionPolicyEndsAt: window.endsAt.toISOString(),
-        consoleLink: consoleLink.consoleUrl !== undefined,
-      },
+      detail: { ...minted.detail, consoleLink: consoleLink.consoleUrl !== undefined },
     }),
   );
   await deps.delivery.deliver(job, grant, { ...minted.credentials, ...consoleLink });

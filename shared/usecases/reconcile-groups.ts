@@ -1,7 +1,8 @@
 import type { AuditEventInput } from '../domain/audit.js';
 import { isOpen } from '../domain/grant-window.js';
 import { isLive } from '../domain/lifecycle.js';
-import type { GroupTarget } from '../domain/policy.js';
+import type { Target } from '../domain/policy.js';
+import type { TargetDriver } from '../domain/target-kind.js';
 import type { AccessRequest } from '../domain/request.js';
 import { ACTORS, type GrantDeps } from './grant-deps.js';
 import { liveGrants } from './live-grants.js';
@@ -59,22 +60,22 @@ export interface ReconcileOptions {
  * starting groups once its time budget is spent (`shouldStop`) and reports the ones left.
  */
 export async function reconcileGroups(deps: GrantDeps, options: ReconcileOptions): Promise<ReconcileReport> {
-  const groups = deps.policy.current().targets.filter((t): t is GroupTarget => t.kind === 'group');
+  const groups = driftTargets(deps);
   const findings: DriftFinding[] = [];
   const missing: MissingMembership[] = [];
   const live = await liveGrantsByTarget(deps);
   let groupsFailed = 0;
   let groupsChecked = 0;
-  for (const target of groups) {
+  for (const { target, drift } of groups) {
     if (options.shouldStop?.()) break;
     groupsChecked++;
     let members: readonly string[];
     try {
-      members = await deps.groups.listMembers(target.groupName);
+      members = await drift.holders(target);
     } catch (error) {
       groupsFailed++;
       deps.logger.warn('reading a group failed', {
-        groupName: target.groupName,
+        groupName: drift.resource(target),
         error: (error as Error).message,
       });
       continue;
@@ -82,17 +83,31 @@ export async function reconcileGroups(deps: GrantDeps, options: ReconcileOptions
     const covered = live.get(target.id)?.principals ?? new Set<string>();
     for (const member of members) {
       if (covered.has(iamKey(member))) continue;
-      findings.push(await handleDrift(deps, target, member, options.remove));
+      findings.push(await handleDrift(deps, { target, drift }, member, options.remove));
     }
     const present = new Set(members.map(iamKey));
     const lacking = (live.get(target.id)?.openActive ?? []).filter((g) => !present.has(iamKey(g.principal)));
     for (const grant of new Map(lacking.map((g) => [iamKey(g.principal), g])).values()) {
-      missing.push(await requestRestore(deps, target, grant));
+      missing.push(await requestRestore(deps, drift.resource(target), grant));
     }
   }
   const groupsLeft = groups.length - groupsChecked;
   if (groupsLeft > 0) deps.logger.warn('reconcile stopped: time budget spent', { groupsLeft });
   return { groupsChecked, findings, missing, groupsFailed, groupsLeft };
+}
+
+/** A policy target whose kind can list and remove holders (drift), with that capability. */
+interface DriftTarget {
+  readonly target: Target;
+  readonly drift: NonNullable<TargetDriver['drift']>;
+}
+
+/** The policy's targets whose kind's driver reports drift (the groups). */
+function driftTargets(deps: GrantDeps): DriftTarget[] {
+  return deps.policy.current().targets.flatMap((target) => {
+    const drift = deps.targets.forKind(target.kind)?.drift;
+    return drift ? [{ target, drift }] : [];
+  });
 }
 
 /** IAM user names are case-insensitive: `Alice` and `alice` are the same user. */
@@ -112,7 +127,7 @@ async function liveGrantsByTarget(deps: GrantDeps): Promise<Map<string, LiveByTa
   const now = deps.clock.now();
   const byTarget = new Map<string, LiveByTarget>();
   for await (const grant of liveGrants(deps.store)) {
-    if (!isLive(grant.status) || grant.targetKind !== 'group') continue;
+    if (!isLive(grant.status) || !deps.targets.forKind(grant.targetKind)?.drift) continue;
     let entry = byTarget.get(grant.targetId);
     if (entry === undefined) {
       entry = { principals: new Set(), openActive: [] };
@@ -142,10 +157,10 @@ async function holdsLiveGrant(deps: GrantDeps, member: string, targetId: string)
 
 async function requestRestore(
   deps: GrantDeps,
-  target: GroupTarget,
+  groupName: string,
   grant: AccessRequest,
 ): Promise<MissingMembership> {
-  const missing = { requestId: grant.id, groupName: target.groupName, member: grant.principal };
+  const missing = { requestId: grant.id, groupName, member: grant.principal };
   deps.logger.warn('a live grant is missing its group membership; asking for a restore', missing);
   try {
     await deps.repairs.restore(grant.id);
@@ -159,21 +174,23 @@ async function requestRestore(
 
 async function handleDrift(
   deps: GrantDeps,
-  target: GroupTarget,
+  { target, drift }: DriftTarget,
   member: string,
   remove: boolean,
 ): Promise<DriftFinding> {
-  const finding = { targetId: target.id, groupName: target.groupName, member };
+  const finding = { targetId: target.id, groupName: drift.resource(target), member };
   deps.metrics.count('DriftDetected');
-  await deps.audit.append(driftEvent(deps, target, member, 'drift.detected'));
+  await deps.audit.append(driftEvent(deps, target.id, finding.groupName, member, 'drift.detected'));
   deps.logger.warn('standing group member without a live grant', finding);
   if (!remove) return { ...finding, removed: false };
   // Why re-check: a grant approved since the first look must keep its membership.
   if (await holdsLiveGrant(deps, member, target.id)) return { ...finding, removed: false };
   try {
-    const receipt = await deps.groups.remove(target.groupName, member);
+    const receipt = await drift.remove(target, member);
     deps.metrics.count('DriftRemoved');
-    await deps.audit.append(driftEvent(deps, target, member, 'drift.removed', receipt.awsRequestId));
+    await deps.audit.append(
+      driftEvent(deps, target.id, finding.groupName, member, 'drift.removed', receipt.awsRequestId),
+    );
     return { ...finding, removed: true };
   } catch (error) {
     const message = (error as Error).message;
@@ -185,7 +202,8 @@ async function handleDrift(
 /** Drift is about no request: it is filed under a stable pseudo request id per group and member. */
 function driftEvent(
   deps: GrantDeps,
-  target: GroupTarget,
+  targetId: string,
+  groupName: string,
   member: string,
   type: 'drift.detected' | 'drift.removed',
   awsRequestId?: string,
@@ -196,14 +214,14 @@ function driftEvent(
     actor: ACTORS.reconciler,
     subject: member,
     principal: member,
-    targetId: target.id,
-    requestId: `drift:${target.id}:${member}`,
+    targetId: targetId,
+    requestId: `drift:${targetId}:${member}`,
     reason:
       type === 'drift.detected'
-        ? `${member} is in ${target.groupName} without a live grant`
-        : `removed ${member} from ${target.groupName} (no live grant)`,
+        ? `${member} is in ${groupName} without a live grant`
+        : `removed ${member} from ${groupName} (no live grant)`,
     breakGlass: false,
     ...(awsRequestId === undefined ? {} : { awsRequestId }),
-    detail: { groupName: target.groupName },
+    detail: { groupName },
   };
 }

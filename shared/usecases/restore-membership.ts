@@ -5,7 +5,6 @@ import type { GrantQueue } from '../domain/ports.js';
 import type { AccessRequest } from '../domain/request.js';
 import { auditOf } from './audit-events.js';
 import { ACTORS, type GrantDeps } from './grant-deps.js';
-import { removeGroupAccess } from './revoke-grant.js';
 
 /** Why a restore did nothing. */
 export type RestoreSkipReason = 'not-found' | 'not-live' | 'window-closed' | 'not-a-group';
@@ -18,13 +17,14 @@ export type RestoreResult =
 
 /**
  * Puts back the group membership of grant `requestId` after an overlapping grant's end took
- * it away (see removeGroupAccess). Runs in the grant worker, the only function that may add.
+ * it away (the kind's driver `restore`; see removeGroupAccess in shared/targets/group/driver.ts).
+ * Runs in the grant worker, the only function that may add.
  *
  * Invariants:
  * - the grant is re-read (consistently) and the membership added only while it is live
- *   (APPROVED or ACTIVE), a group grant still in the policy, and its window still open;
+ *   (APPROVED or ACTIVE), of a restorable kind still in the policy, and its window still open;
  *   anything else does nothing, so a stale or repeated job never grants access;
- * - `AddUserToGroup` is idempotent and the audit event (`grant.membership-restored`, with the
+ * - the driver's restore (`AddUserToGroup`) is idempotent and the audit event (`grant.membership-restored`, with the
  *   AWS request id) is a standalone append that changes no state, so a retry is safe;
  * - any failure is rethrown so the queue delivers the job again; a job that keeps failing
  *   reaches the DLQ, whose alarm brings a human;
@@ -43,27 +43,28 @@ export async function restoreMembership(
     return skipped(deps, grant.id, 'window-closed');
   }
   const target = findTarget(deps.policy.current(), grant.targetId);
-  // Why: only a group grant of the current policy may put anyone in a group.
-  if (grant.targetKind !== 'group' || target?.kind !== 'group') return skipped(deps, grant.id, 'not-a-group');
+  const driver = deps.targets.forKind(grant.targetKind);
+  // Why: only a grant of a restorable kind (a group) still in the policy may put anyone back.
+  if (!driver?.restore || target?.kind !== grant.targetKind) return skipped(deps, grant.id, 'not-a-group');
 
-  const receipt = await deps.groups.add(target.groupName, grant.principal);
+  const receipt = await driver.restore(deps, grant, target);
   await deps.audit.append(
     auditOf(grant, 'grant.membership-restored', {
       at: now,
       actor: ACTORS.worker,
       reason: 'the end of an overlapping grant took this membership away',
       ...(receipt.awsRequestId === undefined ? {} : { awsRequestId: receipt.awsRequestId }),
-      detail: { groupName: target.groupName },
+      detail: receipt.detail,
     }),
   );
-  deps.logger.info('group membership restored', { requestId: grant.id, groupName: target.groupName });
+  deps.logger.info('group membership restored', { requestId: grant.id, ...receipt.detail });
 
   const current = await deps.store.get(grant.id);
   const after = deps.clock.now();
   const ended = !current || !isLive(current.status) || new Date(current.endsAt ?? 0) <= after;
   if (ended) {
     // Why: the grant ended (or its window closed) while we were adding; what we added must not outlive it.
-    await removeGroupAccess(deps, current ?? grant, target, after);
+    await driver.revert(deps, current ?? grant, target, after);
   }
   return { outcome: 'restored', request: current ?? grant };
 }

@@ -2,7 +2,8 @@ import pLimit from 'p-limit';
 import type { Page } from '../domain/ports.js';
 import type { AccessRequest } from '../domain/request.js';
 import { ACTORS, type GrantDeps } from './grant-deps.js';
-import { endGrant, recordRevokeFailure, revokeAlertDue } from './revoke-grant.js';
+import { overdueSeconds, recordRevokeFailure, revokeAlertDue } from './revoke-failures.js';
+import { endGrant } from './revoke-grant.js';
 
 export interface SweepOptions {
   /** How many grants are ended at the same time (IAM calls in flight). */
@@ -19,9 +20,9 @@ export interface SweepOptions {
 }
 
 export interface SweepReport {
-  /** Grants past their end that this run looked at. */
+  /** Grants due (past their end, or with an early end requested) that this run looked at. */
   readonly examined: number;
-  /** Grants ended (EXPIRED, or FAILED if never activated) after IAM confirmed. */
+  /** Grants ended (EXPIRED, REVOKED when asked, FAILED if never activated) after IAM confirmed. */
   readonly ended: number;
   /** Grants whose revoke failed: they stay live-and-overdue and are retried next run. */
   readonly failed: number;
@@ -36,10 +37,13 @@ export interface SweepReport {
 }
 
 /**
- * The sweeper (EventBridge, every minute): ends every live grant whose window has closed.
+ * The sweeper (EventBridge, every minute): ends every live grant that is due: its window has
+ * closed, or an early end (release, revoke) was requested and is not yet confirmed.
  *
- * - Finds them through the live-by-end index (never a scan), earliest end first, page by
- *   page, and ends them with bounded concurrency.
+ * - Finds them through the live-by-end index (never a scan), earliest due first, page by
+ *   page, and ends them with bounded concurrency. A requested early end is ended as that
+ *   release or revoke in the name of who asked (see endGrant), and retried every run until
+ *   IAM confirms: no queue delivery limit can drop it.
  * - A grant becomes EXPIRED only after IAM confirmed (see endGrant). A grant whose revoke
  *   fails stays live-and-overdue, is recorded (audit, `RevokeFailures` metric, a
  *   revoke-failing notice now and then) and is found again by the next run.
@@ -75,10 +79,9 @@ export async function sweepExpiredGrants(deps: GrantDeps, options: SweepOptions)
       else counts.skipped++;
     } catch (error) {
       counts.failed++;
-      const overdue = Math.floor((now.getTime() - new Date(listed.endsAt ?? now).getTime()) / 1000);
       await recordRevokeFailure(deps, listed, error, {
         actor: ACTORS.sweeper,
-        alert: revokeAlertDue(overdue),
+        alert: revokeAlertDue(overdueSeconds(listed, now)),
       });
     }
   };
@@ -114,20 +117,20 @@ export async function sweepExpiredGrants(deps: GrantDeps, options: SweepOptions)
   return { ...counts, pruned, stoppedEarly };
 }
 
-/** Prunes each role target's deny list; a failure is logged and tried again next run. */
+/**
+ * Lets each kind clean up what ends left behind (a role's deny-list statements that can no
+ * longer matter); a failure is logged by the driver and tried again next run.
+ */
 async function pruneDenyLists(deps: GrantDeps, now: Date): Promise<number> {
   let removed = 0;
-  const roles = new Map<string, number>();
-  for (const target of deps.policy.current().targets) {
-    if (target.kind !== 'role') continue;
-    roles.set(target.roleArn, Math.max(roles.get(target.roleArn) ?? 0, target.maxSessionDurationSeconds));
-  }
-  for (const [roleArn, maxSessionSeconds] of roles) {
-    try {
-      removed += (await deps.denyList.prune({ roleArn, now, maxSessionSeconds })).removed;
-    } catch (error) {
-      deps.logger.warn('pruning a deny list failed', { roleArn, error: (error as Error).message });
-    }
+  const targets = deps.policy.current().targets;
+  for (const driver of deps.targets.all) {
+    if (!driver.prune) continue;
+    removed += await driver.prune(
+      deps,
+      targets.filter((t) => t.kind === driver.kind.kind),
+      now,
+    );
   }
   return removed;
 }

@@ -732,6 +732,14 @@ describe('decideCredentials', () => {
       expected: 'not-active',
     },
     {
+      description: 'an ACTIVE grant whose release was asked for (not yet confirmed by AWS)',
+      grant: {
+        endRequest: { kind: 'release', by: 'UDEV1', at: '2026-11-27T09:10:00.000Z', reason: 'done' },
+      },
+      expected: 'being-ended',
+      message: /being ended/,
+    },
+    {
       description: 'an ACTIVE grant at its end (not yet swept)',
       now: '10:00:00',
       expected: 'window-closed',

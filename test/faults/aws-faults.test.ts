@@ -1,9 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSweeperHandler } from '../../functions/sweeper/handler.js';
 import { createAwsClients, type AwsDeadlines } from '../../shared/adapters/aws/clients.js';
-import { IamGroupMembership } from '../../shared/adapters/aws/iam-group-membership.js';
-import { IamSessionRevoker } from '../../shared/adapters/aws/iam-session-revoker.js';
-import { StsSessionVendor } from '../../shared/adapters/aws/sts-session-vendor.js';
+import { createTargetDrivers } from '../../shared/targets/drivers.js';
+import { IamGroupMembership } from '../../shared/targets/group/iam-group-membership.js';
+import { IamSessionRevoker } from '../../shared/targets/role/iam-session-revoker.js';
+import { StsSessionVendor } from '../../shared/targets/role/sts-session-vendor.js';
 import type { AuditEventInput } from '../../shared/domain/audit.js';
 import { isLive } from '../../shared/domain/lifecycle.js';
 import type { AccessRequest } from '../../shared/domain/request.js';
@@ -64,9 +65,11 @@ function faultWorld(): FaultWorld {
         return db().audit.append(event);
       },
     },
-    groups: new IamGroupMembership(clients.iam),
-    sessions: new StsSessionVendor(clients.sts),
-    denyList: new IamSessionRevoker(clients.iam, 300),
+    targets: createTargetDrivers({
+      groups: new IamGroupMembership(clients.iam),
+      sessions: new StsSessionVendor(clients.sts),
+      denyList: new IamSessionRevoker(clients.iam, 300),
+    }),
   };
   return { ...world, deps, audited };
 }

@@ -1,5 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { isGroupTarget } from '../../shared/targets/group/kind.js';
+import { isRoleTarget } from '../../shared/targets/role/kind.js';
 import { AUDIT_DESTRUCTIVE_ACTIONS } from '../../infra/constructs/broker-boundary.js';
 import { BASELINE_NAMES } from '../../infra/constructs/web-app-iam-baseline.js';
 import { AUDIT_TABLE, REQUESTS_TABLE, type TableDefinition } from '../../shared/adapters/dynamodb/tables.js';
@@ -297,8 +299,8 @@ describe('least privilege of the broker', () => {
   });
 
   it('the grant worker adds users to the managed groups and assumes the policy roles, nothing else', () => {
-    const groupArns = examplePolicy.targets.flatMap((t) => (t.kind === 'group' ? [t.groupName] : []));
-    const roleArns = examplePolicy.targets.flatMap((t) => (t.kind === 'role' ? [t.roleArn] : []));
+    const groupArns = examplePolicy.targets.filter(isGroupTarget).map((t) => t.groupName);
+    const roleArns = examplePolicy.targets.filter(isRoleTarget).map((t) => t.roleArn);
     const statements = allowed(BROKER.grantWorker);
     const add = statements.find((s) => list(s.Action).includes('iam:AddUserToGroup'));
     expect(list(add!.Resource).map((r) => JSON.stringify(r))).toEqual(
@@ -405,13 +407,13 @@ describe('web-app IAM baseline', () => {
   const workerRoleArn = () => ({ 'Fn::GetAtt': [roleId(BROKER.grantWorker), 'Arn'] });
 
   it("creates the policy's groups under the managed path", () => {
-    const names = examplePolicy.targets.flatMap((t) => (t.kind === 'group' ? [t.groupName] : []));
+    const names = examplePolicy.targets.filter(isGroupTarget).map((t) => t.groupName);
     expect(names.sort()).toEqual(Object.values(BASELINE_NAMES.groups).sort());
     for (const name of names)
       synth.template.hasResourceProperties('AWS::IAM::Group', { GroupName: name, Path: '/jit/' });
   });
 
-  it.each(examplePolicy.targets.flatMap((t) => (t.kind === 'role' ? [t.roleArn.split('/').pop()!] : [])))(
+  it.each(examplePolicy.targets.filter(isRoleTarget).map((t) => t.roleArn.split('/').pop()!))(
     'role %s: under /jit/, one-hour sessions, trusting only the broker with source identity and tags',
     (name) => {
       const roles = resourcesOf(synth.json.Resources, 'AWS::IAM::Role').filter(

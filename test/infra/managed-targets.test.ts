@@ -2,11 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { managedTargets, validateManagedPath } from '../../infra/managed-targets.js';
 import { EXAMPLE_POLICY_PATH, loadPolicyFile } from '../../shared/config/policy-file.js';
 import type { AccessPolicy, Target } from '../../shared/domain/policy.js';
+import type { RoleTarget } from '../../shared/targets/role/kind.js';
 
 const example = loadPolicyFile(EXAMPLE_POLICY_PATH);
 const scope = { partition: 'aws', account: '444455556666' };
 const withTargets = (targets: Target[]): AccessPolicy => ({ ...example, targets });
-const role = (roleArn: string): Target => ({ ...(example.targets[3] as Target & { kind: 'role' }), roleArn });
+const role = (roleArn: string): RoleTarget => ({ ...(example.targets[3] as RoleTarget), roleArn });
 
 describe('managedTargets', () => {
   it('names the example policy groups in the stack account under the managed path, and its roles as written', () => {

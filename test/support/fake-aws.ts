@@ -19,6 +19,9 @@ import type {
   RequestStore,
 } from '../../shared/domain/ports.js';
 import type { AccessRequest } from '../../shared/domain/request.js';
+import type { TargetDriver, TargetKind } from '../../shared/domain/target-kind.js';
+import { createTargetDrivers } from '../../shared/targets/drivers.js';
+import { TARGET_KINDS } from '../../shared/targets/kinds.js';
 import type { GrantDeps } from '../../shared/usecases/grant-deps.js';
 import { restoreInProcess, restoreThroughQueue } from '../../shared/usecases/restore-membership.js';
 import {
@@ -192,6 +195,9 @@ export function grantWorld(
     clock?: ManualClock;
     /** `in-process` (default) as the grant worker is wired; `queue` as the sweeper is. */
     repairs?: 'in-process' | 'queue';
+    /** Target kinds beyond the registered ones (a test's own kind): their pure and runtime halves. */
+    extraKinds?: readonly TargetKind[];
+    extraDrivers?: readonly TargetDriver[];
   } = {},
 ): GrantWorld {
   const audit = options.audit ?? new InMemoryAuditLog();
@@ -208,13 +214,16 @@ export function grantWorld(
   const ports: Omit<GrantDeps, 'repairs'> = {
     store,
     audit,
-    policy: staticPolicy(parsePolicy(options.policyYaml ?? TEST_POLICY_YAML, 'test-policy')),
+    policy: staticPolicy(
+      parsePolicy(options.policyYaml ?? TEST_POLICY_YAML, 'test-policy', [
+        ...TARGET_KINDS,
+        ...(options.extraKinds ?? []),
+      ]),
+    ),
     clock,
     notifier,
     logger: silentLogger,
-    groups,
-    sessions,
-    denyList,
+    targets: createTargetDrivers({ groups, sessions, denyList }, options.extraDrivers),
     consoleLinks: new FakeConsoleLinks(),
     delivery,
     metrics,
@@ -288,16 +297,18 @@ export async function storeGrants(
 export async function withRealAwsAdapters(world: GrantWorld): Promise<GrantWorld & { deps: GrantDeps }> {
   const { IAMClient } = await import('@aws-sdk/client-iam');
   const { STSClient } = await import('@aws-sdk/client-sts');
-  const { IamGroupMembership } = await import('../../shared/adapters/aws/iam-group-membership.js');
-  const { StsSessionVendor } = await import('../../shared/adapters/aws/sts-session-vendor.js');
-  const { IamSessionRevoker } = await import('../../shared/adapters/aws/iam-session-revoker.js');
+  const { IamGroupMembership } = await import('../../shared/targets/group/iam-group-membership.js');
+  const { StsSessionVendor } = await import('../../shared/targets/role/sts-session-vendor.js');
+  const { IamSessionRevoker } = await import('../../shared/targets/role/iam-session-revoker.js');
   const iam = new IAMClient({ region: 'us-east-1' });
   const { repairs: _fakeRepairs, ...fakePorts } = world.deps;
   const ports: Omit<GrantDeps, 'repairs'> = {
     ...fakePorts,
-    groups: new IamGroupMembership(iam),
-    sessions: new StsSessionVendor(new STSClient({ region: 'us-east-1' })),
-    denyList: new IamSessionRevoker(iam, 300),
+    targets: createTargetDrivers({
+      groups: new IamGroupMembership(iam),
+      sessions: new StsSessionVendor(new STSClient({ region: 'us-east-1' })),
+      denyList: new IamSessionRevoker(iam, 300),
+    }),
   };
   const deps: GrantDeps = { ...ports, repairs: repairsFor(world.repairMode, ports, world.repairQueue) };
   return { ...world, deps };

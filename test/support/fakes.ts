@@ -23,7 +23,7 @@ import type {
   Transition,
   TransitionResult,
 } from '../../shared/domain/ports.js';
-import type { AccessRequest, MessageRef } from '../../shared/domain/request.js';
+import { dueAt, type AccessRequest, type MessageRef } from '../../shared/domain/request.js';
 import type { RequestDeps, UseCaseLogger } from '../../shared/usecases/deps.js';
 
 /** A clock the test moves by hand. */
@@ -159,8 +159,8 @@ export class InMemoryRequestStore implements RequestStore {
   }
   async listLiveEndingBefore(before: Date, options?: PageOptions) {
     const items = this.all()
-      .filter((r) => isLive(r.status) && r.endsAt !== undefined && r.endsAt <= before.toISOString())
-      .sort((a, b) => (a.endsAt ?? '').localeCompare(b.endsAt ?? ''));
+      .filter((r) => isLive(r.status) && r.endsAt !== undefined && (dueAt(r) ?? '') <= before.toISOString())
+      .sort((a, b) => (dueAt(a) ?? '').localeCompare(dueAt(b) ?? ''));
     return this.page(items, options);
   }
   async listLiveFor(principal: string, targetId: string) {

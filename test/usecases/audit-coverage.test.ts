@@ -108,7 +108,8 @@ const DRIVEN: Record<string, readonly string[]> = {
   'follow-up-pending': ['followUpPendingRequests'],
   'release-grant': ['releaseGrant'],
   'activate-grant': ['activateGrant'],
-  'revoke-grant': ['revokeGrantJob', 'endGrant', 'recordRevokeFailure', 'removeGroupAccess'],
+  'revoke-grant': ['revokeGrantJob', 'endGrant'],
+  'revoke-failures': ['recordRevokeFailure', 'sealSafely', 'recordSealFailure'],
   'sweep-expired-grants': ['sweepExpiredGrants'],
   'issue-credentials': ['issueCredentials'],
   'reconcile-groups': ['reconcileGroups'],
@@ -172,15 +173,16 @@ describe('every use case writes its audit event', () => {
     expect(await followUpPendingRequests(deps)).toEqual({ renotified: 1, timedOut: 0 });
     clock.advance(4 * 3600);
     expect(await followUpPendingRequests(deps)).toEqual({ renotified: 0, timedOut: 1 });
-    // Release only hands the revoke to the worker: no write, no event.
-    const before = store.items.get(auto)?.version;
+    // Release stores the end request (one write, its event) before handing it to the worker.
+    const before = store.items.get(auto)?.version ?? 0;
     await releaseGrant(deps, { requestId: auto, requester: 'UDEV2' });
-    expect(store.items.get(auto)?.version).toBe(before);
+    expect(store.items.get(auto)?.version).toBe(before + 1);
+    expect(audit.types(auto).at(-1)).toBe('grant.end-requested');
 
     expect(store.mismatches).toEqual([]);
     const expectedVersions: Record<string, number> = {
       [approved]: 3,
-      [auto]: 2,
+      [auto]: 3,
       [denied]: 2,
       [cancelled]: 2,
       [glass.request.id]: 2,

@@ -1,9 +1,14 @@
 import { describe, expect, it } from 'vitest';
+import { DynamoAuditQuery } from '../../shared/adapters/dynamodb/audit-query.js';
+import type { AuditEvent } from '../../shared/domain/audit.js';
 import type { RequestStore } from '../../shared/domain/ports.js';
 import type { AccessRequest } from '../../shared/domain/request.js';
+import type { RequestDeps } from '../../shared/usecases/deps.js';
+import { releaseGrant } from '../../shared/usecases/release-grant.js';
+import { revokeGrantJob } from '../../shared/usecases/revoke-grant.js';
 import { sweepExpiredGrants } from '../../shared/usecases/sweep-expired-grants.js';
-import { ManualClock } from '../support/fakes.js';
-import { grantRecord, grantWorld, seedGrants, throttled } from '../support/fake-aws.js';
+import { ManualClock, RecordingQueue, SequentialIds } from '../support/fakes.js';
+import { grantRecord, grantWorld, seedGrants, storeGrants, throttled } from '../support/fake-aws.js';
 import { useLocalTables } from '../support/local-dynamo.js';
 
 const db = useLocalTables();
@@ -182,5 +187,116 @@ describe('sweepExpiredGrants (DynamoDB Local)', () => {
     expect(report).toMatchObject({ examined: 1000, ended: 1000, failed: 0 });
     expect(w.groups.members('jit-developers')).toEqual([]);
     expect((await db().requests.listLiveEndingBefore(w.clock.now())).items).toHaveLength(0);
+  });
+});
+
+describe('a requested early end is durable (DynamoDB Local)', () => {
+  const MAX_ATTEMPTS = 5;
+
+  async function eventsOf(requestId: string): Promise<AuditEvent[]> {
+    const reader = new DynamoAuditQuery(db().doc, db().names.audit);
+    const events: AuditEvent[] = [];
+    for await (const event of reader.stream({ requestId }, new Date(at('23:59')))) events.push(event);
+    return events.sort((a, b) => a.at.localeCompare(b.at) || a.seq - b.seq);
+  }
+
+  it.each([
+    {
+      description: 'a group grant (RemoveUserFromGroup keeps failing)',
+      fields: {},
+      failIam: (w: ReturnType<typeof world>, error: Error | undefined) => {
+        w.groups.failWhile = error ? (op) => (op === 'remove' ? error : undefined) : undefined;
+      },
+      accessGone: (w: ReturnType<typeof world>) => !w.groups.isMember('jit-developers', 'alice'),
+    },
+    {
+      description: 'a role grant (the deny on the role keeps failing)',
+      fields: { targetId: 'prod-role', targetKind: 'role' as const },
+      failIam: (w: ReturnType<typeof world>, error: Error | undefined) => {
+        w.denyList.denySessionsIssuedBefore = error
+          ? () => Promise.reject(error)
+          : Object.getPrototypeOf(w.denyList).denySessionsIssuedBefore.bind(w.denyList);
+      },
+      accessGone: (w: ReturnType<typeof world>) => w.denyList.denies.some((d) => d.principal === 'alice'),
+    },
+  ])(
+    'a release of $description outlives the queue: the sweeper ends it REVOKED as released, long before its end',
+    async ({ fields, failIam, accessGone }) => {
+      const w = world();
+      const grant = active('g-1', at('17:00'), { requester: 'UDEV1', principal: 'alice', ...fields });
+      await storeGrants(w, [grant]);
+      w.groups.put('jit-developers', 'alice');
+      const queue = new RecordingQueue();
+      const requestDeps: RequestDeps = { ...w.deps, ids: new SequentialIds(), queue };
+      w.clock.set(at('09:30'));
+      failIam(w, throttled('iam:RemoveUserFromGroup'));
+
+      await releaseGrant(requestDeps, { requestId: 'g-1', requester: 'UDEV1' });
+      const [job] = queue.jobs;
+      expect(job).toMatchObject({ kind: 'revoke', requestId: 'g-1', actor: 'UDEV1' });
+
+      // Every delivery of the job fails, the last one included: the queue gives up.
+      for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+        await expect(
+          revokeGrantJob(w.deps, {
+            requestId: 'g-1',
+            actor: 'UDEV1',
+            reason: 'released by the requester',
+            attempt,
+            maxAttempts: MAX_ATTEMPTS,
+          }),
+        ).rejects.toThrow();
+        w.clock.advance(60 * attempt);
+      }
+      // The sweeper keeps trying while IAM still fails; the grant stays live with its end request.
+      const failing = await sweepExpiredGrants(w.deps, { concurrency: 2 });
+      expect(failing).toMatchObject({ examined: 1, ended: 0, failed: 1 });
+      expect(await db().requests.get('g-1')).toMatchObject({
+        status: 'ACTIVE',
+        endsAt: at('17:00'),
+        endRequest: { kind: 'release', by: 'UDEV1', at: at('09:30'), reason: 'released by the requester' },
+      });
+
+      // IAM recovers: the next sweep ends it, as the holder's release.
+      failIam(w, undefined);
+      w.clock.advance(60);
+      const endedAt = w.clock.now().toISOString();
+      const report = await sweepExpiredGrants(w.deps, { concurrency: 2 });
+      expect(report).toMatchObject({ examined: 1, ended: 1, failed: 0 });
+      expect(await db().requests.get('g-1')).toMatchObject({
+        status: 'REVOKED',
+        decidedBy: 'UDEV1',
+        decisionReason: 'released by the requester',
+        endsAt: at('17:00'),
+      });
+      expect(Date.parse(endedAt)).toBeLessThan(Date.parse(at('11:00')));
+      expect(accessGone(w)).toBe(true);
+      const events = await eventsOf('g-1');
+      expect(events.map((e) => e.type)).toEqual([
+        'grant.activated',
+        'grant.end-requested',
+        ...Array.from({ length: MAX_ATTEMPTS + 1 }, () => 'grant.revoke-failed'),
+        'grant.released',
+      ]);
+      expect(events.at(-1)).toMatchObject({ actor: 'UDEV1', toStatus: 'REVOKED', at: endedAt });
+      expect(w.notifier.kinds().at(-1)).toBe('grant-ended');
+      // Not found again: ended once.
+      expect((await db().requests.listLiveEndingBefore(new Date(at('23:59')))).items).toHaveLength(0);
+    },
+  );
+
+  it('stores the due time in the live-by-end index only: reads give back the window', async () => {
+    const w = world();
+    await storeGrants(w, [active('g-1', at('17:00'))]);
+    w.clock.set(at('09:30'));
+    const requestDeps: RequestDeps = { ...w.deps, ids: new SequentialIds(), queue: new RecordingQueue() };
+    await releaseGrant(requestDeps, { requestId: 'g-1', requester: 'UDEV1' });
+    await releaseGrant(requestDeps, { requestId: 'g-1', requester: 'UDEV1' }); // a double click
+    const stored = await db().requests.get('g-1');
+    expect(stored).toMatchObject({ endsAt: at('17:00'), version: 4 });
+    expect(stored).not.toHaveProperty('windowEndsAt');
+    const due = await db().requests.listLiveEndingBefore(new Date(at('09:31')));
+    expect(due.items.map((g) => [g.id, g.endsAt])).toEqual([['g-1', at('17:00')]]);
+    expect(await db().requests.listLiveFor('alice', 'dev-group')).toHaveLength(1);
   });
 });

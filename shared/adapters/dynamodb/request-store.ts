@@ -10,7 +10,7 @@ import type {
   Transition,
   TransitionResult,
 } from '../../domain/ports.js';
-import type { AccessRequest, MessageRef } from '../../domain/request.js';
+import { dueAt, type AccessRequest, type MessageRef } from '../../domain/request.js';
 import type { DynamoAuditLog, TransactItem } from './audit-log.js';
 import { decodeCursor, encodeCursor, pageLimit } from './cursor.js';
 import { REQUEST_INDEX } from './tables.js';
@@ -20,14 +20,31 @@ const LIVE_ALL = 'LIVE';
 const UNREVIEWED = 'BREAK_GLASS';
 const IDEMPOTENCY_PREFIX = 'idem#';
 
-const INDEX_ONLY_ATTRIBUTES = ['pendingTarget', 'pendingAll', 'liveAll', 'liveKey', 'unreviewed'] as const;
+/**
+ * Attributes derived from the request for the indexes. `windowEndsAt` keeps a live grant's
+ * window end while its `endsAt` attribute (the live-by-end index's sort key) holds the time it
+ * is due instead: an early end requested moves it to the request time, so the sweeper's
+ * "due by now" query finds the grant without a new index or a scan (see requestToItem).
+ */
+const INDEX_ONLY_ATTRIBUTES = [
+  'pendingTarget',
+  'pendingAll',
+  'liveAll',
+  'liveKey',
+  'unreviewed',
+  'windowEndsAt',
+] as const;
 
 /** The live-grant key of a principal on a target (for overlapping grants). */
 export function liveKeyOf(principal: string, targetId: string): string {
   return `${principal}#${targetId}`;
 }
 
-/** The stored item: the request plus the sparse index keys its status calls for. */
+/**
+ * The stored item: the request plus the sparse index keys its status calls for. A live grant
+ * with an early end requested is stored with `endsAt` = when it is due (dueAt) and its window
+ * end in `windowEndsAt`; itemToRequest puts the window back, so only the indexes see the move.
+ */
 export function requestToItem(request: AccessRequest): Record<string, unknown> {
   const item: Record<string, unknown> = { ...request };
   if (request.status === 'PENDING') {
@@ -37,6 +54,11 @@ export function requestToItem(request: AccessRequest): Record<string, unknown> {
   if (isLive(request.status) && request.endsAt) {
     item.liveAll = LIVE_ALL;
     item.liveKey = liveKeyOf(request.principal, request.targetId);
+    const due = dueAt(request);
+    if (due !== request.endsAt) {
+      item.endsAt = due;
+      item.windowEndsAt = request.endsAt;
+    }
   }
   if (request.breakGlass && !request.reviewedAt) item.unreviewed = UNREVIEWED;
   return item;
@@ -44,6 +66,7 @@ export function requestToItem(request: AccessRequest): Record<string, unknown> {
 
 export function itemToRequest(item: Record<string, unknown>): AccessRequest {
   const copy = { ...item };
+  if (typeof copy.windowEndsAt === 'string') copy.endsAt = copy.windowEndsAt;
   for (const key of INDEX_ONLY_ATTRIBUTES) delete copy[key];
   return copy as unknown as AccessRequest;
 }
@@ -120,7 +143,7 @@ export class DynamoRequestStore implements RequestStore {
 
   /**
    * The one conditional write behind transitions and annotations. It updates only what
-   * changes (status, version, the changed fields and the status-dependent index keys), so
+   * changes (status, version, the changed fields and the derived index attributes), so
    * attributes written outside the lifecycle meanwhile (Slack message references) survive.
    */
   private async write(current: AccessRequest, to: AccessRequest['status'], change: Annotation | Transition) {
@@ -138,6 +161,8 @@ export class DynamoRequestStore implements RequestStore {
       updatedAt: next.updatedAt,
       ...change.changes,
     };
+    // The stored `endsAt` is derived (the due time while an early end is pending).
+    if (nextItem.endsAt !== undefined) set.endsAt = nextItem.endsAt;
     const remove: string[] = [];
     for (const key of INDEX_ONLY_ATTRIBUTES) {
       if (nextItem[key] === undefined) remove.push(key);

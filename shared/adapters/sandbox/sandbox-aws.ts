@@ -9,6 +9,8 @@ import type {
   SessionVendor,
 } from '../../domain/grant-ports.js';
 import type { Clock } from '../../domain/ports.js';
+import type { TargetDrivers } from '../../domain/target-kind.js';
+import { createTargetDrivers } from '../../targets/drivers.js';
 
 /** One thing the sandbox did instead of calling AWS. */
 export interface SandboxRecord {
@@ -135,6 +137,15 @@ export class SandboxAws {
   };
 
   /** Everything the sandbox holds, for the local runner's /sandbox page and the demo. */
+  /** The registered kinds' drivers over this sandbox instead of AWS (shared/targets/drivers.ts). */
+  targetDrivers(): TargetDrivers {
+    return createTargetDrivers({
+      groups: this.groupMembership,
+      sessions: this.sessionVendor,
+      denyList: this.denyList,
+    });
+  }
+
   state(): SandboxState {
     return {
       groups: Object.fromEntries([...this.groups].map(([g, members]) => [g, [...members].sort()])),

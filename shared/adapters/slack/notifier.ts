@@ -6,6 +6,7 @@ import { findTarget, type Target } from '../../domain/policy.js';
 import type { Notification, Notifier, PolicySource } from '../../domain/ports.js';
 import type { AccessRequest, MessageRef } from '../../domain/request.js';
 import type { SlackDirectory } from './directory.js';
+import { targetKindOf } from '../../targets/kinds.js';
 import { callSlack, operatorFix, slackApiFailure } from './slack-api-error.js';
 import { escapeText, slackDate, type SlackMessage } from './views/blocks.js';
 import { approvalMessage, breakGlassAlert, decidedMessage } from './views/messages.js';
@@ -59,7 +60,7 @@ export class SlackNotifier implements Notifier {
       case 'grant-active':
         await this.dm(
           request.requester,
-          `:unlock: Your *${request.targetId}* access is active until ${request.endsAt ? slackDate(request.endsAt) : '?'}.${request.targetKind === 'role' ? ' Get credentials from the app’s Home tab.' : ''}`,
+          `:unlock: Your *${request.targetId}* access is active until ${request.endsAt ? slackDate(request.endsAt) : '?'}.${targetKindOf(request.targetKind)?.issuesCredentials ? ' Get credentials from the app’s Home tab.' : ''}`,
         );
         if (target?.notifyChannel) {
           await this.post(
@@ -96,7 +97,7 @@ export class SlackNotifier implements Notifier {
           await this.post(
             channel,
             { text: 'Revoke failing', blocks: [] },
-            `:warning: Removing *${request.targetId}* from <@${request.requester}> keeps failing (grant ${request.id}). It is retried; check the grant worker.`,
+            `:warning: Removing *${request.targetId}* from <@${request.requester}> keeps failing (grant ${request.id}). It is retried every sweep until AWS confirms; check the grant worker and the sweeper.`,
           );
         }
         return [];

@@ -6,7 +6,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { isTransientAwsError } from '../../../shared/adapters/aws/aws-errors.js';
 import { createAwsClients } from '../../../shared/adapters/aws/clients.js';
-import { IamGroupMembership } from '../../../shared/adapters/aws/iam-group-membership.js';
+import { IamGroupMembership } from '../../../shared/targets/group/iam-group-membership.js';
 import { SqsGrantQueue } from '../../../shared/adapters/aws/sqs-grant-queue.js';
 import { createDocumentClient } from '../../../shared/adapters/dynamodb/client.js';
 import { AwsOperationError } from '../../../shared/domain/grant-ports.js';

@@ -91,6 +91,8 @@ describe('audit trail of a full request lifecycle (DynamoDB Local)', () => {
       ['request.approved', 'ULEAD2', 'PENDING', 'APPROVED', null],
       ['grant.activated', 'system:grant-worker', 'APPROVED', 'ACTIVE', null],
       ['session.issued', 'UDEV1', 'ACTIVE', null, 'sts-1'],
+      // The revoke is stored on the grant before IAM is asked (so a failing job cannot drop it).
+      ['grant.end-requested', 'USEC1', 'ACTIVE', null, null],
       ['grant.revoked', 'USEC1', 'ACTIVE', 'REVOKED', 'deny-1'],
     ]);
     expect(oldestFirst.map((e) => e.at)).toEqual([...oldestFirst.map((e) => e.at)].sort());
@@ -98,11 +100,15 @@ describe('audit trail of a full request lifecycle (DynamoDB Local)', () => {
       expect(e).toMatchObject({ subject: 'UDEV1', principal: 'dev1', targetId: 'prod-role', requestId: id });
       expect(e).toMatchObject({ ticket: 'INC-42', breakGlass: false });
     }
-    expect(oldestFirst.map((e) => e.reason)).toEqual([...Array(5).fill('hotfix'), 'suspicious']);
+    expect(oldestFirst.map((e) => e.reason)).toEqual([
+      ...Array(5).fill('hotfix'),
+      'suspicious',
+      'suspicious',
+    ]);
     expect(oldestFirst[2]?.approvers).toEqual(['ULEAD1', 'ULEAD2']);
     // One chain per request: the request's events are consecutive links.
     expect(new Set(oldestFirst.map((e) => e.chain)).size).toBe(1);
-    expect(oldestFirst.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(oldestFirst.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7]);
     // Never a credential: no field looks like an access key or session token.
     expect(JSON.stringify(page.items)).not.toMatch(
       /ASIAFAKE|fake-secret|fake-token|sessionToken|secretAccessKey/i,

@@ -169,13 +169,15 @@ describe('my access (App Home)', () => {
     expect(blocks).toContain(ACTIONS.extend);
   });
 
-  it('"Release now" hands a revoke to the worker and says so on the Home tab', async () => {
+  it('"Release now" hands a revoke to the worker and says on the Home tab that it is requested, not done', async () => {
     await activeGrant('dev-group');
     await homeClick('UDEV1', ACTIONS.release, 'req-0001');
     expect(h.queue().jobs).toEqual([
       { kind: 'revoke', requestId: 'req-0001', actor: 'UDEV1', reason: 'released by the requester' },
     ]);
-    expect(JSON.stringify(h.slack.callsOf('views.publish')[0]?.args.view)).toContain('Releasing');
+    expect(JSON.stringify(h.slack.callsOf('views.publish')[0]?.args.view)).toContain(
+      'Release of *dev-group* requested; your access is removed as soon as AWS confirms.',
+    );
   });
 
   it('"Cancel request" withdraws a pending request, updates its approval post and hands nothing off', async () => {

@@ -41,7 +41,7 @@ export function registerHomeListeners(ctx: ListenerContext): void {
       const grant = await releaseGrant(deps, { requestId, requester: userId });
       await showOnHome(
         userId,
-        `:lock: Releasing *${grant.targetId}*… you will get a message when it has ended.`,
+        `:lock: Release of *${grant.targetId}* requested; your access is removed as soon as AWS confirms.`,
       );
     },
     (userId, _channel, message) => showOnHome(userId, message),

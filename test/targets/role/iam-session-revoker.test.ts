@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-iam';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { IamSessionRevoker } from '../../../shared/adapters/aws/iam-session-revoker.js';
+import { IamSessionRevoker } from '../../../shared/targets/role/iam-session-revoker.js';
 import { revokeSid, revokeStatement } from '../../../shared/domain/session-policies.js';
 
 const iam = mockClient(IAMClient);

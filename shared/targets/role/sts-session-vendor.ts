@@ -6,7 +6,7 @@ import type {
   SessionVendor,
 } from '../../domain/grant-ports.js';
 import { AwsOperationError } from '../../domain/grant-ports.js';
-import { toOperationError } from './aws-errors.js';
+import { toOperationError } from '../../adapters/aws/aws-errors.js';
 
 /**
  * Role sessions with STS AssumeRole. The request is sent exactly as the domain built it

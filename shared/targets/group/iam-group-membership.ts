@@ -5,7 +5,7 @@ import {
   type IAMClient,
 } from '@aws-sdk/client-iam';
 import type { AwsReceipt, GroupMembership } from '../../domain/grant-ports.js';
-import { awsErrorName, toOperationError } from './aws-errors.js';
+import { awsErrorName, toOperationError } from '../../adapters/aws/aws-errors.js';
 
 /**
  * Temporary group membership with IAM. `AddUserToGroup` succeeds for an existing member;

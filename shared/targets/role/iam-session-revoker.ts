@@ -16,7 +16,7 @@ import {
   withRevoke,
   type PolicyDocument,
 } from '../../domain/session-policies.js';
-import { awsErrorName, toOperationError } from './aws-errors.js';
+import { awsErrorName, toOperationError } from '../../adapters/aws/aws-errors.js';
 
 /** How often a revoke re-reads and rewrites when a concurrent writer replaced its statement. */
 const MAX_WRITE_ATTEMPTS = 4;

@@ -1,7 +1,7 @@
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { StsSessionVendor } from '../../../shared/adapters/aws/sts-session-vendor.js';
+import { StsSessionVendor } from '../../../shared/targets/role/sts-session-vendor.js';
 import { sessionPolicy, sessionTags } from '../../../shared/domain/session-policies.js';
 
 const sts = mockClient(STSClient);

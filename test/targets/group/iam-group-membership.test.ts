@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-iam';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { IamGroupMembership } from '../../../shared/adapters/aws/iam-group-membership.js';
+import { IamGroupMembership } from '../../../shared/targets/group/iam-group-membership.js';
 import { AwsOperationError } from '../../../shared/domain/grant-ports.js';
 
 const iam = mockClient(IAMClient);

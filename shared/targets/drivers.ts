@@ -1,0 +1,32 @@
+import type { GroupMembership, RoleDenyList, SessionVendor } from '../domain/grant-ports.js';
+import type { TargetDriver, TargetDrivers } from '../domain/target-kind.js';
+import { createGroupDriver } from './group/driver.js';
+import { createRoleDriver } from './role/driver.js';
+
+/** The AWS adapters the registered kinds' drivers are built from. */
+export interface TargetAdapters {
+  readonly groups: GroupMembership;
+  readonly sessions: SessionVendor;
+  readonly denyList: RoleDenyList;
+}
+
+/** A lookup over `drivers` by kind (also for a test that adds its own). */
+export function targetDrivers(drivers: readonly TargetDriver[]): TargetDrivers {
+  const byKind = new Map(drivers.map((d) => [d.kind.kind, d]));
+  return { forKind: (kind) => byKind.get(kind), all: drivers };
+}
+
+/**
+ * The runtime halves of the registered kinds, wired to their adapters. A new kind is a
+ * folder under shared/targets/ and one line here (and one in kinds.ts).
+ */
+export function createTargetDrivers(
+  adapters: TargetAdapters,
+  extra: readonly TargetDriver[] = [],
+): TargetDrivers {
+  return targetDrivers([
+    createRoleDriver(adapters) as TargetDriver,
+    createGroupDriver(adapters) as TargetDriver,
+    ...extra,
+  ]);
+}
