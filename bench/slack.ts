@@ -27,6 +27,7 @@ import { tableNamesWithPrefix } from '../shared/adapters/dynamodb/tables.js';
 import { systemClock, UlidGenerator } from '../shared/adapters/ids.js';
 import { ACTIONS, COMMANDS } from '../shared/adapters/slack/ids.js';
 import { parsePolicy } from '../shared/domain/policy.js';
+import { eventsOverSlackClient } from '../functions/wiring/event-wiring.js';
 import type { GrantJob } from '../shared/domain/ports.js';
 import type { RequestDeps } from '../shared/usecases/deps.js';
 import { submitRequest } from '../shared/usecases/submit-request.js';
@@ -106,6 +107,7 @@ async function measureLatency(): Promise<void> {
         slackApiUrl: slack.url,
         logger,
         deps,
+        events: eventsOverSlackClient({ doc, tables: names, ...deps }, logger),
       }),
     });
     const context = { awsRequestId: 'bench' } as unknown as Context;
@@ -119,7 +121,7 @@ async function measureLatency(): Promise<void> {
     };
 
     // Pending requests to approve, made outside the measurement.
-    const useCaseDeps: RequestDeps = { ...deps, notifier: { notify: async () => [] } };
+    const useCaseDeps: RequestDeps = { ...deps, events: { publish: async () => undefined } };
     const ids: string[] = [];
     for (let i = 0; i < N + 10; i++) {
       const result = await submitRequest(useCaseDeps, {

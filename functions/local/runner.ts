@@ -19,6 +19,7 @@ import { createAuditApiHandler, type AuditApiEvent } from '../audit-api/handler.
 import { createGrantWorkerHandler } from '../grant-worker/handler.js';
 import { createGrantWiring } from '../wiring/grant-wiring.js';
 import { createBaseWiring, listenerLogger, requestPorts } from '../wiring/base-wiring.js';
+import { eventsOverSlackClient } from '../wiring/event-wiring.js';
 import { createHandler as createSlackHandler, type SlackLambdaEvent } from '../slack/create-handler.js';
 import { createSweeperHandler, type SweepRun } from '../sweeper/handler.js';
 import { LOCAL_DEFAULTS, type LocalConfig } from './config.js';
@@ -296,6 +297,7 @@ export async function startLocalBroker(options: StartLocalBrokerOptions): Promis
       botToken: config[ENV.slackBotToken],
       ...(slackApiUrl ? { slackApiUrl } : {}),
       deps: requestPorts(base, queue, appLogger),
+      events: eventsOverSlackClient(base, appLogger),
       logger: appLogger,
     };
     const slackHandler = createSlackHandler({ load: async () => slackOptions });

@@ -3,12 +3,13 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { createSlackGrantQueue, loadSlackSettings } from '../../shared/adapters/slack/runtime.js';
 import type { GrantQueue } from '../../shared/domain/ports.js';
 import { createBaseWiring, listenerLogger, requestPorts, type BaseWiring } from '../wiring/base-wiring.js';
+import { eventsOverSlackClient } from '../wiring/event-wiring.js';
 import { createHandler } from './create-handler.js';
 
 /**
  * The Slack front door in AWS: `/request-access`, approvals, break-glass and the App Home,
  * behind a function URL. Wired once per container, on the first request: DynamoDB, policy
- * and logger from the shared wiring, the SQS hand-off. The Slack secret is read then and
+ * and logger from the shared wiring, the SQS hand-off, the event subscribers (event-wiring.ts). The Slack secret is read then and
  * again every SLACK_SECRET_MAX_AGE_SECONDS (a rotation); the rest is built only once.
  */
 const logger = new Logger({ serviceName: 'jit-slack' });
@@ -24,6 +25,7 @@ export const handler = createHandler({
       ...settings,
       logger: appLogger,
       deps: requestPorts(base, queue, appLogger),
+      events: eventsOverSlackClient(base, appLogger),
     };
   },
   middlewares: [injectLambdaContext(logger, { resetKeys: true })],

@@ -98,15 +98,15 @@ export function baseWiring(serviceName?: string): BaseWiring {
 }
 
 /**
- * The request side's ports over a wiring, but for the notifier (the Slack app builds its own
- * over its Web API client; the grant side passes its lazily built one): one place that says
- * what RequestDeps are made of, for every entry point.
+ * The request side's ports over a wiring, but for the event publisher (the Slack app builds
+ * its own over its Web API client; the grant side passes its lazily built one; both from
+ * event-wiring.ts): one place that says what RequestDeps are made of, for every entry point.
  */
 export function requestPorts(
   base: BaseWiring,
   queue: GrantQueue,
   logger: UseCaseLogger,
-): Omit<RequestDeps, 'notifier'> {
+): Omit<RequestDeps, 'events'> {
   return {
     store: base.store,
     audit: base.audit,

@@ -10,20 +10,19 @@ import { PowertoolsGrantMetrics } from '../../shared/adapters/aws/powertools-met
 import { SqsGrantQueue } from '../../shared/adapters/aws/sqs-grant-queue.js';
 import { StsSessionVendor } from '../../shared/targets/role/sts-session-vendor.js';
 import { SlackCredentialsDelivery } from '../../shared/adapters/slack/credentials-delivery.js';
-import { SlackDirectory } from '../../shared/adapters/slack/directory.js';
-import { SlackNotifier } from '../../shared/adapters/slack/notifier.js';
 import { loadSlackWebSettings, SLACK_SECRET_MAX_AGE_SECONDS } from '../../shared/adapters/slack/runtime.js';
 import { ENV, readEnv } from '../../shared/config/env.js';
 import { readGrantSettings, type GrantSettings } from '../../shared/config/grant-settings.js';
 import { ConfigError } from '../../shared/domain/errors.js';
 import { formatIssuePath, type AccessPolicy } from '../../shared/domain/policy.js';
-import type { CredentialsDelivery, GrantQueue, Notifier } from '../../shared/domain/ports.js';
-import type { RequestDeps } from '../../shared/usecases/deps.js';
+import type { CredentialsDelivery, EventPublisher, GrantQueue } from '../../shared/domain/ports.js';
+import type { RequestDeps, UseCaseLogger } from '../../shared/usecases/deps.js';
 import { isRoleTarget } from '../../shared/targets/role/kind.js';
 import { createTargetDrivers } from '../../shared/targets/drivers.js';
 import type { GrantDeps } from '../../shared/usecases/grant-deps.js';
 import { restoreInProcess, restoreThroughQueue } from '../../shared/usecases/restore-membership.js';
 import { baseWiring, requestPorts, useCaseLogger, type BaseWiring } from './base-wiring.js';
+import { createEventBus, eventsOverSlackClient } from './event-wiring.js';
 
 /** Environment the grant side reads besides its settings (the Slack Web API credentials). */
 const slackEnvShape = {
@@ -32,9 +31,10 @@ const slackEnvShape = {
   [ENV.slackApiUrl]: z.url().optional(),
 };
 
-/** The Slack side of the grant ports (notifications, credentials modal). */
+/** The Slack side of the grant ports (the event subscribers, credentials modal). */
 export interface SlackPorts {
-  readonly notifier: Notifier;
+  /** Where the use cases publish: the registered subscribers (functions/wiring/event-wiring.ts). */
+  readonly events: EventPublisher;
   readonly delivery: CredentialsDelivery;
 }
 
@@ -90,13 +90,13 @@ export function createGrantWiring(options: GrantWiringOptions = {}): GrantWiring
     assertManagedRoles(base.policy.current(), settings.managedIamPath);
   const clients = options.clients ?? createAwsClients();
   const metrics = options.metrics ?? new Metrics({ namespace: settings.metricsNamespace });
-  const slack = options.slack ?? lazySlackPorts(base);
+  const logger = useCaseLogger(base.logger);
+  const slack = options.slack ?? lazySlackPorts(base, logger);
   const queue =
     !options.handOff && settings.grantQueueUrl
       ? new SqsGrantQueue(clients.sqs, settings.grantQueueUrl)
       : undefined;
   const handOff = options.handOff ?? queue;
-  const logger = useCaseLogger(base.logger);
   const repairMode = options.membershipRepairs ?? (handOff ? 'queue' : 'in-process');
   if (repairMode === 'queue' && !handOff) {
     // Why: without the queue a membership taken away by a race would never come back.
@@ -108,7 +108,7 @@ export function createGrantWiring(options: GrantWiringOptions = {}): GrantWiring
     policy: base.policy,
     clock: base.clock,
     logger,
-    notifier: slack.notifier,
+    events: slack.events,
     delivery: slack.delivery,
     // [target drivers] every kind's AWS steps, wired from the registry (shared/targets/drivers.ts).
     targets: createTargetDrivers({
@@ -140,7 +140,7 @@ export function createGrantWiring(options: GrantWiringOptions = {}): GrantWiring
     ...(queue ? { queue } : {}),
     requestDeps: {
       ...requestPorts(base, handOff ?? unwiredQueue, logger),
-      notifier: slack.notifier,
+      events: slack.events,
     },
   };
 }
@@ -170,7 +170,8 @@ function assertManagedRoles(policy: AccessPolicy, managedPath: string): void {
  * SLACK_SECRET_MAX_AGE_SECONDS (the wiring's clock), and the client rebuilt only when it changed,
  * so a rotated token reaches a warm function within minutes.
  */
-function lazySlackPorts(base: BaseWiring): SlackPorts {
+function lazySlackPorts(base: BaseWiring, logger: UseCaseLogger): SlackPorts {
+  const eventsOver = eventsOverSlackClient(base, logger);
   const maxAgeMs = SLACK_SECRET_MAX_AGE_SECONDS * 1000;
   let current: { botToken: string; readAtMs: number; ports: SlackPorts } | undefined;
   let refreshing: Promise<SlackPorts> | undefined;
@@ -186,10 +187,7 @@ function lazySlackPorts(base: BaseWiring): SlackPorts {
       retryConfig: { retries: 2, factor: 2, minTimeout: 200, maxTimeout: 1000 },
       timeout: 5000,
     });
-    const ports: SlackPorts = {
-      notifier: new SlackNotifier(web, base.policy, new SlackDirectory(web, base.clock)),
-      delivery: new SlackCredentialsDelivery(web),
-    };
+    const ports: SlackPorts = { events: eventsOver(web), delivery: new SlackCredentialsDelivery(web) };
     current = { botToken: settings.botToken, readAtMs, ports };
     return ports;
   };
@@ -204,7 +202,10 @@ function lazySlackPorts(base: BaseWiring): SlackPorts {
     return refreshing;
   };
   return {
-    notifier: { notify: async (n) => (await ports()).notifier.notify(n) },
+    // A bus in front of the one built with the client: a failed secret read is logged like a failed subscriber.
+    events: createEventBus(logger, [
+      { name: 'slack-subscribers', handle: async (event) => (await ports()).events.publish(event) },
+    ]),
     delivery: {
       deliver: async (job, grant, credentials) => (await ports()).delivery.deliver(job, grant, credentials),
       deliverFailure: async (job, message) => (await ports()).delivery.deliverFailure(job, message),

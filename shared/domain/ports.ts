@@ -1,6 +1,6 @@
 import type { AuditEvent, AuditEventInput } from './audit.js';
 import type { RequestStatus } from './lifecycle.js';
-import type { AccessRequest, MessageRef, RequestChanges } from './request.js';
+import type { AccessRequest, RequestChanges } from './request.js';
 import type { AccessPolicy } from './policy.js';
 
 /**
@@ -81,8 +81,6 @@ export interface RequestStore {
    * applies `changes` if the stored request still has `current.version`, with its audit event.
    */
   annotate(current: AccessRequest, annotation: Annotation): Promise<TransitionResult>;
-  /** Records Slack messages posted about a request (no status change, no audit event). */
-  addMessages(id: string, messages: readonly MessageRef[]): Promise<void>;
   /** A person's requests (by Slack user id), newest first. */
   listByRequester(requester: string, options?: PageOptions): Promise<Page<AccessRequest>>;
   /** Pending requests of one target, oldest first. */
@@ -114,8 +112,12 @@ export type GrantJob =
       readonly kind: 'issue-credentials';
       readonly requestId: string;
       readonly requester: string;
-      /** The Slack modal to fill with the credentials. */
-      readonly viewId: string;
+      /**
+       * Where to deliver the credentials: opaque here, a string the front door that queued the
+       * job understands (the Slack function's open "Get credentials" modal, see
+       * shared/adapters/slack/credentials-delivery.ts); its delivery adapter parses it.
+       */
+      readonly replyTo: string;
     }
   /** Put back the group membership of a live grant (asked by the sweeper, which cannot add). */
   | { readonly kind: 'restore-membership'; readonly requestId: string };
@@ -128,8 +130,12 @@ export interface GrantQueue {
   enqueue(job: GrantJob): Promise<void>;
 }
 
-/** Something the broker tells people about. Adapters decide how (Slack posts, DMs, modals). */
-export type Notification =
+/**
+ * What happened to a request, published by the use cases once the transition that caused it
+ * is committed. Subscribers (Slack today; e-mail, a console's live view, an archive later)
+ * decide what to do with it; the domain knows none of them.
+ */
+export type DomainEvent =
   | { readonly kind: 'approval-needed'; readonly request: AccessRequest; readonly reminder: boolean }
   | { readonly kind: 'approval-recorded'; readonly request: AccessRequest; readonly approver: string }
   | { readonly kind: 'request-approved'; readonly request: AccessRequest }
@@ -143,12 +149,31 @@ export type Notification =
   | { readonly kind: 'break-glass-reviewed'; readonly request: AccessRequest }
   | { readonly kind: 'revoke-failing'; readonly request: AccessRequest; readonly error: string };
 
+/** The kinds of domain event. */
+export type DomainEventKind = DomainEvent['kind'];
+
 /**
- * Tells people. Returns the messages it posted, so they can be updated in place later.
- * A failing notification never undoes a transition: callers log and go on.
+ * Where use cases publish domain events. Invariants:
+ * - publish is called only after the transition is committed; the audit event written in the
+ *   same transaction is the durable record of what happened, the event is its announcement;
+ * - publish never throws and never undoes anything: a failing or slow subscriber is logged
+ *   and the others still hear of it.
+ * Delivery is in-process and best effort today. The next step is a durable outbox (a
+ * DynamoDB stream on the audit table feeding the subscribers), which changes the deployed
+ * template and is therefore left for its own change.
  */
-export interface Notifier {
-  notify(notification: Notification): Promise<readonly MessageRef[]>;
+export interface EventPublisher {
+  publish(event: DomainEvent): Promise<void>;
+}
+
+/**
+ * One consumer of domain events (the Slack notifier...). Registered once, in the wiring; it
+ * keeps whatever state it needs (Slack message references) in its own store, not on the request.
+ */
+export interface EventSubscriber {
+  /** A stable name for logs. */
+  readonly name: string;
+  handle(event: DomainEvent): Promise<void>;
 }
 
 /** Gives the current access policy (validated and frozen at start-up). */

@@ -1,15 +1,9 @@
-import type { RequestStatus } from './lifecycle.js';
+import { assertTransition, type RequestStatus } from './lifecycle.js';
 
 /** One approval of a request, by a distinct approver. */
 export interface Approval {
   readonly approver: string;
   readonly at: string;
-}
-
-/** A Slack message the broker posted about a request, kept so it can be updated in place. */
-export interface MessageRef {
-  readonly channel: string;
-  readonly ts: string;
 }
 
 /**
@@ -68,8 +62,6 @@ export interface AccessRequest {
   readonly extendsRequestId?: string;
   /** An early end asked for and not yet confirmed (only while live). */
   readonly endRequest?: EndRequest;
-  /** Slack messages to update in place (approval posts, break-glass alert). */
-  readonly messages: readonly MessageRef[];
   /**
    * Idempotency key of the delivery that created it (a Slack view submission id), so a
    * retried delivery finds the request it already created instead of creating a second.
@@ -93,7 +85,6 @@ export type RequestChanges = Partial<
     | 'reviewNote'
     | 'renotifiedAt'
     | 'failureReason'
-    | 'messages'
     | 'endRequest'
   >
 >;
@@ -137,7 +128,6 @@ export function newRequest(fields: NewRequestFields): AccessRequest {
     approvalsRequired: fields.approvalsRequired,
     approvals: [],
     breakGlass: false,
-    messages: [],
     ...(fields.extendsRequestId ? { extendsRequestId: fields.extendsRequestId } : {}),
     ...(fields.idempotencyKey ? { idempotencyKey: fields.idempotencyKey } : {}),
   };
@@ -152,4 +142,28 @@ export function dueAt(grant: Pick<AccessRequest, 'endsAt' | 'endRequest'>): stri
   if (requested === undefined) return grant.endsAt;
   if (grant.endsAt === undefined) return requested;
   return Date.parse(requested) < Date.parse(grant.endsAt) ? requested : grant.endsAt;
+}
+
+/** One write to a request: to a new status (a transition) or keeping it (an annotation, no `to`). */
+export interface RequestChange {
+  readonly to?: RequestStatus;
+  readonly at: Date;
+  readonly changes?: RequestChanges;
+}
+
+/**
+ * The record after `change`: its fields applied, the status moved (or kept), the version one
+ * higher, `updatedAt` = `change.at`. Throws IllegalTransitionError for a move the lifecycle
+ * forbids; both stores call it, so the rule lives here and nowhere else.
+ */
+export function applyTransition(request: AccessRequest, change: RequestChange): AccessRequest {
+  const to = change.to ?? request.status;
+  if (change.to !== undefined) assertTransition(request.status, change.to);
+  return {
+    ...request,
+    ...change.changes,
+    status: to,
+    version: request.version + 1,
+    updatedAt: change.at.toISOString(),
+  };
 }

@@ -6,7 +6,6 @@ import type { StepReceipt } from '../domain/target-kind.js';
 import { MAX_RACE_RETRIES } from './approve-request.js';
 import { auditOf } from './audit-events.js';
 import { ACTORS, type GrantDeps } from './grant-deps.js';
-import { notifySafely } from './notify.js';
 
 export type ActivateResult =
   | { readonly outcome: 'activated'; readonly request: AccessRequest }
@@ -78,7 +77,7 @@ export async function activateGrant(
     if (result.ok) {
       deps.metrics.count('GrantsActivated');
       deps.logger.info('grant activated', { requestId: grant.id, targetId: grant.targetId });
-      await notifySafely(deps, { kind: 'grant-active', request: result.request });
+      await deps.events.publish({ kind: 'grant-active', request: result.request });
       return { outcome: 'activated', request: result.request };
     }
     const current = result.current;
@@ -127,6 +126,6 @@ async function fail(deps: GrantDeps, grant: AccessRequest, reason: string): Prom
   if (!result.ok) return { outcome: 'skipped', request: result.current };
   deps.metrics.count('GrantFailures');
   deps.logger.warn('grant failed', { requestId: grant.id, reason: failureReason });
-  await notifySafely(deps, { kind: 'grant-failed', request: result.request });
+  await deps.events.publish({ kind: 'grant-failed', request: result.request });
   return { outcome: 'failed', request: result.request, reason: failureReason };
 }

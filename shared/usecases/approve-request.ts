@@ -5,7 +5,6 @@ import { findTarget, type SlackPerson } from '../domain/policy.js';
 import type { AccessRequest } from '../domain/request.js';
 import { auditOf } from './audit-events.js';
 import type { RequestDeps } from './deps.js';
-import { notifySafely } from './notify.js';
 
 /** How often a use case re-reads and retries after losing a race on the same request. */
 export const MAX_RACE_RETRIES = 8;
@@ -55,7 +54,7 @@ export function windowDetail(
 
 async function afterApproval(deps: RequestDeps, request: AccessRequest): Promise<void> {
   await deps.queue.enqueue({ kind: 'activate', requestId: request.id });
-  await notifySafely(deps, { kind: 'request-approved', request });
+  await deps.events.publish({ kind: 'request-approved', request });
 }
 
 /**
@@ -117,7 +116,7 @@ export async function approveRequest(
       await afterApproval(deps, result.request);
       return { outcome: 'approved', request: result.request };
     }
-    await notifySafely(deps, {
+    await deps.events.publish({
       kind: 'approval-recorded',
       request: result.request,
       approver: input.approver.userId,
@@ -194,7 +193,7 @@ export async function denyRequest(
       }),
     });
     if (!result.ok) continue; // an approval landed meanwhile: re-read and decide again
-    await notifySafely(deps, { kind: 'request-denied', request: result.request });
+    await deps.events.publish({ kind: 'request-denied', request: result.request });
     return { outcome: 'denied', request: result.request };
   }
   throw new AlreadyDecidedError((await load(deps, input.requestId)).status);

@@ -6,7 +6,6 @@ import type { SlackPerson } from '../domain/policy.js';
 import { newRequest, type AccessRequest } from '../domain/request.js';
 import { auditOf } from './audit-events.js';
 import type { RequestDeps } from './deps.js';
-import { notifySafely } from './notify.js';
 
 export type BreakGlassResult =
   /** decideBreakGlass's refusal as is: its reason, message and the form field at fault. */
@@ -78,7 +77,7 @@ export async function breakGlass(
     return { outcome: 'granted', request: created.request, created: false };
   }
   await deps.queue.enqueue({ kind: 'activate', requestId: request.id });
-  await notifySafely(deps, { kind: 'break-glass', request });
+  await deps.events.publish({ kind: 'break-glass', request });
   return { outcome: 'granted', request, created: true };
 }
 
@@ -110,7 +109,7 @@ export async function reviewBreakGlass(
       }),
     });
     if (!result.ok) continue; // raced with a state change (an expiry, say): review the current version
-    await notifySafely(deps, { kind: 'break-glass-reviewed', request: result.request });
+    await deps.events.publish({ kind: 'break-glass-reviewed', request: result.request });
     return result.request;
   }
   throw new AlreadyDecidedError('changing too fast to review');

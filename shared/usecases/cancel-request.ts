@@ -4,7 +4,6 @@ import type { AccessRequest } from '../domain/request.js';
 import { MAX_RACE_RETRIES } from './approve-request.js';
 import { auditOf } from './audit-events.js';
 import type { RequestDeps } from './deps.js';
-import { notifySafely } from './notify.js';
 import { refusalError } from './refusals.js';
 
 /**
@@ -28,7 +27,7 @@ export async function cancelRequest(
       audit: auditOf(request, 'request.cancelled', { at: now, actor: input.requester, to: 'CANCELLED' }),
     });
     if (!result.ok) continue; // an approval was recorded meanwhile: re-read and decide again
-    await notifySafely(deps, { kind: 'request-cancelled', request: result.request });
+    await deps.events.publish({ kind: 'request-cancelled', request: result.request });
     return result.request;
   }
   throw new AlreadyDecidedError((await deps.store.get(input.requestId))?.status ?? 'gone');

@@ -3,12 +3,12 @@ import type {
   Clock,
   GrantQueue,
   IdGenerator,
-  Notifier,
+  EventPublisher,
   PolicySource,
   RequestStore,
 } from '../domain/ports.js';
 
-/** Where use cases report problems that must not undo a transition (a failed notification). */
+/** Where use cases report problems that must not undo a transition (a failed event subscriber). */
 export interface UseCaseLogger {
   warn(message: string, fields?: Record<string, unknown>): void;
   info(message: string, fields?: Record<string, unknown>): void;
@@ -21,7 +21,7 @@ export interface RequestDeps {
   readonly policy: PolicySource;
   readonly clock: Clock;
   readonly ids: IdGenerator;
-  readonly notifier: Notifier;
+  readonly events: EventPublisher;
   readonly queue: GrantQueue;
   readonly logger: UseCaseLogger;
 }

@@ -2,7 +2,6 @@ import { decidePendingFollowUp } from '../domain/decision.js';
 import type { AccessRequest } from '../domain/request.js';
 import { auditOf } from './audit-events.js';
 import type { RequestDeps } from './deps.js';
-import { notifySafely } from './notify.js';
 
 /**
  * Follows up pending requests nobody answered: re-notifies their approvers once, then times
@@ -41,7 +40,7 @@ async function timeOut(deps: RequestDeps, request: AccessRequest, now: Date): Pr
     audit: auditOf(request, 'request.timed-out', { at: now, actor: 'system:timeout', to: 'TIMED_OUT' }),
   });
   if (!result.ok) return false;
-  await notifySafely(deps, { kind: 'request-timed-out', request: result.request });
+  await deps.events.publish({ kind: 'request-timed-out', request: result.request });
   return true;
 }
 
@@ -52,6 +51,6 @@ async function renotify(deps: RequestDeps, request: AccessRequest, now: Date): P
     audit: auditOf(request, 'request.renotified', { at: now, actor: 'system:reminder' }),
   });
   if (!result.ok) return false;
-  await notifySafely(deps, { kind: 'approval-needed', request: result.request, reminder: true });
+  await deps.events.publish({ kind: 'approval-needed', request: result.request, reminder: true });
   return true;
 }

@@ -3,7 +3,7 @@ import type {
   AuditLog,
   Clock,
   CredentialsDelivery,
-  Notifier,
+  EventPublisher,
   PolicySource,
   RequestStore,
 } from '../domain/ports.js';
@@ -16,7 +16,7 @@ export interface GrantDeps {
   readonly audit: AuditLog;
   readonly policy: PolicySource;
   readonly clock: Clock;
-  readonly notifier: Notifier;
+  readonly events: EventPublisher;
   readonly logger: UseCaseLogger;
   /** The wired target drivers (shared/targets/drivers.ts): every AWS step of a kind goes through them. */
   readonly targets: TargetDrivers;

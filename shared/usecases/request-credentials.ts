@@ -7,13 +7,13 @@ import { refusalError } from './refusals.js';
 /**
  * "Get credentials": checks with decideCredentials that the grant is the caller's own, ACTIVE,
  * a role still in the policy, and inside its window, then hands an `issue-credentials` job to
- * the grant worker, which mints the STS session and fills the already-open Slack modal
- * `viewId`. The Slack function holds no STS rights; it never sees the credentials. Writes
+ * the grant worker, which mints the STS session and delivers it to `replyTo` (opaque here:
+ * the front door's own address, the already-open Slack modal). The Slack function holds no STS rights; it never sees the credentials. Writes
  * nothing. A refusal throws NotAuthorizedError (someone else) or ValidationError (the rest).
  */
 export async function requestCredentials(
   deps: Pick<RequestDeps, 'store' | 'queue' | 'clock' | 'policy'>,
-  input: { readonly requestId: string; readonly requester: string; readonly viewId: string },
+  input: { readonly requestId: string; readonly requester: string; readonly replyTo: string },
 ): Promise<AccessRequest> {
   const grant = await deps.store.get(input.requestId);
   if (!grant) throw new NotFoundError(`Grant ${input.requestId}`);
@@ -23,7 +23,7 @@ export async function requestCredentials(
     kind: 'issue-credentials',
     requestId: grant.id,
     requester: grant.requester,
-    viewId: input.viewId,
+    replyTo: input.replyTo,
   });
   return grant;
 }

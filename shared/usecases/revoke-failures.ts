@@ -3,7 +3,6 @@ import { AwsOperationError } from '../domain/grant-ports.js';
 import { dueAt, type AccessRequest } from '../domain/request.js';
 import { auditOf } from './audit-events.js';
 import { ACTORS, type GrantDeps } from './grant-deps.js';
-import { notifySafely } from './notify.js';
 
 /**
  * Failure recording of the ending side: a failed end or seal is counted (`RevokeFailures`,
@@ -82,7 +81,7 @@ export async function recordSealFailure(
     at: deps.clock.now(),
     detail: { stage: 'seal', ...(input.attempt === undefined ? {} : { attempt: input.attempt }) },
   });
-  if (input.alert) await notifySafely(deps, { kind: 'revoke-failing', request: grant, error: message });
+  if (input.alert) await deps.events.publish({ kind: 'revoke-failing', request: grant, error: message });
 }
 
 /** How long `grant` has been due (see dueAt) at `now`, in whole seconds; 0 when not yet. */
@@ -122,5 +121,5 @@ export async function recordRevokeFailure(
       ...(input.attempt === undefined ? {} : { attempt: input.attempt }),
     },
   });
-  if (input.alert) await notifySafely(deps, { kind: 'revoke-failing', request: grant, error: message });
+  if (input.alert) await deps.events.publish({ kind: 'revoke-failing', request: grant, error: message });
 }

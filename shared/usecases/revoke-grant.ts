@@ -8,7 +8,6 @@ import type { EndKind, TargetDriver } from '../domain/target-kind.js';
 import { MAX_RACE_RETRIES } from './approve-request.js';
 import { auditOf } from './audit-events.js';
 import { ACTORS, type GrantDeps } from './grant-deps.js';
-import { notifySafely } from './notify.js';
 import { recordEndRequest } from './release-grant.js';
 import { recordRevokeFailure, recordSealFailure, sealSafely } from './revoke-failures.js';
 
@@ -156,7 +155,7 @@ export async function endGrant(
       to === 'FAILED' ? 'GrantFailures' : to === 'EXPIRED' ? 'GrantsExpired' : 'GrantsRevoked',
     );
     deps.logger.info('grant ended', { requestId: grant.id, status: to, kind: end.kind });
-    await notifySafely(deps, { kind: notification, request: result.request });
+    await deps.events.publish({ kind: notification, request: result.request });
     return {
       outcome: 'ended',
       request: result.request,

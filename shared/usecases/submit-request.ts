@@ -5,7 +5,6 @@ import { newRequest, type AccessRequest } from '../domain/request.js';
 import { auditOf } from './audit-events.js';
 import type { RequestDeps } from './deps.js';
 import { approveAutomatically } from './approve-request.js';
-import { notifySafely } from './notify.js';
 
 export interface SubmitRequestInput {
   readonly requester: SlackPerson;
@@ -106,6 +105,6 @@ export async function submitRequest(
     const approved = await approveAutomatically(deps, created.request);
     return { outcome: 'approved', request: approved, created: true };
   }
-  await notifySafely(deps, { kind: 'approval-needed', request: created.request, reminder: false });
+  await deps.events.publish({ kind: 'approval-needed', request: created.request, reminder: false });
   return { outcome: 'pending', request: created.request, created: true };
 }

@@ -204,7 +204,6 @@ function pending(overrides: Partial<AccessRequest> = {}): AccessRequest {
     approvalsRequired: 2,
     approvals: [],
     breakGlass: false,
-    messages: [],
     ...overrides,
   };
 }

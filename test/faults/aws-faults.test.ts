@@ -130,7 +130,7 @@ describe('faults: IAM hangs, then recovers', () => {
     await expectEachCallCutAtItsDeadline(hung);
     expect(w.audited.filter((e) => e.type === 'grant.revoke-failed')).toHaveLength(sweepsWhileHung);
     expect(w.metrics.get('RevokeFailures')).toBe(sweepsWhileHung);
-    expect(w.notifier.kinds().filter((k) => k === 'revoke-failing')).toHaveLength(sweepsWhileHung);
+    expect(w.events.kinds().filter((k) => k === 'revoke-failing')).toHaveLength(sweepsWhileHung);
 
     standIn.clearFaults(); // IAM recovers
     w.clock.set(at('10:02'));
@@ -198,7 +198,7 @@ describe('faults: every kind, sweep after sweep', () => {
     const ended = final.filter((g) => g && !isLive(g.status)).length;
     const live = final.filter((g) => g && isLive(g.status)).map((g) => g?.id);
     const auditedFailures = w.audited.filter((e) => e.type === 'grant.revoke-failed').length;
-    const alerts = w.notifier.kinds().filter((k) => k === 'revoke-failing').length;
+    const alerts = w.events.kinds().filter((k) => k === 'revoke-failing').length;
     const hung = standIn.calls.filter((c) => c.fault === 'hang');
     await expectEachCallCutAtItsDeadline(hung);
     console.log(

@@ -28,7 +28,7 @@ import {
   InMemoryAuditLog,
   InMemoryRequestStore,
   ManualClock,
-  RecordingNotifier,
+  RecordingPublisher,
   RecordingQueue,
   silentLogger,
   staticPolicy,
@@ -178,7 +178,7 @@ export interface GrantWorld {
   readonly sessions: FakeSessionVendor;
   readonly denyList: FakeDenyList;
   readonly delivery: RecordingDelivery;
-  readonly notifier: RecordingNotifier;
+  readonly events: RecordingPublisher;
   readonly metrics: RecordingMetrics;
   /** How `deps.repairs` restores a membership: in this process (the worker) or as a job (the sweeper). */
   readonly repairMode: 'in-process' | 'queue';
@@ -207,7 +207,7 @@ export function grantWorld(
   const sessions = new FakeSessionVendor();
   const denyList = new FakeDenyList();
   const delivery = new RecordingDelivery();
-  const notifier = new RecordingNotifier();
+  const events = new RecordingPublisher();
   const metrics = new RecordingMetrics();
   const repairMode = options.repairs ?? 'in-process';
   const repairQueue = new RecordingQueue();
@@ -221,7 +221,7 @@ export function grantWorld(
       ]),
     ),
     clock,
-    notifier,
+    events,
     logger: silentLogger,
     targets: createTargetDrivers({ groups, sessions, denyList }, options.extraDrivers),
     consoleLinks: new FakeConsoleLinks(),
@@ -238,7 +238,7 @@ export function grantWorld(
     sessions,
     denyList,
     delivery,
-    notifier,
+    events,
     metrics,
     repairMode,
     repairQueue,
@@ -270,7 +270,6 @@ export function grantRecord(
     decidedBy: 'ULEAD1',
     decidedAt: fields.startsAt,
     breakGlass: false,
-    messages: [],
     ...fields,
   };
 }

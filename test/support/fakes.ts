@@ -5,7 +5,7 @@ import {
   type AuditEvent,
   type AuditEventInput,
 } from '../../shared/domain/audit.js';
-import { assertTransition, isLive } from '../../shared/domain/lifecycle.js';
+import { isLive } from '../../shared/domain/lifecycle.js';
 import { parsePolicy, type AccessPolicy } from '../../shared/domain/policy.js';
 import type {
   Annotation,
@@ -13,9 +13,9 @@ import type {
   Clock,
   GrantJob,
   GrantQueue,
+  DomainEvent,
+  EventPublisher,
   IdGenerator,
-  Notification,
-  Notifier,
   Page,
   PageOptions,
   PolicySource,
@@ -23,7 +23,7 @@ import type {
   Transition,
   TransitionResult,
 } from '../../shared/domain/ports.js';
-import { dueAt, type AccessRequest, type MessageRef } from '../../shared/domain/request.js';
+import { applyTransition, dueAt, type AccessRequest } from '../../shared/domain/request.js';
 import type { RequestDeps, UseCaseLogger } from '../../shared/usecases/deps.js';
 
 /** A clock the test moves by hand. */
@@ -97,36 +97,22 @@ export class InMemoryRequestStore implements RequestStore {
     return this.items.get(id);
   }
   async transition(current: AccessRequest, t: Transition): Promise<TransitionResult> {
-    assertTransition(current.status, t.to);
-    return this.write(current, t.to, t);
+    return this.write(current, t);
   }
   async annotate(current: AccessRequest, a: Annotation): Promise<TransitionResult> {
-    return this.write(current, current.status, a);
+    return this.write(current, a);
   }
-  private write(
-    current: AccessRequest,
-    to: AccessRequest['status'],
-    change: Transition | Annotation,
-  ): TransitionResult {
+  private write(current: AccessRequest, change: Transition | Annotation): TransitionResult {
+    // The lifecycle rule is the domain's (applyTransition): refused before anything is compared or written.
+    const next = applyTransition(current, change);
     const stored = this.items.get(current.id);
     if (!stored) throw new Error(`no request ${current.id}`);
     if (stored.status !== current.status || stored.version !== current.version) {
       return { ok: false, reason: 'conflict', current: stored };
     }
-    const next: AccessRequest = {
-      ...stored,
-      ...change.changes,
-      status: to,
-      version: stored.version + 1,
-      updatedAt: change.at.toISOString(),
-    };
     this.items.set(next.id, next);
     this.audit.appendNow(change.audit);
     return { ok: true, request: next };
-  }
-  async addMessages(id: string, messages: readonly MessageRef[]) {
-    const stored = this.items.get(id);
-    if (stored) this.items.set(id, { ...stored, messages: [...stored.messages, ...messages] });
   }
   private page(items: AccessRequest[], options?: PageOptions): Page<AccessRequest> {
     const start = options?.cursor ? Number(options.cursor) : 0;
@@ -177,11 +163,11 @@ export class InMemoryRequestStore implements RequestStore {
   }
 }
 
-export class RecordingNotifier implements Notifier {
-  readonly sent: Notification[] = [];
-  async notify(notification: Notification): Promise<readonly MessageRef[]> {
-    this.sent.push(notification);
-    return [];
+/** Records the domain events the use cases publish. */
+export class RecordingPublisher implements EventPublisher {
+  readonly sent: DomainEvent[] = [];
+  async publish(event: DomainEvent): Promise<void> {
+    this.sent.push(event);
   }
   kinds(): string[] {
     return this.sent.map((n) => n.kind);
@@ -223,7 +209,7 @@ export interface FakeWorld {
   readonly clock: ManualClock;
   readonly store: InMemoryRequestStore;
   readonly audit: InMemoryAuditLog;
-  readonly notifier: RecordingNotifier;
+  readonly events: RecordingPublisher;
   readonly queue: RecordingQueue;
   readonly policy: AccessPolicy;
 }
@@ -234,7 +220,7 @@ export function fakeWorld(policyYaml: string = TEST_POLICY_YAML): FakeWorld {
   const audit = new InMemoryAuditLog();
   const store = new InMemoryRequestStore(audit);
   const clock = new ManualClock();
-  const notifier = new RecordingNotifier();
+  const events = new RecordingPublisher();
   const queue = new RecordingQueue();
   const deps: RequestDeps = {
     store,
@@ -242,11 +228,11 @@ export function fakeWorld(policyYaml: string = TEST_POLICY_YAML): FakeWorld {
     policy: staticPolicy(policy),
     clock,
     ids: new SequentialIds(),
-    notifier,
+    events,
     queue,
     logger: silentLogger,
   };
-  return { deps, clock, store, audit, notifier, queue, policy };
+  return { deps, clock, store, audit, events, queue, policy };
 }
 
 /** A Slack person with no user groups. */

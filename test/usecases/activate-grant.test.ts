@@ -22,7 +22,7 @@ async function seeded(fields: Partial<Parameters<typeof grantRecord>[0]> = {}) {
     requestId: grant.id,
     breakGlass: false,
   });
-  return { ...world, grant, events: world.audit as InMemoryAuditLog };
+  return { ...world, grant, auditTrail: world.audit as InMemoryAuditLog };
 }
 
 const iam = mockClient(IAMClient);
@@ -39,7 +39,7 @@ describe('activateGrant', () => {
     expect(result.outcome).toBe('activated');
     expect(w.groups.isMember('jit-developers', 'alice')).toBe(true);
     expect((await w.store.get('req-1'))?.status).toBe('ACTIVE');
-    const event = w.events.events.at(-1);
+    const event = w.auditTrail.events.at(-1);
     expect(event).toMatchObject({
       type: 'grant.activated',
       fromStatus: 'APPROVED',
@@ -47,7 +47,7 @@ describe('activateGrant', () => {
       actor: 'system:grant-worker',
       awsRequestId: 'iam-1',
     });
-    expect(w.notifier.kinds()).toEqual(['grant-active']);
+    expect(w.events.kinds()).toEqual(['grant-active']);
     expect(w.metrics.get('GrantsActivated')).toBe(1);
   });
 
@@ -102,9 +102,9 @@ describe('activateGrant', () => {
     const stored = await w.store.get('req-1');
     expect(stored?.status).toBe('FAILED');
     expect(stored?.failureReason).toContain(error.message);
-    expect(w.events.types('req-1').at(-1)).toBe('grant.failed');
+    expect(w.auditTrail.types('req-1').at(-1)).toBe('grant.failed');
     expect(w.metrics.get('GrantFailures')).toBe(1);
-    expect(w.notifier.kinds()).toEqual(['grant-failed']);
+    expect(w.events.kinds()).toEqual(['grant-failed']);
   });
 
   it('does nothing for a redelivered job of an ACTIVE grant', async () => {

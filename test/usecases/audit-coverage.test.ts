@@ -117,7 +117,6 @@ const DRIVEN: Record<string, readonly string[]> = {
 };
 const NO_REQUEST_WRITES: Record<string, string> = {
   'audit-events': 'builds events, writes nothing',
-  notify: 'records Slack messages only (no state, no event by design)',
   deps: 'types',
   'grant-deps': 'types',
   'request-credentials': 'hands a job to the grant worker, writes nothing',
@@ -228,14 +227,14 @@ describe('every use case writes its audit event', () => {
     await approveRequest(deps, { requestId: role, approver: person('ULEAD1') });
     await approveRequest(deps, { requestId: role, approver: person('ULEAD2') });
     expect((await activateGrant(g, { requestId: role, ...job })).outcome).toBe('activated');
-    await requestCredentials(deps, { requestId: role, requester: 'UDEV1', viewId: 'V1' });
+    await requestCredentials(deps, { requestId: role, requester: 'UDEV1', replyTo: 'slack-view:V1' });
     expect(
       (
         await issueCredentials(g, {
           kind: 'issue-credentials',
           requestId: role,
           requester: 'UDEV1',
-          viewId: 'V1',
+          replyTo: 'slack-view:V1',
         })
       ).outcome,
     ).toBe('issued');
@@ -332,6 +331,5 @@ function baseRequest(id: string): AccessRequest {
     approvalsRequired: 1,
     approvals: [],
     breakGlass: false,
-    messages: [],
   };
 }

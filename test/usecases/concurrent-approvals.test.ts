@@ -6,7 +6,7 @@ import type { RequestDeps } from '../../shared/usecases/deps.js';
 import { submitRequest } from '../../shared/usecases/submit-request.js';
 import {
   ManualClock,
-  RecordingNotifier,
+  RecordingPublisher,
   RecordingQueue,
   SequentialIds,
   silentLogger,
@@ -34,7 +34,7 @@ function deps(): RequestDeps & { queue: RecordingQueue } {
     policy: staticPolicy(policy),
     clock: new ManualClock(),
     ids: new SequentialIds(),
-    notifier: new RecordingNotifier(),
+    events: new RecordingPublisher(),
     queue: new RecordingQueue(),
     logger: silentLogger,
   };

@@ -11,7 +11,12 @@ afterEach(() => sts.reset());
 
 const START = '2026-11-27T09:00:00.000Z';
 const END = '2026-11-27T09:40:00.000Z';
-const JOB = { kind: 'issue-credentials', requestId: 'req-1', requester: 'UDEV1', viewId: 'V1' } as const;
+const JOB = {
+  kind: 'issue-credentials',
+  requestId: 'req-1',
+  requester: 'UDEV1',
+  replyTo: 'slack-view:V1',
+} as const;
 
 async function seeded(fields: Partial<Parameters<typeof grantRecord>[0]> = {}) {
   const world = grantWorld();

@@ -23,7 +23,6 @@ function grant(overrides: Partial<AccessRequest>): AccessRequest {
     startsAt: '2026-11-27T09:00:00.000Z',
     endsAt: '2026-11-27T10:00:00.000Z',
     breakGlass: false,
-    messages: [],
     ...overrides,
   };
 }
@@ -59,9 +58,9 @@ describe('requestCredentials', () => {
     const w = fakeWorld();
     w.store.items.set('g1', grant({}));
     w.clock.set('2026-11-27T09:30:00.000Z');
-    await requestCredentials(w.deps, { requestId: 'g1', requester: 'UDEV1', viewId: 'V1' });
+    await requestCredentials(w.deps, { requestId: 'g1', requester: 'UDEV1', replyTo: 'slack-view:V1' });
     expect(w.queue.jobs).toEqual([
-      { kind: 'issue-credentials', requestId: 'g1', requester: 'UDEV1', viewId: 'V1' },
+      { kind: 'issue-credentials', requestId: 'g1', requester: 'UDEV1', replyTo: 'slack-view:V1' },
     ]);
   });
 
@@ -102,7 +101,7 @@ describe('requestCredentials', () => {
     w.store.items.set('g1', grant(overrides));
     w.clock.set('2026-11-27T09:30:00.000Z');
     await expect(
-      requestCredentials(w.deps, { requestId: 'g1', requester, viewId: 'V1' }),
+      requestCredentials(w.deps, { requestId: 'g1', requester, replyTo: 'slack-view:V1' }),
     ).rejects.toBeInstanceOf(error);
     expect(w.queue.jobs).toEqual([]);
   });

@@ -38,7 +38,7 @@ describe('submitRequest', () => {
       },
     });
     expect(world.audit.types()).toEqual(['request.submitted']);
-    expect(world.notifier.kinds()).toEqual(['approval-needed']);
+    expect(world.events.kinds()).toEqual(['approval-needed']);
     expect(world.queue.jobs).toEqual([]);
   });
 
@@ -78,7 +78,7 @@ describe('submitRequest', () => {
       first.outcome !== 'refused' && retry.outcome !== 'refused' && retry.request.id === first.request.id,
     ).toBe(true);
     expect(world.store.items.size).toBe(1);
-    expect(world.notifier.sent).toHaveLength(1);
+    expect(world.events.sent).toHaveLength(1);
   });
 
   it('refuses a requester without an AWS identity', async () => {
@@ -106,7 +106,7 @@ describe('approveRequest and denyRequest', () => {
       },
     });
     expect(world.queue.jobs).toEqual([{ kind: 'activate', requestId: request.id }]);
-    expect(world.notifier.kinds()).toEqual(['approval-needed', 'request-approved']);
+    expect(world.events.kinds()).toEqual(['approval-needed', 'request-approved']);
     expect(world.audit.events.at(-1)).toMatchObject({
       type: 'request.approved',
       actor: 'ULEAD1',
@@ -177,7 +177,7 @@ targets:
       outcome: 'denied',
       request: { status: 'DENIED', decisionReason: 'use staging' },
     });
-    expect(world.notifier.kinds()).toEqual(['approval-needed', 'request-denied']);
+    expect(world.events.kinds()).toEqual(['approval-needed', 'request-denied']);
     expect(world.queue.jobs).toEqual([]);
   });
 
@@ -228,7 +228,7 @@ describe('breakGlass and reviewBreakGlass', () => {
       request: { status: 'APPROVED', breakGlass: true, endsAt: '2026-11-27T10:00:00.000Z' },
     });
     expect(world.queue.jobs).toEqual([{ kind: 'activate', requestId: 'req-0001' }]);
-    expect(world.notifier.kinds()).toEqual(['break-glass']);
+    expect(world.events.kinds()).toEqual(['break-glass']);
     expect(world.audit.events[0]).toMatchObject({
       type: 'break-glass.activated',
       breakGlass: true,
@@ -305,7 +305,7 @@ describe('followUpPendingRequests', () => {
     world.clock.advance(3 * 3600);
     expect(await followUpPendingRequests(world.deps)).toEqual({ renotified: 0, timedOut: 1 });
     expect(world.store.items.get(request.id)?.status).toBe('TIMED_OUT');
-    expect(world.notifier.sent.map((n) => [n.kind, 'reminder' in n ? n.reminder : undefined])).toEqual([
+    expect(world.events.sent.map((n) => [n.kind, 'reminder' in n ? n.reminder : undefined])).toEqual([
       ['approval-needed', false],
       ['approval-needed', true],
       ['request-timed-out', undefined],

@@ -65,7 +65,7 @@ describe('release and admin revoke', () => {
       toStatus: 'REVOKED',
       awsRequestId: 'aws-rm-1',
     });
-    expect(w.notifier.kinds()).toEqual(['grant-ended']);
+    expect(w.events.kinds()).toEqual(['grant-ended']);
   });
 
   it('a restore that lands between the removal and the REVOKED write does not outlive the grant', async () => {
@@ -151,10 +151,10 @@ describe('release and admin revoke', () => {
     expect((await w.store.get('req-1'))?.status).toBe('ACTIVE');
     expect((w.audit as InMemoryAuditLog).types('req-1').at(-1)).toBe('grant.revoke-failed');
     expect(w.metrics.get('RevokeFailures')).toBe(1);
-    expect(w.notifier.kinds()).toEqual([]);
+    expect(w.events.kinds()).toEqual([]);
     w.groups.failNext('remove');
     await expect(revokeGrantJob(w.deps, { ...job, attempt: 2 })).rejects.toThrow();
-    expect(w.notifier.kinds()).toEqual(['revoke-failing']);
+    expect(w.events.kinds()).toEqual(['revoke-failing']);
     await revokeGrantJob(w.deps, { ...job, attempt: 3 });
     expect((await w.store.get('req-1'))?.status).toBe('REVOKED');
   });
@@ -450,7 +450,7 @@ describe('sealing an early end', () => {
       awsRequestId: 'req-throttled',
       detail: { stage: 'seal' },
     });
-    expect(w.notifier.kinds()).toEqual(['revoke-failing', 'grant-ended']);
+    expect(w.events.kinds()).toEqual(['revoke-failing', 'grant-ended']);
   });
 
   it('the job delivered again seals the REVOKED role grant: the deny moves forward', async () => {
@@ -483,11 +483,11 @@ describe('sealing an early end', () => {
     const job = { requestId: 'req-1', actor: 'UDEV1', reason: 'done', maxAttempts: 3 };
 
     await expect(revokeGrantJob(w.deps, { ...job, attempt: 2 })).rejects.toThrow(/Throttling/);
-    expect(w.notifier.kinds()).toEqual(['revoke-failing', 'grant-ended']);
+    expect(w.events.kinds()).toEqual(['revoke-failing', 'grant-ended']);
     await expect(revokeGrantJob(w.deps, { ...job, attempt: 3 })).rejects.toThrow(/Throttling/);
 
     expect(w.metrics.get('RevokeFailures')).toBe(3);
-    expect(w.notifier.kinds()).toEqual(['revoke-failing', 'grant-ended', 'revoke-failing']);
+    expect(w.events.kinds()).toEqual(['revoke-failing', 'grant-ended', 'revoke-failing']);
     expect(
       (w.audit as InMemoryAuditLog).events
         .filter((e) => e.type === 'grant.revoke-failed')
@@ -559,7 +559,7 @@ describe('sealing an early end', () => {
       reason: 'iam:RemoveUserFromGroup failed: Throttling: Rate exceeded',
       detail: { stage: 'seal' },
     });
-    expect(w.notifier.kinds()).toEqual(['revoke-failing', 'grant-ended']);
+    expect(w.events.kinds()).toEqual(['revoke-failing', 'grant-ended']);
   });
 });
 

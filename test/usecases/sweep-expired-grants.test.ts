@@ -54,7 +54,7 @@ describe('sweepExpiredGrants (DynamoDB Local)', () => {
     ]);
     expect(w.groups.members('jit-developers')).toEqual(['dave']);
     expect(w.groups.members('jit-sandbox')).toEqual([]);
-    expect(w.notifier.kinds()).toEqual(['grant-ended', 'grant-ended', 'grant-ended']);
+    expect(w.events.kinds()).toEqual(['grant-ended', 'grant-ended', 'grant-ended']);
     expect(w.denyList.prunes).toEqual(['arn:aws:iam::111122223333:role/jit/Prod']);
   });
 
@@ -101,7 +101,7 @@ describe('sweepExpiredGrants (DynamoDB Local)', () => {
     expect(first).toMatchObject({ examined: 1, ended: 0, failed: 1 });
     expect(await statusOf('g-1')).toBe('ACTIVE');
     expect(w.metrics.get('RevokeFailures')).toBe(1);
-    expect(w.notifier.kinds()).toEqual(['revoke-failing']);
+    expect(w.events.kinds()).toEqual(['revoke-failing']);
 
     w.groups.failWhile = undefined;
     w.clock.set(at('10:01'));
@@ -279,7 +279,7 @@ describe('a requested early end is durable (DynamoDB Local)', () => {
         'grant.released',
       ]);
       expect(events.at(-1)).toMatchObject({ actor: 'UDEV1', toStatus: 'REVOKED', at: endedAt });
-      expect(w.notifier.kinds().at(-1)).toBe('grant-ended');
+      expect(w.events.kinds().at(-1)).toBe('grant-ended');
       // Not found again: ended once.
       expect((await db().requests.listLiveEndingBefore(new Date(at('23:59')))).items).toHaveLength(0);
     },

@@ -2,26 +2,37 @@ import { ChangeMessageVisibilityCommand, SendMessageCommand, type SQSClient } fr
 import { z } from 'zod';
 import { ValidationError } from '../../domain/errors.js';
 import type { GrantJob, GrantQueue } from '../../domain/ports.js';
+import { replyToSlackView } from '../slack/reply-to.js';
 import { toOperationError } from './aws-errors.js';
 
 const id = z.string().min(1).max(128);
 
-/** The wire format of a grant job: the JSON body of one SQS message. */
-export const grantJobSchema = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('activate'), requestId: id }),
-  z.strictObject({
-    kind: z.literal('revoke'),
-    requestId: id,
-    actor: z.string().min(1).max(128),
-    reason: z.string().max(500),
-  }),
-  z.strictObject({
-    kind: z.literal('issue-credentials'),
-    requestId: id,
-    requester: z.string().min(1).max(64),
-    viewId: z.string().min(1).max(64),
-  }),
-  z.strictObject({ kind: z.literal('restore-membership'), requestId: id }),
+const issueCredentials = {
+  kind: z.literal('issue-credentials'),
+  requestId: id,
+  requester: z.string().min(1).max(64),
+};
+
+/**
+ * The wire format of a grant job: the JSON body of one SQS message. An `issue-credentials`
+ * job queued before `replyTo` existed names its Slack modal as `viewId`; it still parses,
+ * as the `replyTo` the Slack front door writes today.
+ */
+export const grantJobSchema = z.union([
+  z.discriminatedUnion('kind', [
+    z.strictObject({ kind: z.literal('activate'), requestId: id }),
+    z.strictObject({
+      kind: z.literal('revoke'),
+      requestId: id,
+      actor: z.string().min(1).max(128),
+      reason: z.string().max(500),
+    }),
+    z.strictObject({ ...issueCredentials, replyTo: z.string().min(1).max(256) }),
+    z.strictObject({ kind: z.literal('restore-membership'), requestId: id }),
+  ]),
+  z
+    .strictObject({ ...issueCredentials, viewId: z.string().min(1).max(64) })
+    .transform(({ viewId, ...job }) => ({ ...job, replyTo: replyToSlackView(viewId) })),
 ]);
 
 /** Parses and validates a message body. Throws ValidationError naming the problem. */
@@ -57,7 +68,7 @@ export class SqsGrantQueue implements GrantQueue, RetryDelay {
   ) {}
 
   async enqueue(job: GrantJob): Promise<void> {
-    const body = JSON.stringify(grantJobSchema.parse(job));
+    const body = JSON.stringify(grantJobSchema.parse(job) satisfies GrantJob);
     try {
       await this.sqs.send(new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: body }));
     } catch (error) {

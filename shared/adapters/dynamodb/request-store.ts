@@ -1,7 +1,7 @@
-import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AuditEventInput } from '../../domain/audit.js';
 import { BrokerError, NotFoundError } from '../../domain/errors.js';
-import { assertTransition, isLive } from '../../domain/lifecycle.js';
+import { isLive } from '../../domain/lifecycle.js';
 import type {
   Annotation,
   Page,
@@ -10,7 +10,7 @@ import type {
   Transition,
   TransitionResult,
 } from '../../domain/ports.js';
-import { dueAt, type AccessRequest, type MessageRef } from '../../domain/request.js';
+import { applyTransition, dueAt, type AccessRequest } from '../../domain/request.js';
 import type { DynamoAuditLog, TransactItem } from './audit-log.js';
 import { decodeCursor, encodeCursor, pageLimit } from './cursor.js';
 import { REQUEST_INDEX } from './tables.js';
@@ -19,6 +19,10 @@ const PENDING_ALL = 'PENDING';
 const LIVE_ALL = 'LIVE';
 const UNREVIEWED = 'BREAK_GLASS';
 const IDEMPOTENCY_PREFIX = 'idem#';
+/** Id prefix of the Slack subscriber's message items (shared/adapters/slack/message-store.ts). */
+export const SLACK_MESSAGES_PREFIX = 'slack-messages#';
+/** Items of the requests table that are not requests: `get` never returns them. */
+const NOT_A_REQUEST_PREFIXES = [IDEMPOTENCY_PREFIX, SLACK_MESSAGES_PREFIX] as const;
 
 /**
  * Attributes derived from the request for the indexes. `windowEndsAt` keeps a live grant's
@@ -64,10 +68,16 @@ export function requestToItem(request: AccessRequest): Record<string, unknown> {
   return item;
 }
 
+/**
+ * A stored item as a request. Requests stored before delivery references left the lifecycle
+ * record still carry `messages` (Slack's); they stay on the item for the Slack message store
+ * to read and are never part of the request.
+ */
 export function itemToRequest(item: Record<string, unknown>): AccessRequest {
   const copy = { ...item };
   if (typeof copy.windowEndsAt === 'string') copy.endsAt = copy.windowEndsAt;
   for (const key of INDEX_ONLY_ATTRIBUTES) delete copy[key];
+  delete copy.messages;
   return copy as unknown as AccessRequest;
 }
 
@@ -125,7 +135,7 @@ export class DynamoRequestStore implements RequestStore {
   }
 
   async get(id: string): Promise<AccessRequest | undefined> {
-    if (id.startsWith(IDEMPOTENCY_PREFIX)) return undefined;
+    if (NOT_A_REQUEST_PREFIXES.some((prefix) => id.startsWith(prefix))) return undefined;
     const { Item } = await this.doc.send(
       new GetCommand({ TableName: this.tableName, Key: { id }, ConsistentRead: true }),
     );
@@ -133,27 +143,21 @@ export class DynamoRequestStore implements RequestStore {
   }
 
   async transition(current: AccessRequest, transition: Transition): Promise<TransitionResult> {
-    assertTransition(current.status, transition.to);
-    return this.write(current, transition.to, transition);
+    return this.write(current, transition);
   }
 
   async annotate(current: AccessRequest, annotation: Annotation): Promise<TransitionResult> {
-    return this.write(current, current.status, annotation);
+    return this.write(current, annotation);
   }
 
   /**
    * The one conditional write behind transitions and annotations. It updates only what
    * changes (status, version, the changed fields and the derived index attributes), so
-   * attributes written outside the lifecycle meanwhile (Slack message references) survive.
+   * attributes it does not own (the Slack message references of older items) survive.
    */
-  private async write(current: AccessRequest, to: AccessRequest['status'], change: Annotation | Transition) {
-    const next: AccessRequest = {
-      ...current,
-      ...change.changes,
-      status: to,
-      version: current.version + 1,
-      updatedAt: change.at.toISOString(),
-    };
+  private async write(current: AccessRequest, change: Annotation | Transition) {
+    // Throws IllegalTransitionError before anything is written: the lifecycle rule is the domain's.
+    const next = applyTransition(current, change);
     const nextItem = requestToItem(next);
     const set: Record<string, unknown> = {
       status: next.status,
@@ -202,19 +206,6 @@ export class DynamoRequestStore implements RequestStore {
     const now = await this.get(current.id);
     if (!now) throw new NotFoundError(`Request ${current.id}`);
     return { ok: false as const, reason: 'conflict' as const, current: now };
-  }
-
-  async addMessages(id: string, messages: readonly MessageRef[]): Promise<void> {
-    if (messages.length === 0) return;
-    await this.doc.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: { id },
-        UpdateExpression: 'SET messages = list_append(if_not_exists(messages, :empty), :messages)',
-        ConditionExpression: 'attribute_exists(id)',
-        ExpressionAttributeValues: { ':messages': messages, ':empty': [] },
-      }),
-    );
   }
 
   listByRequester(requester: string, options?: PageOptions): Promise<Page<AccessRequest>> {

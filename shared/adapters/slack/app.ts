@@ -6,7 +6,7 @@ import {
   webApi,
   type Logger as BoltLogger,
 } from '@slack/bolt';
-import type { Notifier } from '../../domain/ports.js';
+import type { EventPublisher } from '../../domain/ports.js';
 import type { RequestDeps } from '../../usecases/deps.js';
 import { SlackDirectory, SlackIdentityResolver } from './directory.js';
 import { answerEveryRequest } from './fallback-answer.js';
@@ -15,7 +15,6 @@ import { registerBreakGlassListeners } from './listeners/break-glass.js';
 import { registerHomeListeners } from './listeners/home.js';
 import { registerRequestListeners } from './listeners/request.js';
 import { createListenerContext, type SlackAppLogger } from './listeners/listener-kit.js';
-import { SlackNotifier } from './notifier.js';
 import { slackApiFailure } from './slack-api-error.js';
 
 export type { SlackAppLogger } from './listeners/listener-kit.js';
@@ -25,8 +24,13 @@ export interface SlackAppOptions {
   readonly botToken: string;
   /** The Slack Web API base URL (a stand-in in tests and local runs). */
   readonly slackApiUrl?: string;
-  /** The use cases' ports; the notifier defaults to a SlackNotifier on the same client. */
-  readonly deps: Omit<RequestDeps, 'notifier'> & { readonly notifier?: Notifier };
+  /** The use cases' ports, but for the event publisher. */
+  readonly deps: Omit<RequestDeps, 'events'>;
+  /**
+   * Where the use cases publish, over the app's Web API client (the subscribers are
+   * registered in the wiring: functions/wiring/event-wiring.ts).
+   */
+  readonly events: (client: webApi.WebClient) => EventPublisher;
   readonly logger: SlackAppLogger;
 }
 
@@ -107,7 +111,7 @@ function assembleSlackApp<R extends AwsLambdaReceiver | SocketModeReceiver>(
   const resolver = new SlackIdentityResolver(directory, options.deps.policy);
   const deps: RequestDeps = {
     ...options.deps,
-    notifier: options.deps.notifier ?? new SlackNotifier(client, options.deps.policy, directory),
+    events: options.events(client),
   };
   const app = new App({
     token: options.botToken,

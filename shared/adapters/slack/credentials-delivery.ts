@@ -2,6 +2,7 @@ import type { webApi } from '@slack/bolt';
 import type { CredentialsDelivery, GrantJob, IssuedCredentials } from '../../domain/ports.js';
 import type { AccessRequest } from '../../domain/request.js';
 import { ACTIONS } from './ids.js';
+import { slackViewOf } from './reply-to.js';
 import type { ModalView } from './views/blocks.js';
 import { credentialsFailureModal, credentialsModal } from './views/modals.js';
 
@@ -9,8 +10,8 @@ type IssueJob = Extract<GrantJob, { kind: 'issue-credentials' }>;
 type Block = ModalView['blocks'][number];
 
 /**
- * Fills the "Get credentials" modal that the Slack function opened (views.update on the job's
- * view id). Used by the grant worker. The credentials go only into that private modal: they
+ * Fills the "Get credentials" modal that the Slack function opened (views.update on the view
+ * its job's `replyTo` names). Used by the grant worker. The credentials go only into that private modal: they
  * are never posted to a channel, stored or logged (errors carry no request body).
  * Without a console link (the federation endpoint failed) the CLI lines still go out, with
  * a "console link unavailable" note where the button would be.
@@ -21,7 +22,7 @@ export class SlackCredentialsDelivery implements CredentialsDelivery {
   async deliver(job: IssueJob, grant: AccessRequest, credentials: IssuedCredentials): Promise<void> {
     const view = credentialsModal(grant, credentials);
     await this.client.views.update({
-      view_id: job.viewId,
+      view_id: slackViewOf(job.replyTo),
       view:
         credentials.consoleUrl === undefined
           ? withoutConsoleButton(view, credentials.consoleLinkError ?? 'no link was made.')
@@ -30,7 +31,10 @@ export class SlackCredentialsDelivery implements CredentialsDelivery {
   }
 
   async deliverFailure(job: IssueJob, message: string): Promise<void> {
-    await this.client.views.update({ view_id: job.viewId, view: credentialsFailureModal(message) });
+    await this.client.views.update({
+      view_id: slackViewOf(job.replyTo),
+      view: credentialsFailureModal(message),
+    });
   }
 }
 

@@ -3,28 +3,39 @@ import pLimit from 'p-limit';
 import { formatDuration } from '../../domain/duration.js';
 import { approvalAudience } from '../../domain/decision.js';
 import { findTarget, type Target } from '../../domain/policy.js';
-import type { Notification, Notifier, PolicySource } from '../../domain/ports.js';
-import type { AccessRequest, MessageRef } from '../../domain/request.js';
+import type { DomainEvent, EventSubscriber, PolicySource } from '../../domain/ports.js';
+import type { AccessRequest } from '../../domain/request.js';
 import type { SlackDirectory } from './directory.js';
+import type { MessageRef, SlackMessageStore } from './message-store.js';
 import { targetKindOf } from '../../targets/kinds.js';
 import { callSlack, operatorFix, slackApiFailure } from './slack-api-error.js';
 import { escapeText, slackDate, type SlackMessage } from './views/blocks.js';
 import { approvalMessage, breakGlassAlert, decidedMessage } from './views/messages.js';
 
 /**
- * The Notifier over the Slack Web API. Approval requests go to the rule's approval channel,
- * or as DMs to every approver (user groups expanded); outcomes are DMed to the requester;
- * approval posts and break-glass alerts are updated in place (chat.update on
- * `request.messages`). Returns only the posts to update later, never the requester's DMs.
+ * The Slack subscriber to domain events, over the Slack Web API. Approval requests go to the
+ * rule's approval channel, or as DMs to every approver (user groups expanded); outcomes are
+ * DMed to the requester; approval posts and break-glass alerts are updated in place
+ * (chat.update on the messages it recorded in its own message store). Records only the posts
+ * to update later, never the requester's DMs.
  */
-export class SlackNotifier implements Notifier {
+export class SlackNotifier implements EventSubscriber {
+  readonly name = 'slack';
+
   constructor(
     private readonly client: webApi.WebClient,
     private readonly policy: PolicySource,
     private readonly directory: SlackDirectory,
+    private readonly messages: SlackMessageStore,
   ) {}
 
-  async notify(notification: Notification): Promise<readonly MessageRef[]> {
+  async handle(event: DomainEvent): Promise<void> {
+    const posted = await this.notify(event);
+    if (posted.length > 0) await this.messages.add(event.request.id, posted);
+  }
+
+  /** Tells people of one event; returns the posts to update in place later. */
+  private async notify(notification: DomainEvent): Promise<readonly MessageRef[]> {
     const { request } = notification;
     const target = findTarget(this.policy.current(), request.targetId);
     switch (notification.kind) {
@@ -173,8 +184,9 @@ export class SlackNotifier implements Notifier {
   }
 
   private async updateAll(request: AccessRequest, message: SlackMessage): Promise<void> {
+    const posted = await this.messages.list(request.id);
     await inParallel(
-      request.messages.filter((ref) => ref.ts),
+      posted.filter((ref) => ref.ts),
       (ref) =>
         callSlack('chat.update', () =>
           this.client.chat.update({

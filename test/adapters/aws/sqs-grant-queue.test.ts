@@ -1,3 +1,4 @@
+import { replyToSlackView, slackViewOf } from '../../../shared/adapters/slack/reply-to.js';
 import { ChangeMessageVisibilityCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -35,14 +36,29 @@ describe('parseGrantJob', () => {
     { description: 'an activation', body: '{"kind":"activate","requestId":"r1"}' },
     {
       description: 'a credentials request',
-      body: '{"kind":"issue-credentials","requestId":"r1","requester":"U1","viewId":"V1"}',
+      body: '{"kind":"issue-credentials","requestId":"r1","requester":"U1","replyTo":"slack-view:V1"}',
     },
     { description: 'a membership restore', body: '{"kind":"restore-membership","requestId":"r1"}' },
   ])('accepts $description', ({ body }) => {
     expect(parseGrantJob(body)).toEqual(JSON.parse(body));
   });
+  it('still parses a credentials job queued before replyTo, with its Slack view as viewId', () => {
+    const queuedEarlier = '{"kind":"issue-credentials","requestId":"r1","requester":"U1","viewId":"V0OLD1"}';
+    const job = parseGrantJob(queuedEarlier);
+    expect(job).toEqual({
+      kind: 'issue-credentials',
+      requestId: 'r1',
+      requester: 'U1',
+      replyTo: replyToSlackView('V0OLD1'),
+    });
+    expect(job.kind === 'issue-credentials' && slackViewOf(job.replyTo)).toBe('V0OLD1');
+  });
   it.each([
     { description: 'not JSON', body: 'nope' },
+    {
+      description: 'a credentials job with both addresses',
+      body: '{"kind":"issue-credentials","requestId":"r1","requester":"U1","viewId":"V1","replyTo":"slack-view:V1"}',
+    },
     { description: 'an unknown kind', body: '{"kind":"delete","requestId":"r1"}' },
     { description: 'a missing field', body: '{"kind":"revoke","requestId":"r1"}' },
     { description: 'an unknown key', body: '{"kind":"activate","requestId":"r1","extra":1}' },

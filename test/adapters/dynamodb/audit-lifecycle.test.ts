@@ -12,7 +12,7 @@ import { submitRequest } from '../../../shared/usecases/submit-request.js';
 import { verifyAudit } from '../../../shared/usecases/verify-audit.js';
 import {
   ManualClock,
-  RecordingNotifier,
+  RecordingPublisher,
   RecordingQueue,
   SequentialIds,
   TEST_POLICY_YAML,
@@ -33,7 +33,7 @@ function world() {
     policy: staticPolicy(parsePolicy(TEST_POLICY_YAML, 'test')),
     clock,
     ids: new SequentialIds(),
-    notifier: new RecordingNotifier(),
+    events: new RecordingPublisher(),
     queue: new RecordingQueue(),
     logger: silentLogger,
   };
@@ -67,7 +67,7 @@ describe('audit trail of a full request lifecycle (DynamoDB Local)', () => {
       kind: 'issue-credentials',
       requestId: id,
       requester: 'UDEV1',
-      viewId: 'V1',
+      replyTo: 'slack-view:V1',
     });
     expect(issued.outcome).toBe('issued');
     clock.advance(600);

@@ -5,7 +5,9 @@ import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main as manifestCli } from '../../../functions/slack-manifest/main.js';
 import { createHandler } from '../../../functions/slack/create-handler.js';
+import { slackClientEvents } from '../../../functions/wiring/event-wiring.js';
 import { createSlackApp } from '../../../shared/adapters/slack/app.js';
+import { InMemorySlackMessageStore } from '../../../shared/adapters/slack/message-store.js';
 import { ACTIONS, BLOCKS, CALLBACKS, COMMANDS } from '../../../shared/adapters/slack/ids.js';
 import {
   SLACK_FRAMEWORK_METHODS,
@@ -57,6 +59,18 @@ function inertDeps() {
   };
 }
 
+/** The registered subscribers over in-memory message references. */
+function inertEvents() {
+  return slackClientEvents(
+    {
+      policy: staticPolicy(SLACK_TEST_POLICY),
+      clock: new ManualClock(),
+      messages: new InMemorySlackMessageStore(),
+    },
+    silentAppLogger,
+  );
+}
+
 /** What a Bolt app registers, by kind: commands, events, actions, views, shortcuts, options, messages. */
 type Registrations = Record<
   'command' | 'event' | 'action' | 'view' | 'shortcut' | 'options' | 'message',
@@ -100,6 +114,7 @@ function recordRegistrations(
       botToken: TEST_BOT_TOKEN,
       slackApiUrl,
       deps: inertDeps(),
+      events: inertEvents(),
       logger: silentAppLogger,
     });
     extra(app);
@@ -214,6 +229,7 @@ describe('the Slack app manifest', () => {
           botToken: TEST_BOT_TOKEN,
           slackApiUrl: slack.url,
           deps: inertDeps(),
+          events: inertEvents(),
           logger: silentAppLogger,
         }),
       });

@@ -1,11 +1,14 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { webApi } from '@slack/bolt';
 import { SlackCredentialsDelivery } from '../../../shared/adapters/slack/credentials-delivery.js';
+import { replyToSlackView } from '../../../shared/adapters/slack/reply-to.js';
 import { SlackDirectory } from '../../../shared/adapters/slack/directory.js';
+import { InMemorySlackMessageStore } from '../../../shared/adapters/slack/message-store.js';
 import { SlackNotifier } from '../../../shared/adapters/slack/notifier.js';
+import { createEventBus } from '../../../functions/wiring/event-wiring.js';
 import { followUpPendingRequests } from '../../../shared/usecases/follow-up-pending.js';
 import { submitRequest } from '../../../shared/usecases/submit-request.js';
-import { fakeWorld, person, TEST_POLICY_YAML, type FakeWorld } from '../../support/fakes.js';
+import { fakeWorld, person, silentLogger, TEST_POLICY_YAML, type FakeWorld } from '../../support/fakes.js';
 import { SlackStandIn, TEST_BOT_TOKEN } from '../../support/slack.js';
 
 const slack = new SlackStandIn();
@@ -25,8 +28,13 @@ beforeEach(() => {
     slackApiUrl: slack.url,
     retryConfig: { retries: 0 },
   });
-  const notifier = new SlackNotifier(client, world.deps.policy, new SlackDirectory(client, world.clock));
-  world = { ...world, deps: { ...world.deps, notifier } };
+  const notifier = new SlackNotifier(
+    client,
+    world.deps.policy,
+    new SlackDirectory(client, world.clock),
+    new InMemorySlackMessageStore(),
+  );
+  world = { ...world, deps: { ...world.deps, events: createEventBus(silentLogger, [notifier]) } };
 });
 
 describe('SlackNotifier with the pending follow-up (the sweeper)', () => {
@@ -77,10 +85,9 @@ describe('SlackNotifier with the pending follow-up (the sweeper)', () => {
       slackApiUrl: slack.url,
       retryConfig: { retries: 0 },
     });
-    const deps = {
-      ...w.deps,
-      notifier: new SlackNotifier(client, w.deps.policy, new SlackDirectory(client, w.clock)),
-    };
+    const messages = new InMemorySlackMessageStore();
+    const notifier = new SlackNotifier(client, w.deps.policy, new SlackDirectory(client, w.clock), messages);
+    const deps = { ...w.deps, events: createEventBus(silentLogger, [notifier]) };
     await submitRequest(deps, {
       requester: person('ULEAD1'),
       principal: 'lead1',
@@ -88,7 +95,7 @@ describe('SlackNotifier with the pending follow-up (the sweeper)', () => {
       reason: 'x',
     });
     expect(slack.callsOf('chat.postMessage').map((c) => c.args.channel)).toEqual(['ULEAD2', 'ULEAD7']);
-    expect((await w.store.get('req-0001'))?.messages.map((m) => m.channel)).toEqual(['DLEAD2', 'DLEAD7']);
+    expect((await messages.list('req-0001')).map((m) => m.channel)).toEqual(['DLEAD2', 'DLEAD7']);
   });
 });
 
@@ -103,7 +110,7 @@ describe('SlackCredentialsDelivery', () => {
       kind: 'issue-credentials' as const,
       requestId: 'g1',
       requester: 'UDEV1',
-      viewId: 'V0MODAL1',
+      replyTo: replyToSlackView('V0MODAL1'),
     };
     const grant = { id: 'g1', targetId: 'prod-role' } as never;
     await delivery.deliver(job, grant, {
@@ -139,7 +146,7 @@ describe('SlackCredentialsDelivery without a console link', () => {
       kind: 'issue-credentials' as const,
       requestId: 'g1',
       requester: 'UDEV1',
-      viewId: 'V0MODAL2',
+      replyTo: replyToSlackView('V0MODAL2'),
     };
     await delivery.deliver(job, { id: 'g1', targetId: 'prod-role' } as never, {
       accessKeyId: 'ASIAEXAMPLE',

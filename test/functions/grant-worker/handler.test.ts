@@ -96,7 +96,12 @@ describe('grant worker handler', () => {
     await w.handler({ Records: [record('m1', { kind: 'activate', requestId: 'req-1' })] });
     const response = await w.handler({
       Records: [
-        record('m2', { kind: 'issue-credentials', requestId: 'req-1', requester: 'UDEV1', viewId: 'V1' }),
+        record('m2', {
+          kind: 'issue-credentials',
+          requestId: 'req-1',
+          requester: 'UDEV1',
+          replyTo: 'slack-view:V1',
+        }),
         record('m3', { kind: 'revoke', requestId: 'req-1', actor: 'UDEV1', reason: 'done' }),
       ],
     });

@@ -217,7 +217,12 @@ describe('my access (App Home)', () => {
     const viewId = (open?.response.view as { id: string }).id;
     expect(viewId).toMatch(/^V/);
     expect(h.queue().jobs).toEqual([
-      { kind: 'issue-credentials', requestId: 'req-0001', requester: 'UDEV1', viewId },
+      {
+        kind: 'issue-credentials',
+        requestId: 'req-0001',
+        requester: 'UDEV1',
+        replyTo: `slack-view:${viewId}`,
+      },
     ]);
     // Opening the modal and handing off write nothing: the worker mints and delivers.
     expect(h.slack.callsOf('views.update')).toEqual([]);

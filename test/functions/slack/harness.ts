@@ -6,6 +6,7 @@ import { AUDIT_INDEX } from '../../../shared/adapters/dynamodb/tables.js';
 import type { SlackAppLogger } from '../../../shared/adapters/slack/app.js';
 import { parsePolicy } from '../../../shared/domain/policy.js';
 import { createHandler } from '../../../functions/slack/create-handler.js';
+import { eventsOverSlackClient } from '../../../functions/wiring/event-wiring.js';
 import { ManualClock, RecordingQueue, SequentialIds } from '../../support/fakes.js';
 import { useLocalTables } from '../../support/local-dynamo.js';
 import {
@@ -118,6 +119,10 @@ export function useSlackHandler() {
           queue,
           logger,
         },
+        events: eventsOverSlackClient(
+          { doc: db().doc, tables: db().names, policy: { current: () => SLACK_TEST_POLICY }, clock },
+          logger,
+        ),
       }),
     });
   });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ACTIONS, BLOCKS, CALLBACKS, COMMANDS } from '../../../shared/adapters/slack/ids.js';
+import { DynamoSlackMessageStore } from '../../../shared/adapters/slack/message-store.js';
 import {
   blockAction,
   commandBody,
@@ -11,6 +12,11 @@ import {
 import { useSlackHandler } from './harness.js';
 
 const h = useSlackHandler();
+
+/** The Slack posts recorded about a request (the Slack subscriber's own store). */
+function postedAbout(requestId: string) {
+  return new DynamoSlackMessageStore(h.db().doc, h.db().names.requests).list(requestId);
+}
 
 function requestForm(targetId: string, reason: string, extra: { duration?: string; ticket?: string } = {}) {
   return {
@@ -117,7 +123,7 @@ describe('request, approve, hand-off', () => {
     expect(blocksText(post!.args)).toContain(ACTIONS.approve);
     expect(blocksText(post!.args)).toContain('Deploy the hotfix');
     expect(blocksText(post!.args)).toContain('0 of 1 approval');
-    const ts = String((await h.db().requests.get('req-0001'))?.messages[0]?.ts);
+    const ts = String((await postedAbout('req-0001'))[0]?.ts);
 
     h.slack.reset();
     const clicked = await click('ULEAD1', ACTIONS.approve, 'req-0001', 'CAPPROVE1', ts);
@@ -299,7 +305,11 @@ describe('M of N by DM', () => {
     const posts = h.slack.callsOf('chat.postMessage');
     expect(posts.map((p) => p.args.channel).sort()).toEqual(['ULEAD1', 'ULEAD2', 'ULEAD3']);
     const stored = await h.db().requests.get('req-0001');
-    expect(stored?.messages.map((m) => m.channel).sort()).toEqual(['DLEAD1', 'DLEAD2', 'DLEAD3']);
+    expect((await postedAbout('req-0001')).map((m) => m.channel).sort()).toEqual([
+      'DLEAD1',
+      'DLEAD2',
+      'DLEAD3',
+    ]);
     expect(stored).toMatchObject({ ticket: 'OPS-12', approvalsRequired: 2 });
 
     h.slack.reset();

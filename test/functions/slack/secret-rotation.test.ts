@@ -1,3 +1,4 @@
+import { eventsOverSlackClient } from '../../../functions/wiring/event-wiring.js';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Context } from 'aws-lambda';
@@ -77,6 +78,15 @@ function rotatingHandler() {
           queue: new RecordingQueue(),
           logger: silentAppLogger,
         },
+        events: eventsOverSlackClient(
+          {
+            doc: db().doc,
+            tables: db().names,
+            policy: { current: () => SLACK_TEST_POLICY },
+            clock: new ManualClock(),
+          },
+          silentAppLogger,
+        ),
       };
     },
   });

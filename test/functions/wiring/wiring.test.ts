@@ -174,7 +174,12 @@ describe('MANAGED_IAM_PATH start-up guard', () => {
 
 describe('Slack bot token of the grant side', () => {
   const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:jit-slack';
-  const JOB = { kind: 'issue-credentials', requestId: 'req-1', requester: 'UDEV1', viewId: 'V1' } as const;
+  const JOB = {
+    kind: 'issue-credentials',
+    requestId: 'req-1',
+    requester: 'UDEV1',
+    replyTo: 'slack-view:V1',
+  } as const;
   /** The bot token of each Web API call (a stand-in that only records and answers ok). */
   const tokens: string[] = [];
   let slack: Server;

@@ -6,6 +6,7 @@ import { releaseGrant } from '../../../usecases/release-grant.js';
 import { requestCredentials } from '../../../usecases/request-credentials.js';
 import { submitRequest } from '../../../usecases/submit-request.js';
 import { ACTIONS, BLOCKS, CALLBACKS, FIELD_BLOCKS } from '../ids.js';
+import { replyToSlackView } from '../reply-to.js';
 import { decodeMetadata } from '../views/blocks.js';
 import { credentialsFailureModal, credentialsLoadingModal, extendModal } from '../views/modals.js';
 import {
@@ -115,7 +116,11 @@ export function registerHomeListeners(ctx: ListenerContext): void {
         });
         viewId = opened.view?.id;
         if (!viewId) throw new BrokerError('SLACK_NO_VIEW', 'views.open returned no view id');
-        await requestCredentials(deps, { requestId, requester: body.user.id, viewId });
+        await requestCredentials(deps, {
+          requestId,
+          requester: body.user.id,
+          replyTo: replyToSlackView(viewId),
+        });
       } catch (error) {
         const message = ctx.describeError(error, 'credentials');
         if (viewId)

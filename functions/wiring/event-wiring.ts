@@ -1,0 +1,73 @@
+import type { WebClient } from '@slack/web-api';
+import { InProcessEventBus } from '../../shared/adapters/events/event-bus.js';
+import { SlackDirectory } from '../../shared/adapters/slack/directory.js';
+import {
+  DynamoSlackMessageStore,
+  type SlackMessageStore,
+} from '../../shared/adapters/slack/message-store.js';
+import { SlackNotifier } from '../../shared/adapters/slack/notifier.js';
+import type { Clock, EventPublisher, EventSubscriber, PolicySource } from '../../shared/domain/ports.js';
+import type { UseCaseLogger } from '../../shared/usecases/deps.js';
+import type { BaseWiring } from './base-wiring.js';
+
+/**
+ * The event subscribers, registered here and nowhere else: every entry point (Slack function,
+ * grant worker, sweeper, local runner) publishes to a bus built by {@link createEventBus}.
+ * A new subscriber (e-mail, a console's live view, an archive) is one adapter implementing
+ * EventSubscriber plus one line in {@link subscribersOf}.
+ */
+export interface SubscriberPorts {
+  /** The Slack subscriber: a Web API client and its message store. */
+  readonly slack: { readonly web: WebClient; readonly messages: SlackMessageStore };
+  readonly policy: PolicySource;
+  readonly clock: Clock;
+}
+
+/** Every registered subscriber, built over its ports. */
+export function subscribersOf(ports: SubscriberPorts): EventSubscriber[] {
+  const { web, messages } = ports.slack;
+  return [new SlackNotifier(web, ports.policy, new SlackDirectory(web, ports.clock), messages)];
+}
+
+/** The in-process bus with the given subscribers registered. */
+export function createEventBus(
+  logger: UseCaseLogger,
+  subscribers: readonly EventSubscriber[],
+  options: { readonly deadlineMs?: number } = {},
+): InProcessEventBus {
+  const bus = new InProcessEventBus({
+    logger,
+    ...(options.deadlineMs === undefined ? {} : { deadlineMs: options.deadlineMs }),
+  });
+  subscribers.forEach((subscriber) => bus.register(subscriber));
+  return bus;
+}
+
+/** The Slack subscriber's message store of a wiring: items beside the requests, in their table. */
+export function slackMessageStore(base: Pick<BaseWiring, 'doc' | 'tables'>): SlackMessageStore {
+  return new DynamoSlackMessageStore(base.doc, base.tables.requests);
+}
+
+/**
+ * The publisher of an entry point that has a Slack Web API client (the Slack function, whose
+ * client comes from the Slack app; the grant side, once it read the bot token): the
+ * registered subscribers over the wiring's ports.
+ */
+export function eventsOverSlackClient(
+  base: Pick<BaseWiring, 'doc' | 'tables' | 'policy' | 'clock'>,
+  logger: UseCaseLogger,
+): (web: WebClient) => EventPublisher {
+  return slackClientEvents(
+    { policy: base.policy, clock: base.clock, messages: slackMessageStore(base) },
+    logger,
+  );
+}
+
+/** {@link eventsOverSlackClient} over any message store (tests with in-memory ports). */
+export function slackClientEvents(
+  ports: Omit<SubscriberPorts, 'slack'> & { readonly messages: SlackMessageStore },
+  logger: UseCaseLogger,
+): (web: WebClient) => EventPublisher {
+  const { messages, ...rest } = ports;
+  return (web) => createEventBus(logger, subscribersOf({ ...rest, slack: { web, messages } }));
+}
