@@ -1,11 +1,11 @@
 import { NotFoundError } from '../domain/errors.js';
 import { AwsOperationError } from '../domain/grant-ports.js';
-import { findTarget } from '../domain/policy.js';
+import { findTarget, type Target } from '../domain/policy.js';
 import type { AccessRequest } from '../domain/request.js';
-import type { StepReceipt } from '../domain/target-kind.js';
-import { MAX_RACE_RETRIES } from './approve-request.js';
+import type { StepReceipt, TargetDriver } from '../domain/target-kind.js';
 import { auditOf } from './audit-events.js';
 import { ACTORS, type GrantDeps } from './grant-deps.js';
+import { retryOnConflict } from './retry-on-conflict.js';
 
 export type ActivateResult =
   | { readonly outcome: 'activated'; readonly request: AccessRequest }
@@ -33,64 +33,92 @@ export async function activateGrant(
   deps: GrantDeps,
   input: { readonly requestId: string; readonly attempt: number; readonly maxAttempts: number },
 ): Promise<ActivateResult> {
-  for (let race = 0; race < MAX_RACE_RETRIES; race++) {
-    const grant = await deps.store.get(input.requestId);
-    if (!grant) throw new NotFoundError(`Grant ${input.requestId}`);
-    // Why: an end already requested must not be undone by adding the access now.
-    if (grant.status !== 'APPROVED' || grant.endRequest) return { outcome: 'skipped', request: grant };
-    const now = deps.clock.now();
-    if (grant.endsAt === undefined || new Date(grant.endsAt) <= now) {
-      return { outcome: 'window-closed', request: grant };
-    }
-    const target = findTarget(deps.policy.current(), grant.targetId);
-    if (!target || target.kind !== grant.targetKind) {
-      return fail(deps, grant, `target ${grant.targetId} is not (or no longer) in the access policy`);
-    }
-    const driver = deps.targets.forKind(grant.targetKind);
-    if (!driver) return fail(deps, grant, `no driver for target kind ${grant.targetKind}`);
-    let receipt: StepReceipt & { readonly inProgress?: boolean };
-    try {
-      receipt = await driver.grant(deps, grant, target);
-    } catch (error) {
-      const transient = !(error instanceof AwsOperationError) || error.transient;
-      if (transient && input.attempt < input.maxAttempts) throw error;
-      return fail(deps, grant, (error as Error).message);
-    }
-    if (receipt.inProgress) {
-      // An asynchronous kind (see TargetKind.activation): the job comes back after the queue's
-      // delay and asks again; the grant stays APPROVED until AWS confirms.
-      throw new AwsOperationError('activateGrant', `grant ${grant.id}: provisioning in progress`, {
-        transient: true,
-      });
-    }
-    const result = await deps.store.transition(grant, {
-      to: 'ACTIVE',
-      at: now,
-      audit: auditOf(grant, 'grant.activated', {
-        at: now,
-        actor: ACTORS.worker,
+  return retryOnConflict<Activation, ActivateResult>({
+    read: async () => {
+      const grant = await deps.store.get(input.requestId);
+      if (!grant) throw new NotFoundError(`Grant ${input.requestId}`);
+      return grant;
+    },
+    decide: async (grant) => {
+      // Why: an end already requested must not be undone by adding the access now.
+      if (grant.status !== 'APPROVED' || grant.endRequest)
+        return { done: { outcome: 'skipped', request: grant } };
+      const now = deps.clock.now();
+      if (grant.endsAt === undefined || new Date(grant.endsAt) <= now) {
+        return { done: { outcome: 'window-closed', request: grant } };
+      }
+      const target = findTarget(deps.policy.current(), grant.targetId);
+      if (!target || target.kind !== grant.targetKind) {
+        return {
+          done: await fail(
+            deps,
+            grant,
+            `target ${grant.targetId} is not (or no longer) in the access policy`,
+          ),
+        };
+      }
+      const driver = deps.targets.forKind(grant.targetKind);
+      if (!driver) return { done: await fail(deps, grant, `no driver for target kind ${grant.targetKind}`) };
+      let receipt: StepReceipt & { readonly inProgress?: boolean };
+      try {
+        receipt = await driver.grant(deps, grant, target);
+      } catch (error) {
+        const transient = !(error instanceof AwsOperationError) || error.transient;
+        if (transient && input.attempt < input.maxAttempts) throw error;
+        return { done: await fail(deps, grant, (error as Error).message) };
+      }
+      if (receipt.inProgress) {
+        // An asynchronous kind (see TargetKind.activation): the job comes back after the queue's
+        // delay and asks again; the grant stays APPROVED until AWS confirms.
+        throw new AwsOperationError('activateGrant', `grant ${grant.id}: provisioning in progress`, {
+          transient: true,
+        });
+      }
+      return { write: { now, endsAt: grant.endsAt, target, driver, receipt } };
+    },
+    write: (grant, { now, endsAt, receipt }) =>
+      deps.store.transition(grant, {
         to: 'ACTIVE',
-        ...(receipt.awsRequestId === undefined ? {} : { awsRequestId: receipt.awsRequestId }),
-        detail: { endsAt: grant.endsAt, ...receipt.detail },
+        at: now,
+        audit: auditOf(grant, 'grant.activated', {
+          at: now,
+          actor: ACTORS.worker,
+          to: 'ACTIVE',
+          ...(receipt.awsRequestId === undefined ? {} : { awsRequestId: receipt.awsRequestId }),
+          detail: { endsAt, ...receipt.detail },
+        }),
       }),
-    });
-    if (result.ok) {
+    committed: async (active, _activation, grant) => {
       deps.metrics.count('GrantsActivated');
       deps.logger.info('grant activated', { requestId: grant.id, targetId: grant.targetId });
-      await deps.events.publish({ kind: 'grant-active', request: result.request });
-      return { outcome: 'activated', request: result.request };
-    }
-    const current = result.current;
-    if (current.status === 'APPROVED') continue; // only annotated meanwhile: try again
-    if (current.status !== 'ACTIVE') {
-      // Why: revoked (or failed) while we were adding; the access we added must go.
-      await driver.revert(deps, current, target, deps.clock.now());
-    }
-    return { outcome: 'skipped', request: current };
-  }
-  throw new AwsOperationError('activateGrant', `grant ${input.requestId} kept changing; will retry`, {
-    transient: true,
+      await deps.events.publish({ kind: 'grant-active', request: active });
+      return { outcome: 'activated', request: active };
+    },
+    conflict: async (current, { target, driver }) => {
+      if (current.status === 'APPROVED') return 'retry'; // only annotated meanwhile: try again
+      if (current.status !== 'ACTIVE') {
+        // Why: revoked (or failed) while we were adding; the access we added must go.
+        await driver.revert(deps, current, target, deps.clock.now());
+      }
+      return { done: { outcome: 'skipped', request: current } };
+    },
+    exhausted: () =>
+      Promise.reject(
+        new AwsOperationError('activateGrant', `grant ${input.requestId} kept changing; will retry`, {
+          transient: true,
+        }),
+      ),
   });
+}
+
+/** What an activation writes: the access added by the driver, and its receipt. */
+interface Activation {
+  readonly now: Date;
+  /** The window's end, as checked before adding the access. */
+  readonly endsAt: string;
+  readonly target: Target;
+  readonly driver: TargetDriver;
+  readonly receipt: StepReceipt;
 }
 
 /**

@@ -5,9 +5,7 @@ import { findTarget, type SlackPerson } from '../domain/policy.js';
 import type { AccessRequest } from '../domain/request.js';
 import { auditOf } from './audit-events.js';
 import type { RequestDeps } from './deps.js';
-
-/** How often a use case re-reads and retries after losing a race on the same request. */
-export const MAX_RACE_RETRIES = 8;
+import { retryOnConflict } from './retry-on-conflict.js';
 
 export type ApproveResult =
   | { readonly outcome: 'refused'; readonly reason: ApprovalRefusal; readonly message: string }
@@ -70,66 +68,82 @@ export async function approveRequest(
   input: { readonly requestId: string; readonly approver: SlackPerson },
 ): Promise<ApproveResult> {
   const policy = deps.policy.current();
-  for (let attempt = 0; attempt < MAX_RACE_RETRIES; attempt++) {
-    const request = await load(deps, input.requestId);
-    const decision = decideApproval(policy, request, input.approver);
-    if (decision.outcome === 'refused') {
-      if (decision.reason === 'not-pending') throw new AlreadyDecidedError(request.status);
-      return decision;
-    }
-    const now = deps.clock.now();
-    const approvals = [...request.approvals, { approver: input.approver.userId, at: now.toISOString() }];
-    const approvers = approvals.map((a) => a.approver);
-    const window = decision.complete ? await approvedChanges(deps, request, now) : undefined;
-    const result = window
-      ? await deps.store.transition(request, {
-          to: 'APPROVED',
-          at: now,
-          changes: {
-            approvals,
-            decidedBy: input.approver.userId,
-            decidedAt: now.toISOString(),
-            ...window,
-          },
-          audit: auditOf(request, 'request.approved', {
-            at: now,
-            actor: input.approver.userId,
+  // A lost race re-reads and decides again: the loser is told it is decided, or already approved.
+  return retryOnConflict<Approving, ApproveResult>({
+    read: () => load(deps, input.requestId),
+    decide: async (request) => {
+      const decision = decideApproval(policy, request, input.approver);
+      if (decision.outcome === 'refused') {
+        if (decision.reason === 'not-pending') throw new AlreadyDecidedError(request.status);
+        return { done: decision };
+      }
+      const now = deps.clock.now();
+      const window = decision.complete ? await approvedChanges(deps, request, now) : undefined;
+      return { write: { decision, now, ...(window ? { window } : {}) } };
+    },
+    write: (request, { decision, now, window }) => {
+      const approvals = [...request.approvals, { approver: input.approver.userId, at: now.toISOString() }];
+      const approvers = approvals.map((a) => a.approver);
+      return window
+        ? deps.store.transition(request, {
             to: 'APPROVED',
-            approvers,
-            detail: windowDetail(window, request),
-          }),
-        })
-      : await deps.store.transition(request, {
-          to: 'PENDING',
-          at: now,
-          changes: { approvals },
-          audit: auditOf(request, 'request.approval-recorded', {
             at: now,
-            actor: input.approver.userId,
+            changes: {
+              approvals,
+              decidedBy: input.approver.userId,
+              decidedAt: now.toISOString(),
+              ...window,
+            },
+            audit: auditOf(request, 'request.approved', {
+              at: now,
+              actor: input.approver.userId,
+              to: 'APPROVED',
+              approvers,
+              detail: windowDetail(window, request),
+            }),
+          })
+        : deps.store.transition(request, {
             to: 'PENDING',
-            approvers,
-            detail: { approvals: decision.approvals, approvalsRequired: decision.approvalsRequired },
-          }),
-        });
-    if (!result.ok) continue; // lost a race: re-read and decide again
-    if (decision.complete) {
-      await afterApproval(deps, result.request);
-      return { outcome: 'approved', request: result.request };
-    }
-    await deps.events.publish({
-      kind: 'approval-recorded',
-      request: result.request,
-      approver: input.approver.userId,
-    });
-    return {
-      outcome: 'recorded',
-      request: result.request,
-      approvals: decision.approvals,
-      required: decision.approvalsRequired,
-    };
-  }
-  const latest = await load(deps, input.requestId);
-  throw new AlreadyDecidedError(latest.status);
+            at: now,
+            changes: { approvals },
+            audit: auditOf(request, 'request.approval-recorded', {
+              at: now,
+              actor: input.approver.userId,
+              to: 'PENDING',
+              approvers,
+              detail: { approvals: decision.approvals, approvalsRequired: decision.approvalsRequired },
+            }),
+          });
+    },
+    committed: async (written, { decision }) => {
+      if (decision.complete) {
+        await afterApproval(deps, written);
+        return { outcome: 'approved', request: written };
+      }
+      await deps.events.publish({
+        kind: 'approval-recorded',
+        request: written,
+        approver: input.approver.userId,
+      });
+      return {
+        outcome: 'recorded',
+        request: written,
+        approvals: decision.approvals,
+        required: decision.approvalsRequired,
+      };
+    },
+    exhausted: async () => {
+      const latest = await load(deps, input.requestId);
+      throw new AlreadyDecidedError(latest.status);
+    },
+  });
+}
+
+/** What an approval writes: the counted decision, its time, and the window once complete. */
+interface Approving {
+  readonly decision: Extract<ReturnType<typeof decideApproval>, { outcome: 'counted' }>;
+  readonly now: Date;
+  readonly window?: { readonly startsAt: string; readonly endsAt: string };
 }
 
 /** PENDING → APPROVED for an auto-approved target, with the system as the approver. */
@@ -173,28 +187,35 @@ export async function denyRequest(
   const reason = input.reason.trim();
   const problem = noteProblem('A reason', reason);
   if (problem) throw new ValidationError(problem);
-  for (let attempt = 0; attempt < MAX_RACE_RETRIES; attempt++) {
-    const request = await load(deps, input.requestId);
-    const allowed = decideDenial(policy, request, input.approver);
-    if (!allowed.allowed) {
-      if (allowed.reason === 'not-pending') throw new AlreadyDecidedError(request.status);
-      return { outcome: 'refused', reason: allowed.reason, message: allowed.message };
-    }
-    const now = deps.clock.now();
-    const result = await deps.store.transition(request, {
-      to: 'DENIED',
-      at: now,
-      changes: { decidedBy: input.approver.userId, decidedAt: now.toISOString(), decisionReason: reason },
-      audit: auditOf(request, 'request.denied', {
-        at: now,
-        actor: input.approver.userId,
+  // An approval landing meanwhile is a conflict: re-read and decide again.
+  return retryOnConflict<Date, DenyResult>({
+    read: () => load(deps, input.requestId),
+    decide: (request) => {
+      const allowed = decideDenial(policy, request, input.approver);
+      if (!allowed.allowed) {
+        if (allowed.reason === 'not-pending') throw new AlreadyDecidedError(request.status);
+        return { done: { outcome: 'refused', reason: allowed.reason, message: allowed.message } };
+      }
+      return { write: deps.clock.now() };
+    },
+    write: (request, now) =>
+      deps.store.transition(request, {
         to: 'DENIED',
-        reason,
+        at: now,
+        changes: { decidedBy: input.approver.userId, decidedAt: now.toISOString(), decisionReason: reason },
+        audit: auditOf(request, 'request.denied', {
+          at: now,
+          actor: input.approver.userId,
+          to: 'DENIED',
+          reason,
+        }),
       }),
-    });
-    if (!result.ok) continue; // an approval landed meanwhile: re-read and decide again
-    await deps.events.publish({ kind: 'request-denied', request: result.request });
-    return { outcome: 'denied', request: result.request };
-  }
-  throw new AlreadyDecidedError((await load(deps, input.requestId)).status);
+    committed: async (denied) => {
+      await deps.events.publish({ kind: 'request-denied', request: denied });
+      return { outcome: 'denied', request: denied };
+    },
+    exhausted: async () => {
+      throw new AlreadyDecidedError((await load(deps, input.requestId)).status);
+    },
+  });
 }

@@ -1,10 +1,10 @@
 import { decideBreakGlass, decideReview, noteProblem, type BreakGlassDecision } from '../domain/decision.js';
 import { AlreadyDecidedError, NotAuthorizedError, NotFoundError, ValidationError } from '../domain/errors.js';
-import { MAX_RACE_RETRIES } from './approve-request.js';
 import { openWindow } from '../domain/grant-window.js';
 import type { SlackPerson } from '../domain/policy.js';
 import { newRequest, type AccessRequest } from '../domain/request.js';
 import { auditOf } from './audit-events.js';
+import { retryOnConflict } from './retry-on-conflict.js';
 import type { RequestDeps } from './deps.js';
 
 export type BreakGlassResult =
@@ -89,28 +89,36 @@ export async function reviewBreakGlass(
   const note = input.note?.trim();
   const problem = note ? noteProblem('A review note', note) : undefined;
   if (problem) throw new ValidationError(problem);
-  for (let attempt = 0; attempt < MAX_RACE_RETRIES; attempt++) {
-    const request = await deps.store.get(input.requestId);
-    if (!request) throw new NotFoundError(`Request ${input.requestId}`);
-    const allowed = decideReview(deps.policy.current(), request, input.reviewer);
-    if (!allowed.allowed) throw new NotAuthorizedError('not-a-reviewer', allowed.message);
-    const now = deps.clock.now();
-    const result = await deps.store.annotate(request, {
-      at: now,
-      changes: {
-        reviewedBy: input.reviewer.userId,
-        reviewedAt: now.toISOString(),
-        ...(note ? { reviewNote: note } : {}),
-      },
-      audit: auditOf(request, 'break-glass.reviewed', {
+  // A conflict (a state change, an expiry say) reviews the current version.
+  return retryOnConflict<Date, AccessRequest>({
+    read: async () => {
+      const request = await deps.store.get(input.requestId);
+      if (!request) throw new NotFoundError(`Request ${input.requestId}`);
+      return request;
+    },
+    decide: (request) => {
+      const allowed = decideReview(deps.policy.current(), request, input.reviewer);
+      if (!allowed.allowed) throw new NotAuthorizedError('not-a-reviewer', allowed.message);
+      return { write: deps.clock.now() };
+    },
+    write: (request, now) =>
+      deps.store.annotate(request, {
         at: now,
-        actor: input.reviewer.userId,
-        ...(note ? { reason: note } : {}),
+        changes: {
+          reviewedBy: input.reviewer.userId,
+          reviewedAt: now.toISOString(),
+          ...(note ? { reviewNote: note } : {}),
+        },
+        audit: auditOf(request, 'break-glass.reviewed', {
+          at: now,
+          actor: input.reviewer.userId,
+          ...(note ? { reason: note } : {}),
+        }),
       }),
-    });
-    if (!result.ok) continue; // raced with a state change (an expiry, say): review the current version
-    await deps.events.publish({ kind: 'break-glass-reviewed', request: result.request });
-    return result.request;
-  }
-  throw new AlreadyDecidedError('changing too fast to review');
+    committed: async (reviewed) => {
+      await deps.events.publish({ kind: 'break-glass-reviewed', request: reviewed });
+      return reviewed;
+    },
+    exhausted: () => Promise.reject(new AlreadyDecidedError('changing too fast to review')),
+  });
 }

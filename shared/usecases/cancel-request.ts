@@ -1,10 +1,10 @@
 import { decideCancel } from '../domain/decision.js';
 import { AlreadyDecidedError, NotFoundError } from '../domain/errors.js';
 import type { AccessRequest } from '../domain/request.js';
-import { MAX_RACE_RETRIES } from './approve-request.js';
 import { auditOf } from './audit-events.js';
 import type { RequestDeps } from './deps.js';
 import { refusalError } from './refusals.js';
+import { retryOnConflict } from './retry-on-conflict.js';
 
 /**
  * PENDING → CANCELLED, by the requester only (decideCancel). A refusal throws
@@ -14,21 +14,31 @@ export async function cancelRequest(
   deps: RequestDeps,
   input: { readonly requestId: string; readonly requester: string },
 ): Promise<AccessRequest> {
-  for (let attempt = 0; attempt < MAX_RACE_RETRIES; attempt++) {
-    const request = await deps.store.get(input.requestId);
-    if (!request) throw new NotFoundError(`Request ${input.requestId}`);
-    const allowed = decideCancel(request, input.requester);
-    if (!allowed.allowed) throw refusalError(allowed, () => new AlreadyDecidedError(request.status));
-    const now = deps.clock.now();
-    const result = await deps.store.transition(request, {
-      to: 'CANCELLED',
-      at: now,
-      changes: { decidedBy: input.requester, decidedAt: now.toISOString() },
-      audit: auditOf(request, 'request.cancelled', { at: now, actor: input.requester, to: 'CANCELLED' }),
-    });
-    if (!result.ok) continue; // an approval was recorded meanwhile: re-read and decide again
-    await deps.events.publish({ kind: 'request-cancelled', request: result.request });
-    return result.request;
-  }
-  throw new AlreadyDecidedError((await deps.store.get(input.requestId))?.status ?? 'gone');
+  // A conflict (an approval recorded meanwhile) re-reads and decides again.
+  return retryOnConflict<Date, AccessRequest>({
+    read: async () => {
+      const request = await deps.store.get(input.requestId);
+      if (!request) throw new NotFoundError(`Request ${input.requestId}`);
+      return request;
+    },
+    decide: (request) => {
+      const allowed = decideCancel(request, input.requester);
+      if (!allowed.allowed) throw refusalError(allowed, () => new AlreadyDecidedError(request.status));
+      return { write: deps.clock.now() };
+    },
+    write: (request, now) =>
+      deps.store.transition(request, {
+        to: 'CANCELLED',
+        at: now,
+        changes: { decidedBy: input.requester, decidedAt: now.toISOString() },
+        audit: auditOf(request, 'request.cancelled', { at: now, actor: input.requester, to: 'CANCELLED' }),
+      }),
+    committed: async (cancelled) => {
+      await deps.events.publish({ kind: 'request-cancelled', request: cancelled });
+      return cancelled;
+    },
+    exhausted: async () => {
+      throw new AlreadyDecidedError((await deps.store.get(input.requestId))?.status ?? 'gone');
+    },
+  });
 }

@@ -2,10 +2,10 @@ import { decideRelease } from '../domain/decision.js';
 import { BrokerError, NotFoundError, ValidationError } from '../domain/errors.js';
 import { isLive } from '../domain/lifecycle.js';
 import type { AccessRequest, EndRequest } from '../domain/request.js';
-import { MAX_RACE_RETRIES } from './approve-request.js';
 import { auditOf } from './audit-events.js';
 import type { RequestDeps } from './deps.js';
 import { refusalError } from './refusals.js';
+import { retryOnConflict } from './retry-on-conflict.js';
 
 /**
  * "Release now": the requester ends their own live grant early. Only the holder of a live
@@ -57,25 +57,33 @@ export async function recordEndRequest(
   requestId: string,
   end: Pick<EndRequest, 'kind' | 'by' | 'reason'>,
 ): Promise<AccessRequest> {
-  for (let attempt = 0; attempt < MAX_RACE_RETRIES; attempt++) {
-    const grant = await deps.store.get(requestId);
-    if (!grant) throw new NotFoundError(`Grant ${requestId}`);
-    if (!isLive(grant.status) || grant.endRequest) return grant;
-    const now = deps.clock.now();
-    const endRequest: EndRequest = { ...end, at: now.toISOString() };
-    const result = await deps.store.annotate(grant, {
-      at: now,
-      changes: { endRequest },
-      audit: auditOf(grant, 'grant.end-requested', {
+  return retryOnConflict<Date, AccessRequest>({
+    read: async () => {
+      const grant = await deps.store.get(requestId);
+      if (!grant) throw new NotFoundError(`Grant ${requestId}`);
+      return grant;
+    },
+    decide: (grant) =>
+      !isLive(grant.status) || grant.endRequest ? { done: grant } : { write: deps.clock.now() },
+    write: (grant, now) => {
+      const endRequest: EndRequest = { ...end, at: now.toISOString() };
+      return deps.store.annotate(grant, {
         at: now,
-        actor: end.by,
-        reason: end.reason,
-        detail: { endKind: end.kind },
-      }),
-    });
-    if (result.ok) return result.request;
-  }
-  throw new BrokerError('END_REQUEST_CONFLICT', `Grant ${requestId} kept changing; try again.`, {
-    expose: true,
+        changes: { endRequest },
+        audit: auditOf(grant, 'grant.end-requested', {
+          at: now,
+          actor: end.by,
+          reason: end.reason,
+          detail: { endKind: end.kind },
+        }),
+      });
+    },
+    committed: (stored) => stored,
+    exhausted: () =>
+      Promise.reject(
+        new BrokerError('END_REQUEST_CONFLICT', `Grant ${requestId} kept changing; try again.`, {
+          expose: true,
+        }),
+      ),
   });
 }

@@ -2,14 +2,14 @@ import type { AuditEventType } from '../domain/audit.js';
 import { NotFoundError } from '../domain/errors.js';
 import { AwsOperationError } from '../domain/grant-ports.js';
 import { isLive, type RequestStatus } from '../domain/lifecycle.js';
-import { findTarget } from '../domain/policy.js';
+import { findTarget, type Target } from '../domain/policy.js';
 import type { AccessRequest, RequestChanges } from '../domain/request.js';
 import type { EndKind, TargetDriver } from '../domain/target-kind.js';
-import { MAX_RACE_RETRIES } from './approve-request.js';
 import { auditOf } from './audit-events.js';
 import { ACTORS, type GrantDeps } from './grant-deps.js';
 import { recordEndRequest } from './release-grant.js';
 import { recordRevokeFailure, recordSealFailure, sealSafely } from './revoke-failures.js';
+import { retryOnConflict } from './retry-on-conflict.js';
 
 /**
  * The generic ending orchestration: whatever the target kind, a grant leaves the live states
@@ -108,65 +108,89 @@ export async function endGrant(
     readonly reason: string;
   },
 ): Promise<EndGrantResult> {
-  for (let attempt = 0; attempt < MAX_RACE_RETRIES; attempt++) {
-    const grant = await deps.store.get(input.requestId);
-    if (!grant) throw new NotFoundError(`Grant ${input.requestId}`);
-    if (!isLive(grant.status)) return { outcome: 'not-live', request: grant };
-    const now = deps.clock.now();
-    const end = requestedEnd(grant, input);
-    if (end.kind === 'expire' && (grant.endsAt === undefined || new Date(grant.endsAt) > now)) {
-      return { outcome: 'not-due', request: grant };
-    }
-    const found = findTarget(deps.policy.current(), grant.targetId);
-    // Why: a target whose kind changed in the policy describes other access; never use it.
-    const target = found?.kind === grant.targetKind ? found : undefined;
-    const driver = driverOf(deps, grant);
-    const sealDue = driver.sealDue(grant, end.kind, now);
-    const removal = await driver.end(deps, grant, target, end.kind, now);
-    const { to, type, notification } = outcomeOf(grant, end.kind);
-    const changes: RequestChanges =
-      to === 'FAILED'
-        ? { failureReason: 'the grant window ended before the access was granted' }
-        : to === 'REVOKED'
-          ? { decidedBy: end.actor, decidedAt: now.toISOString(), decisionReason: end.reason }
-          : {};
-    const result = await deps.store.transition(grant, {
-      to,
-      at: now,
-      changes,
-      audit: auditOf(grant, type, {
-        at: now,
-        actor: end.actor,
+  // Changed under us (extended, revoked, activated): re-read and decide again.
+  return retryOnConflict<Ending, EndGrantResult>({
+    read: async () => {
+      const grant = await deps.store.get(input.requestId);
+      if (!grant) throw new NotFoundError(`Grant ${input.requestId}`);
+      return grant;
+    },
+    decide: async (grant) => {
+      if (!isLive(grant.status)) return { done: { outcome: 'not-live', request: grant } };
+      const now = deps.clock.now();
+      const end = requestedEnd(grant, input);
+      if (end.kind === 'expire' && (grant.endsAt === undefined || new Date(grant.endsAt) > now)) {
+        return { done: { outcome: 'not-due', request: grant } };
+      }
+      const found = findTarget(deps.policy.current(), grant.targetId);
+      // Why: a target whose kind changed in the policy describes other access; never use it.
+      const target = found?.kind === grant.targetKind ? found : undefined;
+      const driver = driverOf(deps, grant);
+      const sealDue = driver.sealDue(grant, end.kind, now);
+      const removal = await driver.end(deps, grant, target, end.kind, now);
+      return { write: { now, end, target, driver, sealDue, removal, ...outcomeOf(grant, end.kind) } };
+    },
+    write: (grant, { now, end, removal, to, type }) => {
+      const changes = endChanges(to, end, now);
+      return deps.store.transition(grant, {
         to,
-        reason: to === 'FAILED' ? changes.failureReason : end.reason,
-        ...(removal.awsRequestId === undefined ? {} : { awsRequestId: removal.awsRequestId }),
-        detail: removal.detail,
-      }),
-    });
-    if (!result.ok) continue; // changed under us (extended, revoked, activated): re-read and decide again
-    let sealFailed: string | undefined;
-    if (sealDue && target) {
-      const ended = result.request;
-      sealFailed = await sealSafely(deps, ended, driver.sealFailureMessage, () =>
-        driver.seal(deps, ended, target),
+        at: now,
+        changes,
+        audit: auditOf(grant, type, {
+          at: now,
+          actor: end.actor,
+          to,
+          reason: to === 'FAILED' ? changes.failureReason : end.reason,
+          ...(removal.awsRequestId === undefined ? {} : { awsRequestId: removal.awsRequestId }),
+          detail: removal.detail,
+        }),
+      });
+    },
+    committed: async (ended, { end, target, driver, sealDue, to, notification }, grant) => {
+      let sealFailed: string | undefined;
+      if (sealDue && target) {
+        sealFailed = await sealSafely(deps, ended, driver.sealFailureMessage, () =>
+          driver.seal(deps, ended, target),
+        );
+      }
+      deps.metrics.count(
+        to === 'FAILED' ? 'GrantFailures' : to === 'EXPIRED' ? 'GrantsExpired' : 'GrantsRevoked',
       );
-    }
-    deps.metrics.count(
-      to === 'FAILED' ? 'GrantFailures' : to === 'EXPIRED' ? 'GrantsExpired' : 'GrantsRevoked',
-    );
-    deps.logger.info('grant ended', { requestId: grant.id, status: to, kind: end.kind });
-    await deps.events.publish({ kind: notification, request: result.request });
-    return {
-      outcome: 'ended',
-      request: result.request,
-      ...(sealFailed === undefined ? {} : { sealFailed }),
-    };
-  }
-  const latest = await deps.store.get(input.requestId);
-  if (latest && !isLive(latest.status)) return { outcome: 'not-live', request: latest };
-  throw new AwsOperationError('endGrant', `grant ${input.requestId} kept changing; will retry`, {
-    transient: true,
+      deps.logger.info('grant ended', { requestId: grant.id, status: to, kind: end.kind });
+      await deps.events.publish({ kind: notification, request: ended });
+      return {
+        outcome: 'ended',
+        request: ended,
+        ...(sealFailed === undefined ? {} : { sealFailed }),
+      };
+    },
+    exhausted: async () => {
+      const latest = await deps.store.get(input.requestId);
+      if (latest && !isLive(latest.status)) return { outcome: 'not-live', request: latest };
+      throw new AwsOperationError('endGrant', `grant ${input.requestId} kept changing; will retry`, {
+        transient: true,
+      });
+    },
   });
+}
+
+/** What ending a grant writes: the access already removed by the driver, and the outcome. */
+interface Ending extends ReturnType<typeof outcomeOf> {
+  readonly now: Date;
+  readonly end: ReturnType<typeof requestedEnd>;
+  readonly target: Target | undefined;
+  readonly driver: TargetDriver;
+  readonly sealDue: boolean;
+  readonly removal: Awaited<ReturnType<TargetDriver['end']>>;
+}
+
+/** The fields an end writes besides the status: why it failed, or who revoked it and why. */
+function endChanges(to: RequestStatus, end: { actor: string; reason: string }, now: Date): RequestChanges {
+  return to === 'FAILED'
+    ? { failureReason: 'the grant window ended before the access was granted' }
+    : to === 'REVOKED'
+      ? { decidedBy: end.actor, decidedAt: now.toISOString(), decisionReason: end.reason }
+      : {};
 }
 
 /**

@@ -117,6 +117,7 @@ const DRIVEN: Record<string, readonly string[]> = {
 };
 const NO_REQUEST_WRITES: Record<string, string> = {
   'audit-events': 'builds events, writes nothing',
+  'retry-on-conflict': 'the read-decide-write loop; the callers (driven above) write through it',
   deps: 'types',
   'grant-deps': 'types',
   'request-credentials': 'hands a job to the grant worker, writes nothing',
