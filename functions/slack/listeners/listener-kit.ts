@@ -1,14 +1,14 @@
 import type { App, BlockAction, ViewOutput, ViewResponseAction, webApi } from '@slack/bolt';
-import { tryParseDuration } from '../../../domain/duration.js';
-import { AlreadyDecidedError, BrokerError } from '../../../domain/errors.js';
-import type { SlackPerson } from '../../../domain/policy.js';
-import type { RequestDeps, UseCaseLogger } from '../../../usecases/deps.js';
-import { listMyAccess } from '../../../usecases/list-my-access.js';
-import type { SlackIdentityResolver } from '../directory.js';
-import { ACTIONS, BLOCKS } from '../ids.js';
-import { operatorFix, slackApiFailure } from '../slack-api-error.js';
-import type { ModalView } from '../views/blocks.js';
-import { homeView } from '../views/home.js';
+import { tryParseDuration } from '../../../shared/domain/duration.js';
+import { AlreadyDecidedError, BrokerError } from '../../../shared/domain/errors.js';
+import type { SlackPerson } from '../../../shared/domain/policy.js';
+import type { RequestDeps, UseCaseLogger } from '../../../shared/usecases/deps.js';
+import { listMyAccess } from '../../../shared/usecases/list-my-access.js';
+import type { SlackIdentityResolver } from '../../../shared/adapters/slack/directory.js';
+import { ACTIONS, BLOCKS } from '../../../shared/adapters/slack/ids.js';
+import { operatorFix, slackApiFailure } from '../../../shared/adapters/slack/slack-api-error.js';
+import type { ModalView } from '../../../shared/adapters/slack/views/blocks.js';
+import { homeView } from '../home-view.js';
 
 /*
  * The listener kit: what every listener module is built from. The context they register

@@ -1,7 +1,7 @@
-import { breakGlass, reviewBreakGlass } from '../../../usecases/break-glass.js';
-import { breakGlassChoices } from '../../../usecases/prepare-forms.js';
-import { ACTIONS, BLOCKS, CALLBACKS, COMMANDS, FIELD_BLOCKS } from '../ids.js';
-import { breakGlassModal } from '../views/modals.js';
+import { breakGlass, reviewBreakGlass } from '../../../shared/usecases/break-glass.js';
+import { breakGlassChoices } from '../../../shared/usecases/prepare-forms.js';
+import { ACTIONS, BLOCKS, CALLBACKS, COMMANDS, FIELD_BLOCKS } from '../../../shared/adapters/slack/ids.js';
+import { breakGlassModal } from '../../../shared/adapters/slack/views/modals.js';
 import {
   doneModal,
   inlineError,
