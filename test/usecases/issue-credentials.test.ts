@@ -4,13 +4,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AwsOperationError } from '../../shared/domain/grant-ports.js';
 import { CONSOLE_LINK_UNAVAILABLE, issueCredentials } from '../../shared/usecases/issue-credentials.js';
 import type { InMemoryAuditLog } from '../support/fakes.js';
-import {
-  FakeConsoleLinks,
-  grantRecord,
-  grantWorld,
-  throttled,
-  withRealAwsAdapters,
-} from '../support/fake-aws.js';
+import type { FakeConsoleLinks } from '../support/fake-aws.js';
+import { grantRecord, grantWorld, throttled, withRealAwsAdapters } from '../support/fake-aws.js';
 
 const sts = mockClient(STSClient);
 afterEach(() => sts.reset());
