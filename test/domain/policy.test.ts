@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PolicyError } from '../../shared/domain/errors.js';
+import { slackPerson } from '../../shared/domain/person.js';
 import {
   parsePolicy,
   requestableTargets,
@@ -366,11 +367,11 @@ describe('the access policy file', () => {
 
   it('answers who may request, respond and approve', () => {
     const policy = loadPolicyFile(EXAMPLE_POLICY_PATH);
-    expect(requestableTargets(policy, { userId: 'U0QA000001', userGroups: [] }).map((t) => t.id)).toEqual([
-      'testers',
-    ]);
-    expect(isResponder(policy, { userId: 'U0X', userGroups: ['S0ONCALL01'] })).toBe(true);
-    expect(isResponder(policy, { userId: 'U0DEV00002', userGroups: [] })).toBe(false);
+    expect(
+      requestableTargets(policy, { person: slackPerson('U0QA000001'), groups: [] }).map((t) => t.id),
+    ).toEqual(['testers']);
+    expect(isResponder(policy, { person: slackPerson('U0X'), groups: ['S0ONCALL01'] })).toBe(true);
+    expect(isResponder(policy, { person: slackPerson('U0DEV00002'), groups: [] })).toBe(false);
     expect(expandSets(policy, ['leads', 'security']).users).toHaveLength(5);
   });
 });
