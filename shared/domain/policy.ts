@@ -132,9 +132,8 @@ const policyShape = z.strictObject({
   ),
   identities: z
     .record(
-      z.string().refine((key) => canonicalPersonKey(key) !== undefined, {
-        error: 'keys are Slack user ids (U…) or qualified persons (oidc:…, cli:…)',
-      }),
+      // Keys are persons (a Slack id or a qualified person), checked in checkIdentitiesDistinct.
+      z.string(),
       z.string().regex(AWS_IDENTITY, 'is not a usable AWS user name / source identity'),
     )
     .default({}),
@@ -291,8 +290,11 @@ function checkIdentitiesDistinct(identities: Readonly<Record<string, string>>, c
   const owners = new Map<string, string>();
   const persons = new Map<string, string>();
   for (const [userId, identity] of Object.entries(identities)) {
-    const person = canonicalPersonKey(userId);
-    if (person !== undefined) {
+    const parsed = tryParsePerson(userId);
+    if ('problem' in parsed) {
+      issue(ctx, ['identities', userId], `the key ${parsed.problem}`);
+    } else {
+      const person = personKey(parsed.person);
       const written = persons.get(person);
       if (written !== undefined) issue(ctx, ['identities', userId], `is the same person as ${written}`);
       persons.set(person, userId);

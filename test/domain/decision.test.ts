@@ -15,7 +15,7 @@ import {
   MAX_TICKET_LENGTH,
   type RequestInput,
 } from '../../shared/domain/decision.js';
-import { slackPerson, type ResolvedPerson } from '../../shared/domain/person.js';
+import { parsePerson, personKey, slackPerson, type ResolvedPerson } from '../../shared/domain/person.js';
 import { parsePolicy } from '../../shared/domain/policy.js';
 import type { AccessRequest } from '../../shared/domain/request.js';
 
@@ -868,5 +868,49 @@ targets: [{ id: t, kind: group, groupName: g, description: d, requesters: [oncal
       reason: 'not-a-responder',
       message: 'Only on-call responders may break glass.',
     });
+  });
+});
+
+describe('a person from another provider', () => {
+  const oidcPolicy = parsePolicy(`
+version: 1
+people:
+  devs: { emails: [alice@example.com] }
+  leads: { users: ["oidc:bob@example.com"], idpGroups: [leads] }
+targets:
+  - { id: t, kind: group, groupName: g, description: d, requesters: [devs], approvers: [leads], defaultDuration: 1h, maxDuration: 2h }
+`);
+  const alice: ResolvedPerson = {
+    person: parsePerson('oidc:alice@example.com'),
+    email: 'alice@example.com',
+    groups: [],
+  };
+  const bob: ResolvedPerson = { person: parsePerson('oidc:bob@example.com'), groups: [] };
+
+  it('is decided on by email and qualified id, with no Slack involved', () => {
+    expect(decideRequest(oidcPolicy, { requester: alice, targetId: 't', reason: 'debug' })).toMatchObject({
+      allowed: true,
+      approval: 'needs-approval',
+    });
+    const request = pending({ targetId: 't', requester: personKey(alice.person), approvalsRequired: 1 });
+    expect(decideApproval(oidcPolicy, request, bob)).toMatchObject({ allowed: true, complete: true });
+    // Her own request: recognised through the canonical key the request stores.
+    expect(decideApproval(oidcPolicy, request, alice)).toMatchObject({
+      allowed: false,
+      reason: 'self-approval',
+    });
+    expect(
+      decideApproval(oidcPolicy, request, { person: parsePerson('oidc:carol'), groups: ['leads'] }),
+    ).toMatchObject({ allowed: true });
+  });
+
+  it('is refused when their email is not in the set', () => {
+    expect(
+      decideRequest(oidcPolicy, {
+        requester: { ...alice, email: 'mallory@example.com' },
+        targetId: 't',
+        reason: 'x',
+      }),
+    ).toEqual({ allowed: false, reason: 'not-eligible', message: 'You may not request t.', field: 'target' });
   });
 });
