@@ -8,7 +8,7 @@ import { DynamoAuditQuery } from '../../shared/adapters/dynamodb/audit-query.js'
 import { prepareLocalTables, type LocalTablesSetup } from '../../shared/adapters/dynamodb/local-setup.js';
 import { SandboxAws } from '../../shared/adapters/sandbox/sandbox-aws.js';
 import { SlackWebApiSandbox, type SlackCall } from '../../shared/adapters/sandbox/slack-web-api.js';
-import { createSocketModeSlackApp } from '../../shared/adapters/slack/app.js';
+import { createSocketModeSlackApp } from '../slack/app.js';
 import { ENV } from '../../shared/config/env.js';
 import { loadPolicyFile } from '../../shared/config/policy-file.js';
 import { ConfigError } from '../../shared/domain/errors.js';

@@ -5,7 +5,7 @@ import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main as manifestCli } from '../../../functions/slack-manifest/main.js';
 import { createHandler } from '../../../functions/slack/create-handler.js';
-import { createSlackApp } from '../../../shared/adapters/slack/app.js';
+import { createSlackApp } from '../../../functions/slack/app.js';
 import { ACTIONS, BLOCKS, CALLBACKS, COMMANDS } from '../../../shared/adapters/slack/ids.js';
 import {
   SLACK_FRAMEWORK_METHODS,

@@ -1,10 +1,10 @@
-import { slackPerson } from '../../../domain/person.js';
-import { identifyPerson, resolvePerson } from '../../../usecases/identify-person.js';
+import { slackPerson } from '../../../shared/domain/person.js';
+import { identifyPerson, resolvePerson } from '../../../shared/usecases/identify-person.js';
 import type { BlockAction } from '@slack/bolt';
-import { requestableTargets } from '../../../domain/policy.js';
-import { submitRequest } from '../../../usecases/submit-request.js';
-import { ACTIONS, BLOCKS, CALLBACKS, COMMANDS, FIELD_BLOCKS } from '../ids.js';
-import { requestModal } from '../views/modals.js';
+import { requestableTargets } from '../../../shared/domain/policy.js';
+import { submitRequest } from '../../../shared/usecases/submit-request.js';
+import { ACTIONS, BLOCKS, CALLBACKS, COMMANDS, FIELD_BLOCKS } from '../../../shared/adapters/slack/ids.js';
+import { requestModal } from '../../../shared/adapters/slack/views/modals.js';
 import {
   doneModal,
   inlineError,

@@ -1,14 +1,14 @@
 import type { App, BlockAction, ViewOutput, ViewResponseAction, webApi } from '@slack/bolt';
-import { tryParseDuration } from '../../../domain/duration.js';
-import { AlreadyDecidedError, BrokerError } from '../../../domain/errors.js';
-import { slackPerson, type ResolvedPerson } from '../../../domain/person.js';
-import type { RequestDeps, UseCaseLogger } from '../../../usecases/deps.js';
-import { listMyAccess } from '../../../usecases/list-my-access.js';
-import { identifyPerson, resolvePerson, type PeopleDeps } from '../../../usecases/identify-person.js';
-import { ACTIONS, BLOCKS } from '../ids.js';
-import { operatorFix, slackApiFailure } from '../slack-api-error.js';
-import type { ModalView } from '../views/blocks.js';
-import { homeView } from '../views/home.js';
+import { tryParseDuration } from '../../../shared/domain/duration.js';
+import { AlreadyDecidedError, BrokerError } from '../../../shared/domain/errors.js';
+import { slackPerson, type ResolvedPerson } from '../../../shared/domain/person.js';
+import type { RequestDeps, UseCaseLogger } from '../../../shared/usecases/deps.js';
+import { identifyPerson, resolvePerson, type PeopleDeps } from '../../../shared/usecases/identify-person.js';
+import { listMyAccess } from '../../../shared/usecases/list-my-access.js';
+import { ACTIONS, BLOCKS } from '../../../shared/adapters/slack/ids.js';
+import { operatorFix, slackApiFailure } from '../../../shared/adapters/slack/slack-api-error.js';
+import type { ModalView } from '../../../shared/adapters/slack/views/blocks.js';
+import { homeView } from '../home-view.js';
 
 /*
  * The listener kit: what every listener module is built from. The context they register

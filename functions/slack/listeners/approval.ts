@@ -1,11 +1,11 @@
-import { slackPerson } from '../../../domain/person.js';
-import { resolvePerson } from '../../../usecases/identify-person.js';
-import { MAX_REASON_LENGTH } from '../../../domain/decision.js';
-import { approveRequest, denyRequest } from '../../../usecases/approve-request.js';
-import { prepareDenial } from '../../../usecases/prepare-forms.js';
-import { ACTIONS, BLOCKS, CALLBACKS } from '../ids.js';
-import { decodeMetadata } from '../views/blocks.js';
-import { denyModal } from '../views/modals.js';
+import { MAX_REASON_LENGTH } from '../../../shared/domain/decision.js';
+import { slackPerson } from '../../../shared/domain/person.js';
+import { approveRequest, denyRequest } from '../../../shared/usecases/approve-request.js';
+import { resolvePerson } from '../../../shared/usecases/identify-person.js';
+import { prepareDenial } from '../../../shared/usecases/prepare-forms.js';
+import { ACTIONS, BLOCKS, CALLBACKS } from '../../../shared/adapters/slack/ids.js';
+import { decodeMetadata } from '../../../shared/adapters/slack/views/blocks.js';
+import { denyModal } from '../../../shared/adapters/slack/views/modals.js';
 import { onButton, textValue, type ListenerContext } from './listener-kit.js';
 
 /** The Approve and Deny buttons of an approval message, and the deny modal (a reason is required). */

@@ -6,17 +6,17 @@ import {
   webApi,
   type Logger as BoltLogger,
 } from '@slack/bolt';
-import type { Notifier } from '../../domain/ports.js';
-import type { RequestDeps } from '../../usecases/deps.js';
-import { SlackDirectory } from './directory.js';
+import type { Notifier } from '../../shared/domain/ports.js';
+import type { RequestDeps } from '../../shared/usecases/deps.js';
+import { SlackDirectory } from '../../shared/adapters/slack/directory.js';
 import { answerEveryRequest } from './fallback-answer.js';
 import { registerApprovalListeners } from './listeners/approval.js';
 import { registerBreakGlassListeners } from './listeners/break-glass.js';
 import { registerHomeListeners } from './listeners/home.js';
 import { registerRequestListeners } from './listeners/request.js';
 import { createListenerContext, type SlackAppLogger } from './listeners/listener-kit.js';
-import { SlackNotifier } from './notifier.js';
-import { slackApiFailure } from './slack-api-error.js';
+import { SlackNotifier } from '../../shared/adapters/slack/notifier.js';
+import { slackApiFailure } from '../../shared/adapters/slack/slack-api-error.js';
 
 export type { SlackAppLogger } from './listeners/listener-kit.js';
 

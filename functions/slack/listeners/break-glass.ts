@@ -1,9 +1,9 @@
-import { slackPerson } from '../../../domain/person.js';
-import { identifyPerson, resolvePerson } from '../../../usecases/identify-person.js';
-import { breakGlass, reviewBreakGlass } from '../../../usecases/break-glass.js';
-import { breakGlassChoices } from '../../../usecases/prepare-forms.js';
-import { ACTIONS, BLOCKS, CALLBACKS, COMMANDS, FIELD_BLOCKS } from '../ids.js';
-import { breakGlassModal } from '../views/modals.js';
+import { slackPerson } from '../../../shared/domain/person.js';
+import { breakGlass, reviewBreakGlass } from '../../../shared/usecases/break-glass.js';
+import { identifyPerson, resolvePerson } from '../../../shared/usecases/identify-person.js';
+import { breakGlassChoices } from '../../../shared/usecases/prepare-forms.js';
+import { ACTIONS, BLOCKS, CALLBACKS, COMMANDS, FIELD_BLOCKS } from '../../../shared/adapters/slack/ids.js';
+import { breakGlassModal } from '../../../shared/adapters/slack/views/modals.js';
 import {
   doneModal,
   inlineError,
