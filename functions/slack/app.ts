@@ -8,7 +8,7 @@ import {
 } from '@slack/bolt';
 import type { Notifier } from '../../shared/domain/ports.js';
 import type { RequestDeps } from '../../shared/usecases/deps.js';
-import { SlackDirectory, SlackIdentityResolver } from '../../shared/adapters/slack/directory.js';
+import { SlackDirectory } from '../../shared/adapters/slack/directory.js';
 import { answerEveryRequest } from './fallback-answer.js';
 import { registerApprovalListeners } from './listeners/approval.js';
 import { registerBreakGlassListeners } from './listeners/break-glass.js';
@@ -104,7 +104,7 @@ function assembleSlackApp<R extends AwsLambdaReceiver | SocketModeReceiver>(
   });
   const clock = options.deps.clock;
   const directory = new SlackDirectory(client, clock);
-  const resolver = new SlackIdentityResolver(directory, options.deps.policy);
+  const people = { policy: options.deps.policy, directory };
   const deps: RequestDeps = {
     ...options.deps,
     notifier: options.deps.notifier ?? new SlackNotifier(client, options.deps.policy, directory),
@@ -134,7 +134,7 @@ function assembleSlackApp<R extends AwsLambdaReceiver | SocketModeReceiver>(
     await next();
   });
 
-  const ctx = createListenerContext({ app, client, deps, resolver, logger });
+  const ctx = createListenerContext({ app, client, deps, people, logger });
   registerRequestListeners(ctx);
   registerApprovalListeners(ctx);
   registerBreakGlassListeners(ctx);

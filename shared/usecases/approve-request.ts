@@ -1,11 +1,13 @@
 import { decideApproval, decideDenial, noteProblem, type ApprovalRefusal } from '../domain/decision.js';
 import { AlreadyDecidedError, NotFoundError, ValidationError } from '../domain/errors.js';
 import { windowOnApproval } from '../domain/grant-window.js';
-import { findTarget, type SlackPerson } from '../domain/policy.js';
+import { findTarget } from '../domain/policy.js';
+import { personKey, type ResolvedPerson } from '../domain/person.js';
 import type { AccessRequest } from '../domain/request.js';
 import { auditOf } from './audit-events.js';
 import type { RequestDeps } from './deps.js';
 import { notifySafely } from './notify.js';
+import { refusedOutcome } from './refusals.js';
 
 /** How often a use case re-reads and retries after losing a race on the same request. */
 export const MAX_RACE_RETRIES = 8;
@@ -68,18 +70,21 @@ async function afterApproval(deps: RequestDeps, request: AccessRequest): Promise
  */
 export async function approveRequest(
   deps: RequestDeps,
-  input: { readonly requestId: string; readonly approver: SlackPerson },
+  input: { readonly requestId: string; readonly approver: ResolvedPerson },
 ): Promise<ApproveResult> {
   const policy = deps.policy.current();
   for (let attempt = 0; attempt < MAX_RACE_RETRIES; attempt++) {
     const request = await load(deps, input.requestId);
     const decision = decideApproval(policy, request, input.approver);
-    if (decision.outcome === 'refused') {
+    if (!decision.allowed) {
       if (decision.reason === 'not-pending') throw new AlreadyDecidedError(request.status);
-      return decision;
+      return refusedOutcome(decision);
     }
     const now = deps.clock.now();
-    const approvals = [...request.approvals, { approver: input.approver.userId, at: now.toISOString() }];
+    const approvals = [
+      ...request.approvals,
+      { approver: personKey(input.approver.person), at: now.toISOString() },
+    ];
     const approvers = approvals.map((a) => a.approver);
     const window = decision.complete ? await approvedChanges(deps, request, now) : undefined;
     const result = window
@@ -88,13 +93,13 @@ export async function approveRequest(
           at: now,
           changes: {
             approvals,
-            decidedBy: input.approver.userId,
+            decidedBy: personKey(input.approver.person),
             decidedAt: now.toISOString(),
             ...window,
           },
           audit: auditOf(request, 'request.approved', {
             at: now,
-            actor: input.approver.userId,
+            actor: personKey(input.approver.person),
             to: 'APPROVED',
             approvers,
             detail: windowDetail(window, request),
@@ -106,7 +111,7 @@ export async function approveRequest(
           changes: { approvals },
           audit: auditOf(request, 'request.approval-recorded', {
             at: now,
-            actor: input.approver.userId,
+            actor: personKey(input.approver.person),
             to: 'PENDING',
             approvers,
             detail: { approvals: decision.approvals, approvalsRequired: decision.approvalsRequired },
@@ -120,7 +125,7 @@ export async function approveRequest(
     await notifySafely(deps, {
       kind: 'approval-recorded',
       request: result.request,
-      approver: input.approver.userId,
+      approver: personKey(input.approver.person),
     });
     return {
       outcome: 'recorded',
@@ -168,7 +173,7 @@ export type DenyResult =
 /** PENDING → DENIED by one of the rule's approvers, with a reason; the requester is told. */
 export async function denyRequest(
   deps: RequestDeps,
-  input: { readonly requestId: string; readonly approver: SlackPerson; readonly reason: string },
+  input: { readonly requestId: string; readonly approver: ResolvedPerson; readonly reason: string },
 ): Promise<DenyResult> {
   const policy = deps.policy.current();
   const reason = input.reason.trim();
@@ -185,10 +190,14 @@ export async function denyRequest(
     const result = await deps.store.transition(request, {
       to: 'DENIED',
       at: now,
-      changes: { decidedBy: input.approver.userId, decidedAt: now.toISOString(), decisionReason: reason },
+      changes: {
+        decidedBy: personKey(input.approver.person),
+        decidedAt: now.toISOString(),
+        decisionReason: reason,
+      },
       audit: auditOf(request, 'request.denied', {
         at: now,
-        actor: input.approver.userId,
+        actor: personKey(input.approver.person),
         to: 'DENIED',
         reason,
       }),

@@ -1,16 +1,17 @@
-import { decideBreakGlass, decideReview, noteProblem, type BreakGlassDecision } from '../domain/decision.js';
+import { decideBreakGlass, decideReview, noteProblem, type BreakGlassRefusal } from '../domain/decision.js';
 import { AlreadyDecidedError, NotAuthorizedError, NotFoundError, ValidationError } from '../domain/errors.js';
 import { MAX_RACE_RETRIES } from './approve-request.js';
 import { openWindow } from '../domain/grant-window.js';
-import type { SlackPerson } from '../domain/policy.js';
+import { personKey, type ResolvedPerson } from '../domain/person.js';
 import { newRequest, type AccessRequest } from '../domain/request.js';
 import { auditOf } from './audit-events.js';
 import type { RequestDeps } from './deps.js';
 import { notifySafely } from './notify.js';
+import { refusedOutcome, type RefusedOutcome } from './refusals.js';
 
 export type BreakGlassResult =
   /** decideBreakGlass's refusal as is: its reason, message and the form field at fault. */
-  | Extract<BreakGlassDecision, { readonly outcome: 'refused' }>
+  | RefusedOutcome<BreakGlassRefusal>
   | { readonly outcome: 'granted'; readonly request: AccessRequest; readonly created: boolean };
 
 /**
@@ -22,7 +23,7 @@ export type BreakGlassResult =
 export async function breakGlass(
   deps: RequestDeps,
   input: {
-    readonly requester: SlackPerson;
+    readonly requester: ResolvedPerson;
     readonly principal: string;
     readonly targetId: string;
     readonly durationSeconds?: number;
@@ -32,7 +33,7 @@ export async function breakGlass(
   },
 ): Promise<BreakGlassResult> {
   const decision = decideBreakGlass(deps.policy.current(), input);
-  if (decision.outcome === 'refused') return decision;
+  if (!decision.allowed) return refusedOutcome(decision);
   if (input.principal.trim() === '') throw new ValidationError('The requester has no AWS identity.');
   const now = deps.clock.now();
   const window = openWindow(now, decision.durationSeconds);
@@ -41,7 +42,7 @@ export async function breakGlass(
     ...newRequest({
       id: deps.ids.newId(now),
       at: now,
-      requester: input.requester.userId,
+      requester: personKey(input.requester.person),
       principal: input.principal,
       targetId: decision.target.id,
       targetKind: decision.target.kind,
@@ -53,7 +54,7 @@ export async function breakGlass(
     }),
     // No approval: granted at once, flagged for review.
     status: 'APPROVED',
-    decidedBy: input.requester.userId,
+    decidedBy: personKey(input.requester.person),
     decidedAt: at,
     decisionReason: 'break-glass',
     startsAt: window.startsAt.toISOString(),
@@ -85,7 +86,7 @@ export async function breakGlass(
 /** Marks a break-glass grant reviewed (any state), by a reviewer who is not its requester. */
 export async function reviewBreakGlass(
   deps: RequestDeps,
-  input: { readonly requestId: string; readonly reviewer: SlackPerson; readonly note?: string },
+  input: { readonly requestId: string; readonly reviewer: ResolvedPerson; readonly note?: string },
 ): Promise<AccessRequest> {
   const note = input.note?.trim();
   const problem = note ? noteProblem('A review note', note) : undefined;
@@ -99,13 +100,13 @@ export async function reviewBreakGlass(
     const result = await deps.store.annotate(request, {
       at: now,
       changes: {
-        reviewedBy: input.reviewer.userId,
+        reviewedBy: personKey(input.reviewer.person),
         reviewedAt: now.toISOString(),
         ...(note ? { reviewNote: note } : {}),
       },
       audit: auditOf(request, 'break-glass.reviewed', {
         at: now,
-        actor: input.reviewer.userId,
+        actor: personKey(input.reviewer.person),
         ...(note ? { reason: note } : {}),
       }),
     });
