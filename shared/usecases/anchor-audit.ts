@@ -27,8 +27,8 @@ export interface AnchorAuditDeps {
 
 export type AnchorRun =
   | { readonly status: 'anchored'; readonly location: string; readonly anchor: SignedAnchor }
-  /** No chain moved since the newest anchor: nothing written. */
-  | { readonly status: 'unchanged'; readonly createdAt: string }
+  /** No chain moved since the newest anchor (`createdAt`), or none was ever written: nothing written. */
+  | { readonly status: 'unchanged'; readonly createdAt?: string }
   /**
    * Not signed: the table contradicts the newest anchor or itself (a chain shorter than
    * anchored, or a head its manifest entry disagrees with). Signing would vouch for a rewrite.
@@ -82,8 +82,8 @@ export async function anchorAuditHeads(
       deps.metrics.count('AnchorFailures');
       return { status: 'refused', problems };
     }
-    if (previous && !headsMoved(previous.payload.heads, heads)) {
-      return { status: 'unchanged', createdAt: previous.payload.createdAt };
+    if (!headsMoved(previous?.payload.heads, heads)) {
+      return { status: 'unchanged', ...(previous ? { createdAt: previous.payload.createdAt } : {}) };
     }
     if (outOfTime()) return fail('out of time before signing');
     const payload = anchorPayload(deps.table, createdAt, heads);
