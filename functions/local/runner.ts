@@ -25,6 +25,7 @@ import { createHandler as createSlackHandler, type SlackLambdaEvent } from '../s
 import { createSweeperHandler, type SweepRun } from '../sweeper/handler.js';
 import { LOCAL_DEFAULTS, type LocalConfig } from './config.js';
 import { InProcessGrantQueue } from './local-queue.js';
+import { createLocalAnchoring } from './anchors.js';
 
 /** The IAM identity the local audit API reports for loopback callers (no SigV4 locally). */
 export const LOCAL_AUDITOR_ARN = 'arn:aws:iam::000000000000:user/local-auditor';
@@ -309,8 +310,17 @@ export async function startLocalBroker(options: StartLocalBrokerOptions): Promis
       }
       return run;
     };
+    // Audit anchors on the sweep timer, through the anchor function's own code path.
+    const anchoring = createLocalAnchoring(config.LOCAL_DATA_DIR, {
+      chains: new DynamoAuditQuery(tables.doc, tables.names.audit, undefined, () => {}),
+      clock,
+      table: tables.names.audit,
+      logger: appLogger,
+      metrics: { count: () => undefined },
+    });
     const timer = setInterval(() => {
       sweepNow().catch((error: unknown) => print(`sweep  ✗ ${(error as Error).message}`));
+      void anchoring.anchorNow().then((run) => run.status === 'anchored' && say(`audit  ⚓ ${run.location}`));
     }, config.SWEEP_INTERVAL_SECONDS * 1000);
     timer.unref();
     stops.push(() => clearInterval(timer));
