@@ -6,6 +6,20 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
+    // Type-aware rules: a promise nobody awaits, a promise where a callback is expected, a
+    // switch that forgets a member of a union.
+    files: ['**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/switch-exhaustiveness-check': [
+        'error',
+        { considerDefaultExhaustiveForUnions: true, requireDefaultForNonUnion: false },
+      ],
+    },
+  },
+  {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
@@ -33,8 +47,23 @@ export default tseslint.config(
     languageOptions: { globals: { process: 'readonly' } },
   },
   {
-    // Handlers are thin: they wire adapters, they never talk to AWS directly.
+    // Adapters implement ports; they never drive the use cases (front doors under functions/ do).
+    files: ['shared/adapters/**/*.ts', 'shared/targets/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: ['**/usecases/*', '**/functions/*'] }],
+    },
+  },
+  {
+    // Handlers are thin: they wire adapters, they never talk to AWS directly; and no Lambda
+    // depends on the auditors' CLI.
     files: ['functions/**/*.ts'],
+    ignores: ['functions/cli/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: ['@aws-sdk/*', '**/cli/*'] }],
+    },
+  },
+  {
+    files: ['functions/cli/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: ['@aws-sdk/*'] }],
     },

@@ -14,6 +14,7 @@ import { pathToFileURL } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
 import { build } from 'esbuild';
+import { slackPerson } from '../shared/domain/person.js';
 import { DynamoAuditLog } from '../shared/adapters/dynamodb/audit-log.js';
 import { createDocumentClient } from '../shared/adapters/dynamodb/client.js';
 import { ensureTables } from '../shared/adapters/dynamodb/create-tables.js';
@@ -125,7 +126,7 @@ async function measureLatency(): Promise<void> {
     const ids: string[] = [];
     for (let i = 0; i < N + 10; i++) {
       const result = await submitRequest(useCaseDeps, {
-        requester: { userId: 'UDEV1', userGroups: [] },
+        requester: { person: slackPerson('UDEV1'), groups: [] },
         principal: 'dev1@example.com',
         targetId: 'dev-group',
         reason: `bench ${i}`,

@@ -17,16 +17,24 @@ import type { Construct } from 'constructs';
 import { AUDIT_TABLE, REQUESTS_TABLE } from '../shared/adapters/dynamodb/tables.js';
 import { ENV } from '../shared/config/env.js';
 import { loadPolicyFile } from '../shared/config/policy-file.js';
+import { AuditAnchors, ANCHOR_PREFIX, DEFAULT_ANCHOR_RETENTION_DAYS } from './constructs/audit-anchors.js';
 import { BrokerBoundary } from './constructs/broker-boundary.js';
 import { BrokerFunction } from './constructs/broker-function.js';
 import { BrokeredRoleBoundary } from './constructs/brokered-role-boundary.js';
 import { WebAppIamBaseline } from './constructs/web-app-iam-baseline.js';
-import { DEFAULT_MANAGED_IAM_PATH, managedTargets } from './managed-targets.js';
+import { BROKER_IAM_PATH, DEFAULT_MANAGED_IAM_PATH, managedTargets } from './managed-targets.js';
 import { acknowledge } from './nag.js';
 import { tableAndIndexArns, tableFromDefinition } from './tables.js';
 
 /** The broker's functions, each with its own role and only the permissions it uses. */
-export const BROKER_FUNCTIONS = ['slack', 'grant-worker', 'sweeper', 'reconciler', 'audit-api'] as const;
+export const BROKER_FUNCTIONS = [
+  'slack',
+  'grant-worker',
+  'sweeper',
+  'reconciler',
+  'audit-api',
+  'audit-anchor',
+] as const;
 export type BrokerFunctionName = (typeof BROKER_FUNCTIONS)[number];
 
 /**
@@ -34,6 +42,8 @@ export type BrokerFunctionName = (typeof BROKER_FUNCTIONS)[number];
  * the default `service` dimension = the function's POWERTOOLS_SERVICE_NAME).
  */
 export const REVOKE_FAILURES_METRIC = 'RevokeFailures';
+/** The metric the anchor function emits when it could not (or would not) anchor the heads. */
+export const ANCHOR_FAILURES_METRIC = 'AnchorFailures';
 export const DEFAULT_METRICS_NAMESPACE = 'JitBroker';
 
 /**
@@ -63,6 +73,11 @@ export interface BrokerStackProps extends StackProps {
   /** An e-mail address subscribed to the alarm topic. */
   readonly alarmEmail?: string;
   readonly metricsNamespace?: string;
+  /**
+   * Object Lock COMPLIANCE retention of the audit anchors, in days. Default: the context value
+   * `anchorRetentionDays` (`-c anchorRetentionDays=365`), else 400.
+   */
+  readonly anchorRetentionDays?: number;
   /** Entry-point overrides (tests, experiments); default `functions/<name>/handler.ts`. */
   readonly entries?: Partial<Record<BrokerFunctionName, string>>;
 }
@@ -78,6 +93,8 @@ export class BrokerStack extends Stack {
   /** The permissions boundary of the roles the broker hands out (the baseline's roles). */
   readonly brokeredBoundary: BrokeredRoleBoundary;
   readonly baseline: WebAppIamBaseline;
+  /** The signing key and Object Lock bucket of the audit anchors. */
+  readonly anchors: AuditAnchors;
 
   constructor(scope: Construct, id: string, props: BrokerStackProps) {
     super(scope, id, props);
@@ -130,7 +147,20 @@ export class BrokerStack extends Stack {
         ...managed.rolePathPatterns,
       ]),
     ];
+    const retentionContext: unknown = this.node.tryGetContext('anchorRetentionDays');
+    this.anchors = new AuditAnchors(this, 'AuditAnchors', {
+      retentionDays:
+        props.anchorRetentionDays ??
+        (retentionContext === undefined || retentionContext === ''
+          ? DEFAULT_ANCHOR_RETENTION_DAYS
+          : Number(retentionContext)),
+      brokerRolePattern: `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:role${BROKER_IAM_PATH}*`,
+    });
     this.boundary = new BrokerBoundary(this, 'Boundary', {
+      anchors: {
+        bucketArn: this.anchors.bucket.bucketArn,
+        keyArnPattern: `arn:${Aws.PARTITION}:kms:${Aws.REGION}:${Aws.ACCOUNT_ID}:key/*`,
+      },
       tableArns: [...requestsArns, ...auditArns],
       auditArns,
       queueArns: [grantQueue.queueArn],
@@ -202,12 +232,22 @@ export class BrokerStack extends Stack {
     const auditApi = make('audit-api', 'Audit queries and exports (AWS_IAM function URL)', {
       bundlePolicy: false,
     });
+    const auditAnchor = make('audit-anchor', 'Signs the audit chain heads into the Object Lock bucket', {
+      bundlePolicy: false,
+      timeout: Duration.minutes(1),
+      environment: {
+        [ENV.anchorBucket]: this.anchors.bucket.bucketName,
+        [ENV.anchorPrefix]: ANCHOR_PREFIX,
+        [ENV.anchorKeyId]: this.anchors.key.keyArn,
+      },
+    });
     this.functions = {
       slack,
       'grant-worker': grantWorker,
       sweeper,
       reconciler,
       'audit-api': auditApi,
+      'audit-anchor': auditAnchor,
     };
     this.boundary.allowLogGroups(Object.values(this.functions).map((f) => f.logGroup.logGroupArn));
 
@@ -227,6 +267,9 @@ export class BrokerStack extends Stack {
     allow(reconciler, READ, requestsArns);
     allow(reconciler, ['dynamodb:PutItem', 'dynamodb:UpdateItem', ...READ], [audit.tableArn]);
     allow(auditApi, READ, auditArns);
+    // Chain heads and manifest entries (TransactGetItems authorizes each read as GetItem).
+    allow(auditAnchor, ['dynamodb:GetItem'], [audit.tableArn]);
+    this.anchors.allowSigner(auditAnchor.role);
 
     grantQueue.grantSendMessages(slack.role);
     // The sweeper hands `restore-membership` jobs to the worker: it may not add to groups itself.
@@ -266,6 +309,12 @@ export class BrokerStack extends Stack {
       targets: [new targets.LambdaFunction(reconciler.function, { retryAttempts: 2 })],
     });
 
+    new events.Rule(this, 'AnchorSchedule', {
+      description: 'Anchors the JIT broker audit chain heads (only when they moved)',
+      schedule: events.Schedule.expression('rate(5 minutes)'),
+      targets: [new targets.LambdaFunction(auditAnchor.function, { retryAttempts: 0 })],
+    });
+
     const alarms = this.addAlarms({
       namespace,
       deadLetters,
@@ -273,6 +322,7 @@ export class BrokerStack extends Stack {
       sweeper,
       alarmEmail: props.alarmEmail,
     });
+    this.addAnchorAlarms(namespace, auditAnchor, alarms.topic);
 
     this.brokeredBoundary = new BrokeredRoleBoundary(this, 'BrokeredRoleBoundary', {
       managedPath,
@@ -300,10 +350,57 @@ export class BrokerStack extends Stack {
     new CfnOutput(this, 'SlackUrl', { value: slackUrl.url, description: 'Slack request URL' });
     new CfnOutput(this, 'AuditApiUrl', { value: auditUrl.url, description: 'Audit API (SigV4, AWS_IAM)' });
     new CfnOutput(this, 'SlackSecretArn', { value: slackSecret.secretArn });
+    new CfnOutput(this, 'AnchorBucketName', {
+      value: this.anchors.bucket.bucketName,
+      description:
+        'Audit anchors (Object Lock COMPLIANCE): jit-audit verify --anchored --anchors s3://<bucket>/anchors/',
+    });
+    new CfnOutput(this, 'AnchorKeyArn', {
+      value: this.anchors.key.keyArn,
+      description: 'Verifies the anchors: aws kms get-public-key exports it for offline checks',
+    });
     new CfnOutput(this, 'GrantWorkerRoleArn', {
       value: grantWorker.role.roleArn,
       description: 'Trust this role (AssumeRole, SetSourceIdentity, TagSession) in brokered roles',
     });
+  }
+
+  /**
+   * Alarms when anchoring failed or was refused (the table contradicts the newest anchor), or
+   * the anchor function failed. Kept out of the brokered-role boundary's alarm list, which is
+   * at its size limit.
+   */
+  private addAnchorAlarms(namespace: string, auditAnchor: BrokerFunction, topic: sns.Topic): void {
+    const action = new cloudwatchActions.SnsAction(topic);
+    const alarms = [
+      new cloudwatch.Alarm(this, 'AnchorFailuresAlarm', {
+        alarmDescription:
+          'The audit heads could not be anchored, or the table contradicts the newest anchor: run jit-audit verify --anchored',
+        metric: new cloudwatch.Metric({
+          namespace,
+          metricName: ANCHOR_FAILURES_METRIC,
+          dimensionsMap: { service: auditAnchor.serviceName },
+          statistic: cloudwatch.Stats.SUM,
+          period: Duration.minutes(5),
+        }),
+        threshold: 0,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+      new cloudwatch.Alarm(this, 'AuditAnchorErrorsAlarm', {
+        alarmDescription: `The ${auditAnchor.serviceName} function failed`,
+        metric: auditAnchor.function.metricErrors({
+          period: Duration.minutes(5),
+          statistic: cloudwatch.Stats.SUM,
+        }),
+        threshold: 0,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+    ];
+    for (const alarm of alarms) alarm.addAlarmAction(action);
   }
 
   private addAlarms(input: {

@@ -14,6 +14,9 @@ import type { Clock } from '../../shared/domain/ports.js';
 import { exportAudit } from '../../shared/usecases/query-audit.js';
 import { verifyAudit, type VerifyAuditResult } from '../../shared/usecases/verify-audit.js';
 import { FORMATS, writeEvents } from '../../shared/adapters/audit-format/audit-format.js';
+import { loadAnchorPublicKey, openAnchorStore } from '../../shared/adapters/anchors/open-anchors.js';
+import type { AnchorStore } from '../../shared/domain/anchors.js';
+import { verifyAnchoredAudit, type VerifyAnchoredResult } from '../../shared/usecases/verify-anchors.js';
 
 /** Exit codes: 0 fine, 1 the trail failed verification, 2 bad input, 3 anything else. */
 export const EXIT = { ok: 0, verifyFailed: 1, badInput: 2, error: 3 } as const;
@@ -21,6 +24,7 @@ export const EXIT = { ok: 0, verifyFailed: 1, badInput: 2, error: 3 } as const;
 export const USAGE = `Usage:
   jit-audit query  [filters] [--format table|jsonl|csv] [--limit N]
   jit-audit verify [--format table|json]
+  jit-audit verify --anchored --anchors <dir|s3://bucket/prefix> (--public-key FILE | --kms-key ID)
 
 Filters (all given must hold; newest events first):
   --person U123        whose access (Slack user id of the requester)
@@ -33,6 +37,11 @@ Filters (all given must hold; newest events first):
   --to TIME            before this time (exclusive)
 A query with no person, target, request, status or break-glass filter needs --from.
 --limit caps how many events are written (default: all of them, streamed).
+
+verify --anchored also checks every chain against every signed anchor (digests of all chain
+heads): each anchor's signature must verify with the public key (a PEM or DER file exported
+from KMS, for offline checks, or fetched with --kms-key), and each anchored (seq, hash) must
+still be in the table. It catches a rewrite of events and heads that is consistent with itself.
 
 Environment: AUDIT_TABLE_NAME (required), AWS_REGION, and the usual AWS credentials;
 AWS_ENDPOINT_URL_DYNAMODB points at another endpoint (DynamoDB Local).
@@ -49,6 +58,10 @@ export interface CliIo {
 export interface CliDeps {
   readonly reader: AuditReader & AuditChainReader;
   readonly clock: Clock;
+  /** The audit table's name (anchors name the table they vouch for). */
+  readonly table?: string;
+  /** Opens the anchors at an `--anchors` location; default: a folder or an S3 URL. */
+  readonly openAnchors?: (location: string) => Pick<AnchorStore, 'list'>;
 }
 
 /** Wiring for the real CLI: the audit table from the environment, the SDK's own endpoint settings. */
@@ -60,6 +73,7 @@ function depsFromEnv(env: CliIo['env']): CliDeps {
   return {
     reader: createAuditReader({ tableName: config[ENV.auditTable] as string }),
     clock: { now: () => new Date() },
+    table: config[ENV.auditTable] as string,
   };
 }
 
@@ -74,6 +88,10 @@ const OPTIONS = {
   to: { type: 'string' },
   limit: { type: 'string' },
   format: { type: 'string' },
+  anchored: { type: 'boolean' },
+  anchors: { type: 'string' },
+  'public-key': { type: 'string' },
+  'kms-key': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -134,10 +152,53 @@ async function query(values: Values, io: CliIo, wire: () => CliDeps): Promise<nu
 
 async function verify(values: Values, io: CliIo, wire: () => CliDeps): Promise<number> {
   const format = formatOf(values.format, ['table', 'json'] as const, 'table');
+  if (!values.anchored) {
+    for (const option of ['anchors', 'public-key', 'kms-key'] as const) {
+      if (values[option] !== undefined) throw new ValidationError(`--${option} goes with --anchored.`);
+    }
+    const deps = wire();
+    const result = await verifyAudit({ chains: deps.reader, clock: deps.clock });
+    io.stdout.write(format === 'json' ? `${JSON.stringify(result)}\n` : verifyReport(result));
+    return result.ok ? EXIT.ok : EXIT.verifyFailed;
+  }
+  if (values.anchors === undefined)
+    throw new ValidationError('--anchored needs --anchors <dir|s3://bucket/prefix>.');
+  if (values['public-key'] !== undefined && values['kms-key'] !== undefined) {
+    throw new ValidationError('--public-key and --kms-key exclude each other.');
+  }
+  // Why: the key comes from the auditor, never from the anchors, which name a key id anyone could write.
+  const publicKey = await loadAnchorPublicKey({
+    ...(values['public-key'] === undefined ? {} : { file: values['public-key'] }),
+    ...(values['kms-key'] === undefined ? {} : { kmsKeyId: values['kms-key'] }),
+  });
   const deps = wire();
-  const result = await verifyAudit({ chains: deps.reader, clock: deps.clock });
-  io.stdout.write(format === 'json' ? `${JSON.stringify(result)}\n` : verifyReport(result));
+  if (deps.table === undefined) throw new ValidationError(`--anchored needs ${ENV.auditTable}.`);
+  const result = await verifyAnchoredAudit({
+    chains: deps.reader,
+    clock: deps.clock,
+    anchors: (deps.openAnchors ?? openAnchorStore)(values.anchors),
+    publicKey,
+    table: deps.table,
+  });
+  io.stdout.write(format === 'json' ? `${JSON.stringify(result)}\n` : anchoredReport(result));
   return result.ok ? EXIT.ok : EXIT.verifyFailed;
+}
+
+/** The plain report, then one line per anchor finding and the anchors' verdict. */
+export function anchoredReport(result: VerifyAnchoredResult): string {
+  const { anchors } = result;
+  const lines = [
+    verifyReport({ ...result, ok: result.breaks.length === 0 && result.misplaced.length === 0 }).trimEnd(),
+    ...anchors.findings.map((f) =>
+      f.expected === undefined
+        ? `ANCHOR  ${f.message}`
+        : `ANCHOR  ${f.message}; anchored ${f.expected}, table ${f.actual ?? '(no event)'}`,
+    ),
+    anchors.findings.length === 0
+      ? `OK: every chain extends ${anchors.checked} signed anchors (newest ${anchors.newest ?? 'none'}).`
+      : `FAILED: ${anchors.findings.length} anchor findings (${anchors.checked} signed anchors checked).`,
+  ];
+  return `${lines.join('\n')}\n`;
 }
 
 /** A human report: one line per chain, then misplaced events and warnings, then the verdict. */

@@ -8,7 +8,7 @@ import { DynamoAuditQuery } from '../../shared/adapters/dynamodb/audit-query.js'
 import { prepareLocalTables, type LocalTablesSetup } from '../../shared/adapters/dynamodb/local-setup.js';
 import { SandboxAws } from '../../shared/adapters/sandbox/sandbox-aws.js';
 import { SlackWebApiSandbox, type SlackCall } from '../../shared/adapters/sandbox/slack-web-api.js';
-import { createSocketModeSlackApp } from '../../shared/adapters/slack/app.js';
+import { createSocketModeSlackApp } from '../slack/app.js';
 import { ENV } from '../../shared/config/env.js';
 import { loadPolicyFile } from '../../shared/config/policy-file.js';
 import { ConfigError } from '../../shared/domain/errors.js';
@@ -24,6 +24,7 @@ import { createHandler as createSlackHandler, type SlackLambdaEvent } from '../s
 import { createSweeperHandler, type SweepRun } from '../sweeper/handler.js';
 import { LOCAL_DEFAULTS, type LocalConfig } from './config.js';
 import { InProcessGrantQueue } from './local-queue.js';
+import { createLocalAnchoring } from './anchors.js';
 import { SweepGate, type SweeperHealth } from './sweep-gate.js';
 
 /** The port the local broker should listen on is taken: one clear line, no stack trace. */
@@ -349,7 +350,18 @@ export async function startLocalBroker(options: StartLocalBrokerOptions): Promis
         started.run.catch((error: unknown) => print(`sweep  ✗ ${(error as Error).message}`));
       }
     };
-    const timer = setInterval(scheduledSweep, config.SWEEP_INTERVAL_SECONDS * 1000);
+    // Audit anchors on the sweep timer, through the anchor function's own code path.
+    const anchoring = createLocalAnchoring(config.LOCAL_DATA_DIR, {
+      chains: new DynamoAuditQuery(tables.doc, tables.names.audit, undefined, () => {}),
+      clock,
+      table: tables.names.audit,
+      logger: appLogger,
+      metrics: { count: () => undefined },
+    });
+    const timer = setInterval(() => {
+      scheduledSweep();
+      void anchoring.anchorNow().then((run) => run.status === 'anchored' && say(`audit  ⚓ ${run.location}`));
+    }, config.SWEEP_INTERVAL_SECONDS * 1000);
     timer.unref();
     stops.push(() => clearInterval(timer));
 

@@ -1,6 +1,6 @@
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { createSlackApp, type SlackApp, type SlackAppOptions } from '../../shared/adapters/slack/app.js';
+import { createSlackApp, type SlackApp, type SlackAppOptions } from './app.js';
 import { inspectSlackRequest, type SlackHttpEvent } from '../../shared/adapters/slack/request-guard.js';
 import { SLACK_SECRET_MAX_AGE_SECONDS } from '../../shared/adapters/slack/runtime.js';
 

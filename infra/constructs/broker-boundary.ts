@@ -3,6 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { BROKER_IAM_PATH } from '../managed-targets.js';
 import { acknowledgeWildcardResources } from '../nag.js';
+import { ANCHOR_DESTRUCTIVE_ACTIONS, ANCHOR_KEY_DESTRUCTIVE_ACTIONS } from './audit-anchors.js';
 
 /** Every IAM action that changes an identity or a policy: denied on the broker's own roles. */
 export const IAM_WRITE_ACTION_PATTERNS = [
@@ -47,6 +48,12 @@ export interface BrokerBoundaryProps {
    * account and in each account a role target names. The broker may not lift or swap it.
    */
   readonly brokeredRolePathPatterns: readonly string[];
+  /**
+   * The audit anchors: the Object Lock bucket's ARN, and the ARN pattern of this account's
+   * KMS keys (not the key's own ARN: its key policy names the anchor role, which carries this
+   * boundary, and the three would depend on each other). The key policy lets only that role sign.
+   */
+  readonly anchors?: { readonly bucketArn: string; readonly keyArnPattern: string };
 }
 
 /**
@@ -150,6 +157,7 @@ export class BrokerBoundary extends Construct {
         resources: [...props.auditArns],
         conditions: { StringNotEquals: { 'dynamodb:EnclosingOperation': 'TransactWriteItems' } },
       }),
+      ...(props.anchors ? anchorStatements(props.anchors) : []),
     ];
     this.policy = new iam.ManagedPolicy(this, 'Policy', {
       path: BROKER_IAM_PATH,
@@ -161,6 +169,13 @@ export class BrokerBoundary extends Construct {
       [props.groupPathPattern, ...props.rolePathPatterns],
       "The boundary caps the broker at the managed IAM path; the functions' own policies name exact group and role ARNs.",
     );
+    if (props.anchors) {
+      acknowledgeWildcardResources(
+        this,
+        [`${props.anchors.bucketArn}/*`, props.anchors.keyArnPattern],
+        "The boundary caps the broker at the anchor bucket and at signing (the key's own policy lets only the anchor function sign); the anchor function is granted exactly its anchors/ prefix and its key.",
+      );
+    }
   }
 
   /**
@@ -176,4 +191,39 @@ export class BrokerBoundary extends Construct {
       }),
     );
   }
+}
+
+/**
+ * The anchors in the boundary: writing and reading anchors and signing with the key are
+ * allowed (the functions' own policies decide who does), deleting or unlocking anchors and
+ * disabling or re-policying the key are denied to every broker role whatever its policy says.
+ */
+function anchorStatements(anchors: { bucketArn: string; keyArnPattern: string }): iam.PolicyStatement[] {
+  const bucket = [anchors.bucketArn, `${anchors.bucketArn}/*`];
+  return [
+    new iam.PolicyStatement({
+      sid: 'AuditAnchors',
+      actions: ['s3:GetObject', 's3:ListBucket', 's3:PutObject'],
+      resources: bucket,
+    }),
+    new iam.PolicyStatement({
+      sid: 'AuditAnchorKey',
+      actions: ['kms:GetPublicKey', 'kms:Sign'],
+      resources: [anchors.keyArnPattern],
+    }),
+    // Why: Object Lock COMPLIANCE already forbids shortening retention; this also stops delete
+    // markers that would hide anchors, and any change to the lock or the bucket policy.
+    new iam.PolicyStatement({
+      sid: 'DenyAnchorTampering',
+      effect: iam.Effect.DENY,
+      actions: ANCHOR_DESTRUCTIVE_ACTIONS,
+      resources: bucket,
+    }),
+    new iam.PolicyStatement({
+      sid: 'DenyAnchorKeyTampering',
+      effect: iam.Effect.DENY,
+      actions: ANCHOR_KEY_DESTRUCTIVE_ACTIONS,
+      resources: [anchors.keyArnPattern],
+    }),
+  ];
 }

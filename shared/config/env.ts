@@ -24,6 +24,10 @@ export const ENV = {
   federationUrl: 'FEDERATION_URL',
   consoleDestination: 'CONSOLE_DESTINATION_URL',
   revokeMarginSeconds: 'REVOKE_MARGIN_SECONDS',
+  /** The audit anchors: the Object Lock bucket, its key prefix, and the KMS signing key. */
+  anchorBucket: 'ANCHOR_BUCKET',
+  anchorPrefix: 'ANCHOR_PREFIX',
+  anchorKeyId: 'ANCHOR_KEY_ID',
 } as const;
 
 /**

@@ -7,9 +7,9 @@ import {
   isResponder,
   type AccessPolicy,
   type PeopleSet,
-  type SlackPerson,
   type Target,
 } from './policy.js';
+import { personKey, type ResolvedPerson } from './person.js';
 import { targetKindOf } from '../targets/kinds.js';
 import type { AccessRequest } from './request.js';
 import { controlCharacterProblem } from './text.js';
@@ -17,6 +17,11 @@ import { controlCharacterProblem } from './text.js';
 /**
  * The access decisions, as pure functions returning a decision *and its reason*.
  * Handlers and use cases never re-implement any of these rules.
+ *
+ * Every decision has one shape: `{ allowed: true, … }` with what the caller needs to go on
+ * (the target, the duration, whether approval is still needed…), or a `Refusal`
+ * `{ allowed: false, reason, message, field? }`. People are ResolvedPersons (person.ts), so
+ * a decision never depends on the channel someone came through.
  */
 
 export const MAX_REASON_LENGTH = 500;
@@ -36,15 +41,29 @@ export type RefusalReason =
 /** The form field a refusal is about, so a form can show the message next to it. */
 export type RefusalField = 'target' | 'duration' | 'reason' | 'ticket';
 
+/**
+ * The "no" of every decision: why not (a stable reason), what to tell the person, and the
+ * form field at fault when exactly one is (absent otherwise).
+ */
+export interface Refusal<R extends string> {
+  readonly allowed: false;
+  readonly reason: R;
+  readonly message: string;
+  readonly field?: RefusalField;
+}
+
+/** A refusal; `field` only when one form field is at fault. */
+function deny<R extends string>(reason: R, message: string, field?: RefusalField): Refusal<R> {
+  return field === undefined
+    ? { allowed: false, reason, message }
+    : { allowed: false, reason, message, field };
+}
+
 export type RequestDecision =
+  | Refusal<RefusalReason>
   | {
-      readonly outcome: 'refused';
-      readonly reason: RefusalReason;
-      readonly message: string;
-      readonly field?: RefusalField;
-    }
-  | {
-      readonly outcome: 'needs-approval';
+      readonly allowed: true;
+      readonly approval: 'needs-approval';
       readonly reason: 'requires-approval';
       readonly target: Target;
       readonly durationSeconds: number;
@@ -53,14 +72,15 @@ export type RequestDecision =
       readonly approvers: readonly string[];
     }
   | {
-      readonly outcome: 'auto-approved';
+      readonly allowed: true;
+      readonly approval: 'auto-approved';
       readonly reason: 'auto-approval';
       readonly target: Target;
       readonly durationSeconds: number;
     };
 
 export interface RequestInput {
-  readonly requester: SlackPerson;
+  readonly requester: ResolvedPerson;
   readonly targetId: string;
   /** Seconds; undefined means the target's default. */
   readonly durationSeconds?: number;
@@ -68,25 +88,21 @@ export interface RequestInput {
   readonly ticket?: string;
 }
 
-/** A refusal of a request or a break-glass; `field` only when one form field is at fault. */
-function refuse<R extends string>(reason: R, message: string, field?: RefusalField) {
-  return field === undefined
-    ? { outcome: 'refused' as const, reason, message }
-    : { outcome: 'refused' as const, reason, message, field };
-}
-
 /** Checks reason text shared by requests and break-glass. */
-function checkReason(reason: string | undefined, required: boolean): RequestDecision | undefined {
+function checkReason(
+  reason: string | undefined,
+  required: boolean,
+): Refusal<'reason-too-long' | 'reason-invalid' | 'reason-required'> | undefined {
   const text = reason?.trim() ?? '';
   if (text.length > MAX_REASON_LENGTH) {
-    return refuse('reason-too-long', `The reason is limited to ${MAX_REASON_LENGTH} characters.`, 'reason');
+    return deny('reason-too-long', `The reason is limited to ${MAX_REASON_LENGTH} characters.`, 'reason');
   }
   // Why: the reason is shown to approvers in Slack and to auditors in terminals and spreadsheets;
   // escapes and bidi overrides would let a requester disguise it there.
   const hidden = controlCharacterProblem('The reason', text, { multiline: true });
-  if (hidden) return refuse('reason-invalid', hidden, 'reason');
+  if (hidden) return deny('reason-invalid', hidden, 'reason');
   if (required && text.length === 0)
-    return refuse('reason-required', 'Say why you need this access.', 'reason');
+    return deny('reason-required', 'Say why you need this access.', 'reason');
   return undefined;
 }
 
@@ -110,25 +126,19 @@ export function noteProblem(label: string, text: string): string | undefined {
 function checkTicket(ticket: string | undefined, target: Target, required = target.requireTicket) {
   const text = ticket?.trim() ?? '';
   if (text === '') {
-    return required
-      ? refuse('ticket-required', `${target.id} needs a ticket reference.`, 'ticket')
-      : undefined;
+    return required ? deny('ticket-required', `${target.id} needs a ticket reference.`, 'ticket') : undefined;
   }
   // Why: the ticket is stored and shown in Slack and the audit log; an unbounded one is never legitimate.
   if (text.length > MAX_TICKET_LENGTH) {
-    return refuse(
-      'ticket-invalid',
-      `A ticket reference is at most ${MAX_TICKET_LENGTH} characters.`,
-      'ticket',
-    );
+    return deny('ticket-invalid', `A ticket reference is at most ${MAX_TICKET_LENGTH} characters.`, 'ticket');
   }
   // Why: tickets are shown verbatim to approvers and auditors, like reasons.
   const hidden = controlCharacterProblem('The ticket reference', text, { multiline: false });
-  if (hidden) return refuse('ticket-invalid', hidden, 'ticket');
+  if (hidden) return deny('ticket-invalid', hidden, 'ticket');
   // The length bound above runs first: the pattern (checked safe at policy load) only ever
   // sees at most MAX_TICKET_LENGTH characters.
   if (target.requireTicket && target.ticketPattern && !new RegExp(target.ticketPattern).test(text)) {
-    return refuse('ticket-invalid', `"${text}" is not a valid ticket for ${target.id}.`, 'ticket');
+    return deny('ticket-invalid', `"${text}" is not a valid ticket for ${target.id}.`, 'ticket');
   }
   return undefined;
 }
@@ -136,16 +146,16 @@ function checkTicket(ticket: string | undefined, target: Target, required = targ
 /** Decides a new access request: refused (with the reason), needs approval, or auto-approved. */
 export function decideRequest(policy: AccessPolicy, input: RequestInput): RequestDecision {
   const target = findTarget(policy, input.targetId);
-  if (!target) return refuse('unknown-target', `There is no target "${input.targetId}".`, 'target');
+  if (!target) return deny('unknown-target', `There is no target "${input.targetId}".`, 'target');
   if (!isInSets(policy, target.requesters, input.requester)) {
-    return refuse('not-eligible', `You may not request ${target.id}.`, 'target');
+    return deny('not-eligible', `You may not request ${target.id}.`, 'target');
   }
   const durationSeconds = input.durationSeconds ?? target.defaultDurationSeconds;
   if (!Number.isInteger(durationSeconds) || durationSeconds <= 0) {
-    return refuse('invalid-duration', 'The duration must be a positive length of time.', 'duration');
+    return deny('invalid-duration', 'The duration must be a positive length of time.', 'duration');
   }
   if (durationSeconds > target.maxDurationSeconds) {
-    return refuse(
+    return deny(
       'duration-over-maximum',
       `${target.id} may be granted for at most ${target.maxDurationSeconds / 60} minutes.`,
       'duration',
@@ -156,9 +166,10 @@ export function decideRequest(policy: AccessPolicy, input: RequestInput): Reques
   const ticketProblem = checkTicket(input.ticket, target);
   if (ticketProblem) return ticketProblem;
   if (target.autoApprove)
-    return { outcome: 'auto-approved', reason: 'auto-approval', target, durationSeconds };
+    return { allowed: true, approval: 'auto-approved', reason: 'auto-approval', target, durationSeconds };
   return {
-    outcome: 'needs-approval',
+    allowed: true,
+    approval: 'needs-approval',
     reason: 'requires-approval',
     target,
     durationSeconds,
@@ -171,9 +182,9 @@ export type ApprovalRefusal =
   'not-pending' | 'unknown-target' | 'self-approval' | 'not-an-approver' | 'already-approved';
 
 export type ApprovalDecision =
-  | { readonly outcome: 'refused'; readonly reason: ApprovalRefusal; readonly message: string }
+  | Refusal<ApprovalRefusal>
   | {
-      readonly outcome: 'counted';
+      readonly allowed: true;
       readonly reason: 'approval-recorded' | 'approvals-complete';
       /** Distinct approvals including this one. */
       readonly approvals: number;
@@ -189,43 +200,25 @@ export type ApprovalDecision =
 export function decideApproval(
   policy: AccessPolicy,
   request: AccessRequest,
-  approver: SlackPerson,
+  approver: ResolvedPerson,
 ): ApprovalDecision {
-  if (request.status !== 'PENDING') {
-    return {
-      outcome: 'refused',
-      reason: 'not-pending',
-      message: `This request is already ${request.status}.`,
-    };
-  }
+  if (request.status !== 'PENDING') return deny('not-pending', `This request is already ${request.status}.`);
   const target = findTarget(policy, request.targetId);
-  if (!target)
-    return {
-      outcome: 'refused',
-      reason: 'unknown-target',
-      message: 'This target is no longer in the policy.',
-    };
-  if (approver.userId === request.requester && !target.selfApproval) {
-    return { outcome: 'refused', reason: 'self-approval', message: 'You cannot approve your own request.' };
+  if (!target) return deny('unknown-target', 'This target is no longer in the policy.');
+  const approverKey = personKey(approver.person);
+  if (approverKey === request.requester && !target.selfApproval) {
+    return deny('self-approval', 'You cannot approve your own request.');
   }
   if (!isInSets(policy, target.approvers, approver)) {
-    return {
-      outcome: 'refused',
-      reason: 'not-an-approver',
-      message: `You are not an approver for ${target.id}.`,
-    };
+    return deny('not-an-approver', `You are not an approver for ${target.id}.`);
   }
-  if (request.approvals.some((a) => a.approver === approver.userId)) {
-    return {
-      outcome: 'refused',
-      reason: 'already-approved',
-      message: 'You have already approved this request.',
-    };
+  if (request.approvals.some((a) => a.approver === approverKey)) {
+    return deny('already-approved', 'You have already approved this request.');
   }
-  const approvals = new Set([...request.approvals.map((a) => a.approver), approver.userId]).size;
+  const approvals = new Set([...request.approvals.map((a) => a.approver), approverKey]).size;
   const complete = approvals >= request.approvalsRequired;
   return {
-    outcome: 'counted',
+    allowed: true,
     reason: complete ? 'approvals-complete' : 'approval-recorded',
     approvals,
     approvalsRequired: request.approvalsRequired,
@@ -250,20 +243,13 @@ export function approvalAudience(
 export function decideDenial(
   policy: AccessPolicy,
   request: AccessRequest,
-  person: SlackPerson,
-): { allowed: true } | { allowed: false; reason: ApprovalRefusal; message: string } {
-  if (request.status !== 'PENDING') {
-    return { allowed: false, reason: 'not-pending', message: `This request is already ${request.status}.` };
-  }
+  person: ResolvedPerson,
+): { readonly allowed: true } | Refusal<ApprovalRefusal> {
+  if (request.status !== 'PENDING') return deny('not-pending', `This request is already ${request.status}.`);
   const target = findTarget(policy, request.targetId);
-  if (!target)
-    return { allowed: false, reason: 'unknown-target', message: 'This target is no longer in the policy.' };
+  if (!target) return deny('unknown-target', 'This target is no longer in the policy.');
   if (!isInSets(policy, target.approvers, person)) {
-    return {
-      allowed: false,
-      reason: 'not-an-approver',
-      message: `You are not an approver for ${target.id}.`,
-    };
+    return deny('not-an-approver', `You are not an approver for ${target.id}.`);
   }
   return { allowed: true };
 }
@@ -282,15 +268,10 @@ export type BreakGlassRefusal =
   | 'ticket-invalid';
 
 export type BreakGlassDecision =
+  /** `field` is absent when no one field is at fault (break-glass switched off). */
+  | Refusal<BreakGlassRefusal>
   | {
-      readonly outcome: 'refused';
-      readonly reason: BreakGlassRefusal;
-      readonly message: string;
-      /** Absent when no one field is at fault (break-glass switched off). */
-      readonly field?: RefusalField;
-    }
-  | {
-      readonly outcome: 'allowed';
+      readonly allowed: true;
       readonly reason: 'break-glass-allowed';
       readonly target: Target;
       readonly durationSeconds: number;
@@ -303,23 +284,22 @@ export type BreakGlassDecision =
  */
 export function decideBreakGlass(policy: AccessPolicy, input: RequestInput): BreakGlassDecision {
   const rules = policy.breakGlass;
-  if (!rules) return refuse('break-glass-disabled', 'Break-glass is not enabled.');
+  if (!rules) return deny('break-glass-disabled', 'Break-glass is not enabled.');
   const target = findTarget(policy, input.targetId);
-  if (!target) return refuse('unknown-target', `There is no target "${input.targetId}".`, 'target');
+  if (!target) return deny('unknown-target', `There is no target "${input.targetId}".`, 'target');
   if (!isResponder(policy, input.requester))
-    return refuse('not-a-responder', 'Only on-call responders may break glass.', 'target');
+    return deny('not-a-responder', 'Only on-call responders may break glass.', 'target');
   if (!target.breakGlass)
-    return refuse('target-not-break-glass', `${target.id} is not available through break-glass.`, 'target');
-  const reason = checkReason(input.reason, true);
-  if (reason?.outcome === 'refused')
-    return refuse(reason.reason as BreakGlassRefusal, reason.message, reason.field);
+    return deny('target-not-break-glass', `${target.id} is not available through break-glass.`, 'target');
+  const reasonProblem = checkReason(input.reason, true);
+  if (reasonProblem) return reasonProblem;
   const limit = Math.min(rules.maxDurationSeconds, target.maxDurationSeconds);
   const durationSeconds = input.durationSeconds ?? Math.min(target.defaultDurationSeconds, limit);
   if (!Number.isInteger(durationSeconds) || durationSeconds <= 0) {
-    return refuse('invalid-duration', 'The duration must be a positive length of time.', 'duration');
+    return deny('invalid-duration', 'The duration must be a positive length of time.', 'duration');
   }
   if (durationSeconds > limit) {
-    return refuse(
+    return deny(
       'duration-over-maximum',
       `Break-glass on ${target.id} lasts at most ${limit / 60} minutes.`,
       'duration',
@@ -327,22 +307,25 @@ export function decideBreakGlass(policy: AccessPolicy, input: RequestInput): Bre
   }
   const ticketProblem = checkTicket(input.ticket, target, false);
   if (ticketProblem) return ticketProblem;
-  return { outcome: 'allowed', reason: 'break-glass-allowed', target, durationSeconds };
+  return { allowed: true, reason: 'break-glass-allowed', target, durationSeconds };
 }
+
+export type ReviewRefusal = 'not-break-glass' | 'already-reviewed' | 'not-a-reviewer' | 'self-review';
 
 /** Whether `person` may mark a break-glass grant as reviewed (a reviewer who is not its requester). */
 export function decideReview(
   policy: AccessPolicy,
   request: AccessRequest,
-  person: SlackPerson,
-): { allowed: true } | { allowed: false; message: string } {
-  if (!request.breakGlass) return { allowed: false, message: 'Only break-glass grants are reviewed.' };
-  if (request.reviewedAt) return { allowed: false, message: 'This break-glass grant was already reviewed.' };
+  person: ResolvedPerson,
+): { readonly allowed: true } | Refusal<ReviewRefusal> {
+  if (!request.breakGlass) return deny('not-break-glass', 'Only break-glass grants are reviewed.');
+  if (request.reviewedAt) return deny('already-reviewed', 'This break-glass grant was already reviewed.');
   if (!policy.breakGlass || !isInSets(policy, policy.breakGlass.reviewers, person)) {
-    return { allowed: false, message: 'You are not a break-glass reviewer.' };
+    return deny('not-a-reviewer', 'You are not a break-glass reviewer.');
   }
-  if (person.userId === request.requester)
-    return { allowed: false, message: 'You cannot review your own break-glass.' };
+  // Why: a review is a second pair of eyes; nobody reviews their own break-glass.
+  if (personKey(person.person) === request.requester)
+    return deny('self-review', 'You cannot review your own break-glass.');
   return { allowed: true };
 }
 
@@ -360,17 +343,6 @@ export function decidePendingFollowUp(
   if (age >= policy.approvalTimeoutSeconds) return 'time-out';
   if (age >= policy.renotifyAfterSeconds && !request.renotifiedAt) return 'renotify';
   return 'none';
-}
-
-/** The "no" of a yes-or-no decision: why not, and what to tell the person. */
-export interface Refusal<R extends string> {
-  readonly allowed: false;
-  readonly reason: R;
-  readonly message: string;
-}
-
-function deny<R extends string>(reason: R, message: string): Refusal<R> {
-  return { allowed: false, reason, message };
 }
 
 export type ExtensionRefusal = 'not-requester' | 'not-live';
@@ -479,7 +451,7 @@ export type BreakGlassChoiceRefusal = 'break-glass-disabled' | 'not-a-responder'
  */
 export function breakGlassTargets(
   policy: AccessPolicy,
-  person: SlackPerson,
+  person: ResolvedPerson,
 ):
   | { readonly allowed: true; readonly targets: readonly Target[]; readonly maxDurationSeconds: number }
   | Refusal<BreakGlassChoiceRefusal> {

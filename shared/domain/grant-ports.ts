@@ -1,4 +1,5 @@
 import { BrokerError } from './errors.js';
+import type { Partition } from './partition.js';
 import type { PolicyDocument, SessionTag } from './session-policies.js';
 
 /**
@@ -91,7 +92,8 @@ export interface RoleDenyList {
 
 /** Makes an AWS console sign-in link from session credentials (the federation endpoint). */
 export interface ConsoleLinkMaker {
-  signInUrl(credentials: SessionCredentials): Promise<string>;
+  /** `partition` picks the sign-in and console hosts (the commercial partition when absent). */
+  signInUrl(credentials: SessionCredentials, options?: { readonly partition?: Partition }): Promise<string>;
 }
 
 /** Counters the infrastructure alarms on. */

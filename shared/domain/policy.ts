@@ -5,17 +5,19 @@ import { tryParseDuration } from './duration.js';
 import { TARGET_KINDS } from '../targets/kinds.js';
 import { PolicyError } from './errors.js';
 import type { TargetKind, TargetSchemaBase } from './target-kind.js';
+import { canonicalPersonKey, personKey, tryParsePerson, type ResolvedPerson } from './person.js';
 import { controlCharacterProblem } from './text.js';
 
 /**
  * The access policy as code: targets and rules, validated once at start-up.
  * A target is of a registered kind (shared/targets/: a role's time-boxed STS session, a
  * group's temporary IAM membership...); each kind brings its own policy fragment.
- * People are referenced through named sets (`people:`) of Slack user ids and Slack user
- * group ids, so a rule reads as "leads approve", not as a list of opaque ids.
+ * People are referenced through named sets (`people:`), so a rule reads as "leads approve",
+ * not as a list of opaque ids. A set names people by Slack user id (the shorthand) or
+ * provider-qualified person (`oidc:alice@example.com`, see person.ts), by email, by Slack
+ * user group, or by identity-provider group.
  */
 
-const SLACK_USER_ID = /^[UW][A-Z0-9]{2,}$/;
 const SLACK_USERGROUP_ID = /^S[A-Z0-9]{2,}$/;
 const SLACK_CHANNEL_ID = /^[CGD][A-Z0-9]{2,}$/;
 const SET_NAME = /^[a-z][a-z0-9-]{0,63}$/;
@@ -62,9 +64,30 @@ const printableLine = z.string().superRefine((value, ctx) => {
   if (problem) ctx.addIssue({ code: 'custom', message: problem });
 });
 
+/** A person as the policy writes one: a Slack user id or a qualified person; kept in canonical form. */
+const personRef = z
+  .string()
+  .superRefine((text, ctx) => {
+    const parsed = tryParsePerson(text);
+    if ('problem' in parsed) ctx.addIssue({ code: 'custom', message: parsed.problem });
+  })
+  .transform((text) => canonicalPersonKey(text) ?? text);
+
+/** An email, one line of printable text; compared lower-cased. */
+const EMAIL = /^[^\s@]+@[^\s@]+$/;
+
 const peopleSet = z.strictObject({
-  users: z.array(z.string().regex(SLACK_USER_ID, 'is not a Slack user id (U…)')).default([]),
+  users: z.array(personRef).default([]),
   userGroups: z.array(z.string().regex(SLACK_USERGROUP_ID, 'is not a Slack user group id (S…)')).default([]),
+  emails: z
+    .array(
+      printableLine
+        .max(254)
+        .regex(EMAIL, 'is not an email address')
+        .transform((e) => e.toLowerCase()),
+    )
+    .default([]),
+  idpGroups: z.array(printableLine.min(1).max(256)).default([]),
 });
 
 const targetBase = {
@@ -109,7 +132,8 @@ const policyShape = z.strictObject({
   ),
   identities: z
     .record(
-      z.string().regex(SLACK_USER_ID, 'keys are Slack user ids (U…)'),
+      // Keys are persons (a Slack id or a qualified person), checked in checkIdentitiesDistinct.
+      z.string(),
       z.string().regex(AWS_IDENTITY, 'is not a usable AWS user name / source identity'),
     )
     .default({}),
@@ -241,14 +265,16 @@ function checkApprovalsReachable(
 }
 
 /**
- * The distinct Slack users of the named sets, or undefined when that is not known at load
- * time (the keyword everyone, a user group, or an undefined set reported elsewhere).
+ * The distinct people of the named sets, or undefined when that is not known at load time
+ * (the keyword everyone, a user group, an IdP group or an email, whose people are only known
+ * once resolved, or an undefined set reported elsewhere).
  */
 function knownUsers(policy: RawPolicy, setNames: readonly string[]): Set<string> | undefined {
   const users = new Set<string>();
   for (const name of setNames) {
     const set = name === EVERYONE ? undefined : policy.people[name];
-    if (set === undefined || set.userGroups.length > 0) return undefined;
+    if (set === undefined || set.userGroups.length > 0 || set.emails.length > 0 || set.idpGroups.length > 0)
+      return undefined;
     set.users.forEach((user) => users.add(user));
   }
   return users;
@@ -256,12 +282,23 @@ function knownUsers(policy: RawPolicy, setNames: readonly string[]): Set<string>
 
 /**
  * Why: an AWS identity is who acts in CloudTrail and whose group membership a grant changes;
- * two Slack users mapped to one identity would share each other's access. IAM user names are
+ * two people mapped to one identity would share each other's access. IAM user names are
  * unique case-insensitively (and the reconciler compares them lower-cased), so is this check.
+ * One person written twice (`U1` and `slack:U1`) is refused too: one of the two would be ignored.
  */
 function checkIdentitiesDistinct(identities: Readonly<Record<string, string>>, ctx: z.RefinementCtx): void {
   const owners = new Map<string, string>();
+  const persons = new Map<string, string>();
   for (const [userId, identity] of Object.entries(identities)) {
+    const parsed = tryParsePerson(userId);
+    if ('problem' in parsed) {
+      issue(ctx, ['identities', userId], `the key ${parsed.problem}`);
+    } else {
+      const person = personKey(parsed.person);
+      const written = persons.get(person);
+      if (written !== undefined) issue(ctx, ['identities', userId], `is the same person as ${written}`);
+      persons.set(person, userId);
+    }
     const key = identity.toLowerCase();
     const owner = owners.get(key);
     if (owner === undefined) owners.set(key, userId);
@@ -276,9 +313,16 @@ function checkIdentitiesDistinct(identities: Readonly<Record<string, string>>, c
 
 const policySchema = policyShape.superRefine(checkPolicy);
 
+/** A named set of people; a person is in it when any of its lists names them. */
 export interface PeopleSet {
+  /** Persons in canonical form (see person.ts): Slack user ids, `oidc:…`, `cli:…`. */
   readonly users: readonly string[];
+  /** Slack user group ids, matched against the groups of a Slack person. */
   readonly userGroups: readonly string[];
+  /** Lower-cased emails, matched against the email the person's provider gives. */
+  readonly emails: readonly string[];
+  /** Identity-provider groups, matched against the groups of a person of another provider. */
+  readonly idpGroups: readonly string[];
 }
 
 /** The fields every target has, whatever its kind. */
@@ -320,9 +364,9 @@ export interface BreakGlassRules {
 export interface AccessPolicy {
   readonly version: 1;
   readonly people: Readonly<Record<string, PeopleSet>>;
-  /** Explicit Slack user id → AWS identity overrides. */
+  /** Explicit person (canonical form, see person.ts) → AWS identity overrides. */
   readonly identities: Readonly<Record<string, string>>;
-  /** When set, a Slack email must be in this domain to map to an AWS identity. */
+  /** When set, a person's email must be in this domain to map to an AWS identity. */
   readonly identityEmailDomain?: string;
   readonly breakGlass?: BreakGlassRules;
   readonly approvalTimeoutSeconds: number;
@@ -424,7 +468,9 @@ export function validatePolicy(
   const policy: AccessPolicy = {
     version: 1,
     people: raw.people,
-    identities: raw.identities,
+    identities: Object.fromEntries(
+      Object.entries(raw.identities).map(([key, identity]) => [canonicalPersonKey(key) ?? key, identity]),
+    ),
     ...(raw.identityEmailDomain === undefined ? {} : { identityEmailDomain: raw.identityEmailDomain }),
     ...(raw.breakGlass === undefined
       ? {}
@@ -490,40 +536,46 @@ export function findTarget(policy: AccessPolicy, targetId: string): Target | und
   return policy.targets.find((t) => t.id === targetId);
 }
 
-/** Who someone is in Slack: their user id and the Slack user groups they belong to. */
-export interface SlackPerson {
-  readonly userId: string;
-  readonly userGroups: readonly string[];
-}
-
-/** Whether `person` belongs to any of the named sets (or `everyone` is among them). */
-export function isInSets(policy: AccessPolicy, setNames: readonly string[], person: SlackPerson): boolean {
+/** Whether `who` belongs to any of the named sets (or `everyone` is among them). */
+export function isInSets(policy: AccessPolicy, setNames: readonly string[], who: ResolvedPerson): boolean {
+  const key = personKey(who.person);
+  const email = who.email?.trim().toLowerCase();
+  // Slack user groups and IdP groups are different namespaces: a group only counts in its own.
+  const groupsOf = (set: PeopleSet) => (who.person.provider === 'slack' ? set.userGroups : set.idpGroups);
   return setNames.some((name) => {
     if (name === EVERYONE) return true;
     const set = policy.people[name];
     if (!set) return false;
-    return set.users.includes(person.userId) || set.userGroups.some((g) => person.userGroups.includes(g));
+    return (
+      set.users.includes(key) ||
+      groupsOf(set).some((g) => who.groups.includes(g)) ||
+      (email !== undefined && email !== '' && set.emails.includes(email))
+    );
   });
 }
 
-/** Expands named sets into their Slack user ids and user group ids (for routing notifications). */
+/** Expands named sets into their people, emails and groups (for routing notifications). */
 export function expandSets(policy: AccessPolicy, setNames: readonly string[]): PeopleSet {
   const users = new Set<string>();
   const userGroups = new Set<string>();
+  const emails = new Set<string>();
+  const idpGroups = new Set<string>();
   for (const name of setNames) {
     const set = policy.people[name];
     set?.users.forEach((u) => users.add(u));
     set?.userGroups.forEach((g) => userGroups.add(g));
+    set?.emails.forEach((e) => emails.add(e));
+    set?.idpGroups.forEach((g) => idpGroups.add(g));
   }
-  return { users: [...users], userGroups: [...userGroups] };
+  return { users: [...users], userGroups: [...userGroups], emails: [...emails], idpGroups: [...idpGroups] };
 }
 
 /** Targets this person may request, for the request modal. */
-export function requestableTargets(policy: AccessPolicy, person: SlackPerson): Target[] {
-  return policy.targets.filter((t) => isInSets(policy, t.requesters, person));
+export function requestableTargets(policy: AccessPolicy, who: ResolvedPerson): Target[] {
+  return policy.targets.filter((t) => isInSets(policy, t.requesters, who));
 }
 
 /** Whether this person is a break-glass responder. */
-export function isResponder(policy: AccessPolicy, person: SlackPerson): boolean {
-  return policy.breakGlass !== undefined && isInSets(policy, policy.breakGlass.responders, person);
+export function isResponder(policy: AccessPolicy, who: ResolvedPerson): boolean {
+  return policy.breakGlass !== undefined && isInSets(policy, policy.breakGlass.responders, who);
 }

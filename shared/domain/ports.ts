@@ -1,12 +1,28 @@
 import type { AuditEvent, AuditEventInput } from './audit.js';
 import type { RequestStatus } from './lifecycle.js';
 import type { AccessRequest, RequestChanges } from './request.js';
+import type { Person, PersonProvider } from './person.js';
 import type { AccessPolicy } from './policy.js';
 
 /**
  * Ports: the small interfaces use cases depend on. Adapters in `shared/adapters` implement
  * them against DynamoDB, IAM, STS, SQS and Slack; tests implement them in memory.
  */
+
+/**
+ * Who people are, as their identity provider knows them: the email and the groups of a
+ * Person. The Slack adapter answers for `slack` persons (users.info, user group members); an
+ * IdP adapter would answer for `oidc` persons. What to ask and what the answers mean (policy
+ * sets, AWS identity) is decided by the domain and use cases, never by the directory.
+ */
+export interface PersonDirectory {
+  /** The providers whose persons this directory knows. */
+  readonly providers: readonly PersonProvider[];
+  /** The person's email, or undefined when their provider has none for them. */
+  emailOf(person: Person): Promise<string | undefined>;
+  /** Which of `groups` the person belongs to (only those: a directory need not list every group). */
+  groupsOf(person: Person, groups: readonly string[]): Promise<readonly string[]>;
+}
 
 /** The time. Injected everywhere so nothing in the domain or use cases reads the wall clock. */
 export interface Clock {

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { AuditDetail } from './audit.js';
+import type { Partition } from './partition.js';
 import type { AwsReceipt, MembershipRepairs, SessionCredentials } from './grant-ports.js';
 import type { GrantWindow } from './grant-window.js';
 import type { PolicySource, RequestStore } from './ports.js';
@@ -108,6 +109,8 @@ export interface MintedCredentials extends AwsReceipt {
   /** Scalar facts for the `session.issued` event (never a secret). */
   readonly detail: AuditDetail;
   readonly durationSeconds: number;
+  /** The AWS partition the session belongs to (its console link's hosts differ per partition). */
+  readonly partition?: Partition;
 }
 
 /**

@@ -1,10 +1,12 @@
 import { decideApproval, decideDenial, noteProblem, type ApprovalRefusal } from '../domain/decision.js';
 import { AlreadyDecidedError, NotFoundError, ValidationError } from '../domain/errors.js';
 import { windowOnApproval } from '../domain/grant-window.js';
-import { findTarget, type SlackPerson } from '../domain/policy.js';
+import { findTarget } from '../domain/policy.js';
+import { personKey, type ResolvedPerson } from '../domain/person.js';
 import type { AccessRequest } from '../domain/request.js';
 import { auditOf } from './audit-events.js';
 import type { RequestDeps } from './deps.js';
+import { refusedOutcome } from './refusals.js';
 import { retryOnConflict } from './retry-on-conflict.js';
 
 export type ApproveResult =
@@ -65,38 +67,34 @@ async function afterApproval(deps: RequestDeps, request: AccessRequest): Promise
  */
 export async function approveRequest(
   deps: RequestDeps,
-  input: { readonly requestId: string; readonly approver: SlackPerson },
+  input: { readonly requestId: string; readonly approver: ResolvedPerson },
 ): Promise<ApproveResult> {
   const policy = deps.policy.current();
+  const approver = personKey(input.approver.person);
   // A lost race re-reads and decides again: the loser is told it is decided, or already approved.
   return retryOnConflict<Approving, ApproveResult>({
     read: () => load(deps, input.requestId),
     decide: async (request) => {
       const decision = decideApproval(policy, request, input.approver);
-      if (decision.outcome === 'refused') {
+      if (!decision.allowed) {
         if (decision.reason === 'not-pending') throw new AlreadyDecidedError(request.status);
-        return { done: decision };
+        return { done: refusedOutcome(decision) };
       }
       const now = deps.clock.now();
       const window = decision.complete ? await approvedChanges(deps, request, now) : undefined;
       return { write: { decision, now, ...(window ? { window } : {}) } };
     },
     write: (request, { decision, now, window }) => {
-      const approvals = [...request.approvals, { approver: input.approver.userId, at: now.toISOString() }];
+      const approvals = [...request.approvals, { approver, at: now.toISOString() }];
       const approvers = approvals.map((a) => a.approver);
       return window
         ? deps.store.transition(request, {
             to: 'APPROVED',
             at: now,
-            changes: {
-              approvals,
-              decidedBy: input.approver.userId,
-              decidedAt: now.toISOString(),
-              ...window,
-            },
+            changes: { approvals, decidedBy: approver, decidedAt: now.toISOString(), ...window },
             audit: auditOf(request, 'request.approved', {
               at: now,
-              actor: input.approver.userId,
+              actor: approver,
               to: 'APPROVED',
               approvers,
               detail: windowDetail(window, request),
@@ -108,7 +106,7 @@ export async function approveRequest(
             changes: { approvals },
             audit: auditOf(request, 'request.approval-recorded', {
               at: now,
-              actor: input.approver.userId,
+              actor: approver,
               to: 'PENDING',
               approvers,
               detail: { approvals: decision.approvals, approvalsRequired: decision.approvalsRequired },
@@ -120,11 +118,7 @@ export async function approveRequest(
         await afterApproval(deps, written);
         return { outcome: 'approved', request: written };
       }
-      await deps.events.publish({
-        kind: 'approval-recorded',
-        request: written,
-        approver: input.approver.userId,
-      });
+      await deps.events.publish({ kind: 'approval-recorded', request: written, approver });
       return {
         outcome: 'recorded',
         request: written,
@@ -139,9 +133,9 @@ export async function approveRequest(
   });
 }
 
-/** What an approval writes: the counted decision, its time, and the window once complete. */
+/** What an approval writes: the allowed decision, its time, and the window once complete. */
 interface Approving {
-  readonly decision: Extract<ReturnType<typeof decideApproval>, { outcome: 'counted' }>;
+  readonly decision: Extract<ReturnType<typeof decideApproval>, { allowed: true }>;
   readonly now: Date;
   readonly window?: { readonly startsAt: string; readonly endsAt: string };
 }
@@ -181,7 +175,7 @@ export type DenyResult =
 /** PENDING → DENIED by one of the rule's approvers, with a reason; the requester is told. */
 export async function denyRequest(
   deps: RequestDeps,
-  input: { readonly requestId: string; readonly approver: SlackPerson; readonly reason: string },
+  input: { readonly requestId: string; readonly approver: ResolvedPerson; readonly reason: string },
 ): Promise<DenyResult> {
   const policy = deps.policy.current();
   const reason = input.reason.trim();
@@ -202,10 +196,14 @@ export async function denyRequest(
       deps.store.transition(request, {
         to: 'DENIED',
         at: now,
-        changes: { decidedBy: input.approver.userId, decidedAt: now.toISOString(), decisionReason: reason },
+        changes: {
+          decidedBy: personKey(input.approver.person),
+          decidedAt: now.toISOString(),
+          decisionReason: reason,
+        },
         audit: auditOf(request, 'request.denied', {
           at: now,
-          actor: input.approver.userId,
+          actor: personKey(input.approver.person),
           to: 'DENIED',
           reason,
         }),

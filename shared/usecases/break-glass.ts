@@ -1,15 +1,16 @@
-import { decideBreakGlass, decideReview, noteProblem, type BreakGlassDecision } from '../domain/decision.js';
+import { decideBreakGlass, decideReview, noteProblem, type BreakGlassRefusal } from '../domain/decision.js';
 import { AlreadyDecidedError, NotAuthorizedError, NotFoundError, ValidationError } from '../domain/errors.js';
 import { openWindow } from '../domain/grant-window.js';
-import type { SlackPerson } from '../domain/policy.js';
+import { personKey, type ResolvedPerson } from '../domain/person.js';
 import { newRequest, type AccessRequest } from '../domain/request.js';
 import { auditOf } from './audit-events.js';
 import { retryOnConflict } from './retry-on-conflict.js';
 import type { RequestDeps } from './deps.js';
+import { refusedOutcome, type RefusedOutcome } from './refusals.js';
 
 export type BreakGlassResult =
   /** decideBreakGlass's refusal as is: its reason, message and the form field at fault. */
-  | Extract<BreakGlassDecision, { readonly outcome: 'refused' }>
+  | RefusedOutcome<BreakGlassRefusal>
   | { readonly outcome: 'granted'; readonly request: AccessRequest; readonly created: boolean };
 
 /**
@@ -21,7 +22,7 @@ export type BreakGlassResult =
 export async function breakGlass(
   deps: RequestDeps,
   input: {
-    readonly requester: SlackPerson;
+    readonly requester: ResolvedPerson;
     readonly principal: string;
     readonly targetId: string;
     readonly durationSeconds?: number;
@@ -31,7 +32,7 @@ export async function breakGlass(
   },
 ): Promise<BreakGlassResult> {
   const decision = decideBreakGlass(deps.policy.current(), input);
-  if (decision.outcome === 'refused') return decision;
+  if (!decision.allowed) return refusedOutcome(decision);
   if (input.principal.trim() === '') throw new ValidationError('The requester has no AWS identity.');
   const now = deps.clock.now();
   const window = openWindow(now, decision.durationSeconds);
@@ -40,7 +41,7 @@ export async function breakGlass(
     ...newRequest({
       id: deps.ids.newId(now),
       at: now,
-      requester: input.requester.userId,
+      requester: personKey(input.requester.person),
       principal: input.principal,
       targetId: decision.target.id,
       targetKind: decision.target.kind,
@@ -52,7 +53,7 @@ export async function breakGlass(
     }),
     // No approval: granted at once, flagged for review.
     status: 'APPROVED',
-    decidedBy: input.requester.userId,
+    decidedBy: personKey(input.requester.person),
     decidedAt: at,
     decisionReason: 'break-glass',
     startsAt: window.startsAt.toISOString(),
@@ -84,7 +85,7 @@ export async function breakGlass(
 /** Marks a break-glass grant reviewed (any state), by a reviewer who is not its requester. */
 export async function reviewBreakGlass(
   deps: RequestDeps,
-  input: { readonly requestId: string; readonly reviewer: SlackPerson; readonly note?: string },
+  input: { readonly requestId: string; readonly reviewer: ResolvedPerson; readonly note?: string },
 ): Promise<AccessRequest> {
   const note = input.note?.trim();
   const problem = note ? noteProblem('A review note', note) : undefined;
@@ -105,13 +106,13 @@ export async function reviewBreakGlass(
       deps.store.annotate(request, {
         at: now,
         changes: {
-          reviewedBy: input.reviewer.userId,
+          reviewedBy: personKey(input.reviewer.person),
           reviewedAt: now.toISOString(),
           ...(note ? { reviewNote: note } : {}),
         },
         audit: auditOf(request, 'break-glass.reviewed', {
           at: now,
-          actor: input.reviewer.userId,
+          actor: personKey(input.reviewer.person),
           ...(note ? { reason: note } : {}),
         }),
       }),

@@ -1,5 +1,5 @@
 import { decideCredentials } from '../domain/decision.js';
-import type { SessionCredentials } from '../domain/grant-ports.js';
+import type { MintedCredentials } from '../domain/target-kind.js';
 import type { GrantJob, IssuedCredentials } from '../domain/ports.js';
 import { ValidationError } from '../domain/errors.js';
 import { auditOf } from './audit-events.js';
@@ -70,7 +70,7 @@ export async function issueCredentials(
   }
   const { durationSeconds } = minted;
   // Why best-effort: STS has issued the session; withholding it for a missing link helps nobody.
-  const consoleLink = await consoleLinkFor(deps, grant.id, minted.credentials);
+  const consoleLink = await consoleLinkFor(deps, grant.id, minted);
   // Why: a revoke may have landed while STS was minting; undelivered credentials are harmless.
   const latest = await deps.store.get(grant.id);
   if (latest?.status !== 'ACTIVE') {
@@ -107,10 +107,11 @@ export const CONSOLE_LINK_UNAVAILABLE =
 async function consoleLinkFor(
   deps: GrantDeps,
   requestId: string,
-  credentials: SessionCredentials,
+  minted: Pick<MintedCredentials, 'credentials' | 'partition'>,
 ): Promise<Pick<IssuedCredentials, 'consoleUrl' | 'consoleLinkError'>> {
   try {
-    return { consoleUrl: await deps.consoleLinks.signInUrl(credentials) };
+    const options = minted.partition === undefined ? {} : { partition: minted.partition };
+    return { consoleUrl: await deps.consoleLinks.signInUrl(minted.credentials, options) };
   } catch (error) {
     // The error names the endpoint only (the sign-in URL holds the credentials).
     deps.logger.warn('console sign-in link failed; CLI credentials delivered without it', {

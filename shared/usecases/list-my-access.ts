@@ -1,7 +1,7 @@
 import { secondsLeft } from '../domain/grant-window.js';
 import { isLive } from '../domain/lifecycle.js';
 import { breakGlassTargets, decideCredentials } from '../domain/decision.js';
-import type { SlackPerson } from '../domain/policy.js';
+import { personKey, type ResolvedPerson } from '../domain/person.js';
 import type { AccessRequest } from '../domain/request.js';
 import type { RequestDeps } from './deps.js';
 
@@ -28,11 +28,11 @@ export const MY_ACCESS_SCAN_LIMIT = 100;
  */
 export async function listMyAccess(
   deps: Pick<RequestDeps, 'store' | 'clock' | 'policy'>,
-  person: SlackPerson,
+  person: ResolvedPerson,
 ): Promise<MyAccess> {
   const now = deps.clock.now();
   const policy = deps.policy.current();
-  const page = await deps.store.listByRequester(person.userId, { limit: MY_ACCESS_SCAN_LIMIT });
+  const page = await deps.store.listByRequester(personKey(person.person), { limit: MY_ACCESS_SCAN_LIMIT });
   const pending: AccessRequest[] = [];
   const live: LiveGrant[] = [];
   for (const request of page.items) {
@@ -46,7 +46,7 @@ export async function listMyAccess(
     live.push({
       request,
       secondsLeft: left,
-      canGetCredentials: decideCredentials(policy, request, person.userId, now).allowed,
+      canGetCredentials: decideCredentials(policy, request, personKey(person.person), now).allowed,
     });
   }
   live.sort((a, b) => a.secondsLeft - b.secondsLeft);

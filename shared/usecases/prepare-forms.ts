@@ -6,7 +6,8 @@ import {
   type BreakGlassChoiceRefusal,
   type ExtensionRefusal,
 } from '../domain/decision.js';
-import { findTarget, type SlackPerson, type Target } from '../domain/policy.js';
+import type { ResolvedPerson } from '../domain/person.js';
+import { findTarget, type Target } from '../domain/policy.js';
 import type { AccessRequest } from '../domain/request.js';
 import type { RequestDeps } from './deps.js';
 
@@ -33,7 +34,7 @@ function refused<R extends string>(reason: R, message: string): FormRefusal<R> {
  */
 export async function prepareDenial(
   deps: Pick<RequestDeps, 'store' | 'policy'>,
-  input: { readonly requestId: string; readonly approver: SlackPerson },
+  input: { readonly requestId: string; readonly approver: ResolvedPerson },
 ): Promise<
   { readonly outcome: 'ready'; readonly request: AccessRequest } | FormRefusal<ApprovalRefusal | 'not-found'>
 > {
@@ -70,7 +71,7 @@ export async function prepareExtension(
  */
 export function breakGlassChoices(
   deps: Pick<RequestDeps, 'policy'>,
-  person: SlackPerson,
+  person: ResolvedPerson,
 ):
   | { readonly outcome: 'ready'; readonly targets: readonly Target[]; readonly maxDurationSeconds: number }
   | FormRefusal<BreakGlassChoiceRefusal> {

@@ -1,3 +1,4 @@
+import type { Refusal, RefusalField } from '../domain/decision.js';
 import { NotAuthorizedError, type BrokerError } from '../domain/errors.js';
 
 /**
@@ -11,4 +12,20 @@ export function refusalError(
   return refusal.reason === 'not-requester'
     ? new NotAuthorizedError(refusal.reason, refusal.message)
     : otherwise(refusal.message);
+}
+
+/** A use case's answer when a decision said no: the decision's reason, message and field at fault. */
+export interface RefusedOutcome<R extends string> {
+  readonly outcome: 'refused';
+  readonly reason: R;
+  readonly message: string;
+  readonly field?: RefusalField;
+}
+
+/** A decision's Refusal as a use case's `refused` outcome (`field` only when one is at fault). */
+export function refusedOutcome<R extends string>(refusal: Refusal<R>): RefusedOutcome<R> {
+  const { reason, message, field } = refusal;
+  return field === undefined
+    ? { outcome: 'refused', reason, message }
+    : { outcome: 'refused', reason, message, field };
 }

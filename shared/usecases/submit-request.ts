@@ -1,13 +1,14 @@
 import { decideExtension, decideRequest, type RefusalReason } from '../domain/decision.js';
 import { NotFoundError, ValidationError } from '../domain/errors.js';
-import type { SlackPerson } from '../domain/policy.js';
+import { personKey, type ResolvedPerson } from '../domain/person.js';
 import { newRequest, type AccessRequest } from '../domain/request.js';
 import { auditOf } from './audit-events.js';
 import type { RequestDeps } from './deps.js';
 import { approveAutomatically } from './approve-request.js';
+import { refusedOutcome, type RefusedOutcome } from './refusals.js';
 
 export interface SubmitRequestInput {
-  readonly requester: SlackPerson;
+  readonly requester: ResolvedPerson;
   /** The requester's AWS identity, resolved by the caller (identity mapping). */
   readonly principal: string;
   readonly targetId: string;
@@ -21,12 +22,7 @@ export interface SubmitRequestInput {
 }
 
 export type SubmitRequestResult =
-  | {
-      readonly outcome: 'refused';
-      readonly reason: RefusalReason | 'not-extendable';
-      readonly message: string;
-      readonly field?: 'target' | 'duration' | 'reason' | 'ticket';
-    }
+  | RefusedOutcome<RefusalReason | 'not-extendable'>
   | { readonly outcome: 'pending' | 'approved'; readonly request: AccessRequest; readonly created: boolean };
 
 /**
@@ -45,31 +41,26 @@ export async function submitRequest(
   if (input.extendsRequestId) {
     const original = await deps.store.get(input.extendsRequestId);
     if (!original) throw new NotFoundError(`Grant ${input.extendsRequestId}`);
-    const extension = decideExtension(original, input.requester.userId);
+    const extension = decideExtension(original, personKey(input.requester.person));
     if (!extension.allowed) {
       return { outcome: 'refused', reason: 'not-extendable', message: extension.message };
     }
     targetId = original.targetId;
   }
   const decision = decideRequest(policy, { ...input, targetId });
-  if (decision.outcome === 'refused') {
-    const { reason, message } = decision;
-    return decision.field === undefined
-      ? { outcome: 'refused', reason, message }
-      : { outcome: 'refused', reason, message, field: decision.field };
-  }
+  if (!decision.allowed) return refusedOutcome(decision);
   if (input.principal.trim() === '') throw new ValidationError('The requester has no AWS identity.');
   const request = newRequest({
     id: deps.ids.newId(now),
     at: now,
-    requester: input.requester.userId,
+    requester: personKey(input.requester.person),
     principal: input.principal,
     targetId,
     targetKind: decision.target.kind,
     durationSeconds: decision.durationSeconds,
     ...(input.reason === undefined ? {} : { reason: input.reason }),
     ...(input.ticket === undefined ? {} : { ticket: input.ticket }),
-    approvalsRequired: decision.outcome === 'needs-approval' ? decision.approvalsRequired : 0,
+    approvalsRequired: decision.approval === 'needs-approval' ? decision.approvalsRequired : 0,
     ...(input.extendsRequestId ? { extendsRequestId: input.extendsRequestId } : {}),
     ...(input.idempotencyKey ? { idempotencyKey: input.idempotencyKey } : {}),
   });
@@ -86,7 +77,7 @@ export async function submitRequest(
   if (!created.created) {
     // Why: a first delivery that failed between writing the request and auto-approving it
     // left it PENDING; the retry finishes the job (the approval write is conditional).
-    if (decision.outcome === 'auto-approved' && created.request.status === 'PENDING') {
+    if (decision.approval === 'auto-approved' && created.request.status === 'PENDING') {
       const approved = await approveAutomatically(deps, created.request);
       return { outcome: 'approved', request: approved, created: false };
     }
@@ -101,7 +92,7 @@ export async function submitRequest(
       created: false,
     };
   }
-  if (decision.outcome === 'auto-approved') {
+  if (decision.approval === 'auto-approved') {
     const approved = await approveAutomatically(deps, created.request);
     return { outcome: 'approved', request: approved, created: true };
   }

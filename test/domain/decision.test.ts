@@ -15,6 +15,7 @@ import {
   MAX_TICKET_LENGTH,
   type RequestInput,
 } from '../../shared/domain/decision.js';
+import { parsePerson, personKey, slackPerson, type ResolvedPerson } from '../../shared/domain/person.js';
 import { parsePolicy } from '../../shared/domain/policy.js';
 import type { AccessRequest } from '../../shared/domain/request.js';
 
@@ -40,7 +41,10 @@ targets:
   'decision-test-policy',
 );
 
-const who = (userId: string, userGroups: string[] = []) => ({ userId, userGroups });
+const who = (userId: string, userGroups: string[] = []): ResolvedPerson => ({
+  person: slackPerson(userId),
+  groups: userGroups,
+});
 const base = (overrides: Partial<RequestInput>): RequestInput => ({
   requester: who('UDEV1'),
   targetId: 'dev-group',
@@ -160,7 +164,7 @@ describe('decideRequest', () => {
     },
   ])('$description', ({ input, outcome, reason }) => {
     const decision = decideRequest(policy, input);
-    expect(decision.outcome).toBe(outcome);
+    expect(decision.allowed ? decision.approval : 'refused').toBe(outcome);
     expect(decision.reason).toBe(reason);
   });
 
@@ -268,7 +272,7 @@ describe('decideApproval', () => {
     },
   ])('$description', ({ request, approver, outcome, reason }) => {
     const decision = decideApproval(policy, request, approver);
-    expect(decision.outcome).toBe(outcome);
+    expect(decision.allowed ? 'counted' : 'refused').toBe(outcome);
     expect(decision.reason).toBe(reason);
   });
 
@@ -287,13 +291,25 @@ describe('approvalAudience', () => {
       description: 'the approver sets, without the requester',
       targetId: 'prod-role',
       requester: 'ULEAD1',
-      expected: { users: ['ULEAD1', 'ULEAD2', 'ULEAD3'], userGroups: [], exclude: ['ULEAD1'] },
+      expected: {
+        users: ['ULEAD1', 'ULEAD2', 'ULEAD3'],
+        userGroups: [],
+        emails: [],
+        idpGroups: [],
+        exclude: ['ULEAD1'],
+      },
     },
     {
       description: 'the requester stays in when the rule allows self-approval',
       targetId: 'self-ok',
       requester: 'USELF1',
-      expected: { users: ['USELF1', 'ULEAD1', 'ULEAD2', 'ULEAD3'], userGroups: [], exclude: [] },
+      expected: {
+        users: ['USELF1', 'ULEAD1', 'ULEAD2', 'ULEAD3'],
+        userGroups: [],
+        emails: [],
+        idpGroups: [],
+        exclude: [],
+      },
     },
   ])('$description', ({ targetId, requester, expected }) => {
     const target = policy.targets.find((t) => t.id === targetId);
@@ -447,9 +463,9 @@ describe('decideBreakGlass', () => {
     },
   ])('$description', ({ input, outcome, reason, field }) => {
     const decision = decideBreakGlass(policy, input);
-    expect(decision.outcome).toBe(outcome);
+    expect(decision.allowed ? 'allowed' : 'refused').toBe(outcome);
     expect(decision.reason).toBe(reason);
-    expect(decision.outcome === 'refused' ? decision.field : undefined).toBe(field);
+    expect(decision.allowed ? undefined : decision.field).toBe(field);
   });
 
   it('is refused everywhere when the policy has no break-glass section', () => {
@@ -851,5 +867,49 @@ targets: [{ id: t, kind: group, groupName: g, description: d, requesters: [oncal
       reason: 'not-a-responder',
       message: 'Only on-call responders may break glass.',
     });
+  });
+});
+
+describe('a person from another provider', () => {
+  const oidcPolicy = parsePolicy(`
+version: 1
+people:
+  devs: { emails: [alice@example.com] }
+  leads: { users: ["oidc:bob@example.com"], idpGroups: [leads] }
+targets:
+  - { id: t, kind: group, groupName: g, description: d, requesters: [devs], approvers: [leads], defaultDuration: 1h, maxDuration: 2h }
+`);
+  const alice: ResolvedPerson = {
+    person: parsePerson('oidc:alice@example.com'),
+    email: 'alice@example.com',
+    groups: [],
+  };
+  const bob: ResolvedPerson = { person: parsePerson('oidc:bob@example.com'), groups: [] };
+
+  it('is decided on by email and qualified id, with no Slack involved', () => {
+    expect(decideRequest(oidcPolicy, { requester: alice, targetId: 't', reason: 'debug' })).toMatchObject({
+      allowed: true,
+      approval: 'needs-approval',
+    });
+    const request = pending({ targetId: 't', requester: personKey(alice.person), approvalsRequired: 1 });
+    expect(decideApproval(oidcPolicy, request, bob)).toMatchObject({ allowed: true, complete: true });
+    // Her own request: recognised through the canonical key the request stores.
+    expect(decideApproval(oidcPolicy, request, alice)).toMatchObject({
+      allowed: false,
+      reason: 'self-approval',
+    });
+    expect(
+      decideApproval(oidcPolicy, request, { person: parsePerson('oidc:carol'), groups: ['leads'] }),
+    ).toMatchObject({ allowed: true });
+  });
+
+  it('is refused when their email is not in the set', () => {
+    expect(
+      decideRequest(oidcPolicy, {
+        requester: { ...alice, email: 'mallory@example.com' },
+        targetId: 't',
+        reason: 'x',
+      }),
+    ).toEqual({ allowed: false, reason: 'not-eligible', message: 'You may not request t.', field: 'target' });
   });
 });

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { mapIdentity, referencedUserGroups } from '../../shared/domain/identity.js';
+import type { Person } from '../../shared/domain/person.js';
+
+/** A Slack person built directly: the short ids of these rows are not validated here. */
+const slack = (id: string): Person => ({ provider: 'slack', id });
 
 const policy = { identities: { UOVERRIDE1: 'ext.auditor' }, identityEmailDomain: 'Example.com' };
 
@@ -42,11 +46,11 @@ describe('mapIdentity', () => {
       expected: { ok: false, reason: 'unusable-email' },
     },
   ])('$description', ({ user, email, expected }) => {
-    expect(mapIdentity(policy, user, email)).toMatchObject(expected);
+    expect(mapIdentity(policy, slack(user), email)).toMatchObject(expected);
   });
 
   it('accepts any domain when the policy sets none', () => {
-    expect(mapIdentity({ identities: {} }, 'U1', 'a@b.org')).toEqual({
+    expect(mapIdentity({ identities: {} }, slack('U1'), 'a@b.org')).toEqual({
       ok: true,
       principal: 'a@b.org',
       source: 'email',
@@ -54,7 +58,7 @@ describe('mapIdentity', () => {
   });
 
   it('refusals carry a message for the person, naming what to do', () => {
-    const result = mapIdentity(policy, 'U1', undefined);
+    const result = mapIdentity(policy, slack('U1'), undefined);
     expect(result.ok === false && result.message).toMatch(/administrator/);
   });
 });
@@ -63,7 +67,10 @@ describe('referencedUserGroups', () => {
   it('lists each user group of every people set once', () => {
     expect(
       referencedUserGroups({
-        people: { a: { users: ['U1'], userGroups: ['S2', 'S1'] }, b: { users: [], userGroups: ['S1'] } },
+        people: {
+          a: { users: ['U1'], userGroups: ['S2', 'S1'], emails: [], idpGroups: [] },
+          b: { users: [], userGroups: ['S1'], emails: [], idpGroups: [] },
+        },
       }),
     ).toEqual(['S1', 'S2']);
   });

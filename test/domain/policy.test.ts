@@ -3,12 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PolicyError } from '../../shared/domain/errors.js';
+import { parsePerson, slackPerson } from '../../shared/domain/person.js';
 import {
   parsePolicy,
   requestableTargets,
   isResponder,
   expandSets,
   findTarget,
+  isInSets,
 } from '../../shared/domain/policy.js';
 import {
   EXAMPLE_POLICY_PATH,
@@ -366,11 +368,133 @@ describe('the access policy file', () => {
 
   it('answers who may request, respond and approve', () => {
     const policy = loadPolicyFile(EXAMPLE_POLICY_PATH);
-    expect(requestableTargets(policy, { userId: 'U0QA000001', userGroups: [] }).map((t) => t.id)).toEqual([
-      'testers',
-    ]);
-    expect(isResponder(policy, { userId: 'U0X', userGroups: ['S0ONCALL01'] })).toBe(true);
-    expect(isResponder(policy, { userId: 'U0DEV00002', userGroups: [] })).toBe(false);
+    expect(
+      requestableTargets(policy, { person: slackPerson('U0QA000001'), groups: [] }).map((t) => t.id),
+    ).toEqual(['testers']);
+    expect(isResponder(policy, { person: slackPerson('U0X'), groups: ['S0ONCALL01'] })).toBe(true);
+    expect(isResponder(policy, { person: slackPerson('U0DEV00002'), groups: [] })).toBe(false);
     expect(expandSets(policy, ['leads', 'security']).users).toHaveLength(5);
+  });
+});
+
+describe('people sets beyond Slack ids', () => {
+  const people = parsePolicy(`
+version: 1
+people:
+  devs: { users: [U0DEV00001, "slack:U0DEV00002", "oidc:carol@example.com"] }
+  by-email: { emails: [Alice@Example.com] }
+  platform: { idpGroups: [platform-engineers] }
+  slack-leads: { userGroups: [S0LEADS001] }
+identities:
+  "slack:U0DEV00002": bob
+  "oidc:carol@example.com": carol
+targets:
+  - { id: t, kind: group, groupName: g, description: d, requesters: [devs, by-email, platform, slack-leads], approvers: [devs], defaultDuration: 1h, maxDuration: 1h }
+`);
+  const slack = (id: string, groups: string[] = [], email?: string) => ({
+    person: slackPerson(id),
+    groups,
+    ...(email === undefined ? {} : { email }),
+  });
+  const oidc = (subject: string, groups: string[] = [], email?: string) => ({
+    person: parsePerson(`oidc:${subject}`),
+    groups,
+    ...(email === undefined ? {} : { email }),
+  });
+
+  it('keeps users and identity keys in canonical form (slack:U… loads as U…)', () => {
+    expect(people.people['devs']?.users).toEqual(['U0DEV00001', 'U0DEV00002', 'oidc:carol@example.com']);
+    expect(people.identities).toEqual({ U0DEV00002: 'bob', 'oidc:carol@example.com': 'carol' });
+    expect(people.people['by-email']?.emails).toEqual(['alice@example.com']);
+  });
+
+  it.each([
+    { description: 'a Slack id listed bare', who: slack('U0DEV00001'), inSet: true },
+    { description: 'a Slack id listed qualified', who: slack('U0DEV00002'), inSet: true },
+    { description: 'a qualified OIDC person', who: oidc('carol@example.com'), inSet: true },
+    { description: 'an email, whatever its case', who: oidc('a-sub', [], 'ALICE@example.COM'), inSet: true },
+    {
+      description: 'a Slack person by their email',
+      who: slack('U0ALICE001', [], 'alice@example.com'),
+      inSet: true,
+    },
+    { description: 'an IdP group of an OIDC person', who: oidc('dave', ['platform-engineers']), inSet: true },
+    {
+      description: 'a Slack user group of a Slack person',
+      who: slack('U0LEAD0001', ['S0LEADS001']),
+      inSet: true,
+    },
+    {
+      description: 'not a Slack group named like an IdP group (separate namespaces)',
+      who: slack('U0OTHER001', ['platform-engineers']),
+      inSet: false,
+    },
+    {
+      description: 'not an IdP group named like a Slack user group',
+      who: oidc('eve', ['S0LEADS001']),
+      inSet: false,
+    },
+    { description: 'not the same id under another provider', who: oidc('U0DEV00001'), inSet: false },
+    {
+      description: 'not someone with another email',
+      who: oidc('x', [], 'mallory@example.com'),
+      inSet: false,
+    },
+  ])('isInSets: $description → $inSet', ({ who, inSet }) => {
+    expect(isInSets(people, ['devs', 'by-email', 'platform', 'slack-leads'], who)).toBe(inSet);
+  });
+
+  it.each([
+    {
+      description: 'a users entry that is no person',
+      text: VALID.replace('devs: { users: [UDEV1] }', 'devs: { users: ["ldap:alice"] }'),
+      expected: 'people.devs.users[0]: is not a Slack user id (U…) or a person qualified by',
+    },
+    {
+      description: 'an emails entry that is no email',
+      text: VALID.replace('devs: { users: [UDEV1] }', 'devs: { emails: [alice] }'),
+      expected: 'people.devs.emails[0]: is not an email address',
+    },
+    {
+      description: 'an identities key that is no person',
+      text: `${VALID}identities:\n  "oidc:": alice\n`,
+      expected: 'identities.oidc:: the key is not an OIDC subject',
+    },
+    {
+      description: 'one person given two identities through both forms',
+      text: `${VALID}identities:\n  UDEV1: alice\n  "slack:UDEV1": alicia\n`,
+      expected: 'identities.slack:UDEV1: is the same person as UDEV1',
+    },
+    {
+      description: 'two people sharing an identity across providers',
+      text: `${VALID}identities:\n  UDEV1: alice\n  "oidc:alice@example.com": Alice\n`,
+      expected: 'identities.oidc:alice@example.com: "Alice" is already the AWS identity of UDEV1',
+    },
+    {
+      description: 'more approvals than qualified approvers can give',
+      text: VALID.replace(
+        'leads: { users: [ULEAD1] }',
+        'leads: { users: ["oidc:lead@example.com"] }',
+      ).replace('approvers: [leads]', 'approvers: [leads]\n    approvalsRequired: 2'),
+      expected:
+        'targets[0].approvalsRequired: 2 approvals are required but the approver sets hold 1 distinct person',
+    },
+  ])('refuses $description', ({ text, expected }) => {
+    const issues = issuesOf(text);
+    expect(
+      issues.some((i) => i.startsWith(expected)),
+      issues.join('\n'),
+    ).toBe(true);
+  });
+
+  it.each([
+    { description: 'an emails set', set: 'emails: [lead@example.com]' },
+    { description: 'an idpGroups set', set: 'idpGroups: [leads]' },
+  ])('does not count the size of $description at load (its people are known once resolved)', ({ set }) => {
+    const text = VALID.replace('leads: { users: [ULEAD1] }', `leads: { users: [ULEAD1], ${set} }`).replace(
+      'approvers: [leads]',
+      'approvers: [leads]\n    approvalsRequired: 2',
+    );
+    expect(() => parsePolicy(text)).not.toThrow();
   });
 });

@@ -51,6 +51,7 @@ const BROKER = {
   sweeper: 'SweeperRole',
   reconciler: 'ReconcilerRole',
   auditApi: 'AuditApiRole',
+  auditAnchor: 'AuditAnchorRole',
 } as const;
 
 const roleId = (prefix: string) => logicalIdOf(prefix, 'AWS::IAM::Role');
@@ -99,7 +100,7 @@ describe('DynamoDB tables, mapped from the shared definitions', () => {
 });
 
 describe('functions', () => {
-  it('are five Node.js 24 ARM64 functions with source maps and a one-month log group each', () => {
+  it('are six Node.js 24 ARM64 functions with source maps and a one-month log group each', () => {
     synth.template.resourcePropertiesCountIs(
       'AWS::Lambda::Function',
       {
@@ -108,10 +109,10 @@ describe('functions', () => {
         Handler: 'index.handler',
         Environment: { Variables: Match.objectLike({ NODE_OPTIONS: '--enable-source-maps' }) },
       },
-      5,
+      6,
     );
-    synth.template.resourceCountIs('AWS::Lambda::Function', 5);
-    synth.template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 5);
+    synth.template.resourceCountIs('AWS::Lambda::Function', 6);
+    synth.template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 6);
   });
 
   it('carry the table names, and the bundled policy path where they read the policy', () => {
@@ -121,7 +122,8 @@ describe('functions', () => {
       expect(vars, id).toHaveProperty(ENV.requestsTable);
       expect(vars, id).toHaveProperty(ENV.auditTable);
       expect(vars[ENV.metricsNamespace], id).toBe('JitBroker');
-      if (id.startsWith('AuditApi')) expect(vars, id).not.toHaveProperty(ENV.policyPath);
+      if (id.startsWith('AuditApi') || id.startsWith('AuditAnchor'))
+        expect(vars, id).not.toHaveProperty(ENV.policyPath);
       else expect(vars[ENV.policyPath], id).toBe('/var/task/access-policy-example.yaml');
     }
   });
@@ -259,7 +261,7 @@ describe('least privilege of the broker', () => {
         PermissionsBoundary: { Ref: boundary },
       });
     }
-    synth.template.resourcePropertiesCountIs('AWS::IAM::Role', { Path: '/jit-broker/' }, 5);
+    synth.template.resourcePropertiesCountIs('AWS::IAM::Role', { Path: '/jit-broker/' }, 6);
   });
 
   it.each(Object.entries(BROKER))(

@@ -25,7 +25,7 @@ describe('cdk synth, bundled with the local esbuild and checked by cdk-nag', () 
 
   it('bundles an ESM handler with its source map, and the policy file where POLICY_PATH points', () => {
     const assets = readdirSync(synth.assembly.directory).filter((d) => d.startsWith('asset.'));
-    expect(assets).toHaveLength(5);
+    expect(assets).toHaveLength(6);
     const withPolicy = assets.filter((asset) =>
       readdirSync(join(synth.assembly.directory, asset)).includes('access-policy-example.yaml'),
     );

@@ -141,7 +141,10 @@ export class FakeDenyList implements RoleDenyList {
 }
 
 export class FakeConsoleLinks implements ConsoleLinkMaker {
-  async signInUrl(credentials: SessionCredentials): Promise<string> {
+  /** The partition each link was asked for (undefined: the commercial default). */
+  readonly partitions: (string | undefined)[] = [];
+  async signInUrl(credentials: SessionCredentials, options: { partition?: string } = {}): Promise<string> {
+    this.partitions.push(options.partition);
     return `https://signin.example/login?token=for-${credentials.accessKeyId}`;
   }
 }

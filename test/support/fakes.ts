@@ -6,6 +6,7 @@ import {
   type AuditEventInput,
 } from '../../shared/domain/audit.js';
 import { isLive } from '../../shared/domain/lifecycle.js';
+import { slackPerson, type ResolvedPerson } from '../../shared/domain/person.js';
 import { parsePolicy, type AccessPolicy } from '../../shared/domain/policy.js';
 import type {
   Annotation,
@@ -235,7 +236,7 @@ export function fakeWorld(policyYaml: string = TEST_POLICY_YAML): FakeWorld {
   return { deps, clock, store, audit, events, queue, policy };
 }
 
-/** A Slack person with no user groups. */
-export function person(userId: string, userGroups: string[] = []) {
-  return { userId, userGroups };
+/** A resolved Slack person, in the given Slack user groups (none by default). */
+export function person(userId: string, userGroups: string[] = []): ResolvedPerson {
+  return { person: slackPerson(userId), groups: userGroups };
 }

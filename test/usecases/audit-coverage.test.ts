@@ -124,6 +124,7 @@ const NO_REQUEST_WRITES: Record<string, string> = {
   'resend-stalled-activations': 'hands jobs to the grant worker again, writes nothing',
   'live-grants': 'reads the live grants, writes nothing',
   refusals: 'maps refusals to errors, writes nothing',
+  'identify-person': 'looks a person up in a directory and maps their AWS identity, writes nothing',
   'list-my-access': 'reads requests',
   'prepare-forms': 'reads a request or the policy to decide whether a form opens, writes nothing',
   'query-audit': 'reads the audit trail',

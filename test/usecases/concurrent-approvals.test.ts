@@ -6,6 +6,7 @@ import type { RequestDeps } from '../../shared/usecases/deps.js';
 import { submitRequest } from '../../shared/usecases/submit-request.js';
 import {
   ManualClock,
+  person,
   RecordingPublisher,
   RecordingQueue,
   SequentialIds,
@@ -42,7 +43,7 @@ function deps(): RequestDeps & { queue: RecordingQueue } {
 
 async function submit(d: RequestDeps, targetId: string) {
   const result = await submitRequest(d, {
-    requester: { userId: 'UDEV1', userGroups: [] },
+    requester: person('UDEV1'),
     principal: 'dev1@example.com',
     targetId,
     reason: 'release',
@@ -56,9 +57,7 @@ describe('concurrent approvals on DynamoDB Local', () => {
     const d = deps();
     const request = await submit(d, 'one');
     const results = await Promise.allSettled(
-      approvers.map((userId) =>
-        approveRequest(d, { requestId: request.id, approver: { userId, userGroups: [] } }),
-      ),
+      approvers.map((userId) => approveRequest(d, { requestId: request.id, approver: person(userId) })),
     );
     const approved = results.filter((r) => r.status === 'fulfilled' && r.value.outcome === 'approved');
     const losers = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -74,7 +73,7 @@ describe('concurrent approvals on DynamoDB Local', () => {
   it('20 clicks by the same approver count once', async () => {
     const d = deps();
     const request = await submit(d, 'three');
-    const approver = { userId: 'UAPPROVER00', userGroups: [] };
+    const approver = person('UAPPROVER00');
     const results = await Promise.allSettled(
       Array.from({ length: 20 }, () => approveRequest(d, { requestId: request.id, approver })),
     );
@@ -91,7 +90,7 @@ describe('concurrent approvals on DynamoDB Local', () => {
     await Promise.allSettled(
       approvers
         .slice(0, 8)
-        .map((userId) => approveRequest(d, { requestId: request.id, approver: { userId, userGroups: [] } })),
+        .map((userId) => approveRequest(d, { requestId: request.id, approver: person(userId) })),
     );
     const stored = await db().requests.get(request.id);
     expect(stored?.status).toBe('APPROVED');

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AwsOperationError } from '../../shared/domain/grant-ports.js';
 import { CONSOLE_LINK_UNAVAILABLE, issueCredentials } from '../../shared/usecases/issue-credentials.js';
 import type { InMemoryAuditLog } from '../support/fakes.js';
+import type { FakeConsoleLinks } from '../support/fake-aws.js';
 import { grantRecord, grantWorld, throttled, withRealAwsAdapters } from '../support/fake-aws.js';
 
 const sts = mockClient(STSClient);
@@ -85,6 +86,8 @@ describe('issueCredentials', () => {
       accessKeyId: 'ASIA1',
       consoleUrl: expect.stringContaining('for-ASIA1'),
     });
+    // The link's hosts follow the role's partition (arn:aws:…).
+    expect((w.deps.consoleLinks as FakeConsoleLinks).partitions).toEqual(['aws']);
     const event = (w.audit as InMemoryAuditLog).events.at(-1);
     expect(event).toMatchObject({ type: 'session.issued', actor: 'UDEV1', awsRequestId: 'sts-77' });
     // Why: the trail records that a session was issued, never its secrets.

@@ -1,10 +1,11 @@
 import { z } from 'zod';
 import type { ConsoleLinkMaker, SessionCredentials } from '../../domain/grant-ports.js';
 import { AwsOperationError } from '../../domain/grant-ports.js';
+import { consoleEndpoints, type Partition } from '../../domain/partition.js';
 
-/** The AWS federation endpoint (getSigninToken and login). */
-export const DEFAULT_FEDERATION_URL = 'https://signin.aws.amazon.com/federation';
-export const DEFAULT_CONSOLE_DESTINATION = 'https://console.aws.amazon.com/';
+/** The federation endpoint (getSigninToken and login) and console home of the commercial partition. */
+export const DEFAULT_FEDERATION_URL = consoleEndpoints('aws').federationUrl;
+export const DEFAULT_CONSOLE_DESTINATION = consoleEndpoints('aws').destination;
 
 /** The part of `fetch` this adapter uses, so tests and other runtimes can inject their own. */
 export type FetchLike = (
@@ -13,8 +14,12 @@ export type FetchLike = (
 ) => Promise<{ ok: boolean; status: number; text(): Promise<string> }>;
 
 export interface FederationConsoleOptions {
-  /** Defaults to {@link DEFAULT_FEDERATION_URL}; a stand-in server in tests. */
+  /**
+   * Fixed endpoint (a stand-in server in tests, FEDERATION_URL); by default the session's
+   * partition's own (signin.aws.amazon.com, signin.amazonaws-us-gov.com, signin.amazonaws.cn).
+   */
   readonly federationUrl?: string;
+  /** Fixed console destination (CONSOLE_DESTINATION_URL); by default the partition's console home. */
   readonly destination?: string;
   /** Shown by the console as where the user came from. */
   readonly issuer?: string;
@@ -32,33 +37,38 @@ const signinTokenReply = z.object({ SigninToken: z.string().min(1) });
  * credentials' own expiry (and the session policy ends it at the grant's end).
  */
 export class FederationConsole implements ConsoleLinkMaker {
-  private readonly federationUrl: string;
-  private readonly destination: string;
+  private readonly federationUrl?: string;
+  private readonly destination?: string;
   private readonly issuer: string;
   private readonly fetch: FetchLike;
   private readonly timeoutMs: number;
 
   constructor(options: FederationConsoleOptions = {}) {
-    this.federationUrl = options.federationUrl ?? DEFAULT_FEDERATION_URL;
-    this.destination = options.destination ?? DEFAULT_CONSOLE_DESTINATION;
+    if (options.federationUrl !== undefined) this.federationUrl = options.federationUrl;
+    if (options.destination !== undefined) this.destination = options.destination;
     this.issuer = options.issuer ?? 'jit-access-broker';
     this.fetch = options.fetch ?? (globalThis.fetch as unknown as FetchLike);
     this.timeoutMs = options.timeoutMs ?? 5000;
   }
 
-  async signInUrl(credentials: SessionCredentials): Promise<string> {
+  async signInUrl(
+    credentials: SessionCredentials,
+    options: { readonly partition?: Partition } = {},
+  ): Promise<string> {
+    const hosts = consoleEndpoints(options.partition ?? 'aws');
+    const federationUrl = this.federationUrl ?? hosts.federationUrl;
     const session = JSON.stringify({
       sessionId: credentials.accessKeyId,
       sessionKey: credentials.secretAccessKey,
       sessionToken: credentials.sessionToken,
     });
-    const tokenUrl = this.url({ Action: 'getSigninToken', Session: session });
+    const tokenUrl = federationQuery(federationUrl, { Action: 'getSigninToken', Session: session });
     let reply;
     try {
       reply = await this.fetch(tokenUrl, { method: 'GET', signal: AbortSignal.timeout(this.timeoutMs) });
     } catch (error) {
       // The URL holds the credentials: name the endpoint only.
-      throw new AwsOperationError('signin:getSigninToken', `no reply from ${this.federationUrl}`, {
+      throw new AwsOperationError('signin:getSigninToken', `no reply from ${federationUrl}`, {
         transient: true,
         cause: new Error((error as Error).name),
       });
@@ -74,19 +84,19 @@ export class FederationConsole implements ConsoleLinkMaker {
         transient: false,
       });
     }
-    return this.url({
+    return federationQuery(federationUrl, {
       Action: 'login',
       Issuer: this.issuer,
-      Destination: this.destination,
+      Destination: this.destination ?? hosts.destination,
       SigninToken: parsed.data.SigninToken,
     });
   }
+}
 
-  private url(params: Record<string, string>): string {
-    const url = new URL(this.federationUrl);
-    for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
-    return url.toString();
-  }
+function federationQuery(federationUrl: string, params: Record<string, string>): string {
+  const url = new URL(federationUrl);
+  for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
+  return url.toString();
 }
 
 function safeJson(text: string): unknown {

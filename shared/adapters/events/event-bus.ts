@@ -1,11 +1,15 @@
 import type { DomainEvent, EventPublisher, EventSubscriber } from '../../domain/ports.js';
-import type { UseCaseLogger } from '../../usecases/deps.js';
 
 /** How long one subscriber may take with one event before the bus stops waiting for it. */
 export const DEFAULT_SUBSCRIBER_DEADLINE_MS = 10_000;
 
+/** Where the bus reports a failed or late subscriber (the use cases' logger fits). */
+export interface EventBusLogger {
+  warn(message: string, fields?: Record<string, unknown>): void;
+}
+
 export interface EventBusOptions {
-  readonly logger: UseCaseLogger;
+  readonly logger: EventBusLogger;
   /** Per subscriber and event; default DEFAULT_SUBSCRIBER_DEADLINE_MS. */
   readonly deadlineMs?: number;
 }

@@ -18,6 +18,7 @@ export const HTTP_STATUS_OF_CODE = {
   DUPLICATE_ID: 500,
   AUDIT_WRITE_FAILED: 500,
   AWS_OPERATION_FAILED: 502,
+  ANCHOR_SIGNING_FAILED: 502,
   SLACK_API_FAILED: 502,
   SLACK_NO_VIEW: 502,
 } as const satisfies Record<ErrorCode, number>;

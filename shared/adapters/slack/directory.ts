@@ -1,7 +1,6 @@
 import type { webApi } from '@slack/bolt';
-import { mapIdentity, referencedUserGroups, type IdentityMapping } from '../../domain/identity.js';
-import type { SlackPerson } from '../../domain/policy.js';
-import type { Clock, PolicySource } from '../../domain/ports.js';
+import type { Person, PersonProvider } from '../../domain/person.js';
+import type { Clock, PersonDirectory } from '../../domain/ports.js';
 
 /** How long looked-up emails and user group members are trusted (a warm Lambda reuses them). */
 export const DIRECTORY_TTL_SECONDS = 60;
@@ -13,10 +12,12 @@ interface Cached<T> {
 
 /**
  * Who is who in Slack: emails (users.info) and user group members (usergroups.users.list),
- * cached briefly so a warm function answers fast. Only user groups the policy refers to are
- * looked up.
+ * cached briefly so a warm function answers fast. As a PersonDirectory it answers for Slack
+ * persons; which user groups to ask about (those the policy refers to) is the caller's choice.
  */
-export class SlackDirectory {
+export class SlackDirectory implements PersonDirectory {
+  readonly providers: readonly PersonProvider[] = ['slack'];
+
   private readonly emails = new Map<string, Cached<string | undefined>>();
   private readonly groups = new Map<string, Cached<readonly string[]>>();
 
@@ -35,7 +36,8 @@ export class SlackDirectory {
   }
 
   /** The user's profile email, or undefined when Slack has none (bots, guests without one). */
-  async emailOf(userId: string): Promise<string | undefined> {
+  async emailOf(person: Person): Promise<string | undefined> {
+    const userId = slackIdOf(person);
     const cached = this.emails.get(userId);
     if (this.fresh(cached)) return cached.value;
     const result = await this.client.users.info({ user: userId });
@@ -53,40 +55,19 @@ export class SlackDirectory {
     this.groups.set(groupId, { value: users, until: this.until() });
     return users;
   }
-}
 
-/** A person as the policy sees them, and their AWS identity (or why there is none). */
-export interface ResolvedPerson {
-  readonly person: SlackPerson;
-  readonly identity: IdentityMapping;
-}
-
-/**
- * Identity mapping for the Slack function: the Slack user's groups (among those the policy
- * names) and the AWS principal from the override map or the users.info email.
- */
-export class SlackIdentityResolver {
-  constructor(
-    private readonly directory: SlackDirectory,
-    private readonly policy: PolicySource,
-  ) {}
-
-  /** The person with the policy's user groups they belong to (no email lookup). */
-  async person(userId: string): Promise<SlackPerson> {
-    const groups = referencedUserGroups(this.policy.current());
+  /** Which of the Slack user groups `groups` the person is a member of. */
+  async groupsOf(person: Person, groups: readonly string[]): Promise<readonly string[]> {
+    const userId = slackIdOf(person);
     const memberships = await Promise.all(
-      groups.map(async (g) => ((await this.directory.membersOf(g)).includes(userId) ? g : undefined)),
+      groups.map(async (g) => ((await this.membersOf(g)).includes(userId) ? g : undefined)),
     );
-    return { userId, userGroups: memberships.filter((g): g is string => g !== undefined) };
+    return memberships.filter((g): g is string => g !== undefined);
   }
+}
 
-  /** The person and their AWS identity. */
-  async resolve(userId: string): Promise<ResolvedPerson> {
-    const policy = this.policy.current();
-    const [person, email] = await Promise.all([
-      this.person(userId),
-      policy.identities[userId] === undefined ? this.directory.emailOf(userId) : Promise.resolve(undefined),
-    ]);
-    return { person, identity: mapIdentity(policy, userId, email) };
-  }
+/** The Slack user id of a Slack person; asking Slack about anyone else is a wiring mistake. */
+function slackIdOf(person: Person): string {
+  if (person.provider !== 'slack') throw new TypeError(`Slack knows no ${person.provider} person`);
+  return person.id;
 }

@@ -5,6 +5,7 @@ import {
   type SessionVendor,
 } from '../../domain/grant-ports.js';
 import { isLive } from '../../domain/lifecycle.js';
+import { partitionOf, type Partition } from '../../domain/partition.js';
 import type { AccessPolicy } from '../../domain/policy.js';
 import type { AccessRequest } from '../../domain/request.js';
 import {
@@ -83,6 +84,12 @@ async function endRoleSessions(
       ...(latest ? { coveringGrantEndsEarlier: latest.id } : {}),
     },
   };
+}
+
+/** The session's partition (its console link's hosts), from the role's ARN. */
+function partitionField(roleArn: string): { partition?: Partition } {
+  const partition = partitionOf(roleArn);
+  return partition === undefined ? {} : { partition };
 }
 
 /**
@@ -176,6 +183,7 @@ export function createRoleDriver(adapters: {
           ...receiptOf(minted),
           credentials: minted.credentials,
           durationSeconds,
+          ...partitionField(target.roleArn),
           detail: {
             roleSessionName: sessionName,
             durationSeconds,

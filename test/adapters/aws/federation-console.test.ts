@@ -85,4 +85,22 @@ describe('FederationConsole', () => {
     await expect(links.signInUrl(credentials)).resolves.toContain('SigninToken=t');
     expect(calls[0]).toMatch(/^https:\/\/signin\.test\/federation\?Action=getSigninToken/);
   });
+
+  it.each([
+    ['aws', 'https://signin.aws.amazon.com/federation', 'https://console.aws.amazon.com/'],
+    ['aws-us-gov', 'https://signin.amazonaws-us-gov.com/federation', 'https://console.amazonaws-us-gov.com/'],
+    ['aws-cn', 'https://signin.amazonaws.cn/federation', 'https://console.amazonaws.cn/'],
+  ] as const)("uses the %s partition's own sign-in and console hosts", async (partition, signin, home) => {
+    const asked: string[] = [];
+    const links = new FederationConsole({
+      fetch: async (url) => {
+        asked.push(url);
+        return { ok: true, status: 200, text: async () => '{"SigninToken":"t"}' };
+      },
+    });
+    const url = new URL(await links.signInUrl(credentials, { partition }));
+    expect(asked[0]?.startsWith(`${signin}?`)).toBe(true);
+    expect(url.origin + url.pathname).toBe(signin);
+    expect(url.searchParams.get('Destination')).toBe(home);
+  });
 });

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main as manifestCli } from '../../../functions/slack-manifest/main.js';
 import { createHandler } from '../../../functions/slack/create-handler.js';
 import { slackClientEvents } from '../../../functions/wiring/event-wiring.js';
-import { createSlackApp } from '../../../shared/adapters/slack/app.js';
+import { createSlackApp } from '../../../functions/slack/app.js';
 import { InMemorySlackMessageStore } from '../../../shared/adapters/slack/message-store.js';
 import { ACTIONS, BLOCKS, CALLBACKS, COMMANDS } from '../../../shared/adapters/slack/ids.js';
 import {

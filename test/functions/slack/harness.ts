@@ -3,7 +3,7 @@ import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { itemToAuditEvent } from '../../../shared/adapters/dynamodb/audit-log.js';
 import { AUDIT_INDEX } from '../../../shared/adapters/dynamodb/tables.js';
-import type { SlackAppLogger } from '../../../shared/adapters/slack/app.js';
+import type { SlackAppLogger } from '../../../functions/slack/app.js';
 import { parsePolicy } from '../../../shared/domain/policy.js';
 import { createHandler } from '../../../functions/slack/create-handler.js';
 import { eventsOverSlackClient } from '../../../functions/wiring/event-wiring.js';

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createHandler } from '../../../functions/slack/create-handler.js';
-import type { SlackAppOptions } from '../../../shared/adapters/slack/app.js';
+import type { SlackAppOptions } from '../../../functions/slack/app.js';
 import { COMMANDS } from '../../../shared/adapters/slack/ids.js';
 import { SLACK_SECRET_MAX_AGE_SECONDS } from '../../../shared/adapters/slack/runtime.js';
 import { ManualClock, RecordingQueue, SequentialIds } from '../../support/fakes.js';

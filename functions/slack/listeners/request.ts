@@ -1,8 +1,10 @@
+import { slackPerson } from '../../../shared/domain/person.js';
+import { identifyPerson, resolvePerson } from '../../../shared/usecases/identify-person.js';
 import type { BlockAction } from '@slack/bolt';
-import { requestableTargets } from '../../../domain/policy.js';
-import { submitRequest } from '../../../usecases/submit-request.js';
-import { ACTIONS, BLOCKS, CALLBACKS, COMMANDS, FIELD_BLOCKS } from '../ids.js';
-import { requestModal } from '../views/modals.js';
+import { requestableTargets } from '../../../shared/domain/policy.js';
+import { submitRequest } from '../../../shared/usecases/submit-request.js';
+import { ACTIONS, BLOCKS, CALLBACKS, COMMANDS, FIELD_BLOCKS } from '../../../shared/adapters/slack/ids.js';
+import { requestModal } from '../../../shared/adapters/slack/views/modals.js';
 import {
   doneModal,
   inlineError,
@@ -14,7 +16,7 @@ import {
 
 /** /request-access, the Home "Request access" button, the request modal and its target select. */
 export function registerRequestListeners(ctx: ListenerContext): void {
-  const { app, client, deps, resolver } = ctx;
+  const { app, client, deps, people } = ctx;
 
   registerModalOpener(ctx, {
     command: COMMANDS.requestAccess,
@@ -22,7 +24,7 @@ export function registerRequestListeners(ctx: ListenerContext): void {
     where: { command: 'request-access', home: 'home-request' },
     // Opens the request modal (the command's text preselects a target), or says why not.
     open: async (userId, triggerId, text) => {
-      const { person, identity } = await resolver.resolve(userId);
+      const { person, identity } = await identifyPerson(people, slackPerson(userId));
       if (!identity.ok) return identity.message;
       const targets = requestableTargets(deps.policy.current(), person);
       if (targets.length === 0) return 'There is nothing in the access policy you may request.';
@@ -40,7 +42,7 @@ export function registerRequestListeners(ctx: ListenerContext): void {
     const view = body.view;
     if (!view || view.callback_id !== CALLBACKS.requestModal) return;
     try {
-      const person = await resolver.person(body.user.id);
+      const person = await resolvePerson(people, slackPerson(body.user.id));
       const selected = selectedValue(view.state.values, BLOCKS.target, ACTIONS.target);
       const targets = requestableTargets(deps.policy.current(), person);
       await client.views.update({ view_id: view.id, hash: view.hash, view: requestModal(targets, selected) });

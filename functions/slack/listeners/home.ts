@@ -1,14 +1,18 @@
 import type { BlockAction } from '@slack/bolt';
-import { BrokerError } from '../../../domain/errors.js';
-import { cancelRequest } from '../../../usecases/cancel-request.js';
-import { prepareExtension } from '../../../usecases/prepare-forms.js';
-import { releaseGrant } from '../../../usecases/release-grant.js';
-import { requestCredentials } from '../../../usecases/request-credentials.js';
-import { submitRequest } from '../../../usecases/submit-request.js';
-import { ACTIONS, BLOCKS, CALLBACKS, FIELD_BLOCKS } from '../ids.js';
-import { replyToSlackView } from '../reply-to.js';
-import { decodeMetadata } from '../views/blocks.js';
-import { credentialsFailureModal, credentialsLoadingModal, extendModal } from '../views/modals.js';
+import { BrokerError } from '../../../shared/domain/errors.js';
+import { cancelRequest } from '../../../shared/usecases/cancel-request.js';
+import { prepareExtension } from '../../../shared/usecases/prepare-forms.js';
+import { releaseGrant } from '../../../shared/usecases/release-grant.js';
+import { requestCredentials } from '../../../shared/usecases/request-credentials.js';
+import { submitRequest } from '../../../shared/usecases/submit-request.js';
+import { ACTIONS, BLOCKS, CALLBACKS, FIELD_BLOCKS } from '../../../shared/adapters/slack/ids.js';
+import { replyToSlackView } from '../../../shared/adapters/slack/reply-to.js';
+import { decodeMetadata } from '../../../shared/adapters/slack/views/blocks.js';
+import {
+  credentialsFailureModal,
+  credentialsLoadingModal,
+  extendModal,
+} from '../../../shared/adapters/slack/views/modals.js';
 import {
   doneModal,
   inlineError,

@@ -1,6 +1,6 @@
-import { formatDuration } from '../../../domain/duration.js';
-import type { MyAccess } from '../../../usecases/list-my-access.js';
-import { ACTIONS } from '../ids.js';
+import { formatDuration } from '../../shared/domain/duration.js';
+import type { MyAccess } from '../../shared/usecases/list-my-access.js';
+import { ACTIONS } from '../../shared/adapters/slack/ids.js';
 import {
   context,
   escapeText,
@@ -10,8 +10,8 @@ import {
   slackDate,
   type Block,
   type HomeView,
-} from './blocks.js';
-import { progressText } from './messages.js';
+} from '../../shared/adapters/slack/views/blocks.js';
+import { progressText } from '../../shared/adapters/slack/views/messages.js';
 
 /** The App Home tab ("my access"). A pure function of its input (no I/O, no clock). */
 

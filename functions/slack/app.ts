@@ -6,16 +6,16 @@ import {
   webApi,
   type Logger as BoltLogger,
 } from '@slack/bolt';
-import type { EventPublisher } from '../../domain/ports.js';
-import type { RequestDeps } from '../../usecases/deps.js';
-import { SlackDirectory, SlackIdentityResolver } from './directory.js';
+import type { EventPublisher } from '../../shared/domain/ports.js';
+import type { RequestDeps } from '../../shared/usecases/deps.js';
+import { SlackDirectory } from '../../shared/adapters/slack/directory.js';
 import { answerEveryRequest } from './fallback-answer.js';
 import { registerApprovalListeners } from './listeners/approval.js';
 import { registerBreakGlassListeners } from './listeners/break-glass.js';
 import { registerHomeListeners } from './listeners/home.js';
 import { registerRequestListeners } from './listeners/request.js';
 import { createListenerContext, type SlackAppLogger } from './listeners/listener-kit.js';
-import { slackApiFailure } from './slack-api-error.js';
+import { slackApiFailure } from '../../shared/adapters/slack/slack-api-error.js';
 
 export type { SlackAppLogger } from './listeners/listener-kit.js';
 
@@ -108,7 +108,7 @@ function assembleSlackApp<R extends AwsLambdaReceiver | SocketModeReceiver>(
   });
   const clock = options.deps.clock;
   const directory = new SlackDirectory(client, clock);
-  const resolver = new SlackIdentityResolver(directory, options.deps.policy);
+  const people = { policy: options.deps.policy, directory };
   const deps: RequestDeps = {
     ...options.deps,
     events: options.events(client),
@@ -138,7 +138,7 @@ function assembleSlackApp<R extends AwsLambdaReceiver | SocketModeReceiver>(
     await next();
   });
 
-  const ctx = createListenerContext({ app, client, deps, resolver, logger });
+  const ctx = createListenerContext({ app, client, deps, people, logger });
   registerRequestListeners(ctx);
   registerApprovalListeners(ctx);
   registerBreakGlassListeners(ctx);

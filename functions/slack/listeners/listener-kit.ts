@@ -1,14 +1,14 @@
 import type { App, BlockAction, ViewOutput, ViewResponseAction, webApi } from '@slack/bolt';
-import { tryParseDuration } from '../../../domain/duration.js';
-import { AlreadyDecidedError, BrokerError } from '../../../domain/errors.js';
-import type { SlackPerson } from '../../../domain/policy.js';
-import type { RequestDeps, UseCaseLogger } from '../../../usecases/deps.js';
-import { listMyAccess } from '../../../usecases/list-my-access.js';
-import type { SlackIdentityResolver } from '../directory.js';
-import { ACTIONS, BLOCKS } from '../ids.js';
-import { operatorFix, slackApiFailure } from '../slack-api-error.js';
-import type { ModalView } from '../views/blocks.js';
-import { homeView } from '../views/home.js';
+import { tryParseDuration } from '../../../shared/domain/duration.js';
+import { AlreadyDecidedError, BrokerError } from '../../../shared/domain/errors.js';
+import { slackPerson, type ResolvedPerson } from '../../../shared/domain/person.js';
+import type { RequestDeps, UseCaseLogger } from '../../../shared/usecases/deps.js';
+import { identifyPerson, resolvePerson, type PeopleDeps } from '../../../shared/usecases/identify-person.js';
+import { listMyAccess } from '../../../shared/usecases/list-my-access.js';
+import { ACTIONS, BLOCKS } from '../../../shared/adapters/slack/ids.js';
+import { operatorFix, slackApiFailure } from '../../../shared/adapters/slack/slack-api-error.js';
+import type { ModalView } from '../../../shared/adapters/slack/views/blocks.js';
+import { homeView } from '../home-view.js';
 
 /*
  * The listener kit: what every listener module is built from. The context they register
@@ -26,7 +26,8 @@ export interface ListenerContext {
   readonly app: App;
   readonly client: webApi.WebClient;
   readonly deps: RequestDeps;
-  readonly resolver: SlackIdentityResolver;
+  /** Who people are: the policy and the Slack directory, for resolving a Slack user. */
+  readonly people: PeopleDeps;
   readonly logger: SlackAppLogger;
   /** A message only `userId` sees: in `channel` when there is one, else as a direct message. */
   ephemeral(userId: string, channel: string | undefined, text: string): Promise<void>;
@@ -67,9 +68,9 @@ function describeError(error: unknown, logger: SlackAppLogger, where: string): s
 }
 
 export function createListenerContext(
-  parts: Pick<ListenerContext, 'app' | 'client' | 'deps' | 'resolver' | 'logger'>,
+  parts: Pick<ListenerContext, 'app' | 'client' | 'deps' | 'people' | 'logger'>,
 ): ListenerContext {
-  const { client, deps, resolver, logger } = parts;
+  const { client, deps, people, logger } = parts;
   return {
     ...parts,
     async ephemeral(userId, channel, text) {
@@ -77,7 +78,7 @@ export function createListenerContext(
       else await client.chat.postMessage({ channel: userId, text });
     },
     async publishHome(userId, notice) {
-      const person = await resolver.person(userId);
+      const person = await resolvePerson(people, slackPerson(userId));
       const access = await listMyAccess(deps, person);
       await client.views.publish({ user_id: userId, view: homeView(access, notice) });
     },
@@ -226,7 +227,7 @@ function readForm(view: ViewOutput): { form: RequestForm } | { error: ViewRespon
 export interface FormSubmission {
   readonly form: RequestForm;
   readonly view: ViewOutput;
-  readonly person: SlackPerson;
+  readonly person: ResolvedPerson;
   /** The submitter's AWS principal (a submitter without one never reaches the handler). */
   readonly principal: string;
   /** The idempotency key: retries and double submits carry the same view id. */
@@ -249,7 +250,7 @@ export function onRequestForm(
     const read = readForm(view);
     if ('error' in read) return ack(read.error);
     try {
-      const { person, identity } = await ctx.resolver.resolve(body.user.id);
+      const { person, identity } = await identifyPerson(ctx.people, slackPerson(body.user.id));
       if (!identity.ok) return ack(inlineError(view, block, identity.message));
       const idempotencyKey = `view:${view.id}`;
       return ack(

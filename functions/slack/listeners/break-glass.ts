@@ -1,7 +1,9 @@
-import { breakGlass, reviewBreakGlass } from '../../../usecases/break-glass.js';
-import { breakGlassChoices } from '../../../usecases/prepare-forms.js';
-import { ACTIONS, BLOCKS, CALLBACKS, COMMANDS, FIELD_BLOCKS } from '../ids.js';
-import { breakGlassModal } from '../views/modals.js';
+import { slackPerson } from '../../../shared/domain/person.js';
+import { breakGlass, reviewBreakGlass } from '../../../shared/usecases/break-glass.js';
+import { identifyPerson, resolvePerson } from '../../../shared/usecases/identify-person.js';
+import { breakGlassChoices } from '../../../shared/usecases/prepare-forms.js';
+import { ACTIONS, BLOCKS, CALLBACKS, COMMANDS, FIELD_BLOCKS } from '../../../shared/adapters/slack/ids.js';
+import { breakGlassModal } from '../../../shared/adapters/slack/views/modals.js';
 import {
   doneModal,
   inlineError,
@@ -13,14 +15,14 @@ import {
 
 /** /break-glass, the Home "Break glass" button, the break-glass modal and the reviewers' button. */
 export function registerBreakGlassListeners(ctx: ListenerContext): void {
-  const { client, deps, resolver } = ctx;
+  const { client, deps, people } = ctx;
 
   registerModalOpener(ctx, {
     command: COMMANDS.breakGlass,
     homeAction: ACTIONS.openBreakGlassModal,
     where: { command: 'break-glass', home: 'home-break-glass' },
     open: async (userId, triggerId) => {
-      const { person, identity } = await resolver.resolve(userId);
+      const { person, identity } = await identifyPerson(people, slackPerson(userId));
       const choices = breakGlassChoices(deps, person);
       if (choices.outcome === 'refused') return choices.message;
       if (!identity.ok) return identity.message;
@@ -58,7 +60,7 @@ export function registerBreakGlassListeners(ctx: ListenerContext): void {
   );
 
   onButton(ctx, ACTIONS.reviewBreakGlass, 'review', async ({ requestId, userId }) => {
-    const reviewer = await resolver.person(userId);
+    const reviewer = await resolvePerson(people, slackPerson(userId));
     await reviewBreakGlass(deps, { requestId, reviewer });
   });
 }

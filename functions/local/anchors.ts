@@ -1,0 +1,37 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { FolderAnchorStore } from '../../shared/adapters/anchors/folder-anchor-store.js';
+import {
+  LOCAL_PUBLIC_KEY_FILE,
+  LocalDigestSigner,
+} from '../../shared/adapters/anchors/local-digest-signer.js';
+import type { AnchorAuditDeps, AnchorRun } from '../../shared/usecases/anchor-audit.js';
+import { createAnchorHandler } from '../audit-anchor/handler.js';
+
+export interface LocalAnchoring {
+  /** The folder holding the anchors (`anchors/YYYY/MM/DD/…`) and the local key pair. */
+  readonly dir: string;
+  /** The public key to verify them with: `jit-audit verify --anchored --public-key <this>`. */
+  readonly publicKeyFile: string;
+  anchorNow(): Promise<AnchorRun>;
+}
+
+/**
+ * The local stand-in of the anchor function: the same use case and handler, with a P-256 key
+ * kept in `<LOCAL_DATA_DIR>/anchors` (made on first start) and anchors written beside it; in
+ * memory mode, a temporary folder that lives as long as the machine keeps it.
+ */
+export function createLocalAnchoring(
+  dataDir: string,
+  deps: Omit<AnchorAuditDeps, 'signer' | 'store'>,
+): LocalAnchoring {
+  const dir =
+    dataDir === 'memory' ? mkdtempSync(join(tmpdir(), 'jit-anchors-')) : resolve(dataDir, 'anchors');
+  const run = createAnchorHandler({
+    ...deps,
+    signer: LocalDigestSigner.inFolder(dir),
+    store: new FolderAnchorStore(dir),
+  });
+  return { dir, publicKeyFile: join(dir, LOCAL_PUBLIC_KEY_FILE), anchorNow: () => run({}) };
+}
