@@ -129,6 +129,8 @@ const NO_REQUEST_WRITES: Record<string, string> = {
   'prepare-forms': 'reads a request or the policy to decide whether a form opens, writes nothing',
   'query-audit': 'reads the audit trail',
   'verify-audit': 'reads the audit trail',
+  'anchor-audit': 'signs the chain heads into the anchor store, changes no request',
+  'verify-anchors': 'reads the audit trail and the anchors',
 };
 
 describe('every use case writes its audit event', () => {
