@@ -87,6 +87,14 @@ export interface BrokerStackProps extends StackProps {
  * dead-letter queue, the sweeper and reconciler on schedules, the audit API, alarms, and
  * the web-app IAM baseline whose groups and roles the broker manages.
  */
+/** Every broker alarm fires on the first datapoint above zero; no data is not a failure. */
+const ALARM_ON_ANY_DATAPOINT = {
+  threshold: 0,
+  comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+  evaluationPeriods: 1,
+  treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+} as const;
+
 export class BrokerStack extends Stack {
   readonly functions: Readonly<Record<BrokerFunctionName, BrokerFunction>>;
   readonly boundary: BrokerBoundary;
@@ -383,10 +391,7 @@ export class BrokerStack extends Stack {
           statistic: cloudwatch.Stats.SUM,
           period: Duration.minutes(5),
         }),
-        threshold: 0,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        ...ALARM_ON_ANY_DATAPOINT,
       }),
       new cloudwatch.Alarm(this, 'AuditAnchorErrorsAlarm', {
         alarmDescription: `The ${auditAnchor.serviceName} function failed`,
@@ -394,10 +399,7 @@ export class BrokerStack extends Stack {
           period: Duration.minutes(5),
           statistic: cloudwatch.Stats.SUM,
         }),
-        threshold: 0,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        ...ALARM_ON_ANY_DATAPOINT,
       }),
     ];
     for (const alarm of alarms) alarm.addAlarmAction(action);
@@ -432,10 +434,7 @@ export class BrokerStack extends Stack {
       new cloudwatch.Alarm(this, 'GrantDeadLettersAlarm', {
         alarmDescription: 'Grant jobs failed after every retry and sit in the dead-letter queue',
         metric: input.deadLetters.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1) }),
-        threshold: 0,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        ...ALARM_ON_ANY_DATAPOINT,
       }),
       new cloudwatch.Alarm(this, 'RevokeFailuresAlarm', {
         alarmDescription: 'A revoke failed: someone may keep access past the end of a grant',
@@ -448,10 +447,7 @@ export class BrokerStack extends Stack {
           label: REVOKE_FAILURES_METRIC,
           period: Duration.minutes(1),
         }),
-        threshold: 0,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        ...ALARM_ON_ANY_DATAPOINT,
       }),
       ...[input.grantWorker, input.sweeper].map(
         (fn) =>
@@ -461,10 +457,7 @@ export class BrokerStack extends Stack {
               period: Duration.minutes(1),
               statistic: cloudwatch.Stats.SUM,
             }),
-            threshold: 0,
-            comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            evaluationPeriods: 1,
-            treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+            ...ALARM_ON_ANY_DATAPOINT,
           }),
       ),
     ];
