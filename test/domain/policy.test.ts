@@ -17,6 +17,7 @@ import {
   loadPolicyFile,
   MAX_POLICY_FILE_BYTES,
 } from '../../shared/config/policy-file.js';
+import { parse as parsePolicyInput } from 'yaml';
 import { largePolicyYaml } from '../support/large-policy.js';
 
 const VALID = `
@@ -344,6 +345,36 @@ describe('the access policy file', () => {
       '  - id: target-432\n    description: again\n',
     );
     expect(issuesOf(text)).toContain('targets[432].description: is defined twice');
+  });
+
+  it('reads anchors and aliases (the thorough reader) to the same policy as the text written out', () => {
+    const withAliases = `${VALID.replace('requesters: [devs]', 'requesters: &who [devs]')}  - id: dev-group-2
+    kind: group
+    groupName: jit-developers-2
+    description: Developers again
+    requesters: *who
+    approvers: [leads]
+    defaultDuration: 1h
+    maxDuration: 8h
+`;
+    const written = withAliases.replace('&who ', '').replace('*who', '[devs]');
+    expect(withAliases).toContain('*who');
+    expect(parsePolicy(withAliases)).toEqual(parsePolicy(written));
+  });
+
+  it('reads the same policy from JSON as from YAML, and names a duplicate JSON key by its path', () => {
+    const json = JSON.stringify(parsePolicyInput(VALID));
+    expect(parsePolicy(json)).toEqual(parsePolicy(VALID));
+    const duplicated = json.replace(
+      '"groupName":"jit-developers"',
+      '"groupName":"jit-developers","groupName":"x"',
+    );
+    expect(issuesOf(duplicated)).toContain('targets[0].groupName: is defined twice');
+  });
+
+  it('keeps date-like and yes/no words as text (YAML 1.2 core schema, no timestamps)', () => {
+    const policy = parsePolicy(VALID.replace('description: Developers', 'description: 2026-01-01'));
+    expect(findTarget(policy, 'dev-group')?.description).toBe('2026-01-01');
   });
 
   it('refuses a policy file over the size cap before reading it, naming the file', () => {
