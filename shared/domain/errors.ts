@@ -18,7 +18,8 @@ export type ErrorCode =
   | 'AWS_OPERATION_FAILED'
   | 'ANCHOR_SIGNING_FAILED'
   | 'SLACK_API_FAILED'
-  | 'SLACK_NO_VIEW';
+  | 'SLACK_NO_VIEW'
+  | 'ITEM_SCHEMA_TOO_NEW';
 
 /**
  * One base error for the broker. Every error has a stable `code` (for tests, logs and

@@ -13,6 +13,7 @@ import {
 } from '../../domain/audit.js';
 import { BrokerError } from '../../domain/errors.js';
 import type { AuditLog } from '../../domain/ports.js';
+import { stampSchema, unstampSchema } from './item-schema.js';
 import { AUDIT_CHAIN_COUNT } from './tables.js';
 import { cancellationCodes, contentionPause } from './transactions.js';
 
@@ -52,9 +53,12 @@ function indexKeysOf(event: Pick<AuditEvent, 'at' | 'chain' | 'seq' | 'breakGlas
   } as Partial<Record<(typeof INDEX_ONLY_ATTRIBUTES)[number], string>>;
 }
 
-/** The stored item of an event: the event plus the keys its query indexes need. */
+/**
+ * The stored item of an event: the event plus the keys its query indexes need, stamped with
+ * the schema version of this release (how to read the item; not hashed, like the index keys).
+ */
 export function auditEventToItem(event: AuditEvent): Record<string, unknown> {
-  return { ...event, ...indexKeysOf(event) };
+  return stampSchema({ ...event, ...indexKeysOf(event) });
 }
 
 /**
@@ -64,7 +68,7 @@ export function auditEventToItem(event: AuditEvent): Record<string, unknown> {
  * an event from auditors' queries without touching anything the hash covers.
  */
 export function itemToAuditEvent(item: Record<string, unknown>): AuditEvent {
-  const copy = { ...item };
+  const copy = unstampSchema(item, `Audit event ${String(item.chain)}#${String(item.seq)}`);
   const expected =
     typeof item.at === 'string' && typeof item.chain === 'string' && typeof item.seq === 'number'
       ? indexKeysOf({ at: item.at, chain: item.chain, seq: item.seq, breakGlass: item.breakGlass === true })

@@ -13,6 +13,7 @@ import type {
 import { applyTransition, dueAt, type AccessRequest } from '../../domain/request.js';
 import type { DynamoAuditLog, TransactItem } from './audit-log.js';
 import { decodeCursor, encodeCursor, pageLimit } from './cursor.js';
+import { ITEM_SCHEMA_VERSION, SCHEMA_ATTRIBUTE, stampSchema, unstampSchema } from './item-schema.js';
 import { REQUEST_INDEX } from './tables.js';
 
 const PENDING_ALL = 'PENDING';
@@ -45,7 +46,8 @@ export function liveKeyOf(principal: string, targetId: string): string {
 }
 
 /**
- * The stored item: the request plus the sparse index keys its status calls for. A live grant
+ * The stored item: the request plus the sparse index keys its status calls for, stamped with
+ * the schema version of this release (item-schema.ts). A live grant
  * with an early end requested is stored with `endsAt` = when it is due (dueAt) and its window
  * end in `windowEndsAt`; itemToRequest puts the window back, so only the indexes see the move.
  */
@@ -65,7 +67,7 @@ export function requestToItem(request: AccessRequest): Record<string, unknown> {
     }
   }
   if (request.breakGlass && !request.reviewedAt) item.unreviewed = UNREVIEWED;
-  return item;
+  return stampSchema(item);
 }
 
 /**
@@ -74,7 +76,7 @@ export function requestToItem(request: AccessRequest): Record<string, unknown> {
  * to read and are never part of the request.
  */
 export function itemToRequest(item: Record<string, unknown>): AccessRequest {
-  const copy = { ...item };
+  const copy = unstampSchema(item, `Request ${String(item.id)}`);
   if (typeof copy.windowEndsAt === 'string') copy.endsAt = copy.windowEndsAt;
   for (const key of INDEX_ONLY_ATTRIBUTES) delete copy[key];
   delete copy.messages;
@@ -164,6 +166,8 @@ export class DynamoRequestStore implements RequestStore {
       version: next.version,
       updatedAt: next.updatedAt,
       ...change.changes,
+      // Written in this release's shape from now on (an older item is read as its own).
+      [SCHEMA_ATTRIBUTE]: ITEM_SCHEMA_VERSION,
     };
     // The stored `endsAt` is derived (the due time while an early end is pending).
     if (nextItem.endsAt !== undefined) set.endsAt = nextItem.endsAt;

@@ -1,4 +1,5 @@
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ITEM_SCHEMA_VERSION } from '../dynamodb/item-schema.js';
 import { SLACK_MESSAGES_PREFIX } from '../dynamodb/request-store.js';
 
 /** A Slack message the broker posted about a request, kept so it can be updated in place. */
@@ -66,11 +67,12 @@ export class DynamoSlackMessageStore implements SlackMessageStore {
         TableName: this.tableName,
         Key: { id: slackMessagesId(requestId) },
         UpdateExpression:
-          'SET requestId = :requestId, messages = list_append(if_not_exists(messages, :empty), :messages)',
+          'SET requestId = :requestId, schemaVersion = :schemaVersion, messages = list_append(if_not_exists(messages, :empty), :messages)',
         ExpressionAttributeValues: {
           ':requestId': requestId,
           ':messages': messages.map(({ channel, ts }) => ({ channel, ts })),
           ':empty': [],
+          ':schemaVersion': ITEM_SCHEMA_VERSION,
         },
       }),
     );
