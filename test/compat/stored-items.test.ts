@@ -165,7 +165,7 @@ describe.runIf(release !== undefined)('the stored-items fixture of this release'
       audit: await scanAll(db(), db().names.audit),
     };
     mkdirSync(FIXTURES, { recursive: true });
-    writeFileSync(`${FIXTURES}${release}.json`, `${JSON.stringify(fixture, null, 1)}\n`);
+    writeFileSync(`${FIXTURES}${release}.json`, `${JSON.stringify(fixture, null, 2)}\n`);
   });
 });
 
