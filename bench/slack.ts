@@ -3,10 +3,10 @@
  * for a slash command and for an approval click, with signed requests against DynamoDB Local
  * and a stand-in Slack Web API; then the bundled function's size and module-load time.
  *
- *   npx tsx bench/slack.ts [--n=200] [--loads=5]      (or SLACK_BENCH_N / SLACK_BENCH_LOADS)
+ *   npx tsx bench/slack.ts [--n=200] [--loads=5] [--only=latency|bundles]   (or SLACK_BENCH_N / SLACK_BENCH_LOADS)
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -14,6 +14,7 @@ import { pathToFileURL } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
 import { build } from 'esbuild';
+import { LAMBDA_ESBUILD_OPTIONS } from '../infra/bundling.js';
 import { slackPerson } from '../shared/domain/person.js';
 import { DynamoAuditLog } from '../shared/adapters/dynamodb/audit-log.js';
 import { createDocumentClient } from '../shared/adapters/dynamodb/client.js';
@@ -155,42 +156,56 @@ async function measureLatency(): Promise<void> {
   }
 }
 
-async function measureBundle(): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'jit-slack-bundle-'));
-  try {
-    const outfile = join(dir, 'index.mjs');
-    // Like CDK's NodejsFunction with format ESM: everything bundled, minified, for Node 24.
-    // The banner gives CommonJS dependencies (Bolt) the `require` that ESM lacks.
-    await build({
-      entryPoints: ['functions/slack/handler.ts'],
-      outfile,
-      bundle: true,
-      minify: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node24',
-      mainFields: ['module', 'main'],
-      banner: {
-        js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
-      },
-      logLevel: 'error',
+/** Every function's entry point, and the minimal Bolt app it is compared with. */
+const BUNDLES = [
+  ...readdirSync('functions')
+    .map((name) => `functions/${name}/handler.ts`)
+    .filter((entry) => existsSync(entry)),
+  'bench/minimal-bolt-app.ts',
+];
+
+/** Bundles `entry` as the stack does (infra/bundling.ts); its size and module-load times. */
+async function measureOneBundle(dir: string, entry: string): Promise<{ size: number; loads: number[] }> {
+  const outfile = join(dir, `${entry.replaceAll('/', '_')}.mjs`);
+  await build({ ...LAMBDA_ESBUILD_OPTIONS, entryPoints: [entry], outfile, logLevel: 'error' });
+  const script = `const t = performance.now(); const m = await import(${JSON.stringify(pathToFileURL(outfile).href)}); if (typeof m.handler !== 'function') throw new Error('handler'); console.log(performance.now() - t);`;
+  const loads: number[] = [];
+  for (let i = 0; i < LOADS; i++) {
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      env: { PATH: process.env.PATH ?? '', AWS_REGION: 'us-east-1' },
+      encoding: 'utf8',
     });
-    const size = statSync(outfile).size;
-    console.log(`bundle functions/slack/handler.ts: ${(size / 1024).toFixed(0)} KiB (${size} bytes)`);
-    const script = `const t = performance.now(); const m = await import(${JSON.stringify(pathToFileURL(outfile).href)}); if (typeof m.handler !== 'function' || m.handler.length !== 2) throw new Error('handler'); console.log(performance.now() - t);`;
-    const loads: number[] = [];
-    for (let i = 0; i < LOADS; i++) {
-      const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
-        env: { PATH: process.env.PATH ?? '', AWS_REGION: 'us-east-1' },
-        encoding: 'utf8',
-      });
-      loads.push(Number(out.trim().split('\n').pop()));
+    loads.push(Number(out.trim().split('\n').pop()));
+  }
+  return { size: statSync(outfile).size, loads };
+}
+
+async function measureBundles(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'jit-bundles-'));
+  try {
+    const results = new Map<string, { size: number; loads: number[] }>();
+    for (const entry of BUNDLES) results.set(entry, await measureOneBundle(dir, entry));
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+    console.log(
+      `\nbundles (as deployed: infra/bundling.ts), module load = import in a fresh node process, ${LOADS} loads:`,
+    );
+    for (const [entry, { size, loads }] of results) {
+      console.log(
+        `  ${entry.padEnd(36)} ${(size / 1024).toFixed(0).padStart(6)} KiB   load ${summary(loads)}`,
+      );
     }
-    console.log(`module load (import of the bundle, fresh node process): ${summary(loads)}`);
+    const slack = results.get('functions/slack/handler.ts');
+    const floor = results.get('bench/minimal-bolt-app.ts');
+    if (slack && floor) {
+      console.log(
+        `slack function vs minimal Bolt app: size ${(slack.size / floor.size).toFixed(2)}x, module load p50 ${(median(slack.loads) / median(floor.loads)).toFixed(2)}x (goal: <= 1.5 MB, <= 1.1x)`,
+      );
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-await measureLatency();
-await measureBundle();
+const only = process.argv.find((a) => a.startsWith('--only='))?.split('=')[1];
+if (only !== 'bundles') await measureLatency();
+if (only !== 'latency') await measureBundles();

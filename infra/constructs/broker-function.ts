@@ -6,14 +6,11 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ENV } from '../../shared/config/env.js';
+import { ESM_REQUIRE_BANNER, LAMBDA_ESBUILD_OPTIONS, esbuildAliasArgs } from '../bundling.js';
 import { BROKER_IAM_PATH } from '../managed-targets.js';
 
 /** Lambda's code directory: where a bundled file lands in the running function. */
 const TASK_ROOT = '/var/task';
-
-/** The ESM bundle still loads some CommonJS dependencies that call `require`. */
-const ESM_REQUIRE_BANNER =
-  "import { createRequire as __brokerCreateRequire } from 'node:module'; const require = __brokerCreateRequire(import.meta.url);";
 
 export interface BrokerFunctionProps {
   /** The TypeScript entry point (exports `handler`). */
@@ -87,8 +84,10 @@ export class BrokerFunction extends Construct {
         banner: ESM_REQUIRE_BANNER,
         sourceMap: true,
         sourceMapMode: nodejs.SourceMapMode.DEFAULT,
-        minify: true,
-        target: 'node24',
+        minify: LAMBDA_ESBUILD_OPTIONS.minify,
+        target: LAMBDA_ESBUILD_OPTIONS.target,
+        // Bolt's receivers other than the AWS Lambda one stay out of the bundle (bundling.ts).
+        esbuildArgs: esbuildAliasArgs(),
         // Bundle the AWS SDK pinned in the lock file instead of the runtime's copy.
         bundleAwsSDK: true,
         forceDockerBundling: false,

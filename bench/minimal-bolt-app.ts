@@ -1,0 +1,15 @@
+/**
+ * The floor `npm run bench:slack` compares the Slack function with: the smallest Bolt app on
+ * the same receiver (AWS Lambda), bundled the same way (infra/bundling.ts). Not deployed.
+ */
+import { App, AwsLambdaReceiver } from '@slack/bolt';
+import type { Context } from 'aws-lambda';
+
+const receiver = new AwsLambdaReceiver({ signingSecret: process.env.SLACK_SIGNING_SECRET ?? 'bench-secret' });
+const app = new App({ token: 'xoxb-bench', receiver });
+app.command('/hello', async ({ ack }) => {
+  await ack('hello');
+});
+
+export const handler = async (event: unknown, context: Context) =>
+  (await receiver.start())(event as never, context);

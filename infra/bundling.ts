@@ -1,0 +1,48 @@
+/**
+ * How every Lambda function is bundled: one definition for the CDK stack (NodejsFunction) and
+ * for the benchmarks that measure the bundles, so a figure printed by `npm run bench:slack` is
+ * the figure of what is deployed.
+ */
+
+/** The ESM bundle still loads some CommonJS dependencies that call `require`. */
+export const ESM_REQUIRE_BANNER =
+  "import { createRequire as __brokerCreateRequire } from 'node:module'; const require = __brokerCreateRequire(import.meta.url);";
+
+/** The stub that replaces {@link NOT_IN_LAMBDA} (relative to the project root, as esbuild wants). */
+export const NOT_IN_LAMBDA_STUB = './infra/lambda-stubs/not-in-lambda.cjs';
+
+/**
+ * Modules Bolt loads at start-up for receivers a Lambda never runs: Express (ExpressReceiver),
+ * Socket Mode (SocketModeReceiver, with undici and ws) and raw-body (the HTTP receivers' body
+ * reader, with iconv-lite). The functions use only the AWS Lambda receiver, so these are
+ * replaced by a stub that throws if ever called: the Slack bundle drops from 2.7 MB to
+ * 1.4 MB and its cold start parses half the code. The local runner and Socket Mode keep the
+ * real modules (they are not bundled).
+ */
+export const NOT_IN_LAMBDA = ['express', '@slack/socket-mode', 'raw-body'] as const;
+
+/** The esbuild options shared by the stack and the benchmarks (esbuild's JS API names). */
+export const LAMBDA_ESBUILD_OPTIONS: {
+  bundle: true;
+  minify: boolean;
+  platform: 'node';
+  format: 'esm';
+  target: string;
+  mainFields: string[];
+  banner: { js: string };
+  alias: Record<string, string>;
+} = {
+  bundle: true,
+  minify: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node24',
+  mainFields: ['module', 'main'],
+  banner: { js: ESM_REQUIRE_BANNER },
+  alias: Object.fromEntries(NOT_IN_LAMBDA.map((name) => [name, NOT_IN_LAMBDA_STUB])),
+};
+
+/** The same aliases as esbuild command-line arguments, for NodejsFunction's `esbuildArgs`. */
+export function esbuildAliasArgs(): Record<string, string> {
+  return Object.fromEntries(NOT_IN_LAMBDA.map((name) => [`--alias:${name}`, NOT_IN_LAMBDA_STUB]));
+}
