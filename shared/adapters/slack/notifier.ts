@@ -9,7 +9,7 @@ import type { SlackDirectory } from './directory.js';
 import type { MessageRef, SlackMessageStore } from './message-store.js';
 import { targetKindOf } from '../../targets/kinds.js';
 import { callSlack, operatorFix, slackApiFailure } from './slack-api-error.js';
-import { escapeText, slackDate, type SlackMessage } from './views/blocks.js';
+import { escapeText, slackDate, user, type SlackMessage } from './views/blocks.js';
 import { approvalMessage, breakGlassAlert, decidedMessage } from './views/messages.js';
 
 /**
@@ -92,10 +92,12 @@ export class SlackNotifier implements EventSubscriber {
         );
         return [];
       case 'grant-ended':
-        await this.dm(
-          request.requester,
-          `:lock: Your *${request.targetId}* access has ended (${request.status.toLowerCase()}).`,
+        // The posts lose their Revoke button once the grant ended.
+        await this.updateAll(
+          request,
+          request.breakGlass ? breakGlassAlert(request, target) : decidedMessage(request, target),
         );
+        await this.dm(request.requester, endedText(request));
         return [];
       case 'break-glass':
         return this.breakGlass(request, target);
@@ -198,6 +200,15 @@ export class SlackNotifier implements EventSubscriber {
         ),
     );
   }
+}
+
+/** What the holder is told when a grant ended: who revoked it and why, when someone else did. */
+function endedText(request: AccessRequest): string {
+  const revoker = request.decidedBy;
+  if (request.status === 'REVOKED' && revoker !== undefined && revoker !== request.requester) {
+    return `:lock: Your *${request.targetId}* access was revoked by ${user(revoker)}: ${escapeText(request.decisionReason ?? '')}`;
+  }
+  return `:lock: Your *${request.targetId}* access has ended (${request.status.toLowerCase()}).`;
 }
 
 /** How many Web API calls one notification makes at once (Slack's rate tier allows bursts). */

@@ -1,4 +1,5 @@
 import { formatDuration } from '../../../domain/duration.js';
+import { isLive } from '../../../domain/lifecycle.js';
 import type { Target } from '../../../domain/policy.js';
 import type { AccessRequest } from '../../../domain/request.js';
 import { ACTIONS, BLOCKS } from '../ids.js';
@@ -108,9 +109,27 @@ export function outcomeText(request: AccessRequest): string {
   }
 }
 
-/** The approval post once decided: the same facts, who decided and when, no buttons. */
+/**
+ * "Revoke" on a live grant's posts: approvers of its target and security may end it early
+ * (the click is decided again by decideRevoke and asks for a reason).
+ */
+export function revokeButton(request: AccessRequest) {
+  return {
+    type: 'button' as const,
+    action_id: ACTIONS.revoke,
+    text: plain('Revoke'),
+    style: 'danger' as const,
+    value: request.id,
+  };
+}
+
+/**
+ * The approval post once decided: the same facts, who decided and when; "Revoke" while the
+ * grant is live, no buttons once it ended.
+ */
 export function decidedMessage(request: AccessRequest, target: Target | undefined): SlackMessage {
   const outcome = outcomeText(request);
+  const live = isLive(request.status);
   return {
     text: `${request.targetId} for ${user(request.requester)}: ${request.status}`,
     blocks: [
@@ -118,12 +137,13 @@ export function decidedMessage(request: AccessRequest, target: Target | undefine
       requestFields(request, target),
       reasonBlock(request),
       section(outcome),
+      ...(live ? [{ type: 'actions' as const, elements: [revokeButton(request)] }] : []),
       context(`id ${request.id}`),
     ],
   };
 }
 
-/** The loud post to the security channel, with "Mark reviewed" for reviewers. */
+/** The loud post to the security channel, with "Mark reviewed" for reviewers and "Revoke" while live. */
 export function breakGlassAlert(request: AccessRequest, target: Target | undefined): SlackMessage {
   const reviewed = request.reviewedAt
     ? section(
@@ -142,19 +162,24 @@ export function breakGlassAlert(request: AccessRequest, target: Target | undefin
       ),
       requestFields(request, target),
       reasonBlock(request),
-      ...(reviewed
-        ? [reviewed]
+      ...(reviewed ? [reviewed] : [context('Needs review by a break-glass reviewer.')]),
+      ...(reviewed && !isLive(request.status)
+        ? []
         : [
-            context('Needs review by a break-glass reviewer.'),
             {
               type: 'actions' as const,
               elements: [
-                {
-                  type: 'button' as const,
-                  action_id: ACTIONS.reviewBreakGlass,
-                  text: plain('Mark reviewed'),
-                  value: request.id,
-                },
+                ...(reviewed
+                  ? []
+                  : [
+                      {
+                        type: 'button' as const,
+                        action_id: ACTIONS.reviewBreakGlass,
+                        text: plain('Mark reviewed'),
+                        value: request.id,
+                      },
+                    ]),
+                ...(isLive(request.status) ? [revokeButton(request)] : []),
               ],
             },
           ]),
