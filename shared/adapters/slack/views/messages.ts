@@ -2,6 +2,7 @@ import { formatDuration } from '../../../domain/duration.js';
 import { isLive } from '../../../domain/lifecycle.js';
 import type { Target } from '../../../domain/policy.js';
 import type { AccessRequest } from '../../../domain/request.js';
+import type { HistoryEntry } from '../../../domain/requester-history.js';
 import { ACTIONS, BLOCKS } from '../ids.js';
 import {
   context,
@@ -40,11 +41,35 @@ export function progressText(request: AccessRequest): string {
   return `${request.approvals.length} of ${request.approvalsRequired} approval${request.approvalsRequired === 1 ? '' : 's'}${by ? ` (${by})` : ''}`;
 }
 
-/** The approval post: who, what, how long, why, ticket; progress; Approve / Deny. */
+/** One line of the requester's history: what happened, how long, when (who and why for a denial). */
+function historyLine(entry: HistoryEntry): string {
+  const length = entry.durationSeconds === undefined ? '' : ` ${formatDuration(entry.durationSeconds)}`;
+  const when = slackDate(entry.at);
+  switch (entry.kind) {
+    case 'granted':
+      return `• granted${length} · ${when}`;
+    case 'break-glass':
+      return `• :rotating_light: break-glass${length} · ${when}`;
+    case 'denied':
+      return `• :no_entry: denied by ${user(entry.by ?? 'system:unknown')} · ${when}${entry.reason ? `: ${escapeText(entry.reason)}` : ''}`;
+  }
+}
+
+/**
+ * The requester's recent history on the target, so approvers decide with context. Absent when
+ * it could not be read (the post goes out without it rather than not at all).
+ */
+function historyBlock(request: AccessRequest, history: readonly HistoryEntry[]): Block {
+  if (history.length === 0)
+    return context(`No earlier grant or denial of *${request.targetId}* for this requester.`);
+  return context(`*Recent history on ${request.targetId}*\n${history.map(historyLine).join('\n')}`);
+}
+
+/** The approval post: who, what, how long, why, ticket; the requester's history; progress; Approve / Deny. */
 export function approvalMessage(
   request: AccessRequest,
   target: Target | undefined,
-  options: { reminder?: boolean } = {},
+  options: { reminder?: boolean; history?: readonly HistoryEntry[] } = {},
 ): SlackMessage {
   const lead = options.reminder ? ':bell: *Reminder: still waiting for a decision*' : '*Access request*';
   const extension = request.extendsRequestId ? ' (extension of a live grant)' : '';
@@ -54,6 +79,7 @@ export function approvalMessage(
       section(`${lead}${extension}: ${user(request.requester)} asks for *${request.targetId}*.`),
       requestFields(request, target),
       reasonBlock(request),
+      ...(options.history === undefined ? [] : [historyBlock(request, options.history)]),
       context(`${progressText(request)} · requested ${slackDate(request.createdAt)} · id ${request.id}`),
       {
         type: 'actions',
