@@ -14,6 +14,7 @@ import { registerApprovalListeners } from './listeners/approval.js';
 import { registerBreakGlassListeners } from './listeners/break-glass.js';
 import { registerHomeListeners } from './listeners/home.js';
 import { registerRequestListeners } from './listeners/request.js';
+import { registerRevokeListeners } from './listeners/revoke.js';
 import { createListenerContext, type SlackAppLogger } from './listeners/listener-kit.js';
 import { slackApiFailure } from '../../shared/adapters/slack/slack-api-error.js';
 
@@ -143,6 +144,7 @@ function assembleSlackApp<R extends AwsLambdaReceiver | SocketModeReceiver>(
   registerApprovalListeners(ctx);
   registerBreakGlassListeners(ctx);
   registerHomeListeners(ctx);
+  registerRevokeListeners(ctx);
 
   return { app, receiver, client, deps };
 }

@@ -149,6 +149,7 @@ const policyShape = z.strictObject({
     .optional(),
   approvalTimeout: duration.default('24h'),
   renotifyAfter: duration.default('1h'),
+  security: z.array(z.string()).min(1).optional(),
   targets: z.array(target).min(1),
 });
 
@@ -214,6 +215,7 @@ function checkPolicy(policy: RawPolicy, ctx: z.RefinementCtx): void {
       `"${policy.renotifyAfter}" is not shorter than approvalTimeout "${policy.approvalTimeout}" (the reminder could never be sent)`,
     );
   }
+  if (policy.security) checkRefs(policy.security, ['security'], false);
   if (policy.breakGlass) {
     checkRefs(policy.breakGlass.responders, ['breakGlass', 'responders'], false);
     checkRefs(policy.breakGlass.reviewers, ['breakGlass', 'reviewers'], false);
@@ -372,6 +374,11 @@ export interface AccessPolicy {
   readonly breakGlass?: BreakGlassRules;
   readonly approvalTimeoutSeconds: number;
   readonly renotifyAfterSeconds: number;
+  /**
+   * The security set: may revoke any live grant and end all of a person's grants at once.
+   * Absent: the break-glass reviewers (see securitySets).
+   */
+  readonly security?: readonly string[];
   readonly targets: readonly Target[];
 }
 
@@ -499,6 +506,7 @@ export function validatePolicy(
         }),
     approvalTimeoutSeconds: seconds(raw.approvalTimeout),
     renotifyAfterSeconds: seconds(raw.renotifyAfter),
+    ...(raw.security === undefined ? {} : { security: raw.security }),
     targets,
   };
   return deepFreeze(policy);
@@ -615,4 +623,9 @@ export function requestableTargets(policy: AccessPolicy, who: ResolvedPerson): T
 /** Whether this person is a break-glass responder. */
 export function isResponder(policy: AccessPolicy, who: ResolvedPerson): boolean {
   return policy.breakGlass !== undefined && isInSets(policy, policy.breakGlass.responders, who);
+}
+
+/** The set names of the security set: `security:` when given, else the break-glass reviewers. */
+export function securitySets(policy: AccessPolicy): readonly string[] {
+  return policy.security ?? policy.breakGlass?.reviewers ?? [];
 }

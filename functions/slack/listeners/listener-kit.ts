@@ -5,6 +5,7 @@ import { slackPerson, type ResolvedPerson } from '../../../shared/domain/person.
 import type { RequestDeps, UseCaseLogger } from '../../../shared/usecases/deps.js';
 import { identifyPerson, resolvePerson, type PeopleDeps } from '../../../shared/usecases/identify-person.js';
 import { listMyAccess } from '../../../shared/usecases/list-my-access.js';
+import { listRevocableGrants } from '../../../shared/usecases/revoke-access.js';
 import { ACTIONS, BLOCKS } from '../../../shared/adapters/slack/ids.js';
 import { operatorFix, slackApiFailure } from '../../../shared/adapters/slack/slack-api-error.js';
 import type { ModalView } from '../../../shared/adapters/slack/views/blocks.js';
@@ -79,8 +80,11 @@ export function createListenerContext(
     },
     async publishHome(userId, notice) {
       const person = await resolvePerson(people, slackPerson(userId));
-      const access = await listMyAccess(deps, person);
-      await client.views.publish({ user_id: userId, view: homeView(access, notice) });
+      const [access, othersLive] = await Promise.all([
+        listMyAccess(deps, person),
+        listRevocableGrants(deps, person),
+      ]);
+      await client.views.publish({ user_id: userId, view: homeView(access, notice, othersLive) });
     },
     describeError: (error, where) => describeError(error, logger, where),
   };

@@ -6,6 +6,7 @@
 export const COMMANDS = {
   requestAccess: '/request-access',
   breakGlass: '/break-glass',
+  revokeAccess: '/revoke-access',
 } as const;
 
 /** `callback_id` of each modal. */
@@ -15,6 +16,7 @@ export const CALLBACKS = {
   denyModal: 'jit_deny_modal',
   breakGlassModal: 'jit_break_glass_modal',
   credentialsModal: 'jit_credentials_modal',
+  revokeModal: 'jit_revoke_modal',
 } as const;
 
 /** `action_id` of each button and input. Button values carry the request id. */
@@ -34,6 +36,8 @@ export const ACTIONS = {
   reason: 'jit_reason',
   ticket: 'jit_ticket',
   denyReason: 'jit_deny_reason',
+  revoke: 'jit_revoke',
+  revokeReason: 'jit_revoke_reason',
 } as const;
 
 /** `block_id` of each input; inline errors are keyed by these. */
@@ -44,6 +48,7 @@ export const BLOCKS = {
   ticket: 'jit_ticket_block',
   denyReason: 'jit_deny_reason_block',
   approvalActions: 'jit_approval_actions',
+  revokeReason: 'jit_revoke_reason_block',
 } as const;
 
 /** The form field a refusal names → the block that shows its inline error. */

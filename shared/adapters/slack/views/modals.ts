@@ -172,6 +172,45 @@ export function denyModal(request: AccessRequest): ModalView {
   };
 }
 
+/**
+ * Revoke with a reason (sent to the holder): one grant (`grant`), or every live grant of
+ * `holder` (on `targetId` only when given) for the security set's /revoke-access.
+ */
+export function revokeModal(
+  what: { readonly grant: AccessRequest } | { readonly holder: string; readonly targetId?: string },
+): ModalView {
+  const question =
+    'grant' in what
+      ? `End ${user(what.grant.requester)}'s *${what.grant.targetId}* access now?`
+      : `End *all* of ${user(what.holder)}'s live access${what.targetId ? ` on *${escapeText(what.targetId)}*` : ''} now?`;
+  const metadata =
+    'grant' in what
+      ? { requestId: what.grant.id }
+      : { holder: what.holder, ...(what.targetId ? { targetId: what.targetId } : {}) };
+  return {
+    type: 'modal',
+    callback_id: CALLBACKS.revokeModal,
+    title: plain('Revoke access'),
+    submit: plain('Revoke'),
+    close: plain('Cancel'),
+    private_metadata: encodeMetadata(metadata),
+    blocks: [
+      section(`${question} Live sessions are ended too.`),
+      {
+        type: 'input',
+        block_id: BLOCKS.revokeReason,
+        label: plain('Reason (sent to the holder)'),
+        element: {
+          type: 'plain_text_input',
+          action_id: ACTIONS.revokeReason,
+          multiline: true,
+          max_length: MAX_REASON_LENGTH,
+        },
+      },
+    ],
+  };
+}
+
 /** Break-glass: immediate access for listed responders; the reason is mandatory. */
 export function breakGlassModal(targets: readonly Target[], limitSeconds: number): ModalView {
   const selected = targets.length === 1 ? targets[0] : undefined;
