@@ -35,6 +35,10 @@ export interface AccessRequest {
   readonly targetId: string;
   /** A registered target kind (shared/targets/kinds.ts), as the policy named it at submission. */
   readonly targetKind: string;
+  /** The AWS account of a kind granted per account (a permission set): one grant per account. */
+  readonly account?: string;
+  /** Shared by the grants of one request over several accounts (approved together). */
+  readonly requestGroup?: string;
   readonly durationSeconds: number;
   readonly reason: string;
   readonly ticket?: string;
@@ -97,6 +101,8 @@ export interface NewRequestFields {
   readonly principal: string;
   readonly targetId: string;
   readonly targetKind: string;
+  readonly account?: string;
+  readonly requestGroup?: string;
   readonly durationSeconds: number;
   readonly reason?: string;
   readonly ticket?: string;
@@ -118,6 +124,8 @@ export function newRequest(fields: NewRequestFields): AccessRequest {
     principal: fields.principal,
     targetId: fields.targetId,
     targetKind: fields.targetKind,
+    ...(fields.account === undefined ? {} : { account: fields.account }),
+    ...(fields.requestGroup === undefined ? {} : { requestGroup: fields.requestGroup }),
     durationSeconds: fields.durationSeconds,
     reason: fields.reason?.trim() ?? '',
     ...(ticket ? { ticket } : {}),
