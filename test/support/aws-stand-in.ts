@@ -316,10 +316,18 @@ const ssoAdmin: JsonService = {
     },
     DeleteAccountAssignment: (input, s) => {
       const key = assignmentKeyOf(input);
-      const creating = [...s.sso.operations.values()].some(
+      // A call on an assignment still being created is one more poll of that creation (time
+      // passes in the stand-in only through calls), then a conflict while it still runs.
+      const creating = [...s.sso.operations.values()].find(
         (op) => op.key === key && op.kind === 'create' && op.status === 'IN_PROGRESS',
       );
-      if (creating) return ssoError('ConflictException', 'stand-in: the assignment is being created');
+      if (creating) {
+        creating.left -= 1;
+        settle(creating, s);
+        if (creating.status === 'IN_PROGRESS') {
+          return ssoError('ConflictException', 'stand-in: the assignment is being created');
+        }
+      }
       const deleting = [...s.sso.operations.values()].some(
         (op) => op.key === key && op.kind === 'delete' && op.status === 'IN_PROGRESS',
       );

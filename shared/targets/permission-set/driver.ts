@@ -12,7 +12,23 @@ import type {
   OrgAccount,
   PermissionSetInfo,
 } from './ports.js';
-import { sealPolicy } from './session-seal.js';
+import { sealPolicy, sealSid } from './session-seal.js';
+
+/**
+ * One inline-policy change at a time per permission set in this process (seals of several
+ * accounts end at once in one sweep); across processes the seal re-reads what it wrote.
+ */
+const policyLocks = new Map<string, Promise<unknown>>();
+function oneAtATime<T>(key: string, run: () => Promise<T>): Promise<T> {
+  const previous = policyLocks.get(key) ?? Promise.resolve();
+  const next = previous.then(run, run);
+  const settled = next.catch(() => undefined);
+  policyLocks.set(key, settled);
+  void settled.then(() => {
+    if (policyLocks.get(key) === settled) policyLocks.delete(key);
+  });
+  return next;
+}
 
 /** The AWS adapters of the permission-set kind. */
 export interface PermissionSetAdapters {
@@ -184,13 +200,30 @@ async function sealSessions(
   now: Date,
 ): Promise<AuditDetail> {
   const { identityCenter } = adapters;
-  const current = await identityCenter.inlinePolicy(assignment.instanceArn, set.arn);
-  const sealed = sealPolicy(
-    current,
-    { userId: assignment.userId, accountId: assignment.accountId, before },
-    { now, sessionSeconds: set.sessionDurationSeconds },
-  );
-  if (sealed.changed) await identityCenter.putInlinePolicy(assignment.instanceArn, set.arn, sealed.document);
+  const seal = { userId: assignment.userId, accountId: assignment.accountId, before };
+  const sealed = await oneAtATime(set.arn, async () => {
+    const current = await identityCenter.inlinePolicy(assignment.instanceArn, set.arn);
+    const result = sealPolicy(current, seal, { now, sessionSeconds: set.sessionDurationSeconds });
+    if (!result.changed || result.full) {
+      if (result.changed)
+        await identityCenter.putInlinePolicy(assignment.instanceArn, set.arn, result.document);
+      return result;
+    }
+    await identityCenter.putInlinePolicy(assignment.instanceArn, set.arn, result.document);
+    // Why: another process may have written the policy between our read and write; a seal
+    // lost that way must not be reported done (the end is tried again).
+    const written = await identityCenter.inlinePolicy(assignment.instanceArn, set.arn);
+    if (!written?.includes(`"${sealSid(seal.userId, seal.accountId)}"`)) {
+      throw new AwsOperationError(
+        'sso:PutInlinePolicyToPermissionSet',
+        'the seal was overwritten by a concurrent write',
+        {
+          transient: true,
+        },
+      );
+    }
+    return result;
+  });
   if (sealed.full) {
     ctx.logger.warn(
       'the permission set inline policy is full: live sessions of an ended grant were not sealed',
@@ -340,11 +373,13 @@ async function pruneSeals(
       const set = await adapters.identityCenter.permissionSet(target.instanceArn, target.permissionSet);
       if (!set || seen.has(set.arn)) continue;
       seen.add(set.arn);
-      const current = await adapters.identityCenter.inlinePolicy(target.instanceArn, set.arn);
-      const pruned = sealPolicy(current, undefined, { now, sessionSeconds: set.sessionDurationSeconds });
-      if (!pruned.changed) continue;
-      await adapters.identityCenter.putInlinePolicy(target.instanceArn, set.arn, pruned.document);
-      removed += pruned.pruned;
+      removed += await oneAtATime(set.arn, async () => {
+        const current = await adapters.identityCenter.inlinePolicy(target.instanceArn, set.arn);
+        const pruned = sealPolicy(current, undefined, { now, sessionSeconds: set.sessionDurationSeconds });
+        if (!pruned.changed) return 0;
+        await adapters.identityCenter.putInlinePolicy(target.instanceArn, set.arn, pruned.document);
+        return pruned.pruned;
+      });
     } catch (error) {
       ctx.logger.warn('pruning permission set seals failed', {
         targetId: target.id,

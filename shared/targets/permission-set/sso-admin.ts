@@ -60,6 +60,11 @@ function operationError(operation: string, error: unknown): AwsOperationError {
   });
 }
 
+/** The AWS request id of an SDK answer (absent from a stubbed one). */
+function requestIdOf(out: object): string | undefined {
+  return (out as { $metadata?: { requestId?: string } }).$metadata?.requestId;
+}
+
 /** `PT1H30M` as seconds (ISO-8601 durations as Identity Center writes them). */
 export function isoDurationSeconds(text: string | undefined): number | undefined {
   const m = /^PT(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?$/.exec(text ?? '');
@@ -95,7 +100,7 @@ export class SsoAdminIdentityCenter implements IdentityCenterAdmin {
           PrincipalId: a.userId,
         }),
       );
-      started = stateOf(out.AccountAssignmentCreationStatus, out.$metadata.requestId);
+      started = stateOf(out.AccountAssignmentCreationStatus, requestIdOf(out));
     } catch (error) {
       throw operationError('sso:CreateAccountAssignment', error);
     }
@@ -107,7 +112,7 @@ export class SsoAdminIdentityCenter implements IdentityCenterAdmin {
           AccountAssignmentCreationRequestId: started.requestId,
         }),
       );
-      return stateOf(out.AccountAssignmentCreationStatus, out.$metadata.requestId);
+      return stateOf(out.AccountAssignmentCreationStatus, requestIdOf(out));
     } catch (error) {
       throw operationError('sso:DescribeAccountAssignmentCreationStatus', error);
     }
@@ -126,7 +131,7 @@ export class SsoAdminIdentityCenter implements IdentityCenterAdmin {
           PrincipalId: a.userId,
         }),
       );
-      started = stateOf(out.AccountAssignmentDeletionStatus, out.$metadata.requestId);
+      started = stateOf(out.AccountAssignmentDeletionStatus, requestIdOf(out));
     } catch (error) {
       // No such assignment: the access is gone either way.
       if (awsErrorName(error) === 'ResourceNotFoundException') return { gone: true };
@@ -140,7 +145,7 @@ export class SsoAdminIdentityCenter implements IdentityCenterAdmin {
           AccountAssignmentDeletionRequestId: started.requestId,
         }),
       );
-      return stateOf(out.AccountAssignmentDeletionStatus, out.$metadata.requestId);
+      return stateOf(out.AccountAssignmentDeletionStatus, requestIdOf(out));
     } catch (error) {
       throw operationError('sso:DescribeAccountAssignmentDeletionStatus', error);
     }
@@ -228,7 +233,8 @@ export class SsoAdminIdentityCenter implements IdentityCenterAdmin {
                 InlinePolicy: document,
               }),
             );
-      return out.$metadata.requestId === undefined ? {} : { awsRequestId: out.$metadata.requestId };
+      const awsRequestId = requestIdOf(out);
+      return awsRequestId === undefined ? {} : { awsRequestId };
     } catch (error) {
       throw operationError(
         document === undefined
@@ -254,7 +260,7 @@ export class SsoAdminIdentityCenter implements IdentityCenterAdmin {
           TargetType: 'AWS_ACCOUNT',
         }),
       );
-      started = stateOf(out.PermissionSetProvisioningStatus, out.$metadata.requestId);
+      started = stateOf(out.PermissionSetProvisioningStatus, requestIdOf(out));
     } catch (error) {
       // Not provisioned in that account: no role there, so no session to seal.
       if (awsErrorName(error) === 'ResourceNotFoundException') return { notProvisioned: true };
@@ -268,7 +274,7 @@ export class SsoAdminIdentityCenter implements IdentityCenterAdmin {
           ProvisionPermissionSetRequestId: started.requestId,
         }),
       );
-      return stateOf(out.PermissionSetProvisioningStatus, out.$metadata.requestId);
+      return stateOf(out.PermissionSetProvisioningStatus, requestIdOf(out));
     } catch (error) {
       throw operationError('sso:DescribePermissionSetProvisioningStatus', error);
     }
