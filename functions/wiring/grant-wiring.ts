@@ -6,6 +6,7 @@ import { createAwsClients, type AwsClients } from '../../shared/adapters/aws/cli
 import { FederationConsole, type FetchLike } from '../../shared/adapters/aws/federation-console.js';
 import { IamGroupMembership } from '../../shared/targets/group/iam-group-membership.js';
 import { IamSessionRevoker } from '../../shared/targets/role/iam-session-revoker.js';
+import { permissionSetAdapters } from '../../shared/targets/permission-set/adapters.js';
 import { PowertoolsGrantMetrics } from '../../shared/adapters/aws/powertools-metrics.js';
 import { SqsGrantQueue } from '../../shared/adapters/aws/sqs-grant-queue.js';
 import { StsSessionVendor } from '../../shared/targets/role/sts-session-vendor.js';
@@ -115,6 +116,7 @@ export function createGrantWiring(options: GrantWiringOptions = {}): GrantWiring
       groups: new IamGroupMembership(clients.iam),
       sessions: new StsSessionVendor(clients.sts),
       denyList: new IamSessionRevoker(clients.iam, settings.revokeMarginSeconds),
+      permissionSets: permissionSetAdapters(clients),
     }),
     consoleLinks: new FederationConsole({
       ...(settings.federationUrl ? { federationUrl: settings.federationUrl } : {}),

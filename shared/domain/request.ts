@@ -35,6 +35,15 @@ export interface AccessRequest {
   readonly targetId: string;
   /** A registered target kind (shared/targets/kinds.ts), as the policy named it at submission. */
   readonly targetKind: string;
+  /** The AWS account of a kind granted per account (a permission set): one grant per account. */
+  readonly account?: string;
+  /** Shared by the grants of one request over several accounts (approved together): the first one's id. */
+  readonly requestGroup?: string;
+  /**
+   * Every account a request over several accounts names (on its first grant only, which is
+   * the one approvers decide on); its approval creates one grant per other account.
+   */
+  readonly accounts?: readonly string[];
   readonly durationSeconds: number;
   readonly reason: string;
   readonly ticket?: string;
@@ -97,6 +106,8 @@ export interface NewRequestFields {
   readonly principal: string;
   readonly targetId: string;
   readonly targetKind: string;
+  /** The accounts asked for, in order (a kind granted per account); the first is this request's. */
+  readonly accounts?: readonly string[];
   readonly durationSeconds: number;
   readonly reason?: string;
   readonly ticket?: string;
@@ -118,6 +129,7 @@ export function newRequest(fields: NewRequestFields): AccessRequest {
     principal: fields.principal,
     targetId: fields.targetId,
     targetKind: fields.targetKind,
+    ...accountFields(fields.id, fields.accounts),
     durationSeconds: fields.durationSeconds,
     reason: fields.reason?.trim() ?? '',
     ...(ticket ? { ticket } : {}),
@@ -130,6 +142,37 @@ export function newRequest(fields: NewRequestFields): AccessRequest {
     breakGlass: false,
     ...(fields.extendsRequestId ? { extendsRequestId: fields.extendsRequestId } : {}),
     ...(fields.idempotencyKey ? { idempotencyKey: fields.idempotencyKey } : {}),
+  };
+}
+
+/** The account fields of a new request: its account, and for several the group and the list. */
+function accountFields(
+  id: string,
+  accounts: readonly string[] | undefined,
+): Pick<AccessRequest, 'account' | 'requestGroup' | 'accounts'> {
+  const distinct = [...new Set(accounts ?? [])];
+  const [first] = distinct;
+  if (first === undefined) return {};
+  return distinct.length === 1
+    ? { account: first }
+    : { account: first, requestGroup: id, accounts: distinct };
+}
+
+/**
+ * The grant of a request over several accounts for one more of its accounts, approved with it:
+ * a copy of the approved first grant (its window, approvals and decision) for `account`, with
+ * an id derived from the first one's, so creating it again finds the one already there.
+ */
+export function accountGrantOf(approved: AccessRequest, account: string, at: Date): AccessRequest {
+  const { accounts: _all, idempotencyKey: _key, ...rest } = approved;
+  return {
+    ...rest,
+    id: `${approved.id}-${account}`,
+    account,
+    requestGroup: approved.requestGroup ?? approved.id,
+    version: 1,
+    createdAt: at.toISOString(),
+    updatedAt: at.toISOString(),
   };
 }
 

@@ -1,6 +1,7 @@
 import type { GroupMembership, RoleDenyList, SessionVendor } from '../domain/grant-ports.js';
 import type { TargetDriver, TargetDrivers } from '../domain/target-kind.js';
 import { createGroupDriver } from './group/driver.js';
+import { createPermissionSetDriver, type PermissionSetAdapters } from './permission-set/driver.js';
 import { createRoleDriver } from './role/driver.js';
 
 /** The AWS adapters the registered kinds' drivers are built from. */
@@ -8,6 +9,8 @@ export interface TargetAdapters {
   readonly groups: GroupMembership;
   readonly sessions: SessionVendor;
   readonly denyList: RoleDenyList;
+  /** IAM Identity Center, the identity store and Organizations (permission-set targets). */
+  readonly permissionSets?: PermissionSetAdapters;
 }
 
 /** A lookup over `drivers` by kind (also for a test that adds its own). */
@@ -27,6 +30,7 @@ export function createTargetDrivers(
   return targetDrivers([
     createRoleDriver(adapters) as TargetDriver,
     createGroupDriver(adapters) as TargetDriver,
+    ...(adapters.permissionSets ? [createPermissionSetDriver(adapters.permissionSets) as TargetDriver] : []),
     ...extra,
   ]);
 }

@@ -3,7 +3,7 @@ import { AlreadyDecidedError, NotFoundError, ValidationError } from '../domain/e
 import { windowOnApproval } from '../domain/grant-window.js';
 import { findTarget } from '../domain/policy.js';
 import { personKey, type ResolvedPerson } from '../domain/person.js';
-import type { AccessRequest } from '../domain/request.js';
+import { accountGrantOf, type AccessRequest } from '../domain/request.js';
 import { auditOf } from './audit-events.js';
 import type { RequestDeps } from './deps.js';
 import { refusedOutcome } from './refusals.js';
@@ -53,8 +53,42 @@ export function windowDetail(
 }
 
 async function afterApproval(deps: RequestDeps, request: AccessRequest): Promise<void> {
+  await grantOtherAccounts(deps, request);
   await deps.queue.enqueue({ kind: 'activate', requestId: request.id });
   await deps.events.publish({ kind: 'request-approved', request });
+}
+
+/**
+ * A request over several accounts: its approval approves one grant per account (each its own
+ * grant, activated, ended and audited on its own). The others are created APPROVED with the
+ * same window; a retry finds them already there and only hands them to the worker again.
+ */
+async function grantOtherAccounts(deps: RequestDeps, approved: AccessRequest): Promise<void> {
+  const now = deps.clock.now();
+  for (const account of approved.accounts ?? []) {
+    if (account === approved.account) continue;
+    const grant = accountGrantOf(approved, account, now);
+    const created = await deps.store.create(
+      grant,
+      auditOf(grant, 'request.approved', {
+        at: now,
+        actor: approved.decidedBy ?? 'system:auto-approval',
+        to: 'APPROVED',
+        initial: true,
+        approvers: approved.approvals.map((a) => a.approver),
+        detail: {
+          account,
+          approvedWith: approved.id,
+          ...(approved.startsAt && approved.endsAt
+            ? windowDetail({ startsAt: approved.startsAt, endsAt: approved.endsAt }, approved)
+            : {}),
+        },
+      }),
+    );
+    if (created.request.status === 'APPROVED') {
+      await deps.queue.enqueue({ kind: 'activate', requestId: created.request.id });
+    }
+  }
 }
 
 /**

@@ -12,6 +12,11 @@ export interface SubmitRequestInput {
   /** The requester's AWS identity, resolved by the caller (identity mapping). */
   readonly principal: string;
   readonly targetId: string;
+  /**
+   * The accounts asked for, for a kind granted per account (a permission set): one grant per
+   * account under this one approval. The driver checks each against the target at activation.
+   */
+  readonly accounts?: readonly string[];
   readonly durationSeconds?: number;
   readonly reason?: string;
   readonly ticket?: string;
@@ -38,6 +43,7 @@ export async function submitRequest(
   const policy = deps.policy.current();
   const now = deps.clock.now();
   let targetId = input.targetId;
+  let accounts = input.accounts;
   if (input.extendsRequestId) {
     const original = await deps.store.get(input.extendsRequestId);
     if (!original) throw new NotFoundError(`Grant ${input.extendsRequestId}`);
@@ -46,10 +52,15 @@ export async function submitRequest(
       return { outcome: 'refused', reason: 'not-extendable', message: extension.message };
     }
     targetId = original.targetId;
+    // An extension adds time to the grant of one account: that account.
+    accounts = original.account === undefined ? undefined : [original.account];
   }
   const decision = decideRequest(policy, { ...input, targetId });
   if (!decision.allowed) return refusedOutcome(decision);
   if (input.principal.trim() === '') throw new ValidationError('The requester has no AWS identity.');
+  // Why: an account id becomes part of a grant's id and of the assignment AWS is asked for.
+  const badAccount = accounts?.find((a) => !/^\d{12}$/.test(a));
+  if (badAccount !== undefined) throw new ValidationError(`"${badAccount}" is not an AWS account id.`);
   const request = newRequest({
     id: deps.ids.newId(now),
     at: now,
@@ -57,6 +68,7 @@ export async function submitRequest(
     principal: input.principal,
     targetId,
     targetKind: decision.target.kind,
+    ...(accounts === undefined ? {} : { accounts }),
     durationSeconds: decision.durationSeconds,
     ...(input.reason === undefined ? {} : { reason: input.reason }),
     ...(input.ticket === undefined ? {} : { ticket: input.ticket }),

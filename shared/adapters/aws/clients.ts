@@ -1,4 +1,7 @@
 import { IAMClient } from '@aws-sdk/client-iam';
+import { IdentitystoreClient } from '@aws-sdk/client-identitystore';
+import { OrganizationsClient } from '@aws-sdk/client-organizations';
+import { SSOAdminClient } from '@aws-sdk/client-sso-admin';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { STSClient } from '@aws-sdk/client-sts';
 
@@ -7,6 +10,12 @@ export interface AwsClients {
   readonly iam: IAMClient;
   readonly sts: STSClient;
   readonly sqs: SQSClient;
+  /** IAM Identity Center administration (account assignments, permission sets). */
+  readonly ssoAdmin: SSOAdminClient;
+  /** The Identity Center identity store (users by email or user name). */
+  readonly identityStore: IdentitystoreClient;
+  /** AWS Organizations (accounts of an OU, account names). */
+  readonly organizations: OrganizationsClient;
 }
 
 /**
@@ -100,7 +109,7 @@ export function withCallDeadline<C extends Sender>(client: C, callMs: number): C
  * The one place that builds the IAM, STS and SQS clients (DynamoDB: dynamodb/client.ts,
  * Secrets Manager: slack/runtime.ts, both with {@link awsClientConfig} and {@link withCallDeadline}). No endpoint is set
  * here on purpose: the SDK then honours `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_IAM` /
- * `_STS` / `_SQS` (and the shared config file), so the same code runs against any
+ * `_STS` / `_SQS` / `_SSO_ADMIN` / `_IDENTITYSTORE` / `_ORGANIZATIONS` (and the shared config file), so the same code runs against any
  * AWS-compatible endpoint, such as the fault-injecting stand-in of the tests.
  */
 export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
@@ -114,5 +123,12 @@ export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
     ),
     sts: withCallDeadline(new STSClient(base), callMs),
     sqs: withCallDeadline(new SQSClient(base), callMs),
+    ssoAdmin: withCallDeadline(new SSOAdminClient(base), callMs),
+    identityStore: withCallDeadline(new IdentitystoreClient(base), callMs),
+    // Organizations is global; its signing region is us-east-1 in the aws partition.
+    organizations: withCallDeadline(
+      new OrganizationsClient({ ...base, region: options.region ?? process.env.AWS_REGION ?? 'us-east-1' }),
+      callMs,
+    ),
   };
 }
