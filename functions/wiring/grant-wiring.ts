@@ -4,6 +4,8 @@ import { WebClient } from '@slack/web-api';
 import { z } from 'zod';
 import { createAwsClients, type AwsClients } from '../../shared/adapters/aws/clients.js';
 import { FederationConsole, type FetchLike } from '../../shared/adapters/aws/federation-console.js';
+import { IdentityCenterUsers } from '../../shared/adapters/aws/identity-center-users.js';
+import { IdentityStoreGroupMembership } from '../../shared/targets/identity-center-group/identity-store-membership.js';
 import { IamGroupMembership } from '../../shared/targets/group/iam-group-membership.js';
 import { IamSessionRevoker } from '../../shared/targets/role/iam-session-revoker.js';
 import { PowertoolsGrantMetrics } from '../../shared/adapters/aws/powertools-metrics.js';
@@ -115,6 +117,8 @@ export function createGrantWiring(options: GrantWiringOptions = {}): GrantWiring
       groups: new IamGroupMembership(clients.iam),
       sessions: new StsSessionVendor(clients.sts),
       denyList: new IamSessionRevoker(clients.iam, settings.revokeMarginSeconds),
+      identityCenterGroups: new IdentityStoreGroupMembership(clients.identityStore),
+      identityCenterUsers: new IdentityCenterUsers(clients.identityStore),
     }),
     consoleLinks: new FederationConsole({
       ...(settings.federationUrl ? { federationUrl: settings.federationUrl } : {}),

@@ -1,6 +1,9 @@
 import type { GroupMembership, RoleDenyList, SessionVendor } from '../domain/grant-ports.js';
 import type { TargetDriver, TargetDrivers } from '../domain/target-kind.js';
+import type { IdentityCenterUserLookup } from '../adapters/aws/identity-center-users.js';
 import { createGroupDriver } from './group/driver.js';
+import { createIdentityCenterGroupDriver } from './identity-center-group/driver.js';
+import type { IdentityCenterGroupMembership } from './identity-center-group/identity-store-membership.js';
 import { createRoleDriver } from './role/driver.js';
 
 /** The AWS adapters the registered kinds' drivers are built from. */
@@ -8,6 +11,9 @@ export interface TargetAdapters {
   readonly groups: GroupMembership;
   readonly sessions: SessionVendor;
   readonly denyList: RoleDenyList;
+  /** Identity Center group membership and user lookup (the identity-center-group kind runs only with both). */
+  readonly identityCenterGroups?: IdentityCenterGroupMembership;
+  readonly identityCenterUsers?: IdentityCenterUserLookup;
 }
 
 /** A lookup over `drivers` by kind (also for a test that adds its own). */
@@ -27,6 +33,14 @@ export function createTargetDrivers(
   return targetDrivers([
     createRoleDriver(adapters) as TargetDriver,
     createGroupDriver(adapters) as TargetDriver,
+    ...(adapters.identityCenterGroups && adapters.identityCenterUsers
+      ? [
+          createIdentityCenterGroupDriver({
+            identityCenterGroups: adapters.identityCenterGroups,
+            identityCenterUsers: adapters.identityCenterUsers,
+          }) as TargetDriver,
+        ]
+      : []),
     ...extra,
   ]);
 }

@@ -21,6 +21,15 @@ function receiptOf(r: AwsReceipt): AwsReceipt {
   return r.awsRequestId === undefined ? {} : { awsRequestId: r.awsRequestId };
 }
 
+/** One membership the overlap rule guards: what it is in (for logs), how to remove it, what the trail says. */
+export interface GuardedMembership {
+  /** The group (or other holder of the access) by name, for logs and errors. */
+  readonly resource: string;
+  remove(): Promise<AwsReceipt & { readonly wasMember: boolean }>;
+  /** The audit detail of a removal that happened (with `wasMember` added). */
+  readonly detail: AuditDetail;
+}
+
 /**
  * Takes a person out of a group unless another live grant still needs the membership.
  * Overlap rule: the end of one grant must not take away what another still covers, so the
@@ -32,17 +41,17 @@ function receiptOf(r: AwsReceipt): AwsReceipt {
  * iam:AddUserToGroup); the repair runs in the grant worker (directly there, or through a
  * `restore-membership` job from the sweeper). If asking for the repair fails, the error is
  * rethrown as transient so the grant stays live and the failure is counted and alarmed on.
+ * Every membership kind (IAM groups, Identity Center groups) ends through this.
  */
-export async function removeGroupAccess(
+export async function removeMembershipUnlessCovered(
   ctx: Pick<DriverContext, 'store' | 'repairs' | 'logger'>,
-  groups: GroupMembership,
   grant: Pick<AccessRequest, 'id' | 'principal' | 'targetId'>,
-  target: GroupTarget,
+  membership: GuardedMembership,
   now: Date,
 ): Promise<AwsReceipt & { readonly detail: AuditDetail }> {
   const before = await coveringGrants(ctx, grant, now);
   if (before[0]) return { detail: { membershipKeptFor: before[0].id } };
-  const removed = await groups.remove(target.groupName, grant.principal);
+  const removed = await membership.remove();
   const after = await coveringGrants(ctx, grant, now);
   if (after[0]) {
     const covering = after[0].id;
@@ -52,12 +61,12 @@ export async function removeGroupAccess(
       ctx.logger.warn('a membership removed under a live grant could not be restored', {
         requestId: grant.id,
         coveringRequestId: covering,
-        groupName: target.groupName,
+        groupName: membership.resource,
         error: (error as Error).message,
       });
       throw new AwsOperationError(
         'restore-membership',
-        `membership of grant ${covering} in ${target.groupName} not restored: ${(error as Error).message}`,
+        `membership of grant ${covering} in ${membership.resource} not restored: ${(error as Error).message}`,
         { transient: true, cause: error },
       );
     }
@@ -66,7 +75,27 @@ export async function removeGroupAccess(
       detail: { membershipKeptFor: covering, membershipRestoreRequested: true },
     };
   }
-  return { ...receiptOf(removed), detail: { groupName: target.groupName, wasMember: removed.wasMember } };
+  return { ...receiptOf(removed), detail: { ...membership.detail, wasMember: removed.wasMember } };
+}
+
+/** {@link removeMembershipUnlessCovered} for an IAM group through `groups`. */
+export function removeGroupAccess(
+  ctx: Pick<DriverContext, 'store' | 'repairs' | 'logger'>,
+  groups: GroupMembership,
+  grant: Pick<AccessRequest, 'id' | 'principal' | 'targetId'>,
+  target: GroupTarget,
+  now: Date,
+): Promise<AwsReceipt & { readonly detail: AuditDetail }> {
+  return removeMembershipUnlessCovered(
+    ctx,
+    grant,
+    {
+      resource: target.groupName,
+      remove: () => groups.remove(target.groupName, grant.principal),
+      detail: { groupName: target.groupName },
+    },
+    now,
+  );
 }
 
 /**
