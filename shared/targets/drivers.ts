@@ -2,6 +2,7 @@ import type { GroupMembership, RoleDenyList, SessionVendor } from '../domain/gra
 import type { TargetDriver, TargetDrivers } from '../domain/target-kind.js';
 import type { IdentityCenterUserLookup } from '../adapters/aws/identity-center-users.js';
 import { createGroupDriver } from './group/driver.js';
+import type { MemberAccountGroups } from './group/member-account-groups.js';
 import { createIdentityCenterGroupDriver } from './identity-center-group/driver.js';
 import type { IdentityCenterGroupMembership } from './identity-center-group/identity-store-membership.js';
 import { createRoleDriver } from './role/driver.js';
@@ -11,6 +12,8 @@ export interface TargetAdapters {
   readonly groups: GroupMembership;
   readonly sessions: SessionVendor;
   readonly denyList: RoleDenyList;
+  /** IAM group membership in member accounts through their agent role (`kind: group` with `account:`). */
+  readonly memberAccountGroups?: MemberAccountGroups;
   /** Identity Center group membership and user lookup (the identity-center-group kind runs only with both). */
   readonly identityCenterGroups?: IdentityCenterGroupMembership;
   readonly identityCenterUsers?: IdentityCenterUserLookup;

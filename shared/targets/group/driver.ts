@@ -3,7 +3,8 @@ import { AwsOperationError, type AwsReceipt, type GroupMembership } from '../../
 import { isLive } from '../../domain/lifecycle.js';
 import type { AccessRequest } from '../../domain/request.js';
 import type { DriverContext, StepReceipt, TargetDriver } from '../../domain/target-kind.js';
-import { GROUP_KIND, type GroupTarget } from './kind.js';
+import { DEFAULT_AGENT_ROLE_NAME, GROUP_KIND, type GroupTarget } from './kind.js';
+import type { MemberAccountGroups } from './member-account-groups.js';
 
 /** Other live grants of the same person on the same target that still run after `now`. */
 async function coveringGrants(
@@ -102,10 +103,22 @@ export function removeGroupAccess(
  * The group kind's steps over IAM group membership (`AddUserToGroup` / `RemoveUserFromGroup`,
  * idempotent, on groups the broker manages).
  */
-export function createGroupDriver(adapters: { readonly groups: GroupMembership }): TargetDriver<GroupTarget> {
-  const { groups } = adapters;
+export function createGroupDriver(adapters: {
+  readonly groups: GroupMembership;
+  readonly memberAccountGroups?: MemberAccountGroups;
+}): TargetDriver<GroupTarget> {
+  /** The membership adapter of the target's account: the broker's own, or a member account's agent role. */
+  const groupsOf = (target: GroupTarget): GroupMembership => {
+    if (target.account === undefined) return adapters.groups;
+    if (!adapters.memberAccountGroups) {
+      throw new AwsOperationError('sts:AssumeRole', `no agent role wiring for account ${target.account}`, {
+        transient: false,
+      });
+    }
+    return adapters.memberAccountGroups(target.account, target.agentRoleName ?? DEFAULT_AGENT_ROLE_NAME);
+  };
   const grantAccess = async (grant: AccessRequest, target: GroupTarget): Promise<StepReceipt> => {
-    const receipt = await groups.add(target.groupName, grant.principal);
+    const receipt = await groupsOf(target).add(target.groupName, grant.principal);
     return { ...receiptOf(receipt), detail: GROUP_KIND.describe(target) };
   };
   return {
@@ -120,7 +133,7 @@ export function createGroupDriver(adapters: { readonly groups: GroupMembership }
           { transient: false },
         );
       }
-      return removeGroupAccess(ctx, groups, grant, target, now);
+      return removeGroupAccess(ctx, groupsOf(target), grant, target, now);
     },
     // Every early group end is sealed, also when another grant kept the membership: two
     // grants that cover each other and end at once must not both keep it.
@@ -133,16 +146,16 @@ export function createGroupDriver(adapters: { readonly groups: GroupMembership }
      * own window check after adding covers the race.) Still never removes what
      * another live grant covers. If it fails, the reconciler reports anything left.
      */
-    seal: (ctx, ended, target) => removeGroupAccess(ctx, groups, ended, target, ctx.clock.now()),
+    seal: (ctx, ended, target) => removeGroupAccess(ctx, groupsOf(target), ended, target, ctx.clock.now()),
     sealFailureMessage: 'sealing a group revoke failed; a membership restored during the revoke may remain',
     // A failed group seal does not fail the job: the reconciler reports and removes a membership left behind.
     retrySealInJob: false,
-    revert: (ctx, grant, target, now) => removeGroupAccess(ctx, groups, grant, target, now),
+    revert: (ctx, grant, target, now) => removeGroupAccess(ctx, groupsOf(target), grant, target, now),
     restore: (_ctx, grant, target) => grantAccess(grant, target),
     drift: {
       resource: (target) => target.groupName,
-      holders: (target) => groups.listMembers(target.groupName),
-      remove: (target, member) => groups.remove(target.groupName, member),
+      holders: (target) => groupsOf(target).listMembers(target.groupName),
+      remove: (target, member) => groupsOf(target).remove(target.groupName, member),
     },
   };
 }
