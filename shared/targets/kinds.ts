@@ -1,6 +1,7 @@
 import type { TargetKind } from '../domain/target-kind.js';
 import { GROUP_KIND } from './group/kind.js';
 import { PERMISSION_SET_KIND } from './permission-set/kind.js';
+import { IDENTITY_CENTER_GROUP_KIND } from './identity-center-group/kind.js';
 import { ROLE_KIND } from './role/kind.js';
 
 /**
@@ -12,6 +13,7 @@ export const TARGET_KINDS: readonly TargetKind[] = [
   ROLE_KIND as TargetKind,
   GROUP_KIND as TargetKind,
   PERMISSION_SET_KIND as TargetKind,
+  IDENTITY_CENTER_GROUP_KIND as TargetKind,
 ];
 
 /** The registered kind named `kind`, if any. */

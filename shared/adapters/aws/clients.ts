@@ -18,6 +18,14 @@ export interface AwsClients {
   readonly organizations: OrganizationsClient;
 }
 
+/** Credentials an IAM client signs with instead of the default chain (an assumed agent role). */
+export type AwsCredentialsProvider = () => Promise<{
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken?: string;
+  readonly expiration?: Date;
+}>;
+
 /**
  * How long an AWS call may take. Each attempt throws (`TimeoutError`) when its deadline
  * passes, and the whole call (every attempt and the backoff between them) is aborted at
@@ -116,11 +124,7 @@ export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
   const base = awsClientConfig(options);
   const callMs = resolveDeadlines(options.deadlines).callMs;
   return {
-    // IAM is global; its signing region is us-east-1 in the aws partition.
-    iam: withCallDeadline(
-      new IAMClient({ ...base, region: options.region ?? process.env.AWS_REGION ?? 'us-east-1' }),
-      callMs,
-    ),
+    iam: createIamClient(options),
     sts: withCallDeadline(new STSClient(base), callMs),
     sqs: withCallDeadline(new SQSClient(base), callMs),
     ssoAdmin: withCallDeadline(new SSOAdminClient(base), callMs),
@@ -131,4 +135,24 @@ export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
       callMs,
     ),
   };
+}
+
+/**
+ * An IAM client with the broker's settings; with `credentials`, it signs as them (the agent
+ * role of a member account) instead of the default chain.
+ */
+export function createIamClient(
+  options: AwsClientOptions = {},
+  credentials?: AwsCredentialsProvider,
+): IAMClient {
+  const callMs = resolveDeadlines(options.deadlines).callMs;
+  return withCallDeadline(
+    new IAMClient({
+      ...awsClientConfig(options),
+      // IAM is global; its signing region is us-east-1 in the aws partition.
+      region: options.region ?? process.env.AWS_REGION ?? 'us-east-1',
+      ...(credentials ? { credentials } : {}),
+    }),
+    callMs,
+  );
 }
