@@ -13,6 +13,7 @@ import { answerEveryRequest } from './fallback-answer.js';
 import { registerApprovalListeners } from './listeners/approval.js';
 import { registerBreakGlassListeners } from './listeners/break-glass.js';
 import { registerHomeListeners } from './listeners/home.js';
+import { registerLifecycleListeners } from './listeners/lifecycle.js';
 import { registerRequestListeners } from './listeners/request.js';
 import { createListenerContext, type SlackAppLogger } from './listeners/listener-kit.js';
 import { slackApiFailure } from '../../shared/adapters/slack/slack-api-error.js';
@@ -143,6 +144,7 @@ function assembleSlackApp<R extends AwsLambdaReceiver | SocketModeReceiver>(
   registerApprovalListeners(ctx);
   registerBreakGlassListeners(ctx);
   registerHomeListeners(ctx);
+  registerLifecycleListeners(ctx);
 
   return { app, receiver, client, deps };
 }

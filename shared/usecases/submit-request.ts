@@ -1,4 +1,5 @@
 import { decideExtension, decideRequest, type RefusalReason } from '../domain/decision.js';
+import { decideStart, type StartRefusal } from '../domain/grant-timing.js';
 import { NotFoundError, ValidationError } from '../domain/errors.js';
 import { personKey, type ResolvedPerson } from '../domain/person.js';
 import { newRequest, type AccessRequest } from '../domain/request.js';
@@ -19,10 +20,15 @@ export interface SubmitRequestInput {
   readonly idempotencyKey?: string;
   /** For "Extend": the live grant this request adds time to. */
   readonly extendsRequestId?: string;
+  /**
+   * A scheduled start (within the policy's maxLeadTime): approval happens now, the access at
+   * this time. Absent: as soon as approved.
+   */
+  readonly startsAt?: Date;
 }
 
 export type SubmitRequestResult =
-  | RefusedOutcome<RefusalReason | 'not-extendable'>
+  | RefusedOutcome<RefusalReason | StartRefusal | 'not-extendable'>
   | { readonly outcome: 'pending' | 'approved'; readonly request: AccessRequest; readonly created: boolean };
 
 /**
@@ -38,6 +44,7 @@ export async function submitRequest(
   const policy = deps.policy.current();
   const now = deps.clock.now();
   let targetId = input.targetId;
+  let chainStartsAt: string | undefined;
   if (input.extendsRequestId) {
     const original = await deps.store.get(input.extendsRequestId);
     if (!original) throw new NotFoundError(`Grant ${input.extendsRequestId}`);
@@ -46,9 +53,12 @@ export async function submitRequest(
       return { outcome: 'refused', reason: 'not-extendable', message: extension.message };
     }
     targetId = original.targetId;
+    chainStartsAt = original.chainStartsAt ?? original.startsAt;
   }
   const decision = decideRequest(policy, { ...input, targetId });
   if (!decision.allowed) return refusedOutcome(decision);
+  const start = decideStart(policy, { extension: input.extendsRequestId !== undefined, ...input }, now);
+  if (!start.allowed) return refusedOutcome(start);
   if (input.principal.trim() === '') throw new ValidationError('The requester has no AWS identity.');
   const request = newRequest({
     id: deps.ids.newId(now),
@@ -62,6 +72,8 @@ export async function submitRequest(
     ...(input.ticket === undefined ? {} : { ticket: input.ticket }),
     approvalsRequired: decision.approval === 'needs-approval' ? decision.approvalsRequired : 0,
     ...(input.extendsRequestId ? { extendsRequestId: input.extendsRequestId } : {}),
+    ...(chainStartsAt ? { chainStartsAt } : {}),
+    ...(start.startsAt ? { scheduledStartsAt: start.startsAt } : {}),
     ...(input.idempotencyKey ? { idempotencyKey: input.idempotencyKey } : {}),
   });
   const created = await deps.store.create(
@@ -71,7 +83,11 @@ export async function submitRequest(
       actor: request.requester,
       to: 'PENDING',
       initial: true,
-      detail: { durationSeconds: request.durationSeconds, decision: decision.reason },
+      detail: {
+        durationSeconds: request.durationSeconds,
+        decision: decision.reason,
+        ...(request.scheduledStartsAt ? { scheduledStartsAt: request.scheduledStartsAt } : {}),
+      },
     }),
   );
   if (!created.created) {
@@ -82,8 +98,9 @@ export async function submitRequest(
       return { outcome: 'approved', request: approved, created: false };
     }
     // Why: the first delivery may have approved but failed to hand the grant off; the worker
-    // activates an APPROVED grant once, so sending the job again is safe.
-    if (created.request.status === 'APPROVED') {
+    // activates an APPROVED grant once, so sending the job again is safe (a scheduled grant
+    // whose start is ahead is handed over by the sweeper at its start).
+    if (created.request.status === 'APPROVED' && !startsAhead(created.request, now)) {
       await deps.queue.enqueue({ kind: 'activate', requestId: created.request.id });
     }
     return {
@@ -98,4 +115,9 @@ export async function submitRequest(
   }
   await deps.events.publish({ kind: 'approval-needed', request: created.request, reminder: false });
   return { outcome: 'pending', request: created.request, created: true };
+}
+
+/** Whether an approved grant's window opens after `now` (a scheduled start not come yet). */
+function startsAhead(request: AccessRequest, now: Date): boolean {
+  return request.startsAt !== undefined && Date.parse(request.startsAt) > now.getTime();
 }

@@ -34,6 +34,8 @@ export const ACTIONS = {
   reason: 'jit_reason',
   ticket: 'jit_ticket',
   denyReason: 'jit_deny_reason',
+  start: 'jit_start',
+  graceExtend: 'jit_grace_extend',
 } as const;
 
 /** `block_id` of each input; inline errors are keyed by these. */
@@ -43,6 +45,7 @@ export const BLOCKS = {
   reason: 'jit_reason_block',
   ticket: 'jit_ticket_block',
   denyReason: 'jit_deny_reason_block',
+  start: 'jit_start_block',
   approvalActions: 'jit_approval_actions',
 } as const;
 
@@ -52,4 +55,5 @@ export const FIELD_BLOCKS = {
   duration: BLOCKS.duration,
   reason: BLOCKS.reason,
   ticket: BLOCKS.ticket,
+  start: BLOCKS.start,
 } as const;
