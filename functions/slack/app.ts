@@ -13,6 +13,7 @@ import { answerEveryRequest } from './fallback-answer.js';
 import { registerApprovalListeners } from './listeners/approval.js';
 import { registerBreakGlassListeners } from './listeners/break-glass.js';
 import { registerHomeListeners } from './listeners/home.js';
+import { registerLifecycleListeners } from './listeners/lifecycle.js';
 import { registerRequestListeners } from './listeners/request.js';
 import { registerRevokeListeners } from './listeners/revoke.js';
 import { createListenerContext, type SlackAppLogger } from './listeners/listener-kit.js';
@@ -145,6 +146,7 @@ function assembleSlackApp<R extends AwsLambdaReceiver | SocketModeReceiver>(
   registerBreakGlassListeners(ctx);
   registerHomeListeners(ctx);
   registerRevokeListeners(ctx);
+  registerLifecycleListeners(ctx);
 
   return { app, receiver, client, deps };
 }

@@ -98,6 +98,7 @@ export function homeView(
       ],
     });
   }
+  if (access.scheduled.length > 0) blocks.push(...scheduledBlocks(access.scheduled));
   blocks.push({ type: 'divider' }, section('*Pending requests*'));
   if (access.pending.length === 0) blocks.push(context('None.'));
   for (const request of access.pending) {
@@ -137,4 +138,34 @@ export function homeView(
     }
   }
   return { type: 'home', blocks: blocks.slice(0, 100) };
+}
+
+/** Approved grants that start later: their window, and Cancel until the start. */
+function scheduledBlocks(scheduled: MyAccess['scheduled']): Block[] {
+  const blocks: Block[] = [{ type: 'divider' }, section('*Scheduled grants*')];
+  for (const request of scheduled) {
+    blocks.push(
+      section(
+        `:calendar: *${request.targetId}* from ${request.startsAt ? slackDate(request.startsAt) : '?'} to ${request.endsAt ? slackDate(request.endsAt) : '?'} · approved`,
+      ),
+      {
+        type: 'actions',
+        elements: [
+          {
+            type: 'button',
+            action_id: ACTIONS.cancel,
+            text: plain('Cancel'),
+            value: request.id,
+            confirm: {
+              title: plain('Cancel this grant?'),
+              text: plain(`Your ${request.targetId} access will not start.`),
+              confirm: plain('Cancel it'),
+              deny: plain('Keep it'),
+            },
+          },
+        ],
+      },
+    );
+  }
+  return blocks;
 }

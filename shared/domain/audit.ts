@@ -20,6 +20,8 @@ export const AUDIT_EVENT_TYPES = [
   'request.renotified',
   'request.timed-out',
   'grant.activated',
+  'grant.expiry-warned',
+  'grant.grace-extended',
   'grant.failed',
   'grant.end-requested',
   'grant.released',

@@ -113,6 +113,8 @@ const targetBase = {
   breakGlass: z.boolean().default(false),
   approvalChannel: z.string().regex(SLACK_CHANNEL_ID, 'is not a Slack channel id (C…)').optional(),
   notifyChannel: z.string().regex(SLACK_CHANNEL_ID, 'is not a Slack channel id (C…)').optional(),
+  /** The one-tap "Extend" of the expiry warning; absent: no grace, every extension is approved. */
+  graceExtension: z.strictObject({ once: z.boolean().default(true), max: duration }).optional(),
 };
 
 /**
@@ -150,6 +152,10 @@ const policyShape = z.strictObject({
   approvalTimeout: duration.default('24h'),
   renotifyAfter: duration.default('1h'),
   security: z.array(z.string()).min(1).optional(),
+  /** How long before a grant ends its holder is warned (with the grace "Extend" button). */
+  warnBefore: duration.default('10m'),
+  /** How far ahead a requester may schedule the start of a grant. */
+  maxLeadTime: duration.default('7d'),
   targets: z.array(target).min(1),
 });
 
@@ -194,6 +200,14 @@ function checkPolicy(policy: RawPolicy, ctx: z.RefinementCtx): void {
       issue(ctx, at('approvers'), 'a target without autoApprove needs at least one approver set');
     }
     checkApprovalsReachable(policy, t, at, ctx);
+    const grace = t.graceExtension ? tryParseDuration(t.graceExtension.max) : undefined;
+    if (grace !== undefined && grace > max) {
+      issue(
+        ctx,
+        [...at('graceExtension'), 'max'],
+        `"${t.graceExtension?.max}" is longer than maxDuration "${t.maxDuration}"`,
+      );
+    }
     if (t.ticketPattern && !t.requireTicket) {
       issue(ctx, at('ticketPattern'), 'is set but requireTicket is false');
     }
@@ -346,6 +360,17 @@ export interface TargetCommon {
   readonly breakGlass: boolean;
   readonly approvalChannel?: string;
   readonly notifyChannel?: string;
+  /** The grace extension the expiry warning offers (auto-approved within it); absent: none. */
+  readonly graceExtension?: GraceExtensionRule;
+}
+
+/**
+ * A grace extension budget: at most `maxSeconds` each time, only once per grant when `once`,
+ * and never past the target's maxDuration from the start of the first grant it extends.
+ */
+export interface GraceExtensionRule {
+  readonly once: boolean;
+  readonly maxSeconds: number;
 }
 
 /**
@@ -379,6 +404,10 @@ export interface AccessPolicy {
    * Absent: the break-glass reviewers (see securitySets).
    */
   readonly security?: readonly string[];
+  /** How long before its end a grant's holder is warned (default 10 minutes). */
+  readonly warnBeforeSeconds: number;
+  /** How far ahead a start may be scheduled (default 7 days). */
+  readonly maxLeadTimeSeconds: number;
   readonly targets: readonly Target[];
 }
 
@@ -404,6 +433,9 @@ function commonOf(t: RawTarget): TargetCommon {
     breakGlass: t.breakGlass,
     ...(t.approvalChannel === undefined ? {} : { approvalChannel: t.approvalChannel }),
     ...(t.notifyChannel === undefined ? {} : { notifyChannel: t.notifyChannel }),
+    ...(t.graceExtension === undefined
+      ? {}
+      : { graceExtension: { once: t.graceExtension.once, maxSeconds: seconds(t.graceExtension.max) } }),
   };
 }
 
@@ -507,6 +539,8 @@ export function validatePolicy(
     approvalTimeoutSeconds: seconds(raw.approvalTimeout),
     renotifyAfterSeconds: seconds(raw.renotifyAfter),
     ...(raw.security === undefined ? {} : { security: raw.security }),
+    warnBeforeSeconds: seconds(raw.warnBefore),
+    maxLeadTimeSeconds: seconds(raw.maxLeadTime),
     targets,
   };
   return deepFreeze(policy);

@@ -161,6 +161,8 @@ export type DomainEvent =
   | { readonly kind: 'grant-active'; readonly request: AccessRequest }
   | { readonly kind: 'grant-failed'; readonly request: AccessRequest }
   | { readonly kind: 'grant-ended'; readonly request: AccessRequest }
+  /** The grant ends within the policy's warnBefore; its holder is warned once. */
+  | { readonly kind: 'grant-expiring'; readonly request: AccessRequest }
   | { readonly kind: 'break-glass'; readonly request: AccessRequest }
   | { readonly kind: 'break-glass-reviewed'; readonly request: AccessRequest }
   | { readonly kind: 'revoke-failing'; readonly request: AccessRequest; readonly error: string };

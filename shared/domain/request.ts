@@ -72,6 +72,19 @@ export interface AccessRequest {
   /** An early end asked for and not yet confirmed (only while live). */
   readonly endRequest?: EndRequest;
   /**
+   * The start the requester asked for (a scheduled grant): approval opens the window here,
+   * never at the approval, and the sweeper hands the grant to the worker once it has come.
+   */
+  readonly scheduledStartsAt?: string;
+  /** When the holder was warned that the grant is about to end (written once, conditionally). */
+  readonly expiryWarnedAt?: string;
+  /** This request is a grace extension (auto-approved within the target's graceExtension). */
+  readonly grace?: boolean;
+  /** The grace extension that extended this grant (written once, conditionally). */
+  readonly graceExtendedBy?: string;
+  /** For an extension: when the first grant of the chain it extends started (for maxDuration). */
+  readonly chainStartsAt?: string;
+  /**
    * Idempotency key of the delivery that created it (a Slack view submission id), so a
    * retried delivery finds the request it already created instead of creating a second.
    */
@@ -95,6 +108,8 @@ export type RequestChanges = Partial<
     | 'renotifiedAt'
     | 'failureReason'
     | 'endRequest'
+    | 'expiryWarnedAt'
+    | 'graceExtendedBy'
   >
 >;
 
@@ -114,6 +129,9 @@ export interface NewRequestFields {
   readonly approvalsRequired: number;
   readonly idempotencyKey?: string;
   readonly extendsRequestId?: string;
+  readonly scheduledStartsAt?: Date;
+  readonly grace?: boolean;
+  readonly chainStartsAt?: string;
 }
 
 /**
@@ -141,6 +159,9 @@ export function newRequest(fields: NewRequestFields): AccessRequest {
     approvals: [],
     breakGlass: false,
     ...(fields.extendsRequestId ? { extendsRequestId: fields.extendsRequestId } : {}),
+    ...(fields.scheduledStartsAt ? { scheduledStartsAt: fields.scheduledStartsAt.toISOString() } : {}),
+    ...(fields.grace ? { grace: true } : {}),
+    ...(fields.chainStartsAt ? { chainStartsAt: fields.chainStartsAt } : {}),
     ...(fields.idempotencyKey ? { idempotencyKey: fields.idempotencyKey } : {}),
   };
 }

@@ -1,6 +1,6 @@
 import { decideApproval, decideDenial, noteProblem, type ApprovalRefusal } from '../domain/decision.js';
 import { AlreadyDecidedError, NotFoundError, ValidationError } from '../domain/errors.js';
-import { windowOnApproval } from '../domain/grant-window.js';
+import { openWindow, windowOnApproval } from '../domain/grant-window.js';
 import { findTarget } from '../domain/policy.js';
 import { personKey, type ResolvedPerson } from '../domain/person.js';
 import { accountGrantOf, type AccessRequest } from '../domain/request.js';
@@ -25,8 +25,15 @@ async function load(deps: RequestDeps, requestId: string): Promise<AccessRequest
   return request;
 }
 
-/** The grant window and audit of the PENDING → APPROVED step, shared by approvals and auto-approval. */
+/**
+ * The grant window of the PENDING → APPROVED step, shared by approvals and auto-approval. A
+ * scheduled request gets the window it asked for: its clock never starts at the approval.
+ */
 async function approvedChanges(deps: RequestDeps, request: AccessRequest, now: Date) {
+  if (request.scheduledStartsAt) {
+    const window = openWindow(new Date(request.scheduledStartsAt), request.durationSeconds);
+    return { startsAt: window.startsAt.toISOString(), endsAt: window.endsAt.toISOString() };
+  }
   const target = findTarget(deps.policy.current(), request.targetId);
   const maxSeconds = target?.maxDurationSeconds ?? request.durationSeconds;
   let extending: { endsAt: Date } | undefined;
@@ -43,18 +50,26 @@ async function approvedChanges(deps: RequestDeps, request: AccessRequest, now: D
 /** The grant window as the audit trail records it: auditors read "until when" from here. */
 export function windowDetail(
   window: { startsAt: string; endsAt: string },
-  request: Pick<AccessRequest, 'extendsRequestId'>,
-): Record<string, string> {
+  request: Pick<AccessRequest, 'extendsRequestId' | 'scheduledStartsAt' | 'grace'>,
+): Record<string, string | boolean> {
   return {
     startsAt: window.startsAt,
     endsAt: window.endsAt,
     ...(request.extendsRequestId ? { extendsRequestId: request.extendsRequestId } : {}),
+    ...(request.scheduledStartsAt ? { scheduled: true } : {}),
+    ...(request.grace ? { grace: true } : {}),
   };
 }
 
+/**
+ * Hands an approved grant to the worker, unless its start is still ahead: a scheduled grant is
+ * handed over by the sweeper once its start has come (see resendStalledActivations).
+ */
 async function afterApproval(deps: RequestDeps, request: AccessRequest): Promise<void> {
   await grantOtherAccounts(deps, request);
-  await deps.queue.enqueue({ kind: 'activate', requestId: request.id });
+  const startsLater =
+    request.startsAt !== undefined && Date.parse(request.startsAt) > deps.clock.now().getTime();
+  if (!startsLater) await deps.queue.enqueue({ kind: 'activate', requestId: request.id });
   await deps.events.publish({ kind: 'request-approved', request });
 }
 
@@ -174,10 +189,17 @@ interface Approving {
   readonly window?: { readonly startsAt: string; readonly endsAt: string };
 }
 
-/** PENDING → APPROVED for an auto-approved target, with the system as the approver. */
+/** Who approves without approvers: an auto-approved target, or a grace extension within budget. */
+export const AUTOMATIC_APPROVERS = {
+  autoApproval: { actor: 'system:auto-approval', reason: 'auto-approval' },
+  graceExtension: { actor: 'system:grace-extension', reason: 'grace-extension' },
+} as const;
+
+/** PENDING → APPROVED for an auto-approved target (or a grace extension), with the system as the approver. */
 export async function approveAutomatically(
   deps: RequestDeps,
   request: AccessRequest,
+  by: (typeof AUTOMATIC_APPROVERS)[keyof typeof AUTOMATIC_APPROVERS] = AUTOMATIC_APPROVERS.autoApproval,
 ): Promise<AccessRequest> {
   const now = deps.clock.now();
   const window = await approvedChanges(deps, request, now);
@@ -185,14 +207,14 @@ export async function approveAutomatically(
     to: 'APPROVED',
     at: now,
     changes: {
-      decidedBy: 'system:auto-approval',
+      decidedBy: by.actor,
       decidedAt: now.toISOString(),
-      decisionReason: 'auto-approval',
+      decisionReason: by.reason,
       ...window,
     },
     audit: auditOf(request, 'request.auto-approved', {
       at: now,
-      actor: 'system:auto-approval',
+      actor: by.actor,
       to: 'APPROVED',
       detail: windowDetail(window, request),
     }),

@@ -1,4 +1,5 @@
 import { decideExtension, decideRequest, type RefusalReason } from '../domain/decision.js';
+import { decideStart, type StartRefusal } from '../domain/grant-timing.js';
 import { NotFoundError, ValidationError } from '../domain/errors.js';
 import { personKey, type ResolvedPerson } from '../domain/person.js';
 import { newRequest, type AccessRequest } from '../domain/request.js';
@@ -24,10 +25,15 @@ export interface SubmitRequestInput {
   readonly idempotencyKey?: string;
   /** For "Extend": the live grant this request adds time to. */
   readonly extendsRequestId?: string;
+  /**
+   * A scheduled start (within the policy's maxLeadTime): approval happens now, the access at
+   * this time. Absent: as soon as approved.
+   */
+  readonly startsAt?: Date;
 }
 
 export type SubmitRequestResult =
-  | RefusedOutcome<RefusalReason | 'not-extendable'>
+  | RefusedOutcome<RefusalReason | StartRefusal | 'not-extendable'>
   | { readonly outcome: 'pending' | 'approved'; readonly request: AccessRequest; readonly created: boolean };
 
 /**
@@ -44,6 +50,7 @@ export async function submitRequest(
   const now = deps.clock.now();
   let targetId = input.targetId;
   let accounts = input.accounts;
+  let chainStartsAt: string | undefined;
   if (input.extendsRequestId) {
     const original = await deps.store.get(input.extendsRequestId);
     if (!original) throw new NotFoundError(`Grant ${input.extendsRequestId}`);
@@ -54,9 +61,12 @@ export async function submitRequest(
     targetId = original.targetId;
     // An extension adds time to the grant of one account: that account.
     accounts = original.account === undefined ? undefined : [original.account];
+    chainStartsAt = original.chainStartsAt ?? original.startsAt;
   }
   const decision = decideRequest(policy, { ...input, targetId });
   if (!decision.allowed) return refusedOutcome(decision);
+  const start = decideStart(policy, { extension: input.extendsRequestId !== undefined, ...input }, now);
+  if (!start.allowed) return refusedOutcome(start);
   if (input.principal.trim() === '') throw new ValidationError('The requester has no AWS identity.');
   // Why: an account id becomes part of a grant's id and of the assignment AWS is asked for.
   const badAccount = accounts?.find((a) => !/^\d{12}$/.test(a));
@@ -74,6 +84,8 @@ export async function submitRequest(
     ...(input.ticket === undefined ? {} : { ticket: input.ticket }),
     approvalsRequired: decision.approval === 'needs-approval' ? decision.approvalsRequired : 0,
     ...(input.extendsRequestId ? { extendsRequestId: input.extendsRequestId } : {}),
+    ...(chainStartsAt ? { chainStartsAt } : {}),
+    ...(start.startsAt ? { scheduledStartsAt: start.startsAt } : {}),
     ...(input.idempotencyKey ? { idempotencyKey: input.idempotencyKey } : {}),
   });
   const created = await deps.store.create(
@@ -83,7 +95,11 @@ export async function submitRequest(
       actor: request.requester,
       to: 'PENDING',
       initial: true,
-      detail: { durationSeconds: request.durationSeconds, decision: decision.reason },
+      detail: {
+        durationSeconds: request.durationSeconds,
+        decision: decision.reason,
+        ...(request.scheduledStartsAt ? { scheduledStartsAt: request.scheduledStartsAt } : {}),
+      },
     }),
   );
   if (!created.created) {
@@ -94,8 +110,9 @@ export async function submitRequest(
       return { outcome: 'approved', request: approved, created: false };
     }
     // Why: the first delivery may have approved but failed to hand the grant off; the worker
-    // activates an APPROVED grant once, so sending the job again is safe.
-    if (created.request.status === 'APPROVED') {
+    // activates an APPROVED grant once, so sending the job again is safe (a scheduled grant
+    // whose start is ahead is handed over by the sweeper at its start).
+    if (created.request.status === 'APPROVED' && !startsAhead(created.request, now)) {
       await deps.queue.enqueue({ kind: 'activate', requestId: created.request.id });
     }
     return {
@@ -110,4 +127,9 @@ export async function submitRequest(
   }
   await deps.events.publish({ kind: 'approval-needed', request: created.request, reminder: false });
   return { outcome: 'pending', request: created.request, created: true };
+}
+
+/** Whether an approved grant's window opens after `now` (a scheduled start not come yet). */
+function startsAhead(request: AccessRequest, now: Date): boolean {
+  return request.startsAt !== undefined && Date.parse(request.startsAt) > now.getTime();
 }

@@ -199,6 +199,15 @@ export interface RequestForm {
   readonly durationSeconds?: number;
   readonly reason?: string;
   readonly ticket?: string;
+  /** The start picked in the request form (a scheduled grant). */
+  readonly startsAt?: Date;
+}
+
+/** The date and time picked (Slack sends Unix seconds), or undefined when none was. */
+function dateTimeValue(values: StateValues, block: string, action: string): Date | undefined {
+  const seconds = (values[block]?.[action] as { selected_date_time?: unknown } | undefined)
+    ?.selected_date_time;
+  return typeof seconds === 'number' && Number.isFinite(seconds) ? new Date(seconds * 1000) : undefined;
 }
 
 /** Reads the request / extend / break-glass form; a bad duration is an inline error. */
@@ -218,8 +227,10 @@ function readForm(view: ViewOutput): { form: RequestForm } | { error: ViewRespon
   const targetId = selectedValue(values, BLOCKS.target, ACTIONS.target);
   const reason = textValue(values, BLOCKS.reason, ACTIONS.reason);
   const ticket = textValue(values, BLOCKS.ticket, ACTIONS.ticket);
+  const startsAt = dateTimeValue(values, BLOCKS.start, ACTIONS.start);
   return {
     form: {
+      ...(startsAt === undefined ? {} : { startsAt }),
       ...(targetId === undefined ? {} : { targetId }),
       ...(durationSeconds === undefined ? {} : { durationSeconds }),
       ...(reason === undefined ? {} : { reason }),

@@ -38,6 +38,8 @@ export const ACTIONS = {
   denyReason: 'jit_deny_reason',
   revoke: 'jit_revoke',
   revokeReason: 'jit_revoke_reason',
+  start: 'jit_start',
+  graceExtend: 'jit_grace_extend',
 } as const;
 
 /** `block_id` of each input; inline errors are keyed by these. */
@@ -47,6 +49,7 @@ export const BLOCKS = {
   reason: 'jit_reason_block',
   ticket: 'jit_ticket_block',
   denyReason: 'jit_deny_reason_block',
+  start: 'jit_start_block',
   approvalActions: 'jit_approval_actions',
   revokeReason: 'jit_revoke_reason_block',
 } as const;
@@ -57,4 +60,5 @@ export const FIELD_BLOCKS = {
   duration: BLOCKS.duration,
   reason: BLOCKS.reason,
   ticket: BLOCKS.ticket,
+  start: BLOCKS.start,
 } as const;

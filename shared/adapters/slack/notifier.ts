@@ -12,6 +12,7 @@ import { targetKindOf } from '../../targets/kinds.js';
 import { callSlack, operatorFix, slackApiFailure } from './slack-api-error.js';
 import { escapeText, slackDate, user, type SlackMessage } from './views/blocks.js';
 import { approvalMessage, breakGlassAlert, decidedMessage } from './views/messages.js';
+import { expiryWarningMessage, scheduledApprovalText } from './views/lifecycle-messages.js';
 
 /**
  * The Slack subscriber to domain events, over the Slack Web API. Approval requests go to the
@@ -51,8 +52,14 @@ export class SlackNotifier implements EventSubscriber {
         await this.updateAll(request, decidedMessage(request, target));
         await this.dm(
           request.requester,
-          `:white_check_mark: Your request for *${request.targetId}* was approved. Access is being set up; it ends ${request.endsAt ? slackDate(request.endsAt) : 'on time'}.`,
+          request.scheduledStartsAt
+            ? scheduledApprovalText(request)
+            : `:white_check_mark: Your request for *${request.targetId}* was approved. Access is being set up; it ends ${request.endsAt ? slackDate(request.endsAt) : 'on time'}.`,
         );
+        return [];
+      case 'grant-expiring':
+        // A DM to the holder only: not recorded, never updated in place.
+        await this.post(request.requester, expiryWarningMessage(request, target));
         return [];
       case 'request-denied':
         await this.updateAll(request, decidedMessage(request, target));

@@ -6,7 +6,11 @@ import type { DriverContext, StepReceipt, TargetDriver } from '../../domain/targ
 import { DEFAULT_AGENT_ROLE_NAME, GROUP_KIND, type GroupTarget } from './kind.js';
 import type { MemberAccountGroups } from './member-account-groups.js';
 
-/** Other live grants of the same person on the same target that still run after `now`. */
+/**
+ * Other live grants of the same person on the same target whose window is open at `now`. Why
+ * open, not just live: a scheduled grant approved for later must not keep a membership alive
+ * between the end of this grant and its own start.
+ */
 async function coveringGrants(
   ctx: Pick<DriverContext, 'store'>,
   grant: Pick<AccessRequest, 'id' | 'principal' | 'targetId'>,
@@ -14,7 +18,12 @@ async function coveringGrants(
 ): Promise<AccessRequest[]> {
   const live = await ctx.store.listLiveFor(grant.principal, grant.targetId);
   return live.filter(
-    (g) => g.id !== grant.id && isLive(g.status) && g.endsAt !== undefined && new Date(g.endsAt) > now,
+    (g) =>
+      g.id !== grant.id &&
+      isLive(g.status) &&
+      g.endsAt !== undefined &&
+      new Date(g.endsAt) > now &&
+      (g.startsAt === undefined || new Date(g.startsAt) <= now),
   );
 }
 

@@ -87,6 +87,18 @@ function ticketInput(required: boolean, hint?: string): Block {
   };
 }
 
+/** The optional start of a scheduled grant (a date and time; empty: as soon as approved). */
+function startInput(): Block {
+  return {
+    type: 'input',
+    block_id: BLOCKS.start,
+    optional: true,
+    label: plain('Start later?'),
+    hint: plain('Leave empty to start as soon as it is approved. Approval happens now; access at the start.'),
+    element: { type: 'datetimepicker', action_id: ACTIONS.start },
+  };
+}
+
 /**
  * The `/request-access` modal: the targets this person may request, the duration (the
  * target's default and maximum), the reason, and a ticket field where the target needs one.
@@ -99,6 +111,7 @@ export function requestModal(targets: readonly Target[], selectedId?: string): M
   if (selected) {
     blocks.push(context(escapeText(selected.description)));
     blocks.push(durationInput(selected.defaultDurationSeconds, `${limitsOf(selected)}.`));
+    blocks.push(startInput());
     blocks.push(reasonInput(selected.requireReason));
     if (selected.requireTicket)
       blocks.push(
@@ -107,6 +120,7 @@ export function requestModal(targets: readonly Target[], selectedId?: string): M
   } else {
     blocks.push(durationInput(undefined, 'Leave empty for the target’s default.'));
     blocks.push(context(targets.map((t) => `*${t.id}*: ${limitsOf(t)}`).join('\n')));
+    blocks.push(startInput());
     blocks.push(reasonInput(false));
     const needTicket = targets.filter((t) => t.requireTicket).map((t) => t.id);
     if (needTicket.length > 0) blocks.push(ticketInput(false, `Required for ${needTicket.join(', ')}.`));
@@ -122,9 +136,13 @@ export function requestModal(targets: readonly Target[], selectedId?: string): M
   };
 }
 
-/** "Extend": a request for more time on a live grant, through the same approval rules. */
-export function extendModal(grant: AccessRequest, target: Target, now: Date): ModalView {
+/**
+ * "Extend": a request for more time on a live grant, through the same approval rules.
+ * `notice` says why it came to this form (a grace extension beyond its budget).
+ */
+export function extendModal(grant: AccessRequest, target: Target, now: Date, notice?: string): ModalView {
   const blocks: Block[] = [
+    ...(notice ? [section(`:information_source: ${escapeText(notice)}`)] : []),
     section(
       `Extend *${target.id}* (${grant.endsAt ? `ends ${slackDate(grant.endsAt)}` : `not active yet`}).`,
     ),
