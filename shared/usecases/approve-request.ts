@@ -1,6 +1,7 @@
 import { decideApproval, decideDenial, noteProblem, type ApprovalRefusal } from '../domain/decision.js';
 import { AlreadyDecidedError, NotFoundError, ValidationError } from '../domain/errors.js';
 import { windowOnApproval } from '../domain/grant-window.js';
+import { clampToShift } from '../domain/on-call.js';
 import { findTarget } from '../domain/policy.js';
 import { personKey, type ResolvedPerson } from '../domain/person.js';
 import type { AccessRequest } from '../domain/request.js';
@@ -37,18 +38,23 @@ async function approvedChanges(deps: RequestDeps, request: AccessRequest, now: D
     }
   }
   const window = windowOnApproval(now, request.durationSeconds, maxSeconds, extending);
-  return { startsAt: window.startsAt.toISOString(), endsAt: window.endsAt.toISOString() };
+  // Why: access given because the requester is on call never outlives their shift.
+  return {
+    startsAt: window.startsAt.toISOString(),
+    endsAt: clampToShift(window.endsAt.toISOString(), request.shiftEndsAt),
+  };
 }
 
 /** The grant window as the audit trail records it: auditors read "until when" from here. */
 export function windowDetail(
   window: { startsAt: string; endsAt: string },
-  request: Pick<AccessRequest, 'extendsRequestId'>,
+  request: Pick<AccessRequest, 'extendsRequestId' | 'shiftEndsAt'>,
 ): Record<string, string> {
   return {
     startsAt: window.startsAt,
     endsAt: window.endsAt,
     ...(request.extendsRequestId ? { extendsRequestId: request.extendsRequestId } : {}),
+    ...(request.shiftEndsAt ? { shiftEndsAt: request.shiftEndsAt } : {}),
   };
 }
 

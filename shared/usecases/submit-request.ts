@@ -1,8 +1,11 @@
 import { decideExtension, decideRequest, type RefusalReason } from '../domain/decision.js';
 import { NotFoundError, ValidationError } from '../domain/errors.js';
 import { personKey, type ResolvedPerson } from '../domain/person.js';
+import { shiftEndFor } from '../domain/on-call.js';
 import { newRequest, type AccessRequest } from '../domain/request.js';
+import type { TicketRefusal } from '../domain/tickets.js';
 import { auditOf } from './audit-events.js';
+import { checkTicket, ticketAuditDetail, ticketSnapshot } from './check-ticket.js';
 import type { RequestDeps } from './deps.js';
 import { approveAutomatically } from './approve-request.js';
 import { refusedOutcome, type RefusedOutcome } from './refusals.js';
@@ -22,7 +25,7 @@ export interface SubmitRequestInput {
 }
 
 export type SubmitRequestResult =
-  | RefusedOutcome<RefusalReason | 'not-extendable'>
+  | RefusedOutcome<RefusalReason | TicketRefusal | 'not-extendable'>
   | { readonly outcome: 'pending' | 'approved'; readonly request: AccessRequest; readonly created: boolean };
 
 /**
@@ -50,6 +53,14 @@ export async function submitRequest(
   const decision = decideRequest(policy, { ...input, targetId });
   if (!decision.allowed) return refusedOutcome(decision);
   if (input.principal.trim() === '') throw new ValidationError('The requester has no AWS identity.');
+  const ticketCheck = await checkTicket(deps, decision.target, input, now);
+  if (!ticketCheck.allowed) return refusedOutcome(ticketCheck);
+  // Auto-approved only as a member of an on-call set: the grant ends with the shift (when the set says so).
+  const shiftEndsAt =
+    decision.approval === 'auto-approved' && !decision.target.autoApprove
+      ? shiftEndFor(policy, decision.target.autoApproveFor ?? [], input.requester)
+      : undefined;
+  const ticketInfo = ticketSnapshot(ticketCheck);
   const request = newRequest({
     id: deps.ids.newId(now),
     at: now,
@@ -63,6 +74,8 @@ export async function submitRequest(
     approvalsRequired: decision.approval === 'needs-approval' ? decision.approvalsRequired : 0,
     ...(input.extendsRequestId ? { extendsRequestId: input.extendsRequestId } : {}),
     ...(input.idempotencyKey ? { idempotencyKey: input.idempotencyKey } : {}),
+    ...(shiftEndsAt === undefined ? {} : { shiftEndsAt }),
+    ...(ticketInfo === undefined ? {} : { ticketInfo }),
   });
   const created = await deps.store.create(
     request,
@@ -71,7 +84,12 @@ export async function submitRequest(
       actor: request.requester,
       to: 'PENDING',
       initial: true,
-      detail: { durationSeconds: request.durationSeconds, decision: decision.reason },
+      detail: {
+        durationSeconds: request.durationSeconds,
+        decision: decision.reason,
+        ...ticketAuditDetail(ticketCheck),
+        ...(shiftEndsAt === undefined ? {} : { shiftEndsAt }),
+      },
     }),
   );
   if (!created.created) {
