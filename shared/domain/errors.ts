@@ -18,7 +18,8 @@ export type ErrorCode =
   | 'AWS_OPERATION_FAILED'
   | 'ANCHOR_SIGNING_FAILED'
   | 'SLACK_API_FAILED'
-  | 'SLACK_NO_VIEW';
+  | 'SLACK_NO_VIEW'
+  | 'EXTERNAL_SYSTEM_FAILED';
 
 /**
  * One base error for the broker. Every error has a stable `code` (for tests, logs and
@@ -94,5 +95,24 @@ export class AlreadyDecidedError extends BrokerError {
       expose: true,
     });
     this.currentStatus = currentStatus;
+  }
+}
+
+/**
+ * A ticket or on-call system (Jira, ServiceNow, PagerDuty, Opsgenie) gave no usable answer:
+ * a timeout, a 5xx, refused credentials, an answer that is not what its API documents.
+ * The message names the system and the status, never the token.
+ */
+export class ExternalSystemError extends BrokerError {
+  readonly system: string;
+  readonly status?: number;
+  constructor(system: string, message: string, options: { status?: number; cause?: unknown } = {}) {
+    super(
+      'EXTERNAL_SYSTEM_FAILED',
+      `${system}: ${message}`,
+      options.cause === undefined ? {} : { cause: options.cause },
+    );
+    this.system = system;
+    if (options.status !== undefined) this.status = options.status;
   }
 }

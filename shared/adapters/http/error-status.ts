@@ -21,6 +21,7 @@ export const HTTP_STATUS_OF_CODE = {
   ANCHOR_SIGNING_FAILED: 502,
   SLACK_API_FAILED: 502,
   SLACK_NO_VIEW: 502,
+  EXTERNAL_SYSTEM_FAILED: 502,
 } as const satisfies Record<ErrorCode, number>;
 
 /** How an error is answered over HTTP: its status, and whether its message may be shown. */
