@@ -93,14 +93,17 @@ function deadlineOf(env: EnvSource): number | undefined {
 }
 
 /** The ticket systems configured in `env` (none configured: every lookup is unreachable). */
-export function ticketSystemsFromEnv(env: EnvSource = process.env): HttpTicketSystems {
+export function ticketSystemsFromEnv(
+  env: EnvSource = process.env,
+  options: ConstructorParameters<typeof HttpTicketSystems>[1] = {},
+): HttpTicketSystems {
   const deadline = deadlineOf(env);
   const connections: TicketConnections = {};
   for (const system of ['jira', 'servicenow'] as const) {
     const api = connection(system, env, deadline);
     if (api) connections[system] = api;
   }
-  return new HttpTicketSystems(connections);
+  return new HttpTicketSystems(connections, options);
 }
 
 /** The on-call providers configured in `env` (none configured: nobody is on call). */
