@@ -110,7 +110,11 @@ function assembleSlackApp<R extends AwsLambdaReceiver | SocketModeReceiver>(
   });
   const clock = options.deps.clock;
   const directory = new SlackDirectory(client, clock);
-  const people = { policy: options.deps.policy, directory };
+  const people = {
+    policy: options.deps.policy,
+    directory,
+    ...(options.deps.onCall ? { onCall: options.deps.onCall, logger } : {}),
+  };
   const deps: RequestDeps = {
     ...options.deps,
     events: options.events(client),

@@ -16,6 +16,8 @@ export interface Sweeper {
   readonly deps: GrantDeps;
   readonly requestDeps: RequestDeps;
   readonly concurrency: number;
+  /** When each live grant's ticket was last asked about (grants that end when their ticket closes). */
+  readonly ticketChecks?: Map<string, number>;
   readonly logger: Pick<Logger, 'info' | 'error'>;
 }
 
@@ -47,6 +49,7 @@ export function createSweeperHandler(sweeper: Sweeper) {
     const sweep = await sweepExpiredGrants(sweeper.deps, {
       concurrency: sweeper.concurrency,
       ...(shouldStop ? { shouldStop } : {}),
+      ...(sweeper.ticketChecks ? { ticketChecks: sweeper.ticketChecks } : {}),
     });
     sweeper.logger.info('sweep done', { ...sweep });
     if (sweep.stoppedEarly || shouldStop?.()) {
@@ -83,9 +86,10 @@ export const handler = lambdaEntry<ScheduledEvent, SweepRun>(() => {
   // Why: the sweeper may only remove; the grant worker restores memberships it hands over.
   const wiring = createGrantWiring({ membershipRepairs: 'queue' });
   const run = createSweeperHandler({
-    deps: wiring.deps,
+    deps: { ...wiring.deps, tickets: wiring.base.integrations.tickets },
     requestDeps: wiring.requestDeps,
     concurrency: wiring.settings.sweepConcurrency,
+    ticketChecks: new Map(),
     logger: wiring.base.logger,
   });
   return { logger: wiring.base.logger, metrics: wiring.metrics, run };

@@ -11,6 +11,12 @@ import { ConfigError } from '../../shared/domain/errors.js';
 import type { AccessPolicy } from '../../shared/domain/policy.js';
 import type { Clock, GrantQueue, IdGenerator, PolicySource } from '../../shared/domain/ports.js';
 import type { RequestDeps, UseCaseLogger } from '../../shared/usecases/deps.js';
+import {
+  onCallRosterFromEnv,
+  ticketSystemsFromEnv,
+} from '../../shared/adapters/tickets/integration-settings.js';
+import type { OnCallRoster } from '../../shared/domain/on-call.js';
+import type { TicketSystems } from '../../shared/domain/tickets.js';
 
 /** The DynamoDB document client type, without importing the SDK here. */
 export type DocumentClient = ReturnType<typeof createDocumentClient>;
@@ -40,6 +46,8 @@ export interface BaseWiring {
   readonly logger: Logger;
   readonly clock: Clock;
   readonly ids: IdGenerator;
+  /** Ticket systems and on-call providers configured in the environment (none by default). */
+  readonly integrations: { readonly tickets: TicketSystems; readonly onCall: OnCallRoster };
 }
 
 export interface BaseWiringOptions {
@@ -86,6 +94,7 @@ export function createBaseWiring(options: BaseWiringOptions = {}): BaseWiring {
     logger,
     clock: options.clock ?? systemClock,
     ids: options.ids ?? new UlidGenerator(),
+    integrations: { tickets: ticketSystemsFromEnv(env), onCall: onCallRosterFromEnv(env) },
   };
 }
 
@@ -115,6 +124,8 @@ export function requestPorts(
     ids: base.ids,
     queue,
     logger,
+    tickets: base.integrations.tickets,
+    onCall: base.integrations.onCall,
   };
 }
 

@@ -12,6 +12,7 @@ import type { RequestStatus } from './lifecycle.js';
  */
 export const AUDIT_EVENT_TYPES = [
   'request.submitted',
+  'request.refused',
   'request.approval-recorded',
   'request.approved',
   'request.auto-approved',

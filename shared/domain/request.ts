@@ -89,6 +89,23 @@ export interface AccessRequest {
    * retried delivery finds the request it already created instead of creating a second.
    */
   readonly idempotencyKey?: string;
+  /**
+   * When the access was given because the requester is on call and ends with their shift:
+   * the shift's end (ISO-8601). The grant window never runs past it.
+   */
+  readonly shiftEndsAt?: string;
+  /** The ticket as its system described it at submission (shown to approvers). */
+  readonly ticketInfo?: TicketSnapshot;
+}
+
+/** What a request keeps of its checked ticket: enough to show and link it. */
+export interface TicketSnapshot {
+  readonly system: string;
+  readonly title: string;
+  readonly status: string;
+  readonly url: string;
+  /** Set when the system could not be reached and the policy allowed it anyway. */
+  readonly warning?: string;
 }
 
 /** The fields a transition may change besides status, version and updatedAt. */
@@ -132,6 +149,8 @@ export interface NewRequestFields {
   readonly scheduledStartsAt?: Date;
   readonly grace?: boolean;
   readonly chainStartsAt?: string;
+  readonly shiftEndsAt?: string;
+  readonly ticketInfo?: TicketSnapshot;
 }
 
 /**
@@ -163,6 +182,8 @@ export function newRequest(fields: NewRequestFields): AccessRequest {
     ...(fields.grace ? { grace: true } : {}),
     ...(fields.chainStartsAt ? { chainStartsAt: fields.chainStartsAt } : {}),
     ...(fields.idempotencyKey ? { idempotencyKey: fields.idempotencyKey } : {}),
+    ...(fields.shiftEndsAt ? { shiftEndsAt: fields.shiftEndsAt } : {}),
+    ...(fields.ticketInfo ? { ticketInfo: fields.ticketInfo } : {}),
   };
 }
 

@@ -1,6 +1,7 @@
 import { decideApproval, decideDenial, noteProblem, type ApprovalRefusal } from '../domain/decision.js';
 import { AlreadyDecidedError, NotFoundError, ValidationError } from '../domain/errors.js';
 import { openWindow, windowOnApproval } from '../domain/grant-window.js';
+import { clampToShift } from '../domain/on-call.js';
 import { findTarget } from '../domain/policy.js';
 import { personKey, type ResolvedPerson } from '../domain/person.js';
 import { accountGrantOf, type AccessRequest } from '../domain/request.js';
@@ -44,13 +45,17 @@ async function approvedChanges(deps: RequestDeps, request: AccessRequest, now: D
     }
   }
   const window = windowOnApproval(now, request.durationSeconds, maxSeconds, extending);
-  return { startsAt: window.startsAt.toISOString(), endsAt: window.endsAt.toISOString() };
+  // Why: access given because the requester is on call never outlives their shift.
+  return {
+    startsAt: window.startsAt.toISOString(),
+    endsAt: clampToShift(window.endsAt.toISOString(), request.shiftEndsAt),
+  };
 }
 
 /** The grant window as the audit trail records it: auditors read "until when" from here. */
 export function windowDetail(
   window: { startsAt: string; endsAt: string },
-  request: Pick<AccessRequest, 'extendsRequestId' | 'scheduledStartsAt' | 'grace'>,
+  request: Pick<AccessRequest, 'extendsRequestId' | 'scheduledStartsAt' | 'grace' | 'shiftEndsAt'>,
 ): Record<string, string | boolean> {
   return {
     startsAt: window.startsAt,
@@ -58,6 +63,7 @@ export function windowDetail(
     ...(request.extendsRequestId ? { extendsRequestId: request.extendsRequestId } : {}),
     ...(request.scheduledStartsAt ? { scheduled: true } : {}),
     ...(request.grace ? { grace: true } : {}),
+    ...(request.shiftEndsAt ? { shiftEndsAt: request.shiftEndsAt } : {}),
   };
 }
 

@@ -7,6 +7,8 @@ import type {
   PolicySource,
   RequestStore,
 } from '../domain/ports.js';
+import type { TicketSystems } from '../domain/tickets.js';
+import type { OnCallRoster } from '../domain/on-call.js';
 
 /** Where use cases report problems that must not undo a transition (a failed event subscriber). */
 export interface UseCaseLogger {
@@ -24,4 +26,8 @@ export interface RequestDeps {
   readonly events: EventPublisher;
   readonly queue: GrantQueue;
   readonly logger: UseCaseLogger;
+  /** Jira / ServiceNow lookups for targets with a `ticket:` check (absent: unreachable). */
+  readonly tickets?: TicketSystems;
+  /** Who is on call now, for on-call people sets (absent: nobody is; see identify-person.ts). */
+  readonly onCall?: OnCallRoster;
 }

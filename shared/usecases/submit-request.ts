@@ -2,8 +2,11 @@ import { decideExtension, decideRequest, type RefusalReason } from '../domain/de
 import { decideStart, type StartRefusal } from '../domain/grant-timing.js';
 import { NotFoundError, ValidationError } from '../domain/errors.js';
 import { personKey, type ResolvedPerson } from '../domain/person.js';
+import { shiftEndFor } from '../domain/on-call.js';
 import { newRequest, type AccessRequest } from '../domain/request.js';
+import type { TicketRefusal } from '../domain/tickets.js';
 import { auditOf } from './audit-events.js';
+import { checkTicket, ticketAuditDetail, ticketSnapshot } from './check-ticket.js';
 import type { RequestDeps } from './deps.js';
 import { approveAutomatically } from './approve-request.js';
 import { refusedOutcome, type RefusedOutcome } from './refusals.js';
@@ -33,7 +36,7 @@ export interface SubmitRequestInput {
 }
 
 export type SubmitRequestResult =
-  | RefusedOutcome<RefusalReason | StartRefusal | 'not-extendable'>
+  | RefusedOutcome<RefusalReason | StartRefusal | TicketRefusal | 'not-extendable'>
   | { readonly outcome: 'pending' | 'approved'; readonly request: AccessRequest; readonly created: boolean };
 
 /**
@@ -71,6 +74,14 @@ export async function submitRequest(
   // Why: an account id becomes part of a grant's id and of the assignment AWS is asked for.
   const badAccount = accounts?.find((a) => !/^\d{12}$/.test(a));
   if (badAccount !== undefined) throw new ValidationError(`"${badAccount}" is not an AWS account id.`);
+  const ticketCheck = await checkTicket(deps, decision.target, input, now);
+  if (!ticketCheck.allowed) return refusedOutcome(ticketCheck);
+  // Auto-approved only as a member of an on-call set: the grant ends with the shift (when the set says so).
+  const shiftEndsAt =
+    decision.approval === 'auto-approved' && !decision.target.autoApprove
+      ? shiftEndFor(policy, decision.target.autoApproveFor ?? [], input.requester)
+      : undefined;
+  const ticketInfo = ticketSnapshot(ticketCheck);
   const request = newRequest({
     id: deps.ids.newId(now),
     at: now,
@@ -87,6 +98,8 @@ export async function submitRequest(
     ...(chainStartsAt ? { chainStartsAt } : {}),
     ...(start.startsAt ? { scheduledStartsAt: start.startsAt } : {}),
     ...(input.idempotencyKey ? { idempotencyKey: input.idempotencyKey } : {}),
+    ...(shiftEndsAt === undefined ? {} : { shiftEndsAt }),
+    ...(ticketInfo === undefined ? {} : { ticketInfo }),
   });
   const created = await deps.store.create(
     request,
@@ -99,6 +112,8 @@ export async function submitRequest(
         durationSeconds: request.durationSeconds,
         decision: decision.reason,
         ...(request.scheduledStartsAt ? { scheduledStartsAt: request.scheduledStartsAt } : {}),
+        ...ticketAuditDetail(ticketCheck),
+        ...(shiftEndsAt === undefined ? {} : { shiftEndsAt }),
       },
     }),
   );

@@ -141,6 +141,9 @@ const NO_REQUEST_WRITES: Record<string, string> = {
   'verify-audit': 'reads the audit trail',
   'anchor-audit': 'signs the chain heads into the anchor store, changes no request',
   'verify-anchors': 'reads the audit trail and the anchors',
+  'check-ticket':
+    'asks the ticket system; a refusal writes no request, only a standalone request.refused (tickets-and-on-call.test.ts)',
+  'end-closed-ticket-grants': 'stores ends through recordEndRequest (release-grant, driven above)',
 };
 
 describe('every use case writes its audit event', () => {
