@@ -79,7 +79,7 @@ export async function createLocalConsole(options: LocalConsoleOptions): Promise<
     if (!answer.clientError)
       options.logger.error('console api request failed', { path, error: error as Error });
     else if (error instanceof BrokerError) {
-      options.logger.warn('console api request refused', { path, code: error.code, message: error.message });
+      options.logger.warn('console api request refused', { path, code: error.code, reason: error.message });
     }
     if (res.headersSent) return void res.destroy();
     sendJson(
