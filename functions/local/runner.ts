@@ -24,6 +24,12 @@ import { createHandler as createSlackHandler, type SlackLambdaEvent } from '../s
 import { createSweeperHandler, type SweepRun } from '../sweeper/handler.js';
 import { LOCAL_DEFAULTS, type LocalConfig } from './config.js';
 import { InProcessGrantQueue } from './local-queue.js';
+import { WebClient } from '@slack/web-api';
+import { SlackDirectory } from '../../shared/adapters/slack/directory.js';
+import type { PersonDirectory } from '../../shared/domain/ports.js';
+import { DevSessions } from '../console-api/caller.js';
+import { ConsoleCredentialsMailbox, routeCredentials } from '../console-api/credentials-mailbox.js';
+import { CONSOLE_PATH, createLocalConsole } from './console-server.js';
 import { createLocalAnchoring } from './anchors.js';
 import { SweepGate, type SweeperHealth } from './sweep-gate.js';
 
@@ -42,6 +48,8 @@ const MAX_BODY_BYTES = 1024 * 1024;
 export interface LocalBroker {
   /** Base URL of the broker: POST /slack/events, GET /audit/events, /audit/verify, /health, /sandbox. */
   readonly url: string;
+  /** The web console (development sign-in while sandboxed on loopback). */
+  readonly consoleUrl: string;
   readonly config: LocalConfig;
   readonly policy: AccessPolicy;
   readonly dynamoEndpoint: string;
@@ -92,16 +100,25 @@ const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
  */
 export function assertSafeLocalConfig(config: LocalConfig): void {
   const defaultSecret = config[ENV.slackSigningSecret] === LOCAL_DEFAULTS.SLACK_SIGNING_SECRET;
-  const sandboxed =
-    config.AWS_MODE === 'sandbox' &&
-    !config[ENV.slackApiUrl] &&
-    !config.SLACK_APP_TOKEN &&
-    LOOPBACK_HOSTS.has(config.HOST);
-  if (defaultSecret && !sandboxed) {
+  if (defaultSecret && !isSandboxedOnLoopback(config)) {
     throw new ConfigError(
       `Invalid configuration:\n  ${ENV.slackSigningSecret}: the built-in local secret is only allowed with AWS_MODE=sandbox, the built-in Slack sandbox and a loopback HOST; set your Slack app's signing secret`,
     );
   }
+}
+
+/**
+ * Whether nothing real can be reached: AWS and Slack both sandboxed, and the broker on a
+ * loopback host. The default signing secret and the console's development sign-in (pick any
+ * person) are allowed only then.
+ */
+export function isSandboxedOnLoopback(config: LocalConfig): boolean {
+  return (
+    config.AWS_MODE === 'sandbox' &&
+    !config[ENV.slackApiUrl] &&
+    !config.SLACK_APP_TOKEN &&
+    LOOPBACK_HOSTS.has(config.HOST)
+  );
 }
 
 /** A Lambda context for handlers run in-process; its remaining time counts down from `budgetMs`. */
@@ -286,8 +303,10 @@ export async function startLocalBroker(options: StartLocalBrokerOptions): Promis
       },
     });
     const { deps, requestDeps } = grant;
+    // Credentials asked for in the console wait in memory for their owner; the rest go to Slack.
+    const mailbox = new ConsoleCredentialsMailbox(clock);
     wired.worker = createGrantWorkerHandler({
-      deps,
+      deps: { ...deps, delivery: routeCredentials(mailbox, deps.delivery) },
       maxAttempts: grant.settings.maxAttempts,
       logger: base.logger,
     });
@@ -315,6 +334,31 @@ export async function startLocalBroker(options: StartLocalBrokerOptions): Promis
       reader: new DynamoAuditQuery(tables.doc, tables.names.audit),
       clock,
       logger,
+    });
+    const slackWeb = new WebClient(config[ENV.slackBotToken], slackApiUrl ? { slackApiUrl } : {});
+    const slackDirectory = new SlackDirectory(slackWeb, clock);
+    // Development sessions name policy persons: Slack ones as the (sandbox) Slack knows them,
+    // `oidc:` ones with their id as their email, as a verified token would give it.
+    const devDirectory: PersonDirectory = {
+      providers: ['slack', 'oidc'],
+      emailOf: (person) =>
+        person.provider === 'slack' ? slackDirectory.emailOf(person) : Promise.resolve(person.id),
+      groupsOf: (person, groups) =>
+        person.provider === 'slack' ? slackDirectory.groupsOf(person, groups) : Promise.resolve([]),
+    };
+    const webConsole = await createLocalConsole({
+      api: {
+        request: {
+          ...requestPorts(base, queue, appLogger),
+          events: eventsOverSlackClient(base, appLogger)(slackWeb),
+        },
+        reader: new DynamoAuditQuery(tables.doc, tables.names.audit),
+        mailbox,
+      },
+      directory: devDirectory,
+      devSignIn: isSandboxedOnLoopback(config),
+      sessions: new DevSessions(clock),
+      logger: appLogger,
     });
     const sweeper = createSweeperHandler({
       deps,
@@ -430,6 +474,9 @@ export async function startLocalBroker(options: StartLocalBrokerOptions): Promis
         res.writeHead(response.statusCode ?? 200, (response.headers ?? {}) as Record<string, string>);
         return res.end(response.body ?? '');
       }
+      if (url.pathname === '/console' || url.pathname.startsWith(CONSOLE_PATH)) {
+        return webConsole.handle(req, res, url);
+      }
       if (method === 'GET' && url.pathname === '/sandbox') {
         const state = {
           aws: sandbox?.state() ?? null,
@@ -493,6 +540,7 @@ export async function startLocalBroker(options: StartLocalBrokerOptions): Promis
     scheduledSweep();
     return {
       url: `http://${config.HOST}:${port}`,
+      consoleUrl: `http://${config.HOST}:${port}${CONSOLE_PATH}`,
       config,
       policy,
       dynamoEndpoint: tables.endpoint,
