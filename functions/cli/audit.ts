@@ -17,6 +17,11 @@ import { FORMATS, writeEvents } from '../../shared/adapters/audit-format/audit-f
 import { loadAnchorPublicKey, openAnchorStore } from '../../shared/adapters/anchors/open-anchors.js';
 import type { AnchorStore } from '../../shared/domain/anchors.js';
 import { verifyAnchoredAudit, type VerifyAnchoredResult } from '../../shared/usecases/verify-anchors.js';
+import { createPolicyVersionStore } from '../../shared/adapters/dynamodb/policy-versions.js';
+import { loadPolicyVersion } from '../../shared/config/policy-file.js';
+import type { PolicyVersionStore } from '../../shared/domain/ports.js';
+import type { Explanation } from '../../shared/domain/provenance.js';
+import { explainDecision } from '../../shared/usecases/policy-provenance.js';
 
 /** Exit codes: 0 fine, 1 the trail failed verification, 2 bad input, 3 anything else. */
 export const EXIT = { ok: 0, verifyFailed: 1, badInput: 2, error: 3 } as const;
@@ -25,6 +30,7 @@ export const USAGE = `Usage:
   jit-audit query  [filters] [--format table|jsonl|csv] [--limit N]
   jit-audit verify [--format table|json]
   jit-audit verify --anchored --anchors <dir|s3://bucket/prefix> (--public-key FILE | --kms-key ID)
+  jit-audit explain <requestId> [--policy FILE] [--format table|json]
 
 Filters (all given must hold; newest events first):
   --person U123        whose access (Slack user id of the requester)
@@ -42,6 +48,12 @@ verify --anchored also checks every chain against every signed anchor (digests o
 heads): each anchor's signature must verify with the public key (a PEM or DER file exported
 from KMS, for offline checks, or fetched with --kms-key), and each anchored (seq, hash) must
 still be in the table. It catches a rewrite of events and heads that is consistent with itself.
+
+explain replays every decision of a request (submission, approvals, denial, break-glass)
+against the policy version that was in force (kept in the audit table by its SHA-256) and
+prints, step by step, why it was allowed or refused and whether the replay reproduces the
+recorded outcome (exit 1 when it does not). --policy (default: POLICY_PATH when set) also
+says what the policy in that file would decide today.
 
 Environment: AUDIT_TABLE_NAME (required), AWS_REGION, and the usual AWS credentials;
 AWS_ENDPOINT_URL_DYNAMODB points at another endpoint (DynamoDB Local).
@@ -62,6 +74,8 @@ export interface CliDeps {
   readonly table?: string;
   /** Opens the anchors at an `--anchors` location; default: a folder or an S3 URL. */
   readonly openAnchors?: (location: string) => Pick<AnchorStore, 'list'>;
+  /** The kept policy versions (explain); default: the audit table's. */
+  readonly versions?: PolicyVersionStore;
 }
 
 /** Wiring for the real CLI: the audit table from the environment, the SDK's own endpoint settings. */
@@ -74,6 +88,7 @@ function depsFromEnv(env: CliIo['env']): CliDeps {
     reader: createAuditReader({ tableName: config[ENV.auditTable] as string }),
     clock: { now: () => new Date() },
     table: config[ENV.auditTable] as string,
+    versions: createPolicyVersionStore(config[ENV.auditTable] as string),
   };
 }
 
@@ -92,6 +107,7 @@ const OPTIONS = {
   anchors: { type: 'string' },
   'public-key': { type: 'string' },
   'kms-key': { type: 'string' },
+  policy: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -112,11 +128,23 @@ export async function main(argv: readonly string[], io: CliIo, deps?: CliDeps): 
     io.stdout.write(USAGE);
     return command === undefined && !values.help ? EXIT.badInput : EXIT.ok;
   }
-  if (positionals.length > 1) return fail(io, EXIT.badInput, `unexpected argument "${positionals[1]}"`);
+  const arity = command === 'explain' ? 2 : 1;
+  if (command === 'explain' && positionals.length < 2) {
+    return fail(io, EXIT.badInput, 'explain needs a request id (jit-audit explain <requestId>)');
+  }
+  if (positionals.length > arity)
+    return fail(io, EXIT.badInput, `unexpected argument "${positionals[arity]}"`);
   try {
+    if (command === 'explain') {
+      return await explain(positionals[1] as string, values, io, () => deps ?? depsFromEnv(io.env));
+    }
     if (command === 'query') return await query(values, io, () => deps ?? depsFromEnv(io.env));
     if (command === 'verify') return await verify(values, io, () => deps ?? depsFromEnv(io.env));
-    return fail(io, EXIT.badInput, `unknown command "${command}" (query or verify; --help for usage)`);
+    return fail(
+      io,
+      EXIT.badInput,
+      `unknown command "${command}" (query, verify or explain; --help for usage)`,
+    );
   } catch (error) {
     if ((error as { code?: string }).code === 'EPIPE') return EXIT.ok; // the reader went away (| head)
     if (error instanceof ValidationError) return fail(io, EXIT.badInput, error.message);
@@ -182,6 +210,32 @@ async function verify(values: Values, io: CliIo, wire: () => CliDeps): Promise<n
   });
   io.stdout.write(format === 'json' ? `${JSON.stringify(result)}\n` : anchoredReport(result));
   return result.ok ? EXIT.ok : EXIT.verifyFailed;
+}
+
+async function explain(requestId: string, values: Values, io: CliIo, wire: () => CliDeps): Promise<number> {
+  const format = formatOf(values.format, ['table', 'json'] as const, 'table');
+  const policyPath = values.policy ?? io.env[ENV.policyPath];
+  const current = policyPath === undefined ? undefined : loadPolicyVersion(policyPath).version;
+  const deps = wire();
+  const { versions } = deps;
+  if (versions === undefined) throw new ValidationError(`explain needs ${ENV.auditTable}.`);
+  const explanation = await explainDecision(
+    { reader: deps.reader, versions, clock: deps.clock, ...(current ? { current } : {}) },
+    requestId,
+  );
+  io.stdout.write(format === 'json' ? `${JSON.stringify(explanation)}\n` : explainReport(explanation));
+  return explanation.decisions.some((d) => d.verdict === 'differs') ? EXIT.verifyFailed : EXIT.ok;
+}
+
+/** The explanation as lines: the request's events in order, each decision's steps indented. */
+export function explainReport(explanation: Explanation): string {
+  const { decisions } = explanation;
+  const verdict = explanation.reproduced
+    ? `REPRODUCED: all ${decisions.length} decisions of ${explanation.requestId} replay to their recorded outcome.`
+    : decisions.some((d) => d.verdict === 'differs')
+      ? `DIFFERS: a replayed decision of ${explanation.requestId} does not give its recorded outcome.`
+      : `UNKNOWN: ${decisions.filter((d) => d.verdict === 'unknown').length} of ${decisions.length} decisions cannot be replayed.`;
+  return `${explanation.steps.map((s) => s.text).join('\n')}\n${verdict}\n`;
 }
 
 /** The plain report, then one line per anchor finding and the anchors' verdict. */

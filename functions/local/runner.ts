@@ -10,7 +10,7 @@ import { SandboxAws } from '../../shared/adapters/sandbox/sandbox-aws.js';
 import { SlackWebApiSandbox, type SlackCall } from '../../shared/adapters/sandbox/slack-web-api.js';
 import { createSocketModeSlackApp } from '../slack/app.js';
 import { ENV } from '../../shared/config/env.js';
-import { loadPolicyFile } from '../../shared/config/policy-file.js';
+import { loadPolicyVersion } from '../../shared/config/policy-file.js';
 import { ConfigError } from '../../shared/domain/errors.js';
 import type { GrantMetricName } from '../../shared/domain/grant-ports.js';
 import type { AccessPolicy } from '../../shared/domain/policy.js';
@@ -201,7 +201,7 @@ export async function startLocalBroker(options: StartLocalBrokerOptions): Promis
     if (!config.LOCAL_QUIET) print(line);
   };
   assertSafeLocalConfig(config);
-  const policy = loadPolicyFile(config[ENV.policyPath]);
+  const { policy, version: policyVersion } = loadPolicyVersion(config[ENV.policyPath]);
   const clock = options.clock ?? { now: () => new Date() };
   const stops: (() => Promise<void> | void)[] = [];
   const stopAll = async () => {
@@ -245,6 +245,7 @@ export async function startLocalBroker(options: StartLocalBrokerOptions): Promis
       },
       doc: tables.doc,
       policy,
+      policyVersion,
       clock,
       logger,
     });

@@ -7,6 +7,7 @@ import { auditOf } from './audit-events.js';
 import { retryOnConflict } from './retry-on-conflict.js';
 import type { RequestDeps } from './deps.js';
 import { refusedOutcome, type RefusedOutcome } from './refusals.js';
+import { decisionProvenance } from './policy-provenance.js';
 
 export type BreakGlassResult =
   /** decideBreakGlass's refusal as is: its reason, message and the form field at fault. */
@@ -60,6 +61,12 @@ export async function breakGlass(
     endsAt: window.endsAt.toISOString(),
     breakGlass: true,
   };
+  const provenance = await decisionProvenance(
+    deps.provenance,
+    decision.target,
+    'break-glass',
+    input.requester,
+  );
   const created = await deps.store.create(
     request,
     auditOf(request, 'break-glass.activated', {
@@ -67,7 +74,7 @@ export async function breakGlass(
       actor: request.requester,
       to: 'APPROVED',
       initial: true,
-      detail: { startsAt: request.startsAt ?? '', endsAt: request.endsAt ?? '' },
+      detail: { startsAt: request.startsAt ?? '', endsAt: request.endsAt ?? '', ...provenance },
     }),
   );
   if (!created.created) {

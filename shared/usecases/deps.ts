@@ -7,6 +7,7 @@ import type {
   PolicySource,
   RequestStore,
 } from '../domain/ports.js';
+import type { PolicyProvenance } from './policy-provenance.js';
 
 /** Where use cases report problems that must not undo a transition (a failed event subscriber). */
 export interface UseCaseLogger {
@@ -24,4 +25,6 @@ export interface RequestDeps {
   readonly events: EventPublisher;
   readonly queue: GrantQueue;
   readonly logger: UseCaseLogger;
+  /** Records the policy version and rule on decision events (absent: events carry no provenance). */
+  readonly provenance?: PolicyProvenance;
 }

@@ -6,6 +6,7 @@ import { auditOf } from './audit-events.js';
 import type { RequestDeps } from './deps.js';
 import { approveAutomatically } from './approve-request.js';
 import { refusedOutcome, type RefusedOutcome } from './refusals.js';
+import { decisionProvenance } from './policy-provenance.js';
 
 export interface SubmitRequestInput {
   readonly requester: ResolvedPerson;
@@ -64,6 +65,7 @@ export async function submitRequest(
     ...(input.extendsRequestId ? { extendsRequestId: input.extendsRequestId } : {}),
     ...(input.idempotencyKey ? { idempotencyKey: input.idempotencyKey } : {}),
   });
+  const provenance = await decisionProvenance(deps.provenance, decision.target, 'request', input.requester);
   const created = await deps.store.create(
     request,
     auditOf(request, 'request.submitted', {
@@ -71,7 +73,7 @@ export async function submitRequest(
       actor: request.requester,
       to: 'PENDING',
       initial: true,
-      detail: { durationSeconds: request.durationSeconds, decision: decision.reason },
+      detail: { durationSeconds: request.durationSeconds, decision: decision.reason, ...provenance },
     }),
   );
   if (!created.created) {
