@@ -22,6 +22,13 @@ import { loadPolicyVersion } from '../../shared/config/policy-file.js';
 import type { PolicyVersionStore } from '../../shared/domain/ports.js';
 import type { Explanation } from '../../shared/domain/provenance.js';
 import { explainDecision } from '../../shared/usecases/policy-provenance.js';
+import { openArchiveStore } from '../../shared/adapters/archive/open-archive.js';
+import type { ArchiveStore } from '../../shared/domain/archive.js';
+import {
+  checkArchiveGaps,
+  replayArchive,
+  type ArchiveGapReport,
+} from '../../shared/usecases/archive-audit.js';
 
 /** Exit codes: 0 fine, 1 the trail failed verification, 2 bad input, 3 anything else. */
 export const EXIT = { ok: 0, verifyFailed: 1, badInput: 2, error: 3 } as const;
@@ -30,7 +37,9 @@ export const USAGE = `Usage:
   jit-audit query  [filters] [--format table|jsonl|csv] [--limit N]
   jit-audit verify [--format table|json]
   jit-audit verify --anchored --anchors <dir|s3://bucket/prefix> (--public-key FILE | --kms-key ID)
+  jit-audit verify --archive <dir|s3://bucket> [--from DAY] [--to DAY]
   jit-audit explain <requestId> [--policy FILE] [--format table|json]
+  jit-audit archive replay --archive <dir|s3://bucket> --from TIME [--to TIME]
 
 Filters (all given must hold; newest events first):
   --person U123        whose access (Slack user id of the requester)
@@ -48,6 +57,11 @@ verify --anchored also checks every chain against every signed anchor (digests o
 heads): each anchor's signature must verify with the public key (a PEM or DER file exported
 from KMS, for offline checks, or fetched with --kms-key), and each anchored (seq, hash) must
 still be in the table. It catches a rewrite of events and heads that is consistent with itself.
+
+verify --archive compares, day by day, the events the table holds with the objects the
+archive holds under events/dt=DAY/ and reports every day that differs (a missing day, lost
+events). archive replay re-exports a time range from the table to the archive, to the same
+object keys (one per event), so it fills gaps and never duplicates.
 
 explain replays every decision of a request (submission, approvals, denial, break-glass)
 against the policy version that was in force (kept in the audit table by its SHA-256) and
@@ -76,6 +90,8 @@ export interface CliDeps {
   readonly openAnchors?: (location: string) => Pick<AnchorStore, 'list'>;
   /** The kept policy versions (explain); default: the audit table's. */
   readonly versions?: PolicyVersionStore;
+  /** Opens the archive at an `--archive` location; default: a folder or an S3 URL. */
+  readonly openArchive?: (location: string) => ArchiveStore;
 }
 
 /** Wiring for the real CLI: the audit table from the environment, the SDK's own endpoint settings. */
@@ -108,6 +124,7 @@ const OPTIONS = {
   'public-key': { type: 'string' },
   'kms-key': { type: 'string' },
   policy: { type: 'string' },
+  archive: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -128,13 +145,17 @@ export async function main(argv: readonly string[], io: CliIo, deps?: CliDeps): 
     io.stdout.write(USAGE);
     return command === undefined && !values.help ? EXIT.badInput : EXIT.ok;
   }
-  const arity = command === 'explain' ? 2 : 1;
+  const arity = command === 'explain' || command === 'archive' ? 2 : 1;
   if (command === 'explain' && positionals.length < 2) {
     return fail(io, EXIT.badInput, 'explain needs a request id (jit-audit explain <requestId>)');
   }
   if (positionals.length > arity)
     return fail(io, EXIT.badInput, `unexpected argument "${positionals[arity]}"`);
   try {
+    if (command === 'archive') {
+      if (positionals[1] !== 'replay') return fail(io, EXIT.badInput, 'archive takes one command: replay');
+      return await archiveReplay(values, io, () => deps ?? depsFromEnv(io.env));
+    }
     if (command === 'explain') {
       return await explain(positionals[1] as string, values, io, () => deps ?? depsFromEnv(io.env));
     }
@@ -143,7 +164,7 @@ export async function main(argv: readonly string[], io: CliIo, deps?: CliDeps): 
     return fail(
       io,
       EXIT.badInput,
-      `unknown command "${command}" (query, verify or explain; --help for usage)`,
+      `unknown command "${command}" (query, verify, explain or archive; --help for usage)`,
     );
   } catch (error) {
     if ((error as { code?: string }).code === 'EPIPE') return EXIT.ok; // the reader went away (| head)
@@ -180,6 +201,7 @@ async function query(values: Values, io: CliIo, wire: () => CliDeps): Promise<nu
 
 async function verify(values: Values, io: CliIo, wire: () => CliDeps): Promise<number> {
   const format = formatOf(values.format, ['table', 'json'] as const, 'table');
+  if (values.archive !== undefined) return verifyArchive(values, io, wire);
   if (!values.anchored) {
     for (const option of ['anchors', 'public-key', 'kms-key'] as const) {
       if (values[option] !== undefined) throw new ValidationError(`--${option} goes with --anchored.`);
@@ -225,6 +247,53 @@ async function explain(requestId: string, values: Values, io: CliIo, wire: () =>
   );
   io.stdout.write(format === 'json' ? `${JSON.stringify(explanation)}\n` : explainReport(explanation));
   return explanation.decisions.some((d) => d.verdict === 'differs') ? EXIT.verifyFailed : EXIT.ok;
+}
+
+async function verifyArchive(values: Values, io: CliIo, wire: () => CliDeps): Promise<number> {
+  const format = formatOf(values.format, ['table', 'json'] as const, 'table');
+  const day = (name: 'from' | 'to') => {
+    const value = values[name];
+    if (value === undefined) return {};
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(value))
+      throw new ValidationError(`--${name} must be a day (YYYY-MM-DD).`);
+    return { [name]: value };
+  };
+  const range = { ...day('from'), ...day('to') };
+  const deps = wire();
+  const store = (deps.openArchive ?? openArchiveStore)(values.archive as string);
+  const report = await checkArchiveGaps({ chains: deps.reader, store, clock: deps.clock }, range);
+  io.stdout.write(format === 'json' ? `${JSON.stringify(report)}\n` : archiveReport(report));
+  return report.ok ? EXIT.ok : EXIT.verifyFailed;
+}
+
+/** One line per day that differs, then the verdict. */
+export function archiveReport(report: ArchiveGapReport): string {
+  const total = report.days.reduce((n, d) => n + d.table, 0);
+  const lines = [
+    ...report.gaps.map((g) => `GAP  ${g.message}`),
+    report.ok
+      ? `OK: the archive holds all ${total} events of ${report.days.length} days.`
+      : `FAILED: ${report.gaps.length} of ${report.days.length} days differ between the table and the archive.`,
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+async function archiveReplay(values: Values, io: CliIo, wire: () => CliDeps): Promise<number> {
+  if (values.archive === undefined)
+    throw new ValidationError('archive replay needs --archive <dir|s3://bucket>.');
+  if (values.from === undefined) throw new ValidationError('archive replay needs --from.');
+  const range = parseAuditFilter({
+    from: values.from,
+    ...(values.to === undefined ? {} : { to: values.to }),
+  });
+  const deps = wire();
+  const store = (deps.openArchive ?? openArchiveStore)(values.archive);
+  const { replayed } = await replayArchive(
+    { reader: deps.reader, clock: deps.clock, store },
+    { from: range.from as string, ...(range.to === undefined ? {} : { to: range.to }) },
+  );
+  io.stdout.write(`Replayed ${replayed} events to ${values.archive}.\n`);
+  return EXIT.ok;
 }
 
 /** The explanation as lines: the request's events in order, each decision's steps indented. */
