@@ -25,6 +25,7 @@ import { createSweeperHandler, type SweepRun } from '../sweeper/handler.js';
 import { LOCAL_DEFAULTS, type LocalConfig } from './config.js';
 import { InProcessGrantQueue } from './local-queue.js';
 import { createLocalAnchoring } from './anchors.js';
+import { createLocalArchive } from './archive.js';
 import { SweepGate, type SweeperHealth } from './sweep-gate.js';
 
 /** The port the local broker should listen on is taken: one clear line, no stack trace. */
@@ -359,9 +360,18 @@ export async function startLocalBroker(options: StartLocalBrokerOptions): Promis
       logger: appLogger,
       metrics: { count: () => undefined },
     });
+    // The audit archive on the same timer, through the archive's use case and folder store.
+    const archive = createLocalArchive(
+      config.LOCAL_DATA_DIR,
+      new DynamoAuditQuery(tables.doc, tables.names.audit),
+      clock,
+    );
     const timer = setInterval(() => {
       scheduledSweep();
       void anchoring.anchorNow().then((run) => run.status === 'anchored' && say(`audit  ⚓ ${run.location}`));
+      void archive
+        .archiveNow()
+        .catch((error: unknown) => print(`audit  ✗ archive: ${(error as Error).message}`));
     }, config.SWEEP_INTERVAL_SECONDS * 1000);
     timer.unref();
     stops.push(() => clearInterval(timer));
