@@ -10,7 +10,7 @@ import { SandboxAws } from '../../shared/adapters/sandbox/sandbox-aws.js';
 import { SlackWebApiSandbox, type SlackCall } from '../../shared/adapters/sandbox/slack-web-api.js';
 import { createSocketModeSlackApp } from '../slack/app.js';
 import { ENV } from '../../shared/config/env.js';
-import { loadPolicyFile } from '../../shared/config/policy-file.js';
+import { loadPolicyVersion } from '../../shared/config/policy-file.js';
 import { ConfigError } from '../../shared/domain/errors.js';
 import type { GrantMetricName } from '../../shared/domain/grant-ports.js';
 import type { AccessPolicy } from '../../shared/domain/policy.js';
@@ -31,6 +31,7 @@ import { DevSessions } from '../console-api/caller.js';
 import { ConsoleCredentialsMailbox, routeCredentials } from '../console-api/credentials-mailbox.js';
 import { CONSOLE_PATH, createLocalConsole } from './console-server.js';
 import { createLocalAnchoring } from './anchors.js';
+import { createLocalArchive } from './archive.js';
 import { SweepGate, type SweeperHealth } from './sweep-gate.js';
 
 /** The port the local broker should listen on is taken: one clear line, no stack trace. */
@@ -218,7 +219,7 @@ export async function startLocalBroker(options: StartLocalBrokerOptions): Promis
     if (!config.LOCAL_QUIET) print(line);
   };
   assertSafeLocalConfig(config);
-  const policy = loadPolicyFile(config[ENV.policyPath]);
+  const { policy, version: policyVersion } = loadPolicyVersion(config[ENV.policyPath]);
   const clock = options.clock ?? { now: () => new Date() };
   const stops: (() => Promise<void> | void)[] = [];
   const stopAll = async () => {
@@ -262,6 +263,7 @@ export async function startLocalBroker(options: StartLocalBrokerOptions): Promis
       },
       doc: tables.doc,
       policy,
+      policyVersion,
       clock,
       logger,
     });
@@ -402,9 +404,18 @@ export async function startLocalBroker(options: StartLocalBrokerOptions): Promis
       logger: appLogger,
       metrics: { count: () => undefined },
     });
+    // The audit archive on the same timer, through the archive's use case and folder store.
+    const archive = createLocalArchive(
+      config.LOCAL_DATA_DIR,
+      new DynamoAuditQuery(tables.doc, tables.names.audit),
+      clock,
+    );
     const timer = setInterval(() => {
       scheduledSweep();
       void anchoring.anchorNow().then((run) => run.status === 'anchored' && say(`audit  ⚓ ${run.location}`));
+      void archive
+        .archiveNow()
+        .catch((error: unknown) => print(`audit  ✗ archive: ${(error as Error).message}`));
     }, config.SWEEP_INTERVAL_SECONDS * 1000);
     timer.unref();
     stops.push(() => clearInterval(timer));

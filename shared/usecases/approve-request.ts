@@ -5,10 +5,12 @@ import { clampToShift } from '../domain/on-call.js';
 import { findTarget } from '../domain/policy.js';
 import { personKey, type ResolvedPerson } from '../domain/person.js';
 import { accountGrantOf, type AccessRequest } from '../domain/request.js';
+import type { AuditDetail } from '../domain/audit.js';
 import { auditOf } from './audit-events.js';
 import type { RequestDeps } from './deps.js';
 import { refusedOutcome } from './refusals.js';
 import { retryOnConflict } from './retry-on-conflict.js';
+import { decisionProvenance } from './policy-provenance.js';
 
 export type ApproveResult =
   | { readonly outcome: 'refused'; readonly reason: ApprovalRefusal; readonly message: string }
@@ -137,9 +139,11 @@ export async function approveRequest(
       }
       const now = deps.clock.now();
       const window = decision.complete ? await approvedChanges(deps, request, now) : undefined;
-      return { write: { decision, now, ...(window ? { window } : {}) } };
+      const target = findTarget(policy, request.targetId);
+      const provenance = await decisionProvenance(deps.provenance, target, 'approval', input.approver);
+      return { write: { decision, now, provenance, ...(window ? { window } : {}) } };
     },
-    write: (request, { decision, now, window }) => {
+    write: (request, { decision, now, window, provenance }) => {
       const approvals = [...request.approvals, { approver, at: now.toISOString() }];
       const approvers = approvals.map((a) => a.approver);
       return window
@@ -152,7 +156,7 @@ export async function approveRequest(
               actor: approver,
               to: 'APPROVED',
               approvers,
-              detail: windowDetail(window, request),
+              detail: { ...windowDetail(window, request), ...provenance },
             }),
           })
         : deps.store.transition(request, {
@@ -164,7 +168,11 @@ export async function approveRequest(
               actor: approver,
               to: 'PENDING',
               approvers,
-              detail: { approvals: decision.approvals, approvalsRequired: decision.approvalsRequired },
+              detail: {
+                approvals: decision.approvals,
+                approvalsRequired: decision.approvalsRequired,
+                ...provenance,
+              },
             }),
           });
     },
@@ -193,6 +201,8 @@ interface Approving {
   readonly decision: Extract<ReturnType<typeof decideApproval>, { allowed: true }>;
   readonly now: Date;
   readonly window?: { readonly startsAt: string; readonly endsAt: string };
+  /** The policy version and rule that decided (empty without provenance). */
+  readonly provenance: AuditDetail;
 }
 
 /** Who approves without approvers: an auto-approved target, or a grace extension within budget. */
@@ -244,17 +254,19 @@ export async function denyRequest(
   const problem = noteProblem('A reason', reason);
   if (problem) throw new ValidationError(problem);
   // An approval landing meanwhile is a conflict: re-read and decide again.
-  return retryOnConflict<Date, DenyResult>({
+  return retryOnConflict<{ now: Date; provenance: AuditDetail }, DenyResult>({
     read: () => load(deps, input.requestId),
-    decide: (request) => {
+    decide: async (request) => {
       const allowed = decideDenial(policy, request, input.approver);
       if (!allowed.allowed) {
         if (allowed.reason === 'not-pending') throw new AlreadyDecidedError(request.status);
         return { done: { outcome: 'refused', reason: allowed.reason, message: allowed.message } };
       }
-      return { write: deps.clock.now() };
+      const target = findTarget(policy, request.targetId);
+      const provenance = await decisionProvenance(deps.provenance, target, 'denial', input.approver);
+      return { write: { now: deps.clock.now(), provenance } };
     },
-    write: (request, now) =>
+    write: (request, { now, provenance }) =>
       deps.store.transition(request, {
         to: 'DENIED',
         at: now,
@@ -268,6 +280,7 @@ export async function denyRequest(
           actor: personKey(input.approver.person),
           to: 'DENIED',
           reason,
+          ...(Object.keys(provenance).length > 0 ? { detail: provenance } : {}),
         }),
       }),
     committed: async (denied) => {

@@ -8,6 +8,7 @@ import { auditOf } from './audit-events.js';
 import { retryOnConflict } from './retry-on-conflict.js';
 import type { RequestDeps } from './deps.js';
 import { refusedOutcome, type RefusedOutcome } from './refusals.js';
+import { decisionProvenance } from './policy-provenance.js';
 
 export type BreakGlassResult =
   /** decideBreakGlass's refusal as is: its reason, message and the form field at fault. */
@@ -66,6 +67,12 @@ export async function breakGlass(
     endsAt,
     breakGlass: true,
   };
+  const provenance = await decisionProvenance(
+    deps.provenance,
+    decision.target,
+    'break-glass',
+    input.requester,
+  );
   const created = await deps.store.create(
     request,
     auditOf(request, 'break-glass.activated', {
@@ -77,6 +84,7 @@ export async function breakGlass(
         startsAt: request.startsAt ?? '',
         endsAt: request.endsAt ?? '',
         ...(shiftEndsAt === undefined ? {} : { shiftEndsAt }),
+        ...provenance,
       },
     }),
   );

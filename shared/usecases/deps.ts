@@ -9,6 +9,7 @@ import type {
 } from '../domain/ports.js';
 import type { TicketSystems } from '../domain/tickets.js';
 import type { OnCallRoster } from '../domain/on-call.js';
+import type { PolicyProvenance } from './policy-provenance.js';
 
 /** Where use cases report problems that must not undo a transition (a failed event subscriber). */
 export interface UseCaseLogger {
@@ -30,4 +31,6 @@ export interface RequestDeps {
   readonly tickets?: TicketSystems;
   /** Who is on call now, for on-call people sets (absent: nobody is; see identify-person.ts). */
   readonly onCall?: OnCallRoster;
+  /** Records the policy version and rule on decision events (absent: events carry no provenance). */
+  readonly provenance?: PolicyProvenance;
 }

@@ -10,6 +10,7 @@ import { checkTicket, ticketAuditDetail, ticketSnapshot } from './check-ticket.j
 import type { RequestDeps } from './deps.js';
 import { approveAutomatically } from './approve-request.js';
 import { refusedOutcome, type RefusedOutcome } from './refusals.js';
+import { decisionProvenance } from './policy-provenance.js';
 
 export interface SubmitRequestInput {
   readonly requester: ResolvedPerson;
@@ -101,6 +102,7 @@ export async function submitRequest(
     ...(shiftEndsAt === undefined ? {} : { shiftEndsAt }),
     ...(ticketInfo === undefined ? {} : { ticketInfo }),
   });
+  const provenance = await decisionProvenance(deps.provenance, decision.target, 'request', input.requester);
   const created = await deps.store.create(
     request,
     auditOf(request, 'request.submitted', {
@@ -114,6 +116,7 @@ export async function submitRequest(
         ...(request.scheduledStartsAt ? { scheduledStartsAt: request.scheduledStartsAt } : {}),
         ...ticketAuditDetail(ticketCheck),
         ...(shiftEndsAt === undefined ? {} : { shiftEndsAt }),
+        ...provenance,
       },
     }),
   );
