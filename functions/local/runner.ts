@@ -22,6 +22,9 @@ import { createBaseWiring, listenerLogger, requestPorts } from '../wiring/base-w
 import { eventsOverSlackClient } from '../wiring/event-wiring.js';
 import { createHandler as createSlackHandler, type SlackLambdaEvent } from '../slack/create-handler.js';
 import { createSweeperHandler, type SweepRun } from '../sweeper/handler.js';
+import { createRequestApiHandler } from '../request-api/handler.js';
+import { apiCallerDirectory } from '../request-api/caller-directory.js';
+import { LOCAL_API_KEYS, localRequestApi } from './request-api-gate.js';
 import { LOCAL_DEFAULTS, type LocalConfig } from './config.js';
 import { InProcessGrantQueue } from './local-queue.js';
 import { WebClient } from '@slack/web-api';
@@ -332,6 +335,24 @@ export async function startLocalBroker(options: StartLocalBrokerOptions): Promis
       say('slack  ⚡ connected to Slack over Socket Mode');
     }
 
+    // The request API (jit CLI), SigV4-verified with the local keys (request-api-gate.ts).
+    const { delivery: _slackDelivery, ...grantPorts } = deps;
+    const requestApi = localRequestApi({
+      handler: createRequestApiHandler({
+        api: {
+          requests: requestDeps,
+          people: { policy: base.policy, directory: apiCallerDirectory(base.policy) },
+          grants: grantPorts,
+        },
+        logger,
+      }),
+      keys: LOCAL_API_KEYS,
+      // Signatures are dated by the signer's wall clock, whatever the demo does to the use cases' clock.
+      clock: { now: () => new Date() },
+      context: () => localContext('request-api'),
+      prefix: '/api',
+    });
+
     const auditHandler = createAuditApiHandler({
       reader: new DynamoAuditQuery(tables.doc, tables.names.audit),
       clock,
@@ -465,6 +486,18 @@ export async function startLocalBroker(options: StartLocalBrokerOptions): Promis
         return send(res, report.dynamodb === 'ok' ? 200 : 503, JSON.stringify(report));
       }
 
+      if (url.pathname.startsWith('/api/')) {
+        const body = await readBody(req);
+        if (body === undefined) return send(res, 413, JSON.stringify({ error: 'body too large' }));
+        const response = await requestApi({
+          method,
+          url: new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`),
+          headers: headersOf(req),
+          body,
+        });
+        res.writeHead(response.statusCode, response.headers);
+        return res.end(response.body);
+      }
       if (url.pathname.startsWith('/audit/')) {
         const query = Object.fromEntries(url.searchParams);
         const event = {

@@ -186,6 +186,20 @@ const policyShape = z.strictObject({
   warnBefore: duration.default('10m'),
   /** How far ahead a requester may schedule the start of a grant. */
   maxLeadTime: duration.default('7d'),
+  api: z
+    .strictObject({
+      // AWS principal ARN (an IAM user, or an assumed-role session) → person, checked in personOfApiCaller.
+      callers: z
+        .record(
+          z.string().regex(/^arn:aws[a-z-]*:(iam|sts)::\d{12}:\S+$/, 'is not an IAM or STS principal ARN'),
+          personRef,
+        )
+        .default({}),
+      emailSessionRoles: z
+        .array(z.string().regex(/^[\w+=,.@-]{1,64}$/, 'is not an IAM role name'))
+        .default([]),
+    })
+    .optional(),
   targets: z.array(target).min(1),
 });
 
@@ -472,7 +486,20 @@ export interface AccessPolicy {
   readonly warnBeforeSeconds: number;
   /** How far ahead a start may be scheduled (default 7 days). */
   readonly maxLeadTimeSeconds: number;
+  /** Who request API callers are (see api-caller.ts); absent: every caller is their own `cli:` person. */
+  readonly api?: ApiCallerRules;
   readonly targets: readonly Target[];
+}
+
+/** How the request API maps a SigV4 caller to a person (policy `api:`). */
+export interface ApiCallerRules {
+  /** Principal ARN → person in canonical form (`U0DEV00001`, `oidc:…`, `cli:…`). */
+  readonly callers: Readonly<Record<string, string>>;
+  /**
+   * Roles whose session name is the person's email (Identity Center permission-set roles,
+   * `AWSReservedSSO_…`, whose session name AWS sets to the user name, never the caller).
+   */
+  readonly emailSessionRoles: readonly string[];
 }
 
 function seconds(text: string): number {
@@ -607,6 +634,14 @@ export function validatePolicy(
     ...(raw.security === undefined ? {} : { security: raw.security }),
     warnBeforeSeconds: seconds(raw.warnBefore),
     maxLeadTimeSeconds: seconds(raw.maxLeadTime),
+    ...(raw.api === undefined
+      ? {}
+      : {
+          api: {
+            callers: raw.api.callers,
+            emailSessionRoles: raw.api.emailSessionRoles,
+          },
+        }),
     targets,
   };
   return deepFreeze(policy);
