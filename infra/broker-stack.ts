@@ -272,6 +272,8 @@ export class BrokerStack extends Stack {
       // Audit appends: a new event (PutItem) and the chain head (UpdateItem) in one transaction.
       allow(fn, [...READ, ...WRITE], [audit.tableArn]);
     }
+    // The approval post shows the requester's history on the target (the audit by-subject index).
+    for (const fn of [slack, sweeper]) allow(fn, ['dynamodb:Query'], auditArns.slice(1));
     allow(reconciler, READ, requestsArns);
     allow(reconciler, ['dynamodb:PutItem', 'dynamodb:UpdateItem', ...READ], [audit.tableArn]);
     allow(auditApi, READ, auditArns);

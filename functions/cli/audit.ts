@@ -17,6 +17,18 @@ import { FORMATS, writeEvents } from '../../shared/adapters/audit-format/audit-f
 import { loadAnchorPublicKey, openAnchorStore } from '../../shared/adapters/anchors/open-anchors.js';
 import type { AnchorStore } from '../../shared/domain/anchors.js';
 import { verifyAnchoredAudit, type VerifyAnchoredResult } from '../../shared/usecases/verify-anchors.js';
+import { createPolicyVersionStore } from '../../shared/adapters/dynamodb/policy-versions.js';
+import { loadPolicyVersion } from '../../shared/config/policy-file.js';
+import type { PolicyVersionStore } from '../../shared/domain/ports.js';
+import type { Explanation } from '../../shared/domain/provenance.js';
+import { explainDecision } from '../../shared/usecases/policy-provenance.js';
+import { openArchiveStore } from '../../shared/adapters/archive/open-archive.js';
+import type { ArchiveStore } from '../../shared/domain/archive.js';
+import {
+  checkArchiveGaps,
+  replayArchive,
+  type ArchiveGapReport,
+} from '../../shared/usecases/archive-audit.js';
 
 /** Exit codes: 0 fine, 1 the trail failed verification, 2 bad input, 3 anything else. */
 export const EXIT = { ok: 0, verifyFailed: 1, badInput: 2, error: 3 } as const;
@@ -25,6 +37,9 @@ export const USAGE = `Usage:
   jit-audit query  [filters] [--format table|jsonl|csv] [--limit N]
   jit-audit verify [--format table|json]
   jit-audit verify --anchored --anchors <dir|s3://bucket/prefix> (--public-key FILE | --kms-key ID)
+  jit-audit verify --archive <dir|s3://bucket> [--from DAY] [--to DAY]
+  jit-audit explain <requestId> [--policy FILE] [--format table|json]
+  jit-audit archive replay --archive <dir|s3://bucket> --from TIME [--to TIME]
 
 Filters (all given must hold; newest events first):
   --person U123        whose access (Slack user id of the requester)
@@ -42,6 +57,17 @@ verify --anchored also checks every chain against every signed anchor (digests o
 heads): each anchor's signature must verify with the public key (a PEM or DER file exported
 from KMS, for offline checks, or fetched with --kms-key), and each anchored (seq, hash) must
 still be in the table. It catches a rewrite of events and heads that is consistent with itself.
+
+verify --archive compares, day by day, the events the table holds with the objects the
+archive holds under events/dt=DAY/ and reports every day that differs (a missing day, lost
+events). archive replay re-exports a time range from the table to the archive, to the same
+object keys (one per event), so it fills gaps and never duplicates.
+
+explain replays every decision of a request (submission, approvals, denial, break-glass)
+against the policy version that was in force (kept in the audit table by its SHA-256) and
+prints, step by step, why it was allowed or refused and whether the replay reproduces the
+recorded outcome (exit 1 when it does not). --policy (default: POLICY_PATH when set) also
+says what the policy in that file would decide today.
 
 Environment: AUDIT_TABLE_NAME (required), AWS_REGION, and the usual AWS credentials;
 AWS_ENDPOINT_URL_DYNAMODB points at another endpoint (DynamoDB Local).
@@ -62,6 +88,10 @@ export interface CliDeps {
   readonly table?: string;
   /** Opens the anchors at an `--anchors` location; default: a folder or an S3 URL. */
   readonly openAnchors?: (location: string) => Pick<AnchorStore, 'list'>;
+  /** The kept policy versions (explain); default: the audit table's. */
+  readonly versions?: PolicyVersionStore;
+  /** Opens the archive at an `--archive` location; default: a folder or an S3 URL. */
+  readonly openArchive?: (location: string) => ArchiveStore;
 }
 
 /** Wiring for the real CLI: the audit table from the environment, the SDK's own endpoint settings. */
@@ -74,6 +104,7 @@ function depsFromEnv(env: CliIo['env']): CliDeps {
     reader: createAuditReader({ tableName: config[ENV.auditTable] as string }),
     clock: { now: () => new Date() },
     table: config[ENV.auditTable] as string,
+    versions: createPolicyVersionStore(config[ENV.auditTable] as string),
   };
 }
 
@@ -92,6 +123,8 @@ const OPTIONS = {
   anchors: { type: 'string' },
   'public-key': { type: 'string' },
   'kms-key': { type: 'string' },
+  policy: { type: 'string' },
+  archive: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -112,11 +145,27 @@ export async function main(argv: readonly string[], io: CliIo, deps?: CliDeps): 
     io.stdout.write(USAGE);
     return command === undefined && !values.help ? EXIT.badInput : EXIT.ok;
   }
-  if (positionals.length > 1) return fail(io, EXIT.badInput, `unexpected argument "${positionals[1]}"`);
+  const arity = command === 'explain' || command === 'archive' ? 2 : 1;
+  if (command === 'explain' && positionals.length < 2) {
+    return fail(io, EXIT.badInput, 'explain needs a request id (jit-audit explain <requestId>)');
+  }
+  if (positionals.length > arity)
+    return fail(io, EXIT.badInput, `unexpected argument "${positionals[arity]}"`);
   try {
+    if (command === 'archive') {
+      if (positionals[1] !== 'replay') return fail(io, EXIT.badInput, 'archive takes one command: replay');
+      return await archiveReplay(values, io, () => deps ?? depsFromEnv(io.env));
+    }
+    if (command === 'explain') {
+      return await explain(positionals[1] as string, values, io, () => deps ?? depsFromEnv(io.env));
+    }
     if (command === 'query') return await query(values, io, () => deps ?? depsFromEnv(io.env));
     if (command === 'verify') return await verify(values, io, () => deps ?? depsFromEnv(io.env));
-    return fail(io, EXIT.badInput, `unknown command "${command}" (query or verify; --help for usage)`);
+    return fail(
+      io,
+      EXIT.badInput,
+      `unknown command "${command}" (query, verify, explain or archive; --help for usage)`,
+    );
   } catch (error) {
     if ((error as { code?: string }).code === 'EPIPE') return EXIT.ok; // the reader went away (| head)
     if (error instanceof ValidationError) return fail(io, EXIT.badInput, error.message);
@@ -152,6 +201,7 @@ async function query(values: Values, io: CliIo, wire: () => CliDeps): Promise<nu
 
 async function verify(values: Values, io: CliIo, wire: () => CliDeps): Promise<number> {
   const format = formatOf(values.format, ['table', 'json'] as const, 'table');
+  if (values.archive !== undefined) return verifyArchive(values, io, wire);
   if (!values.anchored) {
     for (const option of ['anchors', 'public-key', 'kms-key'] as const) {
       if (values[option] !== undefined) throw new ValidationError(`--${option} goes with --anchored.`);
@@ -182,6 +232,79 @@ async function verify(values: Values, io: CliIo, wire: () => CliDeps): Promise<n
   });
   io.stdout.write(format === 'json' ? `${JSON.stringify(result)}\n` : anchoredReport(result));
   return result.ok ? EXIT.ok : EXIT.verifyFailed;
+}
+
+async function explain(requestId: string, values: Values, io: CliIo, wire: () => CliDeps): Promise<number> {
+  const format = formatOf(values.format, ['table', 'json'] as const, 'table');
+  const policyPath = values.policy ?? io.env[ENV.policyPath];
+  const current = policyPath === undefined ? undefined : loadPolicyVersion(policyPath).version;
+  const deps = wire();
+  const { versions } = deps;
+  if (versions === undefined) throw new ValidationError(`explain needs ${ENV.auditTable}.`);
+  const explanation = await explainDecision(
+    { reader: deps.reader, versions, clock: deps.clock, ...(current ? { current } : {}) },
+    requestId,
+  );
+  io.stdout.write(format === 'json' ? `${JSON.stringify(explanation)}\n` : explainReport(explanation));
+  return explanation.decisions.some((d) => d.verdict === 'differs') ? EXIT.verifyFailed : EXIT.ok;
+}
+
+async function verifyArchive(values: Values, io: CliIo, wire: () => CliDeps): Promise<number> {
+  const format = formatOf(values.format, ['table', 'json'] as const, 'table');
+  const day = (name: 'from' | 'to') => {
+    const value = values[name];
+    if (value === undefined) return {};
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(value))
+      throw new ValidationError(`--${name} must be a day (YYYY-MM-DD).`);
+    return { [name]: value };
+  };
+  const range = { ...day('from'), ...day('to') };
+  const deps = wire();
+  const store = (deps.openArchive ?? openArchiveStore)(values.archive as string);
+  const report = await checkArchiveGaps({ chains: deps.reader, store, clock: deps.clock }, range);
+  io.stdout.write(format === 'json' ? `${JSON.stringify(report)}\n` : archiveReport(report));
+  return report.ok ? EXIT.ok : EXIT.verifyFailed;
+}
+
+/** One line per day that differs, then the verdict. */
+export function archiveReport(report: ArchiveGapReport): string {
+  const total = report.days.reduce((n, d) => n + d.table, 0);
+  const lines = [
+    ...report.gaps.map((g) => `GAP  ${g.message}`),
+    report.ok
+      ? `OK: the archive holds all ${total} events of ${report.days.length} days.`
+      : `FAILED: ${report.gaps.length} of ${report.days.length} days differ between the table and the archive.`,
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+async function archiveReplay(values: Values, io: CliIo, wire: () => CliDeps): Promise<number> {
+  if (values.archive === undefined)
+    throw new ValidationError('archive replay needs --archive <dir|s3://bucket>.');
+  if (values.from === undefined) throw new ValidationError('archive replay needs --from.');
+  const range = parseAuditFilter({
+    from: values.from,
+    ...(values.to === undefined ? {} : { to: values.to }),
+  });
+  const deps = wire();
+  const store = (deps.openArchive ?? openArchiveStore)(values.archive);
+  const { replayed } = await replayArchive(
+    { reader: deps.reader, clock: deps.clock, store },
+    { from: range.from as string, ...(range.to === undefined ? {} : { to: range.to }) },
+  );
+  io.stdout.write(`Replayed ${replayed} events to ${values.archive}.\n`);
+  return EXIT.ok;
+}
+
+/** The explanation as lines: the request's events in order, each decision's steps indented. */
+export function explainReport(explanation: Explanation): string {
+  const { decisions } = explanation;
+  const verdict = explanation.reproduced
+    ? `REPRODUCED: all ${decisions.length} decisions of ${explanation.requestId} replay to their recorded outcome.`
+    : decisions.some((d) => d.verdict === 'differs')
+      ? `DIFFERS: a replayed decision of ${explanation.requestId} does not give its recorded outcome.`
+      : `UNKNOWN: ${decisions.filter((d) => d.verdict === 'unknown').length} of ${decisions.length} decisions cannot be replayed.`;
+  return `${explanation.steps.map((s) => s.text).join('\n')}\n${verdict}\n`;
 }
 
 /** The plain report, then one line per anchor finding and the anchors' verdict. */

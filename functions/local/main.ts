@@ -4,7 +4,7 @@ import { ENV } from '../../shared/config/env.js';
 import { BrokerError } from '../../shared/domain/errors.js';
 import { readLocalConfig } from './config.js';
 import { whenLauncherDies } from './lifecycle.js';
-import { startLocalBroker } from './runner.js';
+import { isSandboxedOnLoopback, startLocalBroker } from './runner.js';
 
 /** How long a stop may take before the process exits anyway (DynamoDB Local dies with it). */
 const STOP_DEADLINE_MS = 4000;
@@ -25,6 +25,7 @@ async function main(): Promise<void> {
     `JIT access broker running locally at ${broker.url}`,
     `  Slack endpoint   POST ${broker.url}/slack/events   (signed with ${ENV.slackSigningSecret})`,
     `  Audit API        GET  ${broker.url}/audit/events?person=U0DEV00001&from=2026-01-01   GET ${broker.url}/audit/verify`,
+    `  Web console      ${broker.consoleUrl}${isSandboxedOnLoopback(config) ? '   (development sign-in: pick a person of the policy)' : '   (development sign-in off: not sandboxed on loopback)'}`,
     `  Health           GET  ${broker.url}/health         Sandbox state: GET ${broker.url}/sandbox`,
     `  DynamoDB         ${broker.dynamoEndpoint} (tables ${config.TABLE_PREFIX}requests, ${config.TABLE_PREFIX}audit${broker.dynamoPid === undefined ? '' : `; Java pid ${broker.dynamoPid}`})`,
     `  AWS side         ${config.AWS_MODE === 'sandbox' ? 'sandbox: memberships and sessions are recorded here, AWS is never called' : 'real IAM/STS clients (AWS_ENDPOINT_URL_<SERVICE> honoured)'}`,

@@ -10,7 +10,7 @@ import { SandboxAws } from '../../shared/adapters/sandbox/sandbox-aws.js';
 import { SlackWebApiSandbox, type SlackCall } from '../../shared/adapters/sandbox/slack-web-api.js';
 import { createSocketModeSlackApp } from '../slack/app.js';
 import { ENV } from '../../shared/config/env.js';
-import { loadPolicyFile } from '../../shared/config/policy-file.js';
+import { loadPolicyVersion } from '../../shared/config/policy-file.js';
 import { ConfigError } from '../../shared/domain/errors.js';
 import type { GrantMetricName } from '../../shared/domain/grant-ports.js';
 import type { AccessPolicy } from '../../shared/domain/policy.js';
@@ -22,9 +22,19 @@ import { createBaseWiring, listenerLogger, requestPorts } from '../wiring/base-w
 import { eventsOverSlackClient } from '../wiring/event-wiring.js';
 import { createHandler as createSlackHandler, type SlackLambdaEvent } from '../slack/create-handler.js';
 import { createSweeperHandler, type SweepRun } from '../sweeper/handler.js';
+import { createRequestApiHandler } from '../request-api/handler.js';
+import { apiCallerDirectory } from '../request-api/caller-directory.js';
+import { LOCAL_API_KEYS, localRequestApi } from './request-api-gate.js';
 import { LOCAL_DEFAULTS, type LocalConfig } from './config.js';
 import { InProcessGrantQueue } from './local-queue.js';
+import { WebClient } from '@slack/web-api';
+import { SlackDirectory } from '../../shared/adapters/slack/directory.js';
+import type { PersonDirectory } from '../../shared/domain/ports.js';
+import { DevSessions } from '../console-api/caller.js';
+import { ConsoleCredentialsMailbox, routeCredentials } from '../console-api/credentials-mailbox.js';
+import { CONSOLE_PATH, createLocalConsole } from './console-server.js';
 import { createLocalAnchoring } from './anchors.js';
+import { createLocalArchive } from './archive.js';
 import { SweepGate, type SweeperHealth } from './sweep-gate.js';
 
 /** The port the local broker should listen on is taken: one clear line, no stack trace. */
@@ -42,6 +52,8 @@ const MAX_BODY_BYTES = 1024 * 1024;
 export interface LocalBroker {
   /** Base URL of the broker: POST /slack/events, GET /audit/events, /audit/verify, /health, /sandbox. */
   readonly url: string;
+  /** The web console (development sign-in while sandboxed on loopback). */
+  readonly consoleUrl: string;
   readonly config: LocalConfig;
   readonly policy: AccessPolicy;
   readonly dynamoEndpoint: string;
@@ -92,16 +104,25 @@ const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
  */
 export function assertSafeLocalConfig(config: LocalConfig): void {
   const defaultSecret = config[ENV.slackSigningSecret] === LOCAL_DEFAULTS.SLACK_SIGNING_SECRET;
-  const sandboxed =
-    config.AWS_MODE === 'sandbox' &&
-    !config[ENV.slackApiUrl] &&
-    !config.SLACK_APP_TOKEN &&
-    LOOPBACK_HOSTS.has(config.HOST);
-  if (defaultSecret && !sandboxed) {
+  if (defaultSecret && !isSandboxedOnLoopback(config)) {
     throw new ConfigError(
       `Invalid configuration:\n  ${ENV.slackSigningSecret}: the built-in local secret is only allowed with AWS_MODE=sandbox, the built-in Slack sandbox and a loopback HOST; set your Slack app's signing secret`,
     );
   }
+}
+
+/**
+ * Whether nothing real can be reached: AWS and Slack both sandboxed, and the broker on a
+ * loopback host. The default signing secret and the console's development sign-in (pick any
+ * person) are allowed only then.
+ */
+export function isSandboxedOnLoopback(config: LocalConfig): boolean {
+  return (
+    config.AWS_MODE === 'sandbox' &&
+    !config[ENV.slackApiUrl] &&
+    !config.SLACK_APP_TOKEN &&
+    LOOPBACK_HOSTS.has(config.HOST)
+  );
 }
 
 /** A Lambda context for handlers run in-process; its remaining time counts down from `budgetMs`. */
@@ -201,7 +222,7 @@ export async function startLocalBroker(options: StartLocalBrokerOptions): Promis
     if (!config.LOCAL_QUIET) print(line);
   };
   assertSafeLocalConfig(config);
-  const policy = loadPolicyFile(config[ENV.policyPath]);
+  const { policy, version: policyVersion } = loadPolicyVersion(config[ENV.policyPath]);
   const clock = options.clock ?? { now: () => new Date() };
   const stops: (() => Promise<void> | void)[] = [];
   const stopAll = async () => {
@@ -245,6 +266,7 @@ export async function startLocalBroker(options: StartLocalBrokerOptions): Promis
       },
       doc: tables.doc,
       policy,
+      policyVersion,
       clock,
       logger,
     });
@@ -286,8 +308,10 @@ export async function startLocalBroker(options: StartLocalBrokerOptions): Promis
       },
     });
     const { deps, requestDeps } = grant;
+    // Credentials asked for in the console wait in memory for their owner; the rest go to Slack.
+    const mailbox = new ConsoleCredentialsMailbox(clock);
     wired.worker = createGrantWorkerHandler({
-      deps,
+      deps: { ...deps, delivery: routeCredentials(mailbox, deps.delivery) },
       maxAttempts: grant.settings.maxAttempts,
       logger: base.logger,
     });
@@ -311,10 +335,53 @@ export async function startLocalBroker(options: StartLocalBrokerOptions): Promis
       say('slack  ⚡ connected to Slack over Socket Mode');
     }
 
+    // The request API (jit CLI), SigV4-verified with the local keys (request-api-gate.ts).
+    const { delivery: _slackDelivery, ...grantPorts } = deps;
+    const requestApi = localRequestApi({
+      handler: createRequestApiHandler({
+        api: {
+          requests: requestDeps,
+          people: { policy: base.policy, directory: apiCallerDirectory(base.policy) },
+          grants: grantPorts,
+        },
+        logger,
+      }),
+      keys: LOCAL_API_KEYS,
+      // Signatures are dated by the signer's wall clock, whatever the demo does to the use cases' clock.
+      clock: { now: () => new Date() },
+      context: () => localContext('request-api'),
+      prefix: '/api',
+    });
+
     const auditHandler = createAuditApiHandler({
       reader: new DynamoAuditQuery(tables.doc, tables.names.audit),
       clock,
       logger,
+    });
+    const slackWeb = new WebClient(config[ENV.slackBotToken], slackApiUrl ? { slackApiUrl } : {});
+    const slackDirectory = new SlackDirectory(slackWeb, clock);
+    // Development sessions name policy persons: Slack ones as the (sandbox) Slack knows them,
+    // `oidc:` ones with their id as their email, as a verified token would give it.
+    const devDirectory: PersonDirectory = {
+      providers: ['slack', 'oidc'],
+      emailOf: (person) =>
+        person.provider === 'slack' ? slackDirectory.emailOf(person) : Promise.resolve(person.id),
+      groupsOf: (person, groups) =>
+        person.provider === 'slack' ? slackDirectory.groupsOf(person, groups) : Promise.resolve([]),
+    };
+    const webConsole = await createLocalConsole({
+      api: {
+        request: {
+          ...requestPorts(base, queue, appLogger),
+          events: eventsOverSlackClient(base, appLogger)(slackWeb),
+        },
+        reader: new DynamoAuditQuery(tables.doc, tables.names.audit),
+        mailbox,
+      },
+      directory: devDirectory,
+      devSignIn: isSandboxedOnLoopback(config),
+      sessions: new DevSessions(clock),
+      logger: appLogger,
     });
     const sweeper = createSweeperHandler({
       deps,
@@ -358,9 +425,18 @@ export async function startLocalBroker(options: StartLocalBrokerOptions): Promis
       logger: appLogger,
       metrics: { count: () => undefined },
     });
+    // The audit archive on the same timer, through the archive's use case and folder store.
+    const archive = createLocalArchive(
+      config.LOCAL_DATA_DIR,
+      new DynamoAuditQuery(tables.doc, tables.names.audit),
+      clock,
+    );
     const timer = setInterval(() => {
       scheduledSweep();
       void anchoring.anchorNow().then((run) => run.status === 'anchored' && say(`audit  ⚓ ${run.location}`));
+      void archive
+        .archiveNow()
+        .catch((error: unknown) => print(`audit  ✗ archive: ${(error as Error).message}`));
     }, config.SWEEP_INTERVAL_SECONDS * 1000);
     timer.unref();
     stops.push(() => clearInterval(timer));
@@ -410,6 +486,18 @@ export async function startLocalBroker(options: StartLocalBrokerOptions): Promis
         return send(res, report.dynamodb === 'ok' ? 200 : 503, JSON.stringify(report));
       }
 
+      if (url.pathname.startsWith('/api/')) {
+        const body = await readBody(req);
+        if (body === undefined) return send(res, 413, JSON.stringify({ error: 'body too large' }));
+        const response = await requestApi({
+          method,
+          url: new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`),
+          headers: headersOf(req),
+          body,
+        });
+        res.writeHead(response.statusCode, response.headers);
+        return res.end(response.body);
+      }
       if (url.pathname.startsWith('/audit/')) {
         const query = Object.fromEntries(url.searchParams);
         const event = {
@@ -429,6 +517,9 @@ export async function startLocalBroker(options: StartLocalBrokerOptions): Promis
         const response = await auditHandler(event, localContext('audit-api'));
         res.writeHead(response.statusCode ?? 200, (response.headers ?? {}) as Record<string, string>);
         return res.end(response.body ?? '');
+      }
+      if (url.pathname === '/console' || url.pathname.startsWith(CONSOLE_PATH)) {
+        return webConsole.handle(req, res, url);
       }
       if (method === 'GET' && url.pathname === '/sandbox') {
         const state = {
@@ -493,6 +584,7 @@ export async function startLocalBroker(options: StartLocalBrokerOptions): Promis
     scheduledSweep();
     return {
       url: `http://${config.HOST}:${port}`,
+      consoleUrl: `http://${config.HOST}:${port}${CONSOLE_PATH}`,
       config,
       policy,
       dynamoEndpoint: tables.endpoint,

@@ -13,7 +13,9 @@ import { answerEveryRequest } from './fallback-answer.js';
 import { registerApprovalListeners } from './listeners/approval.js';
 import { registerBreakGlassListeners } from './listeners/break-glass.js';
 import { registerHomeListeners } from './listeners/home.js';
+import { registerLifecycleListeners } from './listeners/lifecycle.js';
 import { registerRequestListeners } from './listeners/request.js';
+import { registerRevokeListeners } from './listeners/revoke.js';
 import { createListenerContext, type SlackAppLogger } from './listeners/listener-kit.js';
 import { slackApiFailure } from '../../shared/adapters/slack/slack-api-error.js';
 
@@ -108,7 +110,11 @@ function assembleSlackApp<R extends AwsLambdaReceiver | SocketModeReceiver>(
   });
   const clock = options.deps.clock;
   const directory = new SlackDirectory(client, clock);
-  const people = { policy: options.deps.policy, directory };
+  const people = {
+    policy: options.deps.policy,
+    directory,
+    ...(options.deps.onCall ? { onCall: options.deps.onCall, logger } : {}),
+  };
   const deps: RequestDeps = {
     ...options.deps,
     events: options.events(client),
@@ -143,6 +149,8 @@ function assembleSlackApp<R extends AwsLambdaReceiver | SocketModeReceiver>(
   registerApprovalListeners(ctx);
   registerBreakGlassListeners(ctx);
   registerHomeListeners(ctx);
+  registerRevokeListeners(ctx);
+  registerLifecycleListeners(ctx);
 
   return { app, receiver, client, deps };
 }

@@ -1,4 +1,5 @@
 import { formatDuration } from '../../shared/domain/duration.js';
+import type { AccessRequest } from '../../shared/domain/request.js';
 import type { MyAccess } from '../../shared/usecases/list-my-access.js';
 import { ACTIONS } from '../../shared/adapters/slack/ids.js';
 import {
@@ -9,14 +10,22 @@ import {
   section,
   slackDate,
   type Block,
+  user,
   type HomeView,
 } from '../../shared/adapters/slack/views/blocks.js';
-import { progressText } from '../../shared/adapters/slack/views/messages.js';
+import { progressText, revokeButton } from '../../shared/adapters/slack/views/messages.js';
 
 /** The App Home tab ("my access"). A pure function of its input (no I/O, no clock). */
 
-/** The App Home tab: pending requests and live grants with time left and their buttons. */
-export function homeView(access: MyAccess, notice?: string): HomeView {
+/**
+ * The App Home tab: pending requests and live grants with time left and their buttons; for a
+ * security member, everyone's live grants (`othersLive`) with "Revoke".
+ */
+export function homeView(
+  access: MyAccess,
+  notice?: string,
+  othersLive: readonly AccessRequest[] = [],
+): HomeView {
   const blocks: Block[] = [
     { type: 'header', text: plain('My access') },
     {
@@ -89,6 +98,7 @@ export function homeView(access: MyAccess, notice?: string): HomeView {
       ],
     });
   }
+  if (access.scheduled.length > 0) blocks.push(...scheduledBlocks(access.scheduled));
   blocks.push({ type: 'divider' }, section('*Pending requests*'));
   if (access.pending.length === 0) blocks.push(context('None.'));
   for (const request of access.pending) {
@@ -115,5 +125,47 @@ export function homeView(access: MyAccess, notice?: string): HomeView {
       },
     );
   }
+  if (othersLive.length > 0) {
+    blocks.push({ type: 'divider' }, section('*Everyone’s live grants* (security)'));
+    for (const grant of othersLive) {
+      blocks.push({
+        type: 'section',
+        text: mrkdwn(
+          `${user(grant.requester)} · *${grant.targetId}* (${grant.targetKind}) · ends ${grant.endsAt ? slackDate(grant.endsAt) : '?'}${grant.breakGlass ? ' · :rotating_light: break-glass' : ''}${grant.endRequest ? ' · being ended' : ''}`,
+        ),
+        ...(grant.endRequest ? {} : { accessory: revokeButton(grant) }),
+      });
+    }
+  }
   return { type: 'home', blocks: blocks.slice(0, 100) };
+}
+
+/** Approved grants that start later: their window, and Cancel until the start. */
+function scheduledBlocks(scheduled: MyAccess['scheduled']): Block[] {
+  const blocks: Block[] = [{ type: 'divider' }, section('*Scheduled grants*')];
+  for (const request of scheduled) {
+    blocks.push(
+      section(
+        `:calendar: *${request.targetId}* from ${request.startsAt ? slackDate(request.startsAt) : '?'} to ${request.endsAt ? slackDate(request.endsAt) : '?'} · approved`,
+      ),
+      {
+        type: 'actions',
+        elements: [
+          {
+            type: 'button',
+            action_id: ACTIONS.cancel,
+            text: plain('Cancel'),
+            value: request.id,
+            confirm: {
+              title: plain('Cancel this grant?'),
+              text: plain(`Your ${request.targetId} access will not start.`),
+              confirm: plain('Cancel it'),
+              deny: plain('Keep it'),
+            },
+          },
+        ],
+      },
+    );
+  }
+  return blocks;
 }

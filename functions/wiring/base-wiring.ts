@@ -6,11 +6,20 @@ import { DynamoRequestStore } from '../../shared/adapters/dynamodb/request-store
 import type { TableNames } from '../../shared/adapters/dynamodb/tables.js';
 import { systemClock, UlidGenerator } from '../../shared/adapters/ids.js';
 import { ENV, readEnv } from '../../shared/config/env.js';
-import { loadPolicyFile } from '../../shared/config/policy-file.js';
+import { loadPolicyVersion } from '../../shared/config/policy-file.js';
+import { DynamoPolicyVersions } from '../../shared/adapters/dynamodb/policy-versions.js';
+import type { PolicyVersion } from '../../shared/domain/provenance.js';
+import { keptPolicyVersion } from '../../shared/usecases/policy-provenance.js';
 import { ConfigError } from '../../shared/domain/errors.js';
 import type { AccessPolicy } from '../../shared/domain/policy.js';
 import type { Clock, GrantQueue, IdGenerator, PolicySource } from '../../shared/domain/ports.js';
 import type { RequestDeps, UseCaseLogger } from '../../shared/usecases/deps.js';
+import {
+  onCallRosterFromEnv,
+  ticketSystemsFromEnv,
+} from '../../shared/adapters/tickets/integration-settings.js';
+import type { OnCallRoster } from '../../shared/domain/on-call.js';
+import type { TicketSystems } from '../../shared/domain/tickets.js';
 
 /** The DynamoDB document client type, without importing the SDK here. */
 export type DocumentClient = ReturnType<typeof createDocumentClient>;
@@ -37,9 +46,13 @@ export interface BaseWiring {
   readonly audit: DynamoAuditLog;
   readonly store: DynamoRequestStore;
   readonly policy: PolicySource;
+  /** The policy file's version (decision provenance); absent when a parsed policy was passed in. */
+  readonly policyVersion?: PolicyVersion;
   readonly logger: Logger;
   readonly clock: Clock;
   readonly ids: IdGenerator;
+  /** Ticket systems and on-call providers configured in the environment (none by default). */
+  readonly integrations: { readonly tickets: TicketSystems; readonly onCall: OnCallRoster };
 }
 
 export interface BaseWiringOptions {
@@ -49,6 +62,8 @@ export interface BaseWiringOptions {
   readonly doc?: DocumentClient;
   /** An already-loaded policy; otherwise POLICY_PATH is read. */
   readonly policy?: AccessPolicy;
+  /** The version of the already-loaded policy's file (decision provenance). */
+  readonly policyVersion?: PolicyVersion;
   readonly clock?: Clock;
   readonly ids?: IdGenerator;
   readonly logger?: Logger;
@@ -69,7 +84,8 @@ export function createBaseWiring(options: BaseWiringOptions = {}): BaseWiring {
   if (!options.policy && policyPath === undefined) {
     throw new ConfigError(`Invalid configuration:\n  ${ENV.policyPath}: is required`);
   }
-  const policy = options.policy ?? loadPolicyFile(policyPath as string);
+  const loaded = options.policy ? undefined : loadPolicyVersion(policyPath as string);
+  const policy = options.policy ?? (loaded as NonNullable<typeof loaded>).policy;
   const doc = options.doc ?? createDocumentClient();
   const audit = new DynamoAuditLog(doc, tables.audit);
   const store = new DynamoRequestStore(doc, tables.requests, audit);
@@ -83,9 +99,12 @@ export function createBaseWiring(options: BaseWiringOptions = {}): BaseWiring {
     audit,
     store,
     policy: { current: () => policy },
+    ...(loaded ? { policyVersion: loaded.version } : {}),
+    ...(options.policyVersion ? { policyVersion: options.policyVersion } : {}),
     logger,
     clock: options.clock ?? systemClock,
     ids: options.ids ?? new UlidGenerator(),
+    integrations: { tickets: ticketSystemsFromEnv(env), onCall: onCallRosterFromEnv(env) },
   };
 }
 
@@ -107,7 +126,9 @@ export function requestPorts(
   queue: GrantQueue,
   logger: UseCaseLogger,
 ): Omit<RequestDeps, 'events'> {
+  const versions = new DynamoPolicyVersions(base.doc, base.tables.audit, base.clock);
   return {
+    ...(base.policyVersion ? { provenance: keptPolicyVersion(versions, base.policyVersion) } : {}),
     store: base.store,
     audit: base.audit,
     policy: base.policy,
@@ -115,6 +136,8 @@ export function requestPorts(
     ids: base.ids,
     queue,
     logger,
+    tickets: base.integrations.tickets,
+    onCall: base.integrations.onCall,
   };
 }
 

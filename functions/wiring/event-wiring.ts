@@ -7,7 +7,11 @@ import {
 } from '../../shared/adapters/slack/message-store.js';
 import { SlackNotifier } from '../../shared/adapters/slack/notifier.js';
 import type { Clock, EventPublisher, EventSubscriber, PolicySource } from '../../shared/domain/ports.js';
+import { DynamoAuditQuery } from '../../shared/adapters/dynamodb/audit-query.js';
+import type { AuditReader } from '../../shared/domain/audit-query.js';
+import type { AccessRequest } from '../../shared/domain/request.js';
 import type { UseCaseLogger } from '../../shared/usecases/deps.js';
+import { requesterHistory } from '../../shared/usecases/requester-history.js';
 import type { BaseWiring } from './base-wiring.js';
 
 /**
@@ -21,12 +25,19 @@ export interface SubscriberPorts {
   readonly slack: { readonly web: WebClient; readonly messages: SlackMessageStore };
   readonly policy: PolicySource;
   readonly clock: Clock;
+  /** The audit reader the approval post's requester history is read from (none: no history). */
+  readonly audit?: AuditReader;
 }
 
 /** Every registered subscriber, built over its ports. */
 export function subscribersOf(ports: SubscriberPorts): EventSubscriber[] {
   const { web, messages } = ports.slack;
-  return [new SlackNotifier(web, ports.policy, new SlackDirectory(web, ports.clock), messages)];
+  const { audit, clock } = ports;
+  const history =
+    audit === undefined
+      ? undefined
+      : (request: AccessRequest) => requesterHistory({ reader: audit, clock }, request);
+  return [new SlackNotifier(web, ports.policy, new SlackDirectory(web, ports.clock), messages, history)];
 }
 
 /** The in-process bus with the given subscribers registered. */
@@ -58,7 +69,12 @@ export function eventsOverSlackClient(
   logger: UseCaseLogger,
 ): (web: WebClient) => EventPublisher {
   return slackClientEvents(
-    { policy: base.policy, clock: base.clock, messages: slackMessageStore(base) },
+    {
+      policy: base.policy,
+      clock: base.clock,
+      messages: slackMessageStore(base),
+      audit: new DynamoAuditQuery(base.doc, base.tables.audit),
+    },
     logger,
   );
 }

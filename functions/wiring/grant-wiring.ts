@@ -2,10 +2,14 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 // The Web API client alone: importing Bolt here would bundle its HTTP receivers into every grant-side function.
 import { WebClient } from '@slack/web-api';
 import { z } from 'zod';
-import { createAwsClients, type AwsClients } from '../../shared/adapters/aws/clients.js';
+import { createAwsClients, createIamClient, type AwsClients } from '../../shared/adapters/aws/clients.js';
+import { agentRoleGroups } from '../../shared/targets/group/member-account-groups.js';
 import { FederationConsole, type FetchLike } from '../../shared/adapters/aws/federation-console.js';
+import { IdentityCenterUsers } from '../../shared/adapters/aws/identity-center-users.js';
+import { IdentityStoreGroupMembership } from '../../shared/targets/identity-center-group/identity-store-membership.js';
 import { IamGroupMembership } from '../../shared/targets/group/iam-group-membership.js';
 import { IamSessionRevoker } from '../../shared/targets/role/iam-session-revoker.js';
+import { permissionSetAdapters } from '../../shared/targets/permission-set/adapters.js';
 import { PowertoolsGrantMetrics } from '../../shared/adapters/aws/powertools-metrics.js';
 import { SqsGrantQueue } from '../../shared/adapters/aws/sqs-grant-queue.js';
 import { StsSessionVendor } from '../../shared/targets/role/sts-session-vendor.js';
@@ -115,6 +119,15 @@ export function createGrantWiring(options: GrantWiringOptions = {}): GrantWiring
       groups: new IamGroupMembership(clients.iam),
       sessions: new StsSessionVendor(clients.sts),
       denyList: new IamSessionRevoker(clients.iam, settings.revokeMarginSeconds),
+      permissionSets: permissionSetAdapters(clients),
+      // Member-account groups: AssumeRole on the account's agent role, named for the broker in its CloudTrail.
+      memberAccountGroups: agentRoleGroups({
+        sts: clients.sts,
+        iamClient: (credentials) => createIamClient({}, credentials),
+        sessionName: 'jit-broker',
+      }),
+      identityCenterGroups: new IdentityStoreGroupMembership(clients.identityStore),
+      identityCenterUsers: new IdentityCenterUsers(clients.identityStore),
     }),
     consoleLinks: new FederationConsole({
       ...(settings.federationUrl ? { federationUrl: settings.federationUrl } : {}),

@@ -28,6 +28,9 @@ export const ENV = {
   anchorBucket: 'ANCHOR_BUCKET',
   anchorPrefix: 'ANCHOR_PREFIX',
   anchorKeyId: 'ANCHOR_KEY_ID',
+  /** The audit archive: its S3 bucket and, optionally, the EventBridge bus events are forwarded to. */
+  archiveBucket: 'ARCHIVE_BUCKET',
+  archiveEventBus: 'ARCHIVE_EVENT_BUS',
 } as const;
 
 /**

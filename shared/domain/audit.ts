@@ -12,6 +12,7 @@ import type { RequestStatus } from './lifecycle.js';
  */
 export const AUDIT_EVENT_TYPES = [
   'request.submitted',
+  'request.refused',
   'request.approval-recorded',
   'request.approved',
   'request.auto-approved',
@@ -20,6 +21,8 @@ export const AUDIT_EVENT_TYPES = [
   'request.renotified',
   'request.timed-out',
   'grant.activated',
+  'grant.expiry-warned',
+  'grant.grace-extended',
   'grant.failed',
   'grant.end-requested',
   'grant.released',

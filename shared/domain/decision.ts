@@ -39,7 +39,7 @@ export type RefusalReason =
   | 'ticket-invalid';
 
 /** The form field a refusal is about, so a form can show the message next to it. */
-export type RefusalField = 'target' | 'duration' | 'reason' | 'ticket';
+export type RefusalField = 'target' | 'duration' | 'reason' | 'ticket' | 'start';
 
 /**
  * The "no" of every decision: why not (a stable reason), what to tell the person, and the
@@ -53,7 +53,7 @@ export interface Refusal<R extends string> {
 }
 
 /** A refusal; `field` only when one form field is at fault. */
-function deny<R extends string>(reason: R, message: string, field?: RefusalField): Refusal<R> {
+export function deny<R extends string>(reason: R, message: string, field?: RefusalField): Refusal<R> {
   return field === undefined
     ? { allowed: false, reason, message }
     : { allowed: false, reason, message, field };
@@ -165,7 +165,11 @@ export function decideRequest(policy: AccessPolicy, input: RequestInput): Reques
   if (reasonProblem) return reasonProblem;
   const ticketProblem = checkTicket(input.ticket, target);
   if (ticketProblem) return ticketProblem;
-  if (target.autoApprove)
+  // Why the sets: "whoever is on call" may skip approval without opening the target to everyone.
+  if (
+    target.autoApprove ||
+    (target.autoApproveFor && isInSets(policy, target.autoApproveFor, input.requester))
+  )
     return { allowed: true, approval: 'auto-approved', reason: 'auto-approval', target, durationSeconds };
   return {
     allowed: true,
@@ -364,15 +368,32 @@ export function decideExtension(
 
 export type CancelRefusal = 'not-requester' | 'not-pending';
 
-/** Whether `requesterId` may cancel `request`: only its requester, only while it is PENDING. */
+/**
+ * Whether `requesterId` may cancel `request`: only its requester, only while it is PENDING, or
+ * APPROVED for a scheduled start that has not come yet at `now` (nothing was granted yet).
+ */
 export function decideCancel(
   request: AccessRequest,
   requesterId: string,
+  now?: Date,
 ): { readonly allowed: true } | Refusal<CancelRefusal> {
   if (request.requester !== requesterId)
     return deny('not-requester', 'Only the requester can cancel a request.');
-  if (request.status !== 'PENDING') return deny('not-pending', `This request is already ${request.status}.`);
-  return { allowed: true };
+  if (request.status === 'PENDING') return { allowed: true };
+  // Why: once the start has come the grant may already give access; that is a release, not a cancel.
+  if (isScheduledAhead(request, now)) return { allowed: true };
+  return deny('not-pending', `This request is already ${request.status}.`);
+}
+
+/** An APPROVED grant whose scheduled start is still ahead of `now`: no access given yet. */
+export function isScheduledAhead(request: AccessRequest, now: Date | undefined): boolean {
+  return (
+    now !== undefined &&
+    request.status === 'APPROVED' &&
+    request.scheduledStartsAt !== undefined &&
+    request.startsAt !== undefined &&
+    Date.parse(request.startsAt) > now.getTime()
+  );
 }
 
 export type ReleaseRefusal = 'not-requester' | 'not-live';

@@ -19,7 +19,8 @@ export type ErrorCode =
   | 'ANCHOR_SIGNING_FAILED'
   | 'SLACK_API_FAILED'
   | 'SLACK_NO_VIEW'
-  | 'ITEM_SCHEMA_TOO_NEW';
+  | 'ITEM_SCHEMA_TOO_NEW'
+  | 'EXTERNAL_SYSTEM_FAILED';
 
 /**
  * One base error for the broker. Every error has a stable `code` (for tests, logs and
@@ -95,5 +96,24 @@ export class AlreadyDecidedError extends BrokerError {
       expose: true,
     });
     this.currentStatus = currentStatus;
+  }
+}
+
+/**
+ * A ticket or on-call system (Jira, ServiceNow, PagerDuty, Opsgenie) gave no usable answer:
+ * a timeout, a 5xx, refused credentials, an answer that is not what its API documents.
+ * The message names the system and the status, never the token.
+ */
+export class ExternalSystemError extends BrokerError {
+  readonly system: string;
+  readonly status?: number;
+  constructor(system: string, message: string, options: { status?: number; cause?: unknown } = {}) {
+    super(
+      'EXTERNAL_SYSTEM_FAILED',
+      `${system}: ${message}`,
+      options.cause === undefined ? {} : { cause: options.cause },
+    );
+    this.system = system;
+    if (options.status !== undefined) this.status = options.status;
   }
 }

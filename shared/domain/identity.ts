@@ -82,10 +82,14 @@ export function groupsToResolve(policy: Pick<AccessPolicy, 'people'>, person: Pe
  * Looking it up only then keeps a warm request path free of needless directory calls.
  */
 export function needsEmail(
-  policy: Pick<AccessPolicy, 'people' | 'identities'>,
+  policy: Pick<AccessPolicy, 'people' | 'identities'> & Partial<Pick<AccessPolicy, 'targets'>>,
   person: Person,
   forIdentity: boolean,
 ): boolean {
   if (forIdentity && overrideOf(policy, person) === undefined) return true;
-  return Object.values(policy.people).some((set) => set.emails.length > 0);
+  // On-call people and ticket assignees are known by email.
+  return (
+    Object.values(policy.people).some((set) => set.emails.length > 0 || set.onCall !== undefined) ||
+    (policy.targets?.some((t) => t.ticket?.assignedToRequester) ?? false)
+  );
 }

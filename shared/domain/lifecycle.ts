@@ -3,7 +3,8 @@ import { IllegalTransitionError } from './errors.js';
 /**
  * The request lifecycle:
  * `PENDING → APPROVED → ACTIVE → EXPIRED | REVOKED`, with side exits
- * `PENDING → DENIED | CANCELLED | TIMED_OUT` and `APPROVED → FAILED`.
+ * `PENDING → DENIED | CANCELLED | TIMED_OUT` and `APPROVED → FAILED | CANCELLED` (a scheduled
+ * grant cancelled before its start).
  * Break-glass requests are created directly in APPROVED (flagged `breakGlass`) and need a
  * review afterwards; the review is a mark on the record, not a state.
  */
@@ -23,7 +24,8 @@ export type RequestStatus = (typeof REQUEST_STATUSES)[number];
 
 const TRANSITIONS: Readonly<Record<RequestStatus, readonly RequestStatus[]>> = {
   PENDING: ['PENDING', 'APPROVED', 'DENIED', 'CANCELLED', 'TIMED_OUT'],
-  APPROVED: ['ACTIVE', 'FAILED', 'REVOKED'],
+  // APPROVED → CANCELLED: a scheduled grant withdrawn by its requester before its start.
+  APPROVED: ['ACTIVE', 'FAILED', 'REVOKED', 'CANCELLED'],
   ACTIVE: ['EXPIRED', 'REVOKED'],
   EXPIRED: [],
   REVOKED: [],

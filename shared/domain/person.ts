@@ -1,3 +1,4 @@
+import type { OnCallShift } from './on-call.js';
 import { controlCharacterProblem } from './text.js';
 
 /**
@@ -106,4 +107,9 @@ export interface ResolvedPerson {
   readonly person: Person;
   readonly email?: string;
   readonly groups: readonly string[];
+  /**
+   * The on-call people sets (by set name) the person is on call for now, with their shift;
+   * resolved by the use cases through an OnCallRoster. Absent: on call for none.
+   */
+  readonly onCall?: Readonly<Record<string, OnCallShift>>;
 }

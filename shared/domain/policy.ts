@@ -8,6 +8,8 @@ import { PolicyError } from './errors.js';
 import type { TargetKind, TargetSchemaBase } from './target-kind.js';
 import { canonicalPersonKey, personKey, tryParsePerson, type ResolvedPerson } from './person.js';
 import { controlCharacterProblem } from './text.js';
+import { ON_CALL_PROVIDERS, type OnCallSource } from './on-call.js';
+import { TICKET_SYSTEMS, TICKET_UNREACHABLE_POLICIES, type TicketRule } from './tickets.js';
 
 /**
  * The access policy as code: targets and rules, validated once at start-up.
@@ -74,6 +76,9 @@ const personRef = z
   })
   .transform((text) => canonicalPersonKey(text) ?? text);
 
+/** A PagerDuty or Opsgenie schedule / escalation policy id: it goes into a URL, so a plain token. */
+const onCallId = z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/, 'is not a schedule or escalation policy id');
+
 /** An email, one line of printable text; compared lower-cased. */
 const EMAIL = /^[^\s@]+@[^\s@]+$/;
 
@@ -89,6 +94,28 @@ const peopleSet = z.strictObject({
     )
     .default([]),
   idpGroups: z.array(printableLine.min(1).max(256)).default([]),
+  /** Whoever is on call now in a PagerDuty or Opsgenie schedule (see on-call.ts). */
+  onCall: z
+    .strictObject({
+      provider: z.enum(ON_CALL_PROVIDERS),
+      schedules: z.array(onCallId).default([]),
+      escalationPolicies: z.array(onCallId).default([]),
+      grantsEndWithShift: z.boolean().default(false),
+    })
+    .optional(),
+});
+
+/** A target's ticket check in Jira or ServiceNow (see tickets.ts). */
+const ticketRule = z.strictObject({
+  system: z.enum(TICKET_SYSTEMS),
+  table: z
+    .string()
+    .regex(/^[a-z][a-z0-9_]{0,79}$/, 'is not a ServiceNow table name')
+    .optional(),
+  mustBeOpen: z.boolean().default(true),
+  assignedToRequester: z.boolean().default(false),
+  endWhenClosed: z.boolean().default(false),
+  onUnreachable: z.enum(TICKET_UNREACHABLE_POLICIES),
 });
 
 const targetBase = {
@@ -110,9 +137,14 @@ const targetBase = {
     })
     .optional(),
   autoApprove: z.boolean().default(false),
+  /** Sets whose members' requests are approved automatically (e.g. whoever is on call). */
+  autoApproveFor: z.array(z.string()).optional(),
+  ticket: ticketRule.optional(),
   breakGlass: z.boolean().default(false),
   approvalChannel: z.string().regex(SLACK_CHANNEL_ID, 'is not a Slack channel id (C…)').optional(),
   notifyChannel: z.string().regex(SLACK_CHANNEL_ID, 'is not a Slack channel id (C…)').optional(),
+  /** The one-tap "Extend" of the expiry warning; absent: no grace, every extension is approved. */
+  graceExtension: z.strictObject({ once: z.boolean().default(true), max: duration }).optional(),
 };
 
 /**
@@ -149,6 +181,25 @@ const policyShape = z.strictObject({
     .optional(),
   approvalTimeout: duration.default('24h'),
   renotifyAfter: duration.default('1h'),
+  security: z.array(z.string()).min(1).optional(),
+  /** How long before a grant ends its holder is warned (with the grace "Extend" button). */
+  warnBefore: duration.default('10m'),
+  /** How far ahead a requester may schedule the start of a grant. */
+  maxLeadTime: duration.default('7d'),
+  api: z
+    .strictObject({
+      // AWS principal ARN (an IAM user, or an assumed-role session) → person, checked in personOfApiCaller.
+      callers: z
+        .record(
+          z.string().regex(/^arn:aws[a-z-]*:(iam|sts)::\d{12}:\S+$/, 'is not an IAM or STS principal ARN'),
+          personRef,
+        )
+        .default({}),
+      emailSessionRoles: z
+        .array(z.string().regex(/^[\w+=,.@-]{1,64}$/, 'is not an IAM role name'))
+        .default([]),
+    })
+    .optional(),
   targets: z.array(target).min(1),
 });
 
@@ -193,8 +244,23 @@ function checkPolicy(policy: RawPolicy, ctx: z.RefinementCtx): void {
       issue(ctx, at('approvers'), 'a target without autoApprove needs at least one approver set');
     }
     checkApprovalsReachable(policy, t, at, ctx);
+    const grace = t.graceExtension ? tryParseDuration(t.graceExtension.max) : undefined;
+    if (grace !== undefined && grace > max) {
+      issue(
+        ctx,
+        [...at('graceExtension'), 'max'],
+        `"${t.graceExtension?.max}" is longer than maxDuration "${t.maxDuration}"`,
+      );
+    }
     if (t.ticketPattern && !t.requireTicket) {
       issue(ctx, at('ticketPattern'), 'is set but requireTicket is false');
+    }
+    if (t.autoApproveFor) checkRefs(t.autoApproveFor, at('autoApproveFor'), false);
+    if (t.ticket && !t.requireTicket) {
+      issue(ctx, at('ticket'), 'is set but requireTicket is false');
+    }
+    if (t.ticket?.table !== undefined && t.ticket.system !== 'servicenow') {
+      issue(ctx, [...at('ticket'), 'table'], 'is a ServiceNow setting; this ticket system is not ServiceNow');
     }
     if (t.breakGlass && !policy.breakGlass) {
       issue(
@@ -205,6 +271,7 @@ function checkPolicy(policy: RawPolicy, ctx: z.RefinementCtx): void {
     }
   });
   checkIdentitiesDistinct(policy.identities, ctx);
+  checkOnCallSources(policy, ctx);
   const renotify = tryParseDuration(policy.renotifyAfter);
   const timeout = tryParseDuration(policy.approvalTimeout);
   if (renotify !== undefined && timeout !== undefined && renotify >= timeout) {
@@ -214,9 +281,24 @@ function checkPolicy(policy: RawPolicy, ctx: z.RefinementCtx): void {
       `"${policy.renotifyAfter}" is not shorter than approvalTimeout "${policy.approvalTimeout}" (the reminder could never be sent)`,
     );
   }
+  if (policy.security) checkRefs(policy.security, ['security'], false);
   if (policy.breakGlass) {
     checkRefs(policy.breakGlass.responders, ['breakGlass', 'responders'], false);
     checkRefs(policy.breakGlass.reviewers, ['breakGlass', 'reviewers'], false);
+  }
+}
+
+/** An on-call set must name something to ask, and escalation policies exist only in PagerDuty. */
+function checkOnCallSources(policy: RawPolicy, ctx: z.RefinementCtx): void {
+  for (const [name, set] of Object.entries(policy.people)) {
+    const onCall = set.onCall;
+    if (!onCall) continue;
+    if (onCall.schedules.length + onCall.escalationPolicies.length === 0) {
+      issue(ctx, ['people', name, 'onCall'], 'names no schedule or escalation policy');
+    }
+    if (onCall.provider !== 'pagerduty' && onCall.escalationPolicies.length > 0) {
+      issue(ctx, ['people', name, 'onCall', 'escalationPolicies'], 'are a PagerDuty setting');
+    }
   }
 }
 
@@ -274,7 +356,13 @@ function knownUsers(policy: RawPolicy, setNames: readonly string[]): Set<string>
   const users = new Set<string>();
   for (const name of setNames) {
     const set = name === EVERYONE ? undefined : policy.people[name];
-    if (set === undefined || set.userGroups.length > 0 || set.emails.length > 0 || set.idpGroups.length > 0)
+    if (
+      set === undefined ||
+      set.userGroups.length > 0 ||
+      set.emails.length > 0 ||
+      set.idpGroups.length > 0 ||
+      set.onCall !== undefined
+    )
       return undefined;
     set.users.forEach((user) => users.add(user));
   }
@@ -324,6 +412,8 @@ export interface PeopleSet {
   readonly emails: readonly string[];
   /** Identity-provider groups, matched against the groups of a person of another provider. */
   readonly idpGroups: readonly string[];
+  /** Whoever is on call now in this schedule (resolved into ResolvedPerson.onCall). */
+  readonly onCall?: OnCallSource;
 }
 
 /** The fields every target has, whatever its kind. */
@@ -341,9 +431,24 @@ export interface TargetCommon {
   readonly requireTicket: boolean;
   readonly ticketPattern?: string;
   readonly autoApprove: boolean;
+  /** Set names whose members' requests are auto-approved (absent: none). */
+  readonly autoApproveFor?: readonly string[];
+  /** The ticket check in Jira or ServiceNow (absent: the pattern alone). */
+  readonly ticket?: TicketRule;
   readonly breakGlass: boolean;
   readonly approvalChannel?: string;
   readonly notifyChannel?: string;
+  /** The grace extension the expiry warning offers (auto-approved within it); absent: none. */
+  readonly graceExtension?: GraceExtensionRule;
+}
+
+/**
+ * A grace extension budget: at most `maxSeconds` each time, only once per grant when `once`,
+ * and never past the target's maxDuration from the start of the first grant it extends.
+ */
+export interface GraceExtensionRule {
+  readonly once: boolean;
+  readonly maxSeconds: number;
 }
 
 /**
@@ -372,7 +477,29 @@ export interface AccessPolicy {
   readonly breakGlass?: BreakGlassRules;
   readonly approvalTimeoutSeconds: number;
   readonly renotifyAfterSeconds: number;
+  /**
+   * The security set: may revoke any live grant and end all of a person's grants at once.
+   * Absent: the break-glass reviewers (see securitySets).
+   */
+  readonly security?: readonly string[];
+  /** How long before its end a grant's holder is warned (default 10 minutes). */
+  readonly warnBeforeSeconds: number;
+  /** How far ahead a start may be scheduled (default 7 days). */
+  readonly maxLeadTimeSeconds: number;
+  /** Who request API callers are (see api-caller.ts); absent: every caller is their own `cli:` person. */
+  readonly api?: ApiCallerRules;
   readonly targets: readonly Target[];
+}
+
+/** How the request API maps a SigV4 caller to a person (policy `api:`). */
+export interface ApiCallerRules {
+  /** Principal ARN → person in canonical form (`U0DEV00001`, `oidc:…`, `cli:…`). */
+  readonly callers: Readonly<Record<string, string>>;
+  /**
+   * Roles whose session name is the person's email (Identity Center permission-set roles,
+   * `AWSReservedSSO_…`, whose session name AWS sets to the user name, never the caller).
+   */
+  readonly emailSessionRoles: readonly string[];
 }
 
 function seconds(text: string): number {
@@ -394,9 +521,14 @@ function commonOf(t: RawTarget): TargetCommon {
     requireTicket: t.requireTicket,
     ...(t.ticketPattern === undefined ? {} : { ticketPattern: t.ticketPattern }),
     autoApprove: t.autoApprove,
+    ...(t.autoApproveFor === undefined ? {} : { autoApproveFor: t.autoApproveFor }),
+    ...(t.ticket === undefined ? {} : { ticket: t.ticket }),
     breakGlass: t.breakGlass,
     ...(t.approvalChannel === undefined ? {} : { approvalChannel: t.approvalChannel }),
     ...(t.notifyChannel === undefined ? {} : { notifyChannel: t.notifyChannel }),
+    ...(t.graceExtension === undefined
+      ? {}
+      : { graceExtension: { once: t.graceExtension.once, maxSeconds: seconds(t.graceExtension.max) } }),
   };
 }
 
@@ -499,6 +631,17 @@ export function validatePolicy(
         }),
     approvalTimeoutSeconds: seconds(raw.approvalTimeout),
     renotifyAfterSeconds: seconds(raw.renotifyAfter),
+    ...(raw.security === undefined ? {} : { security: raw.security }),
+    warnBeforeSeconds: seconds(raw.warnBefore),
+    maxLeadTimeSeconds: seconds(raw.maxLeadTime),
+    ...(raw.api === undefined
+      ? {}
+      : {
+          api: {
+            callers: raw.api.callers,
+            emailSessionRoles: raw.api.emailSessionRoles,
+          },
+        }),
     targets,
   };
   return deepFreeze(policy);
@@ -573,22 +716,28 @@ export function findTarget(policy: AccessPolicy, targetId: string): Target | und
   return policy.targets.find((t) => t.id === targetId);
 }
 
-/** Whether `who` belongs to any of the named sets (or `everyone` is among them). */
+/**
+ * Whether `who` belongs to any of the named sets (or `everyone` is among them): as a fixed
+ * member, or as on call now for an on-call set (resolved into `who.onCall` beforehand).
+ */
 export function isInSets(policy: AccessPolicy, setNames: readonly string[], who: ResolvedPerson): boolean {
-  const key = personKey(who.person);
+  return setNames.some(
+    (name) => name === EVERYONE || isFixedMember(policy, name, who) || who.onCall?.[name] !== undefined,
+  );
+}
+
+/** Whether the set `name` names `who` by id, group or email (not by being on call). */
+export function isFixedMember(policy: AccessPolicy, name: string, who: ResolvedPerson): boolean {
+  const set = policy.people[name];
+  if (!set) return false;
   const email = who.email?.trim().toLowerCase();
   // Slack user groups and IdP groups are different namespaces: a group only counts in its own.
-  const groupsOf = (set: PeopleSet) => (who.person.provider === 'slack' ? set.userGroups : set.idpGroups);
-  return setNames.some((name) => {
-    if (name === EVERYONE) return true;
-    const set = policy.people[name];
-    if (!set) return false;
-    return (
-      set.users.includes(key) ||
-      groupsOf(set).some((g) => who.groups.includes(g)) ||
-      (email !== undefined && email !== '' && set.emails.includes(email))
-    );
-  });
+  const groups = who.person.provider === 'slack' ? set.userGroups : set.idpGroups;
+  return (
+    set.users.includes(personKey(who.person)) ||
+    groups.some((g) => who.groups.includes(g)) ||
+    (email !== undefined && email !== '' && set.emails.includes(email))
+  );
 }
 
 /** Expands named sets into their people, emails and groups (for routing notifications). */
@@ -615,4 +764,9 @@ export function requestableTargets(policy: AccessPolicy, who: ResolvedPerson): T
 /** Whether this person is a break-glass responder. */
 export function isResponder(policy: AccessPolicy, who: ResolvedPerson): boolean {
   return policy.breakGlass !== undefined && isInSets(policy, policy.breakGlass.responders, who);
+}
+
+/** The set names of the security set: `security:` when given, else the break-glass reviewers. */
+export function securitySets(policy: AccessPolicy): readonly string[] {
+  return policy.security ?? policy.breakGlass?.reviewers ?? [];
 }

@@ -3,6 +3,7 @@ import type { RequestStatus } from './lifecycle.js';
 import type { AccessRequest, RequestChanges } from './request.js';
 import type { Person, PersonProvider } from './person.js';
 import type { AccessPolicy } from './policy.js';
+import type { PolicyVersion } from './provenance.js';
 
 /**
  * Ports: the small interfaces use cases depend on. Adapters in `shared/adapters` implement
@@ -161,6 +162,8 @@ export type DomainEvent =
   | { readonly kind: 'grant-active'; readonly request: AccessRequest }
   | { readonly kind: 'grant-failed'; readonly request: AccessRequest }
   | { readonly kind: 'grant-ended'; readonly request: AccessRequest }
+  /** The grant ends within the policy's warnBefore; its holder is warned once. */
+  | { readonly kind: 'grant-expiring'; readonly request: AccessRequest }
   | { readonly kind: 'break-glass'; readonly request: AccessRequest }
   | { readonly kind: 'break-glass-reviewed'; readonly request: AccessRequest }
   | { readonly kind: 'revoke-failing'; readonly request: AccessRequest; readonly error: string };
@@ -195,6 +198,18 @@ export interface EventSubscriber {
 /** Gives the current access policy (validated and frozen at start-up). */
 export interface PolicySource {
   current(): AccessPolicy;
+}
+
+/**
+ * The deployed policy versions, content-addressed by the SHA-256 of the file's text.
+ * Invariant: a version is written once (conditionally) and never changed or deleted, so a
+ * decision event's `policySha256` always finds the text that decided it.
+ */
+export interface PolicyVersionStore {
+  /** Keeps `version` (a no-op when it is already kept). */
+  keep(version: PolicyVersion): Promise<void>;
+  /** The text of a kept version, or undefined. */
+  get(sha256: string): Promise<string | undefined>;
 }
 
 /** Short-lived AWS credentials for one role session. Never stored, never logged. */

@@ -35,6 +35,15 @@ export interface AccessRequest {
   readonly targetId: string;
   /** A registered target kind (shared/targets/kinds.ts), as the policy named it at submission. */
   readonly targetKind: string;
+  /** The AWS account of a kind granted per account (a permission set): one grant per account. */
+  readonly account?: string;
+  /** Shared by the grants of one request over several accounts (approved together): the first one's id. */
+  readonly requestGroup?: string;
+  /**
+   * Every account a request over several accounts names (on its first grant only, which is
+   * the one approvers decide on); its approval creates one grant per other account.
+   */
+  readonly accounts?: readonly string[];
   readonly durationSeconds: number;
   readonly reason: string;
   readonly ticket?: string;
@@ -63,10 +72,40 @@ export interface AccessRequest {
   /** An early end asked for and not yet confirmed (only while live). */
   readonly endRequest?: EndRequest;
   /**
+   * The start the requester asked for (a scheduled grant): approval opens the window here,
+   * never at the approval, and the sweeper hands the grant to the worker once it has come.
+   */
+  readonly scheduledStartsAt?: string;
+  /** When the holder was warned that the grant is about to end (written once, conditionally). */
+  readonly expiryWarnedAt?: string;
+  /** This request is a grace extension (auto-approved within the target's graceExtension). */
+  readonly grace?: boolean;
+  /** The grace extension that extended this grant (written once, conditionally). */
+  readonly graceExtendedBy?: string;
+  /** For an extension: when the first grant of the chain it extends started (for maxDuration). */
+  readonly chainStartsAt?: string;
+  /**
    * Idempotency key of the delivery that created it (a Slack view submission id), so a
    * retried delivery finds the request it already created instead of creating a second.
    */
   readonly idempotencyKey?: string;
+  /**
+   * When the access was given because the requester is on call and ends with their shift:
+   * the shift's end (ISO-8601). The grant window never runs past it.
+   */
+  readonly shiftEndsAt?: string;
+  /** The ticket as its system described it at submission (shown to approvers). */
+  readonly ticketInfo?: TicketSnapshot;
+}
+
+/** What a request keeps of its checked ticket: enough to show and link it. */
+export interface TicketSnapshot {
+  readonly system: string;
+  readonly title: string;
+  readonly status: string;
+  readonly url: string;
+  /** Set when the system could not be reached and the policy allowed it anyway. */
+  readonly warning?: string;
 }
 
 /** The fields a transition may change besides status, version and updatedAt. */
@@ -86,6 +125,8 @@ export type RequestChanges = Partial<
     | 'renotifiedAt'
     | 'failureReason'
     | 'endRequest'
+    | 'expiryWarnedAt'
+    | 'graceExtendedBy'
   >
 >;
 
@@ -97,12 +138,19 @@ export interface NewRequestFields {
   readonly principal: string;
   readonly targetId: string;
   readonly targetKind: string;
+  /** The accounts asked for, in order (a kind granted per account); the first is this request's. */
+  readonly accounts?: readonly string[];
   readonly durationSeconds: number;
   readonly reason?: string;
   readonly ticket?: string;
   readonly approvalsRequired: number;
   readonly idempotencyKey?: string;
   readonly extendsRequestId?: string;
+  readonly scheduledStartsAt?: Date;
+  readonly grace?: boolean;
+  readonly chainStartsAt?: string;
+  readonly shiftEndsAt?: string;
+  readonly ticketInfo?: TicketSnapshot;
 }
 
 /**
@@ -118,6 +166,7 @@ export function newRequest(fields: NewRequestFields): AccessRequest {
     principal: fields.principal,
     targetId: fields.targetId,
     targetKind: fields.targetKind,
+    ...accountFields(fields.id, fields.accounts),
     durationSeconds: fields.durationSeconds,
     reason: fields.reason?.trim() ?? '',
     ...(ticket ? { ticket } : {}),
@@ -129,7 +178,43 @@ export function newRequest(fields: NewRequestFields): AccessRequest {
     approvals: [],
     breakGlass: false,
     ...(fields.extendsRequestId ? { extendsRequestId: fields.extendsRequestId } : {}),
+    ...(fields.scheduledStartsAt ? { scheduledStartsAt: fields.scheduledStartsAt.toISOString() } : {}),
+    ...(fields.grace ? { grace: true } : {}),
+    ...(fields.chainStartsAt ? { chainStartsAt: fields.chainStartsAt } : {}),
     ...(fields.idempotencyKey ? { idempotencyKey: fields.idempotencyKey } : {}),
+    ...(fields.shiftEndsAt ? { shiftEndsAt: fields.shiftEndsAt } : {}),
+    ...(fields.ticketInfo ? { ticketInfo: fields.ticketInfo } : {}),
+  };
+}
+
+/** The account fields of a new request: its account, and for several the group and the list. */
+function accountFields(
+  id: string,
+  accounts: readonly string[] | undefined,
+): Pick<AccessRequest, 'account' | 'requestGroup' | 'accounts'> {
+  const distinct = [...new Set(accounts ?? [])];
+  const [first] = distinct;
+  if (first === undefined) return {};
+  return distinct.length === 1
+    ? { account: first }
+    : { account: first, requestGroup: id, accounts: distinct };
+}
+
+/**
+ * The grant of a request over several accounts for one more of its accounts, approved with it:
+ * a copy of the approved first grant (its window, approvals and decision) for `account`, with
+ * an id derived from the first one's, so creating it again finds the one already there.
+ */
+export function accountGrantOf(approved: AccessRequest, account: string, at: Date): AccessRequest {
+  const { accounts: _all, idempotencyKey: _key, ...rest } = approved;
+  return {
+    ...rest,
+    id: `${approved.id}-${account}`,
+    account,
+    requestGroup: approved.requestGroup ?? approved.id,
+    version: 1,
+    createdAt: at.toISOString(),
+    updatedAt: at.toISOString(),
   };
 }
 

@@ -173,6 +173,11 @@ export interface TargetDriver<T extends Target = Target> {
     /** The AWS resource that holds the access (a group's name), for reports and the trail. */
     resource(target: T): string;
     holders(target: T): Promise<readonly string[]>;
+    /**
+     * The holder a grant's principal is, when holders are not principals (Identity Center
+     * lists UserIds). Absent: holders are principals, compared case-insensitively (IAM users).
+     */
+    holderOf?(target: T, principal: string): Promise<string>;
     remove(target: T, holder: string): Promise<AwsReceipt>;
   };
   /** Credentials on demand (optional capability), within the grant's window. */

@@ -1,6 +1,11 @@
 import type { GroupMembership, RoleDenyList, SessionVendor } from '../domain/grant-ports.js';
 import type { TargetDriver, TargetDrivers } from '../domain/target-kind.js';
+import type { IdentityCenterUserLookup } from '../adapters/aws/identity-center-users.js';
 import { createGroupDriver } from './group/driver.js';
+import { createPermissionSetDriver, type PermissionSetAdapters } from './permission-set/driver.js';
+import type { MemberAccountGroups } from './group/member-account-groups.js';
+import { createIdentityCenterGroupDriver } from './identity-center-group/driver.js';
+import type { IdentityCenterGroupMembership } from './identity-center-group/identity-store-membership.js';
 import { createRoleDriver } from './role/driver.js';
 
 /** The AWS adapters the registered kinds' drivers are built from. */
@@ -8,6 +13,13 @@ export interface TargetAdapters {
   readonly groups: GroupMembership;
   readonly sessions: SessionVendor;
   readonly denyList: RoleDenyList;
+  /** IAM Identity Center, the identity store and Organizations (permission-set targets). */
+  readonly permissionSets?: PermissionSetAdapters;
+  /** IAM group membership in member accounts through their agent role (`kind: group` with `account:`). */
+  readonly memberAccountGroups?: MemberAccountGroups;
+  /** Identity Center group membership and user lookup (the identity-center-group kind runs only with both). */
+  readonly identityCenterGroups?: IdentityCenterGroupMembership;
+  readonly identityCenterUsers?: IdentityCenterUserLookup;
 }
 
 /** A lookup over `drivers` by kind (also for a test that adds its own). */
@@ -27,6 +39,15 @@ export function createTargetDrivers(
   return targetDrivers([
     createRoleDriver(adapters) as TargetDriver,
     createGroupDriver(adapters) as TargetDriver,
+    ...(adapters.permissionSets ? [createPermissionSetDriver(adapters.permissionSets) as TargetDriver] : []),
+    ...(adapters.identityCenterGroups && adapters.identityCenterUsers
+      ? [
+          createIdentityCenterGroupDriver({
+            identityCenterGroups: adapters.identityCenterGroups,
+            identityCenterUsers: adapters.identityCenterUsers,
+          }) as TargetDriver,
+        ]
+      : []),
     ...extra,
   ]);
 }

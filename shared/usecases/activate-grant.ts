@@ -11,6 +11,8 @@ export type ActivateResult =
   | { readonly outcome: 'activated'; readonly request: AccessRequest }
   /** Not (or no longer) APPROVED: already active, revoked or failed. Nothing was done. */
   | { readonly outcome: 'skipped'; readonly request: AccessRequest }
+  /** A scheduled grant whose start has not come: the sweeper hands it over again at its start. */
+  | { readonly outcome: 'not-started'; readonly request: AccessRequest }
   /** The window closed before activation; the sweeper cleans it up. */
   | { readonly outcome: 'window-closed'; readonly request: AccessRequest }
   | { readonly outcome: 'failed'; readonly request: AccessRequest; readonly reason: string };
@@ -46,6 +48,10 @@ export async function activateGrant(
       const now = deps.clock.now();
       if (grant.endsAt === undefined || new Date(grant.endsAt) <= now) {
         return { done: { outcome: 'window-closed', request: grant } };
+      }
+      // Why: a scheduled grant gives no access before its start, whoever sends the job early.
+      if (grant.startsAt !== undefined && new Date(grant.startsAt) > now) {
+        return { done: { outcome: 'not-started', request: grant } };
       }
       const target = findTarget(deps.policy.current(), grant.targetId);
       if (!target || target.kind !== grant.targetKind) {

@@ -1,13 +1,16 @@
 import { decideApproval, decideDenial, noteProblem, type ApprovalRefusal } from '../domain/decision.js';
 import { AlreadyDecidedError, NotFoundError, ValidationError } from '../domain/errors.js';
-import { windowOnApproval } from '../domain/grant-window.js';
+import { openWindow, windowOnApproval } from '../domain/grant-window.js';
+import { clampToShift } from '../domain/on-call.js';
 import { findTarget } from '../domain/policy.js';
 import { personKey, type ResolvedPerson } from '../domain/person.js';
-import type { AccessRequest } from '../domain/request.js';
+import { accountGrantOf, type AccessRequest } from '../domain/request.js';
+import type { AuditDetail } from '../domain/audit.js';
 import { auditOf } from './audit-events.js';
 import type { RequestDeps } from './deps.js';
 import { refusedOutcome } from './refusals.js';
 import { retryOnConflict } from './retry-on-conflict.js';
+import { decisionProvenance } from './policy-provenance.js';
 
 export type ApproveResult =
   | { readonly outcome: 'refused'; readonly reason: ApprovalRefusal; readonly message: string }
@@ -25,8 +28,15 @@ async function load(deps: RequestDeps, requestId: string): Promise<AccessRequest
   return request;
 }
 
-/** The grant window and audit of the PENDING → APPROVED step, shared by approvals and auto-approval. */
+/**
+ * The grant window of the PENDING → APPROVED step, shared by approvals and auto-approval. A
+ * scheduled request gets the window it asked for: its clock never starts at the approval.
+ */
 async function approvedChanges(deps: RequestDeps, request: AccessRequest, now: Date) {
+  if (request.scheduledStartsAt) {
+    const window = openWindow(new Date(request.scheduledStartsAt), request.durationSeconds);
+    return { startsAt: window.startsAt.toISOString(), endsAt: window.endsAt.toISOString() };
+  }
   const target = findTarget(deps.policy.current(), request.targetId);
   const maxSeconds = target?.maxDurationSeconds ?? request.durationSeconds;
   let extending: { endsAt: Date } | undefined;
@@ -37,24 +47,71 @@ async function approvedChanges(deps: RequestDeps, request: AccessRequest, now: D
     }
   }
   const window = windowOnApproval(now, request.durationSeconds, maxSeconds, extending);
-  return { startsAt: window.startsAt.toISOString(), endsAt: window.endsAt.toISOString() };
+  // Why: access given because the requester is on call never outlives their shift.
+  return {
+    startsAt: window.startsAt.toISOString(),
+    endsAt: clampToShift(window.endsAt.toISOString(), request.shiftEndsAt),
+  };
 }
 
 /** The grant window as the audit trail records it: auditors read "until when" from here. */
 export function windowDetail(
   window: { startsAt: string; endsAt: string },
-  request: Pick<AccessRequest, 'extendsRequestId'>,
-): Record<string, string> {
+  request: Pick<AccessRequest, 'extendsRequestId' | 'scheduledStartsAt' | 'grace' | 'shiftEndsAt'>,
+): Record<string, string | boolean> {
   return {
     startsAt: window.startsAt,
     endsAt: window.endsAt,
     ...(request.extendsRequestId ? { extendsRequestId: request.extendsRequestId } : {}),
+    ...(request.scheduledStartsAt ? { scheduled: true } : {}),
+    ...(request.grace ? { grace: true } : {}),
+    ...(request.shiftEndsAt ? { shiftEndsAt: request.shiftEndsAt } : {}),
   };
 }
 
+/**
+ * Hands an approved grant to the worker, unless its start is still ahead: a scheduled grant is
+ * handed over by the sweeper once its start has come (see resendStalledActivations).
+ */
 async function afterApproval(deps: RequestDeps, request: AccessRequest): Promise<void> {
-  await deps.queue.enqueue({ kind: 'activate', requestId: request.id });
+  await grantOtherAccounts(deps, request);
+  const startsLater =
+    request.startsAt !== undefined && Date.parse(request.startsAt) > deps.clock.now().getTime();
+  if (!startsLater) await deps.queue.enqueue({ kind: 'activate', requestId: request.id });
   await deps.events.publish({ kind: 'request-approved', request });
+}
+
+/**
+ * A request over several accounts: its approval approves one grant per account (each its own
+ * grant, activated, ended and audited on its own). The others are created APPROVED with the
+ * same window; a retry finds them already there and only hands them to the worker again.
+ */
+async function grantOtherAccounts(deps: RequestDeps, approved: AccessRequest): Promise<void> {
+  const now = deps.clock.now();
+  for (const account of approved.accounts ?? []) {
+    if (account === approved.account) continue;
+    const grant = accountGrantOf(approved, account, now);
+    const created = await deps.store.create(
+      grant,
+      auditOf(grant, 'request.approved', {
+        at: now,
+        actor: approved.decidedBy ?? 'system:auto-approval',
+        to: 'APPROVED',
+        initial: true,
+        approvers: approved.approvals.map((a) => a.approver),
+        detail: {
+          account,
+          approvedWith: approved.id,
+          ...(approved.startsAt && approved.endsAt
+            ? windowDetail({ startsAt: approved.startsAt, endsAt: approved.endsAt }, approved)
+            : {}),
+        },
+      }),
+    );
+    if (created.request.status === 'APPROVED') {
+      await deps.queue.enqueue({ kind: 'activate', requestId: created.request.id });
+    }
+  }
 }
 
 /**
@@ -82,9 +139,11 @@ export async function approveRequest(
       }
       const now = deps.clock.now();
       const window = decision.complete ? await approvedChanges(deps, request, now) : undefined;
-      return { write: { decision, now, ...(window ? { window } : {}) } };
+      const target = findTarget(policy, request.targetId);
+      const provenance = await decisionProvenance(deps.provenance, target, 'approval', input.approver);
+      return { write: { decision, now, provenance, ...(window ? { window } : {}) } };
     },
-    write: (request, { decision, now, window }) => {
+    write: (request, { decision, now, window, provenance }) => {
       const approvals = [...request.approvals, { approver, at: now.toISOString() }];
       const approvers = approvals.map((a) => a.approver);
       return window
@@ -97,7 +156,7 @@ export async function approveRequest(
               actor: approver,
               to: 'APPROVED',
               approvers,
-              detail: windowDetail(window, request),
+              detail: { ...windowDetail(window, request), ...provenance },
             }),
           })
         : deps.store.transition(request, {
@@ -109,7 +168,11 @@ export async function approveRequest(
               actor: approver,
               to: 'PENDING',
               approvers,
-              detail: { approvals: decision.approvals, approvalsRequired: decision.approvalsRequired },
+              detail: {
+                approvals: decision.approvals,
+                approvalsRequired: decision.approvalsRequired,
+                ...provenance,
+              },
             }),
           });
     },
@@ -138,12 +201,21 @@ interface Approving {
   readonly decision: Extract<ReturnType<typeof decideApproval>, { allowed: true }>;
   readonly now: Date;
   readonly window?: { readonly startsAt: string; readonly endsAt: string };
+  /** The policy version and rule that decided (empty without provenance). */
+  readonly provenance: AuditDetail;
 }
 
-/** PENDING → APPROVED for an auto-approved target, with the system as the approver. */
+/** Who approves without approvers: an auto-approved target, or a grace extension within budget. */
+export const AUTOMATIC_APPROVERS = {
+  autoApproval: { actor: 'system:auto-approval', reason: 'auto-approval' },
+  graceExtension: { actor: 'system:grace-extension', reason: 'grace-extension' },
+} as const;
+
+/** PENDING → APPROVED for an auto-approved target (or a grace extension), with the system as the approver. */
 export async function approveAutomatically(
   deps: RequestDeps,
   request: AccessRequest,
+  by: (typeof AUTOMATIC_APPROVERS)[keyof typeof AUTOMATIC_APPROVERS] = AUTOMATIC_APPROVERS.autoApproval,
 ): Promise<AccessRequest> {
   const now = deps.clock.now();
   const window = await approvedChanges(deps, request, now);
@@ -151,14 +223,14 @@ export async function approveAutomatically(
     to: 'APPROVED',
     at: now,
     changes: {
-      decidedBy: 'system:auto-approval',
+      decidedBy: by.actor,
       decidedAt: now.toISOString(),
-      decisionReason: 'auto-approval',
+      decisionReason: by.reason,
       ...window,
     },
     audit: auditOf(request, 'request.auto-approved', {
       at: now,
-      actor: 'system:auto-approval',
+      actor: by.actor,
       to: 'APPROVED',
       detail: windowDetail(window, request),
     }),
@@ -182,17 +254,19 @@ export async function denyRequest(
   const problem = noteProblem('A reason', reason);
   if (problem) throw new ValidationError(problem);
   // An approval landing meanwhile is a conflict: re-read and decide again.
-  return retryOnConflict<Date, DenyResult>({
+  return retryOnConflict<{ now: Date; provenance: AuditDetail }, DenyResult>({
     read: () => load(deps, input.requestId),
-    decide: (request) => {
+    decide: async (request) => {
       const allowed = decideDenial(policy, request, input.approver);
       if (!allowed.allowed) {
         if (allowed.reason === 'not-pending') throw new AlreadyDecidedError(request.status);
         return { done: { outcome: 'refused', reason: allowed.reason, message: allowed.message } };
       }
-      return { write: deps.clock.now() };
+      const target = findTarget(policy, request.targetId);
+      const provenance = await decisionProvenance(deps.provenance, target, 'denial', input.approver);
+      return { write: { now: deps.clock.now(), provenance } };
     },
-    write: (request, now) =>
+    write: (request, { now, provenance }) =>
       deps.store.transition(request, {
         to: 'DENIED',
         at: now,
@@ -206,6 +280,7 @@ export async function denyRequest(
           actor: personKey(input.approver.person),
           to: 'DENIED',
           reason,
+          ...(Object.keys(provenance).length > 0 ? { detail: provenance } : {}),
         }),
       }),
     committed: async (denied) => {

@@ -1,12 +1,14 @@
 import { decideBreakGlass, decideReview, noteProblem, type BreakGlassRefusal } from '../domain/decision.js';
 import { AlreadyDecidedError, NotAuthorizedError, NotFoundError, ValidationError } from '../domain/errors.js';
 import { openWindow } from '../domain/grant-window.js';
+import { clampToShift, shiftEndFor } from '../domain/on-call.js';
 import { personKey, type ResolvedPerson } from '../domain/person.js';
 import { newRequest, type AccessRequest } from '../domain/request.js';
 import { auditOf } from './audit-events.js';
 import { retryOnConflict } from './retry-on-conflict.js';
 import type { RequestDeps } from './deps.js';
 import { refusedOutcome, type RefusedOutcome } from './refusals.js';
+import { decisionProvenance } from './policy-provenance.js';
 
 export type BreakGlassResult =
   /** decideBreakGlass's refusal as is: its reason, message and the form field at fault. */
@@ -31,11 +33,15 @@ export async function breakGlass(
     readonly idempotencyKey?: string;
   },
 ): Promise<BreakGlassResult> {
-  const decision = decideBreakGlass(deps.policy.current(), input);
+  const policy = deps.policy.current();
+  const decision = decideBreakGlass(policy, input);
   if (!decision.allowed) return refusedOutcome(decision);
   if (input.principal.trim() === '') throw new ValidationError('The requester has no AWS identity.');
   const now = deps.clock.now();
   const window = openWindow(now, decision.durationSeconds);
+  // A responder only because on call (with grantsEndWithShift): the access ends with the shift.
+  const shiftEndsAt = shiftEndFor(policy, policy.breakGlass?.responders ?? [], input.requester);
+  const endsAt = clampToShift(window.endsAt.toISOString(), shiftEndsAt);
   const at = now.toISOString();
   const request: AccessRequest = {
     ...newRequest({
@@ -50,6 +56,7 @@ export async function breakGlass(
       ...(input.ticket === undefined ? {} : { ticket: input.ticket }),
       approvalsRequired: 0,
       ...(input.idempotencyKey ? { idempotencyKey: input.idempotencyKey } : {}),
+      ...(shiftEndsAt === undefined ? {} : { shiftEndsAt }),
     }),
     // No approval: granted at once, flagged for review.
     status: 'APPROVED',
@@ -57,9 +64,15 @@ export async function breakGlass(
     decidedAt: at,
     decisionReason: 'break-glass',
     startsAt: window.startsAt.toISOString(),
-    endsAt: window.endsAt.toISOString(),
+    endsAt,
     breakGlass: true,
   };
+  const provenance = await decisionProvenance(
+    deps.provenance,
+    decision.target,
+    'break-glass',
+    input.requester,
+  );
   const created = await deps.store.create(
     request,
     auditOf(request, 'break-glass.activated', {
@@ -67,7 +80,12 @@ export async function breakGlass(
       actor: request.requester,
       to: 'APPROVED',
       initial: true,
-      detail: { startsAt: request.startsAt ?? '', endsAt: request.endsAt ?? '' },
+      detail: {
+        startsAt: request.startsAt ?? '',
+        endsAt: request.endsAt ?? '',
+        ...(shiftEndsAt === undefined ? {} : { shiftEndsAt }),
+        ...provenance,
+      },
     }),
   );
   if (!created.created) {

@@ -7,7 +7,8 @@ import { refusalError } from './refusals.js';
 import { retryOnConflict } from './retry-on-conflict.js';
 
 /**
- * PENDING → CANCELLED, by the requester only (decideCancel). A refusal throws
+ * PENDING → CANCELLED, or APPROVED → CANCELLED for a scheduled grant whose start has not come
+ * (nothing was granted yet), by the requester only (decideCancel). A refusal throws
  * NotAuthorizedError (someone else) or AlreadyDecidedError (no longer PENDING).
  */
 export async function cancelRequest(
@@ -22,9 +23,10 @@ export async function cancelRequest(
       return request;
     },
     decide: (request) => {
-      const allowed = decideCancel(request, input.requester);
+      const now = deps.clock.now();
+      const allowed = decideCancel(request, input.requester, now);
       if (!allowed.allowed) throw refusalError(allowed, () => new AlreadyDecidedError(request.status));
-      return { write: deps.clock.now() };
+      return { write: now };
     },
     write: (request, now) =>
       deps.store.transition(request, {

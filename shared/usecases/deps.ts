@@ -7,6 +7,9 @@ import type {
   PolicySource,
   RequestStore,
 } from '../domain/ports.js';
+import type { TicketSystems } from '../domain/tickets.js';
+import type { OnCallRoster } from '../domain/on-call.js';
+import type { PolicyProvenance } from './policy-provenance.js';
 
 /** Where use cases report problems that must not undo a transition (a failed event subscriber). */
 export interface UseCaseLogger {
@@ -24,4 +27,10 @@ export interface RequestDeps {
   readonly events: EventPublisher;
   readonly queue: GrantQueue;
   readonly logger: UseCaseLogger;
+  /** Jira / ServiceNow lookups for targets with a `ticket:` check (absent: unreachable). */
+  readonly tickets?: TicketSystems;
+  /** Who is on call now, for on-call people sets (absent: nobody is; see identify-person.ts). */
+  readonly onCall?: OnCallRoster;
+  /** Records the policy version and rule on decision events (absent: events carry no provenance). */
+  readonly provenance?: PolicyProvenance;
 }

@@ -8,6 +8,7 @@ import type {
   RequestStore,
 } from '../domain/ports.js';
 import type { TargetDrivers } from '../domain/target-kind.js';
+import type { TicketSystems } from '../domain/tickets.js';
 import type { UseCaseLogger } from './deps.js';
 
 /** The ports the grant side (worker, sweeper, reconciler) needs. Wired once per entry point. */
@@ -28,6 +29,8 @@ export interface GrantDeps {
    * `restore` from the revoke path: the sweeper may only remove (see shared/usecases/restore-membership.ts).
    */
   readonly repairs: MembershipRepairs;
+  /** Jira / ServiceNow lookups, for grants that end when their ticket closes (absent: never checked). */
+  readonly tickets?: TicketSystems;
 }
 
 /** The actor recorded for the grant side's own actions. */

@@ -1,6 +1,6 @@
 import { secondsLeft } from '../domain/grant-window.js';
 import { isLive } from '../domain/lifecycle.js';
-import { breakGlassTargets, decideCredentials } from '../domain/decision.js';
+import { breakGlassTargets, decideCredentials, isScheduledAhead } from '../domain/decision.js';
 import { personKey, type ResolvedPerson } from '../domain/person.js';
 import type { AccessRequest } from '../domain/request.js';
 import type { RequestDeps } from './deps.js';
@@ -16,6 +16,8 @@ export interface LiveGrant {
 export interface MyAccess {
   readonly pending: readonly AccessRequest[];
   readonly live: readonly LiveGrant[];
+  /** Approved grants whose scheduled start is still ahead (cancellable), soonest first. */
+  readonly scheduled: readonly AccessRequest[];
   readonly canBreakGlass: boolean;
 }
 
@@ -35,9 +37,14 @@ export async function listMyAccess(
   const page = await deps.store.listByRequester(personKey(person.person), { limit: MY_ACCESS_SCAN_LIMIT });
   const pending: AccessRequest[] = [];
   const live: LiveGrant[] = [];
+  const scheduled: AccessRequest[] = [];
   for (const request of page.items) {
     if (request.status === 'PENDING') {
       pending.push(request);
+      continue;
+    }
+    if (isScheduledAhead(request, now)) {
+      scheduled.push(request);
       continue;
     }
     if (!isLive(request.status) || !request.startsAt || !request.endsAt) continue;
@@ -50,5 +57,6 @@ export async function listMyAccess(
     });
   }
   live.sort((a, b) => a.secondsLeft - b.secondsLeft);
-  return { pending, live, canBreakGlass: breakGlassTargets(policy, person).allowed };
+  scheduled.sort((a, b) => (a.startsAt ?? '').localeCompare(b.startsAt ?? ''));
+  return { pending, live, scheduled, canBreakGlass: breakGlassTargets(policy, person).allowed };
 }

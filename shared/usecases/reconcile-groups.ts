@@ -70,8 +70,20 @@ export async function reconcileGroups(deps: GrantDeps, options: ReconcileOptions
     if (options.shouldStop?.()) break;
     groupsChecked++;
     let members: readonly string[];
+    let covered: Set<string>;
+    let lacking: AccessRequest[];
     try {
       members = await drift.holders(target);
+      const entry = live.get(target.id);
+      covered = new Set(await holderKeys(drift, target, [...(entry?.principals ?? [])]));
+      const present = new Set(members.map((m) => memberKey(drift, m)));
+      const open = entry?.openActive ?? [];
+      const openKeys = await holderKeys(
+        drift,
+        target,
+        open.map((g) => g.principal),
+      );
+      lacking = open.filter((_g, i) => !present.has(openKeys[i] as string));
     } catch (error) {
       groupsFailed++;
       deps.logger.warn('reading a group failed', {
@@ -80,13 +92,10 @@ export async function reconcileGroups(deps: GrantDeps, options: ReconcileOptions
       });
       continue;
     }
-    const covered = live.get(target.id)?.principals ?? new Set<string>();
     for (const member of members) {
-      if (covered.has(iamKey(member))) continue;
+      if (covered.has(memberKey(drift, member))) continue;
       findings.push(await handleDrift(deps, { target, drift }, member, options.remove));
     }
-    const present = new Set(members.map(iamKey));
-    const lacking = (live.get(target.id)?.openActive ?? []).filter((g) => !present.has(iamKey(g.principal)));
     for (const grant of new Map(lacking.map((g) => [iamKey(g.principal), g])).values()) {
       missing.push(await requestRestore(deps, drift.resource(target), grant));
     }
@@ -108,6 +117,24 @@ function driftTargets(deps: GrantDeps): DriftTarget[] {
     const drift = deps.targets.forKind(target.kind)?.drift;
     return drift ? [{ target, drift }] : [];
   });
+}
+
+/** A holder as the drift capability lists it, comparable with {@link holderKeys}. */
+function memberKey(drift: DriftTarget['drift'], member: string): string {
+  return drift.holderOf ? member : iamKey(member);
+}
+
+/**
+ * The holders `principals` are (in order): the kind's `holderOf` when its holders are not
+ * principals (Identity Center UserIds), else the lower-cased principal. A failed lookup fails
+ * the whole group. Why: a member whose grant could not be mapped must never look standing.
+ */
+async function holderKeys(drift: DriftTarget['drift'], target: Target, principals: readonly string[]) {
+  const holderOf = drift.holderOf;
+  if (!holderOf) return principals.map(iamKey);
+  const keys: string[] = [];
+  for (const principal of principals) keys.push(await holderOf(target, principal));
+  return keys;
 }
 
 /** IAM user names are case-insensitive: `Alice` and `alice` are the same user. */
@@ -147,7 +174,20 @@ async function liveGrantsByTarget(deps: GrantDeps): Promise<Map<string, LiveByTa
  * Whether the member holds a live grant on the target now, asked of the store directly.
  * Principals are stored as written, so both the IAM spelling and the lower-cased one are asked.
  */
-async function holdsLiveGrant(deps: GrantDeps, member: string, targetId: string): Promise<boolean> {
+async function holdsLiveGrant(
+  deps: GrantDeps,
+  { target, drift }: DriftTarget,
+  member: string,
+): Promise<boolean> {
+  const targetId = target.id;
+  if (drift.holderOf) {
+    // Holders are not principals here: read the target's live grants again and map them.
+    for await (const grant of liveGrants(deps.store)) {
+      if (grant.targetId !== targetId || !isLive(grant.status)) continue;
+      if ((await drift.holderOf(target, grant.principal)) === member) return true;
+    }
+    return false;
+  }
   for (const principal of new Set([member, iamKey(member)])) {
     const grants = await deps.store.listLiveFor(principal, targetId);
     if (grants.some((g) => isLive(g.status))) return true;
@@ -184,7 +224,7 @@ async function handleDrift(
   deps.logger.warn('standing group member without a live grant', finding);
   if (!remove) return { ...finding, removed: false };
   // Why re-check: a grant approved since the first look must keep its membership.
-  if (await holdsLiveGrant(deps, member, target.id)) return { ...finding, removed: false };
+  if (await holdsLiveGrant(deps, { target, drift }, member)) return { ...finding, removed: false };
   try {
     const receipt = await drift.remove(target, member);
     deps.metrics.count('DriftRemoved');

@@ -26,17 +26,29 @@ export async function releaseGrant(
   if (!request) throw new NotFoundError(`Grant ${input.requestId}`);
   const allowed = decideRelease(request, input.requester);
   if (!allowed.allowed) throw refusalError(allowed, (message) => new ValidationError(message));
-  const reason = 'released by the requester';
-  const stored = await recordEndRequest(deps, request.id, {
+  return requestEarlyEnd(deps, request.id, {
     kind: 'release',
     by: input.requester,
-    reason,
+    reason: 'released by the requester',
   });
+}
+
+/**
+ * An early end, asked for: stored on the grant first (recordEndRequest), then handed to the
+ * grant worker as a revoke job. A failed hand-off is only logged: the end is requested either
+ * way, and the sweeper's next run takes it up. Shared by the release and the revoke by others.
+ */
+export async function requestEarlyEnd(
+  deps: Pick<RequestDeps, 'store' | 'queue' | 'clock' | 'logger'>,
+  requestId: string,
+  end: Pick<EndRequest, 'kind' | 'by' | 'reason'>,
+): Promise<AccessRequest> {
+  const stored = await recordEndRequest(deps, requestId, end);
   try {
-    await deps.queue.enqueue({ kind: 'revoke', requestId: request.id, actor: input.requester, reason });
+    await deps.queue.enqueue({ kind: 'revoke', requestId, actor: end.by, reason: end.reason });
   } catch (error) {
-    deps.logger.warn('handing a release to the grant worker failed; the sweeper ends it', {
-      requestId: request.id,
+    deps.logger.warn(`handing a ${end.kind} to the grant worker failed; the sweeper ends it`, {
+      requestId,
       error: (error as Error).message,
     });
   }

@@ -5,25 +5,40 @@ import { liveGrants } from './live-grants.js';
 export const ACTIVATION_STALL_SECONDS = 120;
 
 /**
- * Backstop of the hand-off: finds grants still APPROVED (not yet activated) whose window is
- * open, approved more than {@link ACTIVATION_STALL_SECONDS} ago, and sends their `activate`
- * job again. Why: the approval is written before the job is queued, so a failed send would
- * otherwise leave the grant approved but never granted. Safe to repeat: the worker activates
- * only an APPROVED grant, once. Run by the sweeper every minute; reads the live-grants index.
+ * The sweeper's hand-off pass over grants still APPROVED (not yet activated) whose window is
+ * open at `now`:
+ * - a scheduled grant whose start has come, and was approved before it, is handed to the
+ *   worker (`started`): the approval did not, so its clock starts at its start, not before;
+ * - any other, handed over (approved, or started) more than {@link ACTIVATION_STALL_SECONDS}
+ *   ago, gets its `activate` job again (`resent`). Why: the approval is written before the job
+ *   is queued, so a failed send would otherwise leave the grant approved but never granted.
+ * A grant whose start is still ahead is left alone. Safe to repeat: the worker activates only
+ * an APPROVED grant whose window is open, once. Run by the sweeper every minute; reads the
+ * live-grants index.
  */
 export async function resendStalledActivations(
   deps: Pick<RequestDeps, 'store' | 'queue' | 'clock' | 'logger'>,
-): Promise<{ resent: number }> {
-  const now = deps.clock.now();
-  const stalledBefore = now.getTime() - ACTIVATION_STALL_SECONDS * 1000;
+): Promise<{ resent: number; started: number }> {
+  const now = deps.clock.now().getTime();
+  const stalledBefore = now - ACTIVATION_STALL_SECONDS * 1000;
   let resent = 0;
+  let started = 0;
   for await (const grant of liveGrants(deps.store)) {
+    if (grant.status !== 'APPROVED' || grant.endsAt === undefined || Date.parse(grant.endsAt) <= now)
+      continue;
     const approvedAt = Date.parse(grant.decidedAt ?? grant.updatedAt);
-    const open = grant.endsAt !== undefined && Date.parse(grant.endsAt) > now.getTime();
-    if (grant.status !== 'APPROVED' || !open || approvedAt > stalledBefore) continue;
-    await deps.queue.enqueue({ kind: 'activate', requestId: grant.id });
-    deps.logger.warn('activation stalled; hand-off sent again', { requestId: grant.id });
-    resent++;
+    const startsAt = grant.startsAt === undefined ? approvedAt : Date.parse(grant.startsAt);
+    if (startsAt > now) continue;
+    const handedOverAt = Math.max(approvedAt, startsAt);
+    if (startsAt > approvedAt && handedOverAt > stalledBefore) {
+      await deps.queue.enqueue({ kind: 'activate', requestId: grant.id });
+      deps.logger.info('scheduled grant started; handed to the worker', { requestId: grant.id });
+      started++;
+    } else if (handedOverAt <= stalledBefore) {
+      await deps.queue.enqueue({ kind: 'activate', requestId: grant.id });
+      deps.logger.warn('activation stalled; hand-off sent again', { requestId: grant.id });
+      resent++;
+    }
   }
-  return { resent };
+  return { resent, started };
 }

@@ -39,7 +39,9 @@ export async function restoreMembership(
   if (!grant) return skipped(deps, input.requestId, 'not-found');
   if (!isLive(grant.status)) return skipped(deps, grant.id, 'not-live');
   const now = deps.clock.now();
-  if (grant.endsAt === undefined || new Date(grant.endsAt) <= now) {
+  // Why: a scheduled grant whose start has not come holds no membership yet (window not open).
+  const notStarted = grant.startsAt !== undefined && new Date(grant.startsAt) > now;
+  if (grant.endsAt === undefined || new Date(grant.endsAt) <= now || notStarted) {
     return skipped(deps, grant.id, 'window-closed');
   }
   const target = findTarget(deps.policy.current(), grant.targetId);

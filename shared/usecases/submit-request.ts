@@ -1,17 +1,27 @@
 import { decideExtension, decideRequest, type RefusalReason } from '../domain/decision.js';
+import { decideStart, type StartRefusal } from '../domain/grant-timing.js';
 import { NotFoundError, ValidationError } from '../domain/errors.js';
 import { personKey, type ResolvedPerson } from '../domain/person.js';
+import { shiftEndFor } from '../domain/on-call.js';
 import { newRequest, type AccessRequest } from '../domain/request.js';
+import type { TicketRefusal } from '../domain/tickets.js';
 import { auditOf } from './audit-events.js';
+import { checkTicket, ticketAuditDetail, ticketSnapshot } from './check-ticket.js';
 import type { RequestDeps } from './deps.js';
 import { approveAutomatically } from './approve-request.js';
 import { refusedOutcome, type RefusedOutcome } from './refusals.js';
+import { decisionProvenance } from './policy-provenance.js';
 
 export interface SubmitRequestInput {
   readonly requester: ResolvedPerson;
   /** The requester's AWS identity, resolved by the caller (identity mapping). */
   readonly principal: string;
   readonly targetId: string;
+  /**
+   * The accounts asked for, for a kind granted per account (a permission set): one grant per
+   * account under this one approval. The driver checks each against the target at activation.
+   */
+  readonly accounts?: readonly string[];
   readonly durationSeconds?: number;
   readonly reason?: string;
   readonly ticket?: string;
@@ -19,10 +29,15 @@ export interface SubmitRequestInput {
   readonly idempotencyKey?: string;
   /** For "Extend": the live grant this request adds time to. */
   readonly extendsRequestId?: string;
+  /**
+   * A scheduled start (within the policy's maxLeadTime): approval happens now, the access at
+   * this time. Absent: as soon as approved.
+   */
+  readonly startsAt?: Date;
 }
 
 export type SubmitRequestResult =
-  | RefusedOutcome<RefusalReason | 'not-extendable'>
+  | RefusedOutcome<RefusalReason | StartRefusal | TicketRefusal | 'not-extendable'>
   | { readonly outcome: 'pending' | 'approved'; readonly request: AccessRequest; readonly created: boolean };
 
 /**
@@ -38,6 +53,8 @@ export async function submitRequest(
   const policy = deps.policy.current();
   const now = deps.clock.now();
   let targetId = input.targetId;
+  let accounts = input.accounts;
+  let chainStartsAt: string | undefined;
   if (input.extendsRequestId) {
     const original = await deps.store.get(input.extendsRequestId);
     if (!original) throw new NotFoundError(`Grant ${input.extendsRequestId}`);
@@ -46,10 +63,26 @@ export async function submitRequest(
       return { outcome: 'refused', reason: 'not-extendable', message: extension.message };
     }
     targetId = original.targetId;
+    // An extension adds time to the grant of one account: that account.
+    accounts = original.account === undefined ? undefined : [original.account];
+    chainStartsAt = original.chainStartsAt ?? original.startsAt;
   }
   const decision = decideRequest(policy, { ...input, targetId });
   if (!decision.allowed) return refusedOutcome(decision);
+  const start = decideStart(policy, { extension: input.extendsRequestId !== undefined, ...input }, now);
+  if (!start.allowed) return refusedOutcome(start);
   if (input.principal.trim() === '') throw new ValidationError('The requester has no AWS identity.');
+  // Why: an account id becomes part of a grant's id and of the assignment AWS is asked for.
+  const badAccount = accounts?.find((a) => !/^\d{12}$/.test(a));
+  if (badAccount !== undefined) throw new ValidationError(`"${badAccount}" is not an AWS account id.`);
+  const ticketCheck = await checkTicket(deps, decision.target, input, now);
+  if (!ticketCheck.allowed) return refusedOutcome(ticketCheck);
+  // Auto-approved only as a member of an on-call set: the grant ends with the shift (when the set says so).
+  const shiftEndsAt =
+    decision.approval === 'auto-approved' && !decision.target.autoApprove
+      ? shiftEndFor(policy, decision.target.autoApproveFor ?? [], input.requester)
+      : undefined;
+  const ticketInfo = ticketSnapshot(ticketCheck);
   const request = newRequest({
     id: deps.ids.newId(now),
     at: now,
@@ -57,13 +90,19 @@ export async function submitRequest(
     principal: input.principal,
     targetId,
     targetKind: decision.target.kind,
+    ...(accounts === undefined ? {} : { accounts }),
     durationSeconds: decision.durationSeconds,
     ...(input.reason === undefined ? {} : { reason: input.reason }),
     ...(input.ticket === undefined ? {} : { ticket: input.ticket }),
     approvalsRequired: decision.approval === 'needs-approval' ? decision.approvalsRequired : 0,
     ...(input.extendsRequestId ? { extendsRequestId: input.extendsRequestId } : {}),
+    ...(chainStartsAt ? { chainStartsAt } : {}),
+    ...(start.startsAt ? { scheduledStartsAt: start.startsAt } : {}),
     ...(input.idempotencyKey ? { idempotencyKey: input.idempotencyKey } : {}),
+    ...(shiftEndsAt === undefined ? {} : { shiftEndsAt }),
+    ...(ticketInfo === undefined ? {} : { ticketInfo }),
   });
+  const provenance = await decisionProvenance(deps.provenance, decision.target, 'request', input.requester);
   const created = await deps.store.create(
     request,
     auditOf(request, 'request.submitted', {
@@ -71,7 +110,14 @@ export async function submitRequest(
       actor: request.requester,
       to: 'PENDING',
       initial: true,
-      detail: { durationSeconds: request.durationSeconds, decision: decision.reason },
+      detail: {
+        durationSeconds: request.durationSeconds,
+        decision: decision.reason,
+        ...(request.scheduledStartsAt ? { scheduledStartsAt: request.scheduledStartsAt } : {}),
+        ...ticketAuditDetail(ticketCheck),
+        ...(shiftEndsAt === undefined ? {} : { shiftEndsAt }),
+        ...provenance,
+      },
     }),
   );
   if (!created.created) {
@@ -82,8 +128,9 @@ export async function submitRequest(
       return { outcome: 'approved', request: approved, created: false };
     }
     // Why: the first delivery may have approved but failed to hand the grant off; the worker
-    // activates an APPROVED grant once, so sending the job again is safe.
-    if (created.request.status === 'APPROVED') {
+    // activates an APPROVED grant once, so sending the job again is safe (a scheduled grant
+    // whose start is ahead is handed over by the sweeper at its start).
+    if (created.request.status === 'APPROVED' && !startsAhead(created.request, now)) {
       await deps.queue.enqueue({ kind: 'activate', requestId: created.request.id });
     }
     return {
@@ -98,4 +145,9 @@ export async function submitRequest(
   }
   await deps.events.publish({ kind: 'approval-needed', request: created.request, reminder: false });
   return { outcome: 'pending', request: created.request, created: true };
+}
+
+/** Whether an approved grant's window opens after `now` (a scheduled start not come yet). */
+function startsAhead(request: AccessRequest, now: Date): boolean {
+  return request.startsAt !== undefined && Date.parse(request.startsAt) > now.getTime();
 }

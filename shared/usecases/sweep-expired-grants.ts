@@ -4,6 +4,7 @@ import type { AccessRequest } from '../domain/request.js';
 import { ACTORS, type GrantDeps } from './grant-deps.js';
 import { overdueSeconds, recordRevokeFailure, revokeAlertDue } from './revoke-failures.js';
 import { endGrant } from './revoke-grant.js';
+import { endGrantsOfClosedTickets } from './end-closed-ticket-grants.js';
 
 export interface SweepOptions {
   /** How many grants are ended at the same time (IAM calls in flight). */
@@ -17,6 +18,11 @@ export interface SweepOptions {
   readonly shouldStop?: () => boolean;
   /** Also prune role deny lists (default true). */
   readonly pruneDenyLists?: boolean;
+  /**
+   * Memory of when each grant's ticket was last asked about (see endGrantsOfClosedTickets);
+   * absent: tickets are not checked by this run.
+   */
+  readonly ticketChecks?: Map<string, number>;
 }
 
 export interface SweepReport {
@@ -53,6 +59,12 @@ export interface SweepReport {
  * - Deny-list statements of role targets that can no longer matter are pruned.
  */
 export async function sweepExpiredGrants(deps: GrantDeps, options: SweepOptions): Promise<SweepReport> {
+  if (options.ticketChecks) {
+    // First, so a grant whose ticket just closed is ended by this very run.
+    await endGrantsOfClosedTickets(deps, { lastChecked: options.ticketChecks }).catch((error: unknown) =>
+      deps.logger.warn('ticket checks failed', { error: (error as Error).message }),
+    );
+  }
   const now = deps.clock.now();
   const pageSize = options.pageSize ?? Math.max(100, options.concurrency * 8);
   const limit = pLimit(Math.max(1, options.concurrency));

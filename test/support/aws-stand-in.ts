@@ -10,8 +10,10 @@ import type { AddressInfo } from 'node:net';
  *
  * The real SDK clients reach it through the SDK's own variables (see {@link AwsStandIn.env}:
  * `AWS_ENDPOINT_URL_IAM=http://127.0.0.1:port/iam`…), never through an explicit endpoint.
- * Each service is a path prefix and a table of actions, so a JSON-protocol service
- * (sso-admin, identitystore) plugs in as one more entry of {@link SERVICES}.
+ * Each service is a path prefix and a table of actions, so a JSON-protocol service plugs in
+ * as one more entry of {@link SERVICES}: sso-admin, identitystore and organizations are, with
+ * asynchronous operations (IN_PROGRESS for N status polls, then SUCCEEDED or FAILED: see
+ * {@link IdentityCenterState.plans}).
  *
  * Faults are set per action (`RemoveUserFromGroup`, `AssumeRole`, `SendMessage`…):
  * - `hang`: never answered and never applied; the connection stays open until the client
@@ -49,6 +51,45 @@ export interface StandInState {
   readonly groups: Map<string, Set<string>>;
   readonly rolePolicies: Map<string, Map<string, string>>;
   readonly sqsMessages: { queueUrl: string; body: string }[];
+  /** Identity Center (sso-admin, identitystore, organizations): see {@link IdentityCenterState}. */
+  readonly sso: IdentityCenterState;
+}
+
+/** How the next asynchronous Identity Center operations of one action end. */
+export interface AsyncPlan {
+  /** Describe calls answered IN_PROGRESS before the outcome (0: the start answers it at once). */
+  readonly polls: number;
+  readonly outcome?: 'SUCCEEDED' | 'FAILED';
+  readonly failureReason?: string;
+}
+
+/** One asynchronous operation (an assignment created or deleted, a permission set provisioned). */
+interface SsoOperation {
+  readonly key: string;
+  readonly kind: 'create' | 'delete' | 'provision';
+  left: number;
+  status: 'IN_PROGRESS' | 'SUCCEEDED' | 'FAILED';
+  readonly outcome: 'SUCCEEDED' | 'FAILED';
+  readonly failureReason?: string;
+}
+
+/** What Identity Center, its identity store and the Organization hold in the stand-in. */
+export interface IdentityCenterState {
+  /** Assignments as `instanceArn|permissionSetArn|accountId|userId`. */
+  readonly assignments: Set<string>;
+  /** Permission sets by ARN. */
+  readonly permissionSets: Map<string, { name: string; sessionDuration: string }>;
+  /** Inline policies by permission set ARN. */
+  readonly inlinePolicies: Map<string, string>;
+  /** Users of every identity store. */
+  readonly users: { userId: string; userName: string; email: string }[];
+  /** OUs: their accounts and child OUs. */
+  readonly ous: Map<string, { accounts: string[]; children: string[] }>;
+  /** Account names by id. */
+  readonly accounts: Map<string, string>;
+  /** How the operations of each start action (`CreateAccountAssignment`...) run; default 0 polls, SUCCEEDED. */
+  readonly plans: Map<string, AsyncPlan>;
+  readonly operations: Map<string, SsoOperation>;
 }
 
 /** What an action answers: a result, or an AWS error. */
@@ -185,8 +226,224 @@ const sqs: JsonService = {
   },
 };
 
+/** The key of an assignment in {@link IdentityCenterState.assignments}. */
+export function assignmentKey(
+  instanceArn: string,
+  permissionSetArn: string,
+  accountId: string,
+  userId: string,
+) {
+  return `${instanceArn}|${permissionSetArn}|${accountId}|${userId}`;
+}
+
+const ssoError = (code: string, message: string, status = 400): ActionResult => ({
+  error: { code, message, status },
+});
+
+function assignmentKeyOf(input: JsonInput): string {
+  return assignmentKey(
+    String(input.InstanceArn),
+    String(input.PermissionSetArn),
+    String(input.TargetId),
+    String(input.PrincipalId),
+  );
+}
+
+/** Settles an operation whose polls are used up: its effect lands (when it succeeds). */
+function settle(op: SsoOperation, s: StandInState): void {
+  if (op.status !== 'IN_PROGRESS' || op.left > 0) return;
+  op.status = op.outcome;
+  if (op.outcome !== 'SUCCEEDED') return;
+  if (op.kind === 'create') s.sso.assignments.add(op.key);
+  if (op.kind === 'delete') s.sso.assignments.delete(op.key);
+}
+
+/** Starts an operation (or answers the one still running on the same key). */
+function startOperation(action: string, kind: SsoOperation['kind'], key: string, s: StandInState) {
+  for (const [id, op] of s.sso.operations) {
+    if (op.key === key && op.kind === kind && op.status === 'IN_PROGRESS') return { id, op };
+  }
+  const plan = s.sso.plans.get(action) ?? { polls: 0 };
+  const op: SsoOperation = {
+    key,
+    kind,
+    left: plan.polls,
+    status: 'IN_PROGRESS',
+    outcome: plan.outcome ?? 'SUCCEEDED',
+    ...(plan.failureReason === undefined ? {} : { failureReason: plan.failureReason }),
+  };
+  const id = randomUUID();
+  s.sso.operations.set(id, op);
+  settle(op, s);
+  return { id, op };
+}
+
+function statusOf(id: string, op: SsoOperation): Record<string, unknown> {
+  return {
+    RequestId: id,
+    Status: op.status,
+    ...(op.status === 'FAILED' ? { FailureReason: op.failureReason ?? 'stand-in: failed' } : {}),
+  };
+}
+
+/** Reads an operation's status: one poll (IN_PROGRESS until its polls are used up). */
+function pollOperation(id: string, s: StandInState): ActionResult {
+  const op = s.sso.operations.get(id);
+  if (!op) return ssoError('ResourceNotFoundException', `stand-in: no request ${id}`);
+  if (op.status === 'IN_PROGRESS') {
+    op.left -= 1;
+    settle(op, s);
+  }
+  return { ok: statusOf(id, op) };
+}
+
+const ssoAdmin: JsonService = {
+  protocol: 'json',
+  targetPrefix: 'SWBExternalService',
+  errorNamespace: 'com.amazonaws.swbexternalservice',
+  actions: {
+    CreateAccountAssignment: (input, s) => {
+      const key = assignmentKeyOf(input);
+      if (!s.sso.permissionSets.has(String(input.PermissionSetArn))) {
+        return ssoError('ResourceNotFoundException', 'stand-in: no such permission set', 404);
+      }
+      const { id, op } = startOperation('CreateAccountAssignment', 'create', key, s);
+      return { ok: { AccountAssignmentCreationStatus: statusOf(id, op) } };
+    },
+    DescribeAccountAssignmentCreationStatus: (input, s) => {
+      const polled = pollOperation(String(input.AccountAssignmentCreationRequestId), s);
+      return 'ok' in polled ? { ok: { AccountAssignmentCreationStatus: polled.ok } } : polled;
+    },
+    DeleteAccountAssignment: (input, s) => {
+      const key = assignmentKeyOf(input);
+      // A call on an assignment still being created is one more poll of that creation (time
+      // passes in the stand-in only through calls), then a conflict while it still runs.
+      const creating = [...s.sso.operations.values()].find(
+        (op) => op.key === key && op.kind === 'create' && op.status === 'IN_PROGRESS',
+      );
+      if (creating) {
+        creating.left -= 1;
+        settle(creating, s);
+        if (creating.status === 'IN_PROGRESS') {
+          return ssoError('ConflictException', 'stand-in: the assignment is being created');
+        }
+      }
+      const deleting = [...s.sso.operations.values()].some(
+        (op) => op.key === key && op.kind === 'delete' && op.status === 'IN_PROGRESS',
+      );
+      if (!deleting && !s.sso.assignments.has(key)) {
+        return ssoError('ResourceNotFoundException', 'stand-in: no such assignment', 404);
+      }
+      const { id, op } = startOperation('DeleteAccountAssignment', 'delete', key, s);
+      return { ok: { AccountAssignmentDeletionStatus: statusOf(id, op) } };
+    },
+    DescribeAccountAssignmentDeletionStatus: (input, s) => {
+      const polled = pollOperation(String(input.AccountAssignmentDeletionRequestId), s);
+      return 'ok' in polled ? { ok: { AccountAssignmentDeletionStatus: polled.ok } } : polled;
+    },
+    ProvisionPermissionSet: (input, s) => {
+      const key = `${String(input.PermissionSetArn)}|${String(input.TargetId)}`;
+      const { id, op } = startOperation('ProvisionPermissionSet', 'provision', key, s);
+      return { ok: { PermissionSetProvisioningStatus: statusOf(id, op) } };
+    },
+    DescribePermissionSetProvisioningStatus: (input, s) => {
+      const polled = pollOperation(String(input.ProvisionPermissionSetRequestId), s);
+      return 'ok' in polled ? { ok: { PermissionSetProvisioningStatus: polled.ok } } : polled;
+    },
+    DescribePermissionSet: (input, s) => {
+      const arn = String(input.PermissionSetArn);
+      const set = s.sso.permissionSets.get(arn);
+      if (!set) return ssoError('ResourceNotFoundException', 'stand-in: no such permission set', 404);
+      return {
+        ok: {
+          PermissionSet: { PermissionSetArn: arn, Name: set.name, SessionDuration: set.sessionDuration },
+        },
+      };
+    },
+    ListPermissionSets: (_input, s) => ({ ok: { PermissionSets: [...s.sso.permissionSets.keys()] } }),
+    GetInlinePolicyForPermissionSet: (input, s) => ({
+      ok: { InlinePolicy: s.sso.inlinePolicies.get(String(input.PermissionSetArn)) ?? '' },
+    }),
+    PutInlinePolicyToPermissionSet: (input, s) => {
+      s.sso.inlinePolicies.set(String(input.PermissionSetArn), String(input.InlinePolicy));
+      return { ok: {} };
+    },
+    DeleteInlinePolicyFromPermissionSet: (input, s) => {
+      s.sso.inlinePolicies.delete(String(input.PermissionSetArn));
+      return { ok: {} };
+    },
+  },
+};
+
+const identitystore: JsonService = {
+  protocol: 'json',
+  targetPrefix: 'AWSIdentityStore',
+  errorNamespace: 'com.amazonaws.identitystore',
+  actions: {
+    GetUserId: (input, s) => {
+      const unique = (
+        input.AlternateIdentifier as {
+          UniqueAttribute?: { AttributePath?: string; AttributeValue?: unknown };
+        }
+      )?.UniqueAttribute;
+      const value = String(unique?.AttributeValue ?? '').toLowerCase();
+      const user = s.sso.users.find((u) =>
+        unique?.AttributePath === 'emails.value'
+          ? u.email.toLowerCase() === value
+          : u.userName.toLowerCase() === value,
+      );
+      if (!user) return ssoError('ResourceNotFoundException', 'stand-in: no such user', 404);
+      return { ok: { UserId: user.userId, IdentityStoreId: String(input.IdentityStoreId) } };
+    },
+  },
+};
+
+const organizations: JsonService = {
+  protocol: 'json',
+  targetPrefix: 'AWSOrganizationsV20161128',
+  errorNamespace: 'com.amazonaws.organizations',
+  actions: {
+    ListAccountsForParent: (input, s) => {
+      const ou = s.sso.ous.get(String(input.ParentId));
+      if (!ou) return ssoError('ParentNotFoundException', 'stand-in: no such parent');
+      return {
+        ok: {
+          Accounts: ou.accounts.map((id) => ({
+            Id: id,
+            Name: s.sso.accounts.get(id) ?? id,
+            Status: 'ACTIVE',
+            State: 'ACTIVE',
+          })),
+        },
+      };
+    },
+    ListChildren: (input, s) => ({
+      ok: {
+        Children: (s.sso.ous.get(String(input.ParentId))?.children ?? []).map((Id) => ({
+          Id,
+          Type: 'ORGANIZATIONAL_UNIT',
+        })),
+      },
+    }),
+    DescribeAccount: (input, s) => {
+      const name = s.sso.accounts.get(String(input.AccountId));
+      if (name === undefined) return ssoError('AccountNotFoundException', 'stand-in: no such account');
+      return {
+        ok: { Account: { Id: String(input.AccountId), Name: name, Status: 'ACTIVE', State: 'ACTIVE' } },
+      };
+    },
+  },
+};
+
 /** The services the stand-in speaks, by path prefix (and `AWS_ENDPOINT_URL_<KEY>`). */
-const SERVICES: Record<string, Service> = { iam, sts, sqs };
+const SERVICES: Record<string, Service> = {
+  iam,
+  sts,
+  sqs,
+  'sso-admin': ssoAdmin,
+  identitystore,
+  organizations,
+};
 
 const FAULT_ERRORS = {
   'server-error': {
@@ -218,7 +475,21 @@ export interface AwsStandIn {
 
 /** Starts a stand-in on 127.0.0.1 and a free port. */
 export async function startAwsStandIn(): Promise<AwsStandIn> {
-  const state: StandInState = { groups: new Map(), rolePolicies: new Map(), sqsMessages: [] };
+  const state: StandInState = {
+    groups: new Map(),
+    rolePolicies: new Map(),
+    sqsMessages: [],
+    sso: {
+      assignments: new Set(),
+      permissionSets: new Map(),
+      inlinePolicies: new Map(),
+      users: [],
+      ous: new Map(),
+      accounts: new Map(),
+      plans: new Map(),
+      operations: new Map(),
+    },
+  };
   const calls: RecordedCall[] = [];
   const faults = new Map<string, { fault: Fault; left: number }>();
   const hanging = new Set<() => void>();
@@ -313,6 +584,9 @@ export async function startAwsStandIn(): Promise<AwsStandIn> {
       AWS_ENDPOINT_URL_IAM: `${url}/iam`,
       AWS_ENDPOINT_URL_STS: `${url}/sts`,
       AWS_ENDPOINT_URL_SQS: `${url}/sqs`,
+      AWS_ENDPOINT_URL_SSO_ADMIN: `${url}/sso-admin`,
+      AWS_ENDPOINT_URL_IDENTITYSTORE: `${url}/identitystore`,
+      AWS_ENDPOINT_URL_ORGANIZATIONS: `${url}/organizations`,
       AWS_ACCESS_KEY_ID: 'AKIASTANDINTEST',
       AWS_SECRET_ACCESS_KEY: 'stand-in-test-secret',
       AWS_REGION: 'us-east-1',

@@ -20,7 +20,15 @@ import { restoreMembership } from '../../shared/usecases/restore-membership.js';
 import { revokeGrantJob } from '../../shared/usecases/revoke-grant.js';
 import { sweepExpiredGrants } from '../../shared/usecases/sweep-expired-grants.js';
 import { grantWorld, throttled } from '../support/fake-aws.js';
-import { fakeWorld, InMemoryAuditLog, InMemoryRequestStore, person } from '../support/fakes.js';
+import {
+  fakeWorld,
+  InMemoryAuditLog,
+  InMemoryRequestStore,
+  person,
+  TEST_POLICY_YAML,
+} from '../support/fakes.js';
+import { extendWithGrace } from '../../shared/usecases/grace-extension.js';
+import { warnExpiringGrants } from '../../shared/usecases/warn-expiring-grants.js';
 import { createLocalTables } from '../support/local-dynamo.js';
 
 /**
@@ -82,8 +90,8 @@ class CheckingStore extends InMemoryRequestStore {
   }
 }
 
-function checkedWorld() {
-  const world = fakeWorld();
+function checkedWorld(policyYaml?: string) {
+  const world = fakeWorld(policyYaml);
   const audit = new TaggingAuditLog();
   const store = new CheckingStore(audit);
   const grant = grantWorld({ store, audit, clock: world.clock });
@@ -114,6 +122,8 @@ const DRIVEN: Record<string, readonly string[]> = {
   'issue-credentials': ['issueCredentials'],
   'reconcile-groups': ['reconcileGroups'],
   'restore-membership': ['restoreMembership', 'restoreInProcess', 'restoreThroughQueue'],
+  'grace-extension': ['extendWithGrace'],
+  'warn-expiring-grants': ['warnExpiringGrants'],
 };
 const NO_REQUEST_WRITES: Record<string, string> = {
   'audit-events': 'builds events, writes nothing',
@@ -131,6 +141,9 @@ const NO_REQUEST_WRITES: Record<string, string> = {
   'verify-audit': 'reads the audit trail',
   'anchor-audit': 'signs the chain heads into the anchor store, changes no request',
   'verify-anchors': 'reads the audit trail and the anchors',
+  'check-ticket':
+    'asks the ticket system; a refusal writes no request, only a standalone request.refused (tickets-and-on-call.test.ts)',
+  'end-closed-ticket-grants': 'stores ends through recordEndRequest (release-grant, driven above)',
 };
 
 describe('every use case writes its audit event', () => {
@@ -284,6 +297,43 @@ describe('every use case writes its audit event', () => {
       'grant.revoke-failed',
       'session.issued',
     ]);
+    expectOneEventPerWrite(store, audit);
+  });
+
+  it('time side: expiry warning, grace extension, scheduled start and its cancel', async () => {
+    const { deps, clock, store, audit, grant } = checkedWorld(
+      TEST_POLICY_YAML.replace('maxDuration: 8h }', 'maxDuration: 8h, graceExtension: { max: 30m } }'),
+    );
+    const submitted = await submitRequest(deps, {
+      requester: person('UDEV1'),
+      principal: 'udev1',
+      targetId: 'dev-group',
+      reason: 'work',
+    });
+    if (submitted.outcome === 'refused') throw new Error(submitted.message);
+    const id = submitted.request.id;
+    await approveRequest(deps, { requestId: id, approver: person('ULEAD1') });
+    await activateGrant(grant.deps, { requestId: id, attempt: 1, maxAttempts: 3 });
+    clock.advance(55 * 60);
+    expect(await warnExpiringGrants(deps)).toEqual({ warned: 1 });
+    const extended = await extendWithGrace(deps, {
+      requestId: id,
+      requester: person('UDEV1'),
+      principal: 'udev1',
+    });
+    expect(extended.outcome).toBe('approved');
+    const later = await submitRequest(deps, {
+      requester: person('UDEV2'),
+      principal: 'udev2',
+      targetId: 'dev-group',
+      reason: 'later',
+      startsAt: new Date(clock.now().getTime() + 3600_000),
+    });
+    if (later.outcome === 'refused') throw new Error(later.message);
+    await approveRequest(deps, { requestId: later.request.id, approver: person('ULEAD1') });
+    await cancelRequest(deps, { requestId: later.request.id, requester: 'UDEV2' });
+    expect(audit.types(id)).toContain('grant.expiry-warned');
+    expect(audit.types(id)).toContain('grant.grace-extended');
     expectOneEventPerWrite(store, audit);
   });
 

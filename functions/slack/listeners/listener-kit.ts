@@ -5,6 +5,7 @@ import { slackPerson, type ResolvedPerson } from '../../../shared/domain/person.
 import type { RequestDeps, UseCaseLogger } from '../../../shared/usecases/deps.js';
 import { identifyPerson, resolvePerson, type PeopleDeps } from '../../../shared/usecases/identify-person.js';
 import { listMyAccess } from '../../../shared/usecases/list-my-access.js';
+import { listRevocableGrants } from '../../../shared/usecases/revoke-access.js';
 import { ACTIONS, BLOCKS } from '../../../shared/adapters/slack/ids.js';
 import { operatorFix, slackApiFailure } from '../../../shared/adapters/slack/slack-api-error.js';
 import type { ModalView } from '../../../shared/adapters/slack/views/blocks.js';
@@ -79,8 +80,11 @@ export function createListenerContext(
     },
     async publishHome(userId, notice) {
       const person = await resolvePerson(people, slackPerson(userId));
-      const access = await listMyAccess(deps, person);
-      await client.views.publish({ user_id: userId, view: homeView(access, notice) });
+      const [access, othersLive] = await Promise.all([
+        listMyAccess(deps, person),
+        listRevocableGrants(deps, person),
+      ]);
+      await client.views.publish({ user_id: userId, view: homeView(access, notice, othersLive) });
     },
     describeError: (error, where) => describeError(error, logger, where),
   };
@@ -195,6 +199,15 @@ export interface RequestForm {
   readonly durationSeconds?: number;
   readonly reason?: string;
   readonly ticket?: string;
+  /** The start picked in the request form (a scheduled grant). */
+  readonly startsAt?: Date;
+}
+
+/** The date and time picked (Slack sends Unix seconds), or undefined when none was. */
+function dateTimeValue(values: StateValues, block: string, action: string): Date | undefined {
+  const seconds = (values[block]?.[action] as { selected_date_time?: unknown } | undefined)
+    ?.selected_date_time;
+  return typeof seconds === 'number' && Number.isFinite(seconds) ? new Date(seconds * 1000) : undefined;
 }
 
 /** Reads the request / extend / break-glass form; a bad duration is an inline error. */
@@ -214,8 +227,10 @@ function readForm(view: ViewOutput): { form: RequestForm } | { error: ViewRespon
   const targetId = selectedValue(values, BLOCKS.target, ACTIONS.target);
   const reason = textValue(values, BLOCKS.reason, ACTIONS.reason);
   const ticket = textValue(values, BLOCKS.ticket, ACTIONS.ticket);
+  const startsAt = dateTimeValue(values, BLOCKS.start, ACTIONS.start);
   return {
     form: {
+      ...(startsAt === undefined ? {} : { startsAt }),
       ...(targetId === undefined ? {} : { targetId }),
       ...(durationSeconds === undefined ? {} : { durationSeconds }),
       ...(reason === undefined ? {} : { reason }),

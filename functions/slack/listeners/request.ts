@@ -5,6 +5,7 @@ import { requestableTargets } from '../../../shared/domain/policy.js';
 import { submitRequest } from '../../../shared/usecases/submit-request.js';
 import { ACTIONS, BLOCKS, CALLBACKS, COMMANDS, FIELD_BLOCKS } from '../../../shared/adapters/slack/ids.js';
 import { requestModal } from '../../../shared/adapters/slack/views/modals.js';
+import { slackDate } from '../../../shared/adapters/slack/views/blocks.js';
 import {
   doneModal,
   inlineError,
@@ -68,8 +69,10 @@ export function registerRequestListeners(ctx: ListenerContext): void {
       if (result.outcome === 'refused') {
         return inlineError(view, FIELD_BLOCKS[result.field ?? 'target'], result.message);
       }
-      const text =
-        result.outcome === 'approved'
+      const scheduled = result.request.scheduledStartsAt;
+      const text = scheduled
+        ? `:calendar: Your request for *${result.request.targetId}* starting ${slackDate(scheduled)} ${result.outcome === 'approved' ? 'was approved; access is set up at the start' : 'went to its approvers'}. You can cancel it from the Home tab before it starts.`
+        : result.outcome === 'approved'
           ? `:white_check_mark: *${result.request.targetId}* was approved automatically; access is being set up.`
           : `:hourglass: Your request for *${result.request.targetId}* went to its approvers. You will get a message when it is decided.`;
       return doneModal('Request sent', text);

@@ -1,4 +1,7 @@
 import { IAMClient } from '@aws-sdk/client-iam';
+import { IdentitystoreClient } from '@aws-sdk/client-identitystore';
+import { OrganizationsClient } from '@aws-sdk/client-organizations';
+import { SSOAdminClient } from '@aws-sdk/client-sso-admin';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { STSClient } from '@aws-sdk/client-sts';
 
@@ -7,7 +10,21 @@ export interface AwsClients {
   readonly iam: IAMClient;
   readonly sts: STSClient;
   readonly sqs: SQSClient;
+  /** IAM Identity Center administration (account assignments, permission sets). */
+  readonly ssoAdmin: SSOAdminClient;
+  /** The Identity Center identity store (users by email or user name). */
+  readonly identityStore: IdentitystoreClient;
+  /** AWS Organizations (accounts of an OU, account names). */
+  readonly organizations: OrganizationsClient;
 }
+
+/** Credentials an IAM client signs with instead of the default chain (an assumed agent role). */
+export type AwsCredentialsProvider = () => Promise<{
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken?: string;
+  readonly expiration?: Date;
+}>;
 
 /**
  * How long an AWS call may take. Each attempt throws (`TimeoutError`) when its deadline
@@ -100,19 +117,42 @@ export function withCallDeadline<C extends Sender>(client: C, callMs: number): C
  * The one place that builds the IAM, STS and SQS clients (DynamoDB: dynamodb/client.ts,
  * Secrets Manager: slack/runtime.ts, both with {@link awsClientConfig} and {@link withCallDeadline}). No endpoint is set
  * here on purpose: the SDK then honours `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_IAM` /
- * `_STS` / `_SQS` (and the shared config file), so the same code runs against any
+ * `_STS` / `_SQS` / `_SSO_ADMIN` / `_IDENTITYSTORE` / `_ORGANIZATIONS` (and the shared config file), so the same code runs against any
  * AWS-compatible endpoint, such as the fault-injecting stand-in of the tests.
  */
 export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
   const base = awsClientConfig(options);
   const callMs = resolveDeadlines(options.deadlines).callMs;
   return {
-    // IAM is global; its signing region is us-east-1 in the aws partition.
-    iam: withCallDeadline(
-      new IAMClient({ ...base, region: options.region ?? process.env.AWS_REGION ?? 'us-east-1' }),
-      callMs,
-    ),
+    iam: createIamClient(options),
     sts: withCallDeadline(new STSClient(base), callMs),
     sqs: withCallDeadline(new SQSClient(base), callMs),
+    ssoAdmin: withCallDeadline(new SSOAdminClient(base), callMs),
+    identityStore: withCallDeadline(new IdentitystoreClient(base), callMs),
+    // Organizations is global; its signing region is us-east-1 in the aws partition.
+    organizations: withCallDeadline(
+      new OrganizationsClient({ ...base, region: options.region ?? process.env.AWS_REGION ?? 'us-east-1' }),
+      callMs,
+    ),
   };
+}
+
+/**
+ * An IAM client with the broker's settings; with `credentials`, it signs as them (the agent
+ * role of a member account) instead of the default chain.
+ */
+export function createIamClient(
+  options: AwsClientOptions = {},
+  credentials?: AwsCredentialsProvider,
+): IAMClient {
+  const callMs = resolveDeadlines(options.deadlines).callMs;
+  return withCallDeadline(
+    new IAMClient({
+      ...awsClientConfig(options),
+      // IAM is global; its signing region is us-east-1 in the aws partition.
+      region: options.region ?? process.env.AWS_REGION ?? 'us-east-1',
+      ...(credentials ? { credentials } : {}),
+    }),
+    callMs,
+  );
 }

@@ -22,6 +22,7 @@ export const HTTP_STATUS_OF_CODE = {
   SLACK_API_FAILED: 502,
   SLACK_NO_VIEW: 502,
   ITEM_SCHEMA_TOO_NEW: 500,
+  EXTERNAL_SYSTEM_FAILED: 502,
 } as const satisfies Record<ErrorCode, number>;
 
 /** How an error is answered over HTTP: its status, and whether its message may be shown. */

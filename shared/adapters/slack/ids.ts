@@ -6,6 +6,7 @@
 export const COMMANDS = {
   requestAccess: '/request-access',
   breakGlass: '/break-glass',
+  revokeAccess: '/revoke-access',
 } as const;
 
 /** `callback_id` of each modal. */
@@ -15,6 +16,7 @@ export const CALLBACKS = {
   denyModal: 'jit_deny_modal',
   breakGlassModal: 'jit_break_glass_modal',
   credentialsModal: 'jit_credentials_modal',
+  revokeModal: 'jit_revoke_modal',
 } as const;
 
 /** `action_id` of each button and input. Button values carry the request id. */
@@ -34,6 +36,10 @@ export const ACTIONS = {
   reason: 'jit_reason',
   ticket: 'jit_ticket',
   denyReason: 'jit_deny_reason',
+  revoke: 'jit_revoke',
+  revokeReason: 'jit_revoke_reason',
+  start: 'jit_start',
+  graceExtend: 'jit_grace_extend',
 } as const;
 
 /** `block_id` of each input; inline errors are keyed by these. */
@@ -43,7 +49,9 @@ export const BLOCKS = {
   reason: 'jit_reason_block',
   ticket: 'jit_ticket_block',
   denyReason: 'jit_deny_reason_block',
+  start: 'jit_start_block',
   approvalActions: 'jit_approval_actions',
+  revokeReason: 'jit_revoke_reason_block',
 } as const;
 
 /** The form field a refusal names → the block that shows its inline error. */
@@ -52,4 +60,5 @@ export const FIELD_BLOCKS = {
   duration: BLOCKS.duration,
   reason: BLOCKS.reason,
   ticket: BLOCKS.ticket,
+  start: BLOCKS.start,
 } as const;

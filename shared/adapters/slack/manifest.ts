@@ -10,10 +10,23 @@ import { COMMANDS } from './ids.js';
 
 /** Description and usage hint of each slash command, keyed like {@link COMMANDS}. */
 export const SLACK_COMMAND_TEXT: Readonly<
-  Record<keyof typeof COMMANDS, { readonly description: string; readonly usageHint?: string }>
+  Record<
+    keyof typeof COMMANDS,
+    {
+      readonly description: string;
+      readonly usageHint?: string;
+      /** Slack sends `@person` as `<@U…|name>` (should_escape) so the command gets a user id. */
+      readonly escapeMentions?: boolean;
+    }
+  >
 > = {
   requestAccess: { description: 'Ask for time-boxed AWS access', usageHint: '[target]' },
   breakGlass: { description: 'Emergency access, reviewed afterwards' },
+  revokeAccess: {
+    description: 'Security: end all of a person’s access now',
+    usageHint: '@person [target]',
+    escapeMentions: true,
+  },
 };
 
 /** The Events API events the listeners subscribe to (`app.event(...)`). */
@@ -126,7 +139,7 @@ export function slackAppManifest(options: SlackManifestOptions): SlackAppManifes
     command: COMMANDS[key],
     description: SLACK_COMMAND_TEXT[key].description,
     ...(SLACK_COMMAND_TEXT[key].usageHint ? { usage_hint: SLACK_COMMAND_TEXT[key].usageHint } : {}),
-    should_escape: false,
+    should_escape: SLACK_COMMAND_TEXT[key].escapeMentions === true,
     ...(url === undefined ? {} : { url }),
   }));
   return {

@@ -5,12 +5,14 @@ import { approvalAudience } from '../../domain/decision.js';
 import { findTarget, type Target } from '../../domain/policy.js';
 import type { DomainEvent, EventSubscriber, PolicySource } from '../../domain/ports.js';
 import type { AccessRequest } from '../../domain/request.js';
+import type { HistoryEntry } from '../../domain/requester-history.js';
 import type { SlackDirectory } from './directory.js';
 import type { MessageRef, SlackMessageStore } from './message-store.js';
 import { targetKindOf } from '../../targets/kinds.js';
 import { callSlack, operatorFix, slackApiFailure } from './slack-api-error.js';
-import { escapeText, slackDate, type SlackMessage } from './views/blocks.js';
+import { escapeText, slackDate, user, type SlackMessage } from './views/blocks.js';
 import { approvalMessage, breakGlassAlert, decidedMessage } from './views/messages.js';
+import { expiryWarningMessage, scheduledApprovalText } from './views/lifecycle-messages.js';
 
 /**
  * The Slack subscriber to domain events, over the Slack Web API. Approval requests go to the
@@ -27,6 +29,8 @@ export class SlackNotifier implements EventSubscriber {
     private readonly policy: PolicySource,
     private readonly directory: SlackDirectory,
     private readonly messages: SlackMessageStore,
+    /** The requester's recent history on a target, shown to approvers (none when not given). */
+    private readonly history?: (request: AccessRequest) => Promise<readonly HistoryEntry[]>,
   ) {}
 
   async handle(event: DomainEvent): Promise<void> {
@@ -42,14 +46,20 @@ export class SlackNotifier implements EventSubscriber {
       case 'approval-needed':
         return this.askApprovers(request, target, notification.reminder);
       case 'approval-recorded':
-        await this.updateAll(request, approvalMessage(request, target));
+        await this.updateAll(request, await this.approvalPost(request, target, false));
         return [];
       case 'request-approved':
         await this.updateAll(request, decidedMessage(request, target));
         await this.dm(
           request.requester,
-          `:white_check_mark: Your request for *${request.targetId}* was approved. Access is being set up; it ends ${request.endsAt ? slackDate(request.endsAt) : 'on time'}.`,
+          request.scheduledStartsAt
+            ? scheduledApprovalText(request)
+            : `:white_check_mark: Your request for *${request.targetId}* was approved. Access is being set up; it ends ${request.endsAt ? slackDate(request.endsAt) : 'on time'}.`,
         );
+        return [];
+      case 'grant-expiring':
+        // A DM to the holder only: not recorded, never updated in place.
+        await this.post(request.requester, expiryWarningMessage(request, target));
         return [];
       case 'request-denied':
         await this.updateAll(request, decidedMessage(request, target));
@@ -92,10 +102,12 @@ export class SlackNotifier implements EventSubscriber {
         );
         return [];
       case 'grant-ended':
-        await this.dm(
-          request.requester,
-          `:lock: Your *${request.targetId}* access has ended (${request.status.toLowerCase()}).`,
+        // The posts lose their Revoke button once the grant ended.
+        await this.updateAll(
+          request,
+          request.breakGlass ? breakGlassAlert(request, target) : decidedMessage(request, target),
         );
+        await this.dm(request.requester, endedText(request));
         return [];
       case 'break-glass':
         return this.breakGlass(request, target);
@@ -122,7 +134,7 @@ export class SlackNotifier implements EventSubscriber {
     reminder: boolean,
   ): Promise<MessageRef[]> {
     if (!target) return [];
-    const message = approvalMessage(request, target, { reminder });
+    const message = await this.approvalPost(request, target, reminder);
     try {
       if (target.approvalChannel) return [await this.post(target.approvalChannel, message)];
       const approvers = await this.approverIds(target, request);
@@ -138,6 +150,17 @@ export class SlackNotifier implements EventSubscriber {
       }
       throw error;
     }
+  }
+
+  /** The approval post with the requester's history; without it when it cannot be read. */
+  private async approvalPost(
+    request: AccessRequest,
+    target: Target | undefined,
+    reminder: boolean,
+  ): Promise<SlackMessage> {
+    // Why: context for approvers must never stop the request from reaching them.
+    const history = await this.history?.(request).catch(() => undefined);
+    return approvalMessage(request, target, { reminder, ...(history === undefined ? {} : { history }) });
   }
 
   /** The approval audience (decided in the domain) as Slack user ids, user groups expanded. */
@@ -198,6 +221,15 @@ export class SlackNotifier implements EventSubscriber {
         ),
     );
   }
+}
+
+/** What the holder is told when a grant ended: who revoked it and why, when someone else did. */
+function endedText(request: AccessRequest): string {
+  const revoker = request.decidedBy;
+  if (request.status === 'REVOKED' && revoker !== undefined && revoker !== request.requester) {
+    return `:lock: Your *${request.targetId}* access was revoked by ${user(revoker)}: ${escapeText(request.decisionReason ?? '')}`;
+  }
+  return `:lock: Your *${request.targetId}* access has ended (${request.status.toLowerCase()}).`;
 }
 
 /** How many Web API calls one notification makes at once (Slack's rate tier allows bursts). */

@@ -3,9 +3,14 @@ import { AwsOperationError, type AwsReceipt, type GroupMembership } from '../../
 import { isLive } from '../../domain/lifecycle.js';
 import type { AccessRequest } from '../../domain/request.js';
 import type { DriverContext, StepReceipt, TargetDriver } from '../../domain/target-kind.js';
-import { GROUP_KIND, type GroupTarget } from './kind.js';
+import { DEFAULT_AGENT_ROLE_NAME, GROUP_KIND, type GroupTarget } from './kind.js';
+import type { MemberAccountGroups } from './member-account-groups.js';
 
-/** Other live grants of the same person on the same target that still run after `now`. */
+/**
+ * Other live grants of the same person on the same target whose window is open at `now`. Why
+ * open, not just live: a scheduled grant approved for later must not keep a membership alive
+ * between the end of this grant and its own start.
+ */
 async function coveringGrants(
   ctx: Pick<DriverContext, 'store'>,
   grant: Pick<AccessRequest, 'id' | 'principal' | 'targetId'>,
@@ -13,12 +18,26 @@ async function coveringGrants(
 ): Promise<AccessRequest[]> {
   const live = await ctx.store.listLiveFor(grant.principal, grant.targetId);
   return live.filter(
-    (g) => g.id !== grant.id && isLive(g.status) && g.endsAt !== undefined && new Date(g.endsAt) > now,
+    (g) =>
+      g.id !== grant.id &&
+      isLive(g.status) &&
+      g.endsAt !== undefined &&
+      new Date(g.endsAt) > now &&
+      (g.startsAt === undefined || new Date(g.startsAt) <= now),
   );
 }
 
 function receiptOf(r: AwsReceipt): AwsReceipt {
   return r.awsRequestId === undefined ? {} : { awsRequestId: r.awsRequestId };
+}
+
+/** One membership the overlap rule guards: what it is in (for logs), how to remove it, what the trail says. */
+export interface GuardedMembership {
+  /** The group (or other holder of the access) by name, for logs and errors. */
+  readonly resource: string;
+  remove(): Promise<AwsReceipt & { readonly wasMember: boolean }>;
+  /** The audit detail of a removal that happened (with `wasMember` added). */
+  readonly detail: AuditDetail;
 }
 
 /**
@@ -32,17 +51,17 @@ function receiptOf(r: AwsReceipt): AwsReceipt {
  * iam:AddUserToGroup); the repair runs in the grant worker (directly there, or through a
  * `restore-membership` job from the sweeper). If asking for the repair fails, the error is
  * rethrown as transient so the grant stays live and the failure is counted and alarmed on.
+ * Every membership kind (IAM groups, Identity Center groups) ends through this.
  */
-export async function removeGroupAccess(
+export async function removeMembershipUnlessCovered(
   ctx: Pick<DriverContext, 'store' | 'repairs' | 'logger'>,
-  groups: GroupMembership,
   grant: Pick<AccessRequest, 'id' | 'principal' | 'targetId'>,
-  target: GroupTarget,
+  membership: GuardedMembership,
   now: Date,
 ): Promise<AwsReceipt & { readonly detail: AuditDetail }> {
   const before = await coveringGrants(ctx, grant, now);
   if (before[0]) return { detail: { membershipKeptFor: before[0].id } };
-  const removed = await groups.remove(target.groupName, grant.principal);
+  const removed = await membership.remove();
   const after = await coveringGrants(ctx, grant, now);
   if (after[0]) {
     const covering = after[0].id;
@@ -52,12 +71,12 @@ export async function removeGroupAccess(
       ctx.logger.warn('a membership removed under a live grant could not be restored', {
         requestId: grant.id,
         coveringRequestId: covering,
-        groupName: target.groupName,
+        groupName: membership.resource,
         error: (error as Error).message,
       });
       throw new AwsOperationError(
         'restore-membership',
-        `membership of grant ${covering} in ${target.groupName} not restored: ${(error as Error).message}`,
+        `membership of grant ${covering} in ${membership.resource} not restored: ${(error as Error).message}`,
         { transient: true, cause: error },
       );
     }
@@ -66,17 +85,49 @@ export async function removeGroupAccess(
       detail: { membershipKeptFor: covering, membershipRestoreRequested: true },
     };
   }
-  return { ...receiptOf(removed), detail: { groupName: target.groupName, wasMember: removed.wasMember } };
+  return { ...receiptOf(removed), detail: { ...membership.detail, wasMember: removed.wasMember } };
+}
+
+/** {@link removeMembershipUnlessCovered} for an IAM group through `groups`. */
+export function removeGroupAccess(
+  ctx: Pick<DriverContext, 'store' | 'repairs' | 'logger'>,
+  groups: GroupMembership,
+  grant: Pick<AccessRequest, 'id' | 'principal' | 'targetId'>,
+  target: GroupTarget,
+  now: Date,
+): Promise<AwsReceipt & { readonly detail: AuditDetail }> {
+  return removeMembershipUnlessCovered(
+    ctx,
+    grant,
+    {
+      resource: target.groupName,
+      remove: () => groups.remove(target.groupName, grant.principal),
+      detail: { groupName: target.groupName },
+    },
+    now,
+  );
 }
 
 /**
  * The group kind's steps over IAM group membership (`AddUserToGroup` / `RemoveUserFromGroup`,
  * idempotent, on groups the broker manages).
  */
-export function createGroupDriver(adapters: { readonly groups: GroupMembership }): TargetDriver<GroupTarget> {
-  const { groups } = adapters;
+export function createGroupDriver(adapters: {
+  readonly groups: GroupMembership;
+  readonly memberAccountGroups?: MemberAccountGroups;
+}): TargetDriver<GroupTarget> {
+  /** The membership adapter of the target's account: the broker's own, or a member account's agent role. */
+  const groupsOf = (target: GroupTarget): GroupMembership => {
+    if (target.account === undefined) return adapters.groups;
+    if (!adapters.memberAccountGroups) {
+      throw new AwsOperationError('sts:AssumeRole', `no agent role wiring for account ${target.account}`, {
+        transient: false,
+      });
+    }
+    return adapters.memberAccountGroups(target.account, target.agentRoleName ?? DEFAULT_AGENT_ROLE_NAME);
+  };
   const grantAccess = async (grant: AccessRequest, target: GroupTarget): Promise<StepReceipt> => {
-    const receipt = await groups.add(target.groupName, grant.principal);
+    const receipt = await groupsOf(target).add(target.groupName, grant.principal);
     return { ...receiptOf(receipt), detail: GROUP_KIND.describe(target) };
   };
   return {
@@ -91,7 +142,7 @@ export function createGroupDriver(adapters: { readonly groups: GroupMembership }
           { transient: false },
         );
       }
-      return removeGroupAccess(ctx, groups, grant, target, now);
+      return removeGroupAccess(ctx, groupsOf(target), grant, target, now);
     },
     // Every early group end is sealed, also when another grant kept the membership: two
     // grants that cover each other and end at once must not both keep it.
@@ -104,16 +155,16 @@ export function createGroupDriver(adapters: { readonly groups: GroupMembership }
      * own window check after adding covers the race.) Still never removes what
      * another live grant covers. If it fails, the reconciler reports anything left.
      */
-    seal: (ctx, ended, target) => removeGroupAccess(ctx, groups, ended, target, ctx.clock.now()),
+    seal: (ctx, ended, target) => removeGroupAccess(ctx, groupsOf(target), ended, target, ctx.clock.now()),
     sealFailureMessage: 'sealing a group revoke failed; a membership restored during the revoke may remain',
     // A failed group seal does not fail the job: the reconciler reports and removes a membership left behind.
     retrySealInJob: false,
-    revert: (ctx, grant, target, now) => removeGroupAccess(ctx, groups, grant, target, now),
+    revert: (ctx, grant, target, now) => removeGroupAccess(ctx, groupsOf(target), grant, target, now),
     restore: (_ctx, grant, target) => grantAccess(grant, target),
     drift: {
       resource: (target) => target.groupName,
-      holders: (target) => groups.listMembers(target.groupName),
-      remove: (target, member) => groups.remove(target.groupName, member),
+      holders: (target) => groupsOf(target).listMembers(target.groupName),
+      remove: (target, member) => groupsOf(target).remove(target.groupName, member),
     },
   };
 }

@@ -16,9 +16,16 @@ const IAM_NAME = /^[\w+=,.@-]{1,128}$/;
  */
 export const MAX_GROUP_GRANT_SECONDS = 7 * 86_400;
 
+/** The agent role a member account deploys for the broker (infra/agent-role-stack.ts). */
+export const DEFAULT_AGENT_ROLE_NAME = 'jit-broker-agent';
+
 export interface GroupTarget extends Target {
   readonly kind: 'group';
   readonly groupName: string;
+  /** A member account holding the group: the broker acts there through its agent role. */
+  readonly account?: string;
+  /** The agent role's name in `account` (default {@link DEFAULT_AGENT_ROLE_NAME}). */
+  readonly agentRoleName?: string;
 }
 
 /** Whether `target` is a group target. */
@@ -34,6 +41,11 @@ export const GROUP_KIND: TargetKind<GroupTarget> = {
       ...fields,
       kind: z.literal('group'),
       groupName: z.string().regex(IAM_NAME, 'is not an IAM group name'),
+      account: z
+        .string()
+        .regex(/^\d{12}$/, 'is not an AWS account id')
+        .optional(),
+      agentRoleName: z.string().regex(IAM_NAME, 'is not an IAM role name').optional(),
     }),
   check(raw) {
     const text = raw.maxDuration as string;
@@ -46,17 +58,30 @@ export const GROUP_KIND: TargetKind<GroupTarget> = {
     }
     return [];
   },
-  toTarget: (raw, common) => ({ ...common, kind: 'group', groupName: raw.groupName as string }),
+  toTarget: (raw, common) => ({
+    ...common,
+    kind: 'group',
+    groupName: raw.groupName as string,
+    ...(raw.account === undefined
+      ? {}
+      : {
+          account: raw.account as string,
+          agentRoleName: (raw.agentRoleName as string | undefined) ?? DEFAULT_AGENT_ROLE_NAME,
+        }),
+  }),
   activation: 'synchronous',
   // A membership outlives nothing by itself: every end takes it away.
   endRemovesAccess: () => true,
   issuesCredentials: false,
   noCredentialsMessage:
     'This is a group grant: the group membership works with your own AWS user; there are no session credentials.',
-  describe: (target) => ({ groupName: target.groupName }),
+  describe: (target) => ({
+    groupName: target.groupName,
+    ...(target.account === undefined ? {} : { account: target.account }),
+  }),
   // Group targets carry only a name: the ARN is built under the managed path, so always in reach.
   iamResource: (target, { partition, account, managedPath }) => ({
     type: 'group',
-    arn: `arn:${partition}:iam::${account}:group${managedPath}${target.groupName}`,
+    arn: `arn:${partition}:iam::${target.account ?? account}:group${managedPath}${target.groupName}`,
   }),
 };

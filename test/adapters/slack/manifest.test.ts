@@ -302,7 +302,7 @@ describe('the Slack app manifest', () => {
     expect(http.settings.socket_mode_enabled).toBe(false);
     expect(http.settings.event_subscriptions.request_url).toBe(HTTP_URL);
     expect(http.settings.interactivity.request_url).toBe(HTTP_URL);
-    expect(http.features.slash_commands.map((c) => c.url)).toEqual([HTTP_URL, HTTP_URL]);
+    expect(http.features.slash_commands.map((c) => c.url)).toEqual([HTTP_URL, HTTP_URL, HTTP_URL]);
     const socket = slackAppManifest({ socketMode: true });
     expect(socket.settings.socket_mode_enabled).toBe(true);
     expect(JSON.stringify(socket)).not.toContain('url');

@@ -10,6 +10,8 @@ import { followUpPendingRequests } from '../../../shared/usecases/follow-up-pend
 import { submitRequest } from '../../../shared/usecases/submit-request.js';
 import { fakeWorld, person, silentLogger, TEST_POLICY_YAML, type FakeWorld } from '../../support/fakes.js';
 import { SlackStandIn, TEST_BOT_TOKEN } from '../../support/slack.js';
+import { grantRecord } from '../../support/fake-aws.js';
+import type { AccessRequest } from '../../../shared/domain/request.js';
 
 const slack = new SlackStandIn();
 let world: FakeWorld;
@@ -35,6 +37,37 @@ beforeEach(() => {
     new InMemorySlackMessageStore(),
   );
   world = { ...world, deps: { ...world.deps, events: createEventBus(silentLogger, [notifier]) } };
+});
+
+describe('SlackNotifier when a grant ends', () => {
+  const ended = (fields: Partial<AccessRequest>) =>
+    grantRecord({
+      id: 'req-9',
+      status: 'REVOKED',
+      startsAt: '2026-11-27T09:00:00.000Z',
+      endsAt: '2026-11-27T10:00:00.000Z',
+      ...fields,
+    });
+
+  it('tells the holder who revoked it and why, when someone else did', async () => {
+    await world.deps.events.publish({
+      kind: 'grant-ended',
+      request: ended({ decidedBy: 'USEC1', decisionReason: 'laptop <stolen>' }),
+    });
+    expect(slack.callsOf('chat.postMessage').map((c) => [c.args.channel, c.args.text])).toEqual([
+      ['UDEV1', ':lock: Your *dev-group* access was revoked by <@USEC1>: laptop &lt;stolen&gt;'],
+    ]);
+  });
+
+  it('says only that it ended when the holder released it', async () => {
+    await world.deps.events.publish({
+      kind: 'grant-ended',
+      request: ended({ decidedBy: 'UDEV1', decisionReason: 'released by the requester' }),
+    });
+    expect(String(slack.callsOf('chat.postMessage')[0]?.args.text)).toBe(
+      ':lock: Your *dev-group* access has ended (revoked).',
+    );
+  });
 });
 
 describe('SlackNotifier with the pending follow-up (the sweeper)', () => {

@@ -37,7 +37,7 @@ breakGlass: { responders: [oncall], reviewers: [security], securityChannel: CSEC
 renotifyAfter: 1h
 approvalTimeout: 4h
 targets:
-  - { id: dev-group, kind: group, groupName: jit-developers, description: Developers, requesters: [devs, leads], approvers: [leads], defaultDuration: 1h, maxDuration: 8h, approvalChannel: CAPPROVE1 }
+  - { id: dev-group, kind: group, groupName: jit-developers, description: Developers, requesters: [devs, leads], approvers: [leads], defaultDuration: 1h, maxDuration: 8h, approvalChannel: CAPPROVE1, graceExtension: { max: 30m } }
   - { id: prod-role, kind: role, roleArn: "arn:aws:iam::111122223333:role/jit/Prod", description: Production, requesters: [devs, oncall], approvers: [leads], approvalsRequired: 2, defaultDuration: 1h, maxDuration: 4h, requireTicket: true, breakGlass: true }
   - { id: sandbox, kind: group, groupName: jit-sandbox, description: Sandbox, requesters: [everyone], autoApprove: true, defaultDuration: 1h, maxDuration: 2h, requireReason: false }
 `,

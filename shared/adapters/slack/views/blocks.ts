@@ -72,6 +72,9 @@ export function limitsOf(target: Target): string {
 /** Private metadata of the modals: which request or grant they are about. */
 export interface ModalMetadata {
   readonly requestId?: string;
+  /** Whose grants a revoke-all form ends (a Slack user id), and on which target when given. */
+  readonly holder?: string;
+  readonly targetId?: string;
 }
 
 export function encodeMetadata(metadata: ModalMetadata): string {
@@ -81,8 +84,12 @@ export function encodeMetadata(metadata: ModalMetadata): string {
 export function decodeMetadata(text: string | undefined): ModalMetadata {
   try {
     const value: unknown = JSON.parse(text ?? '{}');
-    if (value && typeof value === 'object' && 'requestId' in value && typeof value.requestId === 'string') {
-      return { requestId: value.requestId };
+    if (value && typeof value === 'object') {
+      const field = (key: keyof ModalMetadata) => {
+        const v = (value as Record<string, unknown>)[key];
+        return typeof v === 'string' ? { [key]: v } : {};
+      };
+      return { ...field('requestId'), ...field('holder'), ...field('targetId') };
     }
   } catch {
     // fall through: no metadata

@@ -1,6 +1,8 @@
 import { formatDuration } from '../../../domain/duration.js';
+import { isLive } from '../../../domain/lifecycle.js';
 import type { Target } from '../../../domain/policy.js';
 import type { AccessRequest } from '../../../domain/request.js';
+import type { HistoryEntry } from '../../../domain/requester-history.js';
 import { ACTIONS, BLOCKS } from '../ids.js';
 import {
   context,
@@ -39,11 +41,35 @@ export function progressText(request: AccessRequest): string {
   return `${request.approvals.length} of ${request.approvalsRequired} approval${request.approvalsRequired === 1 ? '' : 's'}${by ? ` (${by})` : ''}`;
 }
 
-/** The approval post: who, what, how long, why, ticket; progress; Approve / Deny. */
+/** One line of the requester's history: what happened, how long, when (who and why for a denial). */
+function historyLine(entry: HistoryEntry): string {
+  const length = entry.durationSeconds === undefined ? '' : ` ${formatDuration(entry.durationSeconds)}`;
+  const when = slackDate(entry.at);
+  switch (entry.kind) {
+    case 'granted':
+      return `• granted${length} · ${when}`;
+    case 'break-glass':
+      return `• :rotating_light: break-glass${length} · ${when}`;
+    case 'denied':
+      return `• :no_entry: denied by ${user(entry.by ?? 'system:unknown')} · ${when}${entry.reason ? `: ${escapeText(entry.reason)}` : ''}`;
+  }
+}
+
+/**
+ * The requester's recent history on the target, so approvers decide with context. Absent when
+ * it could not be read (the post goes out without it rather than not at all).
+ */
+function historyBlock(request: AccessRequest, history: readonly HistoryEntry[]): Block {
+  if (history.length === 0)
+    return context(`No earlier grant or denial of *${request.targetId}* for this requester.`);
+  return context(`*Recent history on ${request.targetId}*\n${history.map(historyLine).join('\n')}`);
+}
+
+/** The approval post: who, what, how long, why, ticket; the requester's history; progress; Approve / Deny. */
 export function approvalMessage(
   request: AccessRequest,
   target: Target | undefined,
-  options: { reminder?: boolean } = {},
+  options: { reminder?: boolean; history?: readonly HistoryEntry[] } = {},
 ): SlackMessage {
   const lead = options.reminder ? ':bell: *Reminder: still waiting for a decision*' : '*Access request*';
   const extension = request.extendsRequestId ? ' (extension of a live grant)' : '';
@@ -53,6 +79,7 @@ export function approvalMessage(
       section(`${lead}${extension}: ${user(request.requester)} asks for *${request.targetId}*.`),
       requestFields(request, target),
       reasonBlock(request),
+      ...(options.history === undefined ? [] : [historyBlock(request, options.history)]),
       context(`${progressText(request)} · requested ${slackDate(request.createdAt)} · id ${request.id}`),
       {
         type: 'actions',
@@ -108,9 +135,27 @@ export function outcomeText(request: AccessRequest): string {
   }
 }
 
-/** The approval post once decided: the same facts, who decided and when, no buttons. */
+/**
+ * "Revoke" on a live grant's posts: approvers of its target and security may end it early
+ * (the click is decided again by decideRevoke and asks for a reason).
+ */
+export function revokeButton(request: AccessRequest) {
+  return {
+    type: 'button' as const,
+    action_id: ACTIONS.revoke,
+    text: plain('Revoke'),
+    style: 'danger' as const,
+    value: request.id,
+  };
+}
+
+/**
+ * The approval post once decided: the same facts, who decided and when; "Revoke" while the
+ * grant is live, no buttons once it ended.
+ */
 export function decidedMessage(request: AccessRequest, target: Target | undefined): SlackMessage {
   const outcome = outcomeText(request);
+  const live = isLive(request.status);
   return {
     text: `${request.targetId} for ${user(request.requester)}: ${request.status}`,
     blocks: [
@@ -118,12 +163,13 @@ export function decidedMessage(request: AccessRequest, target: Target | undefine
       requestFields(request, target),
       reasonBlock(request),
       section(outcome),
+      ...(live ? [{ type: 'actions' as const, elements: [revokeButton(request)] }] : []),
       context(`id ${request.id}`),
     ],
   };
 }
 
-/** The loud post to the security channel, with "Mark reviewed" for reviewers. */
+/** The loud post to the security channel, with "Mark reviewed" for reviewers and "Revoke" while live. */
 export function breakGlassAlert(request: AccessRequest, target: Target | undefined): SlackMessage {
   const reviewed = request.reviewedAt
     ? section(
@@ -142,19 +188,24 @@ export function breakGlassAlert(request: AccessRequest, target: Target | undefin
       ),
       requestFields(request, target),
       reasonBlock(request),
-      ...(reviewed
-        ? [reviewed]
+      ...(reviewed ? [reviewed] : [context('Needs review by a break-glass reviewer.')]),
+      ...(reviewed && !isLive(request.status)
+        ? []
         : [
-            context('Needs review by a break-glass reviewer.'),
             {
               type: 'actions' as const,
               elements: [
-                {
-                  type: 'button' as const,
-                  action_id: ACTIONS.reviewBreakGlass,
-                  text: plain('Mark reviewed'),
-                  value: request.id,
-                },
+                ...(reviewed
+                  ? []
+                  : [
+                      {
+                        type: 'button' as const,
+                        action_id: ACTIONS.reviewBreakGlass,
+                        text: plain('Mark reviewed'),
+                        value: request.id,
+                      },
+                    ]),
+                ...(isLive(request.status) ? [revokeButton(request)] : []),
               ],
             },
           ]),

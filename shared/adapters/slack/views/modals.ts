@@ -87,6 +87,18 @@ function ticketInput(required: boolean, hint?: string): Block {
   };
 }
 
+/** The optional start of a scheduled grant (a date and time; empty: as soon as approved). */
+function startInput(): Block {
+  return {
+    type: 'input',
+    block_id: BLOCKS.start,
+    optional: true,
+    label: plain('Start later?'),
+    hint: plain('Leave empty to start as soon as it is approved. Approval happens now; access at the start.'),
+    element: { type: 'datetimepicker', action_id: ACTIONS.start },
+  };
+}
+
 /**
  * The `/request-access` modal: the targets this person may request, the duration (the
  * target's default and maximum), the reason, and a ticket field where the target needs one.
@@ -99,6 +111,7 @@ export function requestModal(targets: readonly Target[], selectedId?: string): M
   if (selected) {
     blocks.push(context(escapeText(selected.description)));
     blocks.push(durationInput(selected.defaultDurationSeconds, `${limitsOf(selected)}.`));
+    blocks.push(startInput());
     blocks.push(reasonInput(selected.requireReason));
     if (selected.requireTicket)
       blocks.push(
@@ -107,6 +120,7 @@ export function requestModal(targets: readonly Target[], selectedId?: string): M
   } else {
     blocks.push(durationInput(undefined, 'Leave empty for the target’s default.'));
     blocks.push(context(targets.map((t) => `*${t.id}*: ${limitsOf(t)}`).join('\n')));
+    blocks.push(startInput());
     blocks.push(reasonInput(false));
     const needTicket = targets.filter((t) => t.requireTicket).map((t) => t.id);
     if (needTicket.length > 0) blocks.push(ticketInput(false, `Required for ${needTicket.join(', ')}.`));
@@ -122,9 +136,13 @@ export function requestModal(targets: readonly Target[], selectedId?: string): M
   };
 }
 
-/** "Extend": a request for more time on a live grant, through the same approval rules. */
-export function extendModal(grant: AccessRequest, target: Target, now: Date): ModalView {
+/**
+ * "Extend": a request for more time on a live grant, through the same approval rules.
+ * `notice` says why it came to this form (a grace extension beyond its budget).
+ */
+export function extendModal(grant: AccessRequest, target: Target, now: Date, notice?: string): ModalView {
   const blocks: Block[] = [
+    ...(notice ? [section(`:information_source: ${escapeText(notice)}`)] : []),
     section(
       `Extend *${target.id}* (${grant.endsAt ? `ends ${slackDate(grant.endsAt)}` : `not active yet`}).`,
     ),
@@ -164,6 +182,45 @@ export function denyModal(request: AccessRequest): ModalView {
         element: {
           type: 'plain_text_input',
           action_id: ACTIONS.denyReason,
+          multiline: true,
+          max_length: MAX_REASON_LENGTH,
+        },
+      },
+    ],
+  };
+}
+
+/**
+ * Revoke with a reason (sent to the holder): one grant (`grant`), or every live grant of
+ * `holder` (on `targetId` only when given) for the security set's /revoke-access.
+ */
+export function revokeModal(
+  what: { readonly grant: AccessRequest } | { readonly holder: string; readonly targetId?: string },
+): ModalView {
+  const question =
+    'grant' in what
+      ? `End ${user(what.grant.requester)}'s *${what.grant.targetId}* access now?`
+      : `End *all* of ${user(what.holder)}'s live access${what.targetId ? ` on *${escapeText(what.targetId)}*` : ''} now?`;
+  const metadata =
+    'grant' in what
+      ? { requestId: what.grant.id }
+      : { holder: what.holder, ...(what.targetId ? { targetId: what.targetId } : {}) };
+  return {
+    type: 'modal',
+    callback_id: CALLBACKS.revokeModal,
+    title: plain('Revoke access'),
+    submit: plain('Revoke'),
+    close: plain('Cancel'),
+    private_metadata: encodeMetadata(metadata),
+    blocks: [
+      section(`${question} Live sessions are ended too.`),
+      {
+        type: 'input',
+        block_id: BLOCKS.revokeReason,
+        label: plain('Reason (sent to the holder)'),
+        element: {
+          type: 'plain_text_input',
+          action_id: ACTIONS.revokeReason,
           multiline: true,
           max_length: MAX_REASON_LENGTH,
         },

@@ -1,0 +1,86 @@
+import type { AuditDetail, AuditEvent } from '../domain/audit.js';
+import type { AuditReader } from '../domain/audit-query.js';
+import type { ResolvedPerson } from '../domain/person.js';
+import { parsePolicy, type AccessPolicy, type Target } from '../domain/policy.js';
+import type { Clock, PolicyVersionStore } from '../domain/ports.js';
+import {
+  explainRequest,
+  policyVersionOf,
+  provenanceDetail,
+  type DecisionStage,
+  type Explanation,
+  type PolicyVersion,
+} from '../domain/provenance.js';
+
+/** The policy version in force, kept before any decision names it. */
+export interface PolicyProvenance {
+  /** The SHA-256 of the policy in force; its text is kept by the time this resolves. */
+  inForce(): Promise<string>;
+}
+
+/**
+ * Provenance over a version store: the first decision of a process keeps the version (one
+ * conditional write), later ones reuse it. A failed write is tried again by the next decision.
+ */
+export function keptPolicyVersion(store: PolicyVersionStore, version: PolicyVersion): PolicyProvenance {
+  let kept: Promise<void> | undefined;
+  return {
+    async inForce() {
+      kept ??= store.keep(version).catch((error: unknown) => {
+        kept = undefined;
+        throw error;
+      });
+      await kept;
+      return version.sha256;
+    },
+  };
+}
+
+/**
+ * The provenance detail of a decision event (empty where no provenance is wired). Why it
+ * throws when the version cannot be kept: a decision naming a policy nobody can read back
+ * is not evidence.
+ */
+export async function decisionProvenance(
+  provenance: PolicyProvenance | undefined,
+  target: Target | undefined,
+  stage: DecisionStage,
+  decider: ResolvedPerson,
+): Promise<AuditDetail> {
+  if (!provenance) return {};
+  return provenanceDetail(await provenance.inForce(), target, stage, decider);
+}
+
+/** What `explain` reads: the request's events, the kept policy versions, the policy now in force. */
+export interface ExplainDeps {
+  readonly reader: AuditReader;
+  readonly versions: PolicyVersionStore;
+  readonly clock: Clock;
+  /** The policy in force now, to say what it would decide (optional). */
+  readonly current?: PolicyVersion;
+}
+
+/**
+ * Explains why a request was allowed or refused, step by step: its events oldest first, and
+ * for every decision the rule read from the policy version in force then and the replay of
+ * the decision function on the recorded inputs.
+ */
+export async function explainDecision(deps: ExplainDeps, requestId: string): Promise<Explanation> {
+  const events: AuditEvent[] = [];
+  for await (const event of deps.reader.stream({ requestId }, deps.clock.now())) events.push(event);
+  events.reverse(); // the reader gives newest first
+  const policies = new Map<string, AccessPolicy>();
+  for (const event of events) {
+    const sha = event.detail?.policySha256;
+    if (typeof sha !== 'string' || policies.has(sha)) continue;
+    const text = await deps.versions.get(sha);
+    // Why: a kept version whose text no longer hashes to its address was edited; never replay it.
+    if (text !== undefined && policyVersionOf(text).sha256 === sha) {
+      policies.set(sha, parsePolicy(text, `policy#${sha}`));
+    }
+  }
+  const current = deps.current
+    ? { sha256: deps.current.sha256, policy: parsePolicy(deps.current.text, 'current policy') }
+    : undefined;
+  return explainRequest(requestId, events, policies, current);
+}

@@ -1,0 +1,144 @@
+import { NotFoundError } from '../domain/errors.js';
+import { isLive } from '../domain/lifecycle.js';
+import { personKey, type ResolvedPerson } from '../domain/person.js';
+import type { AccessRequest } from '../domain/request.js';
+import {
+  decideRevoke,
+  decideRevokeAll,
+  isSecurity,
+  type RevokeAllRefusal,
+  type RevokeRefusal,
+  type RevokeRole,
+} from '../domain/revocation.js';
+import type { RequestDeps } from './deps.js';
+import { liveGrants } from './live-grants.js';
+import { requestEarlyEnd } from './release-grant.js';
+import { refusedOutcome, type RefusedOutcome } from './refusals.js';
+
+/**
+ * Revoking someone else's grant (an approver of its target, or the security set), one grant or
+ * all of a person's at once. Like a release, the end is stored on the grant first and handed to
+ * the grant worker (requestEarlyEnd): the worker removes the access, seals live sessions like any
+ * early end, writes REVOKED with `grant.revoked` (actor and reason), and the holder is told who
+ * and why. The stored request makes the sweeper drive the end if every job fails.
+ */
+
+type RevokeDeps = Pick<RequestDeps, 'store' | 'queue' | 'clock' | 'logger' | 'policy'>;
+
+export type RevokeResult =
+  | RefusedOutcome<RevokeRefusal>
+  | { readonly outcome: 'requested'; readonly request: AccessRequest; readonly as: RevokeRole };
+
+/**
+ * Whether `revoker` may revoke grant `requestId`, before asking them why (the Slack button
+ * checks this before opening the reason form). Throws NotFoundError for an unknown grant.
+ */
+export async function prepareRevoke(
+  deps: Pick<RequestDeps, 'store' | 'policy'>,
+  input: { readonly requestId: string; readonly revoker: ResolvedPerson },
+): Promise<RefusedOutcome<RevokeRefusal> | { readonly outcome: 'allowed'; readonly grant: AccessRequest }> {
+  const grant = await deps.store.get(input.requestId);
+  if (!grant) throw new NotFoundError(`Grant ${input.requestId}`);
+  const decision = decideRevoke(deps.policy.current(), grant, input.revoker);
+  return decision.allowed ? { outcome: 'allowed', grant } : refusedOutcome(decision);
+}
+
+/**
+ * Revokes one live grant with a reason. Refused (nothing written) unless decideRevoke allows;
+ * idempotent like a release: a grant whose end was already asked keeps the first request.
+ * A revoker who holds the grant themselves releases it (the trail says `release`).
+ */
+export async function revokeAccess(
+  deps: RevokeDeps,
+  input: { readonly requestId: string; readonly revoker: ResolvedPerson; readonly reason: string },
+): Promise<RevokeResult> {
+  const grant = await deps.store.get(input.requestId);
+  if (!grant) throw new NotFoundError(`Grant ${input.requestId}`);
+  const decision = decideRevoke(deps.policy.current(), grant, input.revoker, input.reason);
+  if (!decision.allowed) return refusedOutcome(decision);
+  const by = personKey(input.revoker.person);
+  const request = await requestEarlyEnd(deps, grant.id, {
+    kind: by === grant.requester ? 'release' : 'revoke',
+    by,
+    reason: input.reason.trim(),
+  });
+  return { outcome: 'requested', request, as: decision.as };
+}
+
+export type RevokeAllResult =
+  | RefusedOutcome<RevokeAllRefusal>
+  | { readonly outcome: 'requested'; readonly revoked: readonly AccessRequest[] };
+
+/** How many of a person's requests one index page reads. */
+const PAGE_SIZE = 100;
+
+/**
+ * Incident response: ends every live grant `holder` has (only those on `targetId` when given),
+ * by the security set only, with one reason. Reads the holder's requests through the
+ * by-requester index page by page (never a scan); each grant is ended like revokeAccess.
+ */
+export async function revokeAllAccess(
+  deps: RevokeDeps,
+  input: {
+    readonly holder: string;
+    readonly targetId?: string;
+    readonly revoker: ResolvedPerson;
+    readonly reason: string;
+  },
+): Promise<RevokeAllResult> {
+  const decision = decideRevokeAll(deps.policy.current(), input.revoker, input.reason);
+  if (!decision.allowed) return refusedOutcome(decision);
+  const by = personKey(input.revoker.person);
+  const reason = input.reason.trim();
+  const revoked: AccessRequest[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await deps.store.listByRequester(
+      input.holder,
+      cursor === undefined ? { limit: PAGE_SIZE } : { limit: PAGE_SIZE, cursor },
+    );
+    for (const grant of page.items) {
+      if (!isLive(grant.status)) continue;
+      if (input.targetId !== undefined && grant.targetId !== input.targetId) continue;
+      revoked.push(
+        await requestEarlyEnd(deps, grant.id, {
+          kind: by === grant.requester ? 'release' : 'revoke',
+          by,
+          reason,
+        }),
+      );
+    }
+    cursor = page.cursor;
+  } while (cursor);
+  return { outcome: 'requested', revoked };
+}
+
+/** How many live grants a security member's Home tab lists (Slack allows 100 blocks). */
+export const REVOCABLE_LIST_LIMIT = 20;
+
+/**
+ * The live grants a security member may revoke, earliest end first, for their Home tab; none
+ * for anyone else. Reads the live-by-end index (never a scan), at most `limit` grants.
+ */
+export async function listRevocableGrants(
+  deps: Pick<RequestDeps, 'store' | 'policy'>,
+  person: ResolvedPerson,
+  limit = REVOCABLE_LIST_LIMIT,
+): Promise<readonly AccessRequest[]> {
+  if (!isSecurity(deps.policy.current(), person)) return [];
+  const grants: AccessRequest[] = [];
+  for await (const grant of liveGrants(deps.store, limit)) {
+    grants.push(grant);
+    if (grants.length >= limit) break;
+  }
+  return grants;
+}
+
+/** Whether `revoker` may end all of a person's grants, before asking them why (/revoke-access). */
+export function prepareRevokeAll(
+  deps: Pick<RequestDeps, 'policy'>,
+  revoker: ResolvedPerson,
+): RefusedOutcome<RevokeAllRefusal> | { readonly outcome: 'allowed' } {
+  const decision = decideRevokeAll(deps.policy.current(), revoker);
+  return decision.allowed ? { outcome: 'allowed' } : refusedOutcome(decision);
+}

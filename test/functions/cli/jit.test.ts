@@ -1,0 +1,203 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fromProcess } from '@aws-sdk/credential-provider-process';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { EXIT, main } from '../../../functions/cli/jit.js';
+import type { AccessPolicy } from '../../../shared/domain/policy.js';
+import { activateGrant } from '../../../shared/usecases/activate-grant.js';
+import { ManualClock, RecordingQueue } from '../../support/fakes.js';
+import { useLocalTables } from '../../support/local-dynamo.js';
+import {
+  API_KEYS,
+  fakeSlackDirectory,
+  requestApiOver,
+  type ApiCallerName,
+} from '../../support/request-api.js';
+import { EMAILS, SLACK_TEST_POLICY } from '../slack/harness.js';
+
+const POLICY: AccessPolicy = {
+  ...SLACK_TEST_POLICY,
+  api: {
+    callers: { [API_KEYS.dev.arn]: 'UDEV1', [API_KEYS.lead.arn]: 'ULEAD1', [API_KEYS.lead2.arn]: 'ULEAD2' },
+    emailSessionRoles: [],
+  },
+};
+
+const db = useLocalTables();
+let api: ReturnType<typeof requestApiOver>;
+let server: Server;
+let url = '';
+
+beforeAll(async () => {
+  // A real HTTP server in front of the SigV4 gate, as the local runner serves it.
+  server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k] = v;
+      void api
+        .gate({
+          method: req.method ?? 'GET',
+          url: new URL(req.url ?? '/', `http://${req.headers.host}`),
+          headers,
+          body: Buffer.concat(chunks).toString('utf8'),
+        })
+        .then((r) => {
+          res.writeHead(r.statusCode, r.headers);
+          res.end(r.body);
+        });
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api`;
+});
+afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+beforeEach(() => {
+  api = requestApiOver({
+    db: db(),
+    policy: POLICY,
+    // Now: credential_process checks Expiration against the wall clock.
+    clock: new ManualClock(new Date()),
+    queue: new RecordingQueue(),
+    slackDirectory: fakeSlackDirectory(EMAILS, { SLEADS1: ['ULEAD3'] }),
+  });
+});
+
+async function jitWith(sleep: () => Promise<void>, who: ApiCallerName, ...argv: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const key = API_KEYS[who];
+  const code = await main([...argv, '--url', url], {
+    stdout: { write: (t: string) => (stdout += t) },
+    stderr: { write: (t: string) => (stderr += t) },
+    env: {},
+    credentials: { accessKeyId: key.id, secretAccessKey: key.secret },
+    sleep,
+  });
+  return { code, stdout, stderr };
+}
+
+const jit = (who: ApiCallerName, ...argv: string[]) => jitWith(() => Promise.resolve(), who, ...argv);
+
+async function activate(requestId: string) {
+  await activateGrant(
+    { ...api.api.grants, delivery: { deliver: async () => {}, deliverFailure: async () => {} } },
+    { requestId, attempt: 1, maxAttempts: 3 },
+  );
+}
+
+describe('jit', () => {
+  it('requests, lists, approves and cancels, with exit codes a CI job can branch on', async () => {
+    const requested = await jit('dev', 'request', 'dev-group', '--for', '1h', '--reason', 'logs');
+    expect(requested).toMatchObject({
+      code: EXIT.ok,
+      stdout: expect.stringContaining('went to its approvers'),
+    });
+    const ls = await jit('dev', 'ls', '--json');
+    expect(JSON.parse(ls.stdout)).toMatchObject({ pending: [{ id: 'req-0001', target: 'dev-group' }] });
+
+    const refused = await jit('dev', 'request', 'dev-group', '--for', '9h', '--reason', 'x');
+    expect(refused.code).toBe(EXIT.refused);
+    expect(refused.stderr).toMatch(/^jit: /);
+
+    expect((await jit('dev', 'approve', 'req-0001')).code).toBe(EXIT.refused);
+    expect((await jit('lead', 'deny', 'req-0001', '--reason', 'no')).code).toBe(EXIT.ok);
+    expect((await jit('dev', 'cancel', 'req-0001')).code).toBe(EXIT.refused);
+  });
+
+  it('--wait gives up with exit 4 while the request is still pending', async () => {
+    await jit('dev', 'request', 'dev-group', '--reason', 'x');
+    await jit('lead', 'deny', 'req-0001', '--reason', 'no');
+    // A second request nobody answers: the wait gives up.
+    const waited = await jit(
+      'dev',
+      'request',
+      'dev-group',
+      '--reason',
+      'y',
+      '--wait',
+      '--wait-timeout',
+      '1s',
+      '--poll',
+      '1s',
+    );
+    expect(waited.code).toBe(EXIT.waitTimedOut);
+    expect(waited.stderr).toContain('waiting for dev-group (PENDING');
+  });
+
+  it('--wait returns 0 once the grant is active', async () => {
+    // Auto-approved; the grant worker activates it while the CLI waits.
+    const result = await jitWith(
+      () => activate('req-0001'),
+      'dev',
+      'request',
+      'sandbox',
+      '--wait',
+      '--poll',
+      '1s',
+    );
+    expect(result.code).toBe(EXIT.ok);
+    expect(result.stdout).toContain('sandbox is ACTIVE until');
+  });
+
+  it('creds --credential-process prints the credential_process JSON, and says why not without a grant', async () => {
+    const none = await jit('dev', 'creds', 'prod-role', '--credential-process');
+    expect(none.code).toBe(EXIT.refused);
+    expect(none.stdout).toBe('');
+    expect(none.stderr).toContain('no active grant of prod-role');
+
+    await jit('dev', 'request', 'prod-role', '--reason', 'incident', '--ticket', 'OPS-1');
+    await jit('lead', 'approve', 'req-0001');
+    await jit('lead2', 'approve', 'req-0001');
+    await activate('req-0001');
+    const creds = await jit('dev', 'creds', 'prod-role', '--credential-process');
+    expect(creds.code).toBe(EXIT.ok);
+    expect(JSON.parse(creds.stdout)).toEqual({
+      Version: 1,
+      AccessKeyId: expect.any(String),
+      SecretAccessKey: expect.any(String),
+      SessionToken: expect.any(String),
+      Expiration: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/),
+    });
+  });
+});
+
+describe('credential_process through the AWS SDK', () => {
+  it('a profile with credential_process = jit creds … gets the grant credentials, and fails clearly without one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'jit-cp-'));
+    const saved = { ...process.env };
+    try {
+      const bin = resolve('bin/jit.js');
+      writeFileSync(
+        join(dir, 'config'),
+        `[profile prod]\ncredential_process = node ${bin} creds prod-role --credential-process --url ${url}\n`,
+      );
+      process.env.AWS_CONFIG_FILE = join(dir, 'config');
+      process.env.AWS_SHARED_CREDENTIALS_FILE = join(dir, 'credentials');
+      // What the jit child signs with: the developer's own (normal) AWS credentials.
+      process.env.AWS_ACCESS_KEY_ID = API_KEYS.dev.id;
+      process.env.AWS_SECRET_ACCESS_KEY = API_KEYS.dev.secret;
+      delete process.env.AWS_SESSION_TOKEN;
+      delete process.env.AWS_PROFILE;
+
+      await expect(fromProcess({ profile: 'prod' })()).rejects.toThrow();
+
+      await jit('dev', 'request', 'prod-role', '--reason', 'incident', '--ticket', 'OPS-1');
+      await jit('lead', 'approve', 'req-0001');
+      await jit('lead2', 'approve', 'req-0001');
+      await activate('req-0001');
+      const credentials = await fromProcess({ profile: 'prod' })();
+      expect(credentials.accessKeyId).toMatch(/\S/);
+      expect(credentials.sessionToken).toMatch(/\S/);
+      expect(credentials.expiration).toBeInstanceOf(Date);
+    } finally {
+      process.env = saved;
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});

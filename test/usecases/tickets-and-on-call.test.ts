@@ -1,0 +1,357 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DynamoAuditQuery } from '../../shared/adapters/dynamodb/audit-query.js';
+import type { AuditEvent } from '../../shared/domain/audit.js';
+import {
+  onCallRosterFromEnv,
+  ticketSystemsFromEnv,
+} from '../../shared/adapters/tickets/integration-settings.js';
+import { slackPerson, type ResolvedPerson } from '../../shared/domain/person.js';
+import { parsePolicy } from '../../shared/domain/policy.js';
+import { decideTicket, type TicketLookup, type TicketRule } from '../../shared/domain/tickets.js';
+import { activateGrant } from '../../shared/usecases/activate-grant.js';
+import { breakGlass } from '../../shared/usecases/break-glass.js';
+import type { RequestDeps } from '../../shared/usecases/deps.js';
+import { resolvePerson } from '../../shared/usecases/identify-person.js';
+import { submitRequest } from '../../shared/usecases/submit-request.js';
+import { sweepExpiredGrants } from '../../shared/usecases/sweep-expired-grants.js';
+import { grantWorld } from '../support/fake-aws.js';
+import {
+  ManualClock,
+  RecordingPublisher,
+  RecordingQueue,
+  SequentialIds,
+  silentLogger,
+  staticPolicy,
+} from '../support/fakes.js';
+import { startIntegrationStandIn, type IntegrationStandIn } from '../support/integration-stand-in.js';
+import { useLocalTables } from '../support/local-dynamo.js';
+
+const POLICY = `
+version: 1
+people:
+  devs: { users: [UDEV1, UDEV2] }
+  leads: { users: [ULEAD1] }
+  sre-oncall: { onCall: { provider: pagerduty, schedules: [PSCHED1], grantsEndWithShift: true } }
+  security: { users: [USEC1] }
+breakGlass: { responders: [sre-oncall], reviewers: [security], securityChannel: CSEC1, maxDuration: 2h }
+targets:
+  - id: prod-jira
+    kind: group
+    groupName: jit-prod
+    description: Prod through Jira
+    requesters: [devs]
+    approvers: [leads]
+    defaultDuration: 1h
+    maxDuration: 4h
+    requireTicket: true
+    ticket: { system: jira, assignedToRequester: true, endWhenClosed: true, onUnreachable: refuse }
+  - id: prod-snow
+    kind: group
+    groupName: jit-prod-snow
+    description: Prod through ServiceNow
+    requesters: [devs]
+    approvers: [leads]
+    defaultDuration: 1h
+    maxDuration: 4h
+    requireTicket: true
+    ticket: { system: servicenow, table: incident, onUnreachable: allow-with-warning }
+  - id: oncall-ops
+    kind: group
+    groupName: jit-ops
+    description: Ops for whoever is on call
+    requesters: [devs]
+    approvers: [leads]
+    autoApproveFor: [sre-oncall]
+    defaultDuration: 2h
+    maxDuration: 4h
+    breakGlass: true
+`;
+
+const START = '2026-11-27T09:00:00.000Z';
+const db = useLocalTables();
+let standIn: IntegrationStandIn;
+beforeAll(async () => {
+  standIn = await startIntegrationStandIn();
+});
+afterAll(() => standIn.close());
+beforeEach(() => {
+  standIn.faults.jira = 'ok';
+  standIn.faults.servicenow = 'ok';
+  standIn.faults.pagerduty = 'ok';
+  standIn.tickets.clear();
+  standIn.tickets.set('OPS-1', {
+    key: 'OPS-1',
+    title: 'Disk full',
+    status: 'In Progress',
+    closed: false,
+    assigneeEmail: 'dev1@example.com',
+  });
+  standIn.tickets.set('OPS-2', {
+    key: 'OPS-2',
+    title: 'Old',
+    status: 'Done',
+    closed: true,
+    assigneeEmail: 'dev1@example.com',
+  });
+  standIn.tickets.set('INC0010001', { key: 'INC0010001', title: 'Outage', status: '2', closed: false });
+  standIn.schedules.set('PSCHED1', [{ email: 'dev2@example.com', end: '2026-11-27T09:30:00Z' }]);
+});
+
+function env(deadlineMs = 5000) {
+  return {
+    JIRA_BASE_URL: standIn.url,
+    JIRA_TOKEN: 'j',
+    SERVICENOW_BASE_URL: standIn.url,
+    SERVICENOW_TOKEN: 's',
+    PAGERDUTY_BASE_URL: standIn.url,
+    PAGERDUTY_TOKEN: 'p',
+    INTEGRATION_DEADLINE_MS: String(deadlineMs),
+  };
+}
+
+function world(deadlineMs = 5000) {
+  const clock = new ManualClock(START);
+  const policy = parsePolicy(POLICY, 'test');
+  const tickets = ticketSystemsFromEnv(env(deadlineMs), { now: () => clock.now().getTime() });
+  const queue = new RecordingQueue();
+  const deps: RequestDeps = {
+    store: db().requests,
+    audit: db().audit,
+    policy: staticPolicy(policy),
+    clock,
+    ids: new SequentialIds(),
+    events: new RecordingPublisher(),
+    queue,
+    logger: silentLogger,
+    tickets,
+  };
+  const grant = grantWorld({ store: db().requests, audit: db().audit, clock, policyYaml: POLICY });
+  return { deps, clock, queue, grant: { ...grant, deps: { ...grant.deps, tickets } } };
+}
+
+const dev1: ResolvedPerson = { person: slackPerson('UDEV1'), email: 'dev1@example.com', groups: [] };
+const ask = (targetId: string, ticket: string, who: ResolvedPerson = dev1) => ({
+  requester: who,
+  principal: who.email ?? 'x',
+  targetId,
+  ticket,
+  reason: 'fix it',
+});
+
+async function auditTypes(requestId?: string): Promise<AuditEvent[]> {
+  const reader = new DynamoAuditQuery(db().doc, db().names.audit);
+  const events: AuditEvent[] = [];
+  const filter = requestId === undefined ? { targetId: 'prod-jira' } : { requestId };
+  for await (const event of reader.stream(filter, new Date('2026-11-28T00:00:00Z'))) events.push(event);
+  return events.sort((a, b) => a.at.localeCompare(b.at) || a.seq - b.seq);
+}
+
+describe('decideTicket (decision table)', () => {
+  const rule: TicketRule = {
+    system: 'jira',
+    mustBeOpen: true,
+    assignedToRequester: true,
+    endWhenClosed: false,
+    onUnreachable: 'refuse',
+  };
+  const facts = { system: 'jira' as const, key: 'OPS-1', title: 't', status: 'In Progress', url: 'u' };
+  const cases: [string, Partial<TicketRule>, TicketLookup, string][] = [
+    [
+      'open and assigned to the requester',
+      {},
+      { kind: 'found', ticket: { ...facts, open: true, assigneeEmail: 'DEV1@example.com' } },
+      'ticket-verified',
+    ],
+    [
+      'closed',
+      {},
+      { kind: 'found', ticket: { ...facts, open: false, status: 'Done', assigneeEmail: 'dev1@example.com' } },
+      'ticket-closed',
+    ],
+    [
+      'closed but the rule does not ask for open',
+      { mustBeOpen: false, assignedToRequester: false },
+      { kind: 'found', ticket: { ...facts, open: false } },
+      'ticket-verified',
+    ],
+    [
+      'assigned to someone else',
+      {},
+      { kind: 'found', ticket: { ...facts, open: true, assigneeEmail: 'x@example.com' } },
+      'ticket-not-assigned',
+    ],
+    [
+      'assignee unknown (fails closed)',
+      {},
+      { kind: 'found', ticket: { ...facts, open: true } },
+      'ticket-not-assigned',
+    ],
+    ['missing', {}, { kind: 'not-found' }, 'ticket-not-found'],
+    [
+      'unreachable, policy refuses',
+      {},
+      { kind: 'unreachable', problem: 'HTTP 503' },
+      'ticket-system-unreachable',
+    ],
+    [
+      'unreachable, policy allows with a warning',
+      { onUnreachable: 'allow-with-warning' },
+      { kind: 'unreachable', problem: 'timeout' },
+      'ticket-unverified',
+    ],
+  ];
+  it.each(cases)('%s', (_, change, lookup, reason) => {
+    expect(decideTicket({ ...rule, ...change }, 'OPS-1', lookup, dev1).reason).toBe(reason);
+  });
+});
+
+describe('ticket checks on submission (DynamoDB Local, Jira/ServiceNow stand-in)', () => {
+  it('accepts an open ticket assigned to the requester and keeps its title, status and link for approvers', async () => {
+    const w = world();
+    const result = await submitRequest(w.deps, ask('prod-jira', 'OPS-1'));
+    expect(result).toMatchObject({
+      outcome: 'pending',
+      request: {
+        ticketInfo: {
+          system: 'jira',
+          title: 'Disk full',
+          status: 'In Progress',
+          url: `${standIn.url}/browse/OPS-1`,
+        },
+      },
+    });
+    if (result.outcome !== 'pending') return;
+    const [submitted] = await auditTypes(result.request.id);
+    expect(submitted?.detail).toMatchObject({ ticketCheck: 'ticket-verified', ticketStatus: 'In Progress' });
+  });
+
+  it('refuses a closed ticket, writes no request, and audits the refusal with its reason', async () => {
+    const w = world();
+    const result = await submitRequest(w.deps, ask('prod-jira', 'OPS-2'));
+    expect(result).toMatchObject({ outcome: 'refused', reason: 'ticket-closed', field: 'ticket' });
+    const refused = (await auditTypes()).filter((e) => e.type === 'request.refused' && e.ticket === 'OPS-2');
+    expect(refused).toHaveLength(1);
+    expect(refused[0]?.detail).toMatchObject({ decision: 'ticket-closed', ticketSystem: 'jira' });
+    expect(w.queue.jobs).toEqual([]);
+  });
+
+  it.each(['timeout', '5xx', '401'] as const)(
+    'Jira %s with onUnreachable: refuse is a clear refusal',
+    async (fault) => {
+      standIn.faults.jira = fault;
+      const result = await submitRequest(world(300).deps, ask('prod-jira', 'OPS-1'));
+      expect(result).toMatchObject({ outcome: 'refused', reason: 'ticket-system-unreachable' });
+    },
+  );
+
+  it('ServiceNow unreachable with allow-with-warning: accepted, the warning kept and audited', async () => {
+    standIn.faults.servicenow = '5xx';
+    const result = await submitRequest(world().deps, ask('prod-snow', 'INC0010001'));
+    expect(result).toMatchObject({ outcome: 'pending', request: { ticketInfo: { status: 'not checked' } } });
+    if (result.outcome !== 'pending') return;
+    const [submitted] = await auditTypes(result.request.id);
+    expect(submitted?.detail).toMatchObject({ ticketCheck: 'ticket-unverified' });
+    expect(String(submitted?.detail?.ticketWarning)).toMatch(/ServiceNow could not be reached/);
+  });
+
+  it('ends a grant whose ticket closed: the sweeper asks, requests the end and ends it', async () => {
+    const w = world();
+    const submitted = await submitRequest(w.deps, ask('prod-jira', 'OPS-1'));
+    if (submitted.outcome !== 'pending') throw new Error('not pending');
+    const { approveRequest } = await import('../../shared/usecases/approve-request.js');
+    await approveRequest(w.deps, {
+      requestId: submitted.request.id,
+      approver: { person: slackPerson('ULEAD1'), groups: [] },
+    });
+    await activateGrant(w.grant.deps, {
+      requestId: submitted.request.id,
+      attempt: 1,
+      maxAttempts: 5,
+    } as never);
+    const checks = new Map<string, number>();
+    await sweepExpiredGrants(w.grant.deps, { concurrency: 2, ticketChecks: checks });
+    expect((await db().requests.get(submitted.request.id))?.status).toBe('ACTIVE');
+    standIn.tickets.set('OPS-1', { key: 'OPS-1', title: 'Disk full', status: 'Done', closed: true });
+    w.clock.advance(120);
+    await sweepExpiredGrants(w.grant.deps, { concurrency: 2, ticketChecks: checks });
+    const ended = await db().requests.get(submitted.request.id);
+    expect(ended).toMatchObject({ status: 'REVOKED', endRequest: { by: 'system:ticket-check' } });
+  });
+});
+
+describe('on-call people sets (DynamoDB Local, PagerDuty stand-in)', () => {
+  const people = (w: ReturnType<typeof world>) => ({
+    policy: w.deps.policy,
+    directory: {
+      providers: ['slack' as const],
+      emailOf: (p: { id: string }) =>
+        Promise.resolve(p.id === 'UDEV2' ? 'dev2@example.com' : 'dev1@example.com'),
+      groupsOf: () => Promise.resolve([]),
+    },
+    onCall: onCallRosterFromEnv(env()),
+  });
+
+  it('auto-approves whoever is on call, clamps the grant to the shift, and the sweeper ends it at the shift end', async () => {
+    const w = world();
+    const dev2 = await resolvePerson(people(w), slackPerson('UDEV2'));
+    expect(dev2.onCall?.['sre-oncall']).toEqual({
+      email: 'dev2@example.com',
+      endsAt: '2026-11-27T09:30:00Z',
+    });
+    const result = await submitRequest(w.deps, {
+      requester: dev2,
+      principal: 'dev2@example.com',
+      targetId: 'oncall-ops',
+      reason: 'page',
+    });
+    expect(result).toMatchObject({
+      outcome: 'approved',
+      request: { shiftEndsAt: '2026-11-27T09:30:00Z', endsAt: '2026-11-27T09:30:00.000Z' },
+    });
+    if (result.outcome !== 'approved') return;
+    await activateGrant(w.grant.deps, { requestId: result.request.id, attempt: 1, maxAttempts: 5 } as never);
+    w.clock.set('2026-11-27T09:31:00.000Z');
+    await sweepExpiredGrants(w.grant.deps, { concurrency: 2 });
+    expect((await db().requests.get(result.request.id))?.status).toBe('EXPIRED');
+  });
+
+  it('someone not on call needs approval; break-glass is refused to them', async () => {
+    const w = world();
+    const dev1Resolved = await resolvePerson(people(w), slackPerson('UDEV1'));
+    expect(dev1Resolved.onCall).toBeUndefined();
+    const result = await submitRequest(w.deps, {
+      requester: dev1Resolved,
+      principal: 'dev1@example.com',
+      targetId: 'oncall-ops',
+      reason: 'x',
+    });
+    expect(result).toMatchObject({ outcome: 'pending' });
+    const bg = await breakGlass(w.deps, {
+      requester: dev1Resolved,
+      principal: 'dev1@example.com',
+      targetId: 'oncall-ops',
+      reason: 'fire',
+    });
+    expect(bg).toMatchObject({ outcome: 'refused', reason: 'not-a-responder' });
+  });
+
+  it('break-glass by the on-call responder ends with the shift', async () => {
+    const w = world();
+    const dev2 = await resolvePerson(people(w), slackPerson('UDEV2'));
+    const bg = await breakGlass(w.deps, {
+      requester: dev2,
+      principal: 'dev2@example.com',
+      targetId: 'oncall-ops',
+      reason: 'fire',
+    });
+    expect(bg).toMatchObject({ outcome: 'granted', request: { endsAt: '2026-11-27T09:30:00.000Z' } });
+  });
+
+  it.each(['timeout', '5xx', '401'] as const)('PagerDuty %s: fails closed (not on call)', async (fault) => {
+    standIn.faults.pagerduty = fault;
+    const w = world();
+    const roster = onCallRosterFromEnv(env(300));
+    const dev2 = await resolvePerson({ ...people(w), onCall: roster }, slackPerson('UDEV2'));
+    expect(dev2.onCall).toBeUndefined();
+  });
+});
