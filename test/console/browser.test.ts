@@ -135,9 +135,9 @@ describe('the web console in Chromium', () => {
     await eventually(() => approver.getByTestId('status').textContent()).toContain('approved');
 
     // No reload: the requester's page picks the grant up on its own.
-    await expect
-      .poll(() => requester.getByTestId('live').textContent())
-      .toMatch(/developers · (approved|active)/);
+    await eventually(() => requester.getByTestId('live').textContent()).toMatch(
+      /developers · (approved|active)/,
+    );
     await eventually(() => requester.getByTestId('pending').textContent()).not.toContain('developers');
     await shot(requester, 'my-access-live');
     expect((requester as Page & { problems: string[] }).problems).toEqual([]);
@@ -171,7 +171,7 @@ describe('the web console in Chromium', () => {
   it('an auditor filters the audit trail and exports a CSV whose rows match the API', async () => {
     const auditor = await signedIn('U0AUD00001');
     await auditor.getByRole('link', { name: 'Audit explorer' }).click();
-    await expect.poll(() => auditor.getByTestId('verify').textContent()).toContain('Chain verified');
+    await eventually(() => auditor.getByTestId('verify').textContent()).toContain('Chain verified');
     await auditor.getByLabel('Target').fill('developers');
     await auditor.getByRole('button', { name: 'Search' }).click();
     await eventually(() => auditor.getByTestId('events').locator('tbody tr').count()).toBeGreaterThan(2);

@@ -12,7 +12,7 @@ describe('cdk synth, bundled with the local esbuild and checked by cdk-nag', () 
   let synth: SynthResult;
   beforeAll(() => {
     synth = synthBroker({ bundle: true });
-  }, 120_000);
+  }, 400_000);
 
   it('reports no unacknowledged cdk-nag finding', () => {
     const report = JSON.parse(

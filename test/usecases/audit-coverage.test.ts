@@ -144,6 +144,14 @@ const NO_REQUEST_WRITES: Record<string, string> = {
   'check-ticket':
     'asks the ticket system; a refusal writes no request, only a standalone request.refused (tickets-and-on-call.test.ts)',
   'end-closed-ticket-grants': 'stores ends through recordEndRequest (release-grant, driven above)',
+  'revoke-access':
+    'decides who may revoke, then stores each end through requestEarlyEnd/recordEndRequest (release-grant, driven above)',
+  channel: 'wraps the store and audit log to name the channel on events; the writes are the wrapped callers’',
+  'policy-provenance': 'stores content-addressed policy versions (not requests) and builds decision detail',
+  'archive-audit': 'copies audit events into the archive store, changes no request',
+  'access-dashboard': 'reads live grants and the audit trail, writes nothing',
+  'list-waiting-approvals': 'reads pending requests and the audit trail, writes nothing',
+  'requester-history': 'reads the audit trail, writes nothing',
 };
 
 describe('every use case writes its audit event', () => {

@@ -25,7 +25,7 @@ describe('a third target kind from the test tree only (a feature flag)', () => {
   it('the policy parser takes the kinds it is given: the default registry refuses the unknown kind', () => {
     expect(() => parsePolicy(POLICY, 'p')).toThrow(PolicyError);
     expect(() => parsePolicy(POLICY, 'p')).toThrow(
-      /targets\[3\]\.kind: kind must be "role" or "group" or "identity-center-group"/,
+      /targets\[3\]\.kind: kind must be "role" or "group" or "permission-set" or "identity-center-group"/,
     );
     const policy = parsePolicy(POLICY, 'p', [...TARGET_KINDS, FEATURE_FLAG_KIND]);
     expect(policy.targets[3]).toMatchObject({
