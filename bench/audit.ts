@@ -6,7 +6,7 @@
  *
  * Seeds `--events` sealed audit events (valid hash chains) with parallel BatchWrite, then
  * prints p50/p95 of "one person's last 90 days" and "one target's last 30 days" (all pages
- * of 1000) and the time and peak memory of exporting `--export` events to CSV (run in a
+ * of 1000), "one request's timeline", and the time and peak memory of exporting `--export` events to CSV (run in a
  * child process so its peak RSS is the export's alone).
  */
 import { spawn } from 'node:child_process';
@@ -324,6 +324,11 @@ async function main(): Promise<void> {
       (i) => ({ targetId: target(i), from: daysAgo(30) }),
       end,
     );
+    // Requests are numbered in generation order; every request has at least two events, so
+    // the first tenth of `--events` numbers are all requests that exist.
+    const requestCount = Math.max(1, Math.floor(total / 10));
+    const request = (i: number) => `req-${String((i * 104_729) % requestCount).padStart(9, '0')}`;
+    await timeQueries(reader, "one request's timeline", runs, (i) => ({ requestId: request(i) }), end);
 
     const out = join(dir, 'export.csv');
     const child = spawn(

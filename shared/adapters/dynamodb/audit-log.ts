@@ -99,12 +99,26 @@ const MAX_ATTEMPTS = 25;
  * head's hash, and writes event + new head + the chain's manifest entry in one transaction
  * conditional on the head (and the manifest) not having moved; on contention it re-reads and tries again. Callers that must change state
  * atomically with their audit event pass their own conditional writes to {@link appendWith}.
+ *
+ * Throughput (the sweeper ends hundreds of grants at once over eight chains): this instance's
+ * appends to one chain run one after the other, so they never conflict with each other on the
+ * head, and the head this instance last wrote is reused for `headCacheMs` instead of being
+ * read again. Neither weakens anything: every append stays conditional on the head it sealed
+ * against, so a head moved by another writer (or a stale cached one) fails the transaction,
+ * drops the cached head, and the append re-reads and tries again as before.
  */
 export class DynamoAuditLog implements AuditLog {
+  /** The head this instance last wrote (or read) per chain, and when (ms, monotonic). */
+  private readonly heads = new Map<string, { seq: number; hash: string; at: number }>();
+  /** The last append queued per chain: the next one starts when it settles. */
+  private readonly tails = new Map<string, Promise<unknown>>();
+
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly tableName: string,
     private readonly chainCount: number = AUDIT_CHAIN_COUNT,
+    /** How long a head this instance wrote is trusted without a read (0: always read). */
+    private readonly headCacheMs: number = 2000,
   ) {}
 
   async append(input: AuditEventInput): Promise<AuditEvent> {
@@ -119,8 +133,35 @@ export class DynamoAuditLog implements AuditLog {
    */
   async appendWith(input: AuditEventInput, writes: readonly TransactItem[]): Promise<AtomicAppendResult> {
     const chain = chainFor(input.requestId, this.chainCount);
+    return this.oneAtATime(chain, () => this.appendToChain(chain, input, writes));
+  }
+
+  /** Runs `append` after this instance's appends to `chain` queued before it have settled. */
+  private oneAtATime<T>(chain: string, append: () => Promise<T>): Promise<T> {
+    const before = this.tails.get(chain) ?? Promise.resolve();
+    const run = before.then(append, append);
+    const tail = run.catch(() => undefined);
+    this.tails.set(chain, tail);
+    void tail.then(() => {
+      if (this.tails.get(chain) === tail) this.tails.delete(chain);
+    });
+    return run;
+  }
+
+  /** The head to seal against: the one this instance wrote last if recent, else read. */
+  private async headFor(chain: string): Promise<{ seq: number; hash: string }> {
+    const cached = this.heads.get(chain);
+    if (cached && performance.now() - cached.at < this.headCacheMs) return cached;
+    return this.readHead(chain);
+  }
+
+  private async appendToChain(
+    chain: string,
+    input: AuditEventInput,
+    writes: readonly TransactItem[],
+  ): Promise<AtomicAppendResult> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const head = await this.readHead(chain);
+      const head = await this.headFor(chain);
       const event = sealEvent(input, chain, head);
       try {
         await this.doc.send(
@@ -128,9 +169,13 @@ export class DynamoAuditLog implements AuditLog {
             TransactItems: [...writes, ...this.eventWrites(event, head)],
           }),
         );
+        this.heads.set(chain, { seq: event.seq, hash: event.hash, at: performance.now() });
         return { ok: true, event };
       } catch (error) {
         const codes = cancellationCodes(error);
+        // Why: whatever else happened, the head may have moved (or this write may have
+        // landed): the next append reads it.
+        if (!codes || codes.slice(writes.length).some((c) => c !== 'None')) this.heads.delete(chain);
         if (!codes) throw new AuditWriteError('Writing an audit event failed.', error);
         const ownFailure = codes.slice(0, writes.length).findIndex((c) => c === 'ConditionalCheckFailed');
         if (ownFailure >= 0) return { ok: false, index: ownFailure };
