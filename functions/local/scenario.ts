@@ -2,6 +2,7 @@ import {
   blockAction,
   commandBody,
   interactionBody,
+  multiSelectState,
   selectState,
   textState,
   viewSubmission,
@@ -44,6 +45,10 @@ interface SandboxView {
   readonly aws: {
     readonly groups: Record<string, string[]>;
     readonly history: { action: string; detail: Record<string, unknown> }[];
+    readonly identityCenter?: {
+      readonly assignments: { accountId: string; accountName: string; status: string }[];
+      readonly inlinePolicies: Record<string, string>;
+    };
   } | null;
   readonly slack: { method: string; args: Record<string, unknown> }[] | null;
   readonly deadLetters: unknown[];
@@ -54,7 +59,11 @@ interface AuditItem {
   readonly requestId: string;
   readonly actor: string;
   readonly toStatus?: string;
+  readonly detail?: Record<string, unknown>;
 }
+
+/** The two accounts of the example policy's permission-set target (shop-admin). */
+export const SHOP_ACCOUNTS = ['444455556666', '777788889999'] as const;
 
 function expect(condition: unknown, message: string): asserts condition {
   if (!condition) throw new ScenarioError(message);
@@ -86,6 +95,15 @@ export async function playScenario(
 ): Promise<ScenarioStep[]> {
   const steps: ScenarioStep[] = [];
   const started = Date.now();
+  // The broker's clock as this scenario moved it (an in-process broker's clock is moved, never set).
+  let movedSeconds = 0;
+  const advanceClock = broker.advanceClock
+    ? (seconds: number) => {
+        movedSeconds += seconds;
+        broker.advanceClock!(seconds);
+      }
+    : undefined;
+  const brokerNow = () => Date.now() + movedSeconds * 1000;
   const step = (name: string, detail: string) => {
     const entry = { name, ms: Date.now() - started, detail };
     steps.push(entry);
@@ -123,6 +141,16 @@ export async function playScenario(
       const events = await auditOf(requestId);
       return events.some((e) => e.type === type) ? events : undefined;
     });
+
+  /** Runs a sweep now; 409: the timer's sweep is running (it began before the clock moved): ask again once it ends. */
+  const sweep = async () => {
+    let response = await fetch(`${broker.url}/sweep`, { method: 'POST' });
+    for (let tries = 0; response.status === 409 && tries < 50; tries += 1) {
+      await new Promise((r) => setTimeout(r, 200));
+      response = await fetch(`${broker.url}/sweep`, { method: 'POST' });
+    }
+    expect(response.ok, `POST /sweep answered ${response.status}`);
+  };
 
   const submitRequest = async (targetId: string, fields: StateValues): Promise<string> => {
     const postsBefore = (await slackCalls('chat.postMessage')).length;
@@ -212,15 +240,9 @@ export async function playScenario(
   expect(after.length === 0, 'the released membership is still there');
   step('release', `${groupRequest} released early: RemoveUserFromGroup, REVOKED`);
 
-  if (broker.advanceClock) {
-    broker.advanceClock(2 * 3600);
-    // 409: the timer's sweep is running (it began before the clock moved): ask again once it ends.
-    let response = await fetch(`${broker.url}/sweep`, { method: 'POST' });
-    for (let tries = 0; response.status === 409 && tries < 50; tries += 1) {
-      await new Promise((r) => setTimeout(r, 200));
-      response = await fetch(`${broker.url}/sweep`, { method: 'POST' });
-    }
-    expect(response.ok, `POST /sweep answered ${response.status}`);
+  if (advanceClock) {
+    advanceClock(2 * 3600);
+    await sweep();
     await waitForEvent(roleRequest, 'grant.expired');
     step(
       'expiry',
@@ -230,7 +252,15 @@ export async function playScenario(
     step('expiry', 'skipped: a running broker keeps real time (the in-process demo moves its clock)');
   }
 
-  // 4. The auditor's view: the whole story, in order, and an intact chain.
+  // 4. Identity Center: a permission set in two accounts, a scheduled grant, a grace extension.
+  if (advanceClock) await playIdentityCenter();
+  else
+    step(
+      'identity center',
+      'skipped: a running broker keeps real time (the in-process demo moves its clock)',
+    );
+
+  // 5. The auditor's view: the whole story, in order, and an intact chain.
   const groupEvents = (await auditOf(groupRequest)).map((e) => e.type).reverse();
   const expected = [
     'request.submitted',
@@ -254,4 +284,129 @@ export async function playScenario(
   step('verify', `hash chains intact: ${verified} events verified`);
   expect((await sandbox()).deadLetters.length === 0, 'a grant job was dead-lettered');
   return steps;
+
+  async function playIdentityCenter(): Promise<void> {
+    const move = advanceClock!;
+    const [staging, production] = SHOP_ACCOUNTS;
+    // A permission set asked for in two accounts: one approval, one grant per account.
+    const psRequest = await submitRequest('shop-admin', {
+      ...multiSelectState(BLOCKS.accounts, ACTIONS.accounts, [...SHOP_ACCOUNTS]),
+      ...textState(BLOCKS.duration, ACTIONS.duration, '1h'),
+      ...textState(BLOCKS.reason, ACTIONS.reason, 'Investigate the checkout outage in both shop accounts'),
+    });
+    const secondGrant = `${psRequest}-${production}`;
+    await approve(PEOPLE.lead, psRequest);
+    const activated = await waitForEvent(psRequest, 'grant.activated');
+    await waitForEvent(secondGrant, 'grant.activated');
+    const assignments = (await sandbox()).aws?.identityCenter?.assignments ?? [];
+    expect(
+      assignments.length === 2 && assignments.every((a) => a.status === 'SUCCEEDED'),
+      `expected two landed assignments, got ${JSON.stringify(assignments)}`,
+    );
+    const endsAt = activated.find((e) => e.type === 'grant.activated')?.detail?.endsAt;
+    step(
+      'permission set',
+      `${psRequest} shop-admin (AdministratorAccess) approved once by ${PEOPLE.lead}: CreateAccountAssignment IN_PROGRESS → SUCCEEDED in ${assignments.map((a) => `${a.accountName} (${a.accountId})`).join(' and ')}; ends ${String(endsAt)}`,
+    );
+
+    // A scheduled grant: auto-approved now, activated by the sweeper at its start.
+    const startAt = Math.floor(brokerNow() / 1000) + 20 * 60;
+    const scheduled = await submitScheduled('testers', startAt);
+    const early = await auditOf(scheduled);
+    expect(
+      early.some((e) => e.type === 'request.auto-approved') &&
+        !early.some((e) => e.type === 'grant.activated'),
+      'a scheduled grant must be approved now and activated only at its start',
+    );
+    move(51 * 60);
+    await sweep();
+    await waitForEvent(scheduled, 'grant.activated');
+    step(
+      'scheduled start',
+      `${scheduled} (testers) approved at once for ${new Date(startAt * 1000).toISOString()}; the sweeper activated it at its start`,
+    );
+
+    // Ten minutes before its end the holder is warned; the grace "Extend" adds time at once.
+    const warning = await waitFor('the expiry warning with its Extend button', async () => {
+      for (const post of await slackCalls('chat.postMessage')) {
+        if (buttonValue(post.args.blocks, ACTIONS.graceExtend) === psRequest) return post;
+      }
+      return undefined;
+    });
+    const dm = String(warning.args.channel);
+    await slack(
+      interactionBody(
+        blockAction(PEOPLE.requester, ACTIONS.graceExtend, psRequest, { channel: dm, ts: '3' }),
+      ),
+    );
+    const extended = await waitFor('the grace extension', async () =>
+      (await slackCalls('chat.postEphemeral')).find((c) => String(c.args.text).includes('is extended until')),
+    );
+    // The extension is a grant of the same account, activated beside the one it extends.
+    const graceGrant = await waitFor('the grace extension grant active', async () => {
+      const events = (await getJson<{ items: AuditItem[] }>('/audit/events?target=shop-admin&limit=100'))
+        .items;
+      return events.find(
+        (e) => e.type === 'grant.activated' && e.requestId !== psRequest && e.requestId !== secondGrant,
+      );
+    });
+    expect(
+      graceGrant.detail?.account === staging,
+      `the grace extension must stay in ${staging}: ${JSON.stringify(graceGrant.detail)}`,
+    );
+    step(
+      'grace',
+      `expiry warning DM'd; Extend (grace, once, 30m) approved at once: ${String(extended.args.text)}`,
+    );
+
+    // Past every end (the grace extension's too): assignments deleted, and live portal sessions
+    // sealed in each account (a seal lives as long as a session it denies could: one hour here).
+    move(45 * 60);
+    const sealed = await waitFor(
+      'both account grants expired and sealed',
+      async () => {
+        await sweep();
+        const first = await auditOf(psRequest);
+        const second = await auditOf(secondGrant);
+        const expiredSecond = second.find((e) => e.type === 'grant.expired');
+        return first.some((e) => e.type === 'grant.expired') && expiredSecond ? expiredSecond : undefined;
+      },
+      30_000,
+    );
+    const aws = (await sandbox()).aws;
+    const policies = Object.values(aws?.identityCenter?.inlinePolicies ?? {}).join('');
+    expect(
+      sealed.detail?.sessionSeal === 'sealed',
+      `the seal of ${secondGrant}: ${JSON.stringify(sealed.detail)}`,
+    );
+    expect(
+      (aws?.identityCenter?.assignments ?? []).length === 0 &&
+        SHOP_ACCOUNTS.every((a) => policies.includes(`JitSeal${a}`)),
+      `the assignments must be gone and both accounts sealed: ${JSON.stringify(aws?.identityCenter)}`,
+    );
+    step(
+      'expiry + seal',
+      `${psRequest} and ${secondGrant} expired: DeleteAccountAssignment, then a JitSeal deny (sessions issued before ${String(sealed.detail?.sealedBefore)}) in ${staging} and ${production}, ProvisionPermissionSet`,
+    );
+  }
+
+  async function submitScheduled(targetId: string, startSeconds: number): Promise<string> {
+    await slack(commandBody(COMMANDS.requestAccess, PEOPLE.requester));
+    await slack(
+      interactionBody(
+        viewSubmission(PEOPLE.requester, CALLBACKS.requestModal, {
+          ...selectState(BLOCKS.target, ACTIONS.target, targetId),
+          ...textState(BLOCKS.duration, ACTIONS.duration, '1h'),
+          ...textState(BLOCKS.reason, ACTIONS.reason, 'Regression tests of the 4.3 release'),
+          [BLOCKS.start]: { [ACTIONS.start]: { type: 'datetimepicker', selected_date_time: startSeconds } },
+        }),
+      ),
+    );
+    // Auto-approved, so no approval post: its id is in the target's audit trail (the first on it).
+    return waitFor('the scheduled request', async () => {
+      const items = (await getJson<{ items: AuditItem[] }>(`/audit/events?target=${targetId}&limit=100`))
+        .items;
+      return items.find((e) => e.type === 'request.submitted')?.requestId;
+    });
+  }
 }

@@ -123,6 +123,8 @@ export async function extendWithGrace(
     principal: input.principal,
     targetId: original.targetId,
     targetKind: original.targetKind,
+    // Why: a grant of one account (a permission set) is extended in that account only.
+    ...(original.account === undefined ? {} : { accounts: [original.account] }),
     durationSeconds,
     reason: original.reason,
     ...(original.ticket === undefined ? {} : { ticket: original.ticket }),

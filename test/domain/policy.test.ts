@@ -66,7 +66,13 @@ describe('the access policy file', () => {
       'prod-operator',
       'auditor',
       'break-glass-admin',
+      'shop-admin',
+      'ic-prod-ops',
     ]);
+    expect(policy.targets.find((t) => t.id === 'shop-admin')).toMatchObject({
+      kind: 'permission-set',
+      accounts: ['444455556666', '777788889999'],
+    });
     expect(policy.targets.find((t) => t.id === 'prod-operator')).toMatchObject({
       kind: 'role',
       approvalsRequired: 2,

@@ -201,6 +201,15 @@ export interface RequestForm {
   readonly ticket?: string;
   /** The start picked in the request form (a scheduled grant). */
   readonly startsAt?: Date;
+  /** The accounts picked for a permission-set target (one grant per account). */
+  readonly accounts?: readonly string[];
+}
+
+/** The values picked in a multi-select, or undefined when the form has none. */
+export function selectedValues(values: StateValues, block: string, action: string): string[] | undefined {
+  const options = (values[block]?.[action] as { selected_options?: { value?: string }[] } | undefined)
+    ?.selected_options;
+  return options?.map((o) => o.value ?? '').filter((v) => v !== '');
 }
 
 /** The date and time picked (Slack sends Unix seconds), or undefined when none was. */
@@ -228,8 +237,10 @@ function readForm(view: ViewOutput): { form: RequestForm } | { error: ViewRespon
   const reason = textValue(values, BLOCKS.reason, ACTIONS.reason);
   const ticket = textValue(values, BLOCKS.ticket, ACTIONS.ticket);
   const startsAt = dateTimeValue(values, BLOCKS.start, ACTIONS.start);
+  const accounts = selectedValues(values, BLOCKS.accounts, ACTIONS.accounts);
   return {
     form: {
+      ...(accounts === undefined || accounts.length === 0 ? {} : { accounts }),
       ...(startsAt === undefined ? {} : { startsAt }),
       ...(targetId === undefined ? {} : { targetId }),
       ...(durationSeconds === undefined ? {} : { durationSeconds }),

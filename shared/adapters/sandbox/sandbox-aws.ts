@@ -11,12 +11,22 @@ import type {
 import type { Clock } from '../../domain/ports.js';
 import type { TargetDrivers } from '../../domain/target-kind.js';
 import { createTargetDrivers } from '../../targets/drivers.js';
+import {
+  SandboxIdentityCenter,
+  type IdentityCenterAction,
+  type IdentityCenterState,
+} from './sandbox-identity-center.js';
 
 /** One thing the sandbox did instead of calling AWS. */
 export interface SandboxRecord {
   readonly at: string;
   readonly action:
-    'AddUserToGroup' | 'RemoveUserFromGroup' | 'AssumeRole' | 'DenySessionsIssuedBefore' | 'PruneDenyList';
+    | 'AddUserToGroup'
+    | 'RemoveUserFromGroup'
+    | 'AssumeRole'
+    | 'DenySessionsIssuedBefore'
+    | 'PruneDenyList'
+    | IdentityCenterAction;
   readonly detail: Readonly<Record<string, string | number | boolean>>;
   readonly awsRequestId: string;
 }
@@ -37,6 +47,8 @@ export interface SandboxState {
     readonly before: string;
   }[];
   readonly history: readonly SandboxRecord[];
+  /** Identity Center (assignments, inline policies, groups) and member-account IAM groups. */
+  readonly identityCenter: IdentityCenterState;
 }
 
 /**
@@ -51,6 +63,8 @@ export class SandboxAws {
   private readonly denied = new Map<string, { roleArn: string; principal: string; before: string }>();
   private readonly history: SandboxRecord[] = [];
   private counter = 0;
+  /** IAM Identity Center, the identity store, Organizations and member-account groups. */
+  readonly identityCenter = new SandboxIdentityCenter((action, detail) => this.record(action, detail));
 
   constructor(
     private readonly clock: Clock,
@@ -136,22 +150,27 @@ export class SandboxAws {
     },
   };
 
-  /** Everything the sandbox holds, for the local runner's /sandbox page and the demo. */
   /** The registered kinds' drivers over this sandbox instead of AWS (shared/targets/drivers.ts). */
   targetDrivers(): TargetDrivers {
     return createTargetDrivers({
       groups: this.groupMembership,
       sessions: this.sessionVendor,
       denyList: this.denyList,
+      permissionSets: this.identityCenter.permissionSetAdapters(),
+      memberAccountGroups: this.identityCenter.memberAccountGroups,
+      identityCenterGroups: this.identityCenter.identityCenterGroups,
+      identityCenterUsers: this.identityCenter.userLookup,
     });
   }
 
+  /** Everything the sandbox holds, for the local runner's /sandbox page and the demo. */
   state(): SandboxState {
     return {
       groups: Object.fromEntries([...this.groups].map(([g, members]) => [g, [...members].sort()])),
       sessions: [...this.sessions],
       denied: [...this.denied.values()],
       history: [...this.history],
+      identityCenter: this.identityCenter.state(),
     };
   }
 }

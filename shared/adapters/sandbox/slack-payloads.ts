@@ -76,6 +76,18 @@ export function selectState(block: string, action: string, value: string): State
   };
 }
 
+/** A multi_static_select with `values` picked. */
+export function multiSelectState(block: string, action: string, values: readonly string[]): StateValues {
+  return {
+    [block]: {
+      [action]: {
+        type: 'multi_static_select',
+        selected_options: values.map((value) => ({ value, text: { type: 'plain_text', text: value } })),
+      },
+    },
+  };
+}
+
 /** A view_submission payload for modal `callbackId`, with `blocks` naming the inputs it shows. */
 export function viewSubmission(
   userId: string,

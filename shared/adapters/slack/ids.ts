@@ -40,6 +40,8 @@ export const ACTIONS = {
   revokeReason: 'jit_revoke_reason',
   start: 'jit_start',
   graceExtend: 'jit_grace_extend',
+  /** The accounts multi-select of a permission-set request. */
+  accounts: 'jit_accounts',
 } as const;
 
 /** `block_id` of each input; inline errors are keyed by these. */
@@ -52,6 +54,7 @@ export const BLOCKS = {
   start: 'jit_start_block',
   approvalActions: 'jit_approval_actions',
   revokeReason: 'jit_revoke_reason_block',
+  accounts: 'jit_accounts_block',
 } as const;
 
 /** The form field a refusal names → the block that shows its inline error. */
@@ -61,4 +64,5 @@ export const FIELD_BLOCKS = {
   reason: BLOCKS.reason,
   ticket: BLOCKS.ticket,
   start: BLOCKS.start,
+  accounts: BLOCKS.accounts,
 } as const;

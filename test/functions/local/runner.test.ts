@@ -9,7 +9,7 @@ import {
   startLocalBroker,
   type LocalBroker,
 } from '../../../functions/local/runner.js';
-import { PEOPLE, playScenario } from '../../../functions/local/scenario.js';
+import { PEOPLE, playScenario, SHOP_ACCOUNTS } from '../../../functions/local/scenario.js';
 import { slackSignature } from '../../../shared/adapters/slack/signature.js';
 import { ConfigError } from '../../../shared/domain/errors.js';
 
@@ -53,18 +53,46 @@ describe('the local runner, end to end over HTTP', () => {
       'credentials',
       'release',
       'expiry',
+      'permission set',
+      'scheduled start',
+      'grace',
+      'expiry + seal',
       'audit query',
       'verify',
     ]);
     const state = broker.sandbox?.state();
-    expect(state?.groups).toEqual({ 'jit-developers': [] });
+    expect(state?.groups).toEqual({ 'jit-developers': [], 'jit-testers': [] });
     // Released early: removed, then removed once more after the REVOKED write (the seal).
-    expect(state?.history.map((h) => h.action)).toEqual([
+    const roleAndGroup = state?.history.filter(
+      (h) => h.detail.groupName === 'jit-developers' || h.action === 'AssumeRole',
+    );
+    expect(roleAndGroup?.map((h) => h.action)).toEqual([
       'AddUserToGroup',
       'AssumeRole',
       'RemoveUserFromGroup',
       'RemoveUserFromGroup',
     ]);
+    // The permission set: each account's assignment created (IN_PROGRESS, then SUCCEEDED) and
+    // deleted the same way; each account sealed and the seal provisioned.
+    const identityCenter = state?.history.filter((h) => h.detail.account !== undefined) ?? [];
+    for (const account of SHOP_ACCOUNTS) {
+      expect(
+        identityCenter
+          .filter((h) => h.detail.account === account)
+          .map((h) => `${h.action} ${h.detail.status}`),
+      ).toEqual(
+        expect.arrayContaining([
+          'CreateAccountAssignment IN_PROGRESS',
+          'CreateAccountAssignment SUCCEEDED',
+          'DeleteAccountAssignment IN_PROGRESS',
+          'DeleteAccountAssignment SUCCEEDED',
+          'ProvisionPermissionSet SUCCEEDED',
+        ]),
+      );
+    }
+    expect(state?.identityCenter.assignments).toEqual([]);
+    const policies = Object.values(state?.identityCenter.inlinePolicies ?? {}).join('');
+    for (const account of SHOP_ACCOUNTS) expect(policies).toContain(`"JitSeal${account}`);
     expect(state?.sessions[0]).toMatchObject({
       sourceIdentity: `${PEOPLE.requester.toLowerCase()}@example.com`,
     });
