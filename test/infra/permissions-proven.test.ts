@@ -1,12 +1,17 @@
 import { readFileSync } from 'node:fs';
 import type { CfnElement } from 'aws-cdk-lib';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { S3Client } from '@aws-sdk/client-s3';
 import type { SQSEvent } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createAnchorHandler } from '../../functions/audit-anchor/handler.js';
 import { createGrantWorkerHandler } from '../../functions/grant-worker/handler.js';
 import { createReconcilerHandler } from '../../functions/reconciler/handler.js';
 import { createSweeperHandler } from '../../functions/sweeper/handler.js';
 import type { BrokerFunctionName } from '../../infra/broker-stack.js';
 import { createAwsClients } from '../../shared/adapters/aws/clients.js';
+import { KmsDigestSigner } from '../../shared/adapters/aws/kms-digest-signer.js';
+import { S3AnchorStore } from '../../shared/adapters/aws/s3-anchor-store.js';
 import { SqsGrantQueue } from '../../shared/adapters/aws/sqs-grant-queue.js';
 import { DynamoAuditQuery } from '../../shared/adapters/dynamodb/audit-query.js';
 import { EXAMPLE_POLICY_PATH } from '../../shared/config/policy-file.js';
@@ -22,6 +27,7 @@ import { queryAudit } from '../../shared/usecases/query-audit.js';
 import { requesterHistory } from '../../shared/usecases/requester-history.js';
 import { submitRequest } from '../../shared/usecases/submit-request.js';
 import {
+  answerInProcess,
   AwsCallRecorder,
   iamRequestsOf,
   type LocalNames,
@@ -76,6 +82,32 @@ const logicalId = (prefix: string, type: string) => {
 };
 const policiesOf = (name: BrokerFunctionName) => rolePolicies(resolver, roleIdOf(name));
 
+/**
+ * The resource policy IAM evaluates with `request`, when the template holds one: the key
+ * policy of a KMS key (KMS requires it to allow), the bucket policy of an S3 bucket, the trust
+ * policy of a role an `sts:*` request targets.
+ */
+function resourcePolicyOf(request: IamRequest): RolePolicies['trust'] {
+  const resources = Object.entries(synth.json.Resources);
+  if (request.action.startsWith('kms:')) {
+    const key = resources.find(
+      ([id, r]) => r.Type === 'AWS::KMS::Key' && resolver.arnOf(id) === request.resource,
+    );
+    return key ? (resolver.value(key[1].Properties?.KeyPolicy) as RolePolicies['trust']) : undefined;
+  }
+  if (request.action.startsWith('s3:')) {
+    const policy = resources.find(
+      ([, r]) =>
+        r.Type === 'AWS::S3::BucketPolicy' &&
+        request.resource.startsWith(`arn:aws:s3:::${resolver.string(r.Properties?.Bucket)}`),
+    );
+    return policy
+      ? (resolver.value(policy[1].Properties?.PolicyDocument) as RolePolicies['trust'])
+      : undefined;
+  }
+  return trustOf(request);
+}
+
 /** The trust policy of the template role an `sts:*` request targets, if the template has it. */
 function trustOf(request: IamRequest): RolePolicies['trust'] {
   if (!request.action.startsWith('sts:')) return undefined;
@@ -115,8 +147,13 @@ function localNames(): LocalNames {
       [db().names.audit]: logicalId('AuditTable', 'AWS::DynamoDB::Table'),
     },
     queues: { [queueUrl()]: logicalId('GrantQueue', 'AWS::SQS::Queue') },
+    buckets: { [ANCHOR_BUCKET]: logicalId('AuditAnchorsBucket', 'AWS::S3::Bucket') },
+    keys: { [ANCHOR_KEY]: logicalId('AuditAnchorsSigningKey', 'AWS::KMS::Key') },
   };
 }
+
+const ANCHOR_BUCKET = 'local-anchors';
+const ANCHOR_KEY = 'local-anchor-key';
 
 /** The grant queue as the functions reach it (the stand-in's SQS). */
 const queueUrl = () => `${standIn.url}/sqs/${account}/grants`;
@@ -173,7 +210,7 @@ async function evaluateCalls(fn: BrokerFunctionName, scenario: string, calls: re
   const refused: string[] = [];
   for (const call of calls) {
     for (const request of iamRequestsOf(call, resolver, names)) {
-      const decision = await evaluate(role, request, trustOf(request));
+      const decision = await evaluate(role, request, resourcePolicyOf(request));
       evaluated.push({ fn, scenario, request, decision });
       if (decision !== 'Allowed') refused.push(`${request.action} ${request.resource}: ${decision}`);
     }
@@ -311,6 +348,44 @@ describe('permissions proven offline: the Slack function and the audit API', () 
     });
     expect(operations(calls)).toEqual(['Query']);
     expect(await evaluateCalls('audit-api', 'queries', calls)).toEqual([]);
+  });
+});
+
+describe('permissions proven offline: the audit anchor', () => {
+  it('audit anchor: reads the chain heads, lists the anchors, signs (KMS Sign) and stores (S3 PutObject)', async () => {
+    await db().audit.append({
+      type: 'request.approved',
+      at: START,
+      actor: 'U0LEAD0001',
+      subject: 'U0DEV00001',
+      targetId: 'developers',
+      requestId: 'req-1',
+      toStatus: 'APPROVED',
+      breakGlass: false,
+    });
+    recorder.attach(db().client);
+    // No S3 or KMS stand-in: the calls are recorded, then answered in process (never sent).
+    const s3 = answerInProcess(recorder.attach(new S3Client({ region: 'us-east-1' })), {
+      ListObjectsV2: { Contents: [] },
+      PutObject: {},
+    });
+    const kms = answerInProcess(recorder.attach(new KMSClient({ region: 'us-east-1' })), {
+      Sign: { Signature: new Uint8Array([1, 2, 3]), KeyId: ANCHOR_KEY },
+    });
+    const clock = new ManualClock(START);
+    const run = createAnchorHandler({
+      chains: new DynamoAuditQuery(db().doc, db().names.audit),
+      signer: new KmsDigestSigner(kms, ANCHOR_KEY),
+      store: new S3AnchorStore(s3, { bucket: ANCHOR_BUCKET, now: () => clock.now() }),
+      clock,
+      table: db().names.audit,
+      logger: quiet,
+      metrics: { count: () => undefined },
+    });
+    const { value, calls } = await recorder.during(() => run({}));
+    expect(value.status).toBe('anchored');
+    expect(operations(calls)).toEqual(expect.arrayContaining(['ListObjectsV2', 'PutObject', 'Sign']));
+    expect(await evaluateCalls('audit-anchor', 'anchor heads', calls)).toEqual([]);
   });
 });
 

@@ -22,6 +22,33 @@ interface MiddlewareClient {
   };
 }
 
+/**
+ * Answers `client`'s calls in process with `outputs[operation]` (build step, after the
+ * recorder; nothing is sent): for services without a stand-in (S3, KMS). An operation
+ * without an answer throws. Returns the same client.
+ */
+export function answerInProcess<C extends object>(client: C, outputs: Readonly<Record<string, object>>): C {
+  (client as unknown as AnswerClient).middlewareStack.add(
+    (_next, context) => () => {
+      const operation = String(context.commandName ?? '').replace(/Command$/, '');
+      const output = outputs[operation];
+      if (!output) return Promise.reject(new Error(`no in-process answer for ${operation}`));
+      return Promise.resolve({ output: { $metadata: {}, ...output }, response: {} });
+    },
+    { step: 'build', name: 'answerInProcess', override: true },
+  );
+  return client;
+}
+
+interface AnswerClient {
+  readonly middlewareStack: {
+    add(
+      middleware: (next: unknown, context: Record<string, unknown>) => () => Promise<unknown>,
+      options: { step: 'build'; name: string; override?: boolean },
+    ): void;
+  };
+}
+
 /** The Document client's commands under the operation IAM knows them by. */
 const DOCUMENT_OPERATIONS: Readonly<Record<string, string>> = {
   Get: 'GetItem',

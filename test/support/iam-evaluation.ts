@@ -272,8 +272,8 @@ const ASSUME_ROLE_COMPANIONS = new Set(['sts:SetSourceIdentity', 'sts:TagSession
 
 /**
  * IAM's decision for `request` made by `principal` (a role of the template): its identity
- * policies and boundary; for `sts:AssumeRole` and its companions on a role of the template,
- * `targetTrust` (the target role's trust policy) as the resource policy.
+ * policies and boundary, with `targetTrust` as the resource policy: the trust policy of the
+ * role `sts:AssumeRole` (and its companions) targets, a key policy, a bucket policy.
  */
 export async function evaluate(
   principal: RolePolicies,
