@@ -1,0 +1,241 @@
+import type { IamRequest, TemplateResolver } from './iam-evaluation.js';
+import { ENVIRONMENT } from './iam-evaluation.js';
+
+/** One SDK call as the client sent it: the client, the operation and its input. */
+export interface SdkCall {
+  /** `IAMClient`, `STSClient`, `SQSClient`, `DynamoDBClient`… */
+  readonly client: string;
+  /** The operation without `Command`: `AddUserToGroup`, `TransactWriteItems`… */
+  readonly operation: string;
+  readonly input: Readonly<Record<string, unknown>>;
+}
+
+interface MiddlewareClient {
+  readonly middlewareStack: {
+    add(
+      middleware: (
+        next: (args: unknown) => Promise<unknown>,
+        context: Record<string, unknown>,
+      ) => (args: unknown) => Promise<unknown>,
+      options: { step: 'initialize'; name: string; override?: boolean },
+    ): void;
+  };
+}
+
+/**
+ * Answers `client`'s calls in process with `outputs[operation]` (build step, after the
+ * recorder; nothing is sent): for services without a stand-in (S3, KMS). An operation
+ * without an answer throws. Returns the same client.
+ */
+export function answerInProcess<C extends object>(client: C, outputs: Readonly<Record<string, object>>): C {
+  (client as unknown as AnswerClient).middlewareStack.add(
+    (_next, context) => () => {
+      const operation = String(context.commandName ?? '').replace(/Command$/, '');
+      const output = outputs[operation];
+      if (!output) return Promise.reject(new Error(`no in-process answer for ${operation}`));
+      return Promise.resolve({ output: { $metadata: {}, ...output }, response: {} });
+    },
+    { step: 'build', name: 'answerInProcess', override: true },
+  );
+  return client;
+}
+
+interface AnswerClient {
+  readonly middlewareStack: {
+    add(
+      middleware: (next: unknown, context: Record<string, unknown>) => () => Promise<unknown>,
+      options: { step: 'build'; name: string; override?: boolean },
+    ): void;
+  };
+}
+
+/** The Document client's commands under the operation IAM knows them by. */
+const DOCUMENT_OPERATIONS: Readonly<Record<string, string>> = {
+  Get: 'GetItem',
+  Put: 'PutItem',
+  Update: 'UpdateItem',
+  Delete: 'DeleteItem',
+  BatchGet: 'BatchGetItem',
+  BatchWrite: 'BatchWriteItem',
+  TransactGet: 'TransactGetItems',
+  TransactWrite: 'TransactWriteItems',
+};
+
+/**
+ * Records every call of the clients it is attached to, through an SDK middleware at the
+ * initialize step (the request is neither changed nor held). Only calls made while
+ * {@link AwsCallRecorder.recording} is on are kept, so a test's own setup stays out.
+ */
+export class AwsCallRecorder {
+  readonly calls: SdkCall[] = [];
+  recording = false;
+  private readonly attached = new WeakSet<object>();
+
+  attach<C extends object>(client: C): C {
+    if (this.attached.has(client)) return client;
+    this.attached.add(client);
+    (client as unknown as MiddlewareClient).middlewareStack.add(
+      (next, context) => async (args) => {
+        if (this.recording) {
+          const command = String(context.commandName ?? '').replace(/Command$/, '');
+          this.calls.push({
+            client: String(context.clientName ?? ''),
+            operation: DOCUMENT_OPERATIONS[command] ?? command,
+            input: ((args as { input?: Record<string, unknown> }).input ?? {}) as Record<string, unknown>,
+          });
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'permissionEvidenceRecorder', override: true },
+    );
+    return client;
+  }
+
+  /** Records the calls `run` makes. */
+  async during<T>(run: () => Promise<T>): Promise<{ value: T; calls: SdkCall[] }> {
+    const from = this.calls.length;
+    this.recording = true;
+    try {
+      const value = await run();
+      return { value, calls: this.calls.slice(from) };
+    } finally {
+      this.recording = false;
+    }
+  }
+}
+
+/** How the local names the tests use map to the template's resources (logical ids). */
+export interface LocalNames {
+  /** Local table name → logical id of the table in the template. */
+  readonly tables: Readonly<Record<string, string>>;
+  /** Local queue URL → logical id of the queue in the template. */
+  readonly queues: Readonly<Record<string, string>>;
+  /** Local bucket name → logical id of the bucket. */
+  readonly buckets?: Readonly<Record<string, string>>;
+  /** Local key id → logical id of the key. */
+  readonly keys?: Readonly<Record<string, string>>;
+}
+
+const { partition, account } = ENVIRONMENT;
+
+/**
+ * The IAM requests one SDK call is authorized as: the action, the resource ARN in the
+ * template's terms, and the condition keys the request carries. Transactions and batches
+ * are authorized item by item (TransactWriteItems: each Put/Update/ConditionCheck/Delete,
+ * with `dynamodb:EnclosingOperation`); AssumeRole with a SourceIdentity or tags also needs
+ * `sts:SetSourceIdentity` / `sts:TagSession`.
+ */
+export function iamRequestsOf(call: SdkCall, resolver: TemplateResolver, names: LocalNames): IamRequest[] {
+  const input = call.input;
+  const text = (key: string): string => String(input[key] ?? '');
+  const table = (name: string, index?: unknown): string => {
+    const id = names.tables[name];
+    if (!id) throw new Error(`table ${name} is not mapped to the template`);
+    return `${resolver.arnOf(id)}${typeof index === 'string' ? `/index/${index}` : ''}`;
+  };
+  const queue = (url: string): string => {
+    const id = names.queues[url];
+    if (!id) throw new Error(`queue ${url} is not mapped to the template`);
+    return resolver.arnOf(id);
+  };
+  const iamNamed = (type: 'group' | 'role', name: string): string => {
+    const property = type === 'group' ? 'GroupName' : 'RoleName';
+    const found = Object.entries(resolver.resources).find(
+      ([, r]) =>
+        r.Type === `AWS::IAM::${type === 'group' ? 'Group' : 'Role'}` && r.Properties?.[property] === name,
+    );
+    // A name the template does not hold is outside every path the stack manages: the root path.
+    return found ? resolver.arnOf(found[0]) : `arn:${partition}:iam::${account}:${type}/${name}`;
+  };
+  switch (call.client) {
+    case 'DynamoDBClient':
+      return dynamoRequests(call, table);
+    case 'IAMClient':
+      if (['AddUserToGroup', 'RemoveUserFromGroup', 'GetGroup'].includes(call.operation)) {
+        return [{ action: `iam:${call.operation}`, resource: iamNamed('group', text('GroupName')) }];
+      }
+      if (['PutRolePolicy', 'GetRolePolicy', 'DeleteRolePolicy'].includes(call.operation)) {
+        return [{ action: `iam:${call.operation}`, resource: iamNamed('role', text('RoleName')) }];
+      }
+      break;
+    case 'STSClient':
+      if (call.operation === 'AssumeRole') return assumeRoleRequests(input);
+      break;
+    case 'SQSClient':
+      return [{ action: `sqs:${call.operation}`, resource: queue(text('QueueUrl')) }];
+    case 'S3Client': {
+      const bucketId = names.buckets?.[text('Bucket')];
+      if (!bucketId) throw new Error(`bucket ${text('Bucket')} is not mapped to the template`);
+      const bucket = resolver.arnOf(bucketId);
+      if (call.operation === 'ListObjectsV2') {
+        return [{ action: 's3:ListBucket', resource: bucket, context: { 's3:prefix': text('Prefix') } }];
+      }
+      return [{ action: `s3:${call.operation}`, resource: `${bucket}/${text('Key')}` }];
+    }
+    case 'KMSClient': {
+      const keyId = names.keys?.[text('KeyId')];
+      if (!keyId) throw new Error(`key ${text('KeyId')} is not mapped to the template`);
+      return [{ action: `kms:${call.operation}`, resource: resolver.arnOf(keyId) }];
+    }
+  }
+  throw new Error(`no IAM mapping for ${call.client} ${call.operation}`);
+}
+
+function assumeRoleRequests(input: Readonly<Record<string, unknown>>): IamRequest[] {
+  const tags = (input.Tags ?? []) as { Key: string; Value: string }[];
+  const context: Record<string, string | string[]> = {};
+  if (typeof input.SourceIdentity === 'string') context['sts:SourceIdentity'] = input.SourceIdentity;
+  if (tags.length > 0) {
+    context['aws:TagKeys'] = tags.map((t) => t.Key);
+    for (const t of tags) context[`aws:RequestTag/${t.Key}`] = t.Value;
+  }
+  if (Array.isArray(input.TransitiveTagKeys) && input.TransitiveTagKeys.length > 0) {
+    context['sts:TransitiveTagKeys'] = input.TransitiveTagKeys as string[];
+  }
+  const resource = String(input.RoleArn);
+  return [
+    { action: 'sts:AssumeRole', resource, context },
+    ...(input.SourceIdentity === undefined ? [] : [{ action: 'sts:SetSourceIdentity', resource, context }]),
+    ...(tags.length > 0 ? [{ action: 'sts:TagSession', resource, context }] : []),
+  ];
+}
+
+type TableArn = (name: string, index?: unknown) => string;
+
+function dynamoRequests(call: SdkCall, table: TableArn): IamRequest[] {
+  const input = call.input as Record<string, unknown>;
+  const action = `dynamodb:${call.operation}`;
+  switch (call.operation) {
+    case 'TransactWriteItems':
+    case 'TransactGetItems': {
+      const items = (input.TransactItems ?? []) as Record<string, { TableName: string }>[];
+      const context = { 'dynamodb:EnclosingOperation': call.operation };
+      const verbs: Record<string, string> = {
+        Put: 'PutItem',
+        Update: 'UpdateItem',
+        Delete: 'DeleteItem',
+        ConditionCheck: 'ConditionCheckItem',
+        Get: 'GetItem',
+      };
+      return items.flatMap((item) =>
+        Object.entries(item).map(([verb, op]) => ({
+          action: `dynamodb:${verbs[verb] ?? verb}`,
+          resource: table(op.TableName),
+          context,
+        })),
+      );
+    }
+    case 'BatchGetItem':
+      return Object.keys((input.RequestItems ?? {}) as object).map((name) => ({
+        action: 'dynamodb:BatchGetItem',
+        resource: table(name),
+      }));
+    case 'BatchWriteItem':
+      return Object.keys((input.RequestItems ?? {}) as object).map((name) => ({
+        action,
+        resource: table(name),
+      }));
+    default:
+      return [{ action, resource: table(String(input.TableName), input.IndexName) }];
+  }
+}
