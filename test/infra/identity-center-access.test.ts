@@ -3,7 +3,7 @@ import { PERMISSION_SET_LIFECYCLE_ACTIONS } from '../../infra/constructs/identit
 import { identityCenterReach, MANAGED_PERMISSION_SET_TAG } from '../../infra/identity-center-targets.js';
 import { EXAMPLE_POLICY_PATH, loadPolicyFile } from '../../shared/config/policy-file.js';
 import { synthBroker, type SynthResult } from './synth-broker.js';
-import { list, render, templateStatements, type Statement } from './template-statements.js';
+import { list, render, SYNTH_TIMEOUT_MS, templateStatements, type Statement } from './template-statements.js';
 
 const fixture = (name: string) => new URL(`./fixtures/${name}`, import.meta.url).pathname;
 const EXACT = fixture('identity-center-exact.yaml');
@@ -28,7 +28,7 @@ describe('Identity Center, Organizations and agent-role permissions, from a poli
     // cdk-nag runs here: an unacknowledged finding throws.
     synth = synthBroker({ context: { policyFile: EXACT } });
     read = templateStatements(synth);
-  });
+  }, SYNTH_TIMEOUT_MS);
 
   it('lets the worker assign and seal only the named set, in the named instance and accounts', () => {
     const worker = read.ofRole(ROLES.worker);
@@ -159,7 +159,7 @@ describe('Identity Center permissions, from a policy naming sets and groups by n
   let read: ReturnType<typeof templateStatements>;
   beforeAll(() => {
     read = templateStatements(synthBroker({ context: { policyFile: NAMED } }));
-  });
+  }, SYNTH_TIMEOUT_MS);
 
   it('changes a set named by name only when it carries the managed tag (reads stay open for the lookup)', () => {
     const worker = read.ofRole(ROLES.worker);

@@ -1,6 +1,9 @@
 import { expect } from 'vitest';
 import type { SynthResult } from './synth-broker.js';
 
+/** How long a test's synthesis (cdk-nag included) may take on a busy machine. */
+export const SYNTH_TIMEOUT_MS = 240_000;
+
 /** An IAM policy statement as it appears in a synthesized template. */
 export interface Statement {
   Sid?: string;
