@@ -21,7 +21,18 @@ import { AuditAnchors, ANCHOR_PREFIX, DEFAULT_ANCHOR_RETENTION_DAYS } from './co
 import { BrokerBoundary } from './constructs/broker-boundary.js';
 import { BrokerFunction } from './constructs/broker-function.js';
 import { BrokeredRoleBoundary } from './constructs/brokered-role-boundary.js';
-import { WebAppIamBaseline } from './constructs/web-app-iam-baseline.js';
+import { IdentityCenterAccess } from './constructs/identity-center-access.js';
+import {
+  IntegrationSecrets,
+  resolveIntegrations,
+  type IntegrationsConfig,
+} from './constructs/integration-secrets.js';
+import {
+  BROKER_SESSION_CONDITIONS,
+  BROKER_TRUST_ACTIONS,
+  WebAppIamBaseline,
+} from './constructs/web-app-iam-baseline.js';
+import { identityCenterReach } from './identity-center-targets.js';
 import { BROKER_IAM_PATH, DEFAULT_MANAGED_IAM_PATH, managedTargets } from './managed-targets.js';
 import { acknowledge } from './nag.js';
 import { tableAndIndexArns, tableFromDefinition } from './tables.js';
@@ -34,6 +45,7 @@ export const BROKER_FUNCTIONS = [
   'reconciler',
   'audit-api',
   'audit-anchor',
+  'request-api',
 ] as const;
 export type BrokerFunctionName = (typeof BROKER_FUNCTIONS)[number];
 
@@ -78,6 +90,11 @@ export interface BrokerStackProps extends StackProps {
    * `anchorRetentionDays` (`-c anchorRetentionDays=365`), else 400.
    */
   readonly anchorRetentionDays?: number;
+  /**
+   * Ticket and on-call systems (base URL and Secrets Manager secret per system). Default: the
+   * context values `<system>BaseUrl` / `<system>SecretArn` (`-c jiraBaseUrl=… -c jiraSecretArn=…`).
+   */
+  readonly integrations?: IntegrationsConfig;
   /** Entry-point overrides (tests, experiments); default `functions/<name>/handler.ts`. */
   readonly entries?: Partial<Record<BrokerFunctionName, string>>;
 }
@@ -178,6 +195,18 @@ export class BrokerStack extends Stack {
       brokeredRolePathPatterns,
     });
 
+    const contextValue = (key: string): string | undefined => {
+      const value: unknown = this.node.tryGetContext(key);
+      return value === undefined || value === null || value === '' ? undefined : String(value);
+    };
+    // Ticket and on-call systems: their URLs and secrets for the functions that call them.
+    const integrations = new IntegrationSecrets(
+      this,
+      'Integrations',
+      resolveIntegrations(props.integrations, contextValue),
+    );
+    integrations.capBoundary(this.boundary.policy);
+
     const make = (
       name: BrokerFunctionName,
       description: string,
@@ -204,7 +233,11 @@ export class BrokerStack extends Stack {
 
     const slack = make('slack', 'Slack commands and interactions: verify, decide, persist, ack', {
       timeout: Duration.seconds(10),
-      environment: { [ENV.grantQueueUrl]: grantQueue.queueUrl, [ENV.slackSecretArn]: slackSecret.secretArn },
+      environment: {
+        [ENV.grantQueueUrl]: grantQueue.queueUrl,
+        [ENV.slackSecretArn]: slackSecret.secretArn,
+        ...integrations.environment,
+      },
     });
     const grantWorker = make('grant-worker', 'Grants, early revokes and role sessions (SQS consumer)', {
       environment: {
@@ -221,6 +254,7 @@ export class BrokerStack extends Stack {
         [ENV.grantQueueUrl]: grantQueue.queueUrl,
         [ENV.slackSecretArn]: slackSecret.secretArn,
         [ENV.managedIamPath]: managedPath,
+        ...integrations.environment,
       },
     });
     const reconcileRemove = props.reconcileRemove ?? false;
@@ -249,6 +283,16 @@ export class BrokerStack extends Stack {
         [ENV.anchorKeyId]: this.anchors.key.keyArn,
       },
     });
+    // The requester API: the same use cases as Slack, and role credentials like the worker's.
+    const requestApi = make('request-api', 'Request API for the jit CLI and CI (AWS_IAM function URL)', {
+      timeout: Duration.seconds(15),
+      environment: {
+        [ENV.grantQueueUrl]: grantQueue.queueUrl,
+        [ENV.slackSecretArn]: slackSecret.secretArn,
+        [ENV.managedIamPath]: managedPath,
+        ...integrations.environment,
+      },
+    });
     this.functions = {
       slack,
       'grant-worker': grantWorker,
@@ -256,6 +300,7 @@ export class BrokerStack extends Stack {
       reconciler,
       'audit-api': auditApi,
       'audit-anchor': auditAnchor,
+      'request-api': requestApi,
     };
     this.boundary.allowLogGroups(Object.values(this.functions).map((f) => f.logGroup.logGroupArn));
 
@@ -266,14 +311,14 @@ export class BrokerStack extends Stack {
     };
     const READ = ['dynamodb:GetItem', 'dynamodb:Query'];
     const WRITE = ['dynamodb:ConditionCheckItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
-    for (const fn of [slack, grantWorker, sweeper]) {
+    for (const fn of [slack, grantWorker, sweeper, requestApi]) {
       allow(fn, [...READ, ...WRITE], [requests.tableArn]);
       allow(fn, READ, requestsArns.slice(1));
       // Audit appends: a new event (PutItem) and the chain head (UpdateItem) in one transaction.
       allow(fn, [...READ, ...WRITE], [audit.tableArn]);
     }
     // The approval post shows the requester's history on the target (the audit by-subject index).
-    for (const fn of [slack, sweeper]) allow(fn, ['dynamodb:Query'], auditArns.slice(1));
+    for (const fn of [slack, sweeper, requestApi]) allow(fn, ['dynamodb:Query'], auditArns.slice(1));
     allow(reconciler, READ, requestsArns);
     allow(reconciler, ['dynamodb:PutItem', 'dynamodb:UpdateItem', ...READ], [audit.tableArn]);
     allow(auditApi, READ, auditArns);
@@ -285,12 +330,14 @@ export class BrokerStack extends Stack {
     // The sweeper hands `restore-membership` jobs to the worker: it may not add to groups itself.
     grantQueue.grantSendMessages(sweeper.role);
     grantQueue.grantSendMessages(reconciler.role);
+    grantQueue.grantSendMessages(requestApi.role);
     const grantJobs = new lambdaEvents.SqsEventSource(grantQueue, {
       batchSize: 10,
       reportBatchItemFailures: true,
     });
     grantWorker.function.addEventSource(grantJobs);
-    for (const fn of [slack, grantWorker, sweeper]) slackSecret.grantRead(fn.role);
+    for (const fn of [slack, grantWorker, sweeper, requestApi]) slackSecret.grantRead(fn.role);
+    for (const fn of [slack, sweeper, requestApi]) integrations.grantRead(fn.role);
 
     // IAM and STS: exact managed group / role ARNs from the policy, never a wildcard.
     allow(grantWorker, ['iam:AddUserToGroup', 'iam:RemoveUserFromGroup'], managed.groupArns);
@@ -298,15 +345,30 @@ export class BrokerStack extends Stack {
     const ROLE_DENY_LIST = ['iam:DeleteRolePolicy', 'iam:GetRolePolicy', 'iam:PutRolePolicy'];
     allow(grantWorker, ROLE_DENY_LIST, managed.roleArns);
     allow(grantWorker, ['sts:AssumeRole', 'sts:SetSourceIdentity', 'sts:TagSession'], managed.roleArns);
+    // "Get credentials" through the API mints the same sessions as the worker, nothing more.
+    allow(requestApi, ['sts:AssumeRole', 'sts:SetSourceIdentity', 'sts:TagSession'], managed.roleArns);
     // The sweeper only takes access away.
     allow(sweeper, ['iam:RemoveUserFromGroup'], managed.groupArns);
     allow(sweeper, ROLE_DENY_LIST, managed.roleArns);
     allow(reconciler, ['iam:GetGroup'], managed.groupArns);
     if (reconcileRemove) allow(reconciler, ['iam:RemoveUserFromGroup'], managed.groupArns);
+    // Identity Center, Organizations and member-account agent roles, scoped by the policy's targets.
+    new IdentityCenterAccess(this, 'IdentityCenterAccess', {
+      reach: identityCenterReach(policy, { partition: Aws.PARTITION, account: Aws.ACCOUNT_ID }),
+      grantWorker: grantWorker.role,
+      sweeper: sweeper.role,
+      reconciler: reconciler.role,
+      reconcileRemove,
+      boundary: this.boundary.policy,
+    });
 
     const auditUrl = auditApi.function.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.AWS_IAM });
     // Slack authenticates itself by signing each request; the function verifies the HMAC.
     const slackUrl = slack.function.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE });
+    // Why: the API's caller is the SigV4 principal; without AWS_IAM anyone could act as anyone.
+    const requestApiUrl = requestApi.function.addFunctionUrl({
+      authType: lambda.FunctionUrlAuthType.AWS_IAM,
+    });
 
     const sweepSchedule = new events.Rule(this, 'SweepSchedule', {
       description: 'Runs the JIT broker sweeper every minute',
@@ -340,7 +402,7 @@ export class BrokerStack extends Stack {
       requestsTableArn: requests.tableArn,
       // Slack requests are verified in the handler, not by Lambda; the audit API is an AWS_IAM URL.
       eventTrustingFunctionArns: [slack, grantWorker, sweeper, reconciler].map((f) => f.function.functionArn),
-      otherFunctionArns: [auditApi.function.functionArn],
+      otherFunctionArns: [auditApi.function.functionArn, requestApi.function.functionArn],
       eventSourceMappingArns: [grantJobs.eventSourceMappingArn],
       queueArns: [grantQueue.queueArn, deadLetters.queueArn],
       secretArns: [slackSecret.secretArn],
@@ -357,8 +419,30 @@ export class BrokerStack extends Stack {
       auditFunction: auditApi.function,
     });
 
+    // The brokered roles trust the request API's role too: `jit creds` mints their sessions.
+    for (const role of Object.values(this.baseline.roles)) {
+      role.assumeRolePolicy?.addStatements(
+        new iam.PolicyStatement({
+          actions: BROKER_TRUST_ACTIONS,
+          principals: [new iam.ArnPrincipal(requestApi.role.roleArn)],
+          conditions: BROKER_SESSION_CONDITIONS,
+        }),
+      );
+    }
+
     new CfnOutput(this, 'SlackUrl', { value: slackUrl.url, description: 'Slack request URL' });
     new CfnOutput(this, 'AuditApiUrl', { value: auditUrl.url, description: 'Audit API (SigV4, AWS_IAM)' });
+    new CfnOutput(this, 'RequestApiUrl', {
+      value: requestApiUrl.url,
+      description:
+        'Request API for jit / CI (SigV4, AWS_IAM): callers need lambda:InvokeFunctionUrl on RequestApiFunctionArn',
+    });
+    new CfnOutput(this, 'RequestApiFunctionArn', { value: requestApi.function.functionArn });
+    new CfnOutput(this, 'RequestApiRoleArn', {
+      value: requestApi.role.roleArn,
+      description:
+        'Trust this role too (like GrantWorkerRoleArn) in brokered roles of other accounts, for jit creds',
+    });
     new CfnOutput(this, 'SlackSecretArn', { value: slackSecret.secretArn });
     new CfnOutput(this, 'AnchorBucketName', {
       value: this.anchors.bucket.bucketName,

@@ -52,6 +52,7 @@ const BROKER = {
   reconciler: 'ReconcilerRole',
   auditApi: 'AuditApiRole',
   auditAnchor: 'AuditAnchorRole',
+  requestApi: 'RequestApiRole',
 } as const;
 
 const roleId = (prefix: string) => logicalIdOf(prefix, 'AWS::IAM::Role');
@@ -100,7 +101,7 @@ describe('DynamoDB tables, mapped from the shared definitions', () => {
 });
 
 describe('functions', () => {
-  it('are six Node.js 24 ARM64 functions with source maps and a one-month log group each', () => {
+  it('are seven Node.js 24 ARM64 functions with source maps and a one-month log group each', () => {
     synth.template.resourcePropertiesCountIs(
       'AWS::Lambda::Function',
       {
@@ -109,10 +110,10 @@ describe('functions', () => {
         Handler: 'index.handler',
         Environment: { Variables: Match.objectLike({ NODE_OPTIONS: '--enable-source-maps' }) },
       },
-      6,
+      7,
     );
-    synth.template.resourceCountIs('AWS::Lambda::Function', 6);
-    synth.template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 6);
+    synth.template.resourceCountIs('AWS::Lambda::Function', 7);
+    synth.template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 7);
   });
 
   it('carry the table names, and the bundled policy path where they read the policy', () => {
@@ -261,7 +262,7 @@ describe('least privilege of the broker', () => {
         PermissionsBoundary: { Ref: boundary },
       });
     }
-    synth.template.resourcePropertiesCountIs('AWS::IAM::Role', { Path: '/jit-broker/' }, 6);
+    synth.template.resourcePropertiesCountIs('AWS::IAM::Role', { Path: '/jit-broker/' }, 7);
   });
 
   it.each(Object.entries(BROKER))(
@@ -407,6 +408,7 @@ describe('least privilege of the broker', () => {
 
 describe('web-app IAM baseline', () => {
   const workerRoleArn = () => ({ 'Fn::GetAtt': [roleId(BROKER.grantWorker), 'Arn'] });
+  const requestApiRoleArn = () => ({ 'Fn::GetAtt': [roleId(BROKER.requestApi), 'Arn'] });
 
   it("creates the policy's groups under the managed path", () => {
     const names = examplePolicy.targets.filter(isGroupTarget).map((t) => t.groupName);
@@ -416,7 +418,7 @@ describe('web-app IAM baseline', () => {
   });
 
   it.each(examplePolicy.targets.filter(isRoleTarget).map((t) => t.roleArn.split('/').pop()!))(
-    'role %s: under /jit/, one-hour sessions, trusting only the broker with source identity and tags',
+    'role %s: under /jit/, one-hour sessions, trusting only the broker (worker, request API) with source identity and tags',
     (name) => {
       const roles = resourcesOf(synth.json.Resources, 'AWS::IAM::Role').filter(
         ([, r]) => r.Properties?.RoleName === name,
@@ -426,12 +428,12 @@ describe('web-app IAM baseline', () => {
       expect(roles[0]![1].Properties?.AssumeRolePolicyDocument).toEqual({
         Version: '2012-10-17',
         Statement: [
-          {
+          ...[workerRoleArn(), requestApiRoleArn()].map((arn) => ({
             Effect: 'Allow',
             Action: ['sts:AssumeRole', 'sts:SetSourceIdentity', 'sts:TagSession'],
-            Principal: { AWS: workerRoleArn() },
+            Principal: { AWS: arn },
             Condition: { Null: { 'sts:SourceIdentity': 'false', 'aws:TagKeys': 'false' } },
-          },
+          })),
         ],
       });
     },

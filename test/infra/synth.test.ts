@@ -25,11 +25,11 @@ describe('cdk synth, bundled with the local esbuild and checked by cdk-nag', () 
 
   it('bundles an ESM handler with its source map, and the policy file where POLICY_PATH points', () => {
     const assets = readdirSync(synth.assembly.directory).filter((d) => d.startsWith('asset.'));
-    expect(assets).toHaveLength(6);
+    expect(assets).toHaveLength(7);
     const withPolicy = assets.filter((asset) =>
       readdirSync(join(synth.assembly.directory, asset)).includes('access-policy-example.yaml'),
     );
-    expect(withPolicy).toHaveLength(4);
+    expect(withPolicy).toHaveLength(5);
     for (const asset of assets) {
       const files = readdirSync(join(synth.assembly.directory, asset));
       expect(files).toEqual(expect.arrayContaining(['index.mjs', 'index.mjs.map']));

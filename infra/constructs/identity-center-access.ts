@@ -1,0 +1,247 @@
+import { Aws } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { MANAGED_PERMISSION_SET_TAG, type IdentityCenterReach } from '../identity-center-targets.js';
+import { acknowledgeWildcardResources } from '../nag.js';
+
+/** Starting and ending an account assignment, and the session seal's re-provisioning. */
+const ASSIGN = ['sso:CreateAccountAssignment', 'sso:DeleteAccountAssignment', 'sso:ProvisionPermissionSet'];
+/** The session seal: the permission set's inline policy (read, rewrite, drop when empty). */
+const SEAL = [
+  'sso:DeleteInlinePolicyFromPermissionSet',
+  'sso:GetInlinePolicyForPermissionSet',
+  'sso:PutInlinePolicyToPermissionSet',
+];
+/** Reads on the instance: statuses of the asynchronous steps, and the sets (to resolve names). */
+const INSTANCE_READS = [
+  'sso:DescribeAccountAssignmentCreationStatus',
+  'sso:DescribeAccountAssignmentDeletionStatus',
+  'sso:DescribePermissionSetProvisioningStatus',
+  'sso:ListPermissionSets',
+];
+const GROUP_MEMBERSHIP = [
+  'identitystore:CreateGroupMembership',
+  'identitystore:DeleteGroupMembership',
+  'identitystore:GetGroupId',
+  'identitystore:GetGroupMembershipId',
+  'identitystore:ListGroupMemberships',
+];
+
+/** Actions that add access: the grant worker's only (the sweeper and reconciler take access away). */
+const GIVES_ACCESS = new Set(['sso:CreateAccountAssignment', 'identitystore:CreateGroupMembership']);
+
+/**
+ * Changes to a permission set, denied by the broker's boundary on every set it does not manage
+ * (assignments and provisioning included: they apply a set's permissions to accounts).
+ */
+export const PERMISSION_SET_CHANGE_PATTERNS = [
+  'sso:Attach*',
+  'sso:Create*',
+  'sso:Delete*',
+  'sso:Detach*',
+  'sso:Provision*',
+  'sso:Put*',
+  'sso:Update*',
+];
+
+/** Denied to every broker role outright: new sets, deleted sets, and tags (a tag makes a set managed). */
+export const PERMISSION_SET_LIFECYCLE_ACTIONS = [
+  'sso:CreatePermissionSet',
+  'sso:DeletePermissionSet',
+  'sso:TagResource',
+  'sso:UntagResource',
+];
+
+export interface IdentityCenterAccessProps {
+  readonly reach: IdentityCenterReach;
+  readonly grantWorker: iam.Role;
+  readonly sweeper: iam.Role;
+  readonly reconciler: iam.Role;
+  /** Whether the reconciler removes members it did not grant (then it may delete memberships). */
+  readonly reconcileRemove: boolean;
+  /** The broker's permissions boundary: capped at the same reach, with the permission-set denies. */
+  readonly boundary: iam.ManagedPolicy;
+}
+
+/**
+ * The Identity Center, Organizations and member-account permissions of the broker, derived
+ * from the policy's targets at synth time: nothing when the policy has no such target. The
+ * grant worker gets every step; the sweeper every step but those that give access; the
+ * reconciler reads memberships (and removes them only with reconcileRemove) and assumes the
+ * agent roles. The boundary caps the three at the same instances, stores and agent roles and
+ * denies creating, deleting or tagging permission sets and changing any set the broker does
+ * not manage (not named by ARN in the policy, nor tagged {@link MANAGED_PERMISSION_SET_TAG}).
+ */
+export class IdentityCenterAccess extends Construct {
+  constructor(scope: Construct, id: string, props: IdentityCenterAccessProps) {
+    super(scope, id);
+    const { reach } = props;
+    const idStore = (resource: string) => `arn:${Aws.PARTITION}:identitystore:::${resource}`;
+    const allUsers = idStore('user/*');
+    const allMemberships = idStore('membership/*');
+
+    const statements: iam.PolicyStatement[] = [];
+    const statement = (actions: string[], resources: readonly string[], conditions?: iam.Conditions) => {
+      if (actions.length > 0 && resources.length > 0)
+        statements.push(
+          new iam.PolicyStatement({
+            actions,
+            resources: [...resources],
+            ...(conditions ? { conditions } : {}),
+          }),
+        );
+    };
+    if (reach.instanceArns.length > 0) {
+      // Exact: the instance, the sets named by ARN and the accounts (every statement names all three
+      // resource types AWS authorizes an assignment on).
+      statement(
+        [...ASSIGN, ...SEAL, 'sso:DescribePermissionSet'],
+        [...reach.instanceArns, ...reach.permissionSetArns, ...reach.ssoAccountArns],
+      );
+      // Why: a set named by name has no ARN at synth; only a set its owner tagged as managed is changed.
+      statement([...ASSIGN, ...SEAL], reach.namedPermissionSetPatterns, {
+        StringEquals: {
+          [`aws:ResourceTag/${MANAGED_PERMISSION_SET_TAG.key}`]: MANAGED_PERMISSION_SET_TAG.value,
+        },
+      });
+      statement(['sso:DescribePermissionSet'], reach.namedPermissionSetPatterns);
+      statement(INSTANCE_READS, reach.instanceArns);
+      statement(['organizations:ListAccountsForParent'], reach.ouArns);
+      if (reach.nestedOus) statement(['organizations:ListChildren'], reach.ouArns);
+      statement(['organizations:DescribeAccount'], reach.orgAccountArns);
+    }
+    statement(
+      ['identitystore:GetUserId'],
+      [...reach.identityStoreArns, ...(reach.identityStoreArns.length > 0 ? [allUsers] : [])],
+    );
+    if (reach.groupStoreArns.length > 0) {
+      statement(GROUP_MEMBERSHIP, [...reach.groupStoreArns, ...reach.groupArns, allUsers, allMemberships]);
+    }
+    // Member-account groups: only the named agent roles, never any other role of those accounts.
+    statement(['sts:AssumeRole'], reach.agentRoleArns);
+    if (statements.length === 0) return;
+
+    const reconcilerActions = new Set([
+      'identitystore:GetUserId',
+      'identitystore:GetGroupId',
+      'identitystore:GetGroupMembershipId',
+      'identitystore:ListGroupMemberships',
+      'sts:AssumeRole',
+      ...(props.reconcileRemove ? ['identitystore:DeleteGroupMembership'] : []),
+    ]);
+    const grants: [iam.Role, (action: string) => boolean][] = [
+      [props.grantWorker, () => true],
+      [props.sweeper, (action) => !GIVES_ACCESS.has(action)],
+      [props.reconciler, (action) => reconcilerActions.has(action)],
+    ];
+    const wildcards = new Set<string>();
+    for (const [role, keeps] of grants) {
+      for (const s of statements) {
+        const json = s.toStatementJson() as { Action: string | string[]; Condition?: iam.Conditions };
+        const actions = (Array.isArray(json.Action) ? json.Action : [json.Action]).filter(keeps);
+        if (actions.length === 0) continue;
+        role.addToPolicy(
+          new iam.PolicyStatement({
+            actions,
+            resources: s.resources,
+            ...(json.Condition ? { conditions: json.Condition } : {}),
+          }),
+        );
+        for (const r of s.resources) if (r.includes('*')) wildcards.add(r);
+      }
+      acknowledgeWildcardResources(
+        role,
+        [...wildcards],
+        'Identity Center and Organizations ids unknown at synth: every user and membership of the named identity stores (users are whoever requests), groups named by display name, sets named by name (changed only when tagged jit-broker:managed=true), and accounts under OUs (resolved at run time; the OU reads name the OUs unless nested). The instance and stores are exact.',
+      );
+    }
+    this.capBoundary(props);
+  }
+
+  /** The boundary's share: the same reach as a cap, and the permission-set denies. */
+  private capBoundary({ reach, boundary }: IdentityCenterAccessProps): void {
+    const sso = (resource: string) => `arn:${Aws.PARTITION}:sso:::${resource}`;
+    const statements: iam.PolicyStatement[] = [];
+    const caps: string[] = [];
+    if (reach.instanceArns.length > 0) {
+      const setsOfInstances = reach.instanceArns.map((arn) =>
+        sso(`permissionSet/${arn.slice(arn.lastIndexOf('/') + 1)}/*`),
+      );
+      const resources = [...reach.instanceArns, ...setsOfInstances, sso('account/*')];
+      caps.push(...resources);
+      statements.push(
+        new iam.PolicyStatement({
+          sid: 'IdentityCenterInstances',
+          actions: [...ASSIGN, ...SEAL, ...INSTANCE_READS, 'sso:DescribePermissionSet'],
+          resources,
+        }),
+        new iam.PolicyStatement({
+          sid: 'DenyPermissionSetLifecycle',
+          effect: iam.Effect.DENY,
+          actions: PERMISSION_SET_LIFECYCLE_ACTIONS,
+          resources: ['*'],
+        }),
+        // Why: the broker's own policies scope its changes; this holds them to managed sets whatever a policy says.
+        new iam.PolicyStatement({
+          sid: 'DenyUnmanagedPermissionSets',
+          effect: iam.Effect.DENY,
+          actions: PERMISSION_SET_CHANGE_PATTERNS,
+          notResources: [sso('instance/*'), sso('account/*'), ...reach.permissionSetArns],
+          ...(reach.namedPermissionSetPatterns.length > 0
+            ? {
+                conditions: {
+                  StringNotEquals: {
+                    [`aws:ResourceTag/${MANAGED_PERMISSION_SET_TAG.key}`]: MANAGED_PERMISSION_SET_TAG.value,
+                  },
+                },
+              }
+            : {}),
+        }),
+        new iam.PolicyStatement({
+          sid: 'OrganizationsReads',
+          actions: [
+            'organizations:DescribeAccount',
+            'organizations:ListAccountsForParent',
+            'organizations:ListChildren',
+          ],
+          resources: [
+            `arn:${Aws.PARTITION}:organizations::*:ou/o-*/ou-*`,
+            `arn:${Aws.PARTITION}:organizations::*:account/o-*/*`,
+          ],
+        }),
+      );
+      caps.push(...statements.at(-1)!.resources);
+    }
+    if (reach.identityStoreArns.length > 0) {
+      const resources = [
+        ...reach.identityStoreArns,
+        `arn:${Aws.PARTITION}:identitystore:::user/*`,
+        `arn:${Aws.PARTITION}:identitystore:::group/*`,
+        `arn:${Aws.PARTITION}:identitystore:::membership/*`,
+      ];
+      caps.push(...resources);
+      statements.push(
+        new iam.PolicyStatement({
+          sid: 'IdentityStores',
+          actions: ['identitystore:GetUserId', ...GROUP_MEMBERSHIP],
+          resources,
+        }),
+      );
+    }
+    if (reach.agentRoleArns.length > 0) {
+      statements.push(
+        new iam.PolicyStatement({
+          sid: 'MemberAccountAgents',
+          actions: ['sts:AssumeRole'],
+          resources: [...reach.agentRoleArns],
+        }),
+      );
+    }
+    boundary.addStatements(...statements);
+    acknowledgeWildcardResources(
+      boundary,
+      caps,
+      "The boundary caps the broker at the policy's Identity Center instances and identity stores and at Organizations reads; the functions' own policies name the exact sets, accounts and OUs, and the boundary denies changing any permission set the broker does not manage.",
+    );
+  }
+}
