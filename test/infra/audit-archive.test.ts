@@ -159,7 +159,7 @@ describe('audit archive', () => {
     expect(JSON.stringify(vars[ENV.archiveBucket])).toContain('ArchiveBucket');
     const role = idOf('AWS::IAM::Role', 'AuditArchiveRole');
     const allowed = resources('AWS::IAM::Policy')
-      .filter(([, p]) => JSON.stringify(p.Properties?.Roles).includes(role))
+      .filter(([, p]) => JSON.stringify(p.Properties?.Roles ?? []).includes(role))
       .flatMap(([, p]) => statements(p.Properties!.PolicyDocument));
     expect([...new Set(allowed.flatMap((s) => list(s.Action)))].sort()).toEqual([
       'dynamodb:DescribeStream',

@@ -128,7 +128,7 @@ describe('web console in AWS', () => {
     const role = idOf('AWS::IAM::Role', 'ConsoleApiRole');
     expect(synth.json.Resources[role]!.Properties).toMatchObject({ Path: '/jit-broker/' });
     const actions = resources('AWS::IAM::Policy')
-      .filter(([, p]) => JSON.stringify(p.Properties?.Roles).includes(role))
+      .filter(([, p]) => JSON.stringify(p.Properties?.Roles ?? []).includes(role))
       .flatMap(
         ([, p]) => (p.Properties!.PolicyDocument as { Statement: { Action: string | string[] }[] }).Statement,
       )
