@@ -13,6 +13,11 @@ export const CONTEXT = {
   reconcileSchedule: 'reconcileSchedule',
   slackSecretArn: 'slackSecretArn',
   alarmEmail: 'alarmEmail',
+  consoleJwtIssuer: 'consoleJwtIssuer',
+  /** Comma-separated audiences (client ids). */
+  consoleJwtAudience: 'consoleJwtAudience',
+  consoleEmailClaim: 'consoleEmailClaim',
+  archiveEventBus: 'archiveEventBus',
 } as const;
 
 export interface BrokerAppOptions extends AppProps {
@@ -52,6 +57,16 @@ export function createBrokerApp(options: BrokerAppOptions = {}): { app: App; sta
     ...optional('reconcileSchedule', context(CONTEXT.reconcileSchedule)),
     ...optional('slackSecretArn', context(CONTEXT.slackSecretArn)),
     ...optional('alarmEmail', context(CONTEXT.alarmEmail)),
+    ...optional('consoleJwtIssuer', context(CONTEXT.consoleJwtIssuer)),
+    ...optional(
+      'consoleJwtAudience',
+      context(CONTEXT.consoleJwtAudience)
+        ?.split(',')
+        .map((a) => a.trim())
+        .filter((a) => a !== ''),
+    ),
+    ...optional('consoleEmailClaim', context(CONTEXT.consoleEmailClaim)),
+    ...optional('archiveEventBus', context(CONTEXT.archiveEventBus)),
     ...stackProps,
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

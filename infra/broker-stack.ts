@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -18,6 +19,7 @@ import { AUDIT_TABLE, REQUESTS_TABLE } from '../shared/adapters/dynamodb/tables.
 import { ENV } from '../shared/config/env.js';
 import { loadPolicyFile } from '../shared/config/policy-file.js';
 import { AuditAnchors, ANCHOR_PREFIX, DEFAULT_ANCHOR_RETENTION_DAYS } from './constructs/audit-anchors.js';
+import { AuditArchive } from './constructs/audit-archive.js';
 import { BrokerBoundary } from './constructs/broker-boundary.js';
 import { BrokerFunction } from './constructs/broker-function.js';
 import { BrokeredRoleBoundary } from './constructs/brokered-role-boundary.js';
@@ -33,6 +35,7 @@ import {
   WebAppIamBaseline,
 } from './constructs/web-app-iam-baseline.js';
 import { identityCenterReach } from './identity-center-targets.js';
+import { UNCONFIGURED_ISSUER, WebConsole } from './constructs/web-console.js';
 import { BROKER_IAM_PATH, DEFAULT_MANAGED_IAM_PATH, managedTargets } from './managed-targets.js';
 import { acknowledge } from './nag.js';
 import { tableAndIndexArns, tableFromDefinition } from './tables.js';
@@ -46,6 +49,8 @@ export const BROKER_FUNCTIONS = [
   'audit-api',
   'audit-anchor',
   'request-api',
+  'console-api',
+  'audit-archive',
 ] as const;
 export type BrokerFunctionName = (typeof BROKER_FUNCTIONS)[number];
 
@@ -95,6 +100,17 @@ export interface BrokerStackProps extends StackProps {
    * context values `<system>BaseUrl` / `<system>SecretArn` (`-c jiraBaseUrl=… -c jiraSecretArn=…`).
    */
   readonly integrations?: IntegrationsConfig;
+  /**
+   * The web console's OIDC issuer (the JWT authorizer's `iss`). Without it the API refuses
+   * every token (a `.invalid` issuer) until it is set.
+   */
+  readonly consoleJwtIssuer?: string;
+  /** The audiences (client ids) the console's tokens must carry. Default `jit-console`. */
+  readonly consoleJwtAudience?: readonly string[];
+  /** The token claim with the person's email. Default `email`. */
+  readonly consoleEmailClaim?: string;
+  /** An EventBridge bus (name or ARN) the audit archive forwards each event to, for a SIEM. */
+  readonly archiveEventBus?: string;
   /** Entry-point overrides (tests, experiments); default `functions/<name>/handler.ts`. */
   readonly entries?: Partial<Record<BrokerFunctionName, string>>;
 }
@@ -120,6 +136,10 @@ export class BrokerStack extends Stack {
   readonly baseline: WebAppIamBaseline;
   /** The signing key and Object Lock bucket of the audit anchors. */
   readonly anchors: AuditAnchors;
+  /** The audit archive bucket (JSON lines from the audit stream), its Glue table and failure queue. */
+  readonly archive: AuditArchive;
+  /** The web console: assets bucket, CloudFront distribution, HTTP API with its JWT authorizer. */
+  readonly console: WebConsole;
 
   constructor(scope: Construct, id: string, props: BrokerStackProps) {
     super(scope, id, props);
@@ -133,7 +153,10 @@ export class BrokerStack extends Stack {
     const namespace = props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE;
 
     const requests = tableFromDefinition(this, 'RequestsTable', REQUESTS_TABLE);
-    const audit = tableFromDefinition(this, 'AuditTable', AUDIT_TABLE);
+    // The archive reads new audit events from the stream (enabling it updates the table in place).
+    const audit = tableFromDefinition(this, 'AuditTable', AUDIT_TABLE, {
+      stream: dynamodb.StreamViewType.NEW_IMAGE,
+    });
     const requestsArns = tableAndIndexArns(requests, REQUESTS_TABLE);
     const auditArns = tableAndIndexArns(audit, AUDIT_TABLE);
 
@@ -180,6 +203,10 @@ export class BrokerStack extends Stack {
           ? DEFAULT_ANCHOR_RETENTION_DAYS
           : Number(retentionContext)),
       brokerRolePattern: `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:role${BROKER_IAM_PATH}*`,
+    });
+    this.archive = new AuditArchive(this, 'Archive', {
+      brokerRolePattern: `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:role${BROKER_IAM_PATH}*`,
+      ...(props.archiveEventBus ? { eventBus: props.archiveEventBus } : {}),
     });
     this.boundary = new BrokerBoundary(this, 'Boundary', {
       anchors: {
@@ -293,6 +320,22 @@ export class BrokerStack extends Stack {
         ...integrations.environment,
       },
     });
+    const consoleApi = make('console-api', 'Web console API (HTTP API behind a JWT authorizer)', {
+      timeout: Duration.seconds(29),
+      environment: { [ENV.grantQueueUrl]: grantQueue.queueUrl, [ENV.slackSecretArn]: slackSecret.secretArn },
+    });
+    const auditArchive = make(
+      'audit-archive',
+      'Archives audit events from the stream to S3 (and EventBridge)',
+      {
+        bundlePolicy: false,
+        timeout: Duration.minutes(1),
+        environment: {
+          [ENV.archiveBucket]: this.archive.bucket.bucketName,
+          ...(this.archive.eventBusName ? { [ENV.archiveEventBus]: this.archive.eventBusName } : {}),
+        },
+      },
+    );
     this.functions = {
       slack,
       'grant-worker': grantWorker,
@@ -301,6 +344,8 @@ export class BrokerStack extends Stack {
       'audit-api': auditApi,
       'audit-anchor': auditAnchor,
       'request-api': requestApi,
+      'console-api': consoleApi,
+      'audit-archive': auditArchive,
     };
     this.boundary.allowLogGroups(Object.values(this.functions).map((f) => f.logGroup.logGroupArn));
 
@@ -311,14 +356,15 @@ export class BrokerStack extends Stack {
     };
     const READ = ['dynamodb:GetItem', 'dynamodb:Query'];
     const WRITE = ['dynamodb:ConditionCheckItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
-    for (const fn of [slack, grantWorker, sweeper, requestApi]) {
+    for (const fn of [slack, grantWorker, sweeper, requestApi, consoleApi]) {
       allow(fn, [...READ, ...WRITE], [requests.tableArn]);
       allow(fn, READ, requestsArns.slice(1));
       // Audit appends: a new event (PutItem) and the chain head (UpdateItem) in one transaction.
       allow(fn, [...READ, ...WRITE], [audit.tableArn]);
     }
     // The approval post shows the requester's history on the target (the audit by-subject index).
-    for (const fn of [slack, sweeper, requestApi]) allow(fn, ['dynamodb:Query'], auditArns.slice(1));
+    for (const fn of [slack, sweeper, requestApi, consoleApi])
+      allow(fn, ['dynamodb:Query'], auditArns.slice(1));
     allow(reconciler, READ, requestsArns);
     allow(reconciler, ['dynamodb:PutItem', 'dynamodb:UpdateItem', ...READ], [audit.tableArn]);
     allow(auditApi, READ, auditArns);
@@ -327,6 +373,7 @@ export class BrokerStack extends Stack {
     this.anchors.allowSigner(auditAnchor.role);
 
     grantQueue.grantSendMessages(slack.role);
+    grantQueue.grantSendMessages(consoleApi.role);
     // The sweeper hands `restore-membership` jobs to the worker: it may not add to groups itself.
     grantQueue.grantSendMessages(sweeper.role);
     grantQueue.grantSendMessages(reconciler.role);
@@ -336,8 +383,15 @@ export class BrokerStack extends Stack {
       reportBatchItemFailures: true,
     });
     grantWorker.function.addEventSource(grantJobs);
-    for (const fn of [slack, grantWorker, sweeper, requestApi]) slackSecret.grantRead(fn.role);
-    for (const fn of [slack, sweeper, requestApi]) integrations.grantRead(fn.role);
+    for (const fn of [slack, grantWorker, sweeper, requestApi, consoleApi]) slackSecret.grantRead(fn.role);
+    for (const fn of [slack, sweeper, requestApi, consoleApi]) integrations.grantRead(fn.role);
+    this.archive.connect(auditArchive, audit, this.boundary);
+    this.console = new WebConsole(this, 'WebConsole', {
+      apiFunction: consoleApi,
+      jwtIssuer: props.consoleJwtIssuer ?? UNCONFIGURED_ISSUER,
+      jwtAudience: props.consoleJwtAudience ?? ['jit-console'],
+      ...(props.consoleEmailClaim ? { emailClaim: props.consoleEmailClaim } : {}),
+    });
 
     // IAM and STS: exact managed group / role ARNs from the policy, never a wildcard.
     allow(grantWorker, ['iam:AddUserToGroup', 'iam:RemoveUserFromGroup'], managed.groupArns);
@@ -395,6 +449,7 @@ export class BrokerStack extends Stack {
       alarmEmail: props.alarmEmail,
     });
     this.addAnchorAlarms(namespace, auditAnchor, alarms.topic);
+    this.archive.alarmOn(new cloudwatchActions.SnsAction(alarms.topic));
 
     this.brokeredBoundary = new BrokeredRoleBoundary(this, 'BrokeredRoleBoundary', {
       managedPath,
@@ -444,6 +499,15 @@ export class BrokerStack extends Stack {
         'Trust this role too (like GrantWorkerRoleArn) in brokered roles of other accounts, for jit creds',
     });
     new CfnOutput(this, 'SlackSecretArn', { value: slackSecret.secretArn });
+    new CfnOutput(this, 'ConsoleUrl', {
+      value: `https://${this.console.distribution.distributionDomainName}/`,
+      description: 'The web console (sign-in through the organization OIDC provider)',
+    });
+    new CfnOutput(this, 'ArchiveBucketName', {
+      value: this.archive.bucket.bucketName,
+      description:
+        'Audit archive: jit-audit verify --archive s3://<bucket>; Athena table jit_audit_archive.jit_audit',
+    });
     new CfnOutput(this, 'AnchorBucketName', {
       value: this.anchors.bucket.bucketName,
       description:

@@ -22,6 +22,8 @@ export function tableFromDefinition(
   scope: Construct,
   id: string,
   definition: TableDefinition,
+  /** A stream of the table's changes (an in-place update of an existing table, no replacement). */
+  options: { readonly stream?: dynamodb.StreamViewType } = {},
 ): dynamodb.Table {
   const table = new dynamodb.Table(scope, id, {
     partitionKey: attribute(definition.partitionKey),
@@ -32,6 +34,7 @@ export function tableFromDefinition(
     deletionProtection: true,
     removalPolicy: RemovalPolicy.RETAIN,
     ...(definition.ttlAttribute ? { timeToLiveAttribute: definition.ttlAttribute } : {}),
+    ...(options.stream ? { stream: options.stream } : {}),
   });
   for (const index of definition.indexes) {
     table.addGlobalSecondaryIndex({

@@ -1,4 +1,5 @@
 'use strict';
+/* global module */
 // Stands in, inside the Lambda bundles, for a module only other runtimes use (Bolt's Express
 // and Socket Mode receivers and the HTTP body reader of its HTTP receiver): see infra/bundling.ts.
 // Loading it is harmless; using it throws, naming why.

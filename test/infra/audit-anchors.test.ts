@@ -3,6 +3,7 @@ import {
   ANCHOR_DESTRUCTIVE_ACTIONS,
   ANCHOR_KEY_DESTRUCTIVE_ACTIONS,
 } from '../../infra/constructs/audit-anchors.js';
+import { BROKER_FUNCTIONS } from '../../infra/broker-stack.js';
 import { synthBroker, type SynthResult } from './synth-broker.js';
 
 let synth: SynthResult;
@@ -98,7 +99,7 @@ describe('audit anchors', () => {
     const brokerRoles = resources('AWS::IAM::Role')
       .filter(([, r]) => (r.Properties as { Path?: string }).Path === '/jit-broker/')
       .map(([id]) => id);
-    expect(brokerRoles).toHaveLength(6);
+    expect(brokerRoles).toHaveLength(BROKER_FUNCTIONS.length);
     for (const [id, policy] of resources('AWS::IAM::Policy')) {
       const roles = JSON.stringify((policy.Properties as { Roles?: unknown }).Roles ?? []);
       if (!brokerRoles.some((r) => roles.includes(r))) continue;

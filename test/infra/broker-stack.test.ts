@@ -2,6 +2,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { isGroupTarget } from '../../shared/targets/group/kind.js';
 import { isRoleTarget } from '../../shared/targets/role/kind.js';
+import { BROKER_FUNCTIONS } from '../../infra/broker-stack.js';
 import { AUDIT_DESTRUCTIVE_ACTIONS } from '../../infra/constructs/broker-boundary.js';
 import { BASELINE_NAMES } from '../../infra/constructs/web-app-iam-baseline.js';
 import { AUDIT_TABLE, REQUESTS_TABLE, type TableDefinition } from '../../shared/adapters/dynamodb/tables.js';
@@ -53,6 +54,7 @@ const BROKER = {
   auditApi: 'AuditApiRole',
   auditAnchor: 'AuditAnchorRole',
   requestApi: 'RequestApiRole',
+  consoleApi: 'ConsoleApiRole',
 } as const;
 
 const roleId = (prefix: string) => logicalIdOf(prefix, 'AWS::IAM::Role');
@@ -101,7 +103,7 @@ describe('DynamoDB tables, mapped from the shared definitions', () => {
 });
 
 describe('functions', () => {
-  it('are seven Node.js 24 ARM64 functions with source maps and a one-month log group each', () => {
+  it('are Node.js 24 ARM64 functions with source maps and a one-month log group each', () => {
     synth.template.resourcePropertiesCountIs(
       'AWS::Lambda::Function',
       {
@@ -110,20 +112,28 @@ describe('functions', () => {
         Handler: 'index.handler',
         Environment: { Variables: Match.objectLike({ NODE_OPTIONS: '--enable-source-maps' }) },
       },
-      7,
+      BROKER_FUNCTIONS.length,
     );
-    synth.template.resourceCountIs('AWS::Lambda::Function', 7);
-    synth.template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 7);
+    // Plus CDK's BucketDeployment provider, which uploads the web console at deploy time.
+    synth.template.resourceCountIs('AWS::Lambda::Function', BROKER_FUNCTIONS.length + 1);
+    synth.template.resourcePropertiesCountIs(
+      'AWS::Logs::LogGroup',
+      { RetentionInDays: 30 },
+      BROKER_FUNCTIONS.length,
+    );
   });
 
   it('carry the table names, and the bundled policy path where they read the policy', () => {
-    const functions = resourcesOf(synth.json.Resources, 'AWS::Lambda::Function');
+    const functions = resourcesOf(synth.json.Resources, 'AWS::Lambda::Function').filter(
+      ([, fn]) => fn.Properties?.Runtime === 'nodejs24.x',
+    );
+    expect(functions).toHaveLength(BROKER_FUNCTIONS.length);
     for (const [id, fn] of functions) {
       const vars = (fn.Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
       expect(vars, id).toHaveProperty(ENV.requestsTable);
       expect(vars, id).toHaveProperty(ENV.auditTable);
       expect(vars[ENV.metricsNamespace], id).toBe('JitBroker');
-      if (id.startsWith('AuditApi') || id.startsWith('AuditAnchor'))
+      if (id.startsWith('AuditApi') || id.startsWith('AuditAnchor') || id.startsWith('AuditArchive'))
         expect(vars, id).not.toHaveProperty(ENV.policyPath);
       else expect(vars[ENV.policyPath], id).toBe('/var/task/access-policy-example.yaml');
     }
@@ -167,7 +177,8 @@ describe('functions', () => {
           ]),
         },
       },
-      2,
+      // The grant queue, its dead-letter queue, and the archive stream's on-failure queue.
+      3,
     );
   });
 
@@ -262,7 +273,11 @@ describe('least privilege of the broker', () => {
         PermissionsBoundary: { Ref: boundary },
       });
     }
-    synth.template.resourcePropertiesCountIs('AWS::IAM::Role', { Path: '/jit-broker/' }, 7);
+    synth.template.resourcePropertiesCountIs(
+      'AWS::IAM::Role',
+      { Path: '/jit-broker/' },
+      BROKER_FUNCTIONS.length,
+    );
   });
 
   it.each(Object.entries(BROKER))(
@@ -401,6 +416,8 @@ describe('least privilege of the broker', () => {
         list(allow.Action).filter((a) => a.includes('*')),
         JSON.stringify(allow),
       ).toEqual([]);
+      // The one exception: IAM scopes dynamodb:ListStreams (stream ARNs, no records) only to `*`.
+      if (list(allow.Action).join() === 'dynamodb:ListStreams') continue;
       expect(list(allow.Resource), JSON.stringify(allow)).not.toContain('*');
     }
   });

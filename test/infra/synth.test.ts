@@ -4,11 +4,13 @@ import { join } from 'node:path';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createBrokerApp } from '../../infra/broker-app.js';
+import { BROKER_FUNCTIONS } from '../../infra/broker-stack.js';
+import { DEPLOYED_CONSOLE_CONFIG } from '../../infra/constructs/web-console.js';
 import { EXAMPLE_POLICY_PATH } from '../../shared/config/policy-file.js';
 import { SKIP_BUNDLING, synthBroker, type SynthResult } from './synth-broker.js';
 
 describe('cdk synth, bundled with the local esbuild and checked by cdk-nag', () => {
-  // One real synth (esbuild bundles all five functions): the slow part of this file.
+  // One real synth (esbuild bundles every function and the console): the slow part of this file.
   let synth: SynthResult;
   beforeAll(() => {
     synth = synthBroker({ bundle: true });
@@ -24,8 +26,12 @@ describe('cdk synth, bundled with the local esbuild and checked by cdk-nag', () 
   });
 
   it('bundles an ESM handler with its source map, and the policy file where POLICY_PATH points', () => {
-    const assets = readdirSync(synth.assembly.directory).filter((d) => d.startsWith('asset.'));
-    expect(assets).toHaveLength(7);
+    // Function bundles (the web console and CDK's deployment provider are assets too).
+    const assets = readdirSync(synth.assembly.directory, { withFileTypes: true })
+      .filter((d) => d.isDirectory() && d.name.startsWith('asset.'))
+      .map((d) => d.name)
+      .filter((d) => readdirSync(join(synth.assembly.directory, d)).includes('index.mjs'));
+    expect(assets).toHaveLength(BROKER_FUNCTIONS.length);
     const withPolicy = assets.filter((asset) =>
       readdirSync(join(synth.assembly.directory, asset)).includes('access-policy-example.yaml'),
     );
@@ -39,6 +45,18 @@ describe('cdk synth, bundled with the local esbuild and checked by cdk-nag', () 
       'utf8',
     );
     expect(bundled).toBe(readFileSync(EXAMPLE_POLICY_PATH, 'utf8'));
+  });
+
+  it('builds the web console offline into an asset: page, script, stylesheet and the deployed config', () => {
+    const [consoleAsset, ...others] = readdirSync(synth.assembly.directory, { withFileTypes: true })
+      .filter((d) => d.isDirectory() && d.name.startsWith('asset.'))
+      .map((d) => join(synth.assembly.directory, d.name))
+      .filter((dir) => readdirSync(dir).includes('index.html'));
+    expect(others).toEqual([]);
+    expect(readdirSync(consoleAsset!).sort()).toEqual(['app.css', 'app.js', 'config.json', 'index.html']);
+    expect(JSON.parse(readFileSync(join(consoleAsset!, 'config.json'), 'utf8'))).toEqual(
+      DEPLOYED_CONSOLE_CONFIG,
+    );
   });
 });
 
