@@ -144,6 +144,7 @@ const NO_REQUEST_WRITES: Record<string, string> = {
   'check-ticket':
     'asks the ticket system; a refusal writes no request, only a standalone request.refused (tickets-and-on-call.test.ts)',
   'end-closed-ticket-grants': 'stores ends through recordEndRequest (release-grant, driven above)',
+  'access-review-report': 'reads the audit trail (the periodic access review)',
   'summarise-activity':
     'appends a standalone grant.activity-summarised (summarise-activity.test.ts), writes no request',
 };
