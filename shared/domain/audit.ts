@@ -30,6 +30,8 @@ export const AUDIT_EVENT_TYPES = [
   'grant.expired',
   'grant.revoke-failed',
   'grant.membership-restored',
+  /** What was done with a role grant (CloudTrail), summarised after it ended. */
+  'grant.activity-summarised',
   'session.issued',
   'break-glass.activated',
   'break-glass.reviewed',

@@ -1,3 +1,4 @@
+import type { ActivitySummary } from './activity.js';
 import type { AuditEvent, AuditEventInput } from './audit.js';
 import type { RequestStatus } from './lifecycle.js';
 import type { AccessRequest, RequestChanges } from './request.js';
@@ -166,7 +167,13 @@ export type DomainEvent =
   | { readonly kind: 'grant-expiring'; readonly request: AccessRequest }
   | { readonly kind: 'break-glass'; readonly request: AccessRequest }
   | { readonly kind: 'break-glass-reviewed'; readonly request: AccessRequest }
-  | { readonly kind: 'revoke-failing'; readonly request: AccessRequest; readonly error: string };
+  | { readonly kind: 'revoke-failing'; readonly request: AccessRequest; readonly error: string }
+  /** What was done with a role grant, summarised from CloudTrail (stored as its audit event). */
+  | {
+      readonly kind: 'activity-summarised';
+      readonly request: AccessRequest;
+      readonly summary: ActivitySummary;
+    };
 
 /** The kinds of domain event. */
 export type DomainEventKind = DomainEvent['kind'];

@@ -1,3 +1,4 @@
+import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { IdentitystoreClient } from '@aws-sdk/client-identitystore';
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
@@ -154,5 +155,16 @@ export function createIamClient(
       ...(credentials ? { credentials } : {}),
     }),
     callMs,
+  );
+}
+
+/**
+ * A CloudTrail client (LookupEvents for a grant's activity) with the broker's settings; like
+ * every client here it sets no endpoint, so `AWS_ENDPOINT_URL_CLOUDTRAIL` applies.
+ */
+export function createCloudTrailClient(options: AwsClientOptions = {}): CloudTrailClient {
+  return withCallDeadline(
+    new CloudTrailClient(awsClientConfig(options)),
+    resolveDeadlines(options.deadlines).callMs,
   );
 }

@@ -5,6 +5,7 @@ import { approvalAudience } from '../../domain/decision.js';
 import { findTarget, type Target } from '../../domain/policy.js';
 import type { DomainEvent, EventSubscriber, PolicySource } from '../../domain/ports.js';
 import type { AccessRequest } from '../../domain/request.js';
+import { activityText, type ActivitySummary } from '../../domain/activity.js';
 import type { HistoryEntry } from '../../domain/requester-history.js';
 import type { SlackDirectory } from './directory.js';
 import type { MessageRef, SlackMessageStore } from './message-store.js';
@@ -125,7 +126,29 @@ export class SlackNotifier implements EventSubscriber {
         }
         return [];
       }
+      case 'activity-summarised':
+        await this.activity(request, target, notification.summary);
+        return [];
     }
+  }
+
+  /**
+   * The grant's activity in the thread of each post about it; a break-glass alert also shows
+   * it in place, so its reviewer sees what was done before clicking "Mark reviewed".
+   */
+  private async activity(
+    request: AccessRequest,
+    target: Target | undefined,
+    summary: ActivitySummary,
+  ): Promise<void> {
+    const posted = (await this.messages.list(request.id)).filter((ref) => ref.ts);
+    const text = `:mag: What was done with this grant (CloudTrail, ${slackDate(summary.from)} to ${slackDate(summary.to)}): ${activityText(summary)}`;
+    await inParallel(posted, (ref) =>
+      callSlack('chat.postMessage', () =>
+        this.client.chat.postMessage({ channel: ref.channel, thread_ts: ref.ts, text, unfurl_links: false }),
+      ),
+    );
+    if (request.breakGlass) await this.updateAll(request, breakGlassAlert(request, target, summary));
   }
 
   private async askApprovers(

@@ -1,3 +1,4 @@
+import { activityText, type ActivitySummary } from '../../../domain/activity.js';
 import { formatDuration } from '../../../domain/duration.js';
 import { isLive } from '../../../domain/lifecycle.js';
 import type { Target } from '../../../domain/policy.js';
@@ -170,7 +171,12 @@ export function decidedMessage(request: AccessRequest, target: Target | undefine
 }
 
 /** The loud post to the security channel, with "Mark reviewed" for reviewers and "Revoke" while live. */
-export function breakGlassAlert(request: AccessRequest, target: Target | undefined): SlackMessage {
+export function breakGlassAlert(
+  request: AccessRequest,
+  target: Target | undefined,
+  /** What was done with the grant (CloudTrail), shown to the reviewer once summarised. */
+  activity?: ActivitySummary,
+): SlackMessage {
   const reviewed = request.reviewedAt
     ? section(
         `:white_check_mark: Reviewed by ${user(request.reviewedBy ?? 'system:unknown')} ${slackDate(request.reviewedAt)}${request.reviewNote ? `: ${escapeText(request.reviewNote)}` : ''}`,
@@ -188,6 +194,7 @@ export function breakGlassAlert(request: AccessRequest, target: Target | undefin
       ),
       requestFields(request, target),
       reasonBlock(request),
+      ...(activity ? [section(`:mag: *What was done:* ${escapeText(activityText(activity))}`)] : []),
       ...(reviewed ? [reviewed] : [context('Needs review by a break-glass reviewer.')]),
       ...(reviewed && !isLive(request.status)
         ? []

@@ -1,0 +1,180 @@
+import { activityFromDetail } from './activity.js';
+import type { AuditEvent } from './audit.js';
+
+/**
+ * The periodic access review: who had what over a period, built from the audit events of
+ * that period (pure; the use case reads them through the by-day index).
+ */
+
+export interface TargetReview {
+  readonly targetId: string;
+  /** Grants activated in the period. */
+  readonly grants: number;
+  /** Per person (Slack user id): grants and seconds of access within the period. */
+  readonly people: readonly { readonly subject: string; readonly grants: number; readonly seconds: number }[];
+  /** Seconds of access within the period, everyone together. */
+  readonly seconds: number;
+  /** Grants activated per day of the period, oldest first (the sparkline's values). */
+  readonly perDay: readonly number[];
+}
+
+export interface AccessReview {
+  readonly from: string;
+  readonly to: string;
+  readonly targets: readonly TargetReview[];
+  /** Break-glass grants of the period with no review yet. */
+  readonly unreviewedBreakGlass: readonly {
+    readonly requestId: string;
+    readonly subject: string;
+    readonly targetId: string;
+    readonly at: string;
+  }[];
+  /** Approvals given (approval-recorded and approved by a person), per approver, the most first. */
+  readonly approvalsByApprover: readonly (readonly [string, number])[];
+  /** Seconds from submission to approval (requests approved in the period whose submission is known). */
+  readonly approvalLatency: { readonly count: number; readonly p50?: number; readonly p95?: number };
+  /** Role grants whose activity summary counted no call, by request id. */
+  readonly neverUsed: readonly {
+    readonly requestId: string;
+    readonly subject: string;
+    readonly targetId: string;
+  }[];
+}
+
+const END_TYPES: ReadonlySet<string> = new Set(['grant.expired', 'grant.revoked', 'grant.released']);
+const DAY_MS = 86_400_000;
+
+/** The nearest-rank percentile of sorted values. */
+export function percentile(sorted: readonly number[], p: number): number | undefined {
+  if (sorted.length === 0) return undefined;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
+
+/** `▁▃█`: one bar per value, scaled to the largest (all zero: the lowest bar). */
+export function sparkline(values: readonly number[]): string {
+  const bars = '▁▂▃▄▅▆▇█';
+  const max = Math.max(0, ...values);
+  return values.map((v) => (max === 0 ? bars[0] : bars[Math.round((v / max) * (bars.length - 1))])).join('');
+}
+
+/**
+ * Builds the review of [`from`, `to`) from its events. `earlier` holds events of the same
+ * requests from before the period (their submission or activation), and `reviewedLater` the
+ * break-glass grants reviewed after it: both read by request id, never by scan.
+ */
+export function buildAccessReview(
+  period: { readonly from: string; readonly to: string },
+  events: readonly AuditEvent[],
+  earlier: readonly AuditEvent[] = [],
+  reviewedLater: ReadonlySet<string> = new Set(),
+): AccessReview {
+  const fromMs = Date.parse(period.from);
+  const toMs = Date.parse(period.to);
+  const days = Math.max(1, Math.ceil((toMs - fromMs) / DAY_MS));
+  const ordered = [...events].sort((a, b) => (a.at === b.at ? a.seq - b.seq : a.at < b.at ? -1 : 1));
+  const submitted = new Map<string, number>();
+  const started = new Map<string, { at: number; subject: string; targetId: string }>();
+  for (const e of earlier) {
+    if (e.type === 'request.submitted') submitted.set(e.requestId, Date.parse(e.at));
+    if (e.type === 'grant.activated')
+      started.set(e.requestId, { at: fromMs, subject: e.subject, targetId: e.targetId });
+  }
+  const targets = new Map<
+    string,
+    { grants: number; perDay: number[]; people: Map<string, { grants: number; seconds: number }> }
+  >();
+  const targetOf = (id: string) => {
+    let t = targets.get(id);
+    if (!t) targets.set(id, (t = { grants: 0, perDay: Array<number>(days).fill(0), people: new Map() }));
+    return t;
+  };
+  const addSeconds = (targetId: string, subject: string, seconds: number, grant: boolean) => {
+    const person = targetOf(targetId).people.get(subject) ?? { grants: 0, seconds: 0 };
+    targetOf(targetId).people.set(subject, {
+      grants: person.grants + (grant ? 1 : 0),
+      seconds: person.seconds + seconds,
+    });
+  };
+  const glass = new Map<string, AuditEvent>();
+  const reviewed = new Set(reviewedLater);
+  const approvals = new Map<string, number>();
+  const latencies: number[] = [];
+  const neverUsed: AccessReview['neverUsed'][number][] = [];
+  for (const e of ordered) {
+    const at = Date.parse(e.at);
+    switch (e.type) {
+      case 'request.submitted':
+        submitted.set(e.requestId, at);
+        break;
+      case 'grant.activated': {
+        const t = targetOf(e.targetId);
+        t.grants++;
+        const day = Math.min(days - 1, Math.floor((at - fromMs) / DAY_MS));
+        t.perDay[day] = (t.perDay[day] ?? 0) + 1;
+        addSeconds(e.targetId, e.subject, 0, true);
+        started.set(e.requestId, { at, subject: e.subject, targetId: e.targetId });
+        break;
+      }
+      case 'request.approval-recorded':
+      case 'request.approved':
+        if (!e.actor.startsWith('system:')) approvals.set(e.actor, (approvals.get(e.actor) ?? 0) + 1);
+        if (e.type === 'request.approved' && submitted.has(e.requestId)) {
+          latencies.push((at - (submitted.get(e.requestId) ?? at)) / 1000);
+        }
+        break;
+      case 'break-glass.activated':
+        glass.set(e.requestId, e);
+        break;
+      case 'break-glass.reviewed':
+        reviewed.add(e.requestId);
+        break;
+      case 'grant.activity-summarised':
+        if (activityFromDetail(e.detail)?.calls === 0) {
+          neverUsed.push({ requestId: e.requestId, subject: e.subject, targetId: e.targetId });
+        }
+        break;
+      default:
+        if (END_TYPES.has(e.type)) {
+          const start = started.get(e.requestId);
+          if (start) {
+            addSeconds(start.targetId, start.subject, (at - start.at) / 1000, false);
+            started.delete(e.requestId);
+          }
+        }
+    }
+  }
+  // Grants still live at the end of the period count up to its end.
+  for (const start of started.values())
+    addSeconds(start.targetId, start.subject, (toMs - start.at) / 1000, false);
+  latencies.sort((a, b) => a - b);
+  const p50 = percentile(latencies, 50);
+  const p95 = percentile(latencies, 95);
+  return {
+    from: period.from,
+    to: period.to,
+    targets: [...targets]
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([targetId, t]) => {
+        const people = [...t.people]
+          .map(([subject, p]) => ({ subject, grants: p.grants, seconds: Math.round(p.seconds) }))
+          .sort((a, b) => b.seconds - a.seconds || (a.subject < b.subject ? -1 : 1));
+        return {
+          targetId,
+          grants: t.grants,
+          people,
+          seconds: people.reduce((n, p) => n + p.seconds, 0),
+          perDay: t.perDay,
+        };
+      }),
+    unreviewedBreakGlass: [...glass.values()]
+      .filter((e) => !reviewed.has(e.requestId))
+      .map((e) => ({ requestId: e.requestId, subject: e.subject, targetId: e.targetId, at: e.at })),
+    approvalsByApprover: [...approvals].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)),
+    approvalLatency: {
+      count: latencies.length,
+      ...(p50 === undefined ? {} : { p50 }),
+      ...(p95 === undefined ? {} : { p95 }),
+    },
+    neverUsed: neverUsed.sort((a, b) => (a.requestId < b.requestId ? -1 : 1)),
+  };
+}

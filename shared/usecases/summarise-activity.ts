@@ -1,0 +1,171 @@
+import {
+  activityDetail,
+  summariseActivity,
+  type ActivityLookup,
+  type ActivityRecord,
+  type ActivitySummary,
+  type GrantSession,
+  type TokenBucket,
+} from '../domain/activity.js';
+import type { AuditEvent } from '../domain/audit.js';
+import type { AuditReader } from '../domain/audit-query.js';
+import { isLive } from '../domain/lifecycle.js';
+import type { AuditLog, Clock, EventPublisher, RequestStore } from '../domain/ports.js';
+import type { AccessRequest } from '../domain/request.js';
+import { auditOf } from './audit-events.js';
+
+export type { ActivityLookup, GrantSession } from '../domain/activity.js';
+
+export interface ActivityDeps {
+  readonly store: Pick<RequestStore, 'get'>;
+  readonly audit: AuditLog;
+  readonly lookup: ActivityLookup;
+  /** Shared by every lookup of a process: LookupEvents allows ~2 calls/s per account and Region. */
+  readonly budget: TokenBucket;
+  readonly clock: Clock;
+  /** Waits for the budget to refill (tests: advances their clock). */
+  readonly sleep: (ms: number) => Promise<void>;
+  readonly events: EventPublisher;
+  /** The role session of a grant; undefined for grants that have none (not a role). */
+  readonly sessionOf: (request: AccessRequest) => GrantSession | undefined;
+  /** The Regions whose CloudTrail is looked up (LookupEvents is regional). */
+  readonly regions: readonly string[];
+}
+
+export interface ActivityRunOptions {
+  /** When this run must stop waiting for the budget: what is left is deferred to a later run. */
+  readonly deadline: Date;
+  /** Pages per grant and Region at most (50 records each); beyond, the summary says truncated. */
+  readonly maxPages?: number;
+}
+
+export const DEFAULT_ACTIVITY_MAX_PAGES = 20;
+
+export type ActivityOutcome =
+  | { readonly outcome: 'summarised'; readonly summary: ActivitySummary; readonly event: AuditEvent }
+  /** The run's budget was spent before the lookup finished; nothing was stored. */
+  | { readonly outcome: 'deferred' }
+  | { readonly outcome: 'skipped'; readonly reason: string };
+
+/**
+ * Looks up what was done with a role grant (CloudTrail `LookupEvents` by its session name,
+ * within its window, paged and budgeted), stores the bounded summary as a standalone
+ * `grant.activity-summarised` audit event and publishes it (the grant's Slack thread, the
+ * break-glass review message). Invariant: a lookup that cannot finish within the budget
+ * stores nothing and returns `deferred`, so the grant stays due for the next sweep.
+ * A grant still live is summarised up to now (on demand only: the sweep takes ended grants).
+ */
+export async function summariseGrantActivity(
+  deps: ActivityDeps,
+  requestId: string,
+  options: ActivityRunOptions,
+): Promise<ActivityOutcome> {
+  const request = await deps.store.get(requestId);
+  if (!request) return { outcome: 'skipped', reason: `no request ${requestId}` };
+  const session = deps.sessionOf(request);
+  if (!session) return { outcome: 'skipped', reason: `${request.targetId} issues no role session` };
+  if (request.startsAt === undefined) return { outcome: 'skipped', reason: 'the grant never started' };
+  const window = activityWindow(request, deps.clock.now());
+  const records: ActivityRecord[] = [];
+  let truncated = false;
+  const maxPages = options.maxPages ?? DEFAULT_ACTIVITY_MAX_PAGES;
+  for (const region of deps.regions) {
+    let nextToken: string | undefined;
+    let pages = 0;
+    do {
+      if (pages >= maxPages) {
+        truncated = true;
+        break;
+      }
+      if (!(await takeToken(deps, `${session.account}/${region}`, options.deadline)))
+        return { outcome: 'deferred' };
+      const page = await deps.lookup.lookup({
+        account: session.account,
+        region,
+        username: session.sessionName,
+        from: new Date(window.from),
+        to: new Date(window.to),
+        ...(nextToken === undefined ? {} : { nextToken }),
+      });
+      pages++;
+      records.push(...page.records);
+      nextToken = page.nextToken;
+    } while (nextToken !== undefined);
+  }
+  const summary = summariseActivity(
+    records,
+    { ...window, sourceIdentity: session.sourceIdentity },
+    truncated,
+  );
+  const event = await deps.audit.append(
+    auditOf(request, 'grant.activity-summarised', {
+      at: deps.clock.now(),
+      actor: 'system:activity',
+      detail: activityDetail(summary),
+    }),
+  );
+  await deps.events.publish({ kind: 'activity-summarised', request, summary });
+  return { outcome: 'summarised', summary, event };
+}
+
+/** From the grant's start to its end (or now, for a live grant); denied calls after a revoke included. */
+export function activityWindow(request: AccessRequest, now: Date): { from: string; to: string } {
+  const from = request.startsAt ?? request.createdAt;
+  const end = isLive(request.status)
+    ? now.toISOString()
+    : ([request.endsAt ?? request.updatedAt, request.updatedAt].sort().at(-1) ?? request.updatedAt);
+  return { from, to: end < now.toISOString() ? end : now.toISOString() };
+}
+
+/** One token of the budget, waiting for it while the run's deadline allows; false when it does not. */
+async function takeToken(deps: ActivityDeps, key: string, deadline: Date): Promise<boolean> {
+  for (;;) {
+    const now = deps.clock.now().getTime();
+    const wait = deps.budget.take(key, now);
+    if (wait === 0) return true;
+    if (now + wait > deadline.getTime()) return false;
+    await deps.sleep(wait);
+  }
+}
+
+/** The audit events that end a grant (its activity can be summarised once it settled). */
+const END_TYPES: ReadonlySet<string> = new Set(['grant.expired', 'grant.revoked', 'grant.released']);
+
+export interface ActivitySweepOptions extends ActivityRunOptions {
+  /** How far back ended grants are looked for (days of the by-day index). */
+  readonly lookbackDays: number;
+  /** CloudTrail delivers within ~15 minutes: a grant is summarised this long after it ended. */
+  readonly settleSeconds: number;
+}
+
+/**
+ * The periodic run: every role grant that ended in the last `lookbackDays` (and at least
+ * `settleSeconds` ago) without a `grant.activity-summarised` event is summarised, oldest end
+ * first. The audit trail is the queue (read through the by-day index): a grant deferred when
+ * the run's budget is spent is found again by the next run, never dropped.
+ */
+export async function sweepGrantActivity(
+  deps: ActivityDeps & { readonly reader: AuditReader },
+  options: ActivitySweepOptions,
+): Promise<{ summarised: string[]; deferred: string[]; skipped: string[] }> {
+  const now = deps.clock.now();
+  const settled = new Date(now.getTime() - options.settleSeconds * 1000).toISOString();
+  const from = new Date(now.getTime() - options.lookbackDays * 86_400_000).toISOString();
+  const ended = new Map<string, string>();
+  const done = new Set<string>();
+  for await (const event of deps.reader.stream({ from }, now)) {
+    if (event.type === 'grant.activity-summarised') done.add(event.requestId);
+    else if (END_TYPES.has(event.type) && event.at <= settled) ended.set(event.requestId, event.at);
+  }
+  const due = [...ended].filter(([id]) => !done.has(id)).sort((a, b) => (a[1] < b[1] ? -1 : 1));
+  const result = { summarised: [] as string[], deferred: [] as string[], skipped: [] as string[] };
+  for (const [requestId] of due) {
+    if (result.deferred.length > 0) {
+      result.deferred.push(requestId);
+      continue;
+    }
+    const outcome = await summariseGrantActivity(deps, requestId, options);
+    result[outcome.outcome === 'summarised' ? 'summarised' : outcome.outcome].push(requestId);
+  }
+  return result;
+}
