@@ -132,6 +132,8 @@ export class TemplateResolver {
     if (attribute === 'Arn') return this.arnOf(id);
     if (attribute === 'QueueName' || attribute === 'TableName') return this.nameOf(id);
     if (attribute === 'QueueUrl') return this.ref(id);
+    // A table's stream: the label is a creation time, fixed here.
+    if (attribute === 'StreamArn') return `${this.arnOf(id)}/stream/2026-01-01T00:00:00.000`;
     throw new Error(`no rule for Fn::GetAtt ${id}.${attribute}`);
   }
 
