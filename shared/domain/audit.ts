@@ -19,6 +19,7 @@ export const AUDIT_EVENT_TYPES = [
   'request.denied',
   'request.cancelled',
   'request.renotified',
+  'request.escalated',
   'request.timed-out',
   'grant.activated',
   'grant.expiry-warned',

@@ -1,3 +1,4 @@
+import { currentStageSets, stageIndexOf, stageLabel, stagesOf, type StageState } from './approval-stages.js';
 import { isOpen, type GrantWindow } from './grant-window.js';
 import { isLive } from './lifecycle.js';
 import {
@@ -6,6 +7,7 @@ import {
   isInSets,
   isResponder,
   type AccessPolicy,
+  type ApprovalStage,
   type PeopleSet,
   type Target,
 } from './policy.js';
@@ -183,23 +185,38 @@ export function decideRequest(policy: AccessPolicy, input: RequestInput): Reques
 }
 
 export type ApprovalRefusal =
-  'not-pending' | 'unknown-target' | 'self-approval' | 'not-an-approver' | 'already-approved';
+  | 'not-pending'
+  | 'unknown-target'
+  | 'self-approval'
+  | 'not-an-approver'
+  | 'not-this-stage'
+  | 'already-approved'
+  | 'approved-another-stage';
 
 export type ApprovalDecision =
   | Refusal<ApprovalRefusal>
   | {
       readonly allowed: true;
-      readonly reason: 'approval-recorded' | 'approvals-complete';
-      /** Distinct approvals including this one. */
+      readonly reason: 'approval-recorded' | 'stage-complete' | 'approvals-complete';
+      /** Distinct approvals of the current stage, including this one. */
       readonly approvals: number;
+      /** Approvals the current stage needs. */
       readonly approvalsRequired: number;
+      /** The stage this approval counts for (index) and how many stages there are. */
+      readonly stage: number;
+      readonly stages: number;
+      /** This approval completes its stage (and moves the request to the next one, if any). */
+      readonly stageComplete: boolean;
+      /** This approval completes the last stage: the request is approved. */
       readonly complete: boolean;
     };
 
 /**
- * Decides whether `approver` may approve `request`, and whether this approval completes it.
- * Approvals count distinct approvers; the requester never counts unless the rule allows
- * self-approval, and then still at most once.
+ * Decides whether `approver` may approve `request`, and whether this approval completes its
+ * stage or the whole request. An approval counts only for the current stage, by someone of
+ * that stage's sets (or of the escalation sets once the stage was escalated); approvals count
+ * distinct approvers; the requester never counts unless the rule allows self-approval; and
+ * nobody approves two stages. The request is approved when its last stage completes.
  */
 export function decideApproval(
   policy: AccessPolicy,
@@ -210,40 +227,72 @@ export function decideApproval(
   const target = findTarget(policy, request.targetId);
   if (!target) return deny('unknown-target', 'This target is no longer in the policy.');
   const approverKey = personKey(approver.person);
+  // Why: a second pair of eyes is the point of approval; in every stage, unless the rule waives it.
   if (approverKey === request.requester && !target.selfApproval) {
     return deny('self-approval', 'You cannot approve your own request.');
   }
-  if (!isInSets(policy, target.approvers, approver)) {
-    return deny('not-an-approver', `You are not an approver for ${target.id}.`);
-  }
-  if (request.approvals.some((a) => a.approver === approverKey)) {
+  const stages = stagesOf(target, request);
+  const stage = stageIndexOf(target, request);
+  const earlier = request.approvals.find((a) => a.approver === approverKey);
+  if (earlier && (earlier.stage ?? 0) === stage) {
     return deny('already-approved', 'You have already approved this request.');
   }
-  const approvals = new Set([...request.approvals.map((a) => a.approver), approverKey]).size;
-  const complete = approvals >= request.approvalsRequired;
+  // Why: stages exist so that different people look; one person passing two would defeat them.
+  if (earlier) {
+    return deny(
+      'approved-another-stage',
+      'You approved an earlier stage; another person must approve this one.',
+    );
+  }
+  if (!isInSets(policy, currentStageSets(target, request), approver)) {
+    const later = stages.findIndex((s, i) => i > stage && isInSets(policy, s.approvers, approver));
+    if (later >= 0) {
+      return deny(
+        'not-this-stage',
+        `You approve stage ${later + 1} of ${target.id}; it is at stage ${stage + 1} (${stageLabel(stages[stage] as ApprovalStage)}).`,
+      );
+    }
+    return deny('not-an-approver', `You are not an approver for ${target.id}.`);
+  }
+  const approvals = new Set([
+    ...request.approvals.filter((a) => (a.stage ?? 0) === stage).map((a) => a.approver),
+    approverKey,
+  ]).size;
+  const approvalsRequired = (stages[stage] as ApprovalStage).required;
+  const stageComplete = approvals >= approvalsRequired;
+  const complete = stageComplete && stage === stages.length - 1;
   return {
     allowed: true,
-    reason: complete ? 'approvals-complete' : 'approval-recorded',
+    reason: complete ? 'approvals-complete' : stageComplete ? 'stage-complete' : 'approval-recorded',
     approvals,
-    approvalsRequired: request.approvalsRequired,
+    approvalsRequired,
+    stage,
+    stages: stages.length,
+    stageComplete,
     complete,
   };
 }
 
 /**
- * Who is asked to approve `request`: the rule's approver sets (users, and Slack user groups
- * the adapter expands), never the requester unless the rule allows self-approval, since
- * their own click would be refused anyway.
+ * Who is asked to approve `request`: the current stage's sets (users, and Slack user groups
+ * the adapter expands; the backup sets too once escalated), never the requester unless the
+ * rule allows self-approval, since their own click would be refused anyway.
  */
 export function approvalAudience(
   policy: AccessPolicy,
   target: Target,
-  request: Pick<AccessRequest, 'requester'>,
+  request: Pick<AccessRequest, 'requester'> & StageState,
 ): PeopleSet & { readonly exclude: readonly string[] } {
-  return { ...expandSets(policy, target.approvers), exclude: target.selfApproval ? [] : [request.requester] };
+  return {
+    ...expandSets(policy, currentStageSets(target, request)),
+    exclude: target.selfApproval ? [] : [request.requester],
+  };
 }
 
-/** Whether `person` may deny `request` (any approver of its rule may; the requester cancels instead). */
+/**
+ * Whether `person` may deny `request`: any approver of its current stage may (the backup sets
+ * too once escalated); the requester cancels instead.
+ */
 export function decideDenial(
   policy: AccessPolicy,
   request: AccessRequest,
@@ -252,8 +301,8 @@ export function decideDenial(
   if (request.status !== 'PENDING') return deny('not-pending', `This request is already ${request.status}.`);
   const target = findTarget(policy, request.targetId);
   if (!target) return deny('unknown-target', 'This target is no longer in the policy.');
-  if (!isInSets(policy, target.approvers, person)) {
-    return deny('not-an-approver', `You are not an approver for ${target.id}.`);
+  if (!isInSets(policy, currentStageSets(target, request), person)) {
+    return deny('not-an-approver', `You are not an approver of the current stage of ${target.id}.`);
   }
   return { allowed: true };
 }

@@ -145,6 +145,20 @@ const targetBase = {
   notifyChannel: z.string().regex(SLACK_CHANNEL_ID, 'is not a Slack channel id (C…)').optional(),
   /** The one-tap "Extend" of the expiry warning; absent: no grace, every extension is approved. */
   graceExtension: z.strictObject({ once: z.boolean().default(true), max: duration }).optional(),
+  /** Approval stages in order, each M-of-N (see approval-stages.ts); absent: one stage from approvers. */
+  stages: z
+    .array(
+      z.strictObject({
+        name: printableLine.min(1).max(80).optional(),
+        approvers: z.array(z.string()).min(1),
+        required: z.number().int().min(1).max(10).default(1),
+      }),
+    )
+    .min(1)
+    .max(5)
+    .optional(),
+  /** Backup approvers told once per stage when the current stage has not decided in time. */
+  escalation: z.strictObject({ after: duration, to: z.array(z.string()).min(1) }).optional(),
 };
 
 /**
@@ -231,6 +245,7 @@ function checkPolicy(policy: RawPolicy, ctx: z.RefinementCtx): void {
     ids.add(t.id);
     checkRefs(t.requesters, at('requesters'), true);
     checkRefs(t.approvers, at('approvers'), false);
+    checkStages(policy, t, at, ctx, checkRefs);
     const max = tryParseDuration(t.maxDuration) ?? 0;
     const def = tryParseDuration(t.defaultDuration) ?? 0;
     if (def > max) {
@@ -240,7 +255,7 @@ function checkPolicy(policy: RawPolicy, ctx: z.RefinementCtx): void {
         `"${t.defaultDuration}" is longer than maxDuration "${t.maxDuration}"`,
       );
     }
-    if (!t.autoApprove && t.approvers.length === 0) {
+    if (!t.autoApprove && t.approvers.length === 0 && !t.stages) {
       issue(ctx, at('approvers'), 'a target without autoApprove needs at least one approver set');
     }
     checkApprovalsReachable(policy, t, at, ctx);
@@ -288,6 +303,41 @@ function checkPolicy(policy: RawPolicy, ctx: z.RefinementCtx): void {
   }
 }
 
+/**
+ * Stages replace approvers/approvalsRequired (two rules for one target would leave it unclear
+ * which one decides); each stage must be satisfiable on its own, and escalation names sets.
+ */
+function checkStages(
+  policy: RawPolicy,
+  t: RawTarget,
+  at: (key: string) => Path,
+  ctx: z.RefinementCtx,
+  checkRefs: (refs: readonly string[], path: Path, allowEveryone: boolean) => void,
+): void {
+  if (t.escalation) checkRefs(t.escalation.to, [...at('escalation'), 'to'], false);
+  if (!t.stages) return;
+  if (t.approvers.length > 0) {
+    issue(
+      ctx,
+      at('stages'),
+      'is given together with approvers: list the approvers inside the stages instead',
+    );
+  }
+  if (t.autoApprove) issue(ctx, at('stages'), 'is given on an autoApprove target, which nobody approves');
+  t.stages.forEach((stage, s) => {
+    const path: Path = [...at('stages'), s];
+    checkRefs(stage.approvers, [...path, 'approvers'], false);
+    const users = knownUsers(policy, stage.approvers);
+    if (users !== undefined && users.size < stage.required) {
+      issue(
+        ctx,
+        [...path, 'required'],
+        `${stage.required} approvals are required but the stage's sets hold ${users.size} distinct ${users.size === 1 ? 'person' : 'people'}, so no request could ever pass it`,
+      );
+    }
+  });
+}
+
 /** An on-call set must name something to ask, and escalation policies exist only in PagerDuty. */
 function checkOnCallSources(policy: RawPolicy, ctx: z.RefinementCtx): void {
   for (const [name, set] of Object.entries(policy.people)) {
@@ -320,7 +370,7 @@ function checkApprovalsReachable(
   at: (key: string) => Path,
   ctx: z.RefinementCtx,
 ): void {
-  if (t.autoApprove) return;
+  if (t.autoApprove || t.stages) return;
   const approvers = knownUsers(policy, t.approvers);
   if (approvers === undefined) return;
   const required = t.approvalsRequired;
@@ -440,6 +490,28 @@ export interface TargetCommon {
   readonly notifyChannel?: string;
   /** The grace extension the expiry warning offers (auto-approved within it); absent: none. */
   readonly graceExtension?: GraceExtensionRule;
+  /**
+   * Approval stages in order (absent: one stage of `approvers`, `approvalsRequired`). With
+   * stages, `approvers` is every stage's sets and `approvalsRequired` their sum, so "an
+   * approver of the target" (revoke, the waiting list) keeps meaning anyone who approves it.
+   */
+  readonly stages?: readonly ApprovalStage[];
+  /** Who is told when the current stage has not decided within `afterSeconds`; absent: nobody. */
+  readonly escalation?: EscalationRule;
+}
+
+/** One approval stage: `required` distinct approvals from people of `approvers` (set names). */
+export interface ApprovalStage {
+  /** How the stage is shown ("team leads"); absent: its set names. */
+  readonly name?: string;
+  readonly approvers: readonly string[];
+  readonly required: number;
+}
+
+/** The backup approvers of a target, told once per stage that has not decided in time. */
+export interface EscalationRule {
+  readonly afterSeconds: number;
+  readonly to: readonly string[];
 }
 
 /**
@@ -512,8 +584,8 @@ function commonOf(t: RawTarget): TargetCommon {
     id: t.id,
     description: t.description,
     requesters: t.requesters,
-    approvers: t.approvers,
-    approvalsRequired: t.approvalsRequired,
+    approvers: t.stages ? [...new Set(t.stages.flatMap((s) => s.approvers))] : t.approvers,
+    approvalsRequired: t.stages ? t.stages.reduce((sum, s) => sum + s.required, 0) : t.approvalsRequired,
     selfApproval: t.selfApproval,
     maxDurationSeconds: seconds(t.maxDuration),
     defaultDurationSeconds: seconds(t.defaultDuration),
@@ -529,6 +601,18 @@ function commonOf(t: RawTarget): TargetCommon {
     ...(t.graceExtension === undefined
       ? {}
       : { graceExtension: { once: t.graceExtension.once, maxSeconds: seconds(t.graceExtension.max) } }),
+    ...(t.stages === undefined
+      ? {}
+      : {
+          stages: t.stages.map((s) => ({
+            ...(s.name === undefined ? {} : { name: s.name }),
+            approvers: s.approvers,
+            required: s.required,
+          })),
+        }),
+    ...(t.escalation === undefined
+      ? {}
+      : { escalation: { afterSeconds: seconds(t.escalation.after), to: t.escalation.to } }),
   };
 }
 

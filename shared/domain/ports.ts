@@ -156,6 +156,8 @@ export interface GrantQueue {
 export type DomainEvent =
   | { readonly kind: 'approval-needed'; readonly request: AccessRequest; readonly reminder: boolean }
   | { readonly kind: 'approval-recorded'; readonly request: AccessRequest; readonly approver: string }
+  /** The current stage has not decided in time: its backup sets (`to`, set names) are told. */
+  | { readonly kind: 'approval-escalated'; readonly request: AccessRequest; readonly to: readonly string[] }
   | { readonly kind: 'request-approved'; readonly request: AccessRequest }
   | { readonly kind: 'request-denied'; readonly request: AccessRequest }
   | { readonly kind: 'request-cancelled'; readonly request: AccessRequest }

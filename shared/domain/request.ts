@@ -4,6 +4,8 @@ import { assertTransition, type RequestStatus } from './lifecycle.js';
 export interface Approval {
   readonly approver: string;
   readonly at: string;
+  /** The approval stage it counted for (index; absent: the first, for requests of one stage). */
+  readonly stage?: number;
 }
 
 /**
@@ -96,6 +98,12 @@ export interface AccessRequest {
   readonly shiftEndsAt?: string;
   /** The ticket as its system described it at submission (shown to approvers). */
   readonly ticketInfo?: TicketSnapshot;
+  /** The approval stage being decided (index into the target's stages; absent: the first). */
+  readonly stage?: number;
+  /** When the current stage began (absent: at creation), for its escalation deadline. */
+  readonly stageStartedAt?: string;
+  /** The last stage whose escalation was sent (written once per stage, conditionally). */
+  readonly escalatedStage?: number;
 }
 
 /** What a request keeps of its checked ticket: enough to show and link it. */
@@ -127,6 +135,9 @@ export type RequestChanges = Partial<
     | 'endRequest'
     | 'expiryWarnedAt'
     | 'graceExtendedBy'
+    | 'stage'
+    | 'stageStartedAt'
+    | 'escalatedStage'
   >
 >;
 

@@ -17,8 +17,13 @@ export type ApproveResult =
   | {
       readonly outcome: 'recorded';
       readonly request: AccessRequest;
+      /** Approvals of the stage this approval counted for, and what that stage needs. */
       readonly approvals: number;
       readonly required: number;
+      /** That stage (1-based) of how many; `stageComplete` when it moved the request on. */
+      readonly stage: number;
+      readonly stages: number;
+      readonly stageComplete: boolean;
     }
   | { readonly outcome: 'approved'; readonly request: AccessRequest };
 
@@ -115,9 +120,10 @@ async function grantOtherAccounts(deps: RequestDeps, approved: AccessRequest): P
 }
 
 /**
- * Records one approval. Approvals count distinct approvers who are not the requester
- * (unless the rule allows self-approval); the approval that completes the count moves the
- * request to APPROVED, opens its grant window and hands it to the grant worker.
+ * Records one approval. Approvals count distinct approvers of the current stage who are not
+ * the requester (unless the rule allows self-approval); the approval that completes a stage
+ * moves the request to the next (its approvers are asked), and the one that completes the
+ * last stage moves it to APPROVED, opens its grant window and hands it to the grant worker.
  * Concurrent approvals, double clicks and retries yield exactly one transition each:
  * a loser re-reads and is told the request is already decided (AlreadyDecidedError) or
  * that it already approved.
@@ -144,37 +150,48 @@ export async function approveRequest(
       return { write: { decision, now, provenance, ...(window ? { window } : {}) } };
     },
     write: (request, { decision, now, window, provenance }) => {
-      const approvals = [...request.approvals, { approver, at: now.toISOString() }];
+      // Requests of one stage keep their approvals as they always were; stages mark theirs.
+      const staged = decision.stages > 1;
+      const approval = { approver, at: now.toISOString(), ...(staged ? { stage: decision.stage } : {}) };
+      const approvals = [...request.approvals, approval];
       const approvers = approvals.map((a) => a.approver);
-      return window
-        ? deps.store.transition(request, {
+      const stageDetail: AuditDetail = staged ? { stage: decision.stage + 1, stages: decision.stages } : {};
+      if (window) {
+        return deps.store.transition(request, {
+          to: 'APPROVED',
+          at: now,
+          changes: { approvals, decidedBy: approver, decidedAt: now.toISOString(), ...window },
+          audit: auditOf(request, 'request.approved', {
+            at: now,
+            actor: approver,
             to: 'APPROVED',
-            at: now,
-            changes: { approvals, decidedBy: approver, decidedAt: now.toISOString(), ...window },
-            audit: auditOf(request, 'request.approved', {
-              at: now,
-              actor: approver,
-              to: 'APPROVED',
-              approvers,
-              detail: { ...windowDetail(window, request), ...provenance },
-            }),
-          })
-        : deps.store.transition(request, {
-            to: 'PENDING',
-            at: now,
-            changes: { approvals },
-            audit: auditOf(request, 'request.approval-recorded', {
-              at: now,
-              actor: approver,
-              to: 'PENDING',
-              approvers,
-              detail: {
-                approvals: decision.approvals,
-                approvalsRequired: decision.approvalsRequired,
-                ...provenance,
-              },
-            }),
-          });
+            approvers,
+            detail: { ...windowDetail(window, request), ...stageDetail, ...provenance },
+          }),
+        });
+      }
+      // The approval that completes a stage (not the last) moves the request to the next one.
+      const nextStage = decision.stageComplete
+        ? { stage: decision.stage + 1, stageStartedAt: now.toISOString() }
+        : {};
+      return deps.store.transition(request, {
+        to: 'PENDING',
+        at: now,
+        changes: { approvals, ...nextStage },
+        audit: auditOf(request, 'request.approval-recorded', {
+          at: now,
+          actor: approver,
+          to: 'PENDING',
+          approvers,
+          detail: {
+            approvals: decision.approvals,
+            approvalsRequired: decision.approvalsRequired,
+            ...stageDetail,
+            ...(staged ? { stageComplete: decision.stageComplete } : {}),
+            ...provenance,
+          },
+        }),
+      });
     },
     committed: async (written, { decision }) => {
       if (decision.complete) {
@@ -182,11 +199,18 @@ export async function approveRequest(
         return { outcome: 'approved', request: written };
       }
       await deps.events.publish({ kind: 'approval-recorded', request: written, approver });
+      // The next stage's approvers are asked as the first ones were.
+      if (decision.stageComplete) {
+        await deps.events.publish({ kind: 'approval-needed', request: written, reminder: false });
+      }
       return {
         outcome: 'recorded',
         request: written,
         approvals: decision.approvals,
         required: decision.approvalsRequired,
+        stage: decision.stage + 1,
+        stages: decision.stages,
+        stageComplete: decision.stageComplete,
       };
     },
     exhausted: async () => {

@@ -197,9 +197,9 @@ describe('every use case writes its audit event', () => {
     // Follow-up: one reminder, then a time-out.
     const ignored = await submit('UDEV1', 'dev-group');
     clock.advance(3700);
-    expect(await followUpPendingRequests(deps)).toEqual({ renotified: 1, timedOut: 0 });
+    expect(await followUpPendingRequests(deps)).toEqual({ renotified: 1, timedOut: 0, escalated: 0 });
     clock.advance(4 * 3600);
-    expect(await followUpPendingRequests(deps)).toEqual({ renotified: 0, timedOut: 1 });
+    expect(await followUpPendingRequests(deps)).toEqual({ renotified: 0, timedOut: 1, escalated: 0 });
     // Release stores the end request (one write, its event) before handing it to the worker.
     const before = store.items.get(auto)?.version ?? 0;
     await releaseGrant(deps, { requestId: auto, requester: 'UDEV2' });

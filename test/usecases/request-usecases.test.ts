@@ -298,12 +298,12 @@ describe('followUpPendingRequests', () => {
     const world = fakeWorld();
     const request = await submitted(world);
     world.clock.advance(30 * 60);
-    expect(await followUpPendingRequests(world.deps)).toEqual({ renotified: 0, timedOut: 0 });
+    expect(await followUpPendingRequests(world.deps)).toEqual({ renotified: 0, timedOut: 0, escalated: 0 });
     world.clock.advance(31 * 60);
-    expect(await followUpPendingRequests(world.deps)).toEqual({ renotified: 1, timedOut: 0 });
-    expect(await followUpPendingRequests(world.deps)).toEqual({ renotified: 0, timedOut: 0 });
+    expect(await followUpPendingRequests(world.deps)).toEqual({ renotified: 1, timedOut: 0, escalated: 0 });
+    expect(await followUpPendingRequests(world.deps)).toEqual({ renotified: 0, timedOut: 0, escalated: 0 });
     world.clock.advance(3 * 3600);
-    expect(await followUpPendingRequests(world.deps)).toEqual({ renotified: 0, timedOut: 1 });
+    expect(await followUpPendingRequests(world.deps)).toEqual({ renotified: 0, timedOut: 1, escalated: 0 });
     expect(world.store.items.get(request.id)?.status).toBe('TIMED_OUT');
     expect(world.events.sent.map((n) => [n.kind, 'reminder' in n ? n.reminder : undefined])).toEqual([
       ['approval-needed', false],

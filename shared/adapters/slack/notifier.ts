@@ -1,8 +1,9 @@
 import type { webApi } from '@slack/bolt';
 import pLimit from 'p-limit';
 import { formatDuration } from '../../domain/duration.js';
+import { isEscalated, stageProgress } from '../../domain/approval-stages.js';
 import { approvalAudience } from '../../domain/decision.js';
-import { findTarget, type Target } from '../../domain/policy.js';
+import { expandSets, findTarget, type PeopleSet, type Target } from '../../domain/policy.js';
 import type { DomainEvent, EventSubscriber, PolicySource } from '../../domain/ports.js';
 import type { AccessRequest } from '../../domain/request.js';
 import { activityText, type ActivitySummary } from '../../domain/activity.js';
@@ -49,6 +50,8 @@ export class SlackNotifier implements EventSubscriber {
       case 'approval-recorded':
         await this.updateAll(request, await this.approvalPost(request, target, false));
         return [];
+      case 'approval-escalated':
+        return this.askBackupApprovers(request, target, notification.to);
       case 'request-approved':
         await this.updateAll(request, decidedMessage(request, target));
         await this.dm(
@@ -175,24 +178,64 @@ export class SlackNotifier implements EventSubscriber {
     }
   }
 
+  /**
+   * The escalation notice: a DM to each backup approver (user groups expanded), with the
+   * approval buttons since they may now decide the stage; recorded to be updated in place.
+   */
+  private async askBackupApprovers(
+    request: AccessRequest,
+    target: Target | undefined,
+    to: readonly string[],
+  ): Promise<MessageRef[]> {
+    if (!target) return [];
+    const message = await this.approvalPost(request, target, false, true);
+    const backups = await this.userIdsOf(
+      { ...expandSets(this.policy.current(), to), exclude: [] },
+      request,
+      target,
+    );
+    return inParallel(backups, (userId) => this.post(userId, message));
+  }
+
   /** The approval post with the requester's history; without it when it cannot be read. */
   private async approvalPost(
     request: AccessRequest,
     target: Target | undefined,
     reminder: boolean,
+    escalation = false,
   ): Promise<SlackMessage> {
     // Why: context for approvers must never stop the request from reaching them.
     const history = await this.history?.(request).catch(() => undefined);
-    return approvalMessage(request, target, { reminder, ...(history === undefined ? {} : { history }) });
+    // Targets of one stage keep their plain count unless a stage was escalated.
+    const staged = target && (target.stages || escalation || isEscalated(target, request));
+    const stage = staged ? stageProgress(this.policy.current(), target, request) : undefined;
+    return approvalMessage(request, target, {
+      reminder,
+      ...(history === undefined ? {} : { history }),
+      ...(stage === undefined ? {} : { stage, escalation }),
+    });
   }
 
   /** The approval audience (decided in the domain) as Slack user ids, user groups expanded. */
   private async approverIds(target: Target, request: AccessRequest): Promise<string[]> {
-    const audience = approvalAudience(this.policy.current(), target, request);
+    return this.userIdsOf(approvalAudience(this.policy.current(), target, request), request, target);
+  }
+
+  /**
+   * Slack user ids of `audience`, user groups expanded, without its exclusions, those who
+   * already approved (they cannot approve again) and the requester unless self-approval.
+   */
+  private async userIdsOf(
+    audience: PeopleSet & { readonly exclude: readonly string[] },
+    request: AccessRequest,
+    target: Target,
+  ): Promise<string[]> {
     const ids = new Set(audience.users);
     for (const group of audience.userGroups)
       (await this.directory.membersOf(group)).forEach((u) => ids.add(u));
     audience.exclude.forEach((u) => ids.delete(u));
+    request.approvals.forEach((a) => ids.delete(a.approver));
+    if (!target.selfApproval) ids.delete(request.requester);
     return [...ids].sort();
   }
 

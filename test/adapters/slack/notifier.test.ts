@@ -87,16 +87,16 @@ describe('SlackNotifier with the pending follow-up (the sweeper)', () => {
 
     slack.reset();
     world.clock.advance(3600);
-    expect(await followUpPendingRequests(world.deps)).toEqual({ renotified: 1, timedOut: 0 });
+    expect(await followUpPendingRequests(world.deps)).toEqual({ renotified: 1, timedOut: 0, escalated: 0 });
     const reminders = slack.callsOf('chat.postMessage');
     expect(reminders).toHaveLength(3);
     expect(String(reminders[0]?.args.text)).toMatch(/^Reminder/);
     world.clock.advance(60);
-    expect(await followUpPendingRequests(world.deps)).toEqual({ renotified: 0, timedOut: 0 });
+    expect(await followUpPendingRequests(world.deps)).toEqual({ renotified: 0, timedOut: 0, escalated: 0 });
 
     slack.reset();
     world.clock.advance(3 * 3600);
-    expect(await followUpPendingRequests(world.deps)).toEqual({ renotified: 0, timedOut: 1 });
+    expect(await followUpPendingRequests(world.deps)).toEqual({ renotified: 0, timedOut: 1, escalated: 0 });
     const stored = await world.store.get('req-0001');
     expect(stored?.status).toBe('TIMED_OUT');
     // Every post (three first asks, three reminders) is updated in place to say so.

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { itemToAuditEvent } from '../../../shared/adapters/dynamodb/audit-log.js';
 import { AUDIT_INDEX } from '../../../shared/adapters/dynamodb/tables.js';
 import type { SlackAppLogger } from '../../../functions/slack/app.js';
-import { parsePolicy } from '../../../shared/domain/policy.js';
+import { parsePolicy, type AccessPolicy } from '../../../shared/domain/policy.js';
 import { createHandler } from '../../../functions/slack/create-handler.js';
 import { eventsOverSlackClient } from '../../../functions/wiring/event-wiring.js';
 import { ManualClock, RecordingQueue, SequentialIds } from '../../support/fakes.js';
@@ -80,9 +80,10 @@ const lambdaContext = { awsRequestId: 'test-invocation', functionName: 'slack' }
 
 /**
  * The real Slack handler wired to DynamoDB Local tables, a stand-in Slack Web API, a
- * manual clock and a recording grant queue; a fresh one for every test.
+ * manual clock and a recording grant queue; a fresh one for every test. `policy` defaults to
+ * SLACK_TEST_POLICY.
  */
-export function useSlackHandler() {
+export function useSlackHandler(policy: AccessPolicy = SLACK_TEST_POLICY) {
   const db = useLocalTables();
   const slack = new SlackStandIn();
   let clock = new ManualClock();
@@ -113,14 +114,14 @@ export function useSlackHandler() {
         deps: {
           store: db().requests,
           audit: db().audit,
-          policy: { current: () => SLACK_TEST_POLICY },
+          policy: { current: () => policy },
           clock,
           ids: new SequentialIds(),
           queue,
           logger,
         },
         events: eventsOverSlackClient(
-          { doc: db().doc, tables: db().names, policy: { current: () => SLACK_TEST_POLICY }, clock },
+          { doc: db().doc, tables: db().names, policy: { current: () => policy }, clock },
           logger,
         ),
       }),

@@ -56,7 +56,7 @@ describe('sweeper handler', () => {
     );
 
     expect(run.sweep).toMatchObject({ ended: 1, failed: 0 });
-    expect(run.followUp).toEqual({ renotified: 0, timedOut: 1 });
+    expect(run.followUp).toEqual({ renotified: 0, timedOut: 1, escalated: 0 });
     expect((await w.store.get('g-1'))?.status).toBe('EXPIRED');
     expect((await w.store.get('p-1'))?.status).toBe('TIMED_OUT');
   });

@@ -4,6 +4,8 @@ import { isLive } from '../../../domain/lifecycle.js';
 import type { Target } from '../../../domain/policy.js';
 import type { AccessRequest } from '../../../domain/request.js';
 import type { HistoryEntry } from '../../../domain/requester-history.js';
+import type { StageProgress } from '../../../domain/approval-stages.js';
+import { escalationLead, stageText } from './stage-messages.js';
 import { ACTIONS, BLOCKS } from '../ids.js';
 import {
   context,
@@ -70,18 +72,27 @@ function historyBlock(request: AccessRequest, history: readonly HistoryEntry[]):
 export function approvalMessage(
   request: AccessRequest,
   target: Target | undefined,
-  options: { reminder?: boolean; history?: readonly HistoryEntry[] } = {},
+  options: {
+    reminder?: boolean;
+    history?: readonly HistoryEntry[];
+    /** The current stage (shown with who still has to decide); absent: approvals as one count. */
+    stage?: StageProgress;
+    /** The notice to the backup approvers of a stage that has not decided in time. */
+    escalation?: boolean;
+  } = {},
 ): SlackMessage {
   const lead = options.reminder ? ':bell: *Reminder: still waiting for a decision*' : '*Access request*';
+  const progress = options.stage ? stageText(options.stage) : progressText(request);
   const extension = request.extendsRequestId ? ' (extension of a live grant)' : '';
   return {
     text: `${options.reminder ? 'Reminder: ' : ''}${user(request.requester)} requests ${request.targetId} for ${formatDuration(request.durationSeconds)}`,
     blocks: [
+      ...(options.escalation && options.stage ? [section(escalationLead(options.stage))] : []),
       section(`${lead}${extension}: ${user(request.requester)} asks for *${request.targetId}*.`),
       requestFields(request, target),
       reasonBlock(request),
       ...(options.history === undefined ? [] : [historyBlock(request, options.history)]),
-      context(`${progressText(request)} · requested ${slackDate(request.createdAt)} · id ${request.id}`),
+      context(`${progress} · requested ${slackDate(request.createdAt)} · id ${request.id}`),
       {
         type: 'actions',
         block_id: BLOCKS.approvalActions,
