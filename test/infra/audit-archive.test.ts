@@ -39,7 +39,10 @@ function covers(pattern: string, action: string): boolean {
 
 /** Whether a statement's resources could reach the archive bucket or its objects. */
 function reachesArchive(statement: Statement, bucketId: string): boolean {
-  return list(statement.Resource).some((r) => r === '*' || JSON.stringify(r).includes(bucketId));
+  // A statement with NotResource instead of Resource has no Resource list.
+  return list(statement.Resource)
+    .filter((r) => r !== undefined)
+    .some((r) => r === '*' || JSON.stringify(r).includes(bucketId));
 }
 
 /** Concrete actions that delete archived events, hide them, or lock or re-policy the bucket. */

@@ -1,7 +1,9 @@
+import { parsePolicy } from '../../shared/domain/policy.js';
+import { TEST_POLICY_YAML } from '../support/fakes.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PERMISSION_SET_LIFECYCLE_ACTIONS } from '../../infra/constructs/identity-center-access.js';
 import { identityCenterReach, MANAGED_PERMISSION_SET_TAG } from '../../infra/identity-center-targets.js';
-import { EXAMPLE_POLICY_PATH, loadPolicyFile } from '../../shared/config/policy-file.js';
+import { loadPolicyFile } from '../../shared/config/policy-file.js';
 import { synthBroker, type SynthResult } from './synth-broker.js';
 import { list, render, SYNTH_TIMEOUT_MS, templateStatements, type Statement } from './template-statements.js';
 
@@ -199,7 +201,8 @@ describe('identityCenterReach', () => {
   const scope = { partition: 'aws', account: '123456789012' };
 
   it('is empty for a policy without Identity Center or member-account targets (no permission granted)', () => {
-    const reach = identityCenterReach(loadPolicyFile(EXAMPLE_POLICY_PATH), scope);
+    // The test tree's policy has role and group targets only.
+    const reach = identityCenterReach(parsePolicy(TEST_POLICY_YAML, 'test'), scope);
     for (const [key, value] of Object.entries(reach)) {
       expect(value, key).toEqual(Array.isArray(value) ? [] : false);
     }

@@ -83,7 +83,7 @@ describe('prepareDenial', () => {
     expect(await prepareDenial(w.deps, { requestId: request.id, approver: person('UDEV2') })).toEqual({
       outcome: 'refused',
       reason: 'not-an-approver',
-      message: 'You are not an approver for dev-group.',
+      message: 'You are not an approver of the current stage of dev-group.',
     });
   });
 });
