@@ -10,11 +10,11 @@ import type { RequestApiEvent } from '../request-api/handler.js';
  * recompute it with the key's secret. These are local-only keys (they open nothing in AWS).
  */
 export const LOCAL_API_KEYS: Readonly<Record<string, KnownKey>> = {
-  AKIAJITLOCALDEV00001: {
+  JITLOCALDEVELOPER001: {
     secretAccessKey: 'jit-local-developer-secret-not-for-aws',
     principalArn: 'arn:aws:iam::000000000000:user/local-developer',
   },
-  AKIAJITLOCALLEAD0001: {
+  JITLOCALLEAD00000001: {
     secretAccessKey: 'jit-local-lead-secret-not-for-aws',
     principalArn: 'arn:aws:iam::000000000000:user/local-lead',
   },

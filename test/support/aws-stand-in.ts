@@ -587,7 +587,7 @@ export async function startAwsStandIn(): Promise<AwsStandIn> {
       AWS_ENDPOINT_URL_SSO_ADMIN: `${url}/sso-admin`,
       AWS_ENDPOINT_URL_IDENTITYSTORE: `${url}/identitystore`,
       AWS_ENDPOINT_URL_ORGANIZATIONS: `${url}/organizations`,
-      AWS_ACCESS_KEY_ID: 'AKIASTANDINTEST',
+      AWS_ACCESS_KEY_ID: 'TESTKEYSTANDIN',
       AWS_SECRET_ACCESS_KEY: 'stand-in-test-secret',
       AWS_REGION: 'us-east-1',
     },

@@ -13,15 +13,15 @@ import type { LocalTables } from './local-dynamo.js';
 
 /** Test callers: access keys the stand-in verifier knows, by name. */
 export const API_KEYS = {
-  dev: { id: 'AKIATESTDEV000000001', secret: 'dev-secret', arn: 'arn:aws:iam::111122223333:user/dev-one' },
-  lead: { id: 'AKIATESTLEAD00000001', secret: 'lead-secret', arn: 'arn:aws:iam::111122223333:user/lead-one' },
+  dev: { id: 'TESTKEYDEV0000000001', secret: 'dev-secret', arn: 'arn:aws:iam::111122223333:user/dev-one' },
+  lead: { id: 'TESTKEYLEAD000000001', secret: 'lead-secret', arn: 'arn:aws:iam::111122223333:user/lead-one' },
   lead2: {
-    id: 'AKIATESTLEAD00000002',
+    id: 'TESTKEYLEAD000000002',
     secret: 'lead2-secret',
     arn: 'arn:aws:iam::111122223333:user/lead-two',
   },
   stranger: {
-    id: 'AKIATESTSTRANGER0001',
+    id: 'TESTKEYSTRANGER00001',
     secret: 'x-secret',
     arn: 'arn:aws:iam::111122223333:user/stranger',
   },

@@ -85,7 +85,7 @@ describe('SigV4 at the door', () => {
       tamper: (s: { headers: Record<string, string> }) => {
         s.headers.authorization = (s.headers.authorization ?? '').replace(
           API_KEYS.dev.id,
-          'AKIAFORGED0000000001',
+          'TESTKEYFORGED0000001',
         );
       },
     },

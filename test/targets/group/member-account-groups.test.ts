@@ -57,7 +57,7 @@ describe('agentRoleGroups (IAM groups in member accounts)', () => {
     process.env = {
       ...saved,
       AWS_ENDPOINT_URL_IAM: url,
-      AWS_ACCESS_KEY_ID: 'AKIABROKER',
+      AWS_ACCESS_KEY_ID: 'TESTKEYBROKER',
       AWS_SECRET_ACCESS_KEY: 'x',
     };
     sts.on(AssumeRoleCommand).resolves({ Credentials: assumed, $metadata: {} });
