@@ -82,21 +82,32 @@ export class IdentityCenterUsers implements IdentityCenterUserLookup {
   }
 
   private async lookUp(identityStoreId: string, email: string): Promise<string> {
-    try {
-      const out = await this.identityStore.send(
-        new GetUserIdCommand({
-          IdentityStoreId: identityStoreId,
-          AlternateIdentifier: { UniqueAttribute: { AttributePath: 'emails.value', AttributeValue: email } },
-        }),
-      );
-      if (!out.UserId) throw new IdentityCenterUserNotFoundError(identityStoreId, email);
-      return out.UserId;
-    } catch (error) {
-      if (error instanceof IdentityCenterUserNotFoundError) throw error;
-      if (awsErrorName(error) === 'ResourceNotFoundException') {
-        throw new IdentityCenterUserNotFoundError(identityStoreId, email, error);
-      }
-      throw toOperationError('identitystore:GetUserId', error);
-    }
+    const userId = await getUserIdBy(this.identityStore, identityStoreId, 'emails.value', email);
+    if (userId === undefined) throw new IdentityCenterUserNotFoundError(identityStoreId, email);
+    return userId;
+  }
+}
+
+/**
+ * The UserId whose unique attribute `path` (`emails.value`, `userName`) is `value`, or undefined
+ * when nobody has it. Other failures throw AwsOperationError (`transient` when AWS may recover).
+ */
+export async function getUserIdBy(
+  identityStore: IdentitystoreClient,
+  identityStoreId: string,
+  path: 'emails.value' | 'userName',
+  value: string,
+): Promise<string | undefined> {
+  try {
+    const out = await identityStore.send(
+      new GetUserIdCommand({
+        IdentityStoreId: identityStoreId,
+        AlternateIdentifier: { UniqueAttribute: { AttributePath: path, AttributeValue: value } },
+      }),
+    );
+    return out.UserId || undefined;
+  } catch (error) {
+    if (awsErrorName(error) === 'ResourceNotFoundException') return undefined;
+    throw toOperationError('identitystore:GetUserId', error);
   }
 }

@@ -1,5 +1,5 @@
-import { GetUserIdCommand, type IdentitystoreClient } from '@aws-sdk/client-identitystore';
-import { awsErrorName, toOperationError } from '../../adapters/aws/aws-errors.js';
+import type { IdentitystoreClient } from '@aws-sdk/client-identitystore';
+import { getUserIdBy } from '../../adapters/aws/identity-center-users.js';
 import type { IdentityCenterUsers } from './ports.js';
 import { TtlCache } from './ttl-cache.js';
 
@@ -29,18 +29,7 @@ export class IdentityStoreUsers implements IdentityCenterUsers {
     });
   }
 
-  private async lookUp(identityStoreId: string, path: string, value: string): Promise<string | undefined> {
-    try {
-      const out = await this.identityStore.send(
-        new GetUserIdCommand({
-          IdentityStoreId: identityStoreId,
-          AlternateIdentifier: { UniqueAttribute: { AttributePath: path, AttributeValue: value } },
-        }),
-      );
-      return out.UserId;
-    } catch (error) {
-      if (awsErrorName(error) === 'ResourceNotFoundException') return undefined;
-      throw toOperationError('identitystore:GetUserId', error);
-    }
+  private lookUp(identityStoreId: string, path: 'emails.value' | 'userName', value: string) {
+    return getUserIdBy(this.identityStore, identityStoreId, path, value);
   }
 }

@@ -90,16 +90,7 @@ export class SsoAdminIdentityCenter implements IdentityCenterAdmin {
   async createAssignment(a: Assignment): Promise<OperationState> {
     let started: OperationState;
     try {
-      const out = await this.sso.send(
-        new CreateAccountAssignmentCommand({
-          InstanceArn: a.instanceArn,
-          TargetId: a.accountId,
-          TargetType: 'AWS_ACCOUNT',
-          PermissionSetArn: a.permissionSetArn,
-          PrincipalType: 'USER',
-          PrincipalId: a.userId,
-        }),
-      );
+      const out = await this.sso.send(new CreateAccountAssignmentCommand(assignmentInput(a)));
       started = stateOf(out.AccountAssignmentCreationStatus, requestIdOf(out));
     } catch (error) {
       throw operationError('sso:CreateAccountAssignment', error);
@@ -121,16 +112,7 @@ export class SsoAdminIdentityCenter implements IdentityCenterAdmin {
   async deleteAssignment(a: Assignment): Promise<OperationState | { readonly gone: true }> {
     let started: OperationState;
     try {
-      const out = await this.sso.send(
-        new DeleteAccountAssignmentCommand({
-          InstanceArn: a.instanceArn,
-          TargetId: a.accountId,
-          TargetType: 'AWS_ACCOUNT',
-          PermissionSetArn: a.permissionSetArn,
-          PrincipalType: 'USER',
-          PrincipalId: a.userId,
-        }),
-      );
+      const out = await this.sso.send(new DeleteAccountAssignmentCommand(assignmentInput(a)));
       started = stateOf(out.AccountAssignmentDeletionStatus, requestIdOf(out));
     } catch (error) {
       // No such assignment: the access is gone either way.
@@ -279,4 +261,16 @@ export class SsoAdminIdentityCenter implements IdentityCenterAdmin {
       throw operationError('sso:DescribePermissionSetProvisioningStatus', error);
     }
   }
+}
+
+/** The account assignment of `a` as Create/DeleteAccountAssignment name it (a user in one account). */
+function assignmentInput(a: Assignment) {
+  return {
+    InstanceArn: a.instanceArn,
+    TargetId: a.accountId,
+    TargetType: 'AWS_ACCOUNT' as const,
+    PermissionSetArn: a.permissionSetArn,
+    PrincipalType: 'USER' as const,
+    PrincipalId: a.userId,
+  };
 }
