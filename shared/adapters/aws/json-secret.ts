@@ -8,20 +8,27 @@ import { awsClientConfig, DEFAULT_AWS_DEADLINES, withCallDeadline } from './clie
 export const INTEGRATION_SECRET_MAX_AGE_SECONDS = 300;
 
 /**
+ * Makes getSecret's default provider one whose Secrets Manager client has a deadline that
+ * throws (Powertools' own has none, and a hung read would stall the function). Installed as the
+ * default provider, so Powertools' clearCaches() still applies. Idempotent.
+ */
+export function useSecretsProviderWithDeadline(): void {
+  if (Object.hasOwn(DEFAULT_PROVIDERS, 'secrets')) return;
+  DEFAULT_PROVIDERS.secrets = new SecretsProvider({
+    awsSdkV3Client: withCallDeadline(
+      new SecretsManagerClient(awsClientConfig({ maxAttempts: 3 })),
+      DEFAULT_AWS_DEADLINES.callMs,
+    ),
+  });
+}
+
+/**
  * Reads a JSON secret object through Powertools (cached for INTEGRATION_SECRET_MAX_AGE_SECONDS,
- * so a rotation reaches warm containers within minutes). Why our own client: Powertools'
- * default one has no deadline (the same provider the Slack secret installs; see
- * shared/adapters/slack/runtime.ts). Errors name the variable, never the secret's content.
+ * so a rotation reaches warm containers within minutes), through the provider with a deadline.
+ * Errors name the variable, never the secret's content.
  */
 export async function readJsonSecret(secretArn: string, variable: string): Promise<Record<string, unknown>> {
-  if (!Object.hasOwn(DEFAULT_PROVIDERS, 'secrets')) {
-    DEFAULT_PROVIDERS.secrets = new SecretsProvider({
-      awsSdkV3Client: withCallDeadline(
-        new SecretsManagerClient(awsClientConfig({ maxAttempts: 3 })),
-        DEFAULT_AWS_DEADLINES.callMs,
-      ),
-    });
-  }
+  useSecretsProviderWithDeadline();
   const value: unknown = await getSecret(secretArn, {
     transform: 'json',
     maxAge: INTEGRATION_SECRET_MAX_AGE_SECONDS,

@@ -1,12 +1,11 @@
-import { DEFAULT_PROVIDERS } from '@aws-lambda-powertools/parameters/base';
-import { getSecret, SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
 import { ENV, readEnv } from '../../config/env.js';
 import { ConfigError } from '../../domain/errors.js';
 import type { GrantQueue } from '../../domain/ports.js';
 import { awsClientConfig, DEFAULT_AWS_DEADLINES, withCallDeadline } from '../aws/clients.js';
+import { useSecretsProviderWithDeadline } from '../aws/json-secret.js';
 import { SqsGrantQueue } from '../aws/sqs-grant-queue.js';
 
 /** How long a warm function trusts the Slack secret before reading Secrets Manager again. */
@@ -45,16 +44,7 @@ function withApiUrl<T extends { botToken: string }>(settings: T, slackApiUrl: st
  * client) re-read it after the same age, so a rotation reaches warm containers within minutes.
  */
 async function readSlackSecret(secretArn: string): Promise<z.infer<typeof slackSecretShape>> {
-  // Why our own client: Powertools' default one has no deadline, and a hung read would stall.
-  // It goes in as getSecret's default provider, so Powertools' clearCaches() still applies.
-  if (!Object.hasOwn(DEFAULT_PROVIDERS, 'secrets')) {
-    DEFAULT_PROVIDERS.secrets = new SecretsProvider({
-      awsSdkV3Client: withCallDeadline(
-        new SecretsManagerClient(awsClientConfig({ maxAttempts: 3 })),
-        DEFAULT_AWS_DEADLINES.callMs,
-      ),
-    });
-  }
+  useSecretsProviderWithDeadline();
   const parsed = slackSecretShape.safeParse(
     await getSecret(secretArn, { transform: 'json', maxAge: SLACK_SECRET_MAX_AGE_SECONDS }),
   );
