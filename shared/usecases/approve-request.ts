@@ -1,4 +1,10 @@
-import { decideApproval, decideDenial, noteProblem, type ApprovalRefusal } from '../domain/decision.js';
+import {
+  decideApproval,
+  decideDenial,
+  isScheduledAhead,
+  noteProblem,
+  type ApprovalRefusal,
+} from '../domain/decision.js';
 import { AlreadyDecidedError, NotFoundError, ValidationError } from '../domain/errors.js';
 import { openWindow, windowOnApproval } from '../domain/grant-window.js';
 import { clampToShift } from '../domain/on-call.js';
@@ -80,9 +86,8 @@ export function windowDetail(
  */
 async function afterApproval(deps: RequestDeps, request: AccessRequest): Promise<void> {
   await grantOtherAccounts(deps, request);
-  const startsLater =
-    request.startsAt !== undefined && Date.parse(request.startsAt) > deps.clock.now().getTime();
-  if (!startsLater) await deps.queue.enqueue({ kind: 'activate', requestId: request.id });
+  if (!isScheduledAhead(request, deps.clock.now()))
+    await deps.queue.enqueue({ kind: 'activate', requestId: request.id });
   await deps.events.publish({ kind: 'request-approved', request });
 }
 
