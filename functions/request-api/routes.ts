@@ -59,6 +59,7 @@ export function requestView(request: AccessRequest) {
     durationSeconds: request.durationSeconds,
     reason: request.reason,
     ...(request.ticket === undefined ? {} : { ticket: request.ticket }),
+    ...(request.ticketInfo === undefined ? {} : { ticketInfo: request.ticketInfo }),
     ...(request.startsAt === undefined ? {} : { startsAt: request.startsAt }),
     ...(request.endsAt === undefined ? {} : { endsAt: request.endsAt }),
     approvals: request.approvals.length,

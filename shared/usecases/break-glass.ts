@@ -5,6 +5,7 @@ import { clampToShift, shiftEndFor } from '../domain/on-call.js';
 import { personKey, type ResolvedPerson } from '../domain/person.js';
 import { newRequest, type AccessRequest } from '../domain/request.js';
 import { auditOf } from './audit-events.js';
+import { checkBreakGlassTicket, ticketAuditDetail, ticketSnapshot } from './check-ticket.js';
 import { retryOnConflict } from './retry-on-conflict.js';
 import type { RequestDeps } from './deps.js';
 import { refusedOutcome, type RefusedOutcome } from './refusals.js';
@@ -19,7 +20,8 @@ export type BreakGlassResult =
  * Break-glass: a listed responder gets a listed target at once, without approval. The grant
  * is written APPROVED with `breakGlass: true` and its window open (the worker makes it
  * ACTIVE once IAM/STS confirm), the security channel gets a loud post, and the grant stays
- * flagged until a reviewer marks it reviewed.
+ * flagged until a reviewer marks it reviewed. A ticket given on a target with a ticket check
+ * is checked but never blocks: the outcome is kept on the grant and in its audit event.
  */
 export async function breakGlass(
   deps: RequestDeps,
@@ -43,6 +45,9 @@ export async function breakGlass(
   const shiftEndsAt = shiftEndFor(policy, policy.breakGlass?.responders ?? [], input.requester);
   const endsAt = clampToShift(window.endsAt.toISOString(), shiftEndsAt);
   const at = now.toISOString();
+  // Never blocks: what the ticket system says is recorded for the reviewers (see checkBreakGlassTicket).
+  const ticketCheck = await checkBreakGlassTicket(deps, decision.target, input);
+  const ticketInfo = ticketSnapshot(ticketCheck);
   const request: AccessRequest = {
     ...newRequest({
       id: deps.ids.newId(now),
@@ -57,6 +62,7 @@ export async function breakGlass(
       approvalsRequired: 0,
       ...(input.idempotencyKey ? { idempotencyKey: input.idempotencyKey } : {}),
       ...(shiftEndsAt === undefined ? {} : { shiftEndsAt }),
+      ...(ticketInfo === undefined ? {} : { ticketInfo }),
     }),
     // No approval: granted at once, flagged for review.
     status: 'APPROVED',
@@ -84,6 +90,7 @@ export async function breakGlass(
         startsAt: request.startsAt ?? '',
         endsAt: request.endsAt ?? '',
         ...(shiftEndsAt === undefined ? {} : { shiftEndsAt }),
+        ...ticketAuditDetail(ticketCheck),
         ...provenance,
       },
     }),

@@ -7,28 +7,34 @@ import {
   decideTicket,
   ticketSystemLabel,
   type TicketDecision,
+  type TicketFacts,
   type TicketLookup,
+  type TicketRefusal,
   type TicketSystemName,
 } from '../domain/tickets.js';
 import type { RequestDeps } from './deps.js';
 
-/** What the ticket check of a request answers: the decision, and what was asked. */
+/** What the ticket check of a request answers: the decision, what was asked, and what was found. */
 export type TicketCheck =
-  | (TicketDecision & { readonly system: TicketSystemName })
+  | (TicketDecision & {
+      readonly system: TicketSystemName;
+      /** The ticket as the system described it, whatever was decided. */
+      readonly found?: TicketFacts;
+      /** The refusal a break-glass grant went ahead despite (checkBreakGlassTicket). */
+      readonly overridden?: TicketRefusal;
+    })
   | { readonly allowed: true; readonly reason: 'no-ticket-check' };
 
 /**
- * Asks the target's ticket system about the request's ticket and decides (decideTicket).
- * Targets without a `ticket:` check, and requests without a ticket (the pattern rules already
- * said whether one is needed), are not asked. A lookup that throws is "unreachable": a refusal
- * or the policy's explicit fallback, never a pass. A refusal is audited (`request.refused`,
- * with its reason) although no request is written: an auditor sees who was turned away and why.
+ * Asks the target's ticket system about the request's ticket and decides (decideTicket),
+ * writing nothing. Targets without a `ticket:` check, and requests without a ticket (the
+ * pattern rules already said whether one is needed), are not asked. A lookup that throws is
+ * "unreachable": a refusal or the policy's explicit fallback, never a pass.
  */
-export async function checkTicket(
-  deps: Pick<RequestDeps, 'tickets' | 'audit' | 'ids' | 'logger'>,
+export async function assessTicket(
+  deps: Pick<RequestDeps, 'tickets' | 'logger'>,
   target: Target,
-  input: { readonly requester: ResolvedPerson; readonly principal: string; readonly ticket?: string },
-  now: Date,
+  input: { readonly requester: ResolvedPerson; readonly ticket?: string },
 ): Promise<TicketCheck> {
   const rule = target.ticket;
   const key = input.ticket?.trim() ?? '';
@@ -43,7 +49,22 @@ export async function checkTicket(
       error: lookup.problem,
     });
   }
-  if (!decision.allowed) {
+  return { ...decision, system: rule.system, ...(lookup.kind === 'found' ? { found: lookup.ticket } : {}) };
+}
+
+/**
+ * The ticket check of a request ({@link assessTicket}) that may refuse it. A refusal is audited
+ * (`request.refused`, with its reason) although no request is written: an auditor sees who was
+ * turned away and why.
+ */
+export async function checkTicket(
+  deps: Pick<RequestDeps, 'tickets' | 'audit' | 'ids' | 'logger'>,
+  target: Target,
+  input: { readonly requester: ResolvedPerson; readonly principal: string; readonly ticket?: string },
+  now: Date,
+): Promise<TicketCheck> {
+  const check = await assessTicket(deps, target, input);
+  if (!check.allowed) {
     await deps.audit.append({
       type: 'request.refused',
       at: now.toISOString(),
@@ -52,13 +73,37 @@ export async function checkTicket(
       principal: input.principal,
       targetId: target.id,
       requestId: deps.ids.newId(now),
-      reason: decision.message,
-      ticket: key,
+      reason: check.message,
+      ticket: input.ticket?.trim() ?? '',
       breakGlass: false,
-      detail: { decision: decision.reason, ticketSystem: rule.system },
+      detail: { decision: check.reason, ticketSystem: check.system },
     });
   }
-  return { ...decision, system: rule.system };
+  return check;
+}
+
+/**
+ * The ticket check of a break-glass grant ({@link assessTicket}), which never blocks it. Why:
+ * the responder of an incident may not have a ticket yet, or only a wrong one, and the
+ * ticket system may be down with the rest of production; break-glass is bounded and reviewed
+ * instead. What the check found (a closed, missing or unassigned ticket, an unreachable
+ * system) goes on the grant as a warning for the reviewers and into its audit event.
+ */
+export async function checkBreakGlassTicket(
+  deps: Pick<RequestDeps, 'tickets' | 'logger'>,
+  target: Target,
+  input: { readonly requester: ResolvedPerson; readonly ticket?: string },
+): Promise<TicketCheck> {
+  const check = await assessTicket(deps, target, input);
+  if (check.allowed) return check;
+  return {
+    allowed: true,
+    reason: 'ticket-unverified',
+    system: check.system,
+    ...(check.found ? { found: check.found } : {}),
+    warning: `Break-glass went ahead without a valid ticket: ${check.message}`,
+    overridden: check.reason,
+  };
 }
 
 async function lookUpTicket(
@@ -77,24 +122,29 @@ async function lookUpTicket(
   }
 }
 
-/** What the request keeps of a checked ticket, for the approval message. */
+/** What the request keeps of a checked ticket, for the approval message and the break-glass alert. */
 export function ticketSnapshot(check: TicketCheck): TicketSnapshot | undefined {
   if (!check.allowed || check.reason === 'no-ticket-check') return undefined;
-  if (check.ticket) {
-    const { system, title, status, url } = check.ticket;
-    return { system, title, status, url };
+  const facts = check.ticket ?? check.found;
+  const warning = check.warning === undefined ? {} : { warning: check.warning };
+  if (facts) {
+    const { system, title, status, url } = facts;
+    return { system, title, status, url, ...warning };
   }
   return check.warning === undefined
     ? undefined
-    : { system: check.system, title: '', status: 'not checked', url: '', warning: check.warning };
+    : { system: check.system, title: '', status: 'not checked', url: '', ...warning };
 }
 
-/** The ticket check as the submission's audit event records it. */
+/** The ticket check as the submission's (or break-glass') audit event records it. */
 export function ticketAuditDetail(check: TicketCheck): AuditDetail {
   if (!check.allowed || check.reason === 'no-ticket-check') return {};
+  const facts = check.ticket ?? check.found;
   return {
     ticketCheck: check.reason,
-    ...(check.ticket ? { ticketStatus: check.ticket.status, ticketSystem: check.ticket.system } : {}),
+    ticketSystem: check.system,
+    ...(facts ? { ticketStatus: facts.status } : {}),
+    ...(check.overridden ? { ticketRefusalOverridden: check.overridden } : {}),
     ...(check.warning ? { ticketWarning: check.warning } : {}),
   };
 }

@@ -46,6 +46,7 @@ export async function endGrantsOfClosedTickets(
     (g): g is AccessRequest & { ticket: string } =>
       g.ticket !== undefined &&
       g.endRequest === undefined &&
+      endsWithTicket(g) &&
       findTarget(policy, g.targetId)?.ticket?.endWhenClosed === true,
   );
   const order = (g: { targetId: string; ticket: string }) =>
@@ -79,4 +80,14 @@ export async function endGrantsOfClosedTickets(
   }
   if (options.lastChecked.size > 10_000) options.lastChecked.clear();
   return report;
+}
+
+/**
+ * Whether a grant ends when its ticket closes. Why not every break-glass grant: one that went
+ * ahead on a ticket its system did not confirm open (closed, missing, not the responder's,
+ * unreachable) would be taken away by the next sweep, which is the block break-glass skips.
+ */
+function endsWithTicket(grant: AccessRequest): boolean {
+  if (!grant.breakGlass) return true;
+  return grant.ticketInfo !== undefined && grant.ticketInfo.warning === undefined;
 }

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoAuditQuery } from '../../shared/adapters/dynamodb/audit-query.js';
+import { approvalMessage } from '../../shared/adapters/slack/views/messages.js';
 import type { AuditEvent } from '../../shared/domain/audit.js';
+import type { AccessRequest } from '../../shared/domain/request.js';
 import {
   onCallRosterFromEnv,
   ticketSystemsFromEnv,
@@ -65,6 +67,17 @@ targets:
     defaultDuration: 2h
     maxDuration: 4h
     breakGlass: true
+  - id: prod-glass
+    kind: group
+    groupName: jit-prod-glass
+    description: Prod, with break-glass and a Jira ticket
+    requesters: [devs]
+    approvers: [leads]
+    defaultDuration: 1h
+    maxDuration: 4h
+    requireTicket: true
+    breakGlass: true
+    ticket: { system: jira, assignedToRequester: true, endWhenClosed: true, onUnreachable: refuse }
 `;
 
 const START = '2026-11-27T09:00:00.000Z';
@@ -138,10 +151,10 @@ const ask = (targetId: string, ticket: string, who: ResolvedPerson = dev1) => ({
   reason: 'fix it',
 });
 
-async function auditTypes(requestId?: string): Promise<AuditEvent[]> {
+async function auditTypes(requestId?: string, targetId = 'prod-jira'): Promise<AuditEvent[]> {
   const reader = new DynamoAuditQuery(db().doc, db().names.audit);
   const events: AuditEvent[] = [];
-  const filter = requestId === undefined ? { targetId: 'prod-jira' } : { requestId };
+  const filter = requestId === undefined ? { targetId } : { requestId };
   for await (const event of reader.stream(filter, new Date('2026-11-28T00:00:00Z'))) events.push(event);
   return events.sort((a, b) => a.at.localeCompare(b.at) || a.seq - b.seq);
 }
@@ -223,6 +236,11 @@ describe('ticket checks on submission (DynamoDB Local, Jira/ServiceNow stand-in)
     if (result.outcome !== 'pending') return;
     const [submitted] = await auditTypes(result.request.id);
     expect(submitted?.detail).toMatchObject({ ticketCheck: 'ticket-verified', ticketStatus: 'In Progress' });
+    // As stored and read back, the approval post links the ticket with its title and status.
+    const stored = await db().requests.get(result.request.id);
+    expect(JSON.stringify(approvalMessage(stored as AccessRequest, undefined).blocks)).toContain(
+      `<${standIn.url}/browse/OPS-1|OPS-1> Disk full · _In Progress_`,
+    );
   });
 
   it('refuses a closed ticket, writes no request, and audits the refusal with its reason', async () => {
@@ -353,5 +371,109 @@ describe('on-call people sets (DynamoDB Local, PagerDuty stand-in)', () => {
     const roster = onCallRosterFromEnv(env(300));
     const dev2 = await resolvePerson({ ...people(w), onCall: roster }, slackPerson('UDEV2'));
     expect(dev2.onCall).toBeUndefined();
+  });
+});
+
+describe('break-glass on a target with a ticket check (DynamoDB Local, Jira stand-in)', () => {
+  const responder: ResolvedPerson = {
+    person: slackPerson('UDEV2'),
+    email: 'dev2@example.com',
+    groups: [],
+    onCall: { 'sre-oncall': { email: 'dev2@example.com', endsAt: '2026-11-27T09:30:00Z' } },
+  };
+  const glass = (w: ReturnType<typeof world>, ticket?: string) =>
+    breakGlass(w.deps, {
+      requester: responder,
+      principal: 'dev2@example.com',
+      targetId: 'prod-glass',
+      reason: 'prod is down',
+      ...(ticket === undefined ? {} : { ticket }),
+    });
+  beforeEach(() => {
+    standIn.tickets.set('OPS-3', {
+      key: 'OPS-3',
+      title: 'Prod down',
+      status: 'In Progress',
+      closed: false,
+      assigneeEmail: 'dev2@example.com',
+    });
+  });
+
+  it.each([
+    {
+      description: 'an open ticket of the responder: verified, no warning',
+      ticket: 'OPS-3',
+      fault: 'ok' as const,
+      info: { title: 'Prod down', status: 'In Progress' },
+      detail: { ticketCheck: 'ticket-verified', ticketStatus: 'In Progress' },
+      warning: undefined,
+    },
+    {
+      description: 'a closed ticket: granted, the refusal it would have been kept as a warning',
+      ticket: 'OPS-2',
+      fault: 'ok' as const,
+      info: { title: 'Old', status: 'Done' },
+      detail: { ticketCheck: 'ticket-unverified', ticketRefusalOverridden: 'ticket-closed' },
+      warning: /OPS-2 is Done in Jira/,
+    },
+    {
+      description: 'a ticket that does not exist: granted with a warning',
+      ticket: 'OPS-404',
+      fault: 'ok' as const,
+      info: { status: 'not checked' },
+      detail: { ticketRefusalOverridden: 'ticket-not-found' },
+      warning: /OPS-404 does not exist/,
+    },
+    {
+      description: 'Jira down (5xx), although the target refuses requests then: granted with a warning',
+      ticket: 'OPS-3',
+      fault: '5xx' as const,
+      info: { status: 'not checked' },
+      detail: { ticketRefusalOverridden: 'ticket-system-unreachable' },
+      warning: /Jira could not be reached/,
+    },
+  ])('$description', async ({ ticket, fault, info, detail, warning }) => {
+    standIn.faults.jira = fault;
+    const w = world(300);
+    const result = await glass(w, ticket);
+    expect(result).toMatchObject({ outcome: 'granted', request: { ticket, ticketInfo: info } });
+    if (result.outcome !== 'granted') return;
+    if (warning) expect(result.request.ticketInfo?.warning).toMatch(warning);
+    else expect(result.request.ticketInfo?.warning).toBeUndefined();
+    const events = await auditTypes(result.request.id);
+    expect(events.map((e) => e.type)).toEqual(['break-glass.activated']);
+    expect(events[0]?.detail).toMatchObject({ ticketSystem: 'jira', ...detail });
+    // Never a refusal: nobody was turned away.
+    const onTarget = await auditTypes(undefined, 'prod-glass');
+    expect(onTarget.length).toBeGreaterThan(0);
+    expect(onTarget.filter((e) => e.type === 'request.refused')).toEqual([]);
+    // The reviewers see it on the stored grant.
+    expect((await db().requests.get(result.request.id))?.ticketInfo).toEqual(result.request.ticketInfo);
+  });
+
+  it('without a ticket: granted, nothing asked', async () => {
+    const w = world();
+    const result = await glass(w);
+    expect(result).toMatchObject({ outcome: 'granted' });
+    if (result.outcome !== 'granted') return;
+    expect(result.request.ticketInfo).toBeUndefined();
+  });
+
+  it('the sweeper ends it when its verified ticket closes, but not when it went ahead on a closed one', async () => {
+    const w = world();
+    const verified = await glass(w, 'OPS-3');
+    const onClosed = await glass(w, 'OPS-2');
+    if (verified.outcome !== 'granted' || onClosed.outcome !== 'granted') throw new Error('not granted');
+    for (const id of [verified.request.id, onClosed.request.id]) {
+      await activateGrant(w.grant.deps, { requestId: id, attempt: 1, maxAttempts: 5 } as never);
+    }
+    standIn.tickets.set('OPS-3', { key: 'OPS-3', title: 'Prod down', status: 'Done', closed: true });
+    w.clock.advance(120);
+    await sweepExpiredGrants(w.grant.deps, { concurrency: 2, ticketChecks: new Map() });
+    expect(await db().requests.get(verified.request.id)).toMatchObject({
+      status: 'REVOKED',
+      endRequest: { by: 'system:ticket-check' },
+    });
+    expect((await db().requests.get(onClosed.request.id))?.status).toBe('ACTIVE');
   });
 });

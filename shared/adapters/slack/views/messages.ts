@@ -29,9 +29,43 @@ function requestFields(request: AccessRequest, target: Target | undefined): Bloc
     mrkdwn(`*Requester*\n${user(request.requester)}`),
     mrkdwn(`*Target*\n${request.targetId}${target ? ` (${target.kind})` : ''}`),
     mrkdwn(`*Duration*\n${formatDuration(request.durationSeconds)}`),
-    mrkdwn(`*Ticket*\n${request.ticket ? escapeText(request.ticket) : '—'}`),
+    mrkdwn(`*Ticket*\n${ticketText(request)}`),
   ];
   return { type: 'section', fields };
+}
+
+/** Ticket titles are cut here: a field is short, and the link leads to the rest. */
+const MAX_TICKET_TITLE = 150;
+
+/**
+ * The ticket as approvers see it: its key linked to the ticket system, its title and status
+ * as the system gave them at submission, and the warning when it could not be checked.
+ * Requests stored before tickets were checked (no `ticketInfo`) show the key alone.
+ */
+export function ticketText(request: Pick<AccessRequest, 'ticket' | 'ticketInfo'>): string {
+  if (!request.ticket) return '—';
+  const key = escapeText(request.ticket);
+  const info = request.ticketInfo;
+  if (!info) return key;
+  const link = linkable(info.url);
+  const title = info.title ? ` ${escapeText(info.title.slice(0, MAX_TICKET_TITLE))}` : '';
+  const status = info.status ? ` · _${escapeText(info.status)}_` : '';
+  const warning = info.warning ? `\n:warning: ${escapeText(info.warning)}` : '';
+  return `${link ? `<${link}|${key}>` : key}${title}${status}${warning}`;
+}
+
+/**
+ * The URL when it can be a Slack link, else undefined (shown unlinked). Why: the URL comes
+ * from an outside system's answer; only http(s), and nothing that ends Slack's `<url|text>`.
+ */
+function linkable(url: string): string | undefined {
+  if (url === '' || /[\s|<>]/.test(url)) return undefined;
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === 'https:' || parsed.protocol === 'http:' ? url : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function reasonBlock(request: AccessRequest): Block {
