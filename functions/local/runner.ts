@@ -23,7 +23,7 @@ import { eventsOverSlackClient } from '../wiring/event-wiring.js';
 import { createHandler as createSlackHandler, type SlackLambdaEvent } from '../slack/create-handler.js';
 import { createSweeperHandler, type SweepRun } from '../sweeper/handler.js';
 import { createRequestApiHandler } from '../request-api/handler.js';
-import { apiCallerDirectory } from '../request-api/caller-directory.js';
+import { apiPeople } from '../request-api/caller-directory.js';
 import { LOCAL_API_KEYS, localRequestApi } from './request-api-gate.js';
 import { LOCAL_DEFAULTS, type LocalConfig } from './config.js';
 import { InProcessGrantQueue } from './local-queue.js';
@@ -335,13 +335,17 @@ export async function startLocalBroker(options: StartLocalBrokerOptions): Promis
       say('slack  ⚡ connected to Slack over Socket Mode');
     }
 
+    const slackWeb = new WebClient(config[ENV.slackBotToken], slackApiUrl ? { slackApiUrl } : {});
+    const slackDirectory = new SlackDirectory(slackWeb, clock);
+
     // The request API (jit CLI), SigV4-verified with the local keys (request-api-gate.ts).
     const { delivery: _slackDelivery, ...grantPorts } = deps;
     const requestApi = localRequestApi({
       handler: createRequestApiHandler({
         api: {
           requests: requestDeps,
-          people: { policy: base.policy, directory: apiCallerDirectory(base.policy) },
+          // Callers mapped to Slack persons are resolved through Slack, as the Slack app does.
+          people: apiPeople(requestDeps, slackDirectory),
           grants: grantPorts,
         },
         logger,
@@ -358,8 +362,6 @@ export async function startLocalBroker(options: StartLocalBrokerOptions): Promis
       clock,
       logger,
     });
-    const slackWeb = new WebClient(config[ENV.slackBotToken], slackApiUrl ? { slackApiUrl } : {});
-    const slackDirectory = new SlackDirectory(slackWeb, clock);
     // Development sessions name policy persons: Slack ones as the (sandbox) Slack knows them,
     // `oidc:` ones with their id as their email, as a verified token would give it.
     const devDirectory: PersonDirectory = {

@@ -1,5 +1,7 @@
 import { personOfApiCaller } from '../../shared/domain/api-caller.js';
 import type { PersonDirectory, PolicySource } from '../../shared/domain/ports.js';
+import type { RequestDeps } from '../../shared/usecases/deps.js';
+import type { PeopleDeps } from '../../shared/usecases/identify-person.js';
 
 /**
  * What the request API knows of its `cli:` persons: the email an Identity Center session
@@ -16,5 +18,22 @@ export function apiCallerDirectory(policy: PolicySource, others?: PersonDirector
     },
     groupsOf: async (person, groups) =>
       person.provider === 'cli' ? [] : (others?.groupsOf(person, groups) ?? []),
+  };
+}
+
+/**
+ * How the request API resolves its callers: its `cli:` persons, and the persons the policy maps
+ * callers to through the same directory as their own front door (`slack`: the Slack function's
+ * SlackDirectory), with the same on-call roster. Why: a person's emails, user groups and on-call
+ * status must decide the same way from the terminal as from Slack.
+ */
+export function apiPeople(
+  requests: Pick<RequestDeps, 'policy' | 'onCall' | 'logger'>,
+  slack?: PersonDirectory,
+): PeopleDeps {
+  return {
+    policy: requests.policy,
+    directory: apiCallerDirectory(requests.policy, slack),
+    ...(requests.onCall ? { onCall: requests.onCall, logger: requests.logger } : {}),
   };
 }

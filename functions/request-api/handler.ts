@@ -1,8 +1,8 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { personOfApiCaller } from '../../shared/domain/api-caller.js';
-import { createGrantWiring } from '../wiring/grant-wiring.js';
-import { apiCallerDirectory } from './caller-directory.js';
+import { createGrantWiring, type GrantWiring } from '../wiring/grant-wiring.js';
+import { apiPeople } from './caller-directory.js';
 import { routeRequest, type ApiResponse, type RequestApiDeps } from './routes.js';
 
 /** A function URL event; with AWS_IAM auth its request context names the SigV4-signed caller. */
@@ -79,18 +79,25 @@ export function createRequestApiHandler(deps: RequestApiHandlerDeps | (() => Req
   };
 }
 
-/** Wiring for AWS: the grant side's ports (store, queue, Slack notifications, STS) built once. */
-function depsFromEnv(): RequestApiHandlerDeps {
-  const wiring = createGrantWiring();
+/**
+ * The API's ports over a grant wiring: its request and grant sides, and callers resolved like
+ * Slack resolves them (the wiring's Slack directory and on-call roster, see apiPeople).
+ */
+export function requestApiDepsOf(wiring: GrantWiring): RequestApiHandlerDeps {
   const { delivery: _unused, ...grants } = wiring.deps;
   return {
     api: {
       requests: wiring.requestDeps,
-      people: { policy: wiring.base.policy, directory: apiCallerDirectory(wiring.base.policy) },
+      people: apiPeople(wiring.requestDeps, wiring.slackDirectory),
       grants,
     },
     logger: wiring.base.logger,
   };
+}
+
+/** Wiring for AWS: the grant side's ports (store, queue, Slack notifications, STS) built once. */
+function depsFromEnv(): RequestApiHandlerDeps {
+  return requestApiDepsOf(createGrantWiring());
 }
 
 export const handler = createRequestApiHandler(depsFromEnv);

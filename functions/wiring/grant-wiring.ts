@@ -14,12 +14,18 @@ import { PowertoolsGrantMetrics } from '../../shared/adapters/aws/powertools-met
 import { SqsGrantQueue } from '../../shared/adapters/aws/sqs-grant-queue.js';
 import { StsSessionVendor } from '../../shared/targets/role/sts-session-vendor.js';
 import { SlackCredentialsDelivery } from '../../shared/adapters/slack/credentials-delivery.js';
+import { SlackDirectory } from '../../shared/adapters/slack/directory.js';
 import { loadSlackWebSettings, SLACK_SECRET_MAX_AGE_SECONDS } from '../../shared/adapters/slack/runtime.js';
 import { ENV, readEnv } from '../../shared/config/env.js';
 import { readGrantSettings, type GrantSettings } from '../../shared/config/grant-settings.js';
 import { ConfigError } from '../../shared/domain/errors.js';
 import { formatIssuePath, type AccessPolicy } from '../../shared/domain/policy.js';
-import type { CredentialsDelivery, EventPublisher, GrantQueue } from '../../shared/domain/ports.js';
+import type {
+  CredentialsDelivery,
+  EventPublisher,
+  GrantQueue,
+  PersonDirectory,
+} from '../../shared/domain/ports.js';
 import type { RequestDeps, UseCaseLogger } from '../../shared/usecases/deps.js';
 import { isRoleTarget } from '../../shared/targets/role/kind.js';
 import { createTargetDrivers } from '../../shared/targets/drivers.js';
@@ -40,6 +46,8 @@ export interface SlackPorts {
   /** Where the use cases publish: the registered subscribers (functions/wiring/event-wiring.ts). */
   readonly events: EventPublisher;
   readonly delivery: CredentialsDelivery;
+  /** Slack persons' emails and user groups (the Slack function's SlackDirectory, over the same token). */
+  readonly directory?: PersonDirectory;
 }
 
 export interface GrantWiring {
@@ -52,6 +60,8 @@ export interface GrantWiring {
   readonly queue?: SqsGrantQueue;
   /** The request-side ports over the same store (for the sweeper's pending follow-up). */
   readonly requestDeps: RequestDeps;
+  /** Who Slack persons are (emails, user groups), for front doors that act as them (the request API). */
+  readonly slackDirectory?: PersonDirectory;
 }
 
 /** The AWS-facing grant ports an entry point may replace (the local runner's sandbox). */
@@ -151,6 +161,7 @@ export function createGrantWiring(options: GrantWiringOptions = {}): GrantWiring
     metrics,
     settings,
     ...(queue ? { queue } : {}),
+    ...(slack.directory ? { slackDirectory: slack.directory } : {}),
     requestDeps: {
       ...requestPorts(base, handOff ?? unwiredQueue, logger),
       events: slack.events,
@@ -200,7 +211,11 @@ function lazySlackPorts(base: BaseWiring, logger: UseCaseLogger): SlackPorts {
       retryConfig: { retries: 2, factor: 2, minTimeout: 200, maxTimeout: 1000 },
       timeout: 5000,
     });
-    const ports: SlackPorts = { events: eventsOver(web), delivery: new SlackCredentialsDelivery(web) };
+    const ports: SlackPorts = {
+      events: eventsOver(web),
+      delivery: new SlackCredentialsDelivery(web),
+      directory: new SlackDirectory(web, base.clock),
+    };
     current = { botToken: settings.botToken, readAtMs, ports };
     return ports;
   };
@@ -222,6 +237,11 @@ function lazySlackPorts(base: BaseWiring, logger: UseCaseLogger): SlackPorts {
     delivery: {
       deliver: async (job, grant, credentials) => (await ports()).delivery.deliver(job, grant, credentials),
       deliverFailure: async (job, message) => (await ports()).delivery.deliverFailure(job, message),
+    },
+    directory: {
+      providers: ['slack'],
+      emailOf: async (person) => (await ports()).directory?.emailOf(person),
+      groupsOf: async (person, groups) => (await ports()).directory?.groupsOf(person, groups) ?? [],
     },
   };
 }
