@@ -369,6 +369,11 @@ export async function routeConsoleApi(
   }
 }
 
+/** The store's idempotency key of a console form: the channel, the caller and the browser's key. */
+export function consoleIdempotencyKey(person: string, key: string): string {
+  return `console:${person}:${key}`;
+}
+
 /** Whether path segment `i` is an id (the second segment of a resource path, but for fixed words). */
 function isParam(parts: readonly string[], i: number): boolean {
   const fixed = new Set(['export', 'events', 'verify']);
@@ -379,7 +384,14 @@ async function submitted(
   rd: RequestDeps,
   who: ResolvedPerson,
   principal: string,
-  form: { targetId: string; duration?: string; reason?: string; ticket?: string; extendsRequestId?: string },
+  form: {
+    targetId: string;
+    duration?: string;
+    reason?: string;
+    ticket?: string;
+    extendsRequestId?: string;
+    idempotencyKey?: string;
+  },
 ): Promise<ConsoleApiResponse> {
   const durationSeconds = durationSecondsOf(form.duration);
   const result = await submitRequest(rd, {
@@ -390,6 +402,10 @@ async function submitted(
     ...(form.reason === undefined ? {} : { reason: form.reason }),
     ...(form.ticket === undefined ? {} : { ticket: form.ticket }),
     ...(form.extendsRequestId === undefined ? {} : { extendsRequestId: form.extendsRequestId }),
+    // Why scoped to the caller: the key comes from a browser; it must only ever find their own request.
+    ...(form.idempotencyKey === undefined
+      ? {}
+      : { idempotencyKey: consoleIdempotencyKey(personKey(who.person), form.idempotencyKey) }),
   });
   if (result.outcome === 'refused') return ok(refusedForm(result.message, result.field), 422);
   const body: SubmitResponse = { outcome: result.outcome, request: requestView(result.request) };

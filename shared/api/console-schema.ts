@@ -33,12 +33,23 @@ const durationText = z
     if (problem) ctx.issues.push({ code: 'custom', message: problem, input: ctx.value });
   });
 
+/**
+ * A key the browser makes once per form it fills in and sends with every try of it: a double
+ * click or a retry after a lost answer names the same key, and the server returns the request
+ * the first try made instead of making a second (submit-request's idempotency key, scoped to
+ * the caller so one person's key can never find another's request).
+ */
+export const idempotencyKey = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{16,64}$/, 'The form’s idempotency key is not valid.');
+
 /** POST /requests: a new access request. */
 export const submitRequestBody = z.strictObject({
   targetId: z.string({ error: 'Choose a target.' }).trim().min(1, 'Choose a target.').max(200),
   duration: durationText,
   reason: z.string().max(2000).optional(),
   ticket: z.string().max(200).optional(),
+  idempotencyKey: idempotencyKey.optional(),
 });
 export type SubmitRequestBody = z.infer<typeof submitRequestBody>;
 
