@@ -41,6 +41,8 @@ import { releaseGrant } from '../../shared/usecases/release-grant.js';
 import { requestCredentials } from '../../shared/usecases/request-credentials.js';
 import { submitRequest } from '../../shared/usecases/submit-request.js';
 import { verifyAudit } from '../../shared/usecases/verify-audit.js';
+import { throughChannel } from '../../shared/usecases/channel.js';
+import { auditChannelOf, onChannel, parseChannelFilter } from './audit-channel.js';
 import type { ConsoleCaller } from './caller.js';
 import type { ConsoleCredentialsMailbox } from './credentials-mailbox.js';
 
@@ -130,6 +132,7 @@ export function auditEventView(e: AuditEvent): AuditEventView {
     ...(e.ticket === undefined ? {} : { ticket: e.ticket }),
     breakGlass: e.breakGlass,
     ...(e.awsRequestId === undefined ? {} : { awsRequestId: e.awsRequestId }),
+    channel: auditChannelOf(e),
     chain: e.chain,
     seq: e.seq,
   };
@@ -190,7 +193,8 @@ export async function routeConsoleApi(
   deps: ConsoleApiDeps,
   req: ConsoleApiRequest,
 ): Promise<ConsoleApiResponse> {
-  const { request: rd } = deps;
+  // Every audit event the console's writes cause names the console as their channel.
+  const rd = throughChannel(deps.request, 'console');
   const policy = rd.policy.current();
   const { person: who, identity } = await identifyPerson(
     { policy: rd.policy, directory: req.caller.directory },
@@ -308,23 +312,27 @@ export async function routeConsoleApi(
       return ok({ request: requestView(request), items: [...page.items].reverse().map(auditEventView) });
     }
     case 'GET /audit/events': {
+      const { channel: channelText, ...filters } = req.query;
+      const channel = parseChannelFilter(channelText);
       const page = await queryAudit(
         { reader: deps.reader, clock: rd.clock },
-        scopedAuditQuery(req.query, roles, me),
+        scopedAuditQuery(filters, roles, me),
       );
-      return ok({ items: page.items.map(auditEventView), ...(page.cursor ? { cursor: page.cursor } : {}) });
+      // Filtered after the index query (see audit-channel.ts): the cursor continues the same query.
+      const items = page.items.filter((e) => channel === undefined || auditChannelOf(e) === channel);
+      return ok({ items: items.map(auditEventView), ...(page.cursor ? { cursor: page.cursor } : {}) });
     }
     case 'GET /audit/export': {
-      const { format = 'csv', ...filters } = req.query;
+      const { format = 'csv', channel: channelText, ...filters } = req.query;
+      const channel = parseChannelFilter(channelText);
       if (!(EXPORT_FORMATS as readonly string[]).includes(format)) {
         throw new ValidationError(`Invalid export: format must be ${EXPORT_FORMATS.join(' or ')}`);
       }
-      const events = exportAudit(
-        { reader: deps.reader, clock: rd.clock },
-        scopedAuditQuery(filters, roles, me),
-        {
+      const events = onChannel(
+        exportAudit({ reader: deps.reader, clock: rd.clock }, scopedAuditQuery(filters, roles, me), {
           max: MAX_EXPORT_EVENTS,
-        },
+        }),
+        channel,
       );
       return { kind: 'export', format: format as ExportFormat, filename: `audit-events.${format}`, events };
     }

@@ -195,6 +195,14 @@ export const credentialsResponse = z.union([
 ]);
 export type CredentialsResponse = z.infer<typeof credentialsResponse>;
 
+/**
+ * The front door an audit event came through, as the explorer filters by it: Slack, the SigV4
+ * request API (`api` for a person the policy maps a caller to, `cli` for an AWS principal acting
+ * as itself, as the `jit` CLI does), this console, or the broker itself (`system:` actors).
+ */
+export const AUDIT_CHANNELS = ['slack', 'api', 'console', 'cli', 'system'] as const;
+export type AuditChannel = (typeof AUDIT_CHANNELS)[number];
+
 /** An audit event as the explorer shows it. */
 export const auditEventView = z.object({
   at: z.string(),
@@ -209,6 +217,7 @@ export const auditEventView = z.object({
   ticket: z.string().optional(),
   breakGlass: z.boolean(),
   awsRequestId: z.string().optional(),
+  channel: z.enum(AUDIT_CHANNELS),
   chain: z.string(),
   seq: z.number(),
 });
