@@ -19,6 +19,30 @@ export function durationTextProblem(text: string): string | undefined {
   return `"${trimmed.slice(0, 16)}" is not a duration (try 30m, 1h or 1h30m).`;
 }
 
+/**
+ * The console's `config.json`: where its API is and how people sign in. `dev` is the local
+ * development sign-in; `oidc` is the organization's identity provider (authorization code flow
+ * with PKCE in the browser, the ID token sent as the bearer token); `none` offers no sign-in.
+ */
+export const consoleConfig = z.discriminatedUnion('signIn', [
+  z.strictObject({ apiBase: z.string(), signIn: z.literal('dev') }),
+  z.strictObject({ apiBase: z.string(), signIn: z.literal('none') }),
+  z.strictObject({
+    apiBase: z.string(),
+    signIn: z.literal('oidc'),
+    oidc: z.strictObject({
+      /** The issuer URL; its discovery document is `<issuer>/.well-known/openid-configuration`. */
+      issuer: z.url(),
+      clientId: z.string().min(1),
+      /** Where the IdP sends the browser back; absent: the page's own address. */
+      redirectUri: z.url().optional(),
+      scopes: z.array(z.string().min(1)).min(1),
+    }),
+  }),
+]);
+export type ConsoleConfig = z.infer<typeof consoleConfig>;
+export type OidcSignInConfig = Extract<ConsoleConfig, { signIn: 'oidc' }>['oidc'];
+
 /** The fields of a request form a refusal can point at (decision.ts `RefusalField`, plus the target). */
 export const FORM_FIELDS = ['target', 'duration', 'reason', 'ticket'] as const;
 export type FormField = (typeof FORM_FIELDS)[number];
