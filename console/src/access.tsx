@@ -14,7 +14,7 @@ import {
   type RequestView,
 } from '../../shared/api/console-schema.js';
 import { formatDuration } from '../../shared/domain/duration.js';
-import { call, humanDuration } from './api.js';
+import { call, humanDuration, newIdempotencyKey } from './api.js';
 
 /** How often the page asks for news (a grant approved meanwhile appears on its own). */
 const REFRESH_MS = 3000;
@@ -62,13 +62,15 @@ function RequestForm({
   const [ticket, setTicket] = useState('');
   const [problems, setProblems] = useState<Problems>({});
   const [busy, setBusy] = useState(false);
+  // One key per request being filled in: every try of it (double click, retry) sends the same.
+  const key = useRef(newIdempotencyKey());
   const target = me.targets.find((t) => t.id === targetId);
   if (me.identityProblem) return <p class="error">{me.identityProblem}</p>;
   if (me.targets.length === 0) return <p>There is nothing in the access policy you may request.</p>;
 
   const submit = async (event: Event) => {
     event.preventDefault();
-    const form = { targetId, duration, reason, ticket };
+    const form = { targetId, duration, reason, ticket, idempotencyKey: key.current };
     // The shared schema first (the same words as the Slack modal), then the policy's decision.
     const checked = submitRequestBody.safeParse(form);
     if (!checked.success) return setProblems(formProblems(checked.error));
@@ -80,6 +82,7 @@ function RequestForm({
         return;
       }
       setProblems({});
+      key.current = newIdempotencyKey();
       setReason('');
       setTicket('');
       setDuration('');
@@ -269,16 +272,18 @@ function ExtendForm({
   const [duration, setDuration] = useState('');
   const [reason, setReason] = useState('');
   const [problem, setProblem] = useState<string>();
+  const key = useRef(newIdempotencyKey());
   const submit = async (event: Event) => {
     event.preventDefault();
     const result = await call(
       submitResponse,
       'POST',
       `/grants/${encodeURIComponent(grant.id)}/extend`,
-      { duration, reason },
+      { duration, reason, idempotencyKey: key.current },
       [422],
     ).catch((e: Error) => ({ outcome: 'refused' as const, message: e.message }));
     if (result.outcome === 'refused') return setProblem(result.message);
+    key.current = newIdempotencyKey();
     onDone(
       `More time on ${grant.targetId}: ${result.outcome === 'approved' ? 'approved' : 'sent to its approvers'}.`,
     );

@@ -97,6 +97,11 @@ export async function download(path: string, filename: string): Promise<void> {
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
+/** A fresh idempotency key for a form (128 random bits, URL-safe). */
+export function newIdempotencyKey(): string {
+  return crypto.randomUUID().replaceAll('-', '');
+}
+
 /** Query string of a filter, without empty values. */
 export function queryOf(filter: Readonly<Record<string, string | undefined>>): string {
   const params = new URLSearchParams();

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { z } from 'zod';
 import {
+  AUDIT_CHANNELS,
   auditEventView,
   auditPageResponse,
   requestView,
@@ -22,6 +23,7 @@ interface Filter {
   target: string;
   status: string;
   breakGlass: string;
+  channel: string;
   from: string;
   to: string;
 }
@@ -68,6 +70,7 @@ function EventsTable({
             <th scope="col">Time (UTC)</th>
             <th scope="col">Event</th>
             <th scope="col">Actor</th>
+            <th scope="col">Channel</th>
             <th scope="col">Person</th>
             <th scope="col">Target</th>
             <th scope="col">Status</th>
@@ -84,6 +87,7 @@ function EventsTable({
                 {e.breakGlass ? ' (break-glass)' : ''}
               </td>
               <td>{e.actor}</td>
+              <td>{e.channel}</td>
               <td>{e.subject}</td>
               <td>{e.targetId}</td>
               <td>{e.fromStatus ? `${e.fromStatus} → ${e.toStatus ?? ''}` : (e.toStatus ?? '')}</td>
@@ -112,6 +116,7 @@ export function AuditPage({ me }: { readonly me: MeResponse }) {
     target: '',
     status: '',
     breakGlass: '',
+    channel: '',
     from: weekAgo(),
     to: '',
   });
@@ -183,6 +188,17 @@ export function AuditPage({ me }: { readonly me: MeResponse }) {
             <option value="">Any</option>
             <option value="true">Only break-glass</option>
             <option value="false">No break-glass</option>
+          </select>
+        </div>
+        <div class="field">
+          <label for="f-channel">Channel</label>
+          <select id="f-channel" value={filter.channel} onChange={set('channel')}>
+            <option value="">Any</option>
+            {AUDIT_CHANNELS.map((c) => (
+              <option key={c} value={c}>
+                {c}
+              </option>
+            ))}
           </select>
         </div>
         <div class="field">

@@ -1,16 +1,21 @@
 import { render } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { z } from 'zod';
-import { meResponse, type MeResponse } from '../../shared/api/console-schema.js';
+import {
+  consoleConfig,
+  meResponse,
+  type ConsoleConfig,
+  type MeResponse,
+} from '../../shared/api/console-schema.js';
 import { ApiError, call, configure, setToken } from './api.js';
 import { MyAccessPage } from './access.js';
 import { ApprovalsPage } from './approvals.js';
 import { AuditPage } from './audit.js';
 import { DashboardPage } from './dashboard.js';
+import { beginOidcSignIn, completeOidcSignIn, type OidcSession } from './oidc.js';
 import './styles.css';
 
-const configSchema = z.object({ apiBase: z.string(), signIn: z.enum(['dev', 'none']) });
-type Config = z.infer<typeof configSchema>;
+type Config = ConsoleConfig;
 
 const PAGES = [
   { hash: '#/access', title: 'My access', role: 'requester' },
@@ -41,7 +46,15 @@ export function Forbidden({ message }: { readonly message: string }) {
   );
 }
 
-function SignIn({ config, onSignedIn }: { readonly config: Config; readonly onSignedIn: () => void }) {
+function SignIn({
+  config,
+  onSignedIn,
+  initialError,
+}: {
+  readonly config: Config;
+  readonly onSignedIn: () => void;
+  readonly initialError?: string | undefined;
+}) {
   const [people, setPeople] = useState<string[]>([]);
   const [person, setPerson] = useState('');
   const [error, setError] = useState<string>();
@@ -54,6 +67,23 @@ function SignIn({ config, onSignedIn }: { readonly config: Config; readonly onSi
       })
       .catch((e: Error) => setError(e.message));
   }, [config.signIn]);
+  if (config.signIn === 'oidc') {
+    const go = () => beginOidcSignIn(config.oidc).catch((e: Error) => setError(e.message));
+    return (
+      <main id="main" class="sign-in">
+        <h1>JIT access console</h1>
+        <p>Sign in through your organization’s identity provider.</p>
+        <button type="button" onClick={() => void go()}>
+          Sign in with your identity provider
+        </button>
+        {(error ?? initialError) && (
+          <p role="alert" class="error">
+            {error ?? initialError}
+          </p>
+        )}
+      </main>
+    );
+  }
   if (config.signIn !== 'dev') {
     return (
       <main id="main">
@@ -158,10 +188,24 @@ function Shell({ me, onSignOut }: { readonly me: MeResponse; readonly onSignOut:
   );
 }
 
-function App({ config }: { readonly config: Config }) {
+function App({
+  config,
+  session,
+  signInError,
+}: {
+  readonly config: Config;
+  readonly session?: OidcSession | undefined;
+  readonly signInError?: string | undefined;
+}) {
   const [me, setMe] = useState<MeResponse>();
   const [forbidden, setForbidden] = useState<string>();
-  const [signedIn, setSignedIn] = useState(false);
+  const [signedIn, setSignedIn] = useState(session !== undefined);
+  useEffect(() => {
+    if (!session) return;
+    // Why: a token past its expiry is refused anyway; back to sign-in rather than failing calls.
+    const timer = setTimeout(signOut, Math.max(0, session.expiresAt - Date.now()));
+    return () => clearTimeout(timer);
+  }, [session]);
   useEffect(() => {
     configure(config.apiBase, () => {
       setSignedIn(false);
@@ -184,7 +228,9 @@ function App({ config }: { readonly config: Config }) {
     setMe(undefined);
     setForbidden(undefined);
   };
-  if (!signedIn) return <SignIn config={config} onSignedIn={() => setSignedIn(true)} />;
+  if (!signedIn) {
+    return <SignIn config={config} onSignedIn={() => setSignedIn(true)} initialError={signInError} />;
+  }
   if (forbidden) {
     return (
       <main id="main">
@@ -202,9 +248,19 @@ function App({ config }: { readonly config: Config }) {
 
 async function start(): Promise<void> {
   const root = document.getElementById('app') as HTMLElement;
-  const config = configSchema.parse(await (await fetch('config.json', { cache: 'no-store' })).json());
+  const config = consoleConfig.parse(await (await fetch('config.json', { cache: 'no-store' })).json());
+  let session: OidcSession | undefined;
+  let signInError: string | undefined;
+  if (config.signIn === 'oidc') {
+    try {
+      session = await completeOidcSignIn(config.oidc);
+      if (session) setToken(session.token);
+    } catch (e) {
+      signInError = (e as Error).message;
+    }
+  }
   root.textContent = '';
-  render(<App config={config} />, root);
+  render(<App config={config} session={session} signInError={signInError} />, root);
 }
 
 void start();

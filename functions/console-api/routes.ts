@@ -41,6 +41,8 @@ import { releaseGrant } from '../../shared/usecases/release-grant.js';
 import { requestCredentials } from '../../shared/usecases/request-credentials.js';
 import { submitRequest } from '../../shared/usecases/submit-request.js';
 import { verifyAudit } from '../../shared/usecases/verify-audit.js';
+import { throughChannel } from '../../shared/usecases/channel.js';
+import { auditChannelOf, onChannel, parseChannelFilter } from './audit-channel.js';
 import type { ConsoleCaller } from './caller.js';
 import type { ConsoleCredentialsMailbox } from './credentials-mailbox.js';
 
@@ -130,6 +132,7 @@ export function auditEventView(e: AuditEvent): AuditEventView {
     ...(e.ticket === undefined ? {} : { ticket: e.ticket }),
     breakGlass: e.breakGlass,
     ...(e.awsRequestId === undefined ? {} : { awsRequestId: e.awsRequestId }),
+    channel: auditChannelOf(e),
     chain: e.chain,
     seq: e.seq,
   };
@@ -190,7 +193,8 @@ export async function routeConsoleApi(
   deps: ConsoleApiDeps,
   req: ConsoleApiRequest,
 ): Promise<ConsoleApiResponse> {
-  const { request: rd } = deps;
+  // Every audit event the console's writes cause names the console as their channel.
+  const rd = throughChannel(deps.request, 'console');
   const policy = rd.policy.current();
   const { person: who, identity } = await identifyPerson(
     { policy: rd.policy, directory: req.caller.directory },
@@ -308,23 +312,27 @@ export async function routeConsoleApi(
       return ok({ request: requestView(request), items: [...page.items].reverse().map(auditEventView) });
     }
     case 'GET /audit/events': {
+      const { channel: channelText, ...filters } = req.query;
+      const channel = parseChannelFilter(channelText);
       const page = await queryAudit(
         { reader: deps.reader, clock: rd.clock },
-        scopedAuditQuery(req.query, roles, me),
+        scopedAuditQuery(filters, roles, me),
       );
-      return ok({ items: page.items.map(auditEventView), ...(page.cursor ? { cursor: page.cursor } : {}) });
+      // Filtered after the index query (see audit-channel.ts): the cursor continues the same query.
+      const items = page.items.filter((e) => channel === undefined || auditChannelOf(e) === channel);
+      return ok({ items: items.map(auditEventView), ...(page.cursor ? { cursor: page.cursor } : {}) });
     }
     case 'GET /audit/export': {
-      const { format = 'csv', ...filters } = req.query;
+      const { format = 'csv', channel: channelText, ...filters } = req.query;
+      const channel = parseChannelFilter(channelText);
       if (!(EXPORT_FORMATS as readonly string[]).includes(format)) {
         throw new ValidationError(`Invalid export: format must be ${EXPORT_FORMATS.join(' or ')}`);
       }
-      const events = exportAudit(
-        { reader: deps.reader, clock: rd.clock },
-        scopedAuditQuery(filters, roles, me),
-        {
+      const events = onChannel(
+        exportAudit({ reader: deps.reader, clock: rd.clock }, scopedAuditQuery(filters, roles, me), {
           max: MAX_EXPORT_EVENTS,
-        },
+        }),
+        channel,
       );
       return { kind: 'export', format: format as ExportFormat, filename: `audit-events.${format}`, events };
     }
@@ -369,6 +377,11 @@ export async function routeConsoleApi(
   }
 }
 
+/** The store's idempotency key of a console form: the channel, the caller and the browser's key. */
+export function consoleIdempotencyKey(person: string, key: string): string {
+  return `console:${person}:${key}`;
+}
+
 /** Whether path segment `i` is an id (the second segment of a resource path, but for fixed words). */
 function isParam(parts: readonly string[], i: number): boolean {
   const fixed = new Set(['export', 'events', 'verify']);
@@ -379,7 +392,14 @@ async function submitted(
   rd: RequestDeps,
   who: ResolvedPerson,
   principal: string,
-  form: { targetId: string; duration?: string; reason?: string; ticket?: string; extendsRequestId?: string },
+  form: {
+    targetId: string;
+    duration?: string;
+    reason?: string;
+    ticket?: string;
+    extendsRequestId?: string;
+    idempotencyKey?: string;
+  },
 ): Promise<ConsoleApiResponse> {
   const durationSeconds = durationSecondsOf(form.duration);
   const result = await submitRequest(rd, {
@@ -390,6 +410,10 @@ async function submitted(
     ...(form.reason === undefined ? {} : { reason: form.reason }),
     ...(form.ticket === undefined ? {} : { ticket: form.ticket }),
     ...(form.extendsRequestId === undefined ? {} : { extendsRequestId: form.extendsRequestId }),
+    // Why scoped to the caller: the key comes from a browser; it must only ever find their own request.
+    ...(form.idempotencyKey === undefined
+      ? {}
+      : { idempotencyKey: consoleIdempotencyKey(personKey(who.person), form.idempotencyKey) }),
   });
   if (result.outcome === 'refused') return ok(refusedForm(result.message, result.field), 422);
   const body: SubmitResponse = { outcome: result.outcome, request: requestView(result.request) };

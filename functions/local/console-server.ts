@@ -1,12 +1,18 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { CONSOLE_API_PREFIX, devSignInBody } from '../../shared/api/console-schema.js';
+import {
+  CONSOLE_API_PREFIX,
+  devSignInBody,
+  type ConsoleConfig,
+  type OidcSignInConfig,
+} from '../../shared/api/console-schema.js';
 import { writeEvents } from '../../shared/adapters/audit-format/audit-format.js';
 import { httpAnswerFor } from '../../shared/adapters/http/error-status.js';
 import { BrokerError, NotAuthorizedError } from '../../shared/domain/errors.js';
 import type { Person } from '../../shared/domain/person.js';
 import type { PersonDirectory } from '../../shared/domain/ports.js';
 import { buildConsoleAssets, consoleSecurityHeaders, type ConsoleAsset } from '../../console/build.js';
-import { bearerToken, DevSessions } from '../console-api/caller.js';
+import { bearerToken, callerFromClaims, DevSessions, type ConsoleCaller } from '../console-api/caller.js';
+import type { OidcVerifier } from '../console-api/oidc-verifier.js';
 import { routeConsoleApi, type ConsoleApiDeps } from '../console-api/routes.js';
 
 /** Where the console's pages are served locally. */
@@ -24,6 +30,17 @@ export interface LocalConsoleOptions {
    */
   readonly devSignIn: boolean;
   readonly sessions: DevSessions;
+  /**
+   * Sign-in through an OIDC identity provider instead of development sign-in: the page runs the
+   * authorization code flow with PKCE, and every bearer token is verified here (what API
+   * Gateway's JWT authorizer does in AWS) before its email claim names the caller.
+   */
+  readonly oidc?: {
+    readonly config: OidcSignInConfig;
+    readonly verify: OidcVerifier;
+    readonly emailClaim?: string;
+    readonly groupsClaim?: string;
+  };
   readonly logger: {
     warn(message: string, fields?: Record<string, unknown>): void;
     error(message: string, fields?: Record<string, unknown>): void;
@@ -67,12 +84,30 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
  * Authorization header (never a cookie, so no CSRF; never the URL, so never in a log line).
  */
 export async function createLocalConsole(options: LocalConsoleOptions): Promise<LocalConsole> {
-  const assets: Map<string, ConsoleAsset> = await buildConsoleAssets({
-    minify: false,
-    config: { apiBase: CONSOLE_API_PREFIX, signIn: options.devSignIn ? 'dev' : 'none' },
-  });
-  const { sessions } = options;
+  const { sessions, oidc } = options;
+  const config: ConsoleConfig = oidc
+    ? { apiBase: CONSOLE_API_PREFIX, signIn: 'oidc', oidc: oidc.config }
+    : { apiBase: CONSOLE_API_PREFIX, signIn: options.devSignIn ? 'dev' : 'none' };
+  const assets: Map<string, ConsoleAsset> = await buildConsoleAssets({ minify: false, config });
+  // The page talks to the identity provider itself (discovery, token endpoint): its origin only.
+  const headers = consoleSecurityHeaders(oidc ? new URL(oidc.config.issuer).origin : undefined);
   const policy = () => options.api.request.policy.current();
+
+  /** The caller a bearer token names: a verified OIDC token, or a development session. */
+  const callerOf = async (token: string): Promise<ConsoleCaller | undefined> => {
+    if (!oidc) {
+      const person: Person | undefined = sessions.personOf(token);
+      return person && { person, directory: options.directory };
+    }
+    // Why: an unverified token names whoever wrote it; a refused one is a 401 (sign in again).
+    const claims = await oidc.verify(token).catch(() => undefined);
+    if (!claims) return undefined;
+    return callerFromClaims(claims, {
+      emailClaim: oidc.emailClaim ?? 'email',
+      ...(oidc.groupsClaim ? { groupsClaim: oidc.groupsClaim } : {}),
+      policy: policy(),
+    });
+  };
 
   const fail = (res: ServerResponse, error: unknown, path: string) => {
     const answer = httpAnswerFor(error);
@@ -111,8 +146,8 @@ export async function createLocalConsole(options: LocalConsoleOptions): Promise<
       return sendJson(res, 200, sessions.signIn(policy(), parsed.data.person));
     }
     const token = bearerToken(req.headers as Record<string, string | undefined>);
-    const person: Person | undefined = token === undefined ? undefined : sessions.personOf(token);
-    if (!person || token === undefined) {
+    const caller = token === undefined ? undefined : await callerOf(token);
+    if (!caller || token === undefined) {
       return sendJson(res, 401, {
         error: 'NOT_SIGNED_IN',
         message: 'Sign in again (sessions last 15 minutes).',
@@ -127,7 +162,7 @@ export async function createLocalConsole(options: LocalConsoleOptions): Promise<
       path,
       query: Object.fromEntries(url.searchParams),
       body: method === 'POST' ? await readJson(req) : undefined,
-      caller: { person, directory: options.directory },
+      caller,
     });
     if (answer.kind === 'json') return sendJson(res, answer.status, answer.body);
     // Streamed: the first page is read before the headers go out, so a bad filter is still a 400.
@@ -171,7 +206,7 @@ export async function createLocalConsole(options: LocalConsoleOptions): Promise<
         return sendJson(res, 404, { error: 'NOT_FOUND', message: 'Not found.' });
       }
       res.writeHead(200, {
-        ...consoleSecurityHeaders(),
+        ...headers,
         'Content-Type': asset.contentType,
         'Cache-Control': 'no-cache',
       });

@@ -19,6 +19,30 @@ export function durationTextProblem(text: string): string | undefined {
   return `"${trimmed.slice(0, 16)}" is not a duration (try 30m, 1h or 1h30m).`;
 }
 
+/**
+ * The console's `config.json`: where its API is and how people sign in. `dev` is the local
+ * development sign-in; `oidc` is the organization's identity provider (authorization code flow
+ * with PKCE in the browser, the ID token sent as the bearer token); `none` offers no sign-in.
+ */
+export const consoleConfig = z.discriminatedUnion('signIn', [
+  z.strictObject({ apiBase: z.string(), signIn: z.literal('dev') }),
+  z.strictObject({ apiBase: z.string(), signIn: z.literal('none') }),
+  z.strictObject({
+    apiBase: z.string(),
+    signIn: z.literal('oidc'),
+    oidc: z.strictObject({
+      /** The issuer URL; its discovery document is `<issuer>/.well-known/openid-configuration`. */
+      issuer: z.url(),
+      clientId: z.string().min(1),
+      /** Where the IdP sends the browser back; absent: the page's own address. */
+      redirectUri: z.url().optional(),
+      scopes: z.array(z.string().min(1)).min(1),
+    }),
+  }),
+]);
+export type ConsoleConfig = z.infer<typeof consoleConfig>;
+export type OidcSignInConfig = Extract<ConsoleConfig, { signIn: 'oidc' }>['oidc'];
+
 /** The fields of a request form a refusal can point at (decision.ts `RefusalField`, plus the target). */
 export const FORM_FIELDS = ['target', 'duration', 'reason', 'ticket'] as const;
 export type FormField = (typeof FORM_FIELDS)[number];
@@ -33,12 +57,23 @@ const durationText = z
     if (problem) ctx.issues.push({ code: 'custom', message: problem, input: ctx.value });
   });
 
+/**
+ * A key the browser makes once per form it fills in and sends with every try of it: a double
+ * click or a retry after a lost answer names the same key, and the server returns the request
+ * the first try made instead of making a second (submit-request's idempotency key, scoped to
+ * the caller so one person's key can never find another's request).
+ */
+export const idempotencyKey = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{16,64}$/, 'The form’s idempotency key is not valid.');
+
 /** POST /requests: a new access request. */
 export const submitRequestBody = z.strictObject({
   targetId: z.string({ error: 'Choose a target.' }).trim().min(1, 'Choose a target.').max(200),
   duration: durationText,
   reason: z.string().max(2000).optional(),
   ticket: z.string().max(200).optional(),
+  idempotencyKey: idempotencyKey.optional(),
 });
 export type SubmitRequestBody = z.infer<typeof submitRequestBody>;
 
@@ -184,6 +219,14 @@ export const credentialsResponse = z.union([
 ]);
 export type CredentialsResponse = z.infer<typeof credentialsResponse>;
 
+/**
+ * The front door an audit event came through, as the explorer filters by it: Slack, the SigV4
+ * request API (`api` for a person the policy maps a caller to, `cli` for an AWS principal acting
+ * as itself, as the `jit` CLI does), this console, or the broker itself (`system:` actors).
+ */
+export const AUDIT_CHANNELS = ['slack', 'api', 'console', 'cli', 'system'] as const;
+export type AuditChannel = (typeof AUDIT_CHANNELS)[number];
+
 /** An audit event as the explorer shows it. */
 export const auditEventView = z.object({
   at: z.string(),
@@ -198,6 +241,7 @@ export const auditEventView = z.object({
   ticket: z.string().optional(),
   breakGlass: z.boolean(),
   awsRequestId: z.string().optional(),
+  channel: z.enum(AUDIT_CHANNELS),
   chain: z.string(),
   seq: z.number(),
 });

@@ -91,4 +91,36 @@ describe('the console API behind the JWT authorizer', () => {
       request: { requester: 'oidc:alice@example.com', targetId: 'sandbox', durationSeconds: 1800 },
     });
   });
+
+  it('a double click or retry with the same idempotency key makes one request, scoped to the caller', async () => {
+    const { handler, world } = setUp();
+    const form = { targetId: 'sandbox', duration: '30m', idempotencyKey: 'k3y0000000000000000001' };
+    const first = await handler(event('POST', '/console/api/requests', { email: 'alice@example.com' }, form));
+    const again = await handler(event('POST', '/console/api/requests', { email: 'alice@example.com' }, form));
+    expect(first.statusCode).toBe(201);
+    expect(again.statusCode).toBe(200);
+    const id = (answer: typeof first) =>
+      (JSON.parse(answer.body ?? '{}') as { request: { id: string } }).request.id;
+    expect(id(again)).toBe(id(first));
+    expect((await world.store.listByRequester('oidc:alice@example.com')).items).toHaveLength(1);
+
+    // Another person sending the same key gets a request of their own, never Alice's.
+    const bob = await handler(event('POST', '/console/api/requests', { email: 'bob@example.com' }, form));
+    expect(bob.statusCode).toBe(201);
+    expect(JSON.parse(bob.body ?? '{}')).toMatchObject({ request: { requester: 'oidc:bob@example.com' } });
+  });
+
+  it('refuses a malformed idempotency key as a form problem, writing nothing', async () => {
+    const { handler, world } = setUp();
+    const answer = await handler(
+      event(
+        'POST',
+        '/console/api/requests',
+        { email: 'alice@example.com' },
+        { targetId: 'sandbox', idempotencyKey: 'no spaces allowed' },
+      ),
+    );
+    expect(answer.statusCode).toBe(422);
+    expect(world.queue.jobs).toHaveLength(0);
+  });
 });
