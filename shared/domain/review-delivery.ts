@@ -178,6 +178,10 @@ export type ReviewClaim = 'claimed' | 'delivered' | 'busy';
  */
 export interface ReviewMarkers {
   claim(period: string, now: Date, leaseMs: number): Promise<ReviewClaim>;
-  complete(period: string, now: Date, detail: { readonly location: string; readonly posted: boolean }): Promise<void>;
+  complete(
+    period: string,
+    now: Date,
+    detail: { readonly location: string; readonly posted: boolean },
+  ): Promise<void>;
   release(period: string): Promise<void>;
 }

@@ -13,7 +13,8 @@ export class S3ReviewStore implements ReviewStore {
   ) {}
 
   async put(key: string, body: string, contentType: string): Promise<{ location: string }> {
-    if (!key.startsWith(REVIEW_PREFIX)) throw new ValidationError(`review key outside ${REVIEW_PREFIX}: ${key}`);
+    if (!key.startsWith(REVIEW_PREFIX))
+      throw new ValidationError(`review key outside ${REVIEW_PREFIX}: ${key}`);
     await this.s3.send(
       new PutObjectCommand({
         Bucket: this.bucket,

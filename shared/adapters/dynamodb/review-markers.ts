@@ -63,7 +63,8 @@ export class DynamoReviewMarkers implements ReviewMarkers {
       new UpdateCommand({
         TableName: this.tableName,
         Key: reviewMarkerKey(period),
-        UpdateExpression: 'SET #status = :delivered, deliveredAt = :now, #location = :location, posted = :posted',
+        UpdateExpression:
+          'SET #status = :delivered, deliveredAt = :now, #location = :location, posted = :posted',
         ExpressionAttributeNames: { '#status': 'status', '#location': 'location' },
         ExpressionAttributeValues: {
           ':delivered': 'delivered',
