@@ -37,9 +37,9 @@ const envShape = {
 /** Wires the review function from its environment: the audit table, the bucket, Slack and the policy's security channel. */
 export async function createAccessReviewDeps(
   env: Readonly<Record<string, string | undefined>> = process.env,
+  logger: Logger = new Logger({ serviceName: 'jit-access-review' }),
 ) {
   const config = readEnv(envShape, env);
-  const logger = new Logger({ serviceName: 'jit-access-review' });
   const table = config[ENV.auditTable];
   const policyPath = config[ENV.policyPath];
   const settings = await loadSlackWebSettings(env);
