@@ -37,6 +37,7 @@ import {
 import { identityCenterReach } from './identity-center-targets.js';
 import { UNCONFIGURED_ISSUER, WebConsole } from './constructs/web-console.js';
 import { BROKER_IAM_PATH, DEFAULT_MANAGED_IAM_PATH, managedTargets } from './managed-targets.js';
+import { AccessReviews } from './constructs/access-reviews.js';
 import { acknowledge } from './nag.js';
 import { tableAndIndexArns, tableFromDefinition } from './tables.js';
 
@@ -51,6 +52,7 @@ export const BROKER_FUNCTIONS = [
   'request-api',
   'console-api',
   'audit-archive',
+  'access-review',
 ] as const;
 export type BrokerFunctionName = (typeof BROKER_FUNCTIONS)[number];
 
@@ -85,6 +87,10 @@ export interface BrokerStackProps extends StackProps {
   readonly reconcileRemove?: boolean;
   /** The reconciler's schedule expression. Default `rate(1 hour)`. */
   readonly reconcileSchedule?: string;
+  /** The access review's schedule expression. Default: Mondays 06:00 UTC. */
+  readonly reviewSchedule?: string;
+  /** The access review's period in days. Default 7. */
+  readonly reviewPeriodDays?: number;
   /** An existing Secrets Manager secret with the Slack credentials; otherwise the stack creates one. */
   readonly slackSecretArn?: string;
   /** An e-mail address subscribed to the alarm topic. */
@@ -336,6 +342,20 @@ export class BrokerStack extends Stack {
         },
       },
     );
+    const accessReview = make(
+      'access-review',
+      'Delivers the periodic access review (CSV to S3, summary to Slack)',
+      {
+        timeout: Duration.minutes(2),
+        environment: {
+          [ENV.reviewBucket]: this.archive.bucket.bucketName,
+          [ENV.slackSecretArn]: slackSecret.secretArn,
+          ...(props.reviewPeriodDays === undefined
+            ? {}
+            : { [ENV.reviewPeriodDays]: String(props.reviewPeriodDays) }),
+        },
+      },
+    );
     this.functions = {
       slack,
       'grant-worker': grantWorker,
@@ -346,6 +366,7 @@ export class BrokerStack extends Stack {
       'request-api': requestApi,
       'console-api': consoleApi,
       'audit-archive': auditArchive,
+      'access-review': accessReview,
     };
     this.boundary.allowLogGroups(Object.values(this.functions).map((f) => f.logGroup.logGroupArn));
 
@@ -386,6 +407,14 @@ export class BrokerStack extends Stack {
     for (const fn of [slack, grantWorker, sweeper, requestApi, consoleApi]) slackSecret.grantRead(fn.role);
     for (const fn of [slack, sweeper, requestApi, consoleApi]) integrations.grantRead(fn.role);
     this.archive.connect(auditArchive, audit, this.boundary);
+    slackSecret.grantRead(accessReview.role);
+    new AccessReviews(this, 'AccessReviews', {
+      fn: accessReview,
+      bucket: this.archive.bucket,
+      auditTableArn: audit.tableArn,
+      auditIndexArns: auditArns.slice(1),
+      ...(props.reviewSchedule ? { schedule: props.reviewSchedule } : {}),
+    });
     this.console = new WebConsole(this, 'WebConsole', {
       apiFunction: consoleApi,
       jwtIssuer: props.consoleJwtIssuer ?? UNCONFIGURED_ISSUER,

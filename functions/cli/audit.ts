@@ -74,8 +74,9 @@ says what the policy in that file would decide today.
 
 report is the periodic access review of [--from, --to): per target who had access, how often
 and for how long, with a sparkline of grants per day; break-glass grants still unreviewed;
-approvals by approver; approval latency p50/p95; role grants whose CloudTrail activity
-summary counted no call. It reads the period through the by-day index.
+approvals by approver; approval latency p50/p95; grants of the period whose CloudTrail
+activity summary counted no call (never used), and how many have no summary (use unknown).
+It reads the period through the by-day index.
 
 Environment: AUDIT_TABLE_NAME (required), AWS_REGION, and the usual AWS credentials;
 AWS_ENDPOINT_URL_DYNAMODB points at another endpoint (DynamoDB Local).
@@ -221,6 +222,7 @@ export function accessReviewReport(review: AccessReview): string {
     `Approval latency (${review.approvalLatency.count} approvals): p50 ${seconds(review.approvalLatency.p50)}, p95 ${seconds(review.approvalLatency.p95)}`,
     `Grants never used: ${review.neverUsed.length}`,
     ...review.neverUsed.map((g) => `  ${g.requestId}  ${g.subject} on ${g.targetId}`),
+    `Grants of unknown use (no activity summary): ${review.usageUnknown.length}`,
   ];
   return `${lines.join('\n')}\n`;
 }

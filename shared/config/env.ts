@@ -31,6 +31,9 @@ export const ENV = {
   /** The audit archive: its S3 bucket and, optionally, the EventBridge bus events are forwarded to. */
   archiveBucket: 'ARCHIVE_BUCKET',
   archiveEventBus: 'ARCHIVE_EVENT_BUS',
+  /** The access review: the bucket its CSVs go to (under reviews/) and its period in days. */
+  reviewBucket: 'REVIEW_BUCKET',
+  reviewPeriodDays: 'REVIEW_PERIOD_DAYS',
 } as const;
 
 /**

@@ -10,12 +10,34 @@ export interface TargetReview {
   readonly targetId: string;
   /** Grants activated in the period. */
   readonly grants: number;
-  /** Per person (Slack user id): grants and seconds of access within the period. */
-  readonly people: readonly { readonly subject: string; readonly grants: number; readonly seconds: number }[];
+  /** Per person (Slack user id): their grants and seconds of access within the period. */
+  readonly people: readonly PersonReview[];
   /** Seconds of access within the period, everyone together. */
   readonly seconds: number;
   /** Grants activated per day of the period, oldest first (the sparkline's values). */
   readonly perDay: readonly number[];
+}
+
+/** One person on one target over the period: one row of the review's CSV. */
+export interface PersonReview {
+  readonly subject: string;
+  /** Grants activated in the period. */
+  readonly grants: number;
+  /** Seconds of access within the period. */
+  readonly seconds: number;
+  /** Of `grants`, those that were break-glass. */
+  readonly breakGlass: number;
+  /** Of `grants`, those whose activity summary counted no call. */
+  readonly neverUsed: number;
+  /** Of `grants`, those with no activity summary (usage unknown). */
+  readonly usageUnknown: number;
+}
+
+/** A grant of the period, named for a finding. */
+export interface ReviewedGrant {
+  readonly requestId: string;
+  readonly subject: string;
+  readonly targetId: string;
 }
 
 export interface AccessReview {
@@ -33,12 +55,13 @@ export interface AccessReview {
   readonly approvalsByApprover: readonly (readonly [string, number])[];
   /** Seconds from submission to approval (requests approved in the period whose submission is known). */
   readonly approvalLatency: { readonly count: number; readonly p50?: number; readonly p95?: number };
-  /** Role grants whose activity summary counted no call, by request id. */
-  readonly neverUsed: readonly {
-    readonly requestId: string;
-    readonly subject: string;
-    readonly targetId: string;
-  }[];
+  /** Grants activated in the period whose activity summary counted no call, by request id. */
+  readonly neverUsed: readonly ReviewedGrant[];
+  /**
+   * Grants activated in the period with no activity summary at all (their use is unknown:
+   * not a role grant, or CloudTrail not looked up yet), by request id.
+   */
+  readonly usageUnknown: readonly ReviewedGrant[];
 }
 
 const END_TYPES: ReadonlySet<string> = new Set(['grant.expired', 'grant.revoked', 'grant.released']);
@@ -59,14 +82,18 @@ export function sparkline(values: readonly number[]): string {
 
 /**
  * Builds the review of [`from`, `to`) from its events. `earlier` holds events of the same
- * requests from before the period (their submission or activation), and `reviewedLater` the
- * break-glass grants reviewed after it: both read by request id, never by scan.
+ * requests from before the period (their submission or activation), `reviewedLater` the
+ * break-glass grants reviewed after it, and `summariesLater` activity summaries written after
+ * it (a summary follows the end of its grant): all read by request id or a short window,
+ * never by scan. A grant of the period is one activated in it; its use is `never used` when
+ * its activity summary counted no call, `unknown` when it has no summary.
  */
 export function buildAccessReview(
   period: { readonly from: string; readonly to: string },
   events: readonly AuditEvent[],
   earlier: readonly AuditEvent[] = [],
   reviewedLater: ReadonlySet<string> = new Set(),
+  summariesLater: readonly AuditEvent[] = [],
 ): AccessReview {
   const fromMs = Date.parse(period.from);
   const toMs = Date.parse(period.to);
@@ -79,27 +106,32 @@ export function buildAccessReview(
     if (e.type === 'grant.activated')
       started.set(e.requestId, { at: fromMs, subject: e.subject, targetId: e.targetId });
   }
-  const targets = new Map<
-    string,
-    { grants: number; perDay: number[]; people: Map<string, { grants: number; seconds: number }> }
-  >();
+  type Person = Omit<PersonReview, 'subject' | 'neverUsed' | 'usageUnknown'>;
+  const targets = new Map<string, { grants: number; perDay: number[]; people: Map<string, Person> }>();
   const targetOf = (id: string) => {
     let t = targets.get(id);
     if (!t) targets.set(id, (t = { grants: 0, perDay: Array<number>(days).fill(0), people: new Map() }));
     return t;
   };
-  const addSeconds = (targetId: string, subject: string, seconds: number, grant: boolean) => {
-    const person = targetOf(targetId).people.get(subject) ?? { grants: 0, seconds: 0 };
+  const addToPerson = (targetId: string, subject: string, add: Partial<Person>) => {
+    const person = targetOf(targetId).people.get(subject) ?? { grants: 0, seconds: 0, breakGlass: 0 };
     targetOf(targetId).people.set(subject, {
-      grants: person.grants + (grant ? 1 : 0),
-      seconds: person.seconds + seconds,
+      grants: person.grants + (add.grants ?? 0),
+      seconds: person.seconds + (add.seconds ?? 0),
+      breakGlass: person.breakGlass + (add.breakGlass ?? 0),
     });
   };
   const glass = new Map<string, AuditEvent>();
   const reviewed = new Set(reviewedLater);
   const approvals = new Map<string, number>();
   const latencies: number[] = [];
-  const neverUsed: AccessReview['neverUsed'][number][] = [];
+  const grantsOfPeriod = new Map<string, ReviewedGrant>();
+  const callsOf = new Map<string, number>();
+  for (const e of [...ordered, ...summariesLater]) {
+    if (e.type !== 'grant.activity-summarised') continue;
+    const calls = activityFromDetail(e.detail)?.calls;
+    if (calls !== undefined) callsOf.set(e.requestId, calls);
+  }
   for (const e of ordered) {
     const at = Date.parse(e.at);
     switch (e.type) {
@@ -111,8 +143,9 @@ export function buildAccessReview(
         t.grants++;
         const day = Math.min(days - 1, Math.floor((at - fromMs) / DAY_MS));
         t.perDay[day] = (t.perDay[day] ?? 0) + 1;
-        addSeconds(e.targetId, e.subject, 0, true);
+        addToPerson(e.targetId, e.subject, { grants: 1, breakGlass: e.breakGlass ? 1 : 0 });
         started.set(e.requestId, { at, subject: e.subject, targetId: e.targetId });
+        grantsOfPeriod.set(e.requestId, { requestId: e.requestId, subject: e.subject, targetId: e.targetId });
         break;
       }
       case 'request.approval-recorded':
@@ -128,16 +161,11 @@ export function buildAccessReview(
       case 'break-glass.reviewed':
         reviewed.add(e.requestId);
         break;
-      case 'grant.activity-summarised':
-        if (activityFromDetail(e.detail)?.calls === 0) {
-          neverUsed.push({ requestId: e.requestId, subject: e.subject, targetId: e.targetId });
-        }
-        break;
       default:
         if (END_TYPES.has(e.type)) {
           const start = started.get(e.requestId);
           if (start) {
-            addSeconds(start.targetId, start.subject, (at - start.at) / 1000, false);
+            addToPerson(start.targetId, start.subject, { seconds: (at - start.at) / 1000 });
             started.delete(e.requestId);
           }
         }
@@ -145,7 +173,13 @@ export function buildAccessReview(
   }
   // Grants still live at the end of the period count up to its end.
   for (const start of started.values())
-    addSeconds(start.targetId, start.subject, (toMs - start.at) / 1000, false);
+    addToPerson(start.targetId, start.subject, { seconds: (toMs - start.at) / 1000 });
+  const byRequestId = (a: ReviewedGrant, b: ReviewedGrant) => (a.requestId < b.requestId ? -1 : 1);
+  const grants = [...grantsOfPeriod.values()];
+  const neverUsed = grants.filter((g) => callsOf.get(g.requestId) === 0).sort(byRequestId);
+  const usageUnknown = grants.filter((g) => !callsOf.has(g.requestId)).sort(byRequestId);
+  const countOf = (list: readonly ReviewedGrant[], targetId: string, subject: string) =>
+    list.filter((g) => g.targetId === targetId && g.subject === subject).length;
   latencies.sort((a, b) => a - b);
   const p50 = percentile(latencies, 50);
   const p95 = percentile(latencies, 95);
@@ -156,7 +190,14 @@ export function buildAccessReview(
       .sort(([a], [b]) => (a < b ? -1 : 1))
       .map(([targetId, t]) => {
         const people = [...t.people]
-          .map(([subject, p]) => ({ subject, grants: p.grants, seconds: Math.round(p.seconds) }))
+          .map(([subject, p]) => ({
+            subject,
+            grants: p.grants,
+            seconds: Math.round(p.seconds),
+            breakGlass: p.breakGlass,
+            neverUsed: countOf(neverUsed, targetId, subject),
+            usageUnknown: countOf(usageUnknown, targetId, subject),
+          }))
           .sort((a, b) => b.seconds - a.seconds || (a.subject < b.subject ? -1 : 1));
         return {
           targetId,
@@ -175,6 +216,7 @@ export function buildAccessReview(
       ...(p50 === undefined ? {} : { p50 }),
       ...(p95 === undefined ? {} : { p95 }),
     },
-    neverUsed: neverUsed.sort((a, b) => (a.requestId < b.requestId ? -1 : 1)),
+    neverUsed,
+    usageUnknown,
   };
 }

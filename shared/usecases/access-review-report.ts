@@ -11,11 +11,20 @@ export interface AccessReviewDeps {
 const END_TYPES: ReadonlySet<string> = new Set(['grant.expired', 'grant.revoked', 'grant.released']);
 
 /**
+ * How long after the period its grants' activity summaries are still looked for: a summary is
+ * written when its grant ends (grants last hours), so a day after the period covers grants
+ * that were live at its end. A later summary leaves the grant's use `unknown`.
+ */
+export const SUMMARY_GRACE_MS = 86_400_000;
+
+/**
  * The periodic access review of [`from`, `to`): per target who had access, how often and for
  * how long; break-glass grants still unreviewed; approvals by approver; approval latency
- * p50/p95; role grants never used. Reads the period through the by-day index (the auditors'
+ * p50/p95; grants never used (activity summary with no call) or of unknown use (no summary). Reads the period through the by-day index (the auditors'
  * query), then, by request id only, what lies outside it: the submission of a request approved
- * in the period, the activation of a grant that ended in it, and a review given after it.
+ * in the period, the activation of a grant that ended in it, and a review given after it;
+ * and, when a grant of the period has no activity summary in it, the day after the period
+ * (SUMMARY_GRACE_MS) for summaries written there.
  * A grant live through the whole period without any event in it is not seen.
  */
 export async function reportAccessReview(
@@ -48,5 +57,16 @@ export async function reportAccessReview(
       if (e.type === 'break-glass.reviewed' && e.at >= to) reviewedLater.add(requestId);
     }
   }
-  return buildAccessReview({ from, to }, events, earlier, reviewedLater);
+  const summaryWanted = [...types.keys()].filter(
+    (id) => has(id, 'grant.activated') && !has(id, 'grant.activity-summarised'),
+  );
+  const summariesLater: AuditEvent[] = [];
+  if (summaryWanted.length > 0 && to < now.toISOString()) {
+    const until = new Date(Math.min(Date.parse(to) + SUMMARY_GRACE_MS, now.getTime())).toISOString();
+    const wanted = new Set(summaryWanted);
+    for await (const e of deps.reader.stream({ from: to, to: until }, now)) {
+      if (e.type === 'grant.activity-summarised' && wanted.has(e.requestId)) summariesLater.push(e);
+    }
+  }
+  return buildAccessReview({ from, to }, events, earlier, reviewedLater, summariesLater);
 }

@@ -87,6 +87,19 @@ function seedMonth(): Seed[] {
     endedAt: late + 4 * HOUR,
     breakGlass: false,
   });
+  // Never used, but its activity summary is written after the month (the grant ends after it).
+  seeds.push({
+    id: 'req-edge',
+    subject: 'UDEV1',
+    targetId: 'prod-role',
+    submittedAt: late - 20 * MIN,
+    approver: 'ULEAD3',
+    latencyMs: 10 * MIN,
+    activatedAt: late,
+    endedAt: late + 2 * HOUR,
+    breakGlass: false,
+    calls: 0,
+  });
   // Break-glass: reviewed in the month, reviewed after it, never reviewed.
   const glass = (id: string, day: number, reviewedAt?: number): Seed => {
     const at = from + day * 24 * HOUR + 3 * HOUR;
@@ -152,7 +165,14 @@ function reference(seeds: readonly Seed[]) {
   const to = Date.parse(TO);
   const targets = new Map<
     string,
-    { grants: number; perDay: number[]; people: Map<string, { grants: number; seconds: number }> }
+    {
+      grants: number;
+      perDay: number[];
+      people: Map<
+        string,
+        { grants: number; seconds: number; breakGlass: number; neverUsed: number; usageUnknown: number }
+      >;
+    }
   >();
   for (const s of seeds) {
     const t = targets.get(s.targetId) ?? { grants: 0, perDay: Array<number>(30).fill(0), people: new Map() };
@@ -163,8 +183,21 @@ function reference(seeds: readonly Seed[]) {
       t.perDay[Math.floor((s.activatedAt - from) / (24 * HOUR))]! += 1;
     }
     const seconds = (Math.min(s.endedAt, to) - Math.max(s.activatedAt, from)) / 1000;
-    const p = t.people.get(s.subject) ?? { grants: 0, seconds: 0 };
-    t.people.set(s.subject, { grants: p.grants + (inPeriod ? 1 : 0), seconds: p.seconds + seconds });
+    const p = t.people.get(s.subject) ?? {
+      grants: 0,
+      seconds: 0,
+      breakGlass: 0,
+      neverUsed: 0,
+      usageUnknown: 0,
+    };
+    const count = (holds: boolean) => (inPeriod && holds ? 1 : 0);
+    t.people.set(s.subject, {
+      grants: p.grants + count(true),
+      seconds: p.seconds + seconds,
+      breakGlass: p.breakGlass + count(s.breakGlass),
+      neverUsed: p.neverUsed + count(s.calls === 0),
+      usageUnknown: p.usageUnknown + count(s.calls === undefined),
+    });
   }
   const approved = seeds.filter((s) => !s.breakGlass && s.submittedAt + s.latencyMs >= from);
   const approvals = new Map<string, number>();
@@ -173,6 +206,10 @@ function reference(seeds: readonly Seed[]) {
   );
   const latencies = approved.map((s) => s.latencyMs / 1000).sort((a, b) => a - b);
   const rank = (p: number) => latencies[Math.ceil((p / 100) * latencies.length) - 1];
+  // The grants of the month: activated in it (their summaries may come after it), by request id.
+  const ofPeriod = seeds
+    .filter((s) => s.activatedAt >= from && s.activatedAt < to)
+    .sort((a, b) => (a.id < b.id ? -1 : 1));
   return {
     from: FROM,
     to: TO,
@@ -200,8 +237,11 @@ function reference(seeds: readonly Seed[]) {
       })),
     approvalsByApprover: [...approvals].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)),
     approvalLatency: { count: latencies.length, p50: rank(50), p95: rank(95) },
-    neverUsed: seeds
-      .filter((s) => s.calls === 0 && s.endedAt + 20 * MIN < to)
+    neverUsed: ofPeriod
+      .filter((s) => s.calls === 0)
+      .map((s) => ({ requestId: s.id, subject: s.subject, targetId: s.targetId })),
+    usageUnknown: ofPeriod
+      .filter((s) => s.calls === undefined)
       .map((s) => ({ requestId: s.id, subject: s.subject, targetId: s.targetId })),
   };
 }
@@ -218,11 +258,14 @@ describe('the periodic access review', () => {
     const expected = reference(seeds);
     expect(review).toEqual(expected);
     // The seeds cover every case the review has to get right.
-    expect(expected.neverUsed.length).toBeGreaterThan(0);
+    expect(expected.neverUsed.length).toBeGreaterThan(1);
+    expect(expected.neverUsed.map((g) => g.requestId)).toContain('req-edge');
+    expect(expected.usageUnknown.map((g) => g.requestId)).toContain('req-late');
     expect(expected.unreviewedBreakGlass.map((g) => g.requestId)).toEqual(['bg-3']);
-    expect(expected.approvalLatency.count).toBe(61);
-    // The month is read through the period's query, then only by request id: req-oct (its activation), bg-2 and bg-3 (reviews).
-    expect(reader.reads).toBe(4);
+    expect(expected.approvalLatency.count).toBe(62);
+    // The month is read through the period's query, then only by request id: req-oct (its
+    // activation), bg-2 and bg-3 (reviews); then the day after it, for late activity summaries.
+    expect(reader.reads).toBe(5);
   });
 
   it('draws one bar per day, scaled to the busiest, and takes nearest-rank percentiles', () => {

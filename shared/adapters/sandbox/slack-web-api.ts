@@ -23,7 +23,8 @@ export interface SlackFailure {
  * A stand-in Slack Web API on 127.0.0.1. Records each call and answers `ok` like Slack:
  * users.info with configured emails, usergroups.users.list with configured members,
  * chat.postMessage with a channel (a DM channel for a user id) and ts, views.open with a
- * view id. Tests assert on its recorded calls; the local runner points SLACK_API_URL at it
+ * view id, files.getUploadURLExternal with an upload URL on itself (the upload is recorded as
+ * an `upload/<file id>` call). Tests assert on its recorded calls; the local runner points SLACK_API_URL at it
  * when no Slack workspace is configured, so a newcomer sees every message the broker sends.
  */
 export class SlackWebApiSandbox {
@@ -39,6 +40,7 @@ export class SlackWebApiSandbox {
   defaultEmail: ((userId: string) => string) | undefined;
   private ts = 1_700_000_000;
   private views = 0;
+  private files = 0;
   url = '';
 
   /** Starts listening on `host`:`port` (a free port by default). */
@@ -127,6 +129,13 @@ export class SlackWebApiSandbox {
         };
       case 'conversations.open':
         return { ok: true, channel: { id: `D${String(args.users).slice(1)}` } };
+      case 'files.getUploadURLExternal': {
+        this.files++;
+        const id = `F0REVIEW${this.files}`;
+        return { ok: true, file_id: id, upload_url: `${this.url.replace(/api\/$/, '')}upload/${id}` };
+      }
+      case 'files.completeUploadExternal':
+        return { ok: true, files: args.files };
       case 'chat.postEphemeral':
         return { ok: true, message_ts: `${this.ts}.000200` };
       default:

@@ -43,6 +43,9 @@ export const SLACK_METHOD_SCOPES = {
   'chat.postEphemeral': ['chat:write'],
   'users.info': ['users:read', 'users:read.email'],
   'usergroups.users.list': ['usergroups:read'],
+  // The access review's charts (files.upload is retired: upload URL, then complete).
+  'files.getUploadURLExternal': ['files:write'],
+  'files.completeUploadExternal': ['files:write'],
   'views.open': [],
   'views.update': [],
   'views.publish': [],
