@@ -2,7 +2,19 @@ import { readFileSync } from 'node:fs';
 import { App, type CfnElement } from 'aws-cdk-lib';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
-import type { SQSEvent } from 'aws-lambda';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import type { APIGatewayProxyEventV2WithJWTAuthorizer, SQSEvent } from 'aws-lambda';
+import { createArchiveHandler } from '../../functions/audit-archive/handler.js';
+import { createConsoleApiHandler } from '../../functions/console-api/handler.js';
+import { apiCallerDirectory } from '../../functions/request-api/caller-directory.js';
+import { createRequestApiHandler, type RequestApiEvent } from '../../functions/request-api/handler.js';
+import { EventBridgeForwarder } from '../../shared/adapters/aws/eventbridge-forwarder.js';
+import { S3ArchiveStore } from '../../shared/adapters/aws/s3-archive-store.js';
+import { auditEventToItem } from '../../shared/adapters/dynamodb/audit-log.js';
+import { parsePolicy } from '../../shared/domain/policy.js';
+import { TARGET_KINDS } from '../../shared/targets/kinds.js';
+import type { RequestDeps } from '../../shared/usecases/deps.js';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createAnchorHandler } from '../../functions/audit-anchor/handler.js';
 import { createGrantWorkerHandler } from '../../functions/grant-worker/handler.js';
@@ -42,7 +54,7 @@ import {
 } from '../support/aws-call-recorder.js';
 import { assignmentKey, startAwsStandIn, type AwsStandIn } from '../support/aws-stand-in.js';
 import { grantRecord, grantWorld, storeGrants } from '../support/fake-aws.js';
-import { fakeWorld, ManualClock, person } from '../support/fakes.js';
+import { fakeWorld, ManualClock, person, staticPolicy } from '../support/fakes.js';
 import {
   ENVIRONMENT,
   evaluate,
@@ -557,6 +569,124 @@ describe('permissions proven offline: the evaluation catches a missing statement
   });
 });
 
+describe('permissions proven offline: the request API and the console API', () => {
+  /** The example policy with API callers and console (OIDC) emails for its people. */
+  const POLICY_WITH_FRONT_DOORS = EXAMPLE_POLICY.replace(
+    'users: [U0DEV00001, U0DEV00002, U0DEV00003]',
+    'users: [U0DEV00001, U0DEV00002, U0DEV00003]\n    emails: [dev@example.com]',
+  )
+    .replace(
+      'users: [U0LEAD0001, U0LEAD0002, U0LEAD0003]',
+      'users: [U0LEAD0001, U0LEAD0002, U0LEAD0003]\n    emails: [lead@example.com]',
+    )
+    .replace('users: [U0AUD00001]', 'users: [U0AUD00001]\n    emails: [auditor@example.com]')
+    .concat(
+      `\napi:\n  callers:\n    arn:aws:iam::${account}:user/dev-one: U0DEV00001\n    arn:aws:iam::${account}:user/lead-one: U0LEAD0001\n`,
+    );
+
+  /** The front doors' ports over real clients: the tables, the SQS hand-off, STS for credentials. */
+  function frontDoor() {
+    const w = world('in-process');
+    const clients = createAwsClients({ maxAttempts: 1 });
+    recorder.attach(clients.sqs);
+    recorder.attach(clients.sts);
+    const policy = staticPolicy(parsePolicy(POLICY_WITH_FRONT_DOORS, 'front-doors', TARGET_KINDS));
+    const requests: RequestDeps = {
+      ...fakeWorld(POLICY_WITH_FRONT_DOORS).deps,
+      store: db().requests,
+      audit: db().audit,
+      policy,
+      clock: w.clock,
+      queue: new SqsGrantQueue(clients.sqs, queueUrl()),
+    };
+    const grants = {
+      ...w.deps,
+      policy,
+      targets: createTargetDrivers({
+        groups: new IamGroupMembership(clients.iam),
+        sessions: new StsSessionVendor(clients.sts),
+        denyList: new IamSessionRevoker(clients.iam, 300),
+      }),
+    };
+    return { w, requests, grants, policy };
+  }
+
+  it('request API: a request, its approval (SendMessage), the caller’s access, and credentials of a live role grant (AssumeRole)', async () => {
+    const { w, requests, grants, policy } = frontDoor();
+    await storeGrants(w, [
+      grant({ id: 'r-prod', targetId: 'prod-operator', requester: 'U0DEV00001', status: 'ACTIVE' }),
+    ]);
+    const { delivery: _unused, ...grantPorts } = grants;
+    const handle = createRequestApiHandler({
+      api: { requests, people: { policy, directory: apiCallerDirectory(policy) }, grants: grantPorts },
+      logger: quiet,
+    });
+    const call = async (who: 'dev-one' | 'lead-one', method: string, path: string, body?: unknown) => {
+      const answer = await handle({
+        rawPath: path,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        isBase64Encoded: false,
+        requestContext: {
+          http: { method },
+          authorizer: { iam: { userArn: `arn:aws:iam::${account}:user/${who}` } },
+        },
+      } as unknown as RequestApiEvent);
+      return { status: answer.statusCode, body: JSON.parse(String(answer.body)) as Record<string, any> };
+    };
+    const { calls } = await recorder.during(async () => {
+      const submitted = await call('dev-one', 'POST', '/requests', {
+        target: 'developers',
+        reason: 'deploy the fix',
+      });
+      expect(submitted.status).toBe(201);
+      const id = String(submitted.body.request.id);
+      expect((await call('lead-one', 'POST', `/requests/${id}/approve`)).status).toBe(200);
+      expect((await call('dev-one', 'GET', '/requests')).status).toBe(200);
+      expect((await call('dev-one', 'POST', '/credentials', { target: 'prod-operator' })).status).toBe(200);
+    });
+    expect(standIn.state.sqsMessages).toHaveLength(1);
+    expect(operations(calls)).toEqual(
+      expect.arrayContaining(['AssumeRole', 'Query', 'SendMessage', 'TransactWriteItems']),
+    );
+    expect(await evaluateCalls('request-api', 'request + approval + credentials', calls)).toEqual([]);
+  });
+
+  it('console API: a request, its approval (SendMessage), the caller’s access, and the auditor’s events and verification', async () => {
+    const { requests } = frontDoor();
+    const handle = createConsoleApiHandler({
+      api: { request: requests, reader: new DynamoAuditQuery(db().doc, db().names.audit) },
+      emailClaim: 'email',
+      groupsClaim: 'groups',
+      origin: 'https://console.example.com',
+      logger: quiet,
+    });
+    const call = async (email: string, method: string, path: string, body?: unknown) => {
+      const answer = await handle({
+        rawPath: `/console/api${path}`,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        isBase64Encoded: false,
+        requestContext: { http: { method }, authorizer: { jwt: { claims: { email }, scopes: [] } } },
+      } as unknown as APIGatewayProxyEventV2WithJWTAuthorizer);
+      return { status: answer.statusCode, body: JSON.parse(String(answer.body)) as Record<string, any> };
+    };
+    const { calls } = await recorder.during(async () => {
+      const submitted = await call('dev@example.com', 'POST', '/requests', {
+        target: 'developers',
+        reason: 'deploy the fix',
+      });
+      expect(submitted.status, JSON.stringify(submitted.body)).toBeLessThan(300);
+      const id = String(submitted.body.request.id);
+      expect((await call('lead@example.com', 'GET', '/approvals')).status).toBe(200);
+      expect((await call('lead@example.com', 'POST', `/approvals/${id}/approve`)).status).toBe(200);
+      expect((await call('dev@example.com', 'GET', '/my-access')).status).toBe(200);
+      expect((await call('auditor@example.com', 'GET', '/audit/events')).status).toBe(200);
+    });
+    expect(standIn.state.sqsMessages).toHaveLength(1);
+    expect(operations(calls)).toEqual(expect.arrayContaining(['Query', 'SendMessage', 'TransactWriteItems']));
+    expect(await evaluateCalls('console-api', 'request + approval + audit', calls)).toEqual([]);
+  });
+});
+
 /**
  * Every kind: a policy with a permission set in two accounts, an Identity Center group and an
  * IAM group in a member account (test/infra/fixtures/permissions-kinds.yaml), synthesized into
@@ -574,11 +704,13 @@ describe('permissions proven offline: every kind (permission set, Identity Cente
   const MEMBER = '444455556666';
   const AGENT_ROLE = `arn:aws:iam::${MEMBER}:role/${DEFAULT_AGENT_ROLE_NAME}`;
   const EMAIL = 'dev1@example.com';
+  const SIEM_BUS = 'siem-bus';
 
   let kinds: Under;
   let agent: RolePolicies;
   beforeAll(() => {
-    const synthesized = synthBroker({ context: { policyFile: KINDS_POLICY } });
+    // The audit archive forwards to a SIEM bus only when one is configured: this template has one.
+    const synthesized = synthBroker({ context: { policyFile: KINDS_POLICY, archiveEventBus: SIEM_BUS } });
     kinds = { synth: synthesized, resolver: new TemplateResolver(synthesized.json.Resources) };
     // The member account's stack, trusting the grant worker, sweeper and reconciler of that template.
     const app = new App();
@@ -787,6 +919,37 @@ describe('permissions proven offline: every kind (permission set, Identity Cente
     expect(operations(calls)).toEqual(expect.arrayContaining(['AssumeRole', 'ListGroupMemberships']));
     expect(operations(agentRecorder.calls)).toEqual(['GetGroup']);
     expect(await evaluateKinds('reconciler', 'report drift of every kind', calls)).toEqual([]);
+  });
+
+  it('audit archive: a stream batch written to the archive bucket (S3 PutObject) and forwarded to the SIEM bus (PutEvents)', async () => {
+    const appended = await db().audit.append({
+      type: 'request.approved',
+      at: START,
+      actor: 'U0LEAD0001',
+      subject: 'U0DEV00001',
+      targetId: 'prod-admin',
+      requestId: 'req-1',
+      toStatus: 'APPROVED',
+      breakGlass: false,
+    });
+    // No S3 or EventBridge stand-in: the calls are recorded, then answered in process (never sent).
+    const s3 = answerInProcess(recorder.attach(new S3Client({ region: 'us-east-1' })), { PutObject: {} });
+    const events = answerInProcess(recorder.attach(new EventBridgeClient({ region: 'us-east-1' })), {
+      PutEvents: { FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] },
+    });
+    const run = createArchiveHandler({
+      store: new S3ArchiveStore(s3, ARCHIVE_BUCKET),
+      forwarder: new EventBridgeForwarder(events, SIEM_BUS),
+    });
+    const image = marshall(auditEventToItem(appended), { removeUndefinedValues: true });
+    const { value, calls } = await recorder.during(() =>
+      run({
+        Records: [{ eventName: 'INSERT', dynamodb: { SequenceNumber: '1', NewImage: image as never } }],
+      }),
+    );
+    expect(value.batchItemFailures).toEqual([]);
+    expect(operations(calls)).toEqual(['PutEvents', 'PutObject']);
+    expect(await evaluateCalls('audit-archive', 'archive + SIEM', calls, { under: kinds })).toEqual([]);
   });
 
   it('denies what no kind may do: new or unmanaged permission sets, accounts and groups outside the policy, giving access from the sweeper, the agent role outside /jit/', async () => {
