@@ -580,6 +580,7 @@ describe('permissions proven offline: the request API and the console API', () =
       'users: [U0LEAD0001, U0LEAD0002, U0LEAD0003]\n    emails: [lead@example.com]',
     )
     .replace('users: [U0AUD00001]', 'users: [U0AUD00001]\n    emails: [auditor@example.com]')
+    .replace('U0AUD00001: external.auditor', 'U0AUD00001: external.auditor\n  U0DEV00001: alice')
     .concat(
       `\napi:\n  callers:\n    arn:aws:iam::${account}:user/dev-one: U0DEV00001\n    arn:aws:iam::${account}:user/lead-one: U0LEAD0001\n`,
     );
@@ -638,7 +639,7 @@ describe('permissions proven offline: the request API and the console API', () =
         target: 'developers',
         reason: 'deploy the fix',
       });
-      expect(submitted.status).toBe(201);
+      expect(submitted.status, JSON.stringify(submitted.body)).toBe(201);
       const id = String(submitted.body.request.id);
       expect((await call('lead-one', 'POST', `/requests/${id}/approve`)).status).toBe(200);
       expect((await call('dev-one', 'GET', '/requests')).status).toBe(200);
@@ -651,6 +652,9 @@ describe('permissions proven offline: the request API and the console API', () =
     expect(await evaluateCalls('request-api', 'request + approval + credentials', calls)).toEqual([]);
   });
 
+  const expectOk = (answer: { status?: number; body: unknown }) =>
+    expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+
   it('console API: a request, its approval (SendMessage), the caller’s access, and the auditor’s events and verification', async () => {
     const { requests } = frontDoor();
     const handle = createConsoleApiHandler({
@@ -662,7 +666,8 @@ describe('permissions proven offline: the request API and the console API', () =
     });
     const call = async (email: string, method: string, path: string, body?: unknown) => {
       const answer = await handle({
-        rawPath: `/console/api${path}`,
+        rawPath: `/console/api${path.split('?')[0]}`,
+        queryStringParameters: Object.fromEntries(new URLSearchParams(path.split('?')[1] ?? '')),
         body: body === undefined ? undefined : JSON.stringify(body),
         isBase64Encoded: false,
         requestContext: { http: { method }, authorizer: { jwt: { claims: { email }, scopes: [] } } },
@@ -671,15 +676,15 @@ describe('permissions proven offline: the request API and the console API', () =
     };
     const { calls } = await recorder.during(async () => {
       const submitted = await call('dev@example.com', 'POST', '/requests', {
-        target: 'developers',
+        targetId: 'developers',
         reason: 'deploy the fix',
       });
       expect(submitted.status, JSON.stringify(submitted.body)).toBeLessThan(300);
       const id = String(submitted.body.request.id);
-      expect((await call('lead@example.com', 'GET', '/approvals')).status).toBe(200);
-      expect((await call('lead@example.com', 'POST', `/approvals/${id}/approve`)).status).toBe(200);
-      expect((await call('dev@example.com', 'GET', '/my-access')).status).toBe(200);
-      expect((await call('auditor@example.com', 'GET', '/audit/events')).status).toBe(200);
+      expectOk(await call('lead@example.com', 'GET', '/approvals'));
+      expectOk(await call('lead@example.com', 'POST', `/approvals/${id}/approve`));
+      expectOk(await call('dev@example.com', 'GET', '/my-access'));
+      expectOk(await call('auditor@example.com', 'GET', '/audit/events?target=developers'));
     });
     expect(standIn.state.sqsMessages).toHaveLength(1);
     expect(operations(calls)).toEqual(expect.arrayContaining(['Query', 'SendMessage', 'TransactWriteItems']));
