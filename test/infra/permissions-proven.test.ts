@@ -632,7 +632,10 @@ describe('permissions proven offline: the request API and the console API', () =
           authorizer: { iam: { userArn: `arn:aws:iam::${account}:user/${who}` } },
         },
       } as unknown as RequestApiEvent);
-      return { status: answer.statusCode, body: JSON.parse(String(answer.body)) as Record<string, any> };
+      return {
+        status: answer.statusCode,
+        body: JSON.parse(String(answer.body)) as { request?: { id: string } },
+      };
     };
     const { calls } = await recorder.during(async () => {
       const submitted = await call('dev-one', 'POST', '/requests', {
@@ -640,7 +643,7 @@ describe('permissions proven offline: the request API and the console API', () =
         reason: 'deploy the fix',
       });
       expect(submitted.status, JSON.stringify(submitted.body)).toBe(201);
-      const id = String(submitted.body.request.id);
+      const id = String(submitted.body.request?.id);
       expect((await call('lead-one', 'POST', `/requests/${id}/approve`)).status).toBe(200);
       expect((await call('dev-one', 'GET', '/requests')).status).toBe(200);
       expect((await call('dev-one', 'POST', '/credentials', { target: 'prod-operator' })).status).toBe(200);
@@ -672,7 +675,10 @@ describe('permissions proven offline: the request API and the console API', () =
         isBase64Encoded: false,
         requestContext: { http: { method }, authorizer: { jwt: { claims: { email }, scopes: [] } } },
       } as unknown as APIGatewayProxyEventV2WithJWTAuthorizer);
-      return { status: answer.statusCode, body: JSON.parse(String(answer.body)) as Record<string, any> };
+      return {
+        status: answer.statusCode,
+        body: JSON.parse(String(answer.body)) as { request?: { id: string } },
+      };
     };
     const { calls } = await recorder.during(async () => {
       const submitted = await call('dev@example.com', 'POST', '/requests', {
@@ -680,7 +686,7 @@ describe('permissions proven offline: the request API and the console API', () =
         reason: 'deploy the fix',
       });
       expect(submitted.status, JSON.stringify(submitted.body)).toBeLessThan(300);
-      const id = String(submitted.body.request.id);
+      const id = String(submitted.body.request?.id);
       expectOk(await call('lead@example.com', 'GET', '/approvals'));
       expectOk(await call('lead@example.com', 'POST', `/approvals/${id}/approve`));
       expectOk(await call('dev@example.com', 'GET', '/my-access'));
@@ -703,7 +709,6 @@ describe('permissions proven offline: every kind (permission set, Identity Cente
   const INSTANCE = 'arn:aws:sso:::instance/ssoins-1111222233334444';
   const SET = 'arn:aws:sso:::permissionSet/ssoins-1111222233334444/ps-aaaabbbbccccdddd';
   const PROD = '111111111111';
-  const STORE = 'd-1234567890';
   const IC_GROUP = '906781b4c1-1234abcd-1234-1234-1234-123456789012';
   const USER = '906781b4c1-aaaaaaaa-0000-0000-0000-000000000001';
   const MEMBER = '444455556666';
