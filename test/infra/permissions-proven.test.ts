@@ -1,15 +1,29 @@
 import { readFileSync } from 'node:fs';
-import type { CfnElement } from 'aws-cdk-lib';
+import { App, type CfnElement } from 'aws-cdk-lib';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
-import type { SQSEvent } from 'aws-lambda';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import type { APIGatewayProxyEventV2WithJWTAuthorizer, SQSEvent } from 'aws-lambda';
+import { createArchiveHandler } from '../../functions/audit-archive/handler.js';
+import { createConsoleApiHandler } from '../../functions/console-api/handler.js';
+import { apiCallerDirectory } from '../../functions/request-api/caller-directory.js';
+import { createRequestApiHandler, type RequestApiEvent } from '../../functions/request-api/handler.js';
+import { EventBridgeForwarder } from '../../shared/adapters/aws/eventbridge-forwarder.js';
+import { S3ArchiveStore } from '../../shared/adapters/aws/s3-archive-store.js';
+import { auditEventToItem } from '../../shared/adapters/dynamodb/audit-log.js';
+import { parsePolicy } from '../../shared/domain/policy.js';
+import { TARGET_KINDS } from '../../shared/targets/kinds.js';
+import type { RequestDeps } from '../../shared/usecases/deps.js';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createAnchorHandler } from '../../functions/audit-anchor/handler.js';
 import { createGrantWorkerHandler } from '../../functions/grant-worker/handler.js';
 import { createReconcilerHandler } from '../../functions/reconciler/handler.js';
 import { createSweeperHandler } from '../../functions/sweeper/handler.js';
+import { AgentRoleStack } from '../../infra/agent-role-stack.js';
 import type { BrokerFunctionName } from '../../infra/broker-stack.js';
-import { createAwsClients } from '../../shared/adapters/aws/clients.js';
+import { createAwsClients, createIamClient } from '../../shared/adapters/aws/clients.js';
+import { IdentityCenterUsers } from '../../shared/adapters/aws/identity-center-users.js';
 import { KmsDigestSigner } from '../../shared/adapters/aws/kms-digest-signer.js';
 import { S3AnchorStore } from '../../shared/adapters/aws/s3-anchor-store.js';
 import { SqsGrantQueue } from '../../shared/adapters/aws/sqs-grant-queue.js';
@@ -19,6 +33,10 @@ import type { GrantJob } from '../../shared/domain/ports.js';
 import type { AccessRequest } from '../../shared/domain/request.js';
 import { createTargetDrivers } from '../../shared/targets/drivers.js';
 import { IamGroupMembership } from '../../shared/targets/group/iam-group-membership.js';
+import { DEFAULT_AGENT_ROLE_NAME } from '../../shared/targets/group/kind.js';
+import { agentRoleGroups } from '../../shared/targets/group/member-account-groups.js';
+import { IdentityStoreGroupMembership } from '../../shared/targets/identity-center-group/identity-store-membership.js';
+import { permissionSetAdapters } from '../../shared/targets/permission-set/adapters.js';
 import { IamSessionRevoker } from '../../shared/targets/role/iam-session-revoker.js';
 import { StsSessionVendor } from '../../shared/targets/role/sts-session-vendor.js';
 import { approveRequest } from '../../shared/usecases/approve-request.js';
@@ -30,12 +48,13 @@ import {
   answerInProcess,
   AwsCallRecorder,
   iamRequestsOf,
+  membershipsSeen,
   type LocalNames,
   type SdkCall,
 } from '../support/aws-call-recorder.js';
-import { startAwsStandIn, type AwsStandIn } from '../support/aws-stand-in.js';
+import { assignmentKey, startAwsStandIn, type AwsStandIn } from '../support/aws-stand-in.js';
 import { grantRecord, grantWorld, storeGrants } from '../support/fake-aws.js';
-import { fakeWorld, ManualClock, person } from '../support/fakes.js';
+import { fakeWorld, ManualClock, person, staticPolicy } from '../support/fakes.js';
 import {
   ENVIRONMENT,
   evaluate,
@@ -70,24 +89,32 @@ beforeAll(() => {
   resolver = new TemplateResolver(synth.json.Resources);
 }, 180_000);
 
+/** A synthesized broker template the calls are evaluated against (default: the example policy's). */
+interface Under {
+  readonly synth: SynthResult;
+  readonly resolver: TemplateResolver;
+}
+const main = (): Under => ({ synth, resolver });
+
 /** The logical id of a function's role in the template. */
-const roleIdOf = (name: BrokerFunctionName) =>
+const roleIdOf = (name: BrokerFunctionName, { synth } = main()) =>
   synth.stack.getLogicalId(synth.stack.functions[name].role.node.defaultChild as CfnElement);
-const logicalId = (prefix: string, type: string) => {
+const logicalId = (prefix: string, type: string, { synth } = main()) => {
   const found = Object.entries(synth.json.Resources).filter(
     ([id, r]) => r.Type === type && id.startsWith(prefix),
   );
   expect(found, `${type} ${prefix}`).toHaveLength(1);
   return found[0]![0];
 };
-const policiesOf = (name: BrokerFunctionName) => rolePolicies(resolver, roleIdOf(name));
+const policiesOf = (name: BrokerFunctionName, under = main()) =>
+  rolePolicies(under.resolver, roleIdOf(name, under));
 
 /**
  * The resource policy IAM evaluates with `request`, when the template holds one: the key
  * policy of a KMS key (KMS requires it to allow), the bucket policy of an S3 bucket, the trust
  * policy of a role an `sts:*` request targets.
  */
-function resourcePolicyOf(request: IamRequest): RolePolicies['trust'] {
+function resourcePolicyOf(request: IamRequest, { synth, resolver } = main()): RolePolicies['trust'] {
   const resources = Object.entries(synth.json.Resources);
   if (request.action.startsWith('kms:')) {
     const key = resources.find(
@@ -105,11 +132,11 @@ function resourcePolicyOf(request: IamRequest): RolePolicies['trust'] {
       ? (resolver.value(policy[1].Properties?.PolicyDocument) as RolePolicies['trust'])
       : undefined;
   }
-  return trustOf(request);
+  return trustOf(request, { synth, resolver });
 }
 
 /** The trust policy of the template role an `sts:*` request targets, if the template has it. */
-function trustOf(request: IamRequest): RolePolicies['trust'] {
+function trustOf(request: IamRequest, { synth, resolver } = main()): RolePolicies['trust'] {
   if (!request.action.startsWith('sts:')) return undefined;
   const role = Object.keys(synth.json.Resources).find(
     (id) => synth.json.Resources[id]!.Type === 'AWS::IAM::Role' && resolver.arnOf(id) === request.resource,
@@ -140,20 +167,24 @@ afterEach(async () => {
   await standIn.close();
 });
 
-function localNames(): LocalNames {
+function localNames(under = main()): LocalNames {
   return {
     tables: {
-      [db().names.requests]: logicalId('RequestsTable', 'AWS::DynamoDB::Table'),
-      [db().names.audit]: logicalId('AuditTable', 'AWS::DynamoDB::Table'),
+      [db().names.requests]: logicalId('RequestsTable', 'AWS::DynamoDB::Table', under),
+      [db().names.audit]: logicalId('AuditTable', 'AWS::DynamoDB::Table', under),
     },
-    queues: { [queueUrl()]: logicalId('GrantQueue', 'AWS::SQS::Queue') },
-    buckets: { [ANCHOR_BUCKET]: logicalId('AuditAnchorsBucket', 'AWS::S3::Bucket') },
-    keys: { [ANCHOR_KEY]: logicalId('AuditAnchorsSigningKey', 'AWS::KMS::Key') },
+    queues: { [queueUrl()]: logicalId('GrantQueue', 'AWS::SQS::Queue', under) },
+    buckets: {
+      [ANCHOR_BUCKET]: logicalId('AuditAnchorsBucket', 'AWS::S3::Bucket', under),
+      [ARCHIVE_BUCKET]: logicalId('ArchiveBucket', 'AWS::S3::Bucket', under),
+    },
+    keys: { [ANCHOR_KEY]: logicalId('AuditAnchorsSigningKey', 'AWS::KMS::Key', under) },
   };
 }
 
 const ANCHOR_BUCKET = 'local-anchors';
 const ANCHOR_KEY = 'local-anchor-key';
+const ARCHIVE_BUCKET = 'local-archive';
 
 /** The grant queue as the functions reach it (the stand-in's SQS). */
 const queueUrl = () => `${standIn.url}/sqs/${account}/grants`;
@@ -203,14 +234,30 @@ const sqsEvent = (...jobs: GrantJob[]): SQSEvent =>
     })),
   }) as unknown as SQSEvent;
 
-/** Evaluates every recorded call against the function's role; returns the requests not allowed. */
-async function evaluateCalls(fn: BrokerFunctionName, scenario: string, calls: readonly SdkCall[]) {
-  const role = policiesOf(fn);
-  const names = localNames();
+/**
+ * Evaluates every recorded call against the function's role; returns the requests not allowed.
+ * `options` evaluates against another template, another role (a member account's agent role)
+ * or with more local names and resource policies (the agent role's trust).
+ */
+async function evaluateCalls(
+  fn: BrokerFunctionName | 'agent-role',
+  scenario: string,
+  calls: readonly SdkCall[],
+  options: {
+    readonly under?: Under;
+    readonly role?: RolePolicies;
+    readonly names?: Partial<LocalNames>;
+    readonly resourcePolicy?: (request: IamRequest) => RolePolicies['trust'];
+  } = {},
+) {
+  const under = options.under ?? main();
+  const role = options.role ?? policiesOf(fn as BrokerFunctionName, under);
+  const names = { ...localNames(under), memberships: membershipsSeen(calls), ...options.names };
   const refused: string[] = [];
   for (const call of calls) {
-    for (const request of iamRequestsOf(call, resolver, names)) {
-      const decision = await evaluate(role, request, resourcePolicyOf(request));
+    for (const request of iamRequestsOf(call, under.resolver, names)) {
+      const policy = options.resourcePolicy?.(request) ?? resourcePolicyOf(request, under);
+      const decision = await evaluate(role, request, policy);
       evaluated.push({ fn, scenario, request, decision });
       if (decision !== 'Allowed') refused.push(`${request.action} ${request.resource}: ${decision}`);
     }
@@ -519,6 +566,487 @@ describe('permissions proven offline: the evaluation catches a missing statement
     expect(add).toBeDefined();
     expect(await evaluate(role, add!)).toBe('Allowed');
     expect(await evaluate(without, add!)).toBe('ImplicitlyDenied');
+  });
+});
+
+describe('permissions proven offline: the request API and the console API', () => {
+  /** The example policy with API callers and console (OIDC) emails for its people. */
+  const POLICY_WITH_FRONT_DOORS = EXAMPLE_POLICY.replace(
+    'users: [U0DEV00001, U0DEV00002, U0DEV00003]',
+    'users: [U0DEV00001, U0DEV00002, U0DEV00003]\n    emails: [dev@example.com]',
+  )
+    .replace(
+      'users: [U0LEAD0001, U0LEAD0002, U0LEAD0003]',
+      'users: [U0LEAD0001, U0LEAD0002, U0LEAD0003]\n    emails: [lead@example.com]',
+    )
+    .replace('users: [U0AUD00001]', 'users: [U0AUD00001]\n    emails: [auditor@example.com]')
+    .replace('U0AUD00001: external.auditor', 'U0AUD00001: external.auditor\n  U0DEV00001: alice')
+    .concat(
+      `\napi:\n  callers:\n    arn:aws:iam::${account}:user/dev-one: U0DEV00001\n    arn:aws:iam::${account}:user/lead-one: U0LEAD0001\n`,
+    );
+
+  /** The front doors' ports over real clients: the tables, the SQS hand-off, STS for credentials. */
+  function frontDoor() {
+    const w = world('in-process');
+    const clients = createAwsClients({ maxAttempts: 1 });
+    recorder.attach(clients.sqs);
+    recorder.attach(clients.sts);
+    const policy = staticPolicy(parsePolicy(POLICY_WITH_FRONT_DOORS, 'front-doors', TARGET_KINDS));
+    const requests: RequestDeps = {
+      ...fakeWorld(POLICY_WITH_FRONT_DOORS).deps,
+      store: db().requests,
+      audit: db().audit,
+      policy,
+      clock: w.clock,
+      queue: new SqsGrantQueue(clients.sqs, queueUrl()),
+    };
+    const grants = {
+      ...w.deps,
+      policy,
+      targets: createTargetDrivers({
+        groups: new IamGroupMembership(clients.iam),
+        sessions: new StsSessionVendor(clients.sts),
+        denyList: new IamSessionRevoker(clients.iam, 300),
+      }),
+    };
+    return { w, requests, grants, policy };
+  }
+
+  it('request API: a request, its approval (SendMessage), the caller’s access, and credentials of a live role grant (AssumeRole)', async () => {
+    const { w, requests, grants, policy } = frontDoor();
+    await storeGrants(w, [
+      grant({ id: 'r-prod', targetId: 'prod-operator', requester: 'U0DEV00001', status: 'ACTIVE' }),
+    ]);
+    const { delivery: _unused, ...grantPorts } = grants;
+    const handle = createRequestApiHandler({
+      api: { requests, people: { policy, directory: apiCallerDirectory(policy) }, grants: grantPorts },
+      logger: quiet,
+    });
+    const call = async (who: 'dev-one' | 'lead-one', method: string, path: string, body?: unknown) => {
+      const answer = await handle({
+        rawPath: path,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        isBase64Encoded: false,
+        requestContext: {
+          http: { method },
+          authorizer: { iam: { userArn: `arn:aws:iam::${account}:user/${who}` } },
+        },
+      } as unknown as RequestApiEvent);
+      return {
+        status: answer.statusCode,
+        body: JSON.parse(String(answer.body)) as { request?: { id: string } },
+      };
+    };
+    const { calls } = await recorder.during(async () => {
+      const submitted = await call('dev-one', 'POST', '/requests', {
+        target: 'developers',
+        reason: 'deploy the fix',
+      });
+      expect(submitted.status, JSON.stringify(submitted.body)).toBe(201);
+      const id = String(submitted.body.request?.id);
+      expect((await call('lead-one', 'POST', `/requests/${id}/approve`)).status).toBe(200);
+      expect((await call('dev-one', 'GET', '/requests')).status).toBe(200);
+      expect((await call('dev-one', 'POST', '/credentials', { target: 'prod-operator' })).status).toBe(200);
+    });
+    expect(standIn.state.sqsMessages).toHaveLength(1);
+    expect(operations(calls)).toEqual(
+      expect.arrayContaining(['AssumeRole', 'Query', 'SendMessage', 'TransactWriteItems']),
+    );
+    expect(await evaluateCalls('request-api', 'request + approval + credentials', calls)).toEqual([]);
+  });
+
+  const expectOk = (answer: { status?: number; body: unknown }) =>
+    expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+
+  it('console API: a request, its approval (SendMessage), the caller’s access, and the auditor’s events and verification', async () => {
+    const { requests } = frontDoor();
+    const handle = createConsoleApiHandler({
+      api: { request: requests, reader: new DynamoAuditQuery(db().doc, db().names.audit) },
+      emailClaim: 'email',
+      groupsClaim: 'groups',
+      origin: 'https://console.example.com',
+      logger: quiet,
+    });
+    const call = async (email: string, method: string, path: string, body?: unknown) => {
+      const answer = await handle({
+        rawPath: `/console/api${path.split('?')[0]}`,
+        queryStringParameters: Object.fromEntries(new URLSearchParams(path.split('?')[1] ?? '')),
+        body: body === undefined ? undefined : JSON.stringify(body),
+        isBase64Encoded: false,
+        requestContext: { http: { method }, authorizer: { jwt: { claims: { email }, scopes: [] } } },
+      } as unknown as APIGatewayProxyEventV2WithJWTAuthorizer);
+      return {
+        status: answer.statusCode,
+        body: JSON.parse(String(answer.body)) as { request?: { id: string } },
+      };
+    };
+    const { calls } = await recorder.during(async () => {
+      const submitted = await call('dev@example.com', 'POST', '/requests', {
+        targetId: 'developers',
+        reason: 'deploy the fix',
+      });
+      expect(submitted.status, JSON.stringify(submitted.body)).toBeLessThan(300);
+      const id = String(submitted.body.request?.id);
+      expectOk(await call('lead@example.com', 'GET', '/approvals'));
+      expectOk(await call('lead@example.com', 'POST', `/approvals/${id}/approve`));
+      expectOk(await call('dev@example.com', 'GET', '/my-access'));
+      expectOk(await call('auditor@example.com', 'GET', '/audit/events?target=developers'));
+    });
+    expect(standIn.state.sqsMessages).toHaveLength(1);
+    expect(operations(calls)).toEqual(expect.arrayContaining(['Query', 'SendMessage', 'TransactWriteItems']));
+    expect(await evaluateCalls('console-api', 'request + approval + audit', calls)).toEqual([]);
+  });
+});
+
+/**
+ * Every kind: a policy with a permission set in two accounts, an Identity Center group and an
+ * IAM group in a member account (test/infra/fixtures/permissions-kinds.yaml), synthesized into
+ * its own template; the member account's agent role comes from infra/agent-role-stack.ts,
+ * trusting the broker roles of that template.
+ */
+describe('permissions proven offline: every kind (permission set, Identity Center group, member-account group)', () => {
+  const KINDS_POLICY = new URL('./fixtures/permissions-kinds.yaml', import.meta.url).pathname;
+  const INSTANCE = 'arn:aws:sso:::instance/ssoins-1111222233334444';
+  const SET = 'arn:aws:sso:::permissionSet/ssoins-1111222233334444/ps-aaaabbbbccccdddd';
+  const PROD = '111111111111';
+  const IC_GROUP = '906781b4c1-1234abcd-1234-1234-1234-123456789012';
+  const USER = '906781b4c1-aaaaaaaa-0000-0000-0000-000000000001';
+  const MEMBER = '444455556666';
+  const AGENT_ROLE = `arn:aws:iam::${MEMBER}:role/${DEFAULT_AGENT_ROLE_NAME}`;
+  const EMAIL = 'dev1@example.com';
+  const SIEM_BUS = 'siem-bus';
+
+  let kinds: Under;
+  let agent: RolePolicies;
+  beforeAll(() => {
+    // The audit archive forwards to a SIEM bus only when one is configured: this template has one.
+    const synthesized = synthBroker({ context: { policyFile: KINDS_POLICY, archiveEventBus: SIEM_BUS } });
+    kinds = { synth: synthesized, resolver: new TemplateResolver(synthesized.json.Resources) };
+    // The member account's stack, trusting the grant worker, sweeper and reconciler of that template.
+    const app = new App();
+    const stack = new AgentRoleStack(app, 'JitBrokerAgent', {
+      env: { account: MEMBER, region: ENVIRONMENT.region },
+      brokerRoleArns: (['grant-worker', 'sweeper', 'reconciler'] as const).map((fn) =>
+        kinds.resolver.arnOf(roleIdOf(fn, kinds)),
+      ),
+    });
+    const template = app.synth().getStackByName(stack.stackName).template as SynthResult['json'];
+    const agentResolver = new TemplateResolver(template.Resources);
+    const roleId = Object.keys(template.Resources).find(
+      (id) => template.Resources[id]!.Type === 'AWS::IAM::Role',
+    )!;
+    agent = { ...rolePolicies(agentResolver, roleId), arn: AGENT_ROLE };
+  }, 180_000);
+
+  /** The agent role's IAM calls: groups of the member account, under the managed path. */
+  let agentRecorder: AwsCallRecorder;
+  beforeEach(() => {
+    agentRecorder = new AwsCallRecorder();
+    const sso = standIn.state.sso;
+    sso.permissionSets.set(SET, { name: 'AdministratorAccess', sessionDuration: 'PT1H' });
+    sso.users.push({ userId: USER, userName: 'dev1', email: EMAIL });
+    sso.groups.set(IC_GROUP, { displayName: 'Prod Operators', members: new Map() });
+    sso.accounts.set(PROD, 'prod').set('222222222222', 'staging');
+  });
+
+  /** The grant side over real clients for every kind, as functions/wiring/grant-wiring.ts wires it. */
+  function kindsWorld(repairs: 'in-process' | 'queue') {
+    const w = grantWorld({
+      store: db().requests,
+      audit: db().audit,
+      clock: new ManualClock(START),
+      policyYaml: readFileSync(KINDS_POLICY, 'utf8'),
+      repairs,
+    });
+    const clients = createAwsClients({ maxAttempts: 1 });
+    for (const client of [db().client, clients.iam, clients.sts, clients.sqs]) recorder.attach(client);
+    for (const client of [clients.ssoAdmin, clients.identityStore, clients.organizations])
+      recorder.attach(client);
+    const deps: GrantDeps = {
+      ...w.deps,
+      targets: createTargetDrivers({
+        groups: new IamGroupMembership(clients.iam),
+        sessions: new StsSessionVendor(clients.sts),
+        denyList: new IamSessionRevoker(clients.iam, 300),
+        permissionSets: permissionSetAdapters(clients),
+        memberAccountGroups: agentRoleGroups({
+          sts: clients.sts,
+          iamClient: (credentials) => agentRecorder.attach(createIamClient({}, credentials)),
+          sessionName: 'jit-broker',
+        }),
+        identityCenterGroups: new IdentityStoreGroupMembership(clients.identityStore),
+        identityCenterUsers: new IdentityCenterUsers(clients.identityStore),
+      }),
+    };
+    return { ...w, deps };
+  }
+
+  const kindGrant = (id: string, targetId: string, fields: Partial<AccessRequest> = {}) =>
+    grantRecord({
+      id,
+      targetId,
+      requester: 'U0DEV00001',
+      principal: targetId === 'shop-devs' ? 'alice' : EMAIL,
+      targetKind:
+        { 'prod-admin': 'permission-set', 'ic-prod-ops': 'identity-center-group' }[targetId] ?? 'group',
+      startsAt: at('09:00'),
+      endsAt: at('10:00'),
+      ...(targetId === 'prod-admin' ? { account: PROD } : {}),
+      ...fields,
+    });
+
+  /** The broker function's calls against its role in the kinds template, the agent's against the agent role. */
+  async function evaluateKinds(fn: BrokerFunctionName, scenario: string, calls: readonly SdkCall[]) {
+    const agentTrust = (request: IamRequest) => (request.resource === AGENT_ROLE ? agent.trust : undefined);
+    return [
+      ...(await evaluateCalls(fn, scenario, calls, { under: kinds, resourcePolicy: agentTrust })),
+      ...(await evaluateCalls(
+        'agent-role',
+        `${scenario} (${fn} through the agent role)`,
+        agentRecorder.calls,
+        {
+          under: kinds,
+          role: agent,
+          names: { memberAccount: { account: MEMBER, path: '/jit/' } },
+        },
+      )),
+    ];
+  }
+
+  /** Runs `run` while both recorders record. */
+  async function recording<T>(run: () => Promise<T>) {
+    return recorder.during(() => agentRecorder.during(run).then((r) => r.value));
+  }
+
+  it('grant worker: activates every kind (CreateAccountAssignment polled, CreateGroupMembership, the agent role’s AddUserToGroup)', async () => {
+    const w = kindsWorld('in-process');
+    standIn.state.sso.plans.set('CreateAccountAssignment', { polls: 1 });
+    await storeGrants(w, [
+      kindGrant('ps-1', 'prod-admin'),
+      kindGrant('ic-1', 'ic-prod-ops'),
+      kindGrant('mg-1', 'shop-devs'),
+    ]);
+    const run = createGrantWorkerHandler({ deps: w.deps, maxAttempts: 5, logger: quiet });
+    const jobs = ['ps-1', 'ic-1', 'mg-1'].map((requestId) => ({ kind: 'activate', requestId }) as const);
+    const { calls } = await recording(async () => {
+      let failures = (await run(sqsEvent(...jobs))).batchItemFailures;
+      // An assignment still IN_PROGRESS is delivered again (as SQS would).
+      for (let i = 0; i < 3 && failures.length > 0; i++)
+        failures = (await run(sqsEvent({ kind: 'activate', requestId: 'ps-1' }))).batchItemFailures;
+      expect(failures).toEqual([]);
+    });
+    expect(standIn.state.sso.assignments.size).toBe(1);
+    expect([...standIn.state.sso.groups.get(IC_GROUP)!.members.keys()]).toEqual([USER]);
+    expect(standIn.isMember('jit-developers', 'alice')).toBe(true);
+    expect(operations(calls)).toEqual(
+      expect.arrayContaining([
+        'AssumeRole',
+        'CreateAccountAssignment',
+        'CreateGroupMembership',
+        'DescribeAccountAssignmentCreationStatus',
+        'GetUserId',
+      ]),
+    );
+    expect(operations(agentRecorder.calls)).toEqual(['AddUserToGroup']);
+    expect(await evaluateKinds('grant-worker', 'activate every kind', calls)).toEqual([]);
+  });
+
+  it('grant worker: early revoke of a permission-set grant removes the assignment and seals its sessions (inline policy, provisioning)', async () => {
+    const w = kindsWorld('in-process');
+    await storeGrants(w, [kindGrant('ps-1', 'prod-admin', { status: 'ACTIVE' })]);
+    standIn.state.sso.assignments.add(assignmentKey(INSTANCE, SET, PROD, USER));
+    standIn.state.sso.plans.set('ProvisionPermissionSet', { polls: 1 });
+    const run = createGrantWorkerHandler({ deps: w.deps, maxAttempts: 5, logger: quiet });
+    const { value, calls } = await recording(() =>
+      run(sqsEvent({ kind: 'revoke', requestId: 'ps-1', actor: 'U0LEAD0001', reason: 'done' })),
+    );
+    expect(value.batchItemFailures).toEqual([]);
+    expect(standIn.state.sso.assignments.size).toBe(0);
+    expect(standIn.state.sso.inlinePolicies.get(SET)).toContain('aws:TokenIssueTime');
+    expect(operations(calls)).toEqual(
+      expect.arrayContaining([
+        'DeleteAccountAssignment',
+        'DescribePermissionSetProvisioningStatus',
+        'GetInlinePolicyForPermissionSet',
+        'ProvisionPermissionSet',
+        'PutInlinePolicyToPermissionSet',
+      ]),
+    );
+    expect(await evaluateKinds('grant-worker', 'revoke + session seal', calls)).toEqual([]);
+  });
+
+  it('sweeper: expires every kind (DeleteAccountAssignment + seal, DeleteGroupMembership, the agent role’s RemoveUserFromGroup), then prunes the seal', async () => {
+    const w = kindsWorld('queue');
+    await storeGrants(w, [
+      kindGrant('ps-1', 'prod-admin', { status: 'ACTIVE' }),
+      kindGrant('ic-1', 'ic-prod-ops', { status: 'ACTIVE' }),
+      kindGrant('mg-1', 'shop-devs', { status: 'ACTIVE' }),
+    ]);
+    standIn.state.sso.assignments.add(assignmentKey(INSTANCE, SET, PROD, USER));
+    standIn.state.sso.groups.get(IC_GROUP)!.members.set(USER, 'membership-1');
+    standIn.state.groups.set('jit-developers', new Set(['alice']));
+    w.clock.set(at('10:01'));
+    const run = createSweeperHandler({
+      deps: w.deps,
+      requestDeps: fakeWorld().deps,
+      concurrency: 2,
+      logger: quiet,
+    });
+    const { value, calls } = await recording(async () => {
+      const swept = await run({}, lambdaContext);
+      // Once no session the seal covers can be valid, the next sweep prunes it.
+      w.clock.set(at('12:00'));
+      await run({}, lambdaContext);
+      return swept;
+    });
+    expect(value.sweep).toMatchObject({ ended: 3, failed: 0 });
+    expect(standIn.state.sso.assignments.size).toBe(0);
+    expect(standIn.state.sso.groups.get(IC_GROUP)!.members.size).toBe(0);
+    expect(standIn.isMember('jit-developers', 'alice')).toBe(false);
+    expect(standIn.state.sso.inlinePolicies.has(SET)).toBe(false);
+    expect(operations(calls)).toEqual(
+      expect.arrayContaining([
+        'AssumeRole',
+        'DeleteAccountAssignment',
+        'DeleteGroupMembership',
+        'DescribePermissionSet',
+        'GetGroupMembershipId',
+        'ProvisionPermissionSet',
+        'PutInlinePolicyToPermissionSet',
+      ]),
+    );
+    expect(operations(agentRecorder.calls)).toEqual(expect.arrayContaining(['RemoveUserFromGroup']));
+    expect(await evaluateKinds('sweeper', 'expire every kind + prune', calls)).toEqual([]);
+  });
+
+  it('reconciler: lists the Identity Center group’s memberships and, through the agent role, the member account’s group', async () => {
+    const w = kindsWorld('queue');
+    standIn.state.sso.groups.get(IC_GROUP)!.members.set('mallory-id', 'membership-2');
+    standIn.state.groups.set('jit-developers', new Set(['mallory']));
+    const run = createReconcilerHandler({ deps: w.deps, remove: false, logger: quiet });
+    const { value, calls } = await recording(() => run());
+    expect(value.findings.map((f) => f.member).sort()).toEqual(['mallory', 'mallory-id']);
+    expect(operations(calls)).toEqual(expect.arrayContaining(['AssumeRole', 'ListGroupMemberships']));
+    expect(operations(agentRecorder.calls)).toEqual(['GetGroup']);
+    expect(await evaluateKinds('reconciler', 'report drift of every kind', calls)).toEqual([]);
+  });
+
+  it('audit archive: a stream batch written to the archive bucket (S3 PutObject) and forwarded to the SIEM bus (PutEvents)', async () => {
+    const appended = await db().audit.append({
+      type: 'request.approved',
+      at: START,
+      actor: 'U0LEAD0001',
+      subject: 'U0DEV00001',
+      targetId: 'prod-admin',
+      requestId: 'req-1',
+      toStatus: 'APPROVED',
+      breakGlass: false,
+    });
+    // No S3 or EventBridge stand-in: the calls are recorded, then answered in process (never sent).
+    const s3 = answerInProcess(recorder.attach(new S3Client({ region: 'us-east-1' })), { PutObject: {} });
+    const events = answerInProcess(recorder.attach(new EventBridgeClient({ region: 'us-east-1' })), {
+      PutEvents: { FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] },
+    });
+    const run = createArchiveHandler({
+      store: new S3ArchiveStore(s3, ARCHIVE_BUCKET),
+      forwarder: new EventBridgeForwarder(events, SIEM_BUS),
+    });
+    const image = marshall(auditEventToItem(appended), { removeUndefinedValues: true });
+    const { value, calls } = await recorder.during(() =>
+      run({
+        Records: [{ eventName: 'INSERT', dynamodb: { SequenceNumber: '1', NewImage: image as never } }],
+      }),
+    );
+    expect(value.batchItemFailures).toEqual([]);
+    expect(operations(calls)).toEqual(['PutEvents', 'PutObject']);
+    expect(await evaluateCalls('audit-archive', 'archive + SIEM', calls, { under: kinds })).toEqual([]);
+  });
+
+  it('denies what no kind may do: new or unmanaged permission sets, accounts and groups outside the policy, giving access from the sweeper, the agent role outside /jit/', async () => {
+    const otherSet = 'arn:aws:sso:::permissionSet/ssoins-1111222233334444/ps-unmanaged00000';
+    const outsideAccount = 'arn:aws:sso:::account/999999999999';
+    const otherGroup = 'arn:aws:identitystore:::group/906781b4c1-ffffffff-0000-0000-0000-000000000000';
+    const rows: { who: string; role: RolePolicies; why: string; request: IamRequest }[] = [];
+    for (const fn of ['grant-worker', 'sweeper', 'reconciler'] as const) {
+      const role = policiesOf(fn, kinds);
+      rows.push(
+        {
+          who: fn,
+          role,
+          why: 'creating a permission set',
+          request: { action: 'sso:CreatePermissionSet', resource: INSTANCE },
+        },
+        {
+          who: fn,
+          role,
+          why: 'creating a permission set',
+          request: { action: 'sso:CreatePermissionSet', resource: otherSet },
+        },
+        {
+          who: fn,
+          role,
+          why: "changing an unmanaged permission set's inline policy",
+          request: { action: 'sso:PutInlinePolicyToPermissionSet', resource: otherSet },
+        },
+        {
+          who: fn,
+          role,
+          why: 'assigning an unmanaged permission set',
+          request: { action: 'sso:CreateAccountAssignment', resource: otherSet },
+        },
+        {
+          who: fn,
+          role,
+          why: "assigning in an account outside the policy's accounts",
+          request: { action: 'sso:CreateAccountAssignment', resource: outsideAccount },
+        },
+        {
+          who: fn,
+          role,
+          why: 'removing a member of an unmanaged Identity Store group',
+          request: { action: 'identitystore:DeleteGroupMembership', resource: otherGroup },
+        },
+        {
+          who: fn,
+          role,
+          why: 'a role of the member account other than its agent role',
+          request: {
+            action: 'sts:AssumeRole',
+            resource: `arn:aws:iam::${MEMBER}:role/OrganizationAccountAccessRole`,
+          },
+        },
+      );
+    }
+    const sweeper = policiesOf('sweeper', kinds);
+    for (const request of [
+      { action: 'sso:CreateAccountAssignment', resource: SET },
+      {
+        action: 'identitystore:CreateGroupMembership',
+        resource: `arn:aws:identitystore:::group/${IC_GROUP}`,
+      },
+    ])
+      rows.push({ who: 'sweeper', role: sweeper, why: 'the sweeper only takes access away', request });
+    for (const action of ['iam:AddUserToGroup', 'iam:RemoveUserFromGroup', 'iam:GetGroup'])
+      rows.push({
+        who: 'agent-role',
+        role: agent,
+        why: 'the agent role touching a group outside /jit/',
+        request: { action, resource: `arn:aws:iam::${MEMBER}:group/Admins` },
+      });
+    rows.push({
+      who: 'agent-role',
+      role: agent,
+      why: 'the agent role changing roles',
+      request: { action: 'iam:PutRolePolicy', resource: AGENT_ROLE },
+    });
+    const allowed: string[] = [];
+    for (const row of rows) {
+      const decision = await evaluate(row.role, row.request);
+      expectedDenials.push({ fn: row.who, scenario: row.why, request: row.request, decision });
+      if (decision === 'Allowed')
+        allowed.push(`${row.who} ${row.request.action} ${row.request.resource} (${row.why})`);
+    }
+    expect(allowed).toEqual([]);
   });
 });
 

@@ -8,6 +8,8 @@ export interface SdkCall {
   /** The operation without `Command`: `AddUserToGroup`, `TransactWriteItems`… */
   readonly operation: string;
   readonly input: Readonly<Record<string, unknown>>;
+  /** What the call answered, once it has (ids an IAM resource is named by: UserId, MembershipId). */
+  output?: Readonly<Record<string, unknown>>;
 }
 
 interface MiddlewareClient {
@@ -76,15 +78,17 @@ export class AwsCallRecorder {
     this.attached.add(client);
     (client as unknown as MiddlewareClient).middlewareStack.add(
       (next, context) => async (args) => {
-        if (this.recording) {
-          const command = String(context.commandName ?? '').replace(/Command$/, '');
-          this.calls.push({
-            client: String(context.clientName ?? ''),
-            operation: DOCUMENT_OPERATIONS[command] ?? command,
-            input: ((args as { input?: Record<string, unknown> }).input ?? {}) as Record<string, unknown>,
-          });
-        }
-        return next(args);
+        if (!this.recording) return next(args);
+        const command = String(context.commandName ?? '').replace(/Command$/, '');
+        const call: SdkCall = {
+          client: String(context.clientName ?? ''),
+          operation: DOCUMENT_OPERATIONS[command] ?? command,
+          input: ((args as { input?: Record<string, unknown> }).input ?? {}) as Record<string, unknown>,
+        };
+        this.calls.push(call);
+        const result = await next(args);
+        call.output = (result as { output?: Record<string, unknown> }).output ?? {};
+        return result;
       },
       { step: 'initialize', name: 'permissionEvidenceRecorder', override: true },
     );
@@ -114,6 +118,38 @@ export interface LocalNames {
   readonly buckets?: Readonly<Record<string, string>>;
   /** Local key id → logical id of the key. */
   readonly keys?: Readonly<Record<string, string>>;
+  /**
+   * The member account whose IAM calls these are (made with its agent role's credentials): group
+   * names resolve there, under the managed path, not in the broker's template.
+   */
+  readonly memberAccount?: { readonly account: string; readonly path: string };
+  /** Identity Store memberships by MembershipId (DeleteGroupMembership names only the id). */
+  readonly memberships?: Readonly<Record<string, { groupId: string; userId: string }>>;
+}
+
+/** The Organization the tests' OUs and accounts belong to (its management account is the broker's). */
+export const ORGANIZATION_ID = 'o-exampleorg1';
+
+/** Memberships the recorded calls saw (created or looked up), for {@link LocalNames.memberships}. */
+export function membershipsSeen(
+  calls: readonly SdkCall[],
+): Record<string, { groupId: string; userId: string }> {
+  const seen: Record<string, { groupId: string; userId: string }> = {};
+  for (const call of calls) {
+    const membershipId = call.output?.MembershipId;
+    const userId = (call.input.MemberId as { UserId?: string } | undefined)?.UserId;
+    if (typeof membershipId === 'string' && userId !== undefined)
+      seen[membershipId] = { groupId: String(call.input.GroupId), userId };
+    for (const m of (call.output?.GroupMemberships ?? []) as {
+      MembershipId?: string;
+      GroupId?: string;
+      MemberId?: { UserId?: string };
+    }[]) {
+      if (m.MembershipId && m.MemberId?.UserId)
+        seen[m.MembershipId] = { groupId: String(m.GroupId), userId: m.MemberId.UserId };
+    }
+  }
+  return seen;
 }
 
 const { partition, account } = ENVIRONMENT;
@@ -139,6 +175,11 @@ export function iamRequestsOf(call: SdkCall, resolver: TemplateResolver, names: 
     return resolver.arnOf(id);
   };
   const iamNamed = (type: 'group' | 'role', name: string): string => {
+    // A member account's group (through its agent role): in that account, whatever the template holds.
+    if (names.memberAccount) {
+      const { account: member, path } = names.memberAccount;
+      return `arn:${partition}:iam::${member}:${type}${path}${name}`;
+    }
     const property = type === 'group' ? 'GroupName' : 'RoleName';
     const found = Object.entries(resolver.resources).find(
       ([, r]) =>
@@ -147,6 +188,7 @@ export function iamRequestsOf(call: SdkCall, resolver: TemplateResolver, names: 
     // A name the template does not hold is outside every path the stack manages: the root path.
     return found ? resolver.arnOf(found[0]) : `arn:${partition}:iam::${account}:${type}/${name}`;
   };
+
   switch (call.client) {
     case 'DynamoDBClient':
       return dynamoRequests(call, table);
@@ -172,6 +214,25 @@ export function iamRequestsOf(call: SdkCall, resolver: TemplateResolver, names: 
       }
       return [{ action: `s3:${call.operation}`, resource: `${bucket}/${text('Key')}` }];
     }
+    case 'SSOAdminClient':
+      return ssoAdminRequests(call);
+    case 'IdentitystoreClient':
+      return identityStoreRequests(call, names);
+    case 'OrganizationsClient':
+      return organizationsRequests(call);
+    case 'EventBridgeClient':
+      if (call.operation === 'PutEvents') {
+        const buses = ((input.Entries ?? []) as { EventBusName?: string }[]).map(
+          (e) => e.EventBusName ?? 'default',
+        );
+        return [...new Set(buses)].map((bus) => ({
+          action: 'events:PutEvents',
+          resource: bus.startsWith('arn:')
+            ? bus
+            : `arn:${partition}:events:${ENVIRONMENT.region}:${account}:event-bus/${bus}`,
+        }));
+      }
+      break;
     case 'KMSClient': {
       const keyId = names.keys?.[text('KeyId')];
       if (!keyId) throw new Error(`key ${text('KeyId')} is not mapped to the template`);
@@ -238,4 +299,87 @@ function dynamoRequests(call: SdkCall, table: TableArn): IamRequest[] {
     default:
       return [{ action, resource: table(String(input.TableName), input.IndexName) }];
   }
+}
+
+/**
+ * IAM Identity Center authorizes each call on every resource type the Service Authorization
+ * Reference lists as required for it (an assignment: the instance, the permission set and the
+ * account), so one call is one request per resource.
+ */
+function ssoAdminRequests(call: SdkCall): IamRequest[] {
+  const input = call.input;
+  const action = `sso:${call.operation}`;
+  const instance = String(input.InstanceArn);
+  const set = String(input.PermissionSetArn);
+  const accountArn = `arn:${partition}:sso:::account/${String(input.TargetId)}`;
+  const on = (...resources: string[]) => resources.map((resource) => ({ action, resource }));
+  switch (call.operation) {
+    case 'CreateAccountAssignment':
+    case 'DeleteAccountAssignment':
+      return on(instance, set, accountArn);
+    case 'ProvisionPermissionSet':
+      return input.TargetType === 'AWS_ACCOUNT' ? on(instance, set, accountArn) : on(instance, set);
+    case 'DescribeAccountAssignmentCreationStatus':
+    case 'DescribeAccountAssignmentDeletionStatus':
+    case 'DescribePermissionSetProvisioningStatus':
+    case 'ListPermissionSets':
+      return on(instance);
+    case 'DescribePermissionSet':
+    case 'GetInlinePolicyForPermissionSet':
+    case 'PutInlinePolicyToPermissionSet':
+    case 'DeleteInlinePolicyFromPermissionSet':
+      return on(instance, set);
+  }
+  throw new Error(`no IAM mapping for SSOAdminClient ${call.operation}`);
+}
+
+/** Identity Store calls, authorized on the store and the group, user and membership they touch. */
+function identityStoreRequests(call: SdkCall, names: LocalNames): IamRequest[] {
+  const input = call.input;
+  const action = `identitystore:${call.operation}`;
+  const ids = (resource: string) => `arn:${partition}:identitystore:::${resource}`;
+  const store = `arn:${partition}:identitystore::${account}:identitystore/${String(input.IdentityStoreId)}`;
+  const groupId = input.GroupId ?? call.output?.GroupId;
+  const group = ids(`group/${String(groupId ?? '*')}`);
+  const userId = (input.MemberId as { UserId?: string } | undefined)?.UserId ?? call.output?.UserId;
+  const user = ids(`user/${String(userId ?? '*')}`);
+  const membershipId = input.MembershipId ?? call.output?.MembershipId;
+  const membership = ids(`membership/${String(membershipId ?? '*')}`);
+  const on = (...resources: string[]) => resources.map((resource) => ({ action, resource }));
+  switch (call.operation) {
+    case 'GetUserId':
+      return on(store, user);
+    case 'GetGroupId':
+      return on(store, group);
+    case 'CreateGroupMembership':
+      return on(store, group, user);
+    case 'GetGroupMembershipId':
+      return on(store, group, user, membership);
+    case 'ListGroupMemberships':
+      return on(store, group, ids('membership/*'));
+    case 'DeleteGroupMembership': {
+      const seen = names.memberships?.[String(membershipId)];
+      if (!seen)
+        throw new Error(`membership ${String(membershipId)} was not seen: its group and user are unknown`);
+      return on(store, ids(`group/${seen.groupId}`), ids(`user/${seen.userId}`), membership);
+    }
+  }
+  throw new Error(`no IAM mapping for IdentitystoreClient ${call.operation}`);
+}
+
+/** Organizations reads, on the OU or root (ListAccountsForParent, ListChildren) or the account read. */
+function organizationsRequests(call: SdkCall): IamRequest[] {
+  const org = (resource: string) =>
+    `arn:${partition}:organizations::${account}:${resource}/${ORGANIZATION_ID}`;
+  const action = `organizations:${call.operation}`;
+  switch (call.operation) {
+    case 'ListAccountsForParent':
+    case 'ListChildren': {
+      const parent = String(call.input.ParentId);
+      return [{ action, resource: `${org(parent.startsWith('r-') ? 'root' : 'ou')}/${parent}` }];
+    }
+    case 'DescribeAccount':
+      return [{ action, resource: `${org('account')}/${String(call.input.AccountId)}` }];
+  }
+  throw new Error(`no IAM mapping for OrganizationsClient ${call.operation}`);
 }

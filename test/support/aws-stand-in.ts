@@ -83,6 +83,8 @@ export interface IdentityCenterState {
   readonly inlinePolicies: Map<string, string>;
   /** Users of every identity store. */
   readonly users: { userId: string; userName: string; email: string }[];
+  /** Identity Store groups by GroupId: display name and members (UserId → MembershipId). */
+  readonly groups: Map<string, { displayName: string; members: Map<string, string> }>;
   /** OUs: their accounts and child OUs. */
   readonly ous: Map<string, { accounts: string[]; children: string[] }>;
   /** Account names by id. */
@@ -375,6 +377,10 @@ const ssoAdmin: JsonService = {
   },
 };
 
+/** The UserId of an Identity Store `MemberId` union. */
+const memberUserId = (input: JsonInput): string =>
+  String((input.MemberId as { UserId?: unknown } | undefined)?.UserId ?? '');
+
 const identitystore: JsonService = {
   protocol: 'json',
   targetPrefix: 'AWSIdentityStore',
@@ -394,6 +400,53 @@ const identitystore: JsonService = {
       );
       if (!user) return ssoError('ResourceNotFoundException', 'stand-in: no such user', 404);
       return { ok: { UserId: user.userId, IdentityStoreId: String(input.IdentityStoreId) } };
+    },
+    GetGroupId: (input, s) => {
+      const unique = (input.AlternateIdentifier as { UniqueAttribute?: { AttributeValue?: unknown } })
+        ?.UniqueAttribute;
+      const found = [...s.sso.groups].find(([, g]) => g.displayName === String(unique?.AttributeValue));
+      if (!found) return ssoError('ResourceNotFoundException', 'stand-in: no such group', 404);
+      return { ok: { GroupId: found[0], IdentityStoreId: String(input.IdentityStoreId) } };
+    },
+    CreateGroupMembership: (input, s) => {
+      const group = s.sso.groups.get(String(input.GroupId));
+      if (!group) return ssoError('ResourceNotFoundException', 'stand-in: no such group', 404);
+      const userId = memberUserId(input);
+      if (group.members.has(userId)) return ssoError('ConflictException', 'stand-in: already a member');
+      const membershipId = randomUUID();
+      group.members.set(userId, membershipId);
+      return { ok: { MembershipId: membershipId, IdentityStoreId: String(input.IdentityStoreId) } };
+    },
+    GetGroupMembershipId: (input, s) => {
+      const membershipId = s.sso.groups.get(String(input.GroupId))?.members.get(memberUserId(input));
+      if (membershipId === undefined) {
+        return ssoError('ResourceNotFoundException', 'stand-in: no such membership', 404);
+      }
+      return { ok: { MembershipId: membershipId, IdentityStoreId: String(input.IdentityStoreId) } };
+    },
+    DeleteGroupMembership: (input, s) => {
+      for (const group of s.sso.groups.values()) {
+        for (const [userId, membershipId] of group.members) {
+          if (membershipId !== String(input.MembershipId)) continue;
+          group.members.delete(userId);
+          return { ok: {} };
+        }
+      }
+      return ssoError('ResourceNotFoundException', 'stand-in: no such membership', 404);
+    },
+    ListGroupMemberships: (input, s) => {
+      const group = s.sso.groups.get(String(input.GroupId));
+      if (!group) return ssoError('ResourceNotFoundException', 'stand-in: no such group', 404);
+      return {
+        ok: {
+          GroupMemberships: [...group.members].map(([UserId, MembershipId]) => ({
+            IdentityStoreId: String(input.IdentityStoreId),
+            MembershipId,
+            GroupId: String(input.GroupId),
+            MemberId: { UserId },
+          })),
+        },
+      };
     },
   },
 };
@@ -484,6 +537,7 @@ export async function startAwsStandIn(): Promise<AwsStandIn> {
       permissionSets: new Map(),
       inlinePolicies: new Map(),
       users: [],
+      groups: new Map(),
       ous: new Map(),
       accounts: new Map(),
       plans: new Map(),

@@ -286,7 +286,7 @@ export async function evaluate(
     request: {
       principal: principal.arn,
       action,
-      resource: { resource: request.resource, accountId: account },
+      resource: { resource: request.resource, accountId: accountOf(request.resource, principal.arn) },
       contextVariables: { ...request.context },
     },
     identityPolicies: principal.identity,
@@ -311,6 +311,16 @@ export async function evaluate(
   // drop sts:SourceIdentity from TagSession. So the trust statements naming the companion action
   // are evaluated as AssumeRole, whose context keeps every key of the request.
   return run('sts:AssumeRole', trustFor(targetTrust, request.action));
+}
+
+/**
+ * The account that owns `resource`: the one its ARN names, else (S3 buckets, Identity Center
+ * and Identity Store resources) the principal's own account. A resource in another account
+ * (a member account's agent role) is a cross-account request: its resource policy must allow too.
+ */
+function accountOf(resource: string, principalArn: string): string {
+  const named = resource.split(':')[4] ?? '';
+  return /^\d{12}$/.test(named) ? named : (principalArn.split(':')[4] ?? account);
 }
 
 /** The trust statements that name `action`, rewritten to name `sts:AssumeRole` instead. */
