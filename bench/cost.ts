@@ -81,7 +81,7 @@ const client = new DynamoDBClient({
   region: LOCAL_REGION,
   credentials: LOCAL_CREDENTIALS,
 });
-const meter = attachMeter(client, { capacity: true });
+const meter = attachMeter(client, { capacity: 'INDEXES' });
 const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 const names = tableNamesWithPrefix(`cost${Date.now()}-`);
 try {
@@ -177,6 +177,31 @@ try {
   console.log(`DynamoDB capacity per step of a grant (mean of ${grantCount}, group target, one approval):`);
   console.table(perStep);
   console.log(`per grant: ${round(rcu)} read units, ${round(wcu)} write units`);
+
+  // Where each step's units go: the table itself or one of its indexes (mean per grant).
+  const stepSnapshots: Record<string, MeterSnapshot[]> = { ...steps, expire: [sweepAll] };
+  const divisor = (step: string) => (step === 'expire' ? grantCount : (steps[step]?.length ?? 1));
+  const places = [
+    ...new Set(Object.values(stepSnapshots).flatMap((list) => list.flatMap((s) => Object.keys(s.byPlace)))),
+  ].sort();
+  const shortName = (place: string) =>
+    place.replace(names.requests, 'requests').replace(names.audit, 'audit');
+  console.log('write units (read units) per grant, by table and index:');
+  console.table(
+    Object.fromEntries(
+      places.map((place) => [
+        shortName(place),
+        Object.fromEntries(
+          Object.entries(stepSnapshots).map(([step, list]) => {
+            const sum = (key: 'rcu' | 'wcu') =>
+              list.reduce((total, s) => total + (s.byPlace[place]?.[key] ?? 0), 0) /
+              Math.max(1, divisor(step));
+            return [step, `${round(sum('wcu'))} (${round(sum('rcu'))})`];
+          }),
+        ),
+      ]),
+    ),
+  );
   console.log('per audit query (one page of up to 1000, on this bench’s small trail):');
   console.table(
     Object.fromEntries(Object.entries(queries).map(([k, q]) => [k, { rcu: q.rcu, calls: q.reads }])),
