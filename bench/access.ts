@@ -2,7 +2,7 @@
  * Time to access, and time to removal (not a test: it prints figures).
  *
  *   npx tsx bench/access.ts [--n 100] [--grants 1000] [--latency-ms 50] [--concurrency 32]
- *                           [--only access|expiry]
+ *                           [--only access|expiry] [--endpoint URL]
  *
  * 1. Approval click → IAM call made → grant ACTIVE, `--n` requests one after the other,
  *    through the local broker as `npm start` runs it: a signed Slack interaction posted to the
@@ -61,6 +61,8 @@ const { values } = parseArgs({
     'latency-ms': { type: 'string', default: '50' },
     concurrency: { type: 'string', default: '32' },
     only: { type: 'string' },
+    // A DynamoDB Local already running (e.g. `npx tsx bench/audit.ts --hold`); tables are per run.
+    endpoint: { type: 'string' },
   },
 });
 const positive = (name: keyof typeof values) => {
@@ -116,7 +118,8 @@ async function timeToAccess(n: number): Promise<void> {
   const config = readLocalConfig({
     PORT: '0',
     LOCAL_DATA_DIR: 'memory',
-    TABLE_PREFIX: 'bench-access-',
+    TABLE_PREFIX: `bench-access${Date.now()}-`,
+    ...(values.endpoint ? { AWS_ENDPOINT_URL_DYNAMODB: values.endpoint } : {}),
     POLICY_PATH: policyPath,
     SWEEP_INTERVAL_SECONDS: '3600',
   });
@@ -251,9 +254,9 @@ class SkippingClock extends ManualClock {
 
 /** Part 2: `count` grants ending in one minute, removed by the sweeper on its schedule. */
 async function expiryLateness(count: number, latencyMs: number, concurrency: number): Promise<void> {
-  const dynamo = await startLocalDynamo();
+  const dynamo = values.endpoint ? undefined : await startLocalDynamo();
   const client = new DynamoDBClient({
-    endpoint: dynamo.endpoint,
+    endpoint: values.endpoint ?? dynamo?.endpoint,
     region: LOCAL_REGION,
     credentials: LOCAL_CREDENTIALS,
   });
@@ -339,7 +342,7 @@ async function expiryLateness(count: number, latencyMs: number, concurrency: num
   } finally {
     await dropTables(client, names).catch(() => undefined);
     client.destroy();
-    await dynamo.stop();
+    await dynamo?.stop();
   }
 }
 

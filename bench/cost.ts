@@ -4,7 +4,7 @@
  * through the real use cases and DynamoDB store on DynamoDB Local, then a monthly estimate
  * at on-demand prices for 1,000 and 100,000 grants a month.
  *
- *   npx tsx bench/cost.ts [--grants 20]
+ *   npx tsx bench/cost.ts [--grants 20] [--endpoint URL]
  *
  * DynamoDB Local reports capacity as DynamoDB computes it (item sizes rounded up to 1 KB
  * for writes, 4 KB for reads; transactions count double). The non-DynamoDB volumes per grant
@@ -43,7 +43,13 @@ import {
 } from '../test/support/fakes.js';
 import { attachMeter, meterDelta, type MeterSnapshot } from './dynamo-meter.js';
 
-const { values } = parseArgs({ options: { grants: { type: 'string', default: '20' } } });
+const { values } = parseArgs({
+  options: {
+    grants: { type: 'string', default: '20' },
+    // A DynamoDB Local already running (e.g. `npx tsx bench/audit.ts --hold`); tables are per run.
+    endpoint: { type: 'string' },
+  },
+});
 const grantCount = Number(values.grants);
 
 /**
@@ -75,9 +81,9 @@ const ASSUMED = {
   fixedSchedulerInvocations: 2 * 43_200,
 } as const;
 
-const dynamo = await startLocalDynamo();
+const dynamo = values.endpoint ? undefined : await startLocalDynamo();
 const client = new DynamoDBClient({
-  endpoint: dynamo.endpoint,
+  endpoint: values.endpoint ?? dynamo?.endpoint,
   region: LOCAL_REGION,
   credentials: LOCAL_CREDENTIALS,
 });
@@ -235,5 +241,5 @@ try {
 } finally {
   await dropTables(client, names).catch(() => undefined);
   client.destroy();
-  await dynamo.stop();
+  await dynamo?.stop();
 }
