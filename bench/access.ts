@@ -72,11 +72,11 @@ const positive = (name: keyof typeof values) => {
 };
 
 /**
- * The SQS hop added to the measured figures: "typical latencies for SendMessage,
+ * The SQS hop added to the measured figures. Documented: "typical latencies for SendMessage,
  * ReceiveMessage, and DeleteMessage API requests are in the tens or low hundreds of
- * milliseconds" (Amazon SQS Developer Guide, "Amazon SQS short and long polling" / the
- * SQS FAQ). We take a SendMessage plus the Lambda event source mapping's receive as
- * 2 × 20 ms at p50 and 2 × 100 ms at p99 (the guide gives no percentiles: an estimate).
+ * milliseconds" (Amazon SQS FAQs, performance; quoted from memory, not re-checked from this
+ * offline machine). The hop is a SendMessage plus the Lambda event source mapping's receive:
+ * taken as 2 × 20 ms at p50 and 2 × 100 ms at p99 (no percentiles are documented: an estimate).
  */
 const SQS_HOP_MS = { p50: 40, p99: 200 } as const;
 
