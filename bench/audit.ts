@@ -3,11 +3,14 @@
  *
  *   npx tsx bench/audit.ts [--events 1000000] [--people 2000] [--targets 50] [--days 365]
  *                          [--runs 50] [--export 100000] [--concurrency 12] [--data-dir DIR]
+ *                          [--endpoint URL [--skip-seed]]
  *
  * Seeds `--events` sealed audit events (valid hash chains) with parallel BatchWrite, then
  * prints p50/p95 of "one person's last 90 days" and "one target's last 30 days" (all pages
  * of 1000), "one request's timeline", and the time and peak memory of exporting `--export` events to CSV (run in a
- * child process so its peak RSS is the export's alone).
+ * child process so its peak RSS is the export's alone). `--endpoint` uses a DynamoDB Local that
+ * is already running (`npx tsx bench/audit.ts --hold` starts one in memory and prints its URL);
+ * with `--skip-seed` the table seeded by an earlier run is measured again (same `--events`).
  */
 import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
@@ -50,8 +53,11 @@ const { values: args } = parseArgs({
     export: { type: 'string', default: '100000' },
     concurrency: { type: 'string', default: '12' },
     'data-dir': { type: 'string' },
+    // Reuse a DynamoDB Local that is already running (and, with --skip-seed, its seeded table).
+    'skip-seed': { type: 'boolean', default: false },
     // Internal: the export measurement, run in a child process.
     'export-child': { type: 'boolean', default: false },
+    hold: { type: 'boolean', default: false },
     endpoint: { type: 'string' },
     table: { type: 'string' },
     now: { type: 'string' },
@@ -283,27 +289,40 @@ async function exportChild(): Promise<void> {
   );
 }
 
+/** Starts an in-memory DynamoDB Local, prints its URL and keeps it until stopped (Ctrl-C). */
+async function hold(): Promise<void> {
+  const dynamo = await startLocalDynamo();
+  console.log(dynamo.endpoint);
+  await new Promise<void>((resolve) => process.once('SIGTERM', resolve).once('SIGINT', resolve));
+  await dynamo.stop();
+}
+
 async function main(): Promise<void> {
   if (args['export-child']) return exportChild();
+  if (args.hold) return hold();
   const total = num('events');
   const end = new Date('2026-06-30T00:00:00.000Z');
   let dynamo: LocalDynamo | undefined;
   const dir = await mkdtemp(join(tmpdir(), 'jit-audit-bench-'));
   try {
     const t0 = Date.now();
-    dynamo = await startLocalDynamo(args['data-dir'] ? { dataDir: args['data-dir'] } : {});
-    console.log(`DynamoDB Local up in ${((Date.now() - t0) / 1000).toFixed(1)} s (${dynamo.endpoint})`);
-    const doc = documentClient(dynamo.endpoint);
+    const endpoint =
+      args.endpoint ??
+      (dynamo = await startLocalDynamo(args['data-dir'] ? { dataDir: args['data-dir'] } : {})).endpoint;
+    console.log(`DynamoDB Local up in ${((Date.now() - t0) / 1000).toFixed(1)} s (${endpoint})`);
+    const doc = documentClient(endpoint);
     const names = tableNamesWithPrefix('bench-');
     await ensureTables(
-      new DynamoDBClient({ endpoint: dynamo.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS }),
+      new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS }),
       names,
     );
-    const seedSeconds = await seed(doc, names.audit, end);
-    console.log(
-      `seeded ${total} events in ${seedSeconds.toFixed(1)} s (${Math.round(total / seedSeconds)} events/s, ` +
-        `${num('people')} people, ${num('targets')} targets, ${num('days')} days, concurrency ${num('concurrency')})`,
-    );
+    if (!args['skip-seed']) {
+      const seedSeconds = await seed(doc, names.audit, end);
+      console.log(
+        `seeded ${total} events in ${seedSeconds.toFixed(1)} s (${Math.round(total / seedSeconds)} events/s, ` +
+          `${num('people')} people, ${num('targets')} targets, ${num('days')} days, concurrency ${num('concurrency')})`,
+      );
+    }
 
     const reader = new DynamoAuditQuery(doc, names.audit);
     const runs = num('runs');
@@ -339,7 +358,7 @@ async function main(): Promise<void> {
         fileURLToPath(import.meta.url),
         '--export-child',
         '--endpoint',
-        dynamo.endpoint,
+        endpoint,
         '--table',
         names.audit,
         '--now',

@@ -4,7 +4,7 @@
  * through the real use cases and DynamoDB store on DynamoDB Local, then a monthly estimate
  * at on-demand prices for 1,000 and 100,000 grants a month.
  *
- *   npx tsx bench/cost.ts [--grants 20]
+ *   npx tsx bench/cost.ts [--grants 20] [--endpoint URL]
  *
  * DynamoDB Local reports capacity as DynamoDB computes it (item sizes rounded up to 1 KB
  * for writes, 4 KB for reads; transactions count double). The non-DynamoDB volumes per grant
@@ -43,7 +43,13 @@ import {
 } from '../test/support/fakes.js';
 import { attachMeter, meterDelta, type MeterSnapshot } from './dynamo-meter.js';
 
-const { values } = parseArgs({ options: { grants: { type: 'string', default: '20' } } });
+const { values } = parseArgs({
+  options: {
+    grants: { type: 'string', default: '20' },
+    // A DynamoDB Local already running (e.g. `npx tsx bench/audit.ts --hold`); tables are per run.
+    endpoint: { type: 'string' },
+  },
+});
 const grantCount = Number(values.grants);
 
 /**
@@ -75,13 +81,13 @@ const ASSUMED = {
   fixedSchedulerInvocations: 2 * 43_200,
 } as const;
 
-const dynamo = await startLocalDynamo();
+const dynamo = values.endpoint ? undefined : await startLocalDynamo();
 const client = new DynamoDBClient({
-  endpoint: dynamo.endpoint,
+  endpoint: values.endpoint ?? dynamo?.endpoint,
   region: LOCAL_REGION,
   credentials: LOCAL_CREDENTIALS,
 });
-const meter = attachMeter(client, { capacity: true });
+const meter = attachMeter(client, { capacity: 'INDEXES' });
 const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 const names = tableNamesWithPrefix(`cost${Date.now()}-`);
 try {
@@ -177,6 +183,31 @@ try {
   console.log(`DynamoDB capacity per step of a grant (mean of ${grantCount}, group target, one approval):`);
   console.table(perStep);
   console.log(`per grant: ${round(rcu)} read units, ${round(wcu)} write units`);
+
+  // Where each step's units go: the table itself or one of its indexes (mean per grant).
+  const stepSnapshots: Record<string, MeterSnapshot[]> = { ...steps, expire: [sweepAll] };
+  const divisor = (step: string) => (step === 'expire' ? grantCount : (steps[step]?.length ?? 1));
+  const places = [
+    ...new Set(Object.values(stepSnapshots).flatMap((list) => list.flatMap((s) => Object.keys(s.byPlace)))),
+  ].sort();
+  const shortName = (place: string) =>
+    place.replace(names.requests, 'requests').replace(names.audit, 'audit');
+  console.log('write units (read units) per grant, by table and index:');
+  console.table(
+    Object.fromEntries(
+      places.map((place) => [
+        shortName(place),
+        Object.fromEntries(
+          Object.entries(stepSnapshots).map(([step, list]) => {
+            const sum = (key: 'rcu' | 'wcu') =>
+              list.reduce((total, s) => total + (s.byPlace[place]?.[key] ?? 0), 0) /
+              Math.max(1, divisor(step));
+            return [step, `${round(sum('wcu'))} (${round(sum('rcu'))})`];
+          }),
+        ),
+      ]),
+    ),
+  );
   console.log('per audit query (one page of up to 1000, on this bench’s small trail):');
   console.table(
     Object.fromEntries(Object.entries(queries).map(([k, q]) => [k, { rcu: q.rcu, calls: q.reads }])),
@@ -210,5 +241,5 @@ try {
 } finally {
   await dropTables(client, names).catch(() => undefined);
   client.destroy();
-  await dynamo.stop();
+  await dynamo?.stop();
 }

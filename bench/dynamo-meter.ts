@@ -16,10 +16,16 @@ const READ_COMMANDS = new Set([
   'TransactGetItemsCommand',
 ]);
 
-interface Capacity {
+interface Units {
   readonly ReadCapacityUnits?: number;
   readonly WriteCapacityUnits?: number;
   readonly CapacityUnits?: number;
+}
+
+interface Capacity extends Units {
+  readonly TableName?: string;
+  readonly Table?: Units;
+  readonly GlobalSecondaryIndexes?: Record<string, Units>;
 }
 
 /** What the meter saw since it was last reset. */
@@ -34,6 +40,11 @@ export interface MeterSnapshot {
   readonly rcu: number;
   /** Write capacity units DynamoDB reported (0 unless capacity is requested). */
   readonly wcu: number;
+  /**
+   * The same units by where they were spent: `table` or `table/index` (only with
+   * `capacity: 'INDEXES'`; a response without the breakdown counts under its table).
+   */
+  readonly byPlace: Record<string, { rcu: number; wcu: number }>;
 }
 
 /** A meter attached to one client; `snapshot()` reads it, `reset()` starts over. */
@@ -50,28 +61,48 @@ function emptyCounts() {
     writes: 0,
     rcu: 0,
     wcu: 0,
+    byPlace: {} as Record<string, { rcu: number; wcu: number }>,
   };
+}
+
+/** Splits one unit figure into read and write, by the kind of command when DynamoDB gives only a total. */
+function unitsOf(units: Units, isRead: boolean): { rcu: number; wcu: number } {
+  if (units.ReadCapacityUnits === undefined && units.WriteCapacityUnits === undefined) {
+    const total = units.CapacityUnits ?? 0;
+    return isRead ? { rcu: total, wcu: 0 } : { rcu: 0, wcu: total };
+  }
+  return { rcu: units.ReadCapacityUnits ?? 0, wcu: units.WriteCapacityUnits ?? 0 };
 }
 
 /**
  * Attaches the meter to `client` (and so to every DocumentClient built from it).
- * `capacity`: ask DynamoDB for consumed capacity on every request (TOTAL).
+ * `capacity`: ask DynamoDB for consumed capacity on every request (`true`: TOTAL;
+ * `'INDEXES'`: also split by table and index, in `byPlace`).
  */
-export function attachMeter(client: DynamoDBClient, options: { capacity?: boolean } = {}): DynamoMeter {
+export function attachMeter(
+  client: DynamoDBClient,
+  options: { capacity?: boolean | 'INDEXES' } = {},
+): DynamoMeter {
   let counts = emptyCounts();
+  const addPlace = (place: string, units: { rcu: number; wcu: number }) => {
+    const entry = (counts.byPlace[place] ??= { rcu: 0, wcu: 0 });
+    entry.rcu += units.rcu;
+    entry.wcu += units.wcu;
+  };
   const addCapacity = (consumed: Capacity | readonly Capacity[] | undefined, isRead: boolean) => {
     for (const c of consumed === undefined ? [] : Array.isArray(consumed) ? consumed : [consumed]) {
       const entry = c as Capacity;
-      const read = entry.ReadCapacityUnits;
-      const write = entry.WriteCapacityUnits;
-      if (read === undefined && write === undefined) {
-        // Some responses carry only the total: attribute it by the kind of command.
-        if (isRead) counts.rcu += entry.CapacityUnits ?? 0;
-        else counts.wcu += entry.CapacityUnits ?? 0;
-      } else {
-        counts.rcu += read ?? 0;
-        counts.wcu += write ?? 0;
+      const total = unitsOf(entry, isRead);
+      counts.rcu += total.rcu;
+      counts.wcu += total.wcu;
+      const table = entry.TableName ?? 'unknown';
+      const indexes = Object.entries(entry.GlobalSecondaryIndexes ?? {});
+      if (entry.Table === undefined && indexes.length === 0) {
+        addPlace(table, total);
+        continue;
       }
+      if (entry.Table) addPlace(table, unitsOf(entry.Table, isRead));
+      for (const [index, units] of indexes) addPlace(`${table}/${index}`, unitsOf(units, isRead));
     }
   };
   client.middlewareStack.add(
@@ -82,7 +113,8 @@ export function attachMeter(client: DynamoDBClient, options: { capacity?: boolea
       if (isRead) counts.reads++;
       else counts.writes++;
       if (options.capacity) {
-        (args.input as { ReturnConsumedCapacity?: string }).ReturnConsumedCapacity ??= 'TOTAL';
+        (args.input as { ReturnConsumedCapacity?: string }).ReturnConsumedCapacity ??=
+          options.capacity === 'INDEXES' ? 'INDEXES' : 'TOTAL';
       }
       try {
         const result = await next(args);
@@ -104,6 +136,12 @@ export function attachMeter(client: DynamoDBClient, options: { capacity?: boolea
       writes: counts.writes,
       rcu: Number(counts.rcu.toFixed(2)),
       wcu: Number(counts.wcu.toFixed(2)),
+      byPlace: Object.fromEntries(
+        Object.entries(counts.byPlace).map(([k, v]) => [
+          k,
+          { rcu: Number(v.rcu.toFixed(2)), wcu: Number(v.wcu.toFixed(2)) },
+        ]),
+      ),
     }),
     reset: () => {
       counts = emptyCounts();
@@ -126,5 +164,16 @@ export function meterDelta(a: MeterSnapshot, b: MeterSnapshot): MeterSnapshot {
     writes: a.writes - b.writes,
     rcu: Number((a.rcu - b.rcu).toFixed(2)),
     wcu: Number((a.wcu - b.wcu).toFixed(2)),
+    byPlace: Object.fromEntries(
+      Object.entries(a.byPlace)
+        .map(([k, v]) => {
+          const before = b.byPlace[k] ?? { rcu: 0, wcu: 0 };
+          return [
+            k,
+            { rcu: Number((v.rcu - before.rcu).toFixed(2)), wcu: Number((v.wcu - before.wcu).toFixed(2)) },
+          ] as const;
+        })
+        .filter(([, v]) => v.rcu !== 0 || v.wcu !== 0),
+    ),
   };
 }
