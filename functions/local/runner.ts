@@ -9,6 +9,8 @@ import { prepareLocalTables, type LocalTablesSetup } from '../../shared/adapters
 import { SandboxAws } from '../../shared/adapters/sandbox/sandbox-aws.js';
 import { SlackWebApiSandbox, type SlackCall } from '../../shared/adapters/sandbox/slack-web-api.js';
 import { createSocketModeSlackApp } from '../slack/app.js';
+import { permissionSetAdapters } from '../../shared/targets/permission-set/adapters.js';
+import { permissionSetAccountDirectory } from '../../shared/targets/permission-set/account-directory.js';
 import { ENV } from '../../shared/config/env.js';
 import { loadPolicyVersion } from '../../shared/config/policy-file.js';
 import { ConfigError } from '../../shared/domain/errors.js';
@@ -321,7 +323,13 @@ export async function startLocalBroker(options: StartLocalBrokerOptions): Promis
       signingSecret: config[ENV.slackSigningSecret],
       botToken: config[ENV.slackBotToken],
       ...(slackApiUrl ? { slackApiUrl } : {}),
-      deps: requestPorts(base, queue, appLogger),
+      deps: {
+        ...requestPorts(base, queue, appLogger),
+        // The accounts picker and account names: the sandbox's organization, else AWS's.
+        accounts: permissionSetAccountDirectory(
+          sandbox ? sandbox.identityCenter.permissionSetAdapters() : permissionSetAdapters(grant.clients),
+        ),
+      },
       events: eventsOverSlackClient(base, appLogger),
       logger: appLogger,
     };

@@ -5,6 +5,10 @@ import type { GrantQueue } from '../../shared/domain/ports.js';
 import { createBaseWiring, listenerLogger, requestPorts, type BaseWiring } from '../wiring/base-wiring.js';
 import { eventsOverSlackClient } from '../wiring/event-wiring.js';
 import { createHandler } from './create-handler.js';
+import { createAwsClients } from '../../shared/adapters/aws/clients.js';
+import type { AccountDirectory } from '../../shared/domain/account-directory.js';
+import { permissionSetAdapters } from '../../shared/targets/permission-set/adapters.js';
+import { permissionSetAccountDirectory } from '../../shared/targets/permission-set/account-directory.js';
 
 /**
  * The Slack front door in AWS: `/request-access`, approvals, break-glass and the App Home,
@@ -14,17 +18,22 @@ import { createHandler } from './create-handler.js';
  */
 const logger = new Logger({ serviceName: 'jit-slack' });
 const appLogger = listenerLogger(logger);
-let wired: { base: BaseWiring; queue: GrantQueue } | undefined;
+let wired: { base: BaseWiring; queue: GrantQueue; accounts: AccountDirectory } | undefined;
 
 export const handler = createHandler({
   load: async () => {
-    wired ??= { base: createBaseWiring({ logger }), queue: createSlackGrantQueue() };
-    const { base, queue } = wired;
+    wired ??= {
+      base: createBaseWiring({ logger }),
+      queue: createSlackGrantQueue(),
+      // Read-only Organization and Identity Center lookups: the accounts picker and account names.
+      accounts: permissionSetAccountDirectory(permissionSetAdapters(createAwsClients())),
+    };
+    const { base, queue, accounts } = wired;
     const settings = await loadSlackSettings();
     return {
       ...settings,
       logger: appLogger,
-      deps: requestPorts(base, queue, appLogger),
+      deps: { ...requestPorts(base, queue, appLogger), accounts },
       events: eventsOverSlackClient(base, appLogger),
     };
   },

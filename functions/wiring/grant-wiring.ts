@@ -135,6 +135,7 @@ export function createGrantWiring(options: GrantWiringOptions = {}): GrantWiring
         sts: clients.sts,
         iamClient: (credentials) => createIamClient({}, credentials),
         sessionName: 'jit-broker',
+        partition: settings.partition,
       }),
       identityCenterGroups: new IdentityStoreGroupMembership(clients.identityStore),
       identityCenterUsers: new IdentityCenterUsers(clients.identityStore),

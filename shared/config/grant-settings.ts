@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ENV, readEnv } from './env.js';
+import { partitionOfRegion, type Partition } from '../domain/partition.js';
 
 const flag = z
   .enum(['true', 'false', '1', '0', ''])
@@ -24,6 +25,8 @@ export const GRANT_SETTINGS_SHAPE = {
     .string()
     .regex(/^\/([\w+=,.@-]+\/)+$/, 'is not an IAM path (like /jit/)')
     .optional(),
+  /** Set by Lambda in every function: the partition of ARNs the broker builds is derived from it. */
+  AWS_REGION: z.string().optional(),
 };
 
 type GrantSettingsEnv = Readonly<z.infer<z.ZodObject<typeof GRANT_SETTINGS_SHAPE>>>;
@@ -47,6 +50,8 @@ export interface GrantSettings {
   readonly metricsNamespace: string;
   /** The IAM path of the roles and groups the broker manages (checked against the policy). */
   readonly managedIamPath?: string;
+  /** The partition the broker runs in (from AWS_REGION): member accounts' agent role ARNs use it. */
+  readonly partition: Partition;
 }
 
 /** Names the settings of an environment already validated against {@link GRANT_SETTINGS_SHAPE}. */
@@ -58,6 +63,7 @@ export function grantSettingsOf(env: GrantSettingsEnv): GrantSettings {
     sweepConcurrency: env[ENV.sweepConcurrency],
     reconcileRemove: env[ENV.reconcileRemove],
     metricsNamespace: env[ENV.metricsNamespace],
+    partition: partitionOfRegion(env.AWS_REGION),
     ...optional('grantQueueUrl', env[ENV.grantQueueUrl]),
     ...optional('federationUrl', env[ENV.federationUrl]),
     ...optional('consoleDestination', env[ENV.consoleDestination]),

@@ -28,3 +28,14 @@ export function consoleEndpoints(partition: Partition): { federationUrl: string;
   const hosts = HOSTS[partition];
   return { federationUrl: `${hosts.signin}/federation`, destination: hosts.console };
 }
+
+/**
+ * The partition of a region (`cn-north-1` → `aws-cn`, `us-gov-west-1` → `aws-us-gov`, any other
+ * → `aws`). Why: ARNs the broker builds itself (a member account's agent role) must name the
+ * partition it runs in; Lambda always sets AWS_REGION, so no extra setting can drift from it.
+ */
+export function partitionOfRegion(region: string | undefined): Partition {
+  if (region?.startsWith('cn-')) return 'aws-cn';
+  if (region?.startsWith('us-gov-')) return 'aws-us-gov';
+  return 'aws';
+}

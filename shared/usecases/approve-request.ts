@@ -95,33 +95,94 @@ async function afterApproval(deps: RequestDeps, request: AccessRequest): Promise
  * A request over several accounts: its approval approves one grant per account (each its own
  * grant, activated, ended and audited on its own). The others are created APPROVED with the
  * same window; a retry finds them already there and only hands them to the worker again.
+ * Why one account at a time: a failure to create one account's grant (a throttled write) must
+ * not keep the others, or the first, from the worker; it is logged and the sweeper creates it
+ * later (ensureAccountGrants), so it is retried and visible, never silently missing.
  */
 async function grantOtherAccounts(deps: RequestDeps, approved: AccessRequest): Promise<void> {
-  const now = deps.clock.now();
   for (const account of approved.accounts ?? []) {
     if (account === approved.account) continue;
-    const grant = accountGrantOf(approved, account, now);
-    const created = await deps.store.create(
-      grant,
-      auditOf(grant, 'request.approved', {
-        at: now,
-        actor: approved.decidedBy ?? 'system:auto-approval',
-        to: 'APPROVED',
-        initial: true,
-        approvers: approved.approvals.map((a) => a.approver),
-        detail: {
-          account,
-          approvedWith: approved.id,
-          ...(approved.startsAt && approved.endsAt
-            ? windowDetail({ startsAt: approved.startsAt, endsAt: approved.endsAt }, approved)
-            : {}),
-        },
-      }),
-    );
-    if (created.request.status === 'APPROVED') {
-      await deps.queue.enqueue({ kind: 'activate', requestId: created.request.id });
+    try {
+      const created = await createAccountGrant(deps, approved, account, {});
+      if (created.status === 'APPROVED') {
+        await deps.queue.enqueue({ kind: 'activate', requestId: created.id });
+      }
+    } catch (error) {
+      deps.logger.warn('account grant not created; the sweeper creates it again', {
+        requestId: approved.id,
+        account,
+        error: error instanceof Error ? error.message : String(error),
+      });
     }
   }
+}
+
+/** Writes the APPROVED grant of `approved` for one more `account` (or finds it there). */
+async function createAccountGrant(
+  deps: Pick<RequestDeps, 'store' | 'clock'>,
+  approved: AccessRequest,
+  account: string,
+  extra: AuditDetail,
+): Promise<AccessRequest> {
+  const now = deps.clock.now();
+  const grant = accountGrantOf(approved, account, now);
+  const created = await deps.store.create(
+    grant,
+    auditOf(grant, 'request.approved', {
+      at: now,
+      actor: approved.decidedBy ?? 'system:auto-approval',
+      to: 'APPROVED',
+      initial: true,
+      approvers: approved.approvals.map((a) => a.approver),
+      detail: {
+        account,
+        approvedWith: approved.id,
+        ...(approved.startsAt && approved.endsAt
+          ? windowDetail({ startsAt: approved.startsAt, endsAt: approved.endsAt }, approved)
+          : {}),
+        ...extra,
+      },
+    }),
+  );
+  return created.request;
+}
+
+/**
+ * The sweeper's repair of a live request over several accounts: creates (APPROVED, handed to
+ * the worker) the grant of each of its accounts that is missing, as its approval would have;
+ * a failure is logged and tried again on the next sweep, for as long as the request is live.
+ * Returns how many it created. Reads one item per other account; writes only what is missing.
+ */
+export async function ensureAccountGrants(
+  deps: Pick<RequestDeps, 'store' | 'clock' | 'queue' | 'logger'>,
+  head: AccessRequest,
+): Promise<number> {
+  // Why: a request being ended early gets no new grants; the others follow its approval, not its activation.
+  if (head.endRequest) return 0;
+  const { expiryWarnedAt: _warned, graceExtendedBy: _grace, failureReason: _failure, ...approval } = head;
+  const approved: AccessRequest = { ...approval, status: 'APPROVED' };
+  let created = 0;
+  for (const account of head.accounts ?? []) {
+    if (account === head.account) continue;
+    try {
+      if (await deps.store.get(accountGrantOf(head, account, deps.clock.now()).id)) continue;
+      const grant = await createAccountGrant(deps, approved, account, { createdLate: true });
+      if (grant.status === 'APPROVED') await deps.queue.enqueue({ kind: 'activate', requestId: grant.id });
+      deps.logger.warn('missing account grant created by the sweeper', {
+        requestId: head.id,
+        account,
+        grantId: grant.id,
+      });
+      created++;
+    } catch (error) {
+      deps.logger.warn('account grant still not created; tried again next sweep', {
+        requestId: head.id,
+        account,
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
+  }
+  return created;
 }
 
 /**

@@ -10,6 +10,7 @@ import type {
 import type { TicketSystems } from '../domain/tickets.js';
 import type { OnCallRoster } from '../domain/on-call.js';
 import type { PolicyProvenance } from './policy-provenance.js';
+import type { AccountDirectory } from '../domain/account-directory.js';
 
 /** Where use cases report problems that must not undo a transition (a failed event subscriber). */
 export interface UseCaseLogger {
@@ -33,4 +34,6 @@ export interface RequestDeps {
   readonly onCall?: OnCallRoster;
   /** Records the policy version and rule on decision events (absent: events carry no provenance). */
   readonly provenance?: PolicyProvenance;
+  /** Account names and the accounts a target reaches (absent: no account picker, ids shown bare). */
+  readonly accounts?: AccountDirectory;
 }

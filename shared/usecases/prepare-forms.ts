@@ -6,6 +6,7 @@ import {
   type BreakGlassChoiceRefusal,
   type ExtensionRefusal,
 } from '../domain/decision.js';
+import type { NamedAccount } from '../domain/account-directory.js';
 import type { ResolvedPerson } from '../domain/person.js';
 import { findTarget, type Target } from '../domain/policy.js';
 import type { AccessRequest } from '../domain/request.js';
@@ -78,4 +79,39 @@ export function breakGlassChoices(
   const choices = breakGlassTargets(deps.policy.current(), person);
   if (!choices.allowed) return refused(choices.reason, choices.message);
   return { outcome: 'ready', targets: choices.targets, maxDurationSeconds: choices.maxDurationSeconds };
+}
+
+/**
+ * The accounts the request form offers for `target`: the accounts it may be granted in (OUs
+ * expanded), named; undefined for a kind not granted per account, or when no account
+ * directory is wired (the form then has no picker and the driver checks the account).
+ */
+export async function accountChoices(
+  deps: Pick<RequestDeps, 'accounts'>,
+  target: Target | undefined,
+): Promise<readonly NamedAccount[] | undefined> {
+  if (!target || !deps.accounts) return undefined;
+  return deps.accounts.accountsFor(target);
+}
+
+/**
+ * The accounts picked in the request form, checked against the target: for a target granted
+ * per account at least one, each one it allows. Why check here too: the form is the place to
+ * say so inline, and a forged submission must not name an account the target does not reach
+ * (the driver checks again at activation).
+ */
+export async function checkAccountChoice(
+  deps: Pick<RequestDeps, 'accounts'>,
+  target: Target | undefined,
+  picked: readonly string[] | undefined,
+): Promise<{ readonly ok: true } | { readonly ok: false; readonly message: string }> {
+  const choices = await accountChoices(deps, target);
+  if (choices === undefined) return { ok: true };
+  if (picked === undefined || picked.length === 0)
+    return { ok: false, message: 'Choose at least one account.' };
+  const allowed = new Set(choices.map((a) => a.id));
+  const other = picked.find((id) => !allowed.has(id));
+  if (other !== undefined)
+    return { ok: false, message: `Account ${other} is not one this target may be granted in.` };
+  return { ok: true };
 }

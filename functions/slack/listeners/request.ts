@@ -1,10 +1,11 @@
 import { slackPerson } from '../../../shared/domain/person.js';
 import { identifyPerson, resolvePerson } from '../../../shared/usecases/identify-person.js';
 import type { BlockAction } from '@slack/bolt';
-import { requestableTargets } from '../../../shared/domain/policy.js';
+import { findTarget, requestableTargets } from '../../../shared/domain/policy.js';
+import { accountChoices, checkAccountChoice } from '../../../shared/usecases/prepare-forms.js';
 import { submitRequest } from '../../../shared/usecases/submit-request.js';
 import { ACTIONS, BLOCKS, CALLBACKS, COMMANDS, FIELD_BLOCKS } from '../../../shared/adapters/slack/ids.js';
-import { requestModal } from '../../../shared/adapters/slack/views/modals.js';
+import { requestModal, selectedTarget } from '../../../shared/adapters/slack/views/modals.js';
 import { slackDate } from '../../../shared/adapters/slack/views/blocks.js';
 import {
   doneModal,
@@ -29,15 +30,18 @@ export function registerRequestListeners(ctx: ListenerContext): void {
       if (!identity.ok) return identity.message;
       const targets = requestableTargets(deps.policy.current(), person);
       if (targets.length === 0) return 'There is nothing in the access policy you may request.';
+      const selectedId = text?.trim() || undefined;
+      const accounts = await accountChoices(deps, selectedTarget(targets, selectedId));
       await client.views.open({
         trigger_id: triggerId,
-        view: requestModal(targets, text?.trim() || undefined),
+        view: requestModal(targets, selectedId, accounts),
       });
       return undefined;
     },
   });
 
-  // Choosing a target redraws the modal with that target's duration and ticket fields.
+  // Choosing a target redraws the modal with that target's accounts, duration and ticket fields
+  // (views.update on the dispatch_action the modal already has: the picker depends on the target).
   app.action<BlockAction>({ action_id: ACTIONS.target, type: 'block_actions' }, async ({ ack, body }) => {
     await ack();
     const view = body.view;
@@ -46,7 +50,12 @@ export function registerRequestListeners(ctx: ListenerContext): void {
       const person = await resolvePerson(people, slackPerson(body.user.id));
       const selected = selectedValue(view.state.values, BLOCKS.target, ACTIONS.target);
       const targets = requestableTargets(deps.policy.current(), person);
-      await client.views.update({ view_id: view.id, hash: view.hash, view: requestModal(targets, selected) });
+      const accounts = await accountChoices(deps, selectedTarget(targets, selected));
+      await client.views.update({
+        view_id: view.id,
+        hash: view.hash,
+        view: requestModal(targets, selected, accounts),
+      });
     } catch (error) {
       ctx.describeError(error, 'request-modal-target');
     }
@@ -59,6 +68,12 @@ export function registerRequestListeners(ctx: ListenerContext): void {
     BLOCKS.target,
     async ({ form, view, person, principal, idempotencyKey }) => {
       if (!form.targetId) return inlineError(view, BLOCKS.target, 'Choose a target.');
+      const picked = await checkAccountChoice(
+        deps,
+        findTarget(deps.policy.current(), form.targetId),
+        form.accounts,
+      );
+      if (!picked.ok) return inlineError(view, BLOCKS.accounts, picked.message);
       const result = await submitRequest(deps, {
         ...form,
         targetId: form.targetId,

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { itemToAuditEvent } from '../../../shared/adapters/dynamodb/audit-log.js';
 import { AUDIT_INDEX } from '../../../shared/adapters/dynamodb/tables.js';
 import type { SlackAppLogger } from '../../../functions/slack/app.js';
+import type { AccountDirectory } from '../../../shared/domain/account-directory.js';
 import { parsePolicy, type AccessPolicy } from '../../../shared/domain/policy.js';
 import { createHandler } from '../../../functions/slack/create-handler.js';
 import { eventsOverSlackClient } from '../../../functions/wiring/event-wiring.js';
@@ -81,9 +82,12 @@ const lambdaContext = { awsRequestId: 'test-invocation', functionName: 'slack' }
 /**
  * The real Slack handler wired to DynamoDB Local tables, a stand-in Slack Web API, a
  * manual clock and a recording grant queue; a fresh one for every test. `policy` defaults to
- * SLACK_TEST_POLICY.
+ * SLACK_TEST_POLICY; `options.accounts` wires an account directory (the accounts picker).
  */
-export function useSlackHandler(policy: AccessPolicy = SLACK_TEST_POLICY) {
+export function useSlackHandler(
+  policy: AccessPolicy = SLACK_TEST_POLICY,
+  options: { readonly accounts?: AccountDirectory } = {},
+) {
   const db = useLocalTables();
   const slack = new SlackStandIn();
   let clock = new ManualClock();
@@ -119,6 +123,7 @@ export function useSlackHandler(policy: AccessPolicy = SLACK_TEST_POLICY) {
           ids: new SequentialIds(),
           queue,
           logger,
+          ...(options.accounts ? { accounts: options.accounts } : {}),
         },
         events: eventsOverSlackClient(
           { doc: db().doc, tables: db().names, policy: { current: () => policy }, clock },

@@ -4,6 +4,7 @@ import { clearCaches } from '@aws-lambda-powertools/parameters';
 import { AddUserToGroupCommand, IAMClient } from '@aws-sdk/client-iam';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createGrantWiring } from '../../../functions/wiring/grant-wiring.js';
@@ -21,7 +22,9 @@ const db = useLocalTables();
 const sqs = mockClient(SQSClient);
 const iam = mockClient(IAMClient);
 const secrets = mockClient(SecretsManagerClient);
+const sts = mockClient(STSClient);
 afterEach(() => {
+  sts.reset();
   sqs.reset();
   iam.reset();
   secrets.reset();
@@ -35,6 +38,47 @@ const env = {
   POLICY_PATH: EXAMPLE_POLICY_PATH,
   AWS_REGION: 'us-east-1',
 };
+
+describe('the partition of ARNs the broker builds', () => {
+  it.each([
+    ['cn-north-1', 'aws-cn'],
+    ['us-gov-west-1', 'aws-us-gov'],
+    ['eu-west-1', 'aws'],
+  ])('assumes a member account agent role in the partition of %s', async (region, partition) => {
+    const policy = parsePolicy(
+      `${TEST_POLICY_YAML}  - { id: member-group, kind: group, groupName: jit-members, account: "444455556666", description: Member, requesters: [devs], approvers: [leads], defaultDuration: 1h, maxDuration: 4h }
+`,
+      'partition-policy',
+    );
+    const base = createBaseWiring({ env: { ...env, AWS_REGION: region }, policy, doc: db().doc });
+    const wiring = createGrantWiring({ base });
+    expect(wiring.settings.partition).toBe(partition);
+    sts.on(AssumeRoleCommand).resolves({
+      Credentials: {
+        AccessKeyId: 'LOCALTESTKEY',
+        SecretAccessKey: 'secret',
+        SessionToken: 'token',
+        Expiration: new Date(Date.now() + 3_600_000),
+      },
+    });
+    // The member account's IAM client signs with the agent role's credentials: resolving them assumes it.
+    iam.on(AddUserToGroupCommand).callsFake(async (_input, getClient) => {
+      await getClient().config.credentials();
+      return { $metadata: {} };
+    });
+    const target = policy.targets.find((t) => t.id === 'member-group')!;
+    const grant = grantRecord({
+      id: 'req-0001',
+      targetId: 'member-group',
+      startsAt: '2026-11-27T09:00:00.000Z',
+      endsAt: '2026-11-27T10:00:00.000Z',
+    });
+    await wiring.deps.targets.forKind('group')!.grant(wiring.deps, grant, target);
+    expect(sts.commandCalls(AssumeRoleCommand)[0]?.args[0].input.RoleArn).toMatch(
+      new RegExp(`^arn:${partition}:iam::444455556666:role/`),
+    );
+  });
+});
 
 describe('entry-point wiring', () => {
   it('fails start-up naming the missing variable', () => {
@@ -50,6 +94,7 @@ describe('entry-point wiring', () => {
       sweepConcurrency: 10,
       reconcileRemove: false,
       metricsNamespace: 'JitAccessBroker',
+      partition: 'aws',
     });
     const tuned = createGrantWiring({
       base: createBaseWiring({

@@ -1,3 +1,4 @@
+import { accountLabel, type NamedAccount } from '../../../domain/account-directory.js';
 import { MAX_REASON_LENGTH, MAX_TICKET_LENGTH } from '../../../domain/decision.js';
 import { formatDuration } from '../../../domain/duration.js';
 import type { Target } from '../../../domain/policy.js';
@@ -99,17 +100,54 @@ function startInput(): Block {
   };
 }
 
+/** Slack allows at most 100 options in a select. */
+const MAX_SELECT_OPTIONS = 100;
+
 /**
- * The `/request-access` modal: the targets this person may request, the duration (the
+ * The accounts multi-select of a target granted per account: exactly the accounts it may be
+ * granted in, each "name (id)"; the only one is picked already.
+ */
+function accountsInput(accounts: readonly NamedAccount[]): Block {
+  const options = accounts.slice(0, MAX_SELECT_OPTIONS).map((account) => ({
+    text: { type: 'plain_text' as const, text: accountLabel(account).slice(0, 75), emoji: false },
+    value: account.id,
+  }));
+  return {
+    type: 'input',
+    block_id: BLOCKS.accounts,
+    label: plain('In which accounts?'),
+    hint: plain('One grant per account, all under this one approval.'),
+    element: {
+      type: 'multi_static_select',
+      action_id: ACTIONS.accounts,
+      placeholder: plain('Choose one or more accounts'),
+      options,
+      ...(options.length === 1 ? { initial_options: options } : {}),
+    },
+  };
+}
+
+/** The target a request modal is drawn for: the one chosen, or the only one there is. */
+export function selectedTarget(targets: readonly Target[], selectedId?: string): Target | undefined {
+  return targets.find((t) => t.id === selectedId) ?? (targets.length === 1 ? targets[0] : undefined);
+}
+
+/**
+ * The `/request-access` modal: the targets this person may request, the accounts to grant in
+ * (for a target granted per account: `accounts`, the ones it allows), the duration (the
  * target's default and maximum), the reason, and a ticket field where the target needs one.
  * Choosing a target re-renders the modal for it (dispatch_action).
  */
-export function requestModal(targets: readonly Target[], selectedId?: string): ModalView {
-  const selected =
-    targets.find((t) => t.id === selectedId) ?? (targets.length === 1 ? targets[0] : undefined);
+export function requestModal(
+  targets: readonly Target[],
+  selectedId?: string,
+  accounts?: readonly NamedAccount[],
+): ModalView {
+  const selected = selectedTarget(targets, selectedId);
   const blocks: Block[] = [targetInput(targets, selected, targets.length > 1)];
   if (selected) {
     blocks.push(context(escapeText(selected.description)));
+    if (accounts !== undefined) blocks.push(accountsInput(accounts));
     blocks.push(durationInput(selected.defaultDurationSeconds, `${limitsOf(selected)}.`));
     blocks.push(startInput());
     blocks.push(reasonInput(selected.requireReason));
