@@ -1,6 +1,6 @@
 import { NotFoundError } from '../domain/errors.js';
 import { isLive } from '../domain/lifecycle.js';
-import { personKey, type ResolvedPerson } from '../domain/person.js';
+import { canonicalPersonKey, personKey, type ResolvedPerson } from '../domain/person.js';
 import type { AccessRequest } from '../domain/request.js';
 import {
   decideRevoke,
@@ -111,6 +111,53 @@ export async function revokeAllAccess(
     cursor = page.cursor;
   } while (cursor);
   return { outcome: 'requested', revoked };
+}
+
+/**
+ * Incident response by whatever name the responder has (the CLI's `--person`): `person` is a
+ * person (`U…`, `slack:U…`, `cli:arn:…`, `oidc:…`), or the AWS identity their grants are held as
+ * (the email, lower-cased, or the policy's identity name). An AWS identity is matched against
+ * the live grants' principals (live-by-end index, never a scan); each holder found is ended like
+ * revokeAllAccess. Refused before any lookup unless decideRevokeAll allows.
+ */
+export async function revokeAllAccessOf(
+  deps: RevokeDeps,
+  input: {
+    readonly person: string;
+    readonly targetId?: string;
+    readonly revoker: ResolvedPerson;
+    readonly reason: string;
+  },
+): Promise<RevokeAllResult> {
+  const decision = decideRevokeAll(deps.policy.current(), input.revoker, input.reason);
+  // Why first: who holds what is not for anyone outside the security set to learn.
+  if (!decision.allowed) return refusedOutcome(decision);
+  const key = canonicalPersonKey(input.person.trim());
+  const holders = key === undefined ? await holdersByPrincipal(deps.store, input.person) : [key];
+  const revoked: AccessRequest[] = [];
+  for (const holder of holders) {
+    const result = await revokeAllAccess(deps, {
+      holder,
+      ...(input.targetId === undefined ? {} : { targetId: input.targetId }),
+      revoker: input.revoker,
+      reason: input.reason,
+    });
+    if (result.outcome === 'requested') revoked.push(...result.revoked);
+  }
+  return { outcome: 'requested', revoked };
+}
+
+/** The persons holding a live grant as AWS identity `principal` (compared lower-cased, as IAM does). */
+async function holdersByPrincipal(
+  store: RequestDeps['store'],
+  principal: string,
+): Promise<readonly string[]> {
+  const wanted = principal.trim().toLowerCase();
+  const holders = new Set<string>();
+  for await (const grant of liveGrants(store)) {
+    if (grant.principal.toLowerCase() === wanted) holders.add(grant.requester);
+  }
+  return [...holders];
 }
 
 /** How many live grants a security member's Home tab lists (Slack allows 100 blocks). */
