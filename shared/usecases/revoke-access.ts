@@ -163,22 +163,35 @@ async function holdersByPrincipal(
 /** How many live grants a security member's Home tab lists (Slack allows 100 blocks). */
 export const REVOCABLE_LIST_LIMIT = 20;
 
+/** The live grants a security member may revoke: the newest `grants`, and how many more there are. */
+export interface RevocableGrants {
+  readonly grants: readonly AccessRequest[];
+  /** Live grants beyond the list (the Home tab says "and N more"). */
+  readonly more: number;
+}
+
+/** Newest first: the latest start (the approval, for a grant not started), then the latest id. */
+function newestFirst(a: AccessRequest, b: AccessRequest): number {
+  const started = (g: AccessRequest) => g.startsAt ?? g.decidedAt ?? g.createdAt;
+  return started(b).localeCompare(started(a)) || b.id.localeCompare(a.id);
+}
+
 /**
- * The live grants a security member may revoke, earliest end first, for their Home tab; none
- * for anyone else. Reads the live-by-end index (never a scan), at most `limit` grants.
+ * The live grants a security member may revoke, newest first, for their Home tab: at most
+ * `limit`, with the count of the others; none for anyone else. Reads the live-by-end index
+ * (never a scan), all of it, to count and to find the newest.
  */
 export async function listRevocableGrants(
   deps: Pick<RequestDeps, 'store' | 'policy'>,
   person: ResolvedPerson,
   limit = REVOCABLE_LIST_LIMIT,
-): Promise<readonly AccessRequest[]> {
-  if (!isSecurity(deps.policy.current(), person)) return [];
-  const grants: AccessRequest[] = [];
-  for await (const grant of liveGrants(deps.store, limit)) {
-    grants.push(grant);
-    if (grants.length >= limit) break;
-  }
-  return grants;
+): Promise<RevocableGrants> {
+  // Why: everyone's grants (who holds what) are shown to the security set only.
+  if (!isSecurity(deps.policy.current(), person)) return { grants: [], more: 0 };
+  const all: AccessRequest[] = [];
+  for await (const grant of liveGrants(deps.store)) all.push(grant);
+  all.sort(newestFirst);
+  return { grants: all.slice(0, limit), more: Math.max(0, all.length - limit) };
 }
 
 /** Whether `revoker` may end all of a person's grants, before asking them why (/revoke-access). */
