@@ -26,6 +26,8 @@ export const USAGE = `Usage: jit <command> [options]
   jit extend <id> --by 30m [--reason "…"]
   jit approve <id>
   jit deny <id> --reason "…"
+  jit revoke <id> --reason "…"                                  (approvers of its target, security)
+  jit revoke --person <email|id> [--target T] --reason "…"      (security: all of a person's grants)
   jit creds <target> [--credential-process | --env]
 
 Options: --url URL (or JIT_API_URL), --region REGION (default: from the URL, else AWS_REGION),
@@ -180,6 +182,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         by: { type: 'string' },
         reason: { type: 'string' },
         ticket: { type: 'string' },
+        person: { type: 'string' },
+        target: { type: 'string' },
         account: { type: 'string' },
         wait: { type: 'boolean', default: false },
         'wait-timeout': { type: 'string', default: '15m' },
@@ -276,6 +280,40 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
           await call('POST', `/requests/${encodeURIComponent(id)}/deny`, { reason: values.reason }),
         );
         out(`${id}: denied`, body);
+        return EXIT.ok;
+      }
+      case 'revoke': {
+        if (!values.reason?.trim()) throw new CliError('jit revoke: --reason is required', EXIT.error);
+        if (values.person === undefined) {
+          if (values.target !== undefined)
+            throw new CliError('jit revoke: --target goes with --person', EXIT.error);
+          const id = needArg('id');
+          const body = checked(
+            await call('POST', `/requests/${encodeURIComponent(id)}/revoke`, { reason: values.reason }),
+          );
+          out(`${id}: being revoked; the holder is told who and why.`, body);
+          return EXIT.ok;
+        }
+        if (arg !== undefined)
+          throw new CliError('jit revoke: give either <id> or --person, not both', EXIT.error);
+        const body = checked(
+          await call('POST', '/revocations', {
+            person: values.person,
+            ...(values.target !== undefined ? { target: values.target } : {}),
+            reason: values.reason,
+          }),
+        );
+        const revoked = body.revoked as RequestView[];
+        const on = values.target === undefined ? '' : ` on ${values.target}`;
+        out(
+          revoked.length === 0
+            ? `${values.person} holds no live grant${on}.`
+            : [
+                `${revoked.length} live grant${revoked.length === 1 ? '' : 's'} of ${values.person}${on} being revoked; the holder is told who and why:`,
+                ...revoked.map((r) => `  ${r.id}  ${r.target}`),
+              ].join('\n'),
+          body,
+        );
         return EXIT.ok;
       }
       case 'extend': {

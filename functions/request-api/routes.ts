@@ -1,7 +1,12 @@
 import { z } from 'zod';
 import { httpAnswerFor } from '../../shared/adapters/http/error-status.js';
 import { tryParseDuration } from '../../shared/domain/duration.js';
-import { BrokerError, NotFoundError, ValidationError } from '../../shared/domain/errors.js';
+import {
+  BrokerError,
+  NotAuthorizedError,
+  NotFoundError,
+  ValidationError,
+} from '../../shared/domain/errors.js';
 import { personKey, type Person } from '../../shared/domain/person.js';
 import type { IssuedCredentials } from '../../shared/domain/ports.js';
 import type { AccessRequest } from '../../shared/domain/request.js';
@@ -14,6 +19,7 @@ import { identifyPerson, resolvePerson, type PeopleDeps } from '../../shared/use
 import { issueCredentials } from '../../shared/usecases/issue-credentials.js';
 import { listMyAccess } from '../../shared/usecases/list-my-access.js';
 import { releaseGrant } from '../../shared/usecases/release-grant.js';
+import { revokeAccess, revokeAllAccessOf } from '../../shared/usecases/revoke-access.js';
 import { submitRequest } from '../../shared/usecases/submit-request.js';
 
 /**
@@ -30,11 +36,16 @@ import { submitRequest } from '../../shared/usecases/submit-request.js';
  *   POST /requests/{id}/extend      { by, reason? }: a request adding time to a live grant
  *   POST /requests/{id}/approve     by an approver of its target
  *   POST /requests/{id}/deny        { reason }, by an approver of its target
+ *   POST /requests/{id}/revoke      { reason }: someone's live grant, by an approver of its
+ *                                   target or the security set (the holder is told who and why)
+ *   POST /revocations               { person, target?, reason }: all of a person's live grants
+ *                                   (security set only); person is an id or the AWS identity (email)
  *   POST /credentials               { target } or { requestId }: STS credentials of a live grant
  *
  * Answers: 200/201 with `{ outcome, request? }`; a policy refusal is 422
  * `{ outcome: 'refused', reason, message, field? }` with the decision's own reason; an exposed
- * BrokerError is its HTTP status with `{ error: code, message }`. Anything else is thrown.
+ * BrokerError is its HTTP status with `{ error: code, message }` (a revoke by someone who may not
+ * revoke is 403 NOT_AUTHORIZED). Anything else is thrown.
  */
 export interface RequestApiDeps {
   readonly requests: RequestDeps;
@@ -89,6 +100,13 @@ const extendBody = z.strictObject({
   idempotencyKey: z.string().min(1).max(128).optional(),
 });
 const denyBody = z.strictObject({ reason: z.string().max(1000) });
+/** A revoke takes a reason, like a deny (the holder is told it). */
+const revokeBody = denyBody;
+const revokeAllBody = z.strictObject({
+  person: z.string().min(1).max(1100),
+  target: z.string().min(1).max(64).optional(),
+  reason: z.string().max(1000),
+});
 const emptyBody = z.strictObject({ reason: z.string().max(1000).optional() });
 const credentialsBody = z.union([
   z.strictObject({ target: z.string().min(1).max(64) }),
@@ -225,6 +243,41 @@ async function credentials(deps: RequestApiDeps, caller: Person, body: unknown):
   });
 }
 
+/** Refusals that mean "not yours to revoke": answered 403, like any other unauthorised caller. */
+const NOT_A_REVOKER = new Set(['not-a-revoker', 'not-security']);
+
+/** A revoke refusal as its answer: 403 for a caller who may not revoke, else 422 with the reason. */
+function refusedRevoke(refusal: { reason: string; message: string }): ApiResponse {
+  if (NOT_A_REVOKER.has(refusal.reason)) throw new NotAuthorizedError(refusal.reason, refusal.message);
+  return refused(refusal);
+}
+
+async function revokeOne(
+  deps: RequestApiDeps,
+  caller: Person,
+  body: unknown,
+  id: string,
+): Promise<ApiResponse> {
+  const { reason } = parseBody(revokeBody, body);
+  const revoker = await resolvePerson(deps.people, caller);
+  const result = await revokeAccess(deps.requests, { requestId: id, revoker, reason });
+  if (result.outcome === 'refused') return refusedRevoke(result);
+  return ok({ outcome: 'revoke-requested', as: result.as, request: requestView(result.request) });
+}
+
+async function revokeAll(deps: RequestApiDeps, caller: Person, body: unknown): Promise<ApiResponse> {
+  const input = parseBody(revokeAllBody, body);
+  const revoker = await resolvePerson(deps.people, caller);
+  const result = await revokeAllAccessOf(deps.requests, {
+    person: input.person,
+    ...(input.target === undefined ? {} : { targetId: input.target }),
+    revoker,
+    reason: input.reason,
+  });
+  if (result.outcome === 'refused') return refusedRevoke(result);
+  return ok({ outcome: 'revoke-requested', revoked: result.revoked.map(requestView) });
+}
+
 const ROUTES: Record<string, Route> = {
   'POST /requests': (deps, caller, body) => submit(deps, caller, body),
   'GET /requests': (deps, caller) => listMine(deps, caller),
@@ -266,6 +319,8 @@ const ROUTES: Record<string, Route> = {
     if (result.outcome === 'refused') return refused(result);
     return ok({ outcome: 'denied', request: requestView(result.request) });
   },
+  'POST /requests/:id/revoke': (deps, caller, body, id) => revokeOne(deps, caller, body, id as string),
+  'POST /revocations': (deps, caller, body) => revokeAll(deps, caller, body),
 };
 
 const REQUEST_ID = /^[A-Za-z0-9_-]{1,64}$/;

@@ -19,12 +19,14 @@ import { progressText, revokeButton } from '../../shared/adapters/slack/views/me
 
 /**
  * The App Home tab: pending requests and live grants with time left and their buttons; for a
- * security member, everyone's live grants (`othersLive`) with "Revoke".
+ * security member, everyone's live grants (`othersLive`, newest first) with "Revoke", and how
+ * many more there are (`othersMore`, shown as "and N more").
  */
 export function homeView(
   access: MyAccess,
   notice?: string,
   othersLive: readonly AccessRequest[] = [],
+  othersMore = 0,
 ): HomeView {
   const blocks: Block[] = [
     { type: 'header', text: plain('My access') },
@@ -135,6 +137,13 @@ export function homeView(
         ),
         ...(grant.endRequest ? {} : { accessory: revokeButton(grant) }),
       });
+    }
+    if (othersMore > 0) {
+      blocks.push(
+        context(
+          `…and ${othersMore} more live grant${othersMore === 1 ? '' : 's'}: end one with \`/revoke-access @person\`.`,
+        ),
+      );
     }
   }
   return { type: 'home', blocks: blocks.slice(0, 100) };

@@ -1,4 +1,5 @@
 import type { AuditEventInput } from '../domain/audit.js';
+import { isScheduledAhead } from '../domain/decision.js';
 import { isOpen } from '../domain/grant-window.js';
 import { isLive } from '../domain/lifecycle.js';
 import type { Target } from '../domain/policy.js';
@@ -49,8 +50,9 @@ export interface ReconcileOptions {
  * not grant) as `drift.detected`, and, when `remove` is set, removes them (`drift.removed`).
  *
  * Any live grant (APPROVED or ACTIVE, even overdue) covers its member: activation and the
- * sweeper own those, and the reconciler must never race them. IAM user names are
- * case-insensitive, so members and grant principals are compared lower-cased.
+ * sweeper own those, and the reconciler must never race them; except an approved grant whose
+ * scheduled start is still ahead, which gives no access yet (see coversMember). IAM user names
+ * are case-insensitive, so members and grant principals are compared lower-cased.
  *
  * The other way round, an ACTIVE grant whose window is open but whose member is not in the
  * group (a membership lost when a repair could not be queued, or removed by hand) gets a
@@ -142,8 +144,17 @@ function iamKey(userName: string): string {
   return userName.toLowerCase();
 }
 
+/**
+ * Whether `grant` makes its member's presence in the group legitimate at `now`: any live grant
+ * (activation and the sweeper own those, even overdue ones), but not one scheduled to start
+ * later. Why: a member present only "because" of a grant that has not started is standing access.
+ */
+function coversMember(grant: AccessRequest, now: Date): boolean {
+  return isLive(grant.status) && !isScheduledAhead(grant, now);
+}
+
 interface LiveByTarget {
-  /** Lower-cased principals of every live grant (APPROVED or ACTIVE, any window). */
+  /** Lower-cased principals of every live grant that covers its member now (see coversMember). */
   readonly principals: Set<string>;
   /** ACTIVE grants whose window is open now: their member must be in the group. */
   readonly openActive: AccessRequest[];
@@ -154,7 +165,7 @@ async function liveGrantsByTarget(deps: GrantDeps): Promise<Map<string, LiveByTa
   const now = deps.clock.now();
   const byTarget = new Map<string, LiveByTarget>();
   for await (const grant of liveGrants(deps.store)) {
-    if (!isLive(grant.status) || !deps.targets.forKind(grant.targetKind)?.drift) continue;
+    if (!coversMember(grant, now) || !deps.targets.forKind(grant.targetKind)?.drift) continue;
     let entry = byTarget.get(grant.targetId);
     if (entry === undefined) {
       entry = { principals: new Set(), openActive: [] };
@@ -171,7 +182,8 @@ async function liveGrantsByTarget(deps: GrantDeps): Promise<Map<string, LiveByTa
 }
 
 /**
- * Whether the member holds a live grant on the target now, asked of the store directly.
+ * Whether the member holds a live grant on the target that covers them now (coversMember),
+ * asked of the store directly.
  * Principals are stored as written, so both the IAM spelling and the lower-cased one are asked.
  */
 async function holdsLiveGrant(
@@ -180,17 +192,18 @@ async function holdsLiveGrant(
   member: string,
 ): Promise<boolean> {
   const targetId = target.id;
+  const now = deps.clock.now();
   if (drift.holderOf) {
     // Holders are not principals here: read the target's live grants again and map them.
     for await (const grant of liveGrants(deps.store)) {
-      if (grant.targetId !== targetId || !isLive(grant.status)) continue;
+      if (grant.targetId !== targetId || !coversMember(grant, now)) continue;
       if ((await drift.holderOf(target, grant.principal)) === member) return true;
     }
     return false;
   }
   for (const principal of new Set([member, iamKey(member)])) {
     const grants = await deps.store.listLiveFor(principal, targetId);
-    if (grants.some((g) => isLive(g.status))) return true;
+    if (grants.some((g) => coversMember(g, now))) return true;
   }
   return false;
 }

@@ -1,6 +1,6 @@
 import { NotFoundError } from '../domain/errors.js';
 import { isLive } from '../domain/lifecycle.js';
-import { personKey, type ResolvedPerson } from '../domain/person.js';
+import { canonicalPersonKey, personKey, type ResolvedPerson } from '../domain/person.js';
 import type { AccessRequest } from '../domain/request.js';
 import {
   decideRevoke,
@@ -113,25 +113,85 @@ export async function revokeAllAccess(
   return { outcome: 'requested', revoked };
 }
 
+/**
+ * Incident response by whatever name the responder has (the CLI's `--person`): `person` is a
+ * person (`U…`, `slack:U…`, `cli:arn:…`, `oidc:…`), or the AWS identity their grants are held as
+ * (the email, lower-cased, or the policy's identity name). An AWS identity is matched against
+ * the live grants' principals (live-by-end index, never a scan); each holder found is ended like
+ * revokeAllAccess. Refused before any lookup unless decideRevokeAll allows.
+ */
+export async function revokeAllAccessOf(
+  deps: RevokeDeps,
+  input: {
+    readonly person: string;
+    readonly targetId?: string;
+    readonly revoker: ResolvedPerson;
+    readonly reason: string;
+  },
+): Promise<RevokeAllResult> {
+  const decision = decideRevokeAll(deps.policy.current(), input.revoker, input.reason);
+  // Why first: who holds what is not for anyone outside the security set to learn.
+  if (!decision.allowed) return refusedOutcome(decision);
+  const key = canonicalPersonKey(input.person.trim());
+  const holders = key === undefined ? await holdersByPrincipal(deps.store, input.person) : [key];
+  const revoked: AccessRequest[] = [];
+  for (const holder of holders) {
+    const result = await revokeAllAccess(deps, {
+      holder,
+      ...(input.targetId === undefined ? {} : { targetId: input.targetId }),
+      revoker: input.revoker,
+      reason: input.reason,
+    });
+    if (result.outcome === 'requested') revoked.push(...result.revoked);
+  }
+  return { outcome: 'requested', revoked };
+}
+
+/** The persons holding a live grant as AWS identity `principal` (compared lower-cased, as IAM does). */
+async function holdersByPrincipal(
+  store: RequestDeps['store'],
+  principal: string,
+): Promise<readonly string[]> {
+  const wanted = principal.trim().toLowerCase();
+  const holders = new Set<string>();
+  for await (const grant of liveGrants(store)) {
+    if (grant.principal.toLowerCase() === wanted) holders.add(grant.requester);
+  }
+  return [...holders];
+}
+
 /** How many live grants a security member's Home tab lists (Slack allows 100 blocks). */
 export const REVOCABLE_LIST_LIMIT = 20;
 
+/** The live grants a security member may revoke: the newest `grants`, and how many more there are. */
+export interface RevocableGrants {
+  readonly grants: readonly AccessRequest[];
+  /** Live grants beyond the list (the Home tab says "and N more"). */
+  readonly more: number;
+}
+
+/** Newest first: the latest start (the approval, for a grant not started), then the latest id. */
+function newestFirst(a: AccessRequest, b: AccessRequest): number {
+  const started = (g: AccessRequest) => g.startsAt ?? g.decidedAt ?? g.createdAt;
+  return started(b).localeCompare(started(a)) || b.id.localeCompare(a.id);
+}
+
 /**
- * The live grants a security member may revoke, earliest end first, for their Home tab; none
- * for anyone else. Reads the live-by-end index (never a scan), at most `limit` grants.
+ * The live grants a security member may revoke, newest first, for their Home tab: at most
+ * `limit`, with the count of the others; none for anyone else. Reads the live-by-end index
+ * (never a scan), all of it, to count and to find the newest.
  */
 export async function listRevocableGrants(
   deps: Pick<RequestDeps, 'store' | 'policy'>,
   person: ResolvedPerson,
   limit = REVOCABLE_LIST_LIMIT,
-): Promise<readonly AccessRequest[]> {
-  if (!isSecurity(deps.policy.current(), person)) return [];
-  const grants: AccessRequest[] = [];
-  for await (const grant of liveGrants(deps.store, limit)) {
-    grants.push(grant);
-    if (grants.length >= limit) break;
-  }
-  return grants;
+): Promise<RevocableGrants> {
+  // Why: everyone's grants (who holds what) are shown to the security set only.
+  if (!isSecurity(deps.policy.current(), person)) return { grants: [], more: 0 };
+  const all: AccessRequest[] = [];
+  for await (const grant of liveGrants(deps.store)) all.push(grant);
+  all.sort(newestFirst);
+  return { grants: all.slice(0, limit), more: Math.max(0, all.length - limit) };
 }
 
 /** Whether `revoker` may end all of a person's grants, before asking them why (/revoke-access). */

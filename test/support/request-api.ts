@@ -20,6 +20,12 @@ export const API_KEYS = {
     secret: 'lead2-secret',
     arn: 'arn:aws:iam::111122223333:user/lead-two',
   },
+  security: {
+    id: 'TESTKEYSECURITY00001',
+    secret: 'security-secret',
+    arn: 'arn:aws:iam::111122223333:user/security-one',
+  },
+  dba: { id: 'TESTKEYDBA0000000001', secret: 'dba-secret', arn: 'arn:aws:iam::111122223333:user/dba-one' },
   stranger: {
     id: 'TESTKEYSTRANGER00001',
     secret: 'x-secret',

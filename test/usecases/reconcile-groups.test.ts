@@ -191,3 +191,74 @@ describe('reconcileGroups: live grants missing their membership', () => {
     expect((w.audit as InMemoryAuditLog).types('req-1')).toContain('grant.membership-restored');
   });
 });
+
+describe('reconcileGroups: scheduled grants', () => {
+  const NOW = '2026-11-27T09:30:00.000Z';
+  const LATER = '2026-11-27T11:00:00.000Z';
+  const scheduled = (id: string, startsAt: string, endsAt: string) =>
+    grantRecord({
+      id,
+      status: 'APPROVED',
+      principal: 'alice',
+      startsAt,
+      endsAt,
+      scheduledStartsAt: startsAt,
+    });
+
+  it.each([
+    {
+      description: 'an approved grant whose scheduled start is still ahead does not cover: alice is standing',
+      grants: [scheduled('req-ahead', LATER, '2026-11-27T12:00:00.000Z')],
+      kept: false,
+    },
+    {
+      description: 'a scheduled grant whose start has come (the worker is activating it) covers alice',
+      grants: [scheduled('req-due', '2026-11-27T09:15:00.000Z', '2026-11-27T10:15:00.000Z')],
+      kept: true,
+    },
+    {
+      description: 'a live grant covers alice even while a later scheduled grant of hers waits',
+      grants: [
+        grantRecord({
+          id: 'req-live',
+          status: 'ACTIVE',
+          principal: 'alice',
+          startsAt: START,
+          endsAt: '2026-11-27T10:00:00.000Z',
+        }),
+        scheduled('req-ahead', LATER, '2026-11-27T12:00:00.000Z'),
+      ],
+      kept: true,
+    },
+    {
+      description: 'an approved grant without a scheduled start (being activated) covers alice',
+      grants: [grantRecord({ id: 'req-new', principal: 'alice', startsAt: NOW, endsAt: LATER })],
+      kept: true,
+    },
+    {
+      description: 'an overdue active grant (the sweeper is ending it) covers alice',
+      grants: [
+        grantRecord({
+          id: 'req-over',
+          status: 'ACTIVE',
+          principal: 'alice',
+          startsAt: START,
+          endsAt: '2026-11-27T09:10:00.000Z',
+        }),
+      ],
+      kept: true,
+    },
+  ])('$description', async ({ grants, kept }) => {
+    const w = grantWorld({ repairs: 'queue' });
+    await storeGrants(w, grants);
+    w.groups.put('jit-developers', 'alice');
+    w.clock.set(NOW);
+    const report = await reconcileGroups(w.deps, { remove: true });
+    expect(report.findings).toEqual(
+      kept ? [] : [{ targetId: 'dev-group', groupName: 'jit-developers', member: 'alice', removed: true }],
+    );
+    expect(w.groups.members('jit-developers')).toEqual(kept ? ['alice'] : []);
+    // A scheduled grant is no missing membership either: its access starts at its start.
+    expect(report.missing).toEqual([]);
+  });
+});

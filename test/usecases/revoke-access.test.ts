@@ -197,7 +197,29 @@ describe('listRevocableGrants', () => {
       grantRecord({ id: 'req-1', status: 'ACTIVE', startsAt: START, endsAt: END }),
       grantRecord({ id: 'req-2', status: 'EXPIRED', startsAt: START, endsAt: END }),
     ]);
-    expect((await listRevocableGrants(w.deps, person('USEC1'))).map((g) => g.id)).toEqual(['req-1']);
-    expect(await listRevocableGrants(w.deps, person('ULEAD1'))).toEqual([]);
+    expect(await listRevocableGrants(w.deps, person('USEC1'))).toEqual({
+      grants: [expect.objectContaining({ id: 'req-1' })],
+      more: 0,
+    });
+    expect(await listRevocableGrants(w.deps, person('ULEAD1'))).toEqual({ grants: [], more: 0 });
+  });
+
+  it('lists the newest `limit` grants and counts the others', async () => {
+    const w = world();
+    const starts = ['09:00', '09:20', '09:10', '09:05', '09:25'];
+    await storeGrants(
+      w.grants,
+      starts.map((at, i) =>
+        grantRecord({
+          id: `req-${i + 1}`,
+          status: 'ACTIVE',
+          startsAt: `2026-11-27T${at}:00.000Z`,
+          endsAt: END,
+        }),
+      ),
+    );
+    const listed = await listRevocableGrants(w.deps, person('USEC1'), 3);
+    expect(listed.grants.map((g) => g.id)).toEqual(['req-5', 'req-2', 'req-3']);
+    expect(listed.more).toBe(2);
   });
 });

@@ -84,7 +84,10 @@ export function createListenerContext(
         listMyAccess(deps, person),
         listRevocableGrants(deps, person),
       ]);
-      await client.views.publish({ user_id: userId, view: homeView(access, notice, othersLive) });
+      await client.views.publish({
+        user_id: userId,
+        view: homeView(access, notice, othersLive.grants, othersLive.more),
+      });
     },
     describeError: (error, where) => describeError(error, logger, where),
   };

@@ -21,7 +21,12 @@ import { EMAILS, SLACK_TEST_POLICY } from '../slack/harness.js';
 const POLICY: AccessPolicy = {
   ...SLACK_TEST_POLICY,
   api: {
-    callers: { [API_KEYS.dev.arn]: 'UDEV1', [API_KEYS.lead.arn]: 'ULEAD1', [API_KEYS.lead2.arn]: 'ULEAD2' },
+    callers: {
+      [API_KEYS.dev.arn]: 'UDEV1',
+      [API_KEYS.lead.arn]: 'ULEAD1',
+      [API_KEYS.lead2.arn]: 'ULEAD2',
+      [API_KEYS.security.arn]: 'USEC1',
+    },
     emailSessionRoles: [],
   },
 };
@@ -163,6 +168,65 @@ describe('jit', () => {
       SecretAccessKey: expect.any(String),
       SessionToken: expect.any(String),
       Expiration: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/),
+    });
+  });
+});
+
+describe('jit revoke', () => {
+  it('ends someone else’s grant for an approver of its target, and refuses anyone else (exit 2)', async () => {
+    await jit('dev', 'request', 'dev-group', '--reason', 'logs');
+    await jit('lead', 'approve', 'req-0001');
+    await activate('req-0001');
+
+    expect(await jit('lead', 'revoke', 'req-0001')).toMatchObject({
+      code: EXIT.error,
+      stderr: expect.stringContaining('--reason is required'),
+    });
+    const refused = await jit('dev', 'revoke', 'req-0001', '--reason', 'mine');
+    expect(refused).toMatchObject({ code: EXIT.refused, stderr: expect.stringContaining('Only approvers') });
+
+    const revoked = await jit('lead', 'revoke', 'req-0001', '--reason', 'left the team', '--json');
+    expect(revoked.code).toBe(EXIT.ok);
+    expect(JSON.parse(revoked.stdout)).toMatchObject({ outcome: 'revoke-requested', as: 'approver' });
+    expect((await api.requests.store.get('req-0001'))?.endRequest).toMatchObject({
+      kind: 'revoke',
+      by: 'ULEAD1',
+      reason: 'left the team',
+    });
+  });
+
+  it('--person ends all of a person’s grants (by email or id), for the security set only', async () => {
+    await jit('dev', 'request', 'dev-group', '--reason', 'logs');
+    await jit('lead', 'approve', 'req-0001');
+    await activate('req-0001');
+
+    const lead = await jit('lead', 'revoke', '--person', 'UDEV1', '--reason', 'incident');
+    expect(lead).toMatchObject({
+      code: EXIT.refused,
+      stderr: expect.stringContaining('Only the security set'),
+    });
+    expect(await jit('security', 'revoke', 'req-0001', '--person', 'UDEV1', '--reason', 'x')).toMatchObject({
+      code: EXIT.error,
+    });
+
+    const none = await jit(
+      'security',
+      'revoke',
+      '--person',
+      'UDEV1',
+      '--target',
+      'prod-role',
+      '--reason',
+      'x',
+    );
+    expect(none).toMatchObject({ code: EXIT.ok, stdout: 'UDEV1 holds no live grant on prod-role.\n' });
+    const all = await jit('security', 'revoke', '--person', 'dev.one@example.com', '--reason', 'compromised');
+    expect(all.code).toBe(EXIT.ok);
+    expect(all.stdout).toContain('1 live grant of dev.one@example.com being revoked');
+    expect(all.stdout).toContain('req-0001  dev-group');
+    expect((await api.requests.store.get('req-0001'))?.endRequest).toMatchObject({
+      kind: 'revoke',
+      by: 'USEC1',
     });
   });
 });

@@ -9,6 +9,7 @@ import {
   textState,
   viewSubmission,
 } from '../../support/slack.js';
+import { grantRecord, storeGrants } from '../../support/fake-aws.js';
 import { useSlackHandler } from './harness.js';
 
 /** Revoking someone else's grant through the real Slack handler, signed like Slack signs. */
@@ -35,6 +36,20 @@ async function activeGrant(requester = 'UDEV1', id = 'req-0001') {
   });
   expect(active.ok).toBe(true);
 }
+
+/** Opens `user`'s Home tab (Slack's app_home_opened event), which publishes it. */
+const openHome = (user: string) =>
+  h.send(
+    JSON.stringify({
+      type: 'event_callback',
+      team_id: 'T0TEAM0001',
+      api_app_id: 'A0APP00001',
+      event: { type: 'app_home_opened', user, tab: 'home', channel: `D${user}` },
+      event_id: `Ev-${user}`,
+      event_time: 1,
+    }),
+    { contentType: 'application/json' },
+  );
 
 const reasonForm = (text: string | null) => textState(BLOCKS.revokeReason, ACTIONS.revokeReason, text);
 
@@ -129,26 +144,71 @@ describe('the Revoke button', () => {
 
   it('lists everyone’s live grants with Revoke on a security member’s Home tab, and on nobody else’s', async () => {
     await activeGrant();
-    const home = (user: string) =>
-      h.send(
-        JSON.stringify({
-          type: 'event_callback',
-          team_id: 'T0TEAM0001',
-          api_app_id: 'A0APP00001',
-          event: { type: 'app_home_opened', user, tab: 'home', channel: `D${user}` },
-          event_id: `Ev-${user}`,
-          event_time: 1,
-        }),
-        { contentType: 'application/json' },
-      );
     h.slack.reset();
-    await home('USEC1');
-    await home('ULEAD1');
+    await openHome('USEC1');
+    await openHome('ULEAD1');
     const [security, lead] = h.slack.callsOf('views.publish').map((c) => JSON.stringify(c.args.view));
     expect(security).toContain('Everyone’s live grants');
     expect(security).toContain(ACTIONS.revoke);
     expect(security).toContain('req-0001');
     expect(lead).not.toContain('Everyone’s live grants');
+  });
+});
+
+describe('the Revoke button on a security member’s Home tab', () => {
+  it('shows who, target and end; opens the same reason modal; the submission ends the grant', async () => {
+    await activeGrant();
+    h.slack.reset();
+    h.queue().jobs.length = 0;
+    await openHome('USEC1');
+    const view = h.slack.callsOf('views.publish')[0]?.args.view as { blocks: unknown[] };
+    const row = view.blocks.find((b) => JSON.stringify(b).includes(ACTIONS.revoke)) as {
+      text: { text: string };
+      accessory: { value: string };
+    };
+    expect(row.text.text).toMatch(/<@UDEV1> · \*dev-group\* \(group\) · ends <!date\^/);
+    expect(row.accessory.value).toBe('req-0001');
+
+    // A Home tab click has no channel: the same reason modal opens as from the security alert.
+    await h.send(
+      interactionBody(
+        blockAction('USEC1', ACTIONS.revoke, row.accessory.value, { view: { id: 'V0HOME', type: 'home' } }),
+      ),
+    );
+    const modal = openedModal();
+    expect(modal?.callback_id).toBe(CALLBACKS.revokeModal);
+    await h.send(
+      interactionBody(
+        viewSubmission('USEC1', CALLBACKS.revokeModal, reasonForm('suspicious calls'), {
+          privateMetadata: modal!.private_metadata,
+        }),
+      ),
+    );
+    expect(h.queue().jobs).toEqual([
+      { kind: 'revoke', requestId: 'req-0001', actor: 'USEC1', reason: 'suspicious calls' },
+    ]);
+  });
+
+  it('lists at most the newest 20 live grants, then says how many more', async () => {
+    const at = (minute: number) => new Date(Date.parse('2026-11-27T08:00:00.000Z') + minute * 60_000);
+    await storeGrants(
+      { store: h.db().requests },
+      Array.from({ length: 23 }, (_, i) =>
+        grantRecord({
+          id: `req-g${String(i).padStart(2, '0')}`,
+          status: 'ACTIVE',
+          startsAt: at(i).toISOString(),
+          endsAt: at(i + 600).toISOString(),
+        }),
+      ),
+    );
+    h.slack.reset();
+    await openHome('USEC1');
+    const view = JSON.stringify(h.slack.callsOf('views.publish')[0]?.args.view);
+    expect(view.split(`"action_id":"${ACTIONS.revoke}"`)).toHaveLength(21);
+    expect(view).toContain('"value":"req-g22"');
+    expect(view).not.toContain('"value":"req-g02"');
+    expect(view).toContain('and 3 more live grants');
   });
 });
 
