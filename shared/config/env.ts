@@ -31,6 +31,10 @@ export const ENV = {
   /** The audit archive: its S3 bucket and, optionally, the EventBridge bus events are forwarded to. */
   archiveBucket: 'ARCHIVE_BUCKET',
   archiveEventBus: 'ARCHIVE_EVENT_BUS',
+  /** What was done with access: the Regions and account whose CloudTrail is read, and the settle time. */
+  activityRegions: 'ACTIVITY_REGIONS',
+  activityAccount: 'ACTIVITY_ACCOUNT',
+  activitySettleSeconds: 'ACTIVITY_SETTLE_SECONDS',
 } as const;
 
 /**
