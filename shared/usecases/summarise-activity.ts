@@ -1,5 +1,6 @@
 import {
   activityDetail,
+  activityFromDetail,
   summariseActivity,
   type ActivityLookup,
   type ActivityRecord,
@@ -184,4 +185,20 @@ export interface ActivitySweepResult {
   skipped: string[];
   /** The lookup that failed and stopped the run (it stays due, like the deferred ones). */
   failed?: { readonly requestId: string; readonly error: string };
+}
+
+/**
+ * The latest stored summary of a grant (read through the by-request index), or undefined
+ * when it has none yet.
+ */
+export async function storedActivitySummary(
+  reader: AuditReader,
+  requestId: string,
+  now: Date,
+): Promise<ActivitySummary | undefined> {
+  // The stream is newest first: the first summary found is the latest.
+  for await (const event of reader.stream({ requestId }, now)) {
+    if (event.type === 'grant.activity-summarised') return activityFromDetail(event.detail);
+  }
+  return undefined;
 }
