@@ -18,6 +18,7 @@ export const CONTEXT = {
   consoleJwtAudience: 'consoleJwtAudience',
   consoleEmailClaim: 'consoleEmailClaim',
   archiveEventBus: 'archiveEventBus',
+  activityRegions: 'activityRegions',
 } as const;
 
 export interface BrokerAppOptions extends AppProps {
@@ -67,6 +68,13 @@ export function createBrokerApp(options: BrokerAppOptions = {}): { app: App; sta
     ),
     ...optional('consoleEmailClaim', context(CONTEXT.consoleEmailClaim)),
     ...optional('archiveEventBus', context(CONTEXT.archiveEventBus)),
+    ...optional(
+      'activityRegions',
+      context(CONTEXT.activityRegions)
+        ?.split(',')
+        .map((r) => r.trim())
+        .filter((r) => r !== ''),
+    ),
     ...stackProps,
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

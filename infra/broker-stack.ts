@@ -117,6 +117,11 @@ export interface BrokerStackProps extends StackProps {
   readonly consoleEmailClaim?: string;
   /** An EventBridge bus (name or ARN) the audit archive forwards each event to, for a SIEM. */
   readonly archiveEventBus?: string;
+  /**
+   * The Regions whose CloudTrail the sweeper reads for what was done with role grants
+   * (LookupEvents is regional). Default: the stack's Region.
+   */
+  readonly activityRegions?: readonly string[];
   /** Entry-point overrides (tests, experiments); default `functions/<name>/handler.ts`. */
   readonly entries?: Partial<Record<BrokerFunctionName, string>>;
 }
@@ -288,6 +293,9 @@ export class BrokerStack extends Stack {
         [ENV.slackSecretArn]: slackSecret.secretArn,
         [ENV.managedIamPath]: managedPath,
         ...integrations.environment,
+        // LookupEvents sees only this account: role sessions elsewhere are not summarised as idle.
+        [ENV.activityAccount]: Aws.ACCOUNT_ID,
+        ...(props.activityRegions ? { [ENV.activityRegions]: props.activityRegions.join(',') } : {}),
       },
     });
     const reconcileRemove = props.reconcileRemove ?? false;
@@ -433,6 +441,20 @@ export class BrokerStack extends Stack {
     // The sweeper only takes access away.
     allow(sweeper, ['iam:RemoveUserFromGroup'], managed.groupArns);
     allow(sweeper, ROLE_DENY_LIST, managed.roleArns);
+    // What was done with access: the sweeper alone reads CloudTrail, in the configured Regions only.
+    sweeper.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudTrailActivity',
+        actions: ['cloudtrail:LookupEvents'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:RequestedRegion': [...(props.activityRegions ?? [Aws.REGION])] } },
+      }),
+    );
+    acknowledge(
+      sweeper.role,
+      'AwsSolutions-IAM5[Resource::*]',
+      'cloudtrail:LookupEvents supports no resource-level permissions: * is the only resource it accepts. It is read-only and held to the configured Regions (aws:RequestedRegion).',
+    );
     allow(reconciler, ['iam:GetGroup'], managed.groupArns);
     if (reconcileRemove) allow(reconciler, ['iam:RemoveUserFromGroup'], managed.groupArns);
     // Identity Center, Organizations and member-account agent roles, scoped by the policy's targets.

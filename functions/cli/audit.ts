@@ -26,6 +26,14 @@ import { sparkline, type AccessReview } from '../../shared/domain/access-review.
 import { reportAccessReview } from '../../shared/usecases/access-review-report.js';
 import { openArchiveStore } from '../../shared/adapters/archive/open-archive.js';
 import type { ArchiveStore } from '../../shared/domain/archive.js';
+import { activityText, type ActivitySummary } from '../../shared/domain/activity.js';
+import {
+  storedActivitySummary,
+  summariseGrantActivity,
+  type ActivityDeps,
+} from '../../shared/usecases/summarise-activity.js';
+import { createActivityWiring } from '../wiring/activity-wiring.js';
+import { createBaseWiring } from '../wiring/base-wiring.js';
 import {
   checkArchiveGaps,
   replayArchive,
@@ -43,6 +51,7 @@ export const USAGE = `Usage:
   jit-audit explain <requestId> [--policy FILE] [--format table|json]
   jit-audit archive replay --archive <dir|s3://bucket> --from TIME [--to TIME]
   jit-audit report --from TIME --to TIME [--format table|json]
+  jit-audit activity <requestId> [--format table|json]
 
 Filters (all given must hold; newest events first):
   --person U123        whose access (Slack user id of the requester)
@@ -78,6 +87,12 @@ approvals by approver; approval latency p50/p95; grants of the period whose Clou
 activity summary counted no call (never used), and how many have no summary (use unknown).
 It reads the period through the by-day index.
 
+activity prints what was done with a role grant: its CloudTrail activity summary (calls by
+service, reads, writes, denied calls, console sign-ins), as stored in the trail. When the
+grant has none yet it is built now (CloudTrail LookupEvents by the session's name, within
+the grant's window, ~2 calls/s) and stored; that needs REQUESTS_TABLE_NAME and POLICY_PATH
+too, and ACTIVITY_REGIONS when CloudTrail is read in other Regions than AWS_REGION.
+
 Environment: AUDIT_TABLE_NAME (required), AWS_REGION, and the usual AWS credentials;
 AWS_ENDPOINT_URL_DYNAMODB points at another endpoint (DynamoDB Local).
 Exit codes: 0 ok, 1 verification failed, 2 bad input, 3 other error.
@@ -101,6 +116,8 @@ export interface CliDeps {
   readonly versions?: PolicyVersionStore;
   /** Opens the archive at an `--archive` location; default: a folder or an S3 URL. */
   readonly openArchive?: (location: string) => ArchiveStore;
+  /** The activity lookups (activity, when no summary is stored); default: from the environment. */
+  readonly activity?: () => ActivityDeps;
 }
 
 /** Wiring for the real CLI: the audit table from the environment, the SDK's own endpoint settings. */
@@ -114,6 +131,8 @@ function depsFromEnv(env: CliIo['env']): CliDeps {
     clock: { now: () => new Date() },
     table: config[ENV.auditTable] as string,
     versions: createPolicyVersionStore(config[ENV.auditTable] as string),
+    // Built only when a summary must be looked up: it needs the requests table and the policy.
+    activity: () => createActivityWiring(createBaseWiring({ env }), { publish: async () => undefined }),
   };
 }
 
@@ -154,9 +173,9 @@ export async function main(argv: readonly string[], io: CliIo, deps?: CliDeps): 
     io.stdout.write(USAGE);
     return command === undefined && !values.help ? EXIT.badInput : EXIT.ok;
   }
-  const arity = command === 'explain' || command === 'archive' ? 2 : 1;
-  if (command === 'explain' && positionals.length < 2) {
-    return fail(io, EXIT.badInput, 'explain needs a request id (jit-audit explain <requestId>)');
+  const arity = command === 'explain' || command === 'archive' || command === 'activity' ? 2 : 1;
+  if ((command === 'explain' || command === 'activity') && positionals.length < 2) {
+    return fail(io, EXIT.badInput, `${command} needs a request id (jit-audit ${command} <requestId>)`);
   }
   if (positionals.length > arity)
     return fail(io, EXIT.badInput, `unexpected argument "${positionals[arity]}"`);
@@ -168,13 +187,16 @@ export async function main(argv: readonly string[], io: CliIo, deps?: CliDeps): 
     if (command === 'explain') {
       return await explain(positionals[1] as string, values, io, () => deps ?? depsFromEnv(io.env));
     }
+    if (command === 'activity') {
+      return await activity(positionals[1] as string, values, io, () => deps ?? depsFromEnv(io.env));
+    }
     if (command === 'report') return await report(values, io, () => deps ?? depsFromEnv(io.env));
     if (command === 'query') return await query(values, io, () => deps ?? depsFromEnv(io.env));
     if (command === 'verify') return await verify(values, io, () => deps ?? depsFromEnv(io.env));
     return fail(
       io,
       EXIT.badInput,
-      `unknown command "${command}" (query, verify, explain, archive or report; --help for usage)`,
+      `unknown command "${command}" (query, verify, explain, archive, report or activity; --help for usage)`,
     );
   } catch (error) {
     if ((error as { code?: string }).code === 'EPIPE') return EXIT.ok; // the reader went away (| head)
@@ -195,6 +217,45 @@ async function report(values: Values, io: CliIo, wire: () => CliDeps): Promise<n
   const review = await reportAccessReview(wire(), period);
   io.stdout.write(format === 'json' ? `${JSON.stringify(review)}\n` : accessReviewReport(review));
   return EXIT.ok;
+}
+
+/** How long an on-demand lookup may wait for the LookupEvents budget. */
+const ON_DEMAND_BUDGET_MS = 60_000;
+
+async function activity(requestId: string, values: Values, io: CliIo, wire: () => CliDeps): Promise<number> {
+  const format = formatOf(values.format, ['table', 'json'] as const, 'table');
+  const deps = wire();
+  const stored = await storedActivitySummary(deps.reader, requestId, deps.clock.now());
+  let summary: ActivitySummary | undefined = stored;
+  if (summary === undefined) {
+    if (deps.activity === undefined) throw new ValidationError('activity needs the activity lookups.');
+    const lookups = deps.activity();
+    const outcome = await summariseGrantActivity(lookups, requestId, {
+      deadline: new Date(lookups.clock.now().getTime() + ON_DEMAND_BUDGET_MS),
+    });
+    if (outcome.outcome === 'skipped')
+      return fail(io, EXIT.badInput, `no activity summary: ${outcome.reason}`);
+    if (outcome.outcome === 'deferred')
+      return fail(io, EXIT.error, 'the LookupEvents budget ran out; try again in a minute');
+    summary = outcome.summary;
+  }
+  const built = stored === undefined;
+  io.stdout.write(
+    format === 'json'
+      ? `${JSON.stringify({ requestId, built, summary })}\n`
+      : activityReport(requestId, summary, built),
+  );
+  return EXIT.ok;
+}
+
+/** The activity summary as text: the one-line summary, the window, then one line per service. */
+export function activityReport(requestId: string, summary: ActivitySummary, built: boolean): string {
+  const lines = [
+    `Activity of ${requestId} (CloudTrail, ${summary.from} to ${summary.to}${built ? ', looked up now' : ''})`,
+    activityText(summary),
+    ...summary.byService.map(([service, calls]) => `  ${service.padEnd(24)} ${calls}`),
+  ];
+  return `${lines.join('\n')}\n`;
 }
 
 /** `2h 5m` from seconds (whole minutes; `0m` for nothing). */

@@ -12,6 +12,7 @@ import type { AuditReader } from '../../shared/domain/audit-query.js';
 import type { AccessRequest } from '../../shared/domain/request.js';
 import type { UseCaseLogger } from '../../shared/usecases/deps.js';
 import { requesterHistory } from '../../shared/usecases/requester-history.js';
+import { storedActivitySummary } from '../../shared/usecases/summarise-activity.js';
 import type { BaseWiring } from './base-wiring.js';
 
 /**
@@ -37,7 +38,13 @@ export function subscribersOf(ports: SubscriberPorts): EventSubscriber[] {
     audit === undefined
       ? undefined
       : (request: AccessRequest) => requesterHistory({ reader: audit, clock }, request);
-  return [new SlackNotifier(web, ports.policy, new SlackDirectory(web, ports.clock), messages, history)];
+  const activity =
+    audit === undefined
+      ? undefined
+      : (request: AccessRequest) => storedActivitySummary(audit, request.id, clock.now());
+  return [
+    new SlackNotifier(web, ports.policy, new SlackDirectory(web, ports.clock), messages, history, activity),
+  ];
 }
 
 /** The in-process bus with the given subscribers registered. */

@@ -2,7 +2,7 @@ import { Aws } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { BROKER_IAM_PATH } from '../managed-targets.js';
-import { acknowledgeWildcardResources } from '../nag.js';
+import { acknowledge, acknowledgeWildcardResources } from '../nag.js';
 import { ANCHOR_DESTRUCTIVE_ACTIONS, ANCHOR_KEY_DESTRUCTIVE_ACTIONS } from './audit-anchors.js';
 
 /** Every IAM action that changes an identity or a policy: denied on the broker's own roles. */
@@ -97,6 +97,12 @@ export class BrokerBoundary extends Construct {
         actions: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
         resources: [...props.secretArns],
       }),
+      // Read-only; LookupEvents has no resource-level permissions (only the sweeper's policy grants it).
+      new iam.PolicyStatement({
+        sid: 'CloudTrailActivity',
+        actions: ['cloudtrail:LookupEvents'],
+        resources: ['*'],
+      }),
       new iam.PolicyStatement({
         sid: 'ManagedGroupsOnly',
         actions: ['iam:AddUserToGroup', 'iam:GetGroup', 'iam:RemoveUserFromGroup'],
@@ -168,6 +174,11 @@ export class BrokerBoundary extends Construct {
       this,
       [props.groupPathPattern, ...props.rolePathPatterns],
       "The boundary caps the broker at the managed IAM path; the functions' own policies name exact group and role ARNs.",
+    );
+    acknowledge(
+      this,
+      'AwsSolutions-IAM5[Resource::*]',
+      'cloudtrail:LookupEvents supports no resource-level permissions: * is its only resource. Read-only; only the sweeper is granted it.',
     );
     if (props.anchors) {
       acknowledgeWildcardResources(

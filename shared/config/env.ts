@@ -34,6 +34,10 @@ export const ENV = {
   /** The access review: the bucket its CSVs go to (under reviews/) and its period in days. */
   reviewBucket: 'REVIEW_BUCKET',
   reviewPeriodDays: 'REVIEW_PERIOD_DAYS',
+  /** What was done with access: the Regions and account whose CloudTrail is read, and the settle time. */
+  activityRegions: 'ACTIVITY_REGIONS',
+  activityAccount: 'ACTIVITY_ACCOUNT',
+  activitySettleSeconds: 'ACTIVITY_SETTLE_SECONDS',
 } as const;
 
 /**

@@ -1,5 +1,6 @@
 import {
   activityDetail,
+  activityFromDetail,
   summariseActivity,
   type ActivityLookup,
   type ActivityRecord,
@@ -147,7 +148,7 @@ export interface ActivitySweepOptions extends ActivityRunOptions {
 export async function sweepGrantActivity(
   deps: ActivityDeps & { readonly reader: AuditReader },
   options: ActivitySweepOptions,
-): Promise<{ summarised: string[]; deferred: string[]; skipped: string[] }> {
+): Promise<ActivitySweepResult> {
   const now = deps.clock.now();
   const settled = new Date(now.getTime() - options.settleSeconds * 1000).toISOString();
   const from = new Date(now.getTime() - options.lookbackDays * 86_400_000).toISOString();
@@ -158,14 +159,46 @@ export async function sweepGrantActivity(
     else if (END_TYPES.has(event.type) && event.at <= settled) ended.set(event.requestId, event.at);
   }
   const due = [...ended].filter(([id]) => !done.has(id)).sort((a, b) => (a[1] < b[1] ? -1 : 1));
-  const result = { summarised: [] as string[], deferred: [] as string[], skipped: [] as string[] };
+  const result: ActivitySweepResult = { summarised: [], deferred: [], skipped: [] };
   for (const [requestId] of due) {
-    if (result.deferred.length > 0) {
+    if (result.deferred.length > 0 || result.failed) {
       result.deferred.push(requestId);
       continue;
     }
-    const outcome = await summariseGrantActivity(deps, requestId, options);
-    result[outcome.outcome === 'summarised' ? 'summarised' : outcome.outcome].push(requestId);
+    try {
+      const outcome = await summariseGrantActivity(deps, requestId, options);
+      result[outcome.outcome].push(requestId);
+    } catch (error) {
+      // Why: CloudTrail failing (after the SDK's retries) leaves this grant and the rest due
+      // for the next run; nothing was stored, so nothing is lost.
+      result.failed = { requestId, error: (error as Error).message };
+    }
   }
   return result;
+}
+
+/** What one periodic run did: grants summarised, left for the next run, skipped (no role session). */
+export interface ActivitySweepResult {
+  summarised: string[];
+  /** Due but not looked up (the run's budget was spent, or a lookup failed): the next run takes them. */
+  deferred: string[];
+  skipped: string[];
+  /** The lookup that failed and stopped the run (it stays due, like the deferred ones). */
+  failed?: { readonly requestId: string; readonly error: string };
+}
+
+/**
+ * The latest stored summary of a grant (read through the by-request index), or undefined
+ * when it has none yet.
+ */
+export async function storedActivitySummary(
+  reader: AuditReader,
+  requestId: string,
+  now: Date,
+): Promise<ActivitySummary | undefined> {
+  // The stream is newest first: the first summary found is the latest.
+  for await (const event of reader.stream({ requestId }, now)) {
+    if (event.type === 'grant.activity-summarised') return activityFromDetail(event.detail);
+  }
+  return undefined;
 }

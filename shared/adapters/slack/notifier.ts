@@ -33,6 +33,8 @@ export class SlackNotifier implements EventSubscriber {
     private readonly messages: SlackMessageStore,
     /** The requester's recent history on a target, shown to approvers (none when not given). */
     private readonly history?: (request: AccessRequest) => Promise<readonly HistoryEntry[]>,
+    /** The grant's stored activity summary, kept on the break-glass alert when it is redrawn. */
+    private readonly storedActivity?: (request: AccessRequest) => Promise<ActivitySummary | undefined>,
   ) {}
 
   async handle(event: DomainEvent): Promise<void> {
@@ -109,14 +111,14 @@ export class SlackNotifier implements EventSubscriber {
         // The posts lose their Revoke button once the grant ended.
         await this.updateAll(
           request,
-          request.breakGlass ? breakGlassAlert(request, target) : decidedMessage(request, target),
+          request.breakGlass ? await this.breakGlassPost(request, target) : decidedMessage(request, target),
         );
         await this.dm(request.requester, endedText(request));
         return [];
       case 'break-glass':
         return this.breakGlass(request, target);
       case 'break-glass-reviewed':
-        await this.updateAll(request, breakGlassAlert(request, target));
+        await this.updateAll(request, await this.breakGlassPost(request, target));
         return [];
       case 'revoke-failing': {
         const channel = this.policy.current().breakGlass?.securityChannel ?? target?.notifyChannel;
@@ -152,6 +154,16 @@ export class SlackNotifier implements EventSubscriber {
       ),
     );
     if (request.breakGlass) await this.updateAll(request, breakGlassAlert(request, target, summary));
+  }
+
+  /**
+   * The break-glass alert redrawn with the grant's activity summary when one is stored.
+   * Why: the reviewer must see what was done with the access, and the record keeps showing it.
+   */
+  private async breakGlassPost(request: AccessRequest, target: Target | undefined): Promise<SlackMessage> {
+    // Context for reviewers must never stop the alert from being updated.
+    const activity = await this.storedActivity?.(request).catch(() => undefined);
+    return breakGlassAlert(request, target, activity);
   }
 
   private async askApprovers(
