@@ -57,6 +57,17 @@ export const BROKER_FUNCTIONS = [
 export type BrokerFunctionName = (typeof BROKER_FUNCTIONS)[number];
 
 /**
+ * The functions that change access (IAM, STS, Identity Center) and so carry the control-plane
+ * boundary; every other function carries the data-plane one, which allows none of those.
+ */
+export const CONTROL_PLANE: ReadonlySet<BrokerFunctionName> = new Set([
+  'grant-worker',
+  'sweeper',
+  'reconciler',
+  'request-api',
+]);
+
+/**
  * The metric the sweeper and the grant worker emit when a revoke fails (Powertools EMF, with
  * the default `service` dimension = the function's POWERTOOLS_SERVICE_NAME).
  */
@@ -199,13 +210,6 @@ export class BrokerStack extends Stack {
       'Slack issues the signing secret and bot token; no rotation function can mint new ones. Rotate them in the Slack app settings, then put the new value in this secret.',
     );
 
-    // The brokered roles live in this account; role targets may also name other accounts.
-    const brokeredRolePathPatterns = [
-      ...new Set([
-        `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:role${managedPath}*`,
-        ...managed.rolePathPatterns,
-      ]),
-    ];
     const retentionContext: unknown = this.node.tryGetContext('anchorRetentionDays');
     this.anchors = new AuditAnchors(this, 'AuditAnchors', {
       retentionDays:
@@ -224,13 +228,12 @@ export class BrokerStack extends Stack {
         bucketArn: this.anchors.bucket.bucketArn,
         keyArnPattern: `arn:${Aws.PARTITION}:kms:${Aws.REGION}:${Aws.ACCOUNT_ID}:key/*`,
       },
-      tableArns: [...requestsArns, ...auditArns],
-      auditArns,
+      tableArns: [requests.tableArn, audit.tableArn],
+      auditTableArn: audit.tableArn,
       queueArns: [grantQueue.queueArn],
       secretArns: [slackSecret.secretArn],
       groupPathPattern: managed.groupPathPattern,
       rolePathPatterns: managed.rolePathPatterns,
-      brokeredRolePathPatterns,
     });
 
     const contextValue = (key: string): string | undefined => {
@@ -243,7 +246,7 @@ export class BrokerStack extends Stack {
       'Integrations',
       resolveIntegrations(props.integrations, contextValue),
     );
-    integrations.capBoundary(this.boundary.policy);
+    for (const boundary of this.boundary.policies) integrations.capBoundary(boundary);
 
     const make = (
       name: BrokerFunctionName,
@@ -259,7 +262,7 @@ export class BrokerStack extends Stack {
         description,
         serviceName: `jit-${name}`,
         metricsNamespace: namespace,
-        permissionsBoundary: this.boundary.policy,
+        permissionsBoundary: this.boundary.of(CONTROL_PLANE.has(name) ? 'control' : 'data'),
         ...(options.timeout ? { timeout: options.timeout } : {}),
         ...(options.bundlePolicy === false ? {} : { policyFile: props.policyFile }),
         environment: {
@@ -376,7 +379,7 @@ export class BrokerStack extends Stack {
       'audit-archive': auditArchive,
       'access-review': accessReview,
     };
-    this.boundary.allowLogGroups(Object.values(this.functions).map((f) => f.logGroup.logGroupArn));
+    this.boundary.allowOwnLogGroups();
 
     // DynamoDB, by verb. Nobody is granted DeleteItem; the audit table is also denied it by the boundary.
     const allow = (fn: BrokerFunction, actions: string[], resources: readonly string[]) => {
@@ -464,7 +467,7 @@ export class BrokerStack extends Stack {
       sweeper: sweeper.role,
       reconciler: reconciler.role,
       reconcileRemove,
-      boundary: this.boundary.policy,
+      boundary: this.boundary.controlPolicy,
     });
 
     const auditUrl = auditApi.function.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.AWS_IAM });

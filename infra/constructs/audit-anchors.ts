@@ -12,10 +12,11 @@ export const DEFAULT_ANCHOR_RETENTION_DAYS = 400;
 export const ANCHOR_PREFIX = 'anchors/';
 
 /**
- * What no broker role may do to the anchors: delete them (or hide them behind delete markers),
- * shorten or lift their retention, or loosen the bucket that keeps them.
+ * What no broker role may do to an evidence bucket (anchors, archive): delete objects or
+ * versions (or hide them behind delete markers), shorten or lift their retention, set legal
+ * holds, or loosen the bucket that keeps them.
  */
-export const ANCHOR_DESTRUCTIVE_ACTIONS = [
+export const EVIDENCE_DESTRUCTIVE_ACTIONS = [
   's3:DeleteBucket',
   's3:DeleteBucketPolicy',
   's3:DeleteObject*',
@@ -27,6 +28,9 @@ export const ANCHOR_DESTRUCTIVE_ACTIONS = [
   's3:PutObjectLegalHold',
   's3:PutObjectRetention',
 ];
+
+/** The anchors are evidence: the same actions are denied on them as on every evidence bucket. */
+export const ANCHOR_DESTRUCTIVE_ACTIONS = EVIDENCE_DESTRUCTIVE_ACTIONS;
 
 /** What no broker role may do to the signing key: the key that vouches for the anchors. */
 export const ANCHOR_KEY_DESTRUCTIVE_ACTIONS = [

@@ -8,6 +8,7 @@ import * as lambdaEvents from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { EVIDENCE_DESTRUCTIVE_ACTIONS } from './audit-anchors.js';
 import { acknowledge, acknowledgeWildcardResources } from '../nag.js';
 import type { BrokerBoundary } from './broker-boundary.js';
 import type { BrokerFunction } from './broker-function.js';
@@ -15,22 +16,8 @@ import type { BrokerFunction } from './broker-function.js';
 /** Where the archive function writes events (`events/dt=YYYY-MM-DD/<chain>-<seq>.jsonl`). */
 export const ARCHIVE_PREFIX = 'events/';
 
-/**
- * What no broker role may do to the archive: delete objects or versions (or hide them behind
- * delete markers), set retention or legal holds, or loosen the bucket that keeps them.
- */
-export const ARCHIVE_DESTRUCTIVE_ACTIONS = [
-  's3:BypassGovernanceRetention',
-  's3:DeleteBucket',
-  's3:DeleteBucketPolicy',
-  's3:DeleteObject*',
-  's3:PutBucketObjectLockConfiguration',
-  's3:PutBucketPolicy',
-  's3:PutBucketVersioning',
-  's3:PutLifecycleConfiguration',
-  's3:PutObjectLegalHold',
-  's3:PutObjectRetention',
-];
+/** What no broker role may do to the archive: the same as to every evidence bucket. */
+export const ARCHIVE_DESTRUCTIVE_ACTIONS = EVIDENCE_DESTRUCTIVE_ACTIONS;
 
 /** Retries of a failed stream batch before its position goes to the on-failure queue. */
 export const ARCHIVE_STREAM_RETRY_ATTEMPTS = 10;
@@ -173,6 +160,8 @@ export class AuditArchive extends Construct {
       'dynamodb:ListStreams has no resource scope in IAM; reading records is granted on the audit stream only.',
     );
 
+    // Why: overwriting is how a retry lands; deleting or locking never is.
+    boundary.keepEvidence(this.bucket.bucketArn);
     boundary.policy.addStatements(
       new iam.PolicyStatement({
         sid: 'AuditArchive',
@@ -180,32 +169,17 @@ export class AuditArchive extends Construct {
           'dynamodb:DescribeStream',
           'dynamodb:GetRecords',
           'dynamodb:GetShardIterator',
-          's3:ListBucket',
-          's3:PutObject',
           'sqs:SendMessage',
           ...(this.eventBusArn ? ['events:PutEvents'] : []),
         ],
-        resources: [
-          streamArn,
-          this.bucket.bucketArn,
-          this.bucket.arnForObjects('*'),
-          this.failures.queueArn,
-          ...(this.eventBusArn ? [this.eventBusArn] : []),
-        ],
+        resources: [streamArn, this.failures.queueArn, ...(this.eventBusArn ? [this.eventBusArn] : [])],
       }),
       new iam.PolicyStatement({ sid: 'ListStreams', actions: ['dynamodb:ListStreams'], resources: ['*'] }),
-      // Why: overwriting is how a retry lands; deleting or locking never is.
-      new iam.PolicyStatement({
-        sid: 'DenyArchiveTampering',
-        effect: iam.Effect.DENY,
-        actions: ARCHIVE_DESTRUCTIVE_ACTIONS,
-        resources: [this.bucket.bucketArn, this.bucket.arnForObjects('*')],
-      }),
     );
     acknowledgeWildcardResources(
       boundary,
-      [this.bucket.arnForObjects('*'), '*'],
-      'The boundary caps the broker at the archive bucket and at listing streams (dynamodb:ListStreams has no resource scope); the archive function is granted exactly events/ and the audit stream.',
+      ['*'],
+      'The boundary caps the broker at listing streams (dynamodb:ListStreams has no resource scope); the archive function is granted exactly events/ and the audit stream.',
     );
   }
 

@@ -3,7 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { BROKER_IAM_PATH } from '../managed-targets.js';
 import { acknowledge, acknowledgeWildcardResources } from '../nag.js';
-import { ANCHOR_DESTRUCTIVE_ACTIONS, ANCHOR_KEY_DESTRUCTIVE_ACTIONS } from './audit-anchors.js';
+import { ANCHOR_KEY_DESTRUCTIVE_ACTIONS, EVIDENCE_DESTRUCTIVE_ACTIONS } from './audit-anchors.js';
 
 /** Every IAM action that changes an identity or a policy: denied on the broker's own roles. */
 export const IAM_WRITE_ACTION_PATTERNS = [
@@ -30,24 +30,27 @@ export const AUDIT_DESTRUCTIVE_ACTIONS = [
   'dynamodb:UpdateContinuousBackups',
 ];
 
+/** Lifting, removing or swapping a permissions boundary: the broker never does any of it. */
+export const BOUNDARY_CHANGE_ACTIONS = [
+  'iam:DeleteRolePermissionsBoundary',
+  'iam:DeleteUserPermissionsBoundary',
+  'iam:PutRolePermissionsBoundary',
+  'iam:PutUserPermissionsBoundary',
+];
+
 /** The item writes an audit append is made of; allowed to the broker only inside a transaction. */
 export const AUDIT_APPEND_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem'];
 
 export interface BrokerBoundaryProps {
-  /** Table and index ARNs the broker may use (by verb; deletes never on audit). */
+  /** The tables the broker may use (by verb; deletes never on audit), indexes included. */
   readonly tableArns: readonly string[];
-  /** The audit table and its indexes: destructive actions are denied there outright. */
-  readonly auditArns: readonly string[];
+  /** The audit table: destructive actions are denied there (and on its indexes) outright. */
+  readonly auditTableArn: string;
   readonly queueArns: readonly string[];
   readonly secretArns: readonly string[];
   /** Managed groups (path-scoped) and managed roles (path-scoped, per account). */
   readonly groupPathPattern: string;
   readonly rolePathPatterns: readonly string[];
-  /**
-   * Every role that may carry the brokered-role boundary: the managed path in the stack's
-   * account and in each account a role target names. The broker may not lift or swap it.
-   */
-  readonly brokeredRolePathPatterns: readonly string[];
   /**
    * The audit anchors: the Object Lock bucket's ARN, and the ARN pattern of this account's
    * KMS keys (not the key's own ARN: its key policy names the anchor role, which carries this
@@ -57,18 +60,32 @@ export interface BrokerBoundaryProps {
 }
 
 /**
- * The permissions boundary on every broker role: the most any broker function could ever
- * do, whatever its own policy says. It allows only the services the broker uses on its own
- * resources, IAM only on the managed path, and denies changing the broker's own roles or
- * this boundary, lifting or swapping the boundary of a brokered role, deleting audit records,
- * and writing audit items other than through an append's transaction.
+ * Which boundary a broker function carries: `control` for the functions that change access
+ * (IAM, STS, Identity Center: the grant worker, sweeper, reconciler and request API), `data`
+ * for the others (Slack, the console and audit APIs, the anchor and archive functions), which
+ * get no IAM, STS or Identity Center action at all.
+ */
+export type BoundaryPlane = 'control' | 'data';
+
+/**
+ * The permissions boundaries on the broker's roles: the most any broker function could ever
+ * do, whatever its own policy says. Both allow only the services the broker uses on its own
+ * resources and deny deleting audit records or writing audit items other than through an
+ * append's transaction. The control boundary alone allows IAM (only on the managed path) and
+ * Identity Center, and denies changing the broker's own roles, lifting any boundary, or
+ * swapping a brokered role's. The data boundary alone reaches the evidence buckets and the
+ * anchor key. Two policies, because one managed policy holds at most 6,144 characters.
  */
 export class BrokerBoundary extends Construct {
+  /** The data-plane boundary (functions that never change access). */
   readonly policy: iam.ManagedPolicy;
+  /** The control-plane boundary (functions that grant and revoke). */
+  readonly controlPolicy: iam.ManagedPolicy;
+  private evidence?: { allow: iam.PolicyStatement; deny: iam.PolicyStatement };
 
   constructor(scope: Construct, id: string, props: BrokerBoundaryProps) {
     super(scope, id);
-    const statements = [
+    const shared = (): iam.PolicyStatement[] => [
       new iam.PolicyStatement({
         sid: 'DynamoDbByVerb',
         actions: [
@@ -78,7 +95,7 @@ export class BrokerBoundary extends Construct {
           'dynamodb:Query',
           'dynamodb:UpdateItem',
         ],
-        resources: [...props.tableArns],
+        resources: props.tableArns.flatMap(withIndexes),
       }),
       new iam.PolicyStatement({
         sid: 'GrantQueue',
@@ -97,6 +114,26 @@ export class BrokerBoundary extends Construct {
         actions: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
         resources: [...props.secretArns],
       }),
+      // Deletes and writes act on the table (an index holds no item of its own).
+      new iam.PolicyStatement({
+        sid: 'DenyAuditDeletes',
+        effect: iam.Effect.DENY,
+        actions: AUDIT_DESTRUCTIVE_ACTIONS,
+        resources: [props.auditTableArn],
+      }),
+      // Why: every audit write is an append (event, chain head and the chain's manifest entry
+      // in one conditional transaction); a lone Put or Update could rewrite an event, a head
+      // or a manifest entry without the others.
+      new iam.PolicyStatement({
+        sid: 'DenyAuditWritesOutsideTransactions',
+        effect: iam.Effect.DENY,
+        actions: AUDIT_APPEND_ACTIONS,
+        resources: [props.auditTableArn],
+        conditions: { StringNotEquals: { 'dynamodb:EnclosingOperation': 'TransactWriteItems' } },
+      }),
+    ];
+    const control = [
+      ...shared(),
       // Read-only; LookupEvents has no resource-level permissions (only the sweeper's policy grants it).
       new iam.PolicyStatement({
         sid: 'CloudTrailActivity',
@@ -133,102 +170,133 @@ export class BrokerBoundary extends Construct {
           `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:policy${BROKER_IAM_PATH}*`,
         ],
       }),
+      // Why: with PutRolePolicy on a brokered role, only its boundary keeps what the broker
+      // writes there from exceeding the broker's own limits; the broker never sets or lifts a
+      // boundary anywhere, so none may be lifted or swapped, brokered roles included.
       new iam.PolicyStatement({
-        sid: 'DenyRemovingBoundaries',
+        sid: 'DenyChangingBoundaries',
         effect: iam.Effect.DENY,
-        actions: ['iam:DeleteRolePermissionsBoundary', 'iam:DeleteUserPermissionsBoundary'],
+        actions: BOUNDARY_CHANGE_ACTIONS,
         resources: ['*'],
       }),
-      // Why: with PutRolePolicy on a brokered role, only its boundary keeps what the broker
-      // writes there from exceeding the broker's own limits.
-      new iam.PolicyStatement({
-        sid: 'DenyLiftingBrokeredBoundary',
-        effect: iam.Effect.DENY,
-        actions: ['iam:DeleteRolePermissionsBoundary', 'iam:PutRolePermissionsBoundary'],
-        resources: [...props.brokeredRolePathPatterns],
-      }),
-      new iam.PolicyStatement({
-        sid: 'DenyAuditDeletes',
-        effect: iam.Effect.DENY,
-        actions: AUDIT_DESTRUCTIVE_ACTIONS,
-        resources: [...props.auditArns],
-      }),
-      // Why: every audit write is an append (event, chain head and the chain's manifest entry
-      // in one conditional transaction); a lone Put or Update could rewrite an event, a head
-      // or a manifest entry without the others.
-      new iam.PolicyStatement({
-        sid: 'DenyAuditWritesOutsideTransactions',
-        effect: iam.Effect.DENY,
-        actions: AUDIT_APPEND_ACTIONS,
-        resources: [...props.auditArns],
-        conditions: { StringNotEquals: { 'dynamodb:EnclosingOperation': 'TransactWriteItems' } },
-      }),
-      ...(props.anchors ? anchorStatements(props.anchors) : []),
     ];
+    const data = [...shared(), ...(props.anchors ? anchorKeyStatements(props.anchors) : [])];
+    this.controlPolicy = new iam.ManagedPolicy(this, 'ControlPolicy', {
+      path: BROKER_IAM_PATH,
+      description: 'Permissions boundary of the JIT access broker roles that grant and revoke',
+      statements: control,
+    });
     this.policy = new iam.ManagedPolicy(this, 'Policy', {
       path: BROKER_IAM_PATH,
-      description: 'Permissions boundary of the JIT access broker roles',
-      statements,
+      description: 'Permissions boundary of the JIT access broker roles that never change access',
+      statements: data,
     });
+    if (props.anchors) this.keepEvidence(props.anchors.bucketArn);
     acknowledgeWildcardResources(
       this,
       [props.groupPathPattern, ...props.rolePathPatterns],
       "The boundary caps the broker at the managed IAM path; the functions' own policies name exact group and role ARNs.",
     );
     acknowledge(
-      this,
+      this.controlPolicy,
       'AwsSolutions-IAM5[Resource::*]',
       'cloudtrail:LookupEvents supports no resource-level permissions: * is its only resource. Read-only; only the sweeper is granted it.',
+    );
+    acknowledgeWildcardResources(
+      this,
+      props.tableArns.map((arn) => withIndexes(arn)[1]!),
+      "The boundary caps the broker at its tables' indexes; each function's own policy names the exact indexes it queries.",
     );
     if (props.anchors) {
       acknowledgeWildcardResources(
         this,
-        [`${props.anchors.bucketArn}/*`, props.anchors.keyArnPattern],
-        "The boundary caps the broker at the anchor bucket and at signing (the key's own policy lets only the anchor function sign); the anchor function is granted exactly its anchors/ prefix and its key.",
+        [props.anchors.keyArnPattern],
+        "The boundary caps the broker at signing with this account's keys; the key's own policy lets only the anchor function sign, and the anchor function is granted exactly its key.",
       );
     }
   }
 
+  /** The boundary of a function of `plane`. */
+  of(plane: BoundaryPlane): iam.ManagedPolicy {
+    return plane === 'control' ? this.controlPolicy : this.policy;
+  }
+
+  /** Both boundaries (for what every broker function may do, e.g. read an integration secret). */
+  get policies(): readonly iam.ManagedPolicy[] {
+    return [this.controlPolicy, this.policy];
+  }
+
   /**
-   * Lets the broker write to its functions' log groups (added once the functions exist,
-   * since each function's role needs this boundary first). Metrics travel as EMF log lines.
+   * Lets the broker write to its stack's log groups (their generated names start with the
+   * stack's name; each function's own policy names its one log group). Metrics travel as EMF
+   * log lines. One pattern instead of one ARN per function keeps the boundary under IAM's
+   * 6,144 characters however many functions there are.
    */
-  allowLogGroups(logGroupArns: readonly string[]): void {
-    this.policy.addStatements(
-      new iam.PolicyStatement({
-        sid: 'OwnLogs',
-        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        resources: [...logGroupArns],
-      }),
+  allowOwnLogGroups(): void {
+    const pattern = `arn:${Aws.PARTITION}:logs:${Aws.REGION}:${Aws.ACCOUNT_ID}:log-group:${Aws.STACK_NAME}-*`;
+    for (const policy of this.policies)
+      policy.addStatements(
+        new iam.PolicyStatement({
+          sid: 'OwnLogs',
+          actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          resources: [pattern],
+        }),
+      );
+    acknowledgeWildcardResources(
+      this,
+      [pattern],
+      "The boundary caps log writes at this stack's log groups; each function's own policy names its one log group.",
+    );
+  }
+
+  /**
+   * An evidence bucket (anchors, archive): the broker may read, list and put objects there
+   * (its functions' own policies decide who does what), and no broker role may delete objects,
+   * hide them behind delete markers, shorten or lift retention, or loosen the bucket.
+   */
+  keepEvidence(bucketArn: string): void {
+    const resources = [bucketArn, `${bucketArn}/*`];
+    if (!this.evidence) {
+      // One statement each for every evidence bucket: a managed policy holds 6,144 characters.
+      this.evidence = {
+        allow: new iam.PolicyStatement({
+          sid: 'EvidenceBuckets',
+          actions: ['s3:GetObject', 's3:ListBucket', 's3:PutObject'],
+        }),
+        deny: new iam.PolicyStatement({
+          sid: 'DenyEvidenceTampering',
+          effect: iam.Effect.DENY,
+          actions: EVIDENCE_DESTRUCTIVE_ACTIONS,
+        }),
+      };
+      this.policy.addStatements(this.evidence.allow, this.evidence.deny);
+    }
+    this.evidence.allow.addResources(...resources);
+    this.evidence.deny.addResources(...resources);
+    acknowledgeWildcardResources(
+      this,
+      [`${bucketArn}/*`],
+      "The boundary caps the broker at the evidence buckets; each function's own policy names its one prefix.",
     );
   }
 }
 
+/** A table's ARN and its indexes' (streams are granted on their own ARN). */
+function withIndexes(tableArn: string): string[] {
+  return [tableArn, `${tableArn}/index/*`];
+}
+
 /**
- * The anchors in the boundary: writing and reading anchors and signing with the key are
- * allowed (the functions' own policies decide who does), deleting or unlocking anchors and
- * disabling or re-policying the key are denied to every broker role whatever its policy says.
+ * The anchor key in the boundary: signing and reading its public key are allowed (the key's
+ * own policy lets only the anchor function sign); disabling, re-policying or deleting it is
+ * denied to every broker role whatever its policy says.
  */
-function anchorStatements(anchors: { bucketArn: string; keyArnPattern: string }): iam.PolicyStatement[] {
-  const bucket = [anchors.bucketArn, `${anchors.bucketArn}/*`];
+function anchorKeyStatements(anchors: { keyArnPattern: string }): iam.PolicyStatement[] {
   return [
-    new iam.PolicyStatement({
-      sid: 'AuditAnchors',
-      actions: ['s3:GetObject', 's3:ListBucket', 's3:PutObject'],
-      resources: bucket,
-    }),
     new iam.PolicyStatement({
       sid: 'AuditAnchorKey',
       actions: ['kms:GetPublicKey', 'kms:Sign'],
       resources: [anchors.keyArnPattern],
-    }),
-    // Why: Object Lock COMPLIANCE already forbids shortening retention; this also stops delete
-    // markers that would hide anchors, and any change to the lock or the bucket policy.
-    new iam.PolicyStatement({
-      sid: 'DenyAnchorTampering',
-      effect: iam.Effect.DENY,
-      actions: ANCHOR_DESTRUCTIVE_ACTIONS,
-      resources: bucket,
     }),
     new iam.PolicyStatement({
       sid: 'DenyAnchorKeyTampering',

@@ -2,7 +2,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { isGroupTarget } from '../../shared/targets/group/kind.js';
 import { isRoleTarget } from '../../shared/targets/role/kind.js';
-import { BROKER_FUNCTIONS } from '../../infra/broker-stack.js';
+import { BROKER_FUNCTIONS, CONTROL_PLANE } from '../../infra/broker-stack.js';
 import { AUDIT_DESTRUCTIVE_ACTIONS } from '../../infra/constructs/broker-boundary.js';
 import { BASELINE_NAMES } from '../../infra/constructs/web-app-iam-baseline.js';
 import { AUDIT_TABLE, REQUESTS_TABLE, type TableDefinition } from '../../shared/adapters/dynamodb/tables.js';
@@ -262,16 +262,15 @@ describe('least privilege of the broker', () => {
   const isIamWrite = (action: string) =>
     /^iam:(Add|Attach|Create|Delete|Detach|Put|Remove|Set|Tag|Untag|Update|PassRole)/.test(action);
 
-  it('gives every broker role, and only those, the permissions boundary', () => {
-    const boundary = logicalIdOf('BoundaryPolicy', 'AWS::IAM::ManagedPolicy');
+  it('gives every broker role, and only those, a broker permissions boundary', () => {
+    const boundaries = [
+      logicalIdOf('BoundaryPolicy', 'AWS::IAM::ManagedPolicy'),
+      logicalIdOf('BoundaryControlPolicy', 'AWS::IAM::ManagedPolicy'),
+    ];
     for (const prefix of Object.values(BROKER)) {
-      synth.template.hasResource('AWS::IAM::Role', {
-        Properties: Match.objectLike({ Path: '/jit-broker/', PermissionsBoundary: { Ref: boundary } }),
-      });
-      expect(synth.json.Resources[roleId(prefix)]?.Properties).toMatchObject({
-        Path: '/jit-broker/',
-        PermissionsBoundary: { Ref: boundary },
-      });
+      const properties = synth.json.Resources[roleId(prefix)]?.Properties;
+      expect(properties?.Path).toBe('/jit-broker/');
+      expect(boundaries.map((id) => ({ Ref: id }))).toContainEqual(properties?.PermissionsBoundary);
     }
     synth.template.resourcePropertiesCountIs(
       'AWS::IAM::Role',
@@ -382,43 +381,61 @@ describe('least privilege of the broker', () => {
     ]);
   });
 
-  it('the boundary denies changing the broker itself, deleting audit records and lone audit writes', () => {
-    const boundary = synth.json.Resources[logicalIdOf('BoundaryPolicy', 'AWS::IAM::ManagedPolicy')]!;
+  it.each(['BoundaryControlPolicy', 'BoundaryPolicy'])(
+    '%s denies deleting audit records and lone audit writes, and allows no wildcard',
+    (prefix) => {
+      const boundary = synth.json.Resources[logicalIdOf(prefix, 'AWS::IAM::ManagedPolicy')]!;
+      const statements = (boundary.Properties?.PolicyDocument as { Statement: Statement[] }).Statement;
+      const denies = statements.filter((s) => s.Effect === 'Deny');
+      const auditDeny = denies.find((s) => list(s.Action).includes('dynamodb:DeleteItem'))!;
+      expect(list(auditDeny.Action)).toEqual(
+        expect.arrayContaining(['dynamodb:DeleteItem', 'dynamodb:DeleteTable']),
+      );
+      expect(JSON.stringify(auditDeny.Resource)).toContain(auditTableId());
+      expect(JSON.stringify(auditDeny.Resource)).not.toContain(
+        logicalIdOf('RequestsTable', 'AWS::DynamoDB::Table'),
+      );
+      // Audit items (events, chain heads, manifest entries) change only inside an append's
+      // transaction: a lone PutItem or UpdateItem carries no enclosing operation and is denied.
+      const loneWrites = denies.find((s) => s.Sid === 'DenyAuditWritesOutsideTransactions')!;
+      expect(loneWrites).toMatchObject({
+        Action: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        Condition: { StringNotEquals: { 'dynamodb:EnclosingOperation': 'TransactWriteItems' } },
+      });
+      expect(JSON.stringify(loneWrites.Resource)).toContain(auditTableId());
+      expect(JSON.stringify(loneWrites.Resource)).not.toContain(
+        logicalIdOf('RequestsTable', 'AWS::DynamoDB::Table'),
+      );
+      for (const allow of statements.filter((s) => s.Effect === 'Allow')) {
+        expect(
+          list(allow.Action).filter((a) => a.includes('*')),
+          JSON.stringify(allow),
+        ).toEqual([]);
+        // The exceptions: IAM scopes dynamodb:ListStreams (stream ARNs, no records) and
+        // cloudtrail:LookupEvents (read-only) only to `*`.
+        if (['dynamodb:ListStreams', 'cloudtrail:LookupEvents'].includes(list(allow.Action).join())) continue;
+        expect(list(allow.Resource), JSON.stringify(allow)).not.toContain('*');
+      }
+    },
+  );
+
+  it('the control boundary denies changing the broker itself; only functions that change access carry it', () => {
+    const control = logicalIdOf('BoundaryControlPolicy', 'AWS::IAM::ManagedPolicy');
+    const boundary = synth.json.Resources[control]!;
     const statements = (boundary.Properties?.PolicyDocument as { Statement: Statement[] }).Statement;
-    const denies = statements.filter((s) => s.Effect === 'Deny');
-    const selfDeny = denies.find((s) => list(s.Action).includes('iam:Put*'))!;
+    const selfDeny = statements.find((s) => s.Effect === 'Deny' && list(s.Action).includes('iam:Put*'))!;
     expect(list(selfDeny.Action)).toEqual(
       expect.arrayContaining(['iam:Attach*', 'iam:Delete*', 'iam:Update*']),
     );
     expect(JSON.stringify(selfDeny.Resource)).toContain(':role/jit-broker/*');
     expect(JSON.stringify(selfDeny.Resource)).toContain(':policy/jit-broker/*');
-    const auditDeny = denies.find((s) => list(s.Action).includes('dynamodb:DeleteItem'))!;
-    expect(list(auditDeny.Action)).toEqual(
-      expect.arrayContaining(['dynamodb:DeleteItem', 'dynamodb:DeleteTable']),
-    );
-    expect(JSON.stringify(auditDeny.Resource)).toContain(auditTableId());
-    expect(JSON.stringify(auditDeny.Resource)).not.toContain(
-      logicalIdOf('RequestsTable', 'AWS::DynamoDB::Table'),
-    );
-    // Audit items (events, chain heads, manifest entries) change only inside an append's
-    // transaction: a lone PutItem or UpdateItem carries no enclosing operation and is denied.
-    const loneWrites = denies.find((s) => s.Sid === 'DenyAuditWritesOutsideTransactions')!;
-    expect(loneWrites).toMatchObject({
-      Action: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
-      Condition: { StringNotEquals: { 'dynamodb:EnclosingOperation': 'TransactWriteItems' } },
-    });
-    expect(JSON.stringify(loneWrites.Resource)).toContain(auditTableId());
-    expect(JSON.stringify(loneWrites.Resource)).not.toContain(
-      logicalIdOf('RequestsTable', 'AWS::DynamoDB::Table'),
-    );
-    for (const allow of statements.filter((s) => s.Effect === 'Allow')) {
-      expect(
-        list(allow.Action).filter((a) => a.includes('*')),
-        JSON.stringify(allow),
-      ).toEqual([]);
-      // The one exception: IAM scopes dynamodb:ListStreams (stream ARNs, no records) only to `*`.
-      if (list(allow.Action).join() === 'dynamodb:ListStreams') continue;
-      expect(list(allow.Resource), JSON.stringify(allow)).not.toContain('*');
+    const data = logicalIdOf('BoundaryPolicy', 'AWS::IAM::ManagedPolicy');
+    for (const name of BROKER_FUNCTIONS) {
+      const pascal = name.replace(/(^|-)(\w)/g, (_m, _d: string, c: string) => c.toUpperCase());
+      const role = synth.json.Resources[roleId(`${pascal}Role`)]!;
+      expect(role.Properties?.PermissionsBoundary, name).toEqual({
+        Ref: CONTROL_PLANE.has(name) ? control : data,
+      });
     }
   });
 });

@@ -315,74 +315,36 @@ describe('the brokered-role permissions boundary', () => {
       `${PARTITION_ACCOUNT}:policy/jit-broker/*`,
     );
   });
-
-  it('stays under the 6,144-character limit of a managed policy once deployed', () => {
-    // Physical names as CloudFormation makes them (stack, logical id, random suffix), with a
-    // long stack name, region and partition for headroom.
-    const stackName = 'JitAccessBroker-Production-Primary';
-    const physical = (id: string) => `${stackName}-${id}-ABCDEFGHIJKLM`;
-    const arnFor = (id: string): string => {
-      const type = synth.json.Resources[id]!.Type;
-      const prefix = {
-        'AWS::DynamoDB::Table': 'dynamodb:ap-southeast-2:123456789012:table/',
-        'AWS::Lambda::Function': 'lambda:ap-southeast-2:123456789012:function:',
-        'AWS::SQS::Queue': 'sqs:ap-southeast-2:123456789012:',
-        'AWS::Events::Rule': 'events:ap-southeast-2:123456789012:rule/',
-        'AWS::CloudWatch::Alarm': 'cloudwatch:ap-southeast-2:123456789012:alarm:',
-        'AWS::SNS::Topic': 'sns:ap-southeast-2:123456789012:',
-        'AWS::SecretsManager::Secret': 'secretsmanager:ap-southeast-2:123456789012:secret:',
-      }[type];
-      if (prefix === undefined) return 'a1b2c3d4-5678-90ab-cdef-EXAMPLE11111'; // event source mapping UUID
-      return `arn:aws-us-gov:${prefix}${physical(id)}`;
-    };
-    const resolve = (value: unknown): unknown => {
-      if (Array.isArray(value)) return value.map(resolve);
-      if (value === null || typeof value !== 'object') return value;
-      const intrinsic = value as Record<string, unknown>;
-      if (typeof intrinsic.Ref === 'string') {
-        return (
-          {
-            'AWS::Partition': 'aws-us-gov',
-            'AWS::AccountId': '123456789012',
-            'AWS::Region': 'ap-southeast-2',
-          }[intrinsic.Ref] ?? arnFor(intrinsic.Ref)
-        );
-      }
-      if (Array.isArray(intrinsic['Fn::GetAtt'])) return arnFor((intrinsic['Fn::GetAtt'] as string[])[0]!);
-      if (Array.isArray(intrinsic['Fn::Join'])) {
-        const [separator, parts] = intrinsic['Fn::Join'] as [string, unknown[]];
-        return parts.map(resolve).join(separator);
-      }
-      return Object.fromEntries(Object.entries(intrinsic).map(([k, v]) => [k, resolve(v)]));
-    };
-    const policy =
-      synth.json.Resources[logicalIdOf('BrokeredRoleBoundaryPolicy', 'AWS::IAM::ManagedPolicy')]!;
-    const document = JSON.stringify(resolve(policy.Properties?.PolicyDocument));
-    expect(document).not.toMatch(/Fn::|"Ref"/);
-    expect(document.length).toBeLessThan(6144);
-  });
 });
 
 describe('the broker boundary, facing the brokered-role boundary', () => {
   it.each(['iam:DeleteRolePermissionsBoundary', 'iam:PutRolePermissionsBoundary'])(
     'denies %s on the brokered roles, in the stack account and in the policy role accounts',
     (action) => {
-      const statements = statementsOf('BoundaryPolicy');
+      const statements = statementsOf('BoundaryControlPolicy');
       for (const role of [
         `${PARTITION_ACCOUNT}:role/jit/ProdOperator`,
         'arn:aws:iam::111122223333:role/jit/BreakGlassAdmin',
       ])
-        expect(denyingSids(statements, action, role), role).toContain('DenyLiftingBrokeredBoundary');
+        expect(denyingSids(statements, action, role), role).toContain('DenyChangingBoundaries');
     },
   );
 
   it('denies rewriting the brokered-role boundary (it sits under the broker path)', () => {
     expect(
       denyingSids(
-        statementsOf('BoundaryPolicy'),
+        statementsOf('BoundaryControlPolicy'),
         'iam:CreatePolicyVersion',
         `${PARTITION_ACCOUNT}:policy/jit-broker/BrokeredRoleBoundary`,
       ),
     ).toEqual(['DenyChangingTheBroker']);
+  });
+
+  it('gives the data-plane boundary no IAM, STS or Identity Center action at all', () => {
+    const allowed = statementsOf('BoundaryPolicy')
+      .filter((s) => s.Effect === 'Allow')
+      .flatMap((s) => list(s.Action));
+    expect(allowed.length).toBeGreaterThan(0);
+    expect(allowed.filter((a) => /^(iam|sts|sso|identitystore|organizations):/.test(a))).toEqual([]);
   });
 });

@@ -136,7 +136,7 @@ describe('Identity Center, Organizations and agent-role permissions, from a poli
   });
 
   it('has the boundary deny creating, deleting and tagging permission sets, and changing unmanaged ones', () => {
-    const boundary = read.ofManagedPolicy('BoundaryPolicy');
+    const boundary = read.ofManagedPolicy('BoundaryControlPolicy');
     const lifecycle = boundary.find((s) => s.Sid === 'DenyPermissionSetLifecycle');
     expect(lifecycle).toMatchObject({ Effect: 'Deny', Resource: '*' });
     expect(list(lifecycle!.Action)).toEqual(expect.arrayContaining(['sso:CreatePermissionSet']));
@@ -178,7 +178,7 @@ describe('Identity Center permissions, from a policy naming sets and groups by n
     expect(list(changing[0]!.Action)).toContain('sso:CreateAccountAssignment');
     expect(read.resourcesFor(worker, 'sso:DescribePermissionSet')).toContain(sets);
     const unmanaged = read
-      .ofManagedPolicy('BoundaryPolicy')
+      .ofManagedPolicy('BoundaryControlPolicy')
       .find((s) => s.Sid === 'DenyUnmanagedPermissionSets');
     expect(unmanaged!.Condition).toEqual({
       StringNotEquals: { [TAG_CONDITION]: MANAGED_PERMISSION_SET_TAG.value },
