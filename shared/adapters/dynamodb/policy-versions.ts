@@ -1,9 +1,10 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { PolicyVersionStore } from '../../domain/ports.js';
 import type { PolicyVersion } from '../../domain/provenance.js';
 import { HEAD_SEQ } from './audit-log.js';
 import { createDocumentClient } from './client.js';
+import { writeOne } from './transactions.js';
 
 /**
  * The key of a kept policy version in the audit table: `policy#<sha256>` / 0. Like the chain
@@ -26,23 +27,19 @@ export class DynamoPolicyVersions implements PolicyVersionStore {
   ) {}
 
   async keep(version: PolicyVersion): Promise<void> {
-    try {
-      await this.doc.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: {
-            ...policyVersionKey(version.sha256),
-            sha256: version.sha256,
-            textGzip: gzipSync(Buffer.from(version.text, 'utf8')),
-            keptAt: this.clock.now().toISOString(),
-          },
-          ConditionExpression: 'attribute_not_exists(chain)',
-        }),
-      );
-    } catch (error) {
-      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return;
-      throw error;
-    }
+    // A failed condition means "already kept": versions are content-addressed.
+    await writeOne(this.doc, {
+      Put: {
+        TableName: this.tableName,
+        Item: {
+          ...policyVersionKey(version.sha256),
+          sha256: version.sha256,
+          textGzip: gzipSync(Buffer.from(version.text, 'utf8')),
+          keptAt: this.clock.now().toISOString(),
+        },
+        ConditionExpression: 'attribute_not_exists(chain)',
+      },
+    });
   }
 
   async get(sha256: string): Promise<string | undefined> {

@@ -1,6 +1,7 @@
-import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ReviewClaim, ReviewMarkers } from '../../domain/review-delivery.js';
 import { HEAD_SEQ } from './audit-log.js';
+import { writeOne } from './transactions.js';
 
 /** The partition key prefix of review markers: the review function may write only these items. */
 export const REVIEW_MARKER_PREFIX = 'review#';
@@ -11,10 +12,6 @@ export const REVIEW_MARKER_PREFIX = 'review#';
  */
 export function reviewMarkerKey(period: string): { chain: string; seq: number } {
   return { chain: `${REVIEW_MARKER_PREFIX}${period}`, seq: HEAD_SEQ };
-}
-
-function conditionFailed(error: unknown): boolean {
-  return (error as { name?: string }).name === 'ConditionalCheckFailedException';
 }
 
 /**
@@ -29,38 +26,34 @@ export class DynamoReviewMarkers implements ReviewMarkers {
   ) {}
 
   async claim(period: string, now: Date, leaseMs: number): Promise<ReviewClaim> {
-    try {
-      await this.doc.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: {
-            ...reviewMarkerKey(period),
-            status: 'claimed',
-            leaseUntil: new Date(now.getTime() + leaseMs).toISOString(),
-          },
-          ConditionExpression:
-            'attribute_not_exists(chain) OR #status = :released OR (#status = :claimed AND leaseUntil < :now)',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':released': 'released',
-            ':claimed': 'claimed',
-            ':now': now.toISOString(),
-          },
-        }),
-      );
-      return 'claimed';
-    } catch (error) {
-      if (!conditionFailed(error)) throw error;
-      const { Item } = await this.doc.send(
-        new GetCommand({ TableName: this.tableName, Key: reviewMarkerKey(period), ConsistentRead: true }),
-      );
-      return Item?.status === 'delivered' ? 'delivered' : 'busy';
-    }
+    const claimed = await writeOne(this.doc, {
+      Put: {
+        TableName: this.tableName,
+        Item: {
+          ...reviewMarkerKey(period),
+          status: 'claimed',
+          leaseUntil: new Date(now.getTime() + leaseMs).toISOString(),
+        },
+        ConditionExpression:
+          'attribute_not_exists(chain) OR #status = :released OR (#status = :claimed AND leaseUntil < :now)',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':released': 'released',
+          ':claimed': 'claimed',
+          ':now': now.toISOString(),
+        },
+      },
+    });
+    if (claimed) return 'claimed';
+    const { Item } = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: reviewMarkerKey(period), ConsistentRead: true }),
+    );
+    return Item?.status === 'delivered' ? 'delivered' : 'busy';
   }
 
   async complete(period: string, now: Date, detail: { location: string; posted: boolean }): Promise<void> {
-    await this.doc.send(
-      new UpdateCommand({
+    await writeOne(this.doc, {
+      Update: {
         TableName: this.tableName,
         Key: reviewMarkerKey(period),
         UpdateExpression:
@@ -72,24 +65,21 @@ export class DynamoReviewMarkers implements ReviewMarkers {
           ':location': detail.location,
           ':posted': detail.posted,
         },
-      }),
-    );
+      },
+    });
   }
 
   async release(period: string): Promise<void> {
-    try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: reviewMarkerKey(period),
-          UpdateExpression: 'SET #status = :released',
-          ConditionExpression: '#status = :claimed',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':released': 'released', ':claimed': 'claimed' },
-        }),
-      );
-    } catch (error) {
-      if (!conditionFailed(error)) throw error;
-    }
+    // A failed condition: the claim was already completed or released.
+    await writeOne(this.doc, {
+      Update: {
+        TableName: this.tableName,
+        Key: reviewMarkerKey(period),
+        UpdateExpression: 'SET #status = :released',
+        ConditionExpression: '#status = :claimed',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':released': 'released', ':claimed': 'claimed' },
+      },
+    });
   }
 }
