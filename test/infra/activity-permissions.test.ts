@@ -39,5 +39,5 @@ describe('CloudTrail activity permissions', () => {
     const env = (sweeper?.Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
     expect(env.ACTIVITY_REGIONS).toBe('eu-west-1,us-east-1');
     expect(render(env.ACTIVITY_ACCOUNT)).toBe('<AWS::AccountId>');
-  });
+  }, 300_000);
 });

@@ -126,6 +126,8 @@ const DRIVEN: Record<string, readonly string[]> = {
   'warn-expiring-grants': ['warnExpiringGrants'],
 };
 const NO_REQUEST_WRITES: Record<string, string> = {
+  'deliver-access-review':
+    'a report: writes the CSV and a once-per-period marker, changes no request or grant',
   'audit-events': 'builds events, writes nothing',
   'retry-on-conflict': 'the read-decide-write loop; the callers (driven above) write through it',
   deps: 'types',

@@ -67,12 +67,12 @@ describe('a failed hand-off to the grant worker never strands an approved grant'
     world.clock.advance(60);
     world.queue.jobs.length = 0;
 
-    expect(await resendStalledActivations(world.deps)).toEqual({ resent: 1, started: 0 });
+    expect(await resendStalledActivations(world.deps)).toEqual({ resent: 1, started: 0, accountGrants: 0 });
     expect(world.queue.jobs).toEqual([{ kind: 'activate', requestId: stalled.id }]);
     expect(world.store.items.get(pending.id)?.status).toBe('PENDING');
 
     world.clock.advance(2 * 3600); // both windows closed: the sweeper ends them instead
     world.queue.jobs.length = 0;
-    expect(await resendStalledActivations(world.deps)).toEqual({ resent: 0, started: 0 });
+    expect(await resendStalledActivations(world.deps)).toEqual({ resent: 0, started: 0, accountGrants: 0 });
   });
 });
