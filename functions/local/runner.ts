@@ -7,6 +7,15 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { DynamoAuditQuery } from '../../shared/adapters/dynamodb/audit-query.js';
 import { prepareLocalTables, type LocalTablesSetup } from '../../shared/adapters/dynamodb/local-setup.js';
 import { SandboxAws } from '../../shared/adapters/sandbox/sandbox-aws.js';
+import { SandboxCloudTrail } from '../../shared/adapters/sandbox/sandbox-cloudtrail.js';
+import {
+  ACTIVITY_LOOKBACK_DAYS,
+  LOOKUP_EVENTS_PER_SECOND,
+  readActivitySettings,
+  type ActivitySettings,
+} from '../../shared/config/activity-settings.js';
+import { TokenBucket } from '../../shared/domain/activity.js';
+import { createActivityWiring } from '../wiring/activity-wiring.js';
 import { SlackWebApiSandbox, type SlackCall } from '../../shared/adapters/sandbox/slack-web-api.js';
 import { createSocketModeSlackApp } from '../slack/app.js';
 import { permissionSetAdapters } from '../../shared/targets/permission-set/adapters.js';
@@ -51,6 +60,15 @@ export const LOCAL_AUDITOR_ARN = 'arn:aws:iam::000000000000:user/local-auditor';
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
+/**
+ * The sandbox CloudTrail holds its records at once (no ~15-minute delivery) and is one trail
+ * (no Regions): an ended role grant is summarised by the next sweep.
+ */
+const SANDBOX_ACTIVITY_SETTINGS: ActivitySettings = Object.freeze({ regions: ['sandbox'], settleSeconds: 0 });
+
+/** The share of the sweep's time left that the activity lookups may wait for their budget (as in Lambda). */
+const ACTIVITY_SHARE = 0.5;
+
 export interface LocalBroker {
   /** Base URL of the broker: POST /slack/events, GET /audit/events, /audit/verify, /health, /sandbox. */
   readonly url: string;
@@ -65,6 +83,8 @@ export interface LocalBroker {
   readonly slack?: SlackWebApiSandbox;
   /** The AWS sandbox, in AWS_MODE=sandbox. */
   readonly sandbox?: SandboxAws;
+  /** The sandbox's CloudTrail (the activity of role sessions), in AWS_MODE=sandbox. */
+  readonly cloudTrail?: SandboxCloudTrail;
   readonly queue: InProcessGrantQueue;
   /** The embedded DynamoDB Local's Java process (absent with AWS_ENDPOINT_URL_DYNAMODB). */
   readonly dynamoPid?: number;
@@ -277,10 +297,14 @@ export async function startLocalBroker(options: StartLocalBrokerOptions): Promis
       count: (name: GrantMetricName, value = 1) => counts.set(name, (counts.get(name) ?? 0) + value),
     };
     let sandbox: SandboxAws | undefined;
+    let cloudTrail: SandboxCloudTrail | undefined;
     if (config.AWS_MODE === 'sandbox') {
-      sandbox = new SandboxAws(clock, (record) =>
-        say(`aws    ✎ ${record.action} ${Object.values(record.detail).join(' ')} (sandbox, not AWS)`),
-      );
+      const trail = new SandboxCloudTrail();
+      cloudTrail = trail;
+      sandbox = new SandboxAws(clock, (record) => {
+        trail.observe(record);
+        say(`aws    ✎ ${record.action} ${Object.values(record.detail).join(' ')} (sandbox, not AWS)`);
+      });
     }
     // The worker is wired below, over the same ports; the queue calls it once it exists.
     const wired: { worker?: (event: SQSEvent) => Promise<SQSBatchResponse> } = {};
@@ -393,17 +417,38 @@ export async function startLocalBroker(options: StartLocalBrokerOptions): Promis
       sessions: new DevSessions(clock),
       logger: appLogger,
     });
+    const budgetMs = config.SWEEP_BUDGET_SECONDS * 1000;
+    // What was done with ended role grants: the sweeper's own step, over the sandbox CloudTrail.
+    const activity = createActivityWiring(
+      base,
+      deps.events,
+      cloudTrail
+        ? {
+            settings: SANDBOX_ACTIVITY_SETTINGS,
+            lookup: cloudTrail,
+            budget: new TokenBucket(LOOKUP_EVENTS_PER_SECOND),
+          }
+        : { settings: readActivitySettings(process.env) },
+    );
     const sweeper = createSweeperHandler({
       deps,
       requestDeps,
       concurrency: grant.settings.sweepConcurrency,
       logger: base.logger,
+      activity: {
+        deps: activity,
+        options: { lookbackDays: ACTIVITY_LOOKBACK_DAYS, settleSeconds: activity.settings.settleSeconds },
+        share: ACTIVITY_SHARE,
+        budgetMs,
+      },
     });
-    const budgetMs = config.SWEEP_BUDGET_SECONDS * 1000;
     const sweeps = new SweepGate(
       async () => {
         const run = await sweeper({}, localContext('sweeper', budgetMs));
         const { ended, failed } = run.sweep;
+        if (run.activity && run.activity.summarised + run.activity.failed > 0) {
+          say(`audit  ☰ activity summarised ${run.activity.summarised}, failed ${run.activity.failed}`);
+        }
         const followUp = run.followUp ?? { renotified: 0, timedOut: 0 };
         if (ended + failed + followUp.renotified + followUp.timedOut > 0) {
           say(
@@ -534,6 +579,7 @@ export async function startLocalBroker(options: StartLocalBrokerOptions): Promis
       if (method === 'GET' && url.pathname === '/sandbox') {
         const state = {
           aws: sandbox?.state() ?? null,
+          cloudTrail: cloudTrail?.history() ?? null,
           slack: slack?.calls.map((c) => ({ method: c.method, args: c.args })) ?? null,
           deadLetters: queue.deadLetters,
           metrics: Object.fromEntries(counts),
@@ -601,6 +647,7 @@ export async function startLocalBroker(options: StartLocalBrokerOptions): Promis
       ...(slackApiUrl ? { slackApiUrl } : {}),
       ...(slack ? { slack } : {}),
       ...(sandbox ? { sandbox } : {}),
+      ...(cloudTrail ? { cloudTrail } : {}),
       queue,
       ...(tables.pid === undefined ? {} : { dynamoPid: tables.pid }),
       sweepNow: () => sweeps.join(),
