@@ -109,6 +109,11 @@ export interface BrokerStackProps extends StackProps {
   readonly consoleJwtAudience?: readonly string[];
   /** The token claim with the person's email. Default `email`. */
   readonly consoleEmailClaim?: string;
+  /**
+   * The console IdP's token endpoint (URL or origin) when it is not on the issuer's host
+   * (Cognito's hosted domain): the console's CSP lets the page reach it. Default: the issuer's.
+   */
+  readonly consoleTokenEndpointOrigin?: string;
   /** An EventBridge bus (name or ARN) the audit archive forwards each event to, for a SIEM. */
   readonly archiveEventBus?: string;
   /** Entry-point overrides (tests, experiments); default `functions/<name>/handler.ts`. */
@@ -391,6 +396,7 @@ export class BrokerStack extends Stack {
       jwtIssuer: props.consoleJwtIssuer ?? UNCONFIGURED_ISSUER,
       jwtAudience: props.consoleJwtAudience ?? ['jit-console'],
       ...(props.consoleEmailClaim ? { emailClaim: props.consoleEmailClaim } : {}),
+      ...(props.consoleTokenEndpointOrigin ? { tokenEndpointOrigin: props.consoleTokenEndpointOrigin } : {}),
     });
 
     // IAM and STS: exact managed group / role ARNs from the policy, never a wildcard.
