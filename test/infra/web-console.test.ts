@@ -211,4 +211,45 @@ describe('web console in AWS', () => {
       synthBroker({ context: { [CONTEXT.consoleTokenEndpointOrigin]: 'http://login.example.net' } }),
     ).toThrow(/consoleTokenEndpointOrigin: "http:\/\/login\.example\.net" must be an https URL/);
   });
+
+  it('keeps console credentials in a TTL table without backups: console API opens and collects, the worker fills', () => {
+    const table = idOf('AWS::DynamoDB::Table', 'CredentialsMailboxTable');
+    synth.template.hasResource('AWS::DynamoDB::Table', {
+      Properties: Match.objectLike({
+        KeySchema: [{ AttributeName: 'ticket', KeyType: 'HASH' }],
+        TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+        SSESpecification: { SSEEnabled: true },
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: false },
+      }),
+      DeletionPolicy: 'Retain',
+    });
+    const tableArn = { 'Fn::GetAtt': [table, 'Arn'] };
+    const grantsOn = (rolePrefix: string) => {
+      const role = idOf('AWS::IAM::Role', rolePrefix);
+      return resources('AWS::IAM::Policy')
+        .filter(([, p]) => JSON.stringify(p.Properties?.Roles ?? []).includes(role))
+        .flatMap(
+          ([, p]) =>
+            (
+              p.Properties!.PolicyDocument as {
+                Statement: { Action: string | string[]; Resource: unknown }[];
+              }
+            ).Statement,
+        )
+        .filter((s) => JSON.stringify(s.Resource).includes(table))
+        .map((s) => ({ Action: s.Action, Resource: s.Resource }));
+    };
+    expect(grantsOn('ConsoleApiRole')).toEqual([
+      { Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], Resource: tableArn },
+    ]);
+    expect(grantsOn('GrantWorkerRole')).toEqual([{ Action: 'dynamodb:UpdateItem', Resource: tableArn }]);
+    for (const fn of ['ConsoleApiFunction', 'GrantWorkerFunction']) {
+      const vars = (
+        synth.json.Resources[idOf('AWS::Lambda::Function', fn)]!.Properties!.Environment as {
+          Variables: Record<string, unknown>;
+        }
+      ).Variables;
+      expect(vars[ENV.credentialsMailboxTable], fn).toEqual({ Ref: table });
+    }
+  });
 });
