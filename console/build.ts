@@ -19,17 +19,18 @@ export interface ConsoleAsset {
 
 /**
  * The console's Content-Security-Policy: scripts, styles and API calls from its own origin
- * only (plus `apiOrigin` in AWS, where the API has its own), no inline code, no framing, no
- * plugins, no form posts elsewhere. Why: a bearer token lives in the page's memory; an
- * injected script would be the way to steal it.
+ * only (plus `connectOrigins`: the OIDC issuer's discovery and token endpoint origins the page
+ * signs in through), no inline code, no framing, no plugins, no form posts elsewhere. Why: a
+ * bearer token lives in the page's memory; an injected script would be the way to steal it.
  */
-export function consoleCsp(apiOrigin?: string): string {
+export function consoleCsp(...connectOrigins: readonly (string | undefined)[]): string {
+  const extra = [...new Set(connectOrigins.filter((o): o is string => o !== undefined && o !== ''))];
   return [
     "default-src 'none'",
     "script-src 'self'",
     "style-src 'self'",
     "img-src 'self' data:",
-    `connect-src 'self'${apiOrigin ? ` ${apiOrigin}` : ''}`,
+    ['connect-src', "'self'", ...extra].join(' '),
     "base-uri 'none'",
     "form-action 'none'",
     "frame-ancestors 'none'",
@@ -37,9 +38,11 @@ export function consoleCsp(apiOrigin?: string): string {
 }
 
 /** Security headers every console response carries (assets and API alike). */
-export function consoleSecurityHeaders(apiOrigin?: string): Record<string, string> {
+export function consoleSecurityHeaders(
+  ...connectOrigins: readonly (string | undefined)[]
+): Record<string, string> {
   return {
-    'Content-Security-Policy': consoleCsp(apiOrigin),
+    'Content-Security-Policy': consoleCsp(...connectOrigins),
     'X-Content-Type-Options': 'nosniff',
     'Referrer-Policy': 'no-referrer',
     'X-Frame-Options': 'DENY',
@@ -62,9 +65,12 @@ const INDEX_HTML = `<!doctype html>
 </html>
 `;
 
-/** Builds the console. `config` becomes `config.json` (the API's base URL, the sign-in mode). */
-export async function buildConsoleAssets(
-  options: { readonly minify?: boolean; readonly config?: Record<string, unknown> } = {},
+/**
+ * Builds the console's code: the page, its script and stylesheet, without `config.json` (the
+ * deployed console gets its own from the stack, with values known only at deploy time).
+ */
+export async function buildConsoleBundle(
+  options: { readonly minify?: boolean } = {},
 ): Promise<Map<string, ConsoleAsset>> {
   const result = await build({
     entryPoints: [join(here, 'src', 'main.tsx')],
@@ -91,6 +97,14 @@ export async function buildConsoleAssets(
     });
   }
   assets.set('index.html', { contentType: 'text/html; charset=utf-8', body: Buffer.from(INDEX_HTML) });
+  return assets;
+}
+
+/** Builds the console with `config` as its `config.json` (the API's base URL, the sign-in mode). */
+export async function buildConsoleAssets(
+  options: { readonly minify?: boolean; readonly config?: Record<string, unknown> } = {},
+): Promise<Map<string, ConsoleAsset>> {
+  const assets = await buildConsoleBundle(options.minify === undefined ? {} : { minify: options.minify });
   assets.set('config.json', {
     contentType: 'application/json',
     body: Buffer.from(JSON.stringify(options.config ?? { apiBase: '/console/api', signIn: 'dev' })),
@@ -98,9 +112,12 @@ export async function buildConsoleAssets(
   return assets;
 }
 
-/** Writes the built console to `dir` (for the CDK asset). */
-export async function writeConsoleAssets(dir: string, config?: Record<string, unknown>): Promise<void> {
-  const assets = await buildConsoleAssets(config ? { config } : {});
+/**
+ * Writes the built console to `dir` (for the CDK asset): page, script and stylesheet only;
+ * the stack deploys `config.json` beside them (infra/constructs/web-console.ts).
+ */
+export async function writeConsoleAssets(dir: string): Promise<void> {
+  const assets = await buildConsoleBundle();
   await mkdir(dir, { recursive: true });
   for (const [name, asset] of assets) await writeFile(join(dir, name), asset.body);
 }

@@ -17,6 +17,8 @@ export const CONTEXT = {
   /** Comma-separated audiences (client ids). */
   consoleJwtAudience: 'consoleJwtAudience',
   consoleEmailClaim: 'consoleEmailClaim',
+  /** The console IdP's token endpoint origin, when not the issuer's (Cognito's hosted domain). */
+  consoleTokenEndpointOrigin: 'consoleTokenEndpointOrigin',
   archiveEventBus: 'archiveEventBus',
   activityRegions: 'activityRegions',
 } as const;
@@ -67,6 +69,7 @@ export function createBrokerApp(options: BrokerAppOptions = {}): { app: App; sta
         .filter((a) => a !== ''),
     ),
     ...optional('consoleEmailClaim', context(CONTEXT.consoleEmailClaim)),
+    ...optional('consoleTokenEndpointOrigin', context(CONTEXT.consoleTokenEndpointOrigin)),
     ...optional('archiveEventBus', context(CONTEXT.archiveEventBus)),
     ...optional(
       'activityRegions',

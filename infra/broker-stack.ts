@@ -15,7 +15,11 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { AUDIT_TABLE, REQUESTS_TABLE } from '../shared/adapters/dynamodb/tables.js';
+import {
+  AUDIT_TABLE,
+  CREDENTIALS_MAILBOX_TABLE,
+  REQUESTS_TABLE,
+} from '../shared/adapters/dynamodb/tables.js';
 import { ENV } from '../shared/config/env.js';
 import { loadPolicyFile } from '../shared/config/policy-file.js';
 import { AuditAnchors, ANCHOR_PREFIX, DEFAULT_ANCHOR_RETENTION_DAYS } from './constructs/audit-anchors.js';
@@ -126,6 +130,11 @@ export interface BrokerStackProps extends StackProps {
   readonly consoleJwtAudience?: readonly string[];
   /** The token claim with the person's email. Default `email`. */
   readonly consoleEmailClaim?: string;
+  /**
+   * The console IdP's token endpoint (URL or origin) when it is not on the issuer's host
+   * (Cognito's hosted domain): the console's CSP lets the page reach it. Default: the issuer's.
+   */
+  readonly consoleTokenEndpointOrigin?: string;
   /** An EventBridge bus (name or ARN) the audit archive forwards each event to, for a SIEM. */
   readonly archiveEventBus?: string;
   /**
@@ -179,6 +188,21 @@ export class BrokerStack extends Stack {
     const audit = tableFromDefinition(this, 'AuditTable', AUDIT_TABLE, {
       stream: dynamodb.StreamViewType.NEW_IMAGE,
     });
+    // The console's credentials mailbox: minted credentials wait at most minutes for their owner
+    // (TTL), encrypted at rest by the table's key; no backups, so none outlives its ticket.
+    const credentialsMailbox = tableFromDefinition(
+      this,
+      'CredentialsMailboxTable',
+      CREDENTIALS_MAILBOX_TABLE,
+      {
+        pointInTimeRecovery: false,
+      },
+    );
+    acknowledge(
+      credentialsMailbox,
+      'AwsSolutions-DDB3',
+      'Holds console credentials for at most minutes until their owner collects them; a point-in-time backup would keep them for 35 days.',
+    );
     const requestsArns = tableAndIndexArns(requests, REQUESTS_TABLE);
     const auditArns = tableAndIndexArns(audit, AUDIT_TABLE);
 
@@ -228,7 +252,7 @@ export class BrokerStack extends Stack {
         bucketArn: this.anchors.bucket.bucketArn,
         keyArnPattern: `arn:${Aws.PARTITION}:kms:${Aws.REGION}:${Aws.ACCOUNT_ID}:key/*`,
       },
-      tableArns: [requests.tableArn, audit.tableArn],
+      tableArns: [requests.tableArn, audit.tableArn, credentialsMailbox.tableArn],
       auditTableArn: audit.tableArn,
       queueArns: [grantQueue.queueArn],
       secretArns: [slackSecret.secretArn],
@@ -287,6 +311,7 @@ export class BrokerStack extends Stack {
         [ENV.grantMaxAttempts]: String(GRANT_MAX_ATTEMPTS),
         [ENV.slackSecretArn]: slackSecret.secretArn,
         [ENV.managedIamPath]: managedPath,
+        [ENV.credentialsMailboxTable]: credentialsMailbox.tableName,
       },
     });
     const sweeper = make('sweeper', 'Revokes expired grants and follows up pending requests', {
@@ -339,7 +364,11 @@ export class BrokerStack extends Stack {
     });
     const consoleApi = make('console-api', 'Web console API (HTTP API behind a JWT authorizer)', {
       timeout: Duration.seconds(29),
-      environment: { [ENV.grantQueueUrl]: grantQueue.queueUrl, [ENV.slackSecretArn]: slackSecret.secretArn },
+      environment: {
+        [ENV.grantQueueUrl]: grantQueue.queueUrl,
+        [ENV.slackSecretArn]: slackSecret.secretArn,
+        [ENV.credentialsMailboxTable]: credentialsMailbox.tableName,
+      },
     });
     const auditArchive = make(
       'audit-archive',
@@ -397,6 +426,14 @@ export class BrokerStack extends Stack {
     // The approval post shows the requester's history on the target (the audit by-subject index).
     for (const fn of [slack, sweeper, requestApi, consoleApi])
       allow(fn, ['dynamodb:Query'], auditArns.slice(1));
+    // Console credentials: the console API opens and collects tickets (collecting removes the
+    // credentials with a conditional UpdateItem), the worker only fills an open ticket.
+    allow(
+      consoleApi,
+      ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+      [credentialsMailbox.tableArn],
+    );
+    allow(grantWorker, ['dynamodb:UpdateItem'], [credentialsMailbox.tableArn]);
     allow(reconciler, READ, requestsArns);
     allow(reconciler, ['dynamodb:PutItem', 'dynamodb:UpdateItem', ...READ], [audit.tableArn]);
     allow(auditApi, READ, auditArns);
@@ -431,6 +468,7 @@ export class BrokerStack extends Stack {
       jwtIssuer: props.consoleJwtIssuer ?? UNCONFIGURED_ISSUER,
       jwtAudience: props.consoleJwtAudience ?? ['jit-console'],
       ...(props.consoleEmailClaim ? { emailClaim: props.consoleEmailClaim } : {}),
+      ...(props.consoleTokenEndpointOrigin ? { tokenEndpointOrigin: props.consoleTokenEndpointOrigin } : {}),
     });
 
     // IAM and STS: exact managed group / role ARNs from the policy, never a wildcard.

@@ -22,15 +22,19 @@ export function tableFromDefinition(
   scope: Construct,
   id: string,
   definition: TableDefinition,
-  /** A stream of the table's changes (an in-place update of an existing table, no replacement). */
-  options: { readonly stream?: dynamodb.StreamViewType } = {},
+  options: {
+    /** A stream of the table's changes (an in-place update of an existing table, no replacement). */
+    readonly stream?: dynamodb.StreamViewType;
+    /** Point-in-time recovery; default on. Off only for items that must not outlive their TTL in backups. */
+    readonly pointInTimeRecovery?: boolean;
+  } = {},
 ): dynamodb.Table {
   const table = new dynamodb.Table(scope, id, {
     partitionKey: attribute(definition.partitionKey),
     ...(definition.sortKey ? { sortKey: attribute(definition.sortKey) } : {}),
     billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
     encryption: dynamodb.TableEncryption.AWS_MANAGED,
-    pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+    pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: options.pointInTimeRecovery ?? true },
     deletionProtection: true,
     removalPolicy: RemovalPolicy.RETAIN,
     ...(definition.ttlAttribute ? { timeToLiveAttribute: definition.ttlAttribute } : {}),

@@ -145,8 +145,12 @@ function depsFromEnv(): ConsoleLambdaDeps {
   // The same request ports as the other front doors: SQS hand-off, Slack notifications.
   const grant = createGrantWiring({ base, handOff: createSlackGrantQueue() });
   return {
-    // No mailbox: in AWS the worker runs elsewhere; credentials are collected in Slack.
-    api: { request: grant.requestDeps, reader: createAuditReader({ tableName: base.tables.audit }) },
+    api: {
+      request: grant.requestDeps,
+      reader: createAuditReader({ tableName: base.tables.audit }),
+      // The worker runs elsewhere: it leaves console credentials in the DynamoDB mailbox.
+      ...(grant.credentialsMailbox ? { mailbox: grant.credentialsMailbox } : {}),
+    },
     emailClaim: config.CONSOLE_EMAIL_CLAIM,
     groupsClaim: config.CONSOLE_GROUPS_CLAIM,
     origin: config.CONSOLE_ORIGIN,

@@ -44,7 +44,7 @@ import { verifyAudit } from '../../shared/usecases/verify-audit.js';
 import { throughChannel } from '../../shared/usecases/channel.js';
 import { auditChannelOf, onChannel, parseChannelFilter } from './audit-channel.js';
 import type { ConsoleCaller } from './caller.js';
-import type { ConsoleCredentialsMailbox } from './credentials-mailbox.js';
+import type { CredentialsMailbox } from '../../shared/adapters/credentials-mailbox.js';
 
 /**
  * The web console's API, independent of how it is reached (API Gateway with a JWT authorizer
@@ -69,7 +69,7 @@ export interface ConsoleApiDeps {
   readonly request: RequestDeps;
   readonly reader: AuditReader & AuditChainReader;
   /** Where the worker leaves console credentials; absent where the console cannot collect them. */
-  readonly mailbox?: ConsoleCredentialsMailbox;
+  readonly mailbox?: CredentialsMailbox;
 }
 
 export interface ConsoleApiRequest {
@@ -270,12 +270,12 @@ export async function routeConsoleApi(
           },
         );
       }
-      const { ticket, replyTo } = deps.mailbox.open(me);
+      const { ticket, replyTo } = await deps.mailbox.open(me);
       await requestCredentials(rd, { requestId: id, requester: me, replyTo });
       return ok({ ticket }, 202);
     }
     case 'GET /credentials/:id': {
-      const answer = deps.mailbox?.collect(id, me);
+      const answer = await deps.mailbox?.collect(id, me);
       if (!answer) throw new NotFoundError('Credentials ticket');
       return ok(answer);
     }

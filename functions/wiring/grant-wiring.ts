@@ -14,6 +14,8 @@ import { PowertoolsGrantMetrics } from '../../shared/adapters/aws/powertools-met
 import { SqsGrantQueue } from '../../shared/adapters/aws/sqs-grant-queue.js';
 import { StsSessionVendor } from '../../shared/targets/role/sts-session-vendor.js';
 import { SlackCredentialsDelivery } from '../../shared/adapters/slack/credentials-delivery.js';
+import { routeCredentials, type CredentialsMailbox } from '../../shared/adapters/credentials-mailbox.js';
+import { DynamoCredentialsMailbox } from '../../shared/adapters/dynamodb/credentials-mailbox.js';
 import { SlackDirectory } from '../../shared/adapters/slack/directory.js';
 import { loadSlackWebSettings, SLACK_SECRET_MAX_AGE_SECONDS } from '../../shared/adapters/slack/runtime.js';
 import { ENV, readEnv } from '../../shared/config/env.js';
@@ -41,6 +43,9 @@ const slackEnvShape = {
   [ENV.slackApiUrl]: z.url().optional(),
 };
 
+/** The console's credentials mailbox table (AWS), when this function delivers or collects there. */
+const mailboxEnvShape = { [ENV.credentialsMailboxTable]: z.string().min(1).optional() };
+
 /** The Slack side of the grant ports (the event subscribers, credentials modal). */
 export interface SlackPorts {
   /** Where the use cases publish: the registered subscribers (functions/wiring/event-wiring.ts). */
@@ -62,6 +67,11 @@ export interface GrantWiring {
   readonly requestDeps: RequestDeps;
   /** Who Slack persons are (emails, user groups), for front doors that act as them (the request API). */
   readonly slackDirectory?: PersonDirectory;
+  /**
+   * The console's credentials mailbox (CREDENTIALS_MAILBOX_TABLE_NAME set): `deps.delivery`
+   * sends console tickets there, and the console API collects from it.
+   */
+  readonly credentialsMailbox?: CredentialsMailbox;
 }
 
 /** The AWS-facing grant ports an entry point may replace (the local runner's sandbox). */
@@ -106,6 +116,9 @@ export function createGrantWiring(options: GrantWiringOptions = {}): GrantWiring
   const metrics = options.metrics ?? new Metrics({ namespace: settings.metricsNamespace });
   const logger = useCaseLogger(base.logger);
   const slack = options.slack ?? lazySlackPorts(base, logger);
+  const mailboxTable = readEnv(mailboxEnvShape, base.env)[ENV.credentialsMailboxTable];
+  const mailbox =
+    mailboxTable === undefined ? undefined : new DynamoCredentialsMailbox(base.doc, mailboxTable, base.clock);
   const queue =
     !options.handOff && settings.grantQueueUrl
       ? new SqsGrantQueue(clients.sqs, settings.grantQueueUrl)
@@ -123,7 +136,8 @@ export function createGrantWiring(options: GrantWiringOptions = {}): GrantWiring
     clock: base.clock,
     logger,
     events: slack.events,
-    delivery: slack.delivery,
+    // Console tickets go to the mailbox, Slack modals to Slack.
+    delivery: mailbox ? routeCredentials(mailbox, slack.delivery) : slack.delivery,
     // [target drivers] every kind's AWS steps, wired from the registry (shared/targets/drivers.ts).
     targets: createTargetDrivers({
       groups: new IamGroupMembership(clients.iam),
@@ -163,6 +177,7 @@ export function createGrantWiring(options: GrantWiringOptions = {}): GrantWiring
     settings,
     ...(queue ? { queue } : {}),
     ...(slack.directory ? { slackDirectory: slack.directory } : {}),
+    ...(mailbox ? { credentialsMailbox: mailbox } : {}),
     requestDeps: {
       ...requestPorts(base, handOff ?? unwiredQueue, logger),
       events: slack.events,

@@ -14,6 +14,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
 import { consoleCsp, consoleSecurityHeaders } from '../../console/build.js';
+import type { ConsoleConfig } from '../../shared/api/console-schema.js';
 import { acknowledge, acknowledgeWildcardResources } from '../nag.js';
 import type { BrokerFunction } from './broker-function.js';
 
@@ -23,8 +24,38 @@ const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** Where the console calls its API: the same origin, routed by CloudFront to the HTTP API. */
 export const CONSOLE_API_PATH = '/console/api';
 
-/** What the deployed console's `config.json` says: the same-origin API, sign-in by the IdP. */
-export const DEPLOYED_CONSOLE_CONFIG = { apiBase: CONSOLE_API_PATH, signIn: 'none' } as const;
+/** The scopes the deployed console asks the IdP for: an ID token with the person's email. */
+export const DEPLOYED_CONSOLE_SCOPES = ['openid', 'email'] as const;
+
+/**
+ * What the deployed console's `config.json` says: the same-origin API, sign-in through the
+ * organization's IdP (authorization code + PKCE, console/src/oidc.ts) as the client the JWT
+ * authorizer accepts tokens for, back to the distribution's root.
+ */
+export function deployedConsoleConfig(oidc: {
+  readonly issuer: string;
+  readonly clientId: string;
+  readonly redirectUri: string;
+}): ConsoleConfig {
+  return {
+    apiBase: CONSOLE_API_PATH,
+    signIn: 'oidc',
+    oidc: { ...oidc, scopes: [...DEPLOYED_CONSOLE_SCOPES] },
+  };
+}
+
+/** The origin (`https://host[:port]`) of an https URL; `what` names the setting in the error. */
+export function httpsOrigin(url: string, what: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new Error(`${what}: "${url}" is not a URL`);
+  }
+  // Why: the page sends its authorization code and PKCE verifier there; never over plain http.
+  if (parsed.protocol !== 'https:') throw new Error(`${what}: "${url}" must be an https URL`);
+  return parsed.origin;
+}
 
 /**
  * The issuer the console's JWT authorizer trusts when none is configured. `.invalid` never
@@ -41,6 +72,12 @@ export interface WebConsoleProps {
   readonly jwtAudience: readonly string[];
   /** The claim that carries the person's email. Default `email`. */
   readonly emailClaim?: string;
+  /**
+   * The IdP's token endpoint (URL or origin), when it is on another host than the issuer (Cognito:
+   * `https://<domain>.auth.<region>.amazoncognito.com`). Only its origin is used, in the CSP.
+   * Default: the issuer's origin.
+   */
+  readonly tokenEndpointOrigin?: string;
 }
 
 /**
@@ -59,6 +96,11 @@ export class WebConsole extends Construct {
     super(scope, id);
     const emailClaim = props.emailClaim ?? 'email';
     if (props.jwtAudience.length === 0) throw new Error('consoleJwtAudience: name at least one audience');
+    // The page itself talks to the IdP (discovery at the issuer, code exchange at the token endpoint).
+    const idpOrigins = [
+      httpsOrigin(props.jwtIssuer, 'consoleJwtIssuer'),
+      httpsOrigin(props.tokenEndpointOrigin ?? props.jwtIssuer, 'consoleTokenEndpointOrigin'),
+    ];
 
     this.bucket = new s3.Bucket(this, 'AssetsBucket', {
       encryption: s3.BucketEncryption.S3_MANAGED,
@@ -80,7 +122,7 @@ export class WebConsole extends Construct {
     this.headers = new cloudfront.ResponseHeadersPolicy(this, 'SecurityHeaders', {
       comment: 'JIT console: strict CSP, no framing, no referrer, HSTS',
       securityHeadersBehavior: {
-        contentSecurityPolicy: { contentSecurityPolicy: consoleCsp(), override: true },
+        contentSecurityPolicy: { contentSecurityPolicy: consoleCsp(...idpOrigins), override: true },
         contentTypeOptions: { override: true },
         frameOptions: { frameOption: cloudfront.HeadersFrameOption.DENY, override: true },
         referrerPolicy: { referrerPolicy: cloudfront.HeadersReferrerPolicy.NO_REFERRER, override: true },
@@ -160,7 +202,14 @@ export class WebConsole extends Construct {
     props.apiFunction.function.addEnvironment('CONSOLE_EMAIL_CLAIM', emailClaim);
     props.apiFunction.function.addEnvironment('CONSOLE_ORIGIN', origin);
 
-    this.deployAssets();
+    this.deployAssets(
+      deployedConsoleConfig({
+        issuer: props.jwtIssuer,
+        // The client the authorizer accepts tokens for (its first audience).
+        clientId: props.jwtAudience[0]!,
+        redirectUri: `${origin}/`,
+      }),
+    );
   }
 
   private createApi(props: WebConsoleProps, emailClaim: string): apigwv2.HttpApi {
@@ -209,9 +258,10 @@ export class WebConsole extends Construct {
 
   /**
    * Uploads the built console (console/build.ts, run by the local esbuild at synth: offline,
-   * no Docker) with the deployed `config.json`, and invalidates CloudFront's copy.
+   * no Docker) and its `config.json` (written at deploy time: the distribution's domain is a
+   * deploy-time value), and invalidates CloudFront's copy.
    */
-  private deployAssets(): void {
+  private deployAssets(config: ConsoleConfig): void {
     const built = s3deploy.Source.asset(CONSOLE_DIR, {
       bundling: {
         // Never used: local bundling always succeeds or throws.
@@ -220,7 +270,7 @@ export class WebConsole extends Construct {
       },
     });
     new s3deploy.BucketDeployment(this, 'Assets', {
-      sources: [built],
+      sources: [built, s3deploy.Source.jsonData('config.json', config)],
       destinationBucket: this.bucket,
       distribution: this.distribution,
       distributionPaths: ['/*'],
@@ -260,7 +310,7 @@ export class WebConsole extends Construct {
 
 /** Runs console/build.ts into `outputDir` (synchronously, as CDK's local bundling must). */
 function buildConsoleInto(outputDir: string): boolean {
-  const script = `import(${JSON.stringify(pathToFileURL(join(CONSOLE_DIR, 'build.ts')).href)}).then((m) => m.writeConsoleAssets(${JSON.stringify(outputDir)}, ${JSON.stringify(DEPLOYED_CONSOLE_CONFIG)}))`;
+  const script = `import(${JSON.stringify(pathToFileURL(join(CONSOLE_DIR, 'build.ts')).href)}).then((m) => m.writeConsoleAssets(${JSON.stringify(outputDir)}))`;
   const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'inherit', 'inherit'],

@@ -10,6 +10,8 @@ import { formatIssuePath } from '../domain/policy.js';
 export const ENV = {
   requestsTable: 'REQUESTS_TABLE_NAME',
   auditTable: 'AUDIT_TABLE_NAME',
+  /** The console's credentials mailbox table (AWS: the grant worker delivers, the console API collects). */
+  credentialsMailboxTable: 'CREDENTIALS_MAILBOX_TABLE_NAME',
   grantQueueUrl: 'GRANT_QUEUE_URL',
   policyPath: 'POLICY_PATH',
   slackSecretArn: 'SLACK_SECRET_ARN',

@@ -1,6 +1,9 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { consoleCsp } from '../../console/build.js';
+import { consoleConfig } from '../../shared/api/console-schema.js';
 import { CONTEXT } from '../../infra/broker-app.js';
 import { ENV } from '../../shared/config/env.js';
 import { synthBroker, type SynthResult } from './synth-broker.js';
@@ -12,6 +15,8 @@ beforeAll(() => {
       [CONTEXT.consoleJwtIssuer]: 'https://idp.example.com/oauth2/default',
       [CONTEXT.consoleJwtAudience]: 'jit-console, jit-console-mobile',
       [CONTEXT.consoleEmailClaim]: 'upn',
+      // Cognito-like: the token endpoint is on another host than the issuer.
+      [CONTEXT.consoleTokenEndpointOrigin]: 'https://login.example.net/oauth2/token',
     },
   });
 });
@@ -68,7 +73,10 @@ describe('web console in AWS', () => {
     synth.template.hasResourceProperties('AWS::CloudFront::ResponseHeadersPolicy', {
       ResponseHeadersPolicyConfig: Match.objectLike({
         SecurityHeadersConfig: {
-          ContentSecurityPolicy: { ContentSecurityPolicy: consoleCsp(), Override: true },
+          ContentSecurityPolicy: {
+            ContentSecurityPolicy: consoleCsp('https://idp.example.com', 'https://login.example.net'),
+            Override: true,
+          },
           ContentTypeOptions: { Override: true },
           FrameOptions: { FrameOption: 'DENY', Override: true },
           ReferrerPolicy: { ReferrerPolicy: 'no-referrer', Override: true },
@@ -147,5 +155,101 @@ describe('web console in AWS', () => {
       'sqs:GetQueueUrl',
       'sqs:SendMessage',
     ]);
+  });
+
+  it('lets the page reach exactly the issuer and token-endpoint origins, nothing else', () => {
+    const policies = resources('AWS::CloudFront::ResponseHeadersPolicy');
+    expect(policies).toHaveLength(1);
+    const csp = (
+      policies[0]![1].Properties!.ResponseHeadersPolicyConfig as {
+        SecurityHeadersConfig: { ContentSecurityPolicy: { ContentSecurityPolicy: string } };
+      }
+    ).SecurityHeadersConfig.ContentSecurityPolicy.ContentSecurityPolicy;
+    const connect = csp.split('; ').find((d) => d.startsWith('connect-src '));
+    expect(connect).toBe("connect-src 'self' https://idp.example.com https://login.example.net");
+    expect(csp).toContain("script-src 'self';");
+  });
+
+  it('deploys config.json for OIDC sign-in: the issuer, the authorizer audience, the distribution as redirect', () => {
+    const [deployment, ...others] = resources('Custom::CDKBucketDeployment');
+    expect(others).toEqual([]);
+    const props = deployment![1].Properties as {
+      SourceObjectKeys: string[];
+      SourceMarkers: Record<string, unknown>[];
+    };
+    const distribution = idOf('AWS::CloudFront::Distribution', 'WebConsoleDistribution');
+    // What CloudFormation resolves each deploy-time marker to, with a stand-in domain name.
+    const resolve = (value: unknown) =>
+      JSON.stringify(value) === JSON.stringify({ 'Fn::GetAtt': [distribution, 'DomainName'] })
+        ? 'd111111abcdef8.cloudfront.net'
+        : `unresolved ${JSON.stringify(value)}`;
+    const configs = props.SourceObjectKeys.flatMap((key, i) => {
+      const file = join(synth.assembly.directory, `asset.${key.replace(/\.zip$/, '')}`, 'config.json');
+      if (!existsSync(file)) return [];
+      let text = readFileSync(file, 'utf8');
+      for (const [marker, value] of Object.entries(props.SourceMarkers[i] ?? {}))
+        text = text.replaceAll(marker, resolve(value));
+      return [JSON.parse(text) as unknown];
+    });
+    expect(configs).toEqual([
+      {
+        apiBase: '/console/api',
+        signIn: 'oidc',
+        oidc: {
+          issuer: 'https://idp.example.com/oauth2/default',
+          clientId: 'jit-console',
+          redirectUri: 'https://d111111abcdef8.cloudfront.net/',
+          scopes: ['openid', 'email'],
+        },
+      },
+    ]);
+    expect(consoleConfig.parse(configs[0])).toEqual(configs[0]);
+  });
+
+  it('refuses an IdP reached over plain http', () => {
+    expect(() =>
+      synthBroker({ context: { [CONTEXT.consoleTokenEndpointOrigin]: 'http://login.example.net' } }),
+    ).toThrow(/consoleTokenEndpointOrigin: "http:\/\/login\.example\.net" must be an https URL/);
+  });
+
+  it('keeps console credentials in a TTL table without backups: console API opens and collects, the worker fills', () => {
+    const table = idOf('AWS::DynamoDB::Table', 'CredentialsMailboxTable');
+    synth.template.hasResource('AWS::DynamoDB::Table', {
+      Properties: Match.objectLike({
+        KeySchema: [{ AttributeName: 'ticket', KeyType: 'HASH' }],
+        TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+        SSESpecification: { SSEEnabled: true },
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: false },
+      }),
+      DeletionPolicy: 'Retain',
+    });
+    const tableArn = { 'Fn::GetAtt': [table, 'Arn'] };
+    const grantsOn = (rolePrefix: string) => {
+      const role = idOf('AWS::IAM::Role', rolePrefix);
+      return resources('AWS::IAM::Policy')
+        .filter(([, p]) => JSON.stringify(p.Properties?.Roles ?? []).includes(role))
+        .flatMap(
+          ([, p]) =>
+            (
+              p.Properties!.PolicyDocument as {
+                Statement: { Action: string | string[]; Resource: unknown }[];
+              }
+            ).Statement,
+        )
+        .filter((s) => JSON.stringify(s.Resource).includes(table))
+        .map((s) => ({ Action: s.Action, Resource: s.Resource }));
+    };
+    expect(grantsOn('ConsoleApiRole')).toEqual([
+      { Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], Resource: tableArn },
+    ]);
+    expect(grantsOn('GrantWorkerRole')).toEqual([{ Action: 'dynamodb:UpdateItem', Resource: tableArn }]);
+    for (const fn of ['ConsoleApiFunction', 'GrantWorkerFunction']) {
+      const vars = (
+        synth.json.Resources[idOf('AWS::Lambda::Function', fn)]!.Properties!.Environment as {
+          Variables: Record<string, unknown>;
+        }
+      ).Variables;
+      expect(vars[ENV.credentialsMailboxTable], fn).toEqual({ Ref: table });
+    }
   });
 });

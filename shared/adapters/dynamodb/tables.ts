@@ -18,7 +18,7 @@ export interface IndexDefinition {
 
 export interface TableDefinition {
   /** Logical name; the physical name comes from configuration (a prefix locally, CDK in AWS). */
-  readonly logicalName: 'requests' | 'audit';
+  readonly logicalName: 'requests' | 'audit' | 'credentials-mailbox';
   readonly partitionKey: KeyDefinition;
   readonly sortKey?: KeyDefinition;
   /** Global secondary indexes, all projecting ALL attributes. Most are sparse. */
@@ -86,6 +86,18 @@ export const AUDIT_TABLE: TableDefinition = {
   ],
 };
 
+/**
+ * The console's credentials mailbox in AWS (shared/adapters/dynamodb/credentials-mailbox.ts):
+ * one short-lived item per ticket, removed by TTL (`expiresAt`, epoch seconds). Its own table
+ * because the requests table has no TTL; not in TABLES (the local broker's mailbox is in memory).
+ */
+export const CREDENTIALS_MAILBOX_TABLE: TableDefinition = {
+  logicalName: 'credentials-mailbox',
+  partitionKey: S('ticket'),
+  indexes: [],
+  ttlAttribute: 'expiresAt',
+};
+
 /** How many hash chains the audit trail is split into (see shared/domain/audit.ts). */
 export const AUDIT_CHAIN_COUNT = 8;
 
@@ -125,10 +137,15 @@ export function createTableInput(definition: TableDefinition, tableName: string)
       AttributeType,
     })),
     KeySchema: keySchema(definition.partitionKey, definition.sortKey),
-    GlobalSecondaryIndexes: definition.indexes.map((i) => ({
-      IndexName: i.indexName,
-      KeySchema: keySchema(i.partitionKey, i.sortKey),
-      Projection: { ProjectionType: 'ALL' as const },
-    })),
+    // DynamoDB refuses an empty index list: a table without indexes names none.
+    ...(definition.indexes.length === 0
+      ? {}
+      : {
+          GlobalSecondaryIndexes: definition.indexes.map((i) => ({
+            IndexName: i.indexName,
+            KeySchema: keySchema(i.partitionKey, i.sortKey),
+            Projection: { ProjectionType: 'ALL' as const },
+          })),
+        }),
   };
 }

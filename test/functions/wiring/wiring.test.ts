@@ -17,6 +17,9 @@ import { auditOf } from '../../../shared/usecases/audit-events.js';
 import { grantRecord } from '../../support/fake-aws.js';
 import { ManualClock, TEST_POLICY_YAML } from '../../support/fakes.js';
 import { useLocalTables } from '../../support/local-dynamo.js';
+import { CreateTableCommand, DeleteTableCommand } from '@aws-sdk/client-dynamodb';
+import { CREDENTIALS_MAILBOX_TABLE, createTableInput } from '../../../shared/adapters/dynamodb/tables.js';
+import type { AccessRequest } from '../../../shared/domain/request.js';
 
 const db = useLocalTables();
 const sqs = mockClient(SQSClient);
@@ -288,5 +291,64 @@ describe('Slack bot token of the grant side', () => {
     ]);
     expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(2);
     expect(tokens).toEqual(['xoxb-tok', 'xoxb-tok']);
+  });
+});
+
+describe('console credentials in AWS (CREDENTIALS_MAILBOX_TABLE_NAME)', () => {
+  const credentials = {
+    accessKeyId: 'ASIAEXAMPLE',
+    secretAccessKey: 'secret',
+    sessionToken: 'token',
+    expiration: new Date('2026-11-27T10:00:00.000Z'),
+  };
+  const wiringWith = (extra: Record<string, string>, slackSent: string[]) =>
+    createGrantWiring({
+      base: createBaseWiring({
+        env: { ...env, ...extra },
+        doc: db().doc,
+        policy: parsePolicy(TEST_POLICY_YAML, 'test-policy'),
+        clock: new ManualClock('2026-11-27T09:30:00.000Z'),
+      }),
+      slack: {
+        events: { publish: () => Promise.resolve() },
+        delivery: {
+          deliver: (job) => Promise.resolve(void slackSent.push(job.replyTo)),
+          deliverFailure: (job) => Promise.resolve(void slackSent.push(job.replyTo)),
+        },
+      },
+    });
+
+  it('the worker leaves console tickets in the mailbox the console API collects from; Slack gets the rest', async () => {
+    const table = `${db().names.requests}-mailbox`;
+    await db().client.send(new CreateTableCommand(createTableInput(CREDENTIALS_MAILBOX_TABLE, table)));
+    try {
+      const slackSent: string[] = [];
+      const worker = wiringWith({ CREDENTIALS_MAILBOX_TABLE_NAME: table }, slackSent);
+      const consoleApi = wiringWith({ CREDENTIALS_MAILBOX_TABLE_NAME: table }, []);
+      const { ticket, replyTo } = await consoleApi.credentialsMailbox!.open('alice');
+      const job = { kind: 'issue-credentials' as const, requestId: 'req-1', requester: 'alice' };
+      await worker.deps.delivery.deliver({ ...job, replyTo }, {} as AccessRequest, credentials);
+      await worker.deps.delivery.deliver(
+        { ...job, replyTo: 'slack-view:V1' },
+        {} as AccessRequest,
+        credentials,
+      );
+      expect(await consoleApi.credentialsMailbox!.collect(ticket, 'alice')).toMatchObject({
+        state: 'ready',
+        accessKeyId: 'ASIAEXAMPLE',
+      });
+      expect(slackSent).toEqual(['slack-view:V1']);
+    } finally {
+      await db().client.send(new DeleteTableCommand({ TableName: table }));
+    }
+  });
+
+  it('without the table there is no mailbox and Slack delivers everything', async () => {
+    const slackSent: string[] = [];
+    const wiring = wiringWith({}, slackSent);
+    expect(wiring.credentialsMailbox).toBeUndefined();
+    const job = { kind: 'issue-credentials' as const, requestId: 'req-1', requester: 'alice' };
+    await wiring.deps.delivery.deliverFailure({ ...job, replyTo: 'console-ticket:x' }, 'no');
+    expect(slackSent).toEqual(['console-ticket:x']);
   });
 });
