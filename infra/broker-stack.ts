@@ -547,6 +547,7 @@ export class BrokerStack extends Stack {
       managedPath,
       auditTableArn: audit.tableArn,
       requestsTableArn: requests.tableArn,
+      credentialsMailboxArns: [credentialsMailbox.tableArn],
       // Slack requests are verified in the handler, not by Lambda; the audit API is an AWS_IAM URL.
       eventTrustingFunctionArns: [slack, grantWorker, sweeper, reconciler].map((f) => f.function.functionArn),
       otherFunctionArns: [auditApi.function.functionArn, requestApi.function.functionArn],

@@ -39,6 +39,12 @@ export const PRINCIPAL_BOUNDARY_ACTIONS = [
 ];
 
 /** Changing, removing or throttling a broker function (or its aliases and versions). */
+/** Removing a permissions boundary from a role or user. */
+export const BOUNDARY_REMOVAL_ACTIONS = [
+  'iam:DeleteRolePermissionsBoundary',
+  'iam:DeleteUserPermissionsBoundary',
+];
+
 export const FUNCTION_CHANGE_ACTIONS = [
   'lambda:AddPermission',
   'lambda:CreateAlias',
@@ -117,6 +123,8 @@ export interface BrokeredRoleBoundaryProps {
   readonly auditTableArn: string;
   /** The requests table: no brokered session writes to it. */
   readonly requestsTableArn: string;
+  /** The console's credentials mailbox: no brokered session touches it at all. */
+  readonly credentialsMailboxArns?: readonly string[];
   /** Broker functions that act on their event as it comes: neither changed nor invoked. */
   readonly eventTrustingFunctionArns: readonly string[];
   /** The other broker functions (they authenticate their caller): not changed. */
@@ -167,18 +175,13 @@ export class BrokeredRoleBoundary extends Construct {
       new iam.PolicyStatement({ sid: 'CapOnly', actions: ['*'], resources: ['*'] }),
       // Why: no brokered session may change the broker, nor widen its own or another brokered
       // role or group (policies, boundary, trust, members).
-      ...deny('DenyChangingBrokerAndBrokeredIam', BROKERED_IAM_WRITE_ACTIONS, [
+      ...deny('DenyBrokerIam', BROKERED_IAM_WRITE_ACTIONS, [
         iamArn(`role${BROKER_IAM_PATH}*`),
         iamArn(`policy${BROKER_IAM_PATH}*`),
         iamArn(`role${props.managedPath}*`),
         iamArn(`policy${props.managedPath}*`),
         iamArn(`group${props.managedPath}*`),
       ]),
-      ...deny(
-        'DenyRemovingBoundaries',
-        ['iam:DeleteRolePermissionsBoundary', 'iam:DeleteUserPermissionsBoundary'],
-        ['*'],
-      ),
       // Why: only the broker writes requests and the audit trail, each change with its audit
       // event; a brokered session (break-glass admin included) writing an item itself could
       // move its own grant's end or mark itself reviewed with no trace. Indexes and streams
@@ -189,17 +192,16 @@ export class BrokeredRoleBoundary extends Construct {
         [...AUDIT_DESTRUCTIVE_ACTIONS, ...TABLE_DATA_WRITE_ACTIONS, ...TABLE_RESOURCE_POLICY_ACTIONS],
         [props.auditTableArn, props.requestsTableArn].map((arn) => `${arn}*`),
       ),
+      // Why: the mailbox holds minted credentials until their owner collects them; no brokered
+      // session (break-glass admin included) may read, take or plant any.
+      ...deny('DenyMailbox', ['dynamodb:*'], props.credentialsMailboxArns ?? []),
       // Why: a forged event (an SQS grant job) would make a broker function grant access.
       ...deny(
-        'DenyChangingOrInvokingBrokerFunctions',
+        'DenyEventFunctions',
         [...FUNCTION_CHANGE_ACTIONS, ...FUNCTION_INVOKE_ACTIONS],
         withQualifiers(props.eventTrustingFunctionArns),
       ),
-      ...deny(
-        'DenyChangingBrokerFunctions',
-        FUNCTION_CHANGE_ACTIONS,
-        withQualifiers(props.otherFunctionArns),
-      ),
+      ...deny('DenyOtherFunctions', FUNCTION_CHANGE_ACTIONS, withQualifiers(props.otherFunctionArns)),
       ...deny(
         'DenyChangingBrokerTriggers',
         EVENT_SOURCE_MAPPING_CHANGE_ACTIONS,
@@ -210,11 +212,13 @@ export class BrokeredRoleBoundary extends Construct {
       ...deny('DenyChangingBrokerSchedules', SCHEDULE_CHANGE_ACTIONS, props.ruleArns),
       ...deny('DenySilencingBrokerAlarms', ALARM_CHANGE_ACTIONS, [...props.alarmArns, ...props.topicArns]),
       // Why: a role or user created (or re-bounded) by a brokered session without a broker
-      // boundary would carry none of the denies above.
+      // boundary would carry none of the denies above. Removing a boundary carries no
+      // iam:PermissionsBoundary key, and a negated condition on a missing key holds: removing
+      // any boundary is denied outright (one statement: the policy must stay under 6,144 characters).
       new iam.PolicyStatement({
         sid: 'DenyUnboundedPrincipals',
         effect: iam.Effect.DENY,
-        actions: PRINCIPAL_BOUNDARY_ACTIONS,
+        actions: [...PRINCIPAL_BOUNDARY_ACTIONS, ...BOUNDARY_REMOVAL_ACTIONS],
         resources: ['*'],
         conditions: { StringNotLike: { 'iam:PermissionsBoundary': iamArn(`policy${BROKER_IAM_PATH}*`) } },
       }),

@@ -192,11 +192,6 @@ describe('the brokered-role permissions boundary', () => {
       () => `${PARTITION_ACCOUNT}:group/jit/jit-operators`,
     ],
     ['widening a managed group', 'iam:PutGroupPolicy', () => `${PARTITION_ACCOUNT}:group/jit/jit-developers`],
-    [
-      'lifting the boundary of any role',
-      'iam:DeleteRolePermissionsBoundary',
-      () => `${PARTITION_ACCOUNT}:role/anything`,
-    ],
     // (c) the audit trail and the requests: no write of any kind, nor their resource policies
     // (a break-glass admin could otherwise move its own grant's end or mark itself reviewed)
     ...[...AUDIT_DESTRUCTIVE_ACTIONS, ...TABLE_WRITES].flatMap((action): [string, string, () => string][] => [
@@ -228,6 +223,21 @@ describe('the brokered-role permissions boundary', () => {
       () => arnOf('GrantWorkerFunction', FN),
     ],
     ['invoking the reconciler', 'lambda:InvokeFunction', () => arnOf('ReconcilerFunction', FN)],
+    [
+      "reading someone's pending console credentials",
+      'dynamodb:GetItem',
+      () => arnOf('CredentialsMailboxTable', 'AWS::DynamoDB::Table'),
+    ],
+    [
+      'planting credentials in the console mailbox',
+      'dynamodb:UpdateItem',
+      () => arnOf('CredentialsMailboxTable', 'AWS::DynamoDB::Table'),
+    ],
+    [
+      'changing a user under the managed path',
+      'iam:AttachUserPolicy',
+      () => `${PARTITION_ACCOUNT}:user/jit/someone`,
+    ],
     ['sending a forged grant job', 'sqs:SendMessage', () => arnOf('GrantQueue', 'AWS::SQS::Queue')],
     ['stealing revoke jobs', 'sqs:ReceiveMessage', () => arnOf('GrantQueue', 'AWS::SQS::Queue')],
     ['purging the dead letters', 'sqs:PurgeQueue', () => arnOf('GrantDeadLetterQueue', 'AWS::SQS::Queue')],
@@ -296,7 +306,10 @@ describe('the brokered-role permissions boundary', () => {
     expect(denyingSids(statementsOf('BrokeredRoleBoundaryPolicy'), action, resource())).toEqual([]);
   });
 
-  it('denies creating or re-bounding a role or user unless it carries a broker boundary', () => {
+  // Removing a boundary carries no iam:PermissionsBoundary key and a negated condition on a
+  // missing key holds, so the delete actions are denied outright; the permission proof
+  // (permissions-proven.test.ts) evaluates that with an IAM policy engine.
+  it('denies creating or re-bounding a role or user unless it carries a broker boundary, and removing any boundary', () => {
     const statements = statementsOf('BrokeredRoleBoundaryPolicy');
     const statement = statements.find((s) => s.Sid === 'DenyUnboundedPrincipals')!;
     expect(statement).toMatchObject({
@@ -306,6 +319,8 @@ describe('the brokered-role permissions boundary', () => {
         'iam:CreateUser',
         'iam:PutRolePermissionsBoundary',
         'iam:PutUserPermissionsBoundary',
+        'iam:DeleteRolePermissionsBoundary',
+        'iam:DeleteUserPermissionsBoundary',
       ],
       Resource: '*',
     });
