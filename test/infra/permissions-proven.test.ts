@@ -47,6 +47,7 @@ import { IamGroupMembership } from '../../shared/targets/group/iam-group-members
 import { DEFAULT_AGENT_ROLE_NAME } from '../../shared/targets/group/kind.js';
 import { agentRoleGroups } from '../../shared/targets/group/member-account-groups.js';
 import { IdentityStoreGroupMembership } from '../../shared/targets/identity-center-group/identity-store-membership.js';
+import { permissionSetAccountDirectory } from '../../shared/targets/permission-set/account-directory.js';
 import { permissionSetAdapters } from '../../shared/targets/permission-set/adapters.js';
 import { IamSessionRevoker } from '../../shared/targets/role/iam-session-revoker.js';
 import { StsSessionVendor } from '../../shared/targets/role/sts-session-vendor.js';
@@ -944,12 +945,12 @@ describe('permissions proven offline: every kind (permission set, Identity Cente
   });
 
   /** The grant side over real clients for every kind, as functions/wiring/grant-wiring.ts wires it. */
-  function kindsWorld(repairs: 'in-process' | 'queue') {
+  function kindsWorld(repairs: 'in-process' | 'queue', policyFile = KINDS_POLICY) {
     const w = grantWorld({
       store: db().requests,
       audit: db().audit,
       clock: new ManualClock(START),
-      policyYaml: readFileSync(KINDS_POLICY, 'utf8'),
+      policyYaml: readFileSync(policyFile, 'utf8'),
       repairs,
     });
     const clients = createAwsClients({ maxAttempts: 1 });
@@ -1123,6 +1124,97 @@ describe('permissions proven offline: every kind (permission set, Identity Cente
     expect(operations(calls)).toEqual(expect.arrayContaining(['AssumeRole', 'ListGroupMemberships']));
     expect(operations(agentRecorder.calls)).toEqual(['GetGroup']);
     expect(await evaluateKinds('reconciler', 'report drift of every kind', calls)).toEqual([]);
+  });
+
+  /**
+   * A permission set named by ARN over nested OUs (test/infra/fixtures/permissions-ous.yaml),
+   * in its own template: the account of a grant is allowed once the Organization's reads find
+   * it under the target's OU or one nested in it.
+   */
+  describe('a permission set over nested OUs', () => {
+    const OUS_POLICY = new URL('./fixtures/permissions-ous.yaml', import.meta.url).pathname;
+    const WORKLOADS = 'ou-abcd-11112222';
+    const TEAM = 'ou-abcd-33334444';
+    const TEAM_ACCOUNT = '333333333333';
+    let ous: Under;
+    beforeAll(() => {
+      const synthesized = synthBroker({ context: { policyFile: OUS_POLICY } });
+      ous = { synth: synthesized, resolver: new TemplateResolver(synthesized.json.Resources) };
+    }, 180_000);
+
+    it('grant worker: activates in an account of a nested OU (ListAccountsForParent, ListChildren, CreateAccountAssignment)', async () => {
+      const sso = standIn.state.sso;
+      sso.ous
+        .set(WORKLOADS, { accounts: [], children: [TEAM] })
+        .set(TEAM, { accounts: [TEAM_ACCOUNT], children: [] });
+      sso.accounts.set(TEAM_ACCOUNT, 'team');
+      const w = kindsWorld('in-process', OUS_POLICY);
+      await storeGrants(w, [
+        grantRecord({
+          id: 'ou-1',
+          targetId: 'org-admin',
+          targetKind: 'permission-set',
+          requester: 'U0DEV00001',
+          principal: EMAIL,
+          account: TEAM_ACCOUNT,
+          startsAt: at('09:00'),
+          endsAt: at('10:00'),
+        }),
+      ]);
+      const run = createGrantWorkerHandler({ deps: w.deps, maxAttempts: 5, logger: quiet });
+      const { calls } = await recorder.during(async () => {
+        let failures = (await run(sqsEvent({ kind: 'activate', requestId: 'ou-1' }))).batchItemFailures;
+        for (let i = 0; i < 3 && failures.length > 0; i++)
+          failures = (await run(sqsEvent({ kind: 'activate', requestId: 'ou-1' }))).batchItemFailures;
+        expect(failures).toEqual([]);
+      });
+      expect([...sso.assignments]).toEqual([assignmentKey(INSTANCE, SET, TEAM_ACCOUNT, USER)]);
+      expect(operations(calls)).toEqual(
+        expect.arrayContaining(['CreateAccountAssignment', 'ListAccountsForParent', 'ListChildren']),
+      );
+      const parents = calls
+        .filter((c) => c.operation === 'ListAccountsForParent')
+        .map((c) => c.input.ParentId);
+      expect(new Set(parents)).toEqual(new Set([WORKLOADS, TEAM]));
+      expect(await evaluateCalls('grant-worker', 'activate under nested OUs', calls, { under: ous })).toEqual(
+        [],
+      );
+    });
+
+    it('slack: the request form lists the accounts under the nested OUs, their names and the permission set’s name', async () => {
+      const sso = standIn.state.sso;
+      sso.ous
+        .set(WORKLOADS, { accounts: [], children: [TEAM] })
+        .set(TEAM, { accounts: [TEAM_ACCOUNT], children: [] });
+      sso.accounts.set(TEAM_ACCOUNT, 'team');
+      const clients = createAwsClients({ maxAttempts: 1 });
+      recorder.attach(clients.organizations);
+      recorder.attach(clients.ssoAdmin);
+      // As functions/slack/handler.ts wires the form's account picker.
+      const accounts = permissionSetAccountDirectory(permissionSetAdapters(clients));
+      const target = parsePolicy(readFileSync(OUS_POLICY, 'utf8'), 'ous', TARGET_KINDS).targets[0]!;
+      const { value, calls } = await recorder.during(async () => ({
+        accounts: await accounts.accountsFor(target),
+        name: await accounts.nameOf(TEAM_ACCOUNT),
+        set: await accounts.accessNameOf?.(target),
+      }));
+      expect(value).toEqual({
+        accounts: [{ id: TEAM_ACCOUNT, name: 'team' }],
+        name: 'team',
+        set: 'AdministratorAccess',
+      });
+      expect(operations(calls)).toEqual(
+        expect.arrayContaining([
+          'DescribeAccount',
+          'DescribePermissionSet',
+          'ListAccountsForParent',
+          'ListChildren',
+        ]),
+      );
+      expect(await evaluateCalls('slack', 'account picker under nested OUs', calls, { under: ous })).toEqual(
+        [],
+      );
+    });
   });
 
   it('audit archive: a stream batch written to the archive bucket (S3 PutObject) and forwarded to the SIEM bus (PutEvents)', async () => {
