@@ -27,6 +27,14 @@ const GROUP_MEMBERSHIP = [
   'identitystore:ListGroupMemberships',
 ];
 
+/** What a request form shows of a permission-set target: the accounts its OUs hold, their names, the set's name. */
+const FORM_READS = new Set([
+  'organizations:DescribeAccount',
+  'organizations:ListAccountsForParent',
+  'organizations:ListChildren',
+  'sso:DescribePermissionSet',
+]);
+
 /** Actions that add access: the grant worker's only (the sweeper and reconciler take access away). */
 const GIVES_ACCESS = new Set(['sso:CreateAccountAssignment', 'identitystore:CreateGroupMembership']);
 
@@ -61,6 +69,11 @@ export interface IdentityCenterAccessProps {
   readonly reconcileRemove: boolean;
   /** The broker's permissions boundary: capped at the same reach, with the permission-set denies. */
   readonly boundary: iam.ManagedPolicy;
+  /**
+   * The function whose request forms list a permission-set target's accounts (the Slack app's
+   * account picker) and its boundary: it gets the Organizations and permission-set reads only.
+   */
+  readonly formReader?: { readonly role: iam.Role; readonly boundary: iam.ManagedPolicy };
 }
 
 /**
@@ -129,10 +142,14 @@ export class IdentityCenterAccess extends Construct {
       'sts:AssumeRole',
       ...(props.reconcileRemove ? ['identitystore:DeleteGroupMembership'] : []),
     ]);
-    const grants: [iam.Role, (action: string) => boolean][] = [
+    const grants: (readonly [iam.Role, (action: string) => boolean])[] = [
       [props.grantWorker, () => true],
       [props.sweeper, (action) => !GIVES_ACCESS.has(action)],
       [props.reconciler, (action) => reconcilerActions.has(action)],
+      // Why: the form only reads; without these an OU target's account picker is AccessDenied.
+      ...(props.formReader
+        ? [[props.formReader.role, (action: string) => FORM_READS.has(action)] as const]
+        : []),
     ];
     const wildcards = new Set<string>();
     for (const [role, keeps] of grants) {
@@ -156,6 +173,27 @@ export class IdentityCenterAccess extends Construct {
       );
     }
     this.capBoundary(props);
+    if (props.formReader) this.capFormReader(reach, props.formReader.boundary);
+  }
+
+  /** The form reader's boundary: the reads of the account picker, on the policy's instances and the Organization. */
+  private capFormReader(reach: IdentityCenterReach, boundary: iam.ManagedPolicy): void {
+    if (reach.instanceArns.length === 0) return;
+    const sso = (resource: string) => `arn:${Aws.PARTITION}:sso:::${resource}`;
+    const resources = [
+      ...reach.instanceArns,
+      ...reach.instanceArns.map((arn) => sso(`permissionSet/${arn.slice(arn.lastIndexOf('/') + 1)}/*`)),
+      `arn:${Aws.PARTITION}:organizations::*:ou/o-*/ou-*`,
+      `arn:${Aws.PARTITION}:organizations::*:account/o-*/*`,
+    ];
+    boundary.addStatements(
+      new iam.PolicyStatement({ sid: 'AccountPickerReads', actions: [...FORM_READS], resources }),
+    );
+    acknowledgeWildcardResources(
+      boundary,
+      resources,
+      "Read-only: the request form lists the accounts under a permission-set target's OUs and names its set; the function's own policy names the exact OUs, accounts and sets.",
+    );
   }
 
   /** The boundary's share: the same reach as a cap, and the permission-set denies. */

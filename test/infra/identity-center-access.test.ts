@@ -116,8 +116,18 @@ describe('Identity Center, Organizations and agent-role permissions, from a poli
     );
   });
 
+  it('grants the Slack function only the account picker’s reads (accounts, their names, the set’s name)', () => {
+    const slackActions = read
+      .ofRole('SlackRole')
+      .flatMap((s) => list(s.Action))
+      .filter(isIdentityCenterAction);
+    expect([...new Set(slackActions)].sort()).toEqual(
+      ['organizations:DescribeAccount', 'sso:DescribePermissionSet'].sort(),
+    );
+  });
+
   it('grants no Identity Center action to any other function, nor any wildcard action', () => {
-    for (const role of ['SlackRole', 'AuditApiRole', 'AuditAnchorRole', 'RequestApiRole']) {
+    for (const role of ['AuditApiRole', 'AuditAnchorRole', 'RequestApiRole']) {
       expect(
         read
           .ofRole(role)

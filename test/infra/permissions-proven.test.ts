@@ -3,9 +3,20 @@ import { App, type CfnElement } from 'aws-cdk-lib';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, SQSEvent } from 'aws-lambda';
 import { createArchiveHandler } from '../../functions/audit-archive/handler.js';
+import { createAccessReviewHandler } from '../../functions/access-review/handler.js';
+import { CloudTrailActivityLookup } from '../../shared/adapters/aws/cloudtrail-activity.js';
+import { S3ReviewStore } from '../../shared/adapters/aws/s3-review-store.js';
+import { DynamoPolicyVersions, policyVersionKey } from '../../shared/adapters/dynamodb/policy-versions.js';
+import { DynamoReviewMarkers, reviewMarkerKey } from '../../shared/adapters/dynamodb/review-markers.js';
+import { TokenBucket } from '../../shared/domain/activity.js';
+import { policyVersionOf } from '../../shared/domain/provenance.js';
+import type { ReviewPoster } from '../../shared/domain/review-delivery.js';
+import { roleSessionOf } from '../../shared/targets/role/activity-session.js';
+import { keptPolicyVersion } from '../../shared/usecases/policy-provenance.js';
 import { createConsoleApiHandler } from '../../functions/console-api/handler.js';
 import { apiCallerDirectory } from '../../functions/request-api/caller-directory.js';
 import { createRequestApiHandler, type RequestApiEvent } from '../../functions/request-api/handler.js';
@@ -36,6 +47,7 @@ import { IamGroupMembership } from '../../shared/targets/group/iam-group-members
 import { DEFAULT_AGENT_ROLE_NAME } from '../../shared/targets/group/kind.js';
 import { agentRoleGroups } from '../../shared/targets/group/member-account-groups.js';
 import { IdentityStoreGroupMembership } from '../../shared/targets/identity-center-group/identity-store-membership.js';
+import { permissionSetAccountDirectory } from '../../shared/targets/permission-set/account-directory.js';
 import { permissionSetAdapters } from '../../shared/targets/permission-set/adapters.js';
 import { IamSessionRevoker } from '../../shared/targets/role/iam-session-revoker.js';
 import { StsSessionVendor } from '../../shared/targets/role/sts-session-vendor.js';
@@ -267,6 +279,17 @@ async function evaluateCalls(
 
 const operations = (calls: readonly SdkCall[]) => [...new Set(calls.map((c) => c.operation))].sort();
 
+/** The partition keys of the policy versions the calls wrote (in a transaction or alone). */
+const keptVersions = (calls: readonly SdkCall[]) =>
+  calls
+    .flatMap((c) =>
+      c.operation === 'TransactWriteItems'
+        ? ((c.input.TransactItems ?? []) as { Put?: { Item: { chain: string } } }[]).map((i) => i.Put?.Item)
+        : [c.input.Item as { chain: string } | undefined],
+    )
+    .map((item) => item?.chain)
+    .filter((chain): chain is string => chain?.startsWith('policy#') === true);
+
 describe('permissions proven offline: every AWS call a function makes is allowed to its role', () => {
   it('grant worker: activates a group grant (AddUserToGroup) and a role grant, mints a session (AssumeRole with SourceIdentity and tags)', async () => {
     const w = world('in-process');
@@ -364,6 +387,11 @@ describe('permissions proven offline: the Slack function and the audit API', () 
       audit: db().audit,
       clock,
       queue: new SqsGrantQueue(clients.sqs, queueUrl()),
+      // As requestPorts wires every front door: the first decision keeps the policy version in force.
+      provenance: keptPolicyVersion(
+        new DynamoPolicyVersions(db().doc, db().names.audit, clock),
+        policyVersionOf(EXAMPLE_POLICY),
+      ),
     };
     const reader = { reader: new DynamoAuditQuery(db().doc, db().names.audit), clock };
     const { calls } = await recorder.during(async () => {
@@ -379,7 +407,8 @@ describe('permissions proven offline: the Slack function and the audit API', () 
     });
     expect(standIn.state.sqsMessages).toHaveLength(1);
     expect(operations(calls)).toEqual(expect.arrayContaining(['Query', 'SendMessage', 'TransactWriteItems']));
-    expect(await evaluateCalls('slack', 'request + approval', calls)).toEqual([]);
+    expect(keptVersions(calls)).toEqual([policyVersionKey(policyVersionOf(EXAMPLE_POLICY).sha256).chain]);
+    expect(await evaluateCalls('slack', 'request + approval + policy version kept', calls)).toEqual([]);
   });
 
   it('audit API: an auditor query over the audit indexes', async () => {
@@ -436,9 +465,130 @@ describe('permissions proven offline: the audit anchor', () => {
   });
 });
 
+describe('permissions proven offline: the access review and the sweeper’s activity lookups', () => {
+  it('access review: claims the period’s marker, reads the audit trail, writes the CSV under reviews/ (S3 PutObject) and posts it', async () => {
+    await db().audit.append({
+      type: 'request.approved',
+      at: '2026-11-18T09:00:00.000Z',
+      actor: 'U0LEAD0001',
+      subject: 'U0DEV00001',
+      targetId: 'developers',
+      requestId: 'req-1',
+      toStatus: 'APPROVED',
+      breakGlass: false,
+    });
+    recorder.attach(db().client);
+    // No S3 stand-in: the calls are recorded, then answered in process (never sent).
+    const s3 = answerInProcess(recorder.attach(new S3Client({ region: ENVIRONMENT.region })), {
+      PutObject: {},
+    });
+    const posted: Parameters<ReviewPoster['post']>[0][] = [];
+    const run = createAccessReviewHandler(
+      {
+        reader: new DynamoAuditQuery(db().doc, db().names.audit),
+        clock: new ManualClock(START),
+        store: new S3ReviewStore(s3, ARCHIVE_BUCKET),
+        // Slack is no AWS call: the post is kept to show the path ran to its end.
+        poster: { post: (message) => Promise.resolve(void posted.push(message)) },
+        markers: new DynamoReviewMarkers(db().doc, db().names.audit),
+        channel: 'C0SECURITY',
+        logger: quiet,
+      },
+      7,
+    );
+    const { value, calls } = await recorder.during(() => run({}));
+    expect(value.status).toBe('delivered');
+    expect(posted).toHaveLength(1);
+    expect(operations(calls)).toEqual(expect.arrayContaining(['PutObject', 'Query', 'TransactWriteItems']));
+    const put = calls.find((c) => c.operation === 'PutObject');
+    expect(String(put?.input.Key)).toMatch(/^reviews\//);
+    expect(await evaluateCalls('access-review', 'deliver a period', calls)).toEqual([]);
+  });
+
+  it('sweeper: summarises an ended role grant’s activity (CloudTrail LookupEvents, aws:RequestedRegion the configured Region)', async () => {
+    const w = world('queue');
+    await storeGrants(w, [grant({ id: 'r-prod', targetId: 'prod-operator', status: 'ACTIVE' })]);
+    w.clock.set(at('10:01'));
+    const cloudTrail = answerInProcess(
+      recorder.attach(new CloudTrailClient({ region: ENVIRONMENT.region })),
+      { LookupEvents: { Events: [] } },
+    );
+    const run = createSweeperHandler({
+      deps: w.deps,
+      requestDeps: fakeWorld().deps,
+      concurrency: 2,
+      logger: quiet,
+      activity: {
+        deps: {
+          store: db().requests,
+          audit: db().audit,
+          reader: new DynamoAuditQuery(db().doc, db().names.audit),
+          lookup: new CloudTrailActivityLookup(() => cloudTrail),
+          budget: new TokenBucket(2),
+          clock: w.clock,
+          sleep: (ms) => Promise.resolve(w.clock.advance(ms / 1000)),
+          events: w.deps.events,
+          sessionOf: roleSessionOf(w.deps.policy),
+          regions: [ENVIRONMENT.region],
+        },
+        options: { lookbackDays: 1, settleSeconds: 0 },
+        share: 0.5,
+        budgetMs: 0,
+      },
+    });
+    const { value, calls } = await recorder.during(() => run({}, lambdaContext));
+    expect(value.activity).toMatchObject({ summarised: 1, failed: 0 });
+    const lookups = calls
+      .filter((c) => c.operation === 'LookupEvents')
+      .flatMap((c) => iamRequestsOf(c, resolver, localNames()));
+    expect(lookups).toEqual([
+      {
+        action: 'cloudtrail:LookupEvents',
+        resource: '*',
+        context: { 'aws:RequestedRegion': ENVIRONMENT.region },
+      },
+    ]);
+    expect(await evaluateCalls('sweeper', 'activity summary', calls)).toEqual([]);
+  });
+});
+
+describe('permissions proven offline: the recorder names transactions as IAM does', () => {
+  /** A policy version's put on the audit table, alone or as the single item of a transaction. */
+  const put = (table: string) => ({
+    TableName: table,
+    Item: { ...policyVersionKey('0'.repeat(64)), sha256: '0'.repeat(64) },
+  });
+
+  it('a lone PutItem on the audit table carries no dynamodb:EnclosingOperation and is denied; the same put in TransactWriteItems is allowed', async () => {
+    const names = localNames();
+    const alone = iamRequestsOf(
+      { client: 'DynamoDBClient', operation: 'PutItem', input: put(db().names.audit) },
+      resolver,
+      names,
+    );
+    const inTransaction = iamRequestsOf(
+      {
+        client: 'DynamoDBClient',
+        operation: 'TransactWriteItems',
+        input: { TransactItems: [{ Put: put(db().names.audit) }] },
+      },
+      resolver,
+      names,
+    );
+    expect(alone).toHaveLength(1);
+    expect(alone[0]!.context).not.toHaveProperty(['dynamodb:EnclosingOperation']);
+    expect(inTransaction[0]!.context).toMatchObject({ 'dynamodb:EnclosingOperation': 'TransactWriteItems' });
+    for (const fn of ['slack', 'request-api'] as const) {
+      expect(await evaluate(policiesOf(fn), alone[0]!), fn).not.toBe('Allowed');
+      expect(await evaluate(policiesOf(fn), inTransaction[0]!), fn).toBe('Allowed');
+    }
+  });
+});
+
 /** Requests IAM must refuse, whatever the code does: role, action and resource. */
 function mustBeDenied(): { fn: BrokerFunctionName; why: string; request: IamRequest }[] {
   const auditTable = resolver.arnOf(logicalId('AuditTable', 'AWS::DynamoDB::Table'));
+  const archiveBucket = resolver.arnOf(logicalId('ArchiveBucket', 'AWS::S3::Bucket'));
   const jitGroup = resolver.arnOf(logicalId('WebAppIamBaselineDevelopersGroup', 'AWS::IAM::Group'));
   const outsideGroup = `arn:aws:iam::${account}:group/Admins`;
   const outsideRole = `arn:aws:iam::${account}:role/OrganizationAccountAccessRole`;
@@ -485,6 +635,51 @@ function mustBeDenied(): { fn: BrokerFunctionName; why: string; request: IamRequ
       request: { action: 'dynamodb:PutItem', resource: auditTable },
     });
   }
+  const lookupIn = (region: string): IamRequest => ({
+    action: 'cloudtrail:LookupEvents',
+    resource: '*',
+    context: { 'aws:RequestedRegion': region },
+  });
+  rows.push(
+    { fn: 'sweeper', why: 'CloudTrail outside the configured Regions', request: lookupIn('eu-west-1') },
+    { fn: 'grant-worker', why: 'only the sweeper reads CloudTrail', request: lookupIn(ENVIRONMENT.region) },
+    { fn: 'access-review', why: 'only the sweeper reads CloudTrail', request: lookupIn(ENVIRONMENT.region) },
+  );
+  const inTransaction = (chain: string) => ({
+    'dynamodb:EnclosingOperation': 'TransactWriteItems',
+    'dynamodb:LeadingKeys': [chain],
+  });
+  const marker = reviewMarkerKey('2026-W47').chain;
+  rows.push(
+    {
+      fn: 'access-review',
+      why: 'the review writes only its own markers, never an audit event or a policy version',
+      request: {
+        action: 'dynamodb:PutItem',
+        resource: auditTable,
+        context: inTransaction(policyVersionKey('0'.repeat(64)).chain),
+      },
+    },
+    {
+      fn: 'access-review',
+      why: 'even its markers only in a transaction (the boundary)',
+      request: {
+        action: 'dynamodb:PutItem',
+        resource: auditTable,
+        context: { 'dynamodb:LeadingKeys': [marker] },
+      },
+    },
+    {
+      fn: 'access-review',
+      why: 'audit items are never deleted',
+      request: { action: 'dynamodb:DeleteItem', resource: auditTable, context: inTransaction(marker) },
+    },
+    {
+      fn: 'access-review',
+      why: 'the review writes only under reviews/',
+      request: { action: 's3:PutObject', resource: `${archiveBucket}/audit/2026/11/27/events.jsonl` },
+    },
+  );
   for (const action of [
     'iam:PutRolePolicy',
     'iam:AttachRolePolicy',
@@ -750,12 +945,12 @@ describe('permissions proven offline: every kind (permission set, Identity Cente
   });
 
   /** The grant side over real clients for every kind, as functions/wiring/grant-wiring.ts wires it. */
-  function kindsWorld(repairs: 'in-process' | 'queue') {
+  function kindsWorld(repairs: 'in-process' | 'queue', policyFile = KINDS_POLICY) {
     const w = grantWorld({
       store: db().requests,
       audit: db().audit,
       clock: new ManualClock(START),
-      policyYaml: readFileSync(KINDS_POLICY, 'utf8'),
+      policyYaml: readFileSync(policyFile, 'utf8'),
       repairs,
     });
     const clients = createAwsClients({ maxAttempts: 1 });
@@ -929,6 +1124,97 @@ describe('permissions proven offline: every kind (permission set, Identity Cente
     expect(operations(calls)).toEqual(expect.arrayContaining(['AssumeRole', 'ListGroupMemberships']));
     expect(operations(agentRecorder.calls)).toEqual(['GetGroup']);
     expect(await evaluateKinds('reconciler', 'report drift of every kind', calls)).toEqual([]);
+  });
+
+  /**
+   * A permission set named by ARN over nested OUs (test/infra/fixtures/permissions-ous.yaml),
+   * in its own template: the account of a grant is allowed once the Organization's reads find
+   * it under the target's OU or one nested in it.
+   */
+  describe('a permission set over nested OUs', () => {
+    const OUS_POLICY = new URL('./fixtures/permissions-ous.yaml', import.meta.url).pathname;
+    const WORKLOADS = 'ou-abcd-11112222';
+    const TEAM = 'ou-abcd-33334444';
+    const TEAM_ACCOUNT = '333333333333';
+    let ous: Under;
+    beforeAll(() => {
+      const synthesized = synthBroker({ context: { policyFile: OUS_POLICY } });
+      ous = { synth: synthesized, resolver: new TemplateResolver(synthesized.json.Resources) };
+    }, 180_000);
+
+    it('grant worker: activates in an account of a nested OU (ListAccountsForParent, ListChildren, CreateAccountAssignment)', async () => {
+      const sso = standIn.state.sso;
+      sso.ous
+        .set(WORKLOADS, { accounts: [], children: [TEAM] })
+        .set(TEAM, { accounts: [TEAM_ACCOUNT], children: [] });
+      sso.accounts.set(TEAM_ACCOUNT, 'team');
+      const w = kindsWorld('in-process', OUS_POLICY);
+      await storeGrants(w, [
+        grantRecord({
+          id: 'ou-1',
+          targetId: 'org-admin',
+          targetKind: 'permission-set',
+          requester: 'U0DEV00001',
+          principal: EMAIL,
+          account: TEAM_ACCOUNT,
+          startsAt: at('09:00'),
+          endsAt: at('10:00'),
+        }),
+      ]);
+      const run = createGrantWorkerHandler({ deps: w.deps, maxAttempts: 5, logger: quiet });
+      const { calls } = await recorder.during(async () => {
+        let failures = (await run(sqsEvent({ kind: 'activate', requestId: 'ou-1' }))).batchItemFailures;
+        for (let i = 0; i < 3 && failures.length > 0; i++)
+          failures = (await run(sqsEvent({ kind: 'activate', requestId: 'ou-1' }))).batchItemFailures;
+        expect(failures).toEqual([]);
+      });
+      expect([...sso.assignments]).toEqual([assignmentKey(INSTANCE, SET, TEAM_ACCOUNT, USER)]);
+      expect(operations(calls)).toEqual(
+        expect.arrayContaining(['CreateAccountAssignment', 'ListAccountsForParent', 'ListChildren']),
+      );
+      const parents = calls
+        .filter((c) => c.operation === 'ListAccountsForParent')
+        .map((c) => c.input.ParentId);
+      expect(new Set(parents)).toEqual(new Set([WORKLOADS, TEAM]));
+      expect(await evaluateCalls('grant-worker', 'activate under nested OUs', calls, { under: ous })).toEqual(
+        [],
+      );
+    });
+
+    it('slack: the request form lists the accounts under the nested OUs, their names and the permission set’s name', async () => {
+      const sso = standIn.state.sso;
+      sso.ous
+        .set(WORKLOADS, { accounts: [], children: [TEAM] })
+        .set(TEAM, { accounts: [TEAM_ACCOUNT], children: [] });
+      sso.accounts.set(TEAM_ACCOUNT, 'team');
+      const clients = createAwsClients({ maxAttempts: 1 });
+      recorder.attach(clients.organizations);
+      recorder.attach(clients.ssoAdmin);
+      // As functions/slack/handler.ts wires the form's account picker.
+      const accounts = permissionSetAccountDirectory(permissionSetAdapters(clients));
+      const target = parsePolicy(readFileSync(OUS_POLICY, 'utf8'), 'ous', TARGET_KINDS).targets[0]!;
+      const { value, calls } = await recorder.during(async () => ({
+        accounts: await accounts.accountsFor(target),
+        name: await accounts.nameOf(TEAM_ACCOUNT),
+        set: await accounts.accessNameOf?.(target),
+      }));
+      expect(value).toEqual({
+        accounts: [{ id: TEAM_ACCOUNT, name: 'team' }],
+        name: 'team',
+        set: 'AdministratorAccess',
+      });
+      expect(operations(calls)).toEqual(
+        expect.arrayContaining([
+          'DescribeAccount',
+          'DescribePermissionSet',
+          'ListAccountsForParent',
+          'ListChildren',
+        ]),
+      );
+      expect(await evaluateCalls('slack', 'account picker under nested OUs', calls, { under: ous })).toEqual(
+        [],
+      );
+    });
   });
 
   it('audit archive: a stream batch written to the archive bucket (S3 PutObject) and forwarded to the SIEM bus (PutEvents)', async () => {

@@ -10,9 +10,12 @@ export interface SdkCall {
   readonly input: Readonly<Record<string, unknown>>;
   /** What the call answered, once it has (ids an IAM resource is named by: UserId, MembershipId). */
   output?: Readonly<Record<string, unknown>>;
+  /** The Region the client sends to: the request's `aws:RequestedRegion`. */
+  readonly region?: string;
 }
 
 interface MiddlewareClient {
+  readonly config?: { readonly region?: string | (() => Promise<string>) };
   readonly middlewareStack: {
     add(
       middleware: (
@@ -76,14 +79,21 @@ export class AwsCallRecorder {
   attach<C extends object>(client: C): C {
     if (this.attached.has(client)) return client;
     this.attached.add(client);
-    (client as unknown as MiddlewareClient).middlewareStack.add(
+    const sdkClient = client as unknown as MiddlewareClient;
+    const regionOf = async (): Promise<string | undefined> => {
+      const region = sdkClient.config?.region;
+      return typeof region === 'function' ? region() : region;
+    };
+    sdkClient.middlewareStack.add(
       (next, context) => async (args) => {
         if (!this.recording) return next(args);
         const command = String(context.commandName ?? '').replace(/Command$/, '');
+        const region = await regionOf();
         const call: SdkCall = {
           client: String(context.clientName ?? ''),
           operation: DOCUMENT_OPERATIONS[command] ?? command,
           input: ((args as { input?: Record<string, unknown> }).input ?? {}) as Record<string, unknown>,
+          ...(region === undefined ? {} : { region }),
         };
         this.calls.push(call);
         const result = await next(args);
@@ -158,16 +168,31 @@ const { partition, account } = ENVIRONMENT;
  * The IAM requests one SDK call is authorized as: the action, the resource ARN in the
  * template's terms, and the condition keys the request carries. Transactions and batches
  * are authorized item by item (TransactWriteItems: each Put/Update/ConditionCheck/Delete,
- * with `dynamodb:EnclosingOperation`); AssumeRole with a SourceIdentity or tags also needs
- * `sts:SetSourceIdentity` / `sts:TagSession`.
+ * with `dynamodb:EnclosingOperation`; a lone PutItem or UpdateItem carries none); item reads
+ * and writes carry their partition key as `dynamodb:LeadingKeys`; AssumeRole with a
+ * SourceIdentity or tags also needs `sts:SetSourceIdentity` / `sts:TagSession`. Every request
+ * carries `aws:RequestedRegion` (the client's Region), as AWS sends it.
  */
 export function iamRequestsOf(call: SdkCall, resolver: TemplateResolver, names: LocalNames): IamRequest[] {
+  const requests = serviceRequestsOf(call, resolver, names);
+  if (call.region === undefined) return requests;
+  const region = { 'aws:RequestedRegion': call.region };
+  return requests.map((r) => ({ ...r, context: { ...region, ...r.context } }));
+}
+
+function serviceRequestsOf(call: SdkCall, resolver: TemplateResolver, names: LocalNames): IamRequest[] {
   const input = call.input;
   const text = (key: string): string => String(input[key] ?? '');
-  const table = (name: string, index?: unknown): string => {
+  const table: TableArn = (name: string, index?: unknown): string => {
     const id = names.tables[name];
     if (!id) throw new Error(`table ${name} is not mapped to the template`);
     return `${resolver.arnOf(id)}${typeof index === 'string' ? `/index/${index}` : ''}`;
+  };
+  table.partitionKey = (name: string): string | undefined => {
+    const id = names.tables[name];
+    const schema = (id ? resolver.resource(id).Properties?.KeySchema : undefined) as
+      { AttributeName: string; KeyType: string }[] | undefined;
+    return schema?.find((k) => k.KeyType === 'HASH')?.AttributeName;
   };
   const queue = (url: string): string => {
     const id = names.queues[url];
@@ -233,6 +258,10 @@ export function iamRequestsOf(call: SdkCall, resolver: TemplateResolver, names: 
         }));
       }
       break;
+    case 'CloudTrailClient':
+      // LookupEvents has no resource-level permissions: `*` is its only resource.
+      if (call.operation === 'LookupEvents') return [{ action: 'cloudtrail:LookupEvents', resource: '*' }];
+      break;
     case 'KMSClient': {
       const keyId = names.keys?.[text('KeyId')];
       if (!keyId) throw new Error(`key ${text('KeyId')} is not mapped to the template`);
@@ -261,7 +290,24 @@ function assumeRoleRequests(input: Readonly<Record<string, unknown>>): IamReques
   ];
 }
 
-type TableArn = (name: string, index?: unknown) => string;
+/** A table's ARN (or its index's) in the template, and the name of its partition key. */
+interface TableArn {
+  (name: string, index?: unknown): string;
+  partitionKey: (name: string) => string | undefined;
+}
+
+/** One item operation as IAM sees it: its partition key value as `dynamodb:LeadingKeys`. */
+interface ItemOperation {
+  readonly TableName: string;
+  readonly Item?: Record<string, unknown>;
+  readonly Key?: Record<string, unknown>;
+}
+
+function leadingKeys(op: ItemOperation, table: TableArn): Record<string, string[]> {
+  const key = table.partitionKey(op.TableName);
+  const value = key === undefined ? undefined : (op.Item ?? op.Key)?.[key];
+  return value === undefined ? {} : { 'dynamodb:LeadingKeys': [String(value)] };
+}
 
 function dynamoRequests(call: SdkCall, table: TableArn): IamRequest[] {
   const input = call.input as Record<string, unknown>;
@@ -269,8 +315,8 @@ function dynamoRequests(call: SdkCall, table: TableArn): IamRequest[] {
   switch (call.operation) {
     case 'TransactWriteItems':
     case 'TransactGetItems': {
-      const items = (input.TransactItems ?? []) as Record<string, { TableName: string }>[];
-      const context = { 'dynamodb:EnclosingOperation': call.operation };
+      const items = (input.TransactItems ?? []) as Record<string, ItemOperation>[];
+      const enclosing = { 'dynamodb:EnclosingOperation': call.operation };
       const verbs: Record<string, string> = {
         Put: 'PutItem',
         Update: 'UpdateItem',
@@ -282,7 +328,7 @@ function dynamoRequests(call: SdkCall, table: TableArn): IamRequest[] {
         Object.entries(item).map(([verb, op]) => ({
           action: `dynamodb:${verbs[verb] ?? verb}`,
           resource: table(op.TableName),
-          context,
+          context: { ...enclosing, ...leadingKeys(op, table) },
         })),
       );
     }
@@ -296,6 +342,18 @@ function dynamoRequests(call: SdkCall, table: TableArn): IamRequest[] {
         action,
         resource: table(name),
       }));
+    case 'GetItem':
+    case 'PutItem':
+    case 'UpdateItem':
+    case 'DeleteItem':
+      // A lone item call: no dynamodb:EnclosingOperation (only transactions carry one).
+      return [
+        {
+          action,
+          resource: table(String(input.TableName)),
+          context: leadingKeys(input as unknown as ItemOperation, table),
+        },
+      ];
     default:
       return [{ action, resource: table(String(input.TableName), input.IndexName) }];
   }
