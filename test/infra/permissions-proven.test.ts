@@ -719,6 +719,8 @@ describe('permissions proven offline: what must be denied is denied', () => {
         resource: resolver.arnOf(logicalId('WebAppIamBaselineDevelopersGroup', 'AWS::IAM::Group')),
       },
       { action: 'iam:DeleteRolePermissionsBoundary', resource: admin.arn },
+      // Outside both managed paths: denied by the negated boundary condition (no key on a delete).
+      { action: 'iam:DeleteRolePermissionsBoundary', resource: `arn:aws:iam::${account}:role/anything` },
       { action: 'dynamodb:DeleteItem', resource: auditTable },
     ];
     const still: IamRequest[] = [
