@@ -61,7 +61,20 @@ export interface IdentityCenterAccessProps {
   readonly reconcileRemove: boolean;
   /** The broker's permissions boundary: capped at the same reach, with the permission-set denies. */
   readonly boundary: iam.ManagedPolicy;
+  /**
+   * The Slack function's role and its (data-plane) boundary: it reads account and permission-set
+   * names for people (the accounts picker, the messages), nothing else of Identity Center.
+   */
+  readonly slack?: { readonly role: iam.Role; readonly boundary: iam.ManagedPolicy };
 }
+
+/** What the Slack function reads to name accounts and permission sets (the account directory's calls). */
+const NAME_READS = [
+  'organizations:DescribeAccount',
+  'organizations:ListAccountsForParent',
+  'organizations:ListChildren',
+  'sso:DescribePermissionSet',
+];
 
 /**
  * The Identity Center, Organizations and member-account permissions of the broker, derived
@@ -76,6 +89,7 @@ export class IdentityCenterAccess extends Construct {
   constructor(scope: Construct, id: string, props: IdentityCenterAccessProps) {
     super(scope, id);
     const { reach } = props;
+    if (props.slack && reach.instanceArns.length > 0) this.letSlackReadNames(props.slack, reach);
     const idStore = (resource: string) => `arn:${Aws.PARTITION}:identitystore:::${resource}`;
     const allUsers = idStore('user/*');
     const allMemberships = idStore('membership/*');
@@ -156,6 +170,53 @@ export class IdentityCenterAccess extends Construct {
       );
     }
     this.capBoundary(props);
+  }
+
+  /**
+   * The Slack role's name reads, scoped like the worker's (the OUs, the accounts, the sets named
+   * by ARN; a set named by name needs no read), and the same reads allowed by its data boundary.
+   */
+  private letSlackReadNames(
+    slack: NonNullable<IdentityCenterAccessProps['slack']>,
+    reach: IdentityCenterReach,
+  ): void {
+    const reads: [string, readonly string[]][] = [
+      ['organizations:DescribeAccount', reach.orgAccountArns],
+      ['organizations:ListAccountsForParent', reach.ouArns],
+      ['organizations:ListChildren', reach.nestedOus ? reach.ouArns : []],
+      [
+        'sso:DescribePermissionSet',
+        reach.permissionSetArns.length > 0 ? [...reach.instanceArns, ...reach.permissionSetArns] : [],
+      ],
+    ];
+    const wildcards = new Set<string>();
+    for (const [action, resources] of reads) {
+      if (resources.length === 0) continue;
+      slack.role.addToPolicy(new iam.PolicyStatement({ actions: [action], resources: [...resources] }));
+      resources.filter((r) => r.includes('*')).forEach((r) => wildcards.add(r));
+    }
+    if (wildcards.size > 0)
+      acknowledgeWildcardResources(
+        slack.role,
+        [...wildcards],
+        'Accounts under OUs are resolved at run time: the Slack function reads their names (DescribeAccount) to offer and name them; the OUs and sets are exact.',
+      );
+    const sso = (resource: string) => `arn:${Aws.PARTITION}:sso:::${resource}`;
+    // Why: the data boundary allows reads only; every Identity Center and Organizations write stays outside it.
+    const caps = [
+      ...reach.instanceArns,
+      ...reach.instanceArns.map((arn) => sso(`permissionSet/${arn.slice(arn.lastIndexOf('/') + 1)}/*`)),
+      `arn:${Aws.PARTITION}:organizations::*:ou/o-*/ou-*`,
+      `arn:${Aws.PARTITION}:organizations::*:account/o-*/*`,
+    ];
+    slack.boundary.addStatements(
+      new iam.PolicyStatement({ sid: 'NamesForPeople', actions: NAME_READS, resources: caps }),
+    );
+    acknowledgeWildcardResources(
+      slack.boundary,
+      caps.filter((r) => r.includes('*')),
+      "The data boundary caps the Slack function's name reads at the policy's instances and at Organizations reads; its own policy names the exact OUs, accounts and sets.",
+    );
   }
 
   /** The boundary's share: the same reach as a cap, and the permission-set denies. */

@@ -88,6 +88,21 @@ describe('Identity Center, Organizations and agent-role permissions, from a poli
     expect(read.resourcesFor(worker, 'organizations:ListChildren')).toEqual([]);
   });
 
+  it('lets the Slack role read the names of the named accounts and set, and change nothing', () => {
+    const slack = read.ofRole('SlackRole');
+    expect(read.resourcesFor(slack, 'organizations:DescribeAccount')).toEqual([
+      `arn:${P}:organizations::*:account/o-*/111111111111`,
+      `arn:${P}:organizations::*:account/o-*/222222222222`,
+    ]);
+    expect(read.resourcesFor(slack, 'sso:DescribePermissionSet')).toEqual([INSTANCE, SET].sort());
+    expect(read.resourcesFor(slack, 'organizations:ListAccountsForParent')).toEqual([]);
+    const identityCenterActions = slack.flatMap((s) => list(s.Action)).filter(isIdentityCenterAction);
+    expect([...new Set(identityCenterActions)].sort()).toEqual([
+      'organizations:DescribeAccount',
+      'sso:DescribePermissionSet',
+    ]);
+  });
+
   it('lets the worker, sweeper and reconciler assume only the agent role (and the worker the role targets)', () => {
     expect(read.resourcesFor(read.ofRole(ROLES.worker), 'sts:AssumeRole')).toEqual(
       [AGENT_ROLE, 'arn:aws:iam::111122223333:role/jit/ProdOperator'].sort(),
@@ -116,8 +131,8 @@ describe('Identity Center, Organizations and agent-role permissions, from a poli
     );
   });
 
-  it('grants no Identity Center action to any other function, nor any wildcard action', () => {
-    for (const role of ['SlackRole', 'AuditApiRole', 'AuditAnchorRole', 'RequestApiRole']) {
+  it('grants no Identity Center action to any other function (the Slack role reads names only), nor any wildcard action', () => {
+    for (const role of ['AuditApiRole', 'AuditAnchorRole', 'RequestApiRole']) {
       expect(
         read
           .ofRole(role)
