@@ -103,6 +103,18 @@ describe('Identity Center, Organizations and agent-role permissions, from a poli
     ]);
   });
 
+  it('lets the data boundary (the Slack role’s) allow exactly the name reads, and stay under IAM’s size', () => {
+    const data = read.ofManagedPolicy('BoundaryPolicy');
+    const names = data.find((s) => s.Sid === 'NamesForPeople');
+    expect(list(names?.Action).sort()).toEqual([
+      'organizations:DescribeAccount',
+      'organizations:ListAccountsForParent',
+      'organizations:ListChildren',
+      'sso:DescribePermissionSet',
+    ]);
+    expect(JSON.stringify({ Version: '2012-10-17', Statement: data }).length).toBeLessThan(6144);
+  });
+
   it('lets the worker, sweeper and reconciler assume only the agent role (and the worker the role targets)', () => {
     expect(read.resourcesFor(read.ofRole(ROLES.worker), 'sts:AssumeRole')).toEqual(
       [AGENT_ROLE, 'arn:aws:iam::111122223333:role/jit/ProdOperator'].sort(),
