@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { accountLabel } from '../../shared/domain/account-directory.js';
 import { defaultCredentials, regionOfFunctionUrl, signRequest } from '../../shared/adapters/aws/sigv4.js';
 import { formatDuration, tryParseDuration } from '../../shared/domain/duration.js';
 
@@ -66,6 +67,10 @@ type RequestView = {
   secondsLeft?: number;
   approvals: number;
   approvalsRequired: number;
+  account?: string;
+  accountName?: string;
+  accounts?: { id: string; name?: string }[];
+  permissionSetName?: string;
 };
 
 function seconds(text: string, flag: string): number {
@@ -134,7 +139,17 @@ function checked(answer: ApiAnswer): Record<string, unknown> {
 function describe(r: RequestView): string {
   const left = r.secondsLeft !== undefined ? `, ${formatDuration(r.secondsLeft)} left` : '';
   const approvals = r.status === 'PENDING' ? ` (${r.approvals}/${r.approvalsRequired} approvals)` : '';
-  return `${r.id}  ${r.target}  ${r.status}${approvals}${left}`;
+  return `${r.id}  ${r.target}${scope(r)}  ${r.status}${approvals}${left}`;
+}
+
+/** " (AdministratorAccess in Prod (111122223333))": where a grant in accounts applies, as the API named it. */
+function scope(r: RequestView): string {
+  const accounts = r.accounts ?? (r.account === undefined ? [] : [{ id: r.account, name: r.accountName }]);
+  const where = accounts
+    .map((a) => accountLabel({ id: a.id, ...(a.name ? { name: a.name } : {}) }))
+    .join(', ');
+  const text = [r.permissionSetName, where].filter(Boolean).join(' in ');
+  return text === '' ? '' : ` (${text})`;
 }
 
 const FINAL_BAD = new Set(['DENIED', 'CANCELLED', 'TIMED_OUT', 'FAILED', 'EXPIRED', 'REVOKED']);

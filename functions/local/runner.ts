@@ -343,18 +343,19 @@ export async function startLocalBroker(options: StartLocalBrokerOptions): Promis
     });
 
     const appLogger = listenerLogger(logger);
+    // The accounts picker and account names: the sandbox's organization, else AWS's.
+    const accounts = permissionSetAccountDirectory(
+      sandbox ? sandbox.identityCenter.permissionSetAdapters() : permissionSetAdapters(grant.clients),
+    );
     const slackOptions = {
       signingSecret: config[ENV.slackSigningSecret],
       botToken: config[ENV.slackBotToken],
       ...(slackApiUrl ? { slackApiUrl } : {}),
       deps: {
         ...requestPorts(base, queue, appLogger),
-        // The accounts picker and account names: the sandbox's organization, else AWS's.
-        accounts: permissionSetAccountDirectory(
-          sandbox ? sandbox.identityCenter.permissionSetAdapters() : permissionSetAdapters(grant.clients),
-        ),
+        accounts,
       },
-      events: eventsOverSlackClient(base, appLogger),
+      events: eventsOverSlackClient(base, appLogger, accounts),
       logger: appLogger,
     };
     const slackHandler = createSlackHandler({ load: async () => slackOptions });

@@ -10,6 +10,9 @@ import {
 import { personKey, type Person } from '../../shared/domain/person.js';
 import type { IssuedCredentials } from '../../shared/domain/ports.js';
 import type { AccessRequest } from '../../shared/domain/request.js';
+import { unnamedGrant, type GrantNames } from '../../shared/domain/grant-names.js';
+import { findTarget } from '../../shared/domain/policy.js';
+import { grantNames } from '../../shared/usecases/grant-names.js';
 import { approveRequest, denyRequest } from '../../shared/usecases/approve-request.js';
 import { cancelRequest } from '../../shared/usecases/cancel-request.js';
 import { throughChannel, type Channel } from '../../shared/usecases/channel.js';
@@ -60,8 +63,13 @@ export interface ApiResponse {
   readonly body: unknown;
 }
 
-/** A request as the API shows it to its requester (never anything secret). */
-export function requestView(request: AccessRequest) {
+/**
+ * A request as the API shows it to its requester (never anything secret); a grant in accounts
+ * carries its `account` with `accountName`, all its `accounts` when several, and the
+ * `permissionSetName`, when `names` has them.
+ */
+export function requestView(request: AccessRequest, names: GrantNames = unnamedGrant(request)) {
+  const accountName = names.accounts.find((a) => a.id === request.account)?.name;
   return {
     id: request.id,
     target: request.targetId,
@@ -77,7 +85,22 @@ export function requestView(request: AccessRequest) {
     approvalsRequired: request.approvalsRequired,
     breakGlass: request.breakGlass,
     ...(request.extendsRequestId === undefined ? {} : { extendsRequestId: request.extendsRequestId }),
+    ...(request.account === undefined ? {} : { account: request.account }),
+    ...(accountName === undefined ? {} : { accountName }),
+    ...(names.accounts.length > 1 ? { accounts: names.accounts } : {}),
+    ...(names.permissionSetName === undefined ? {} : { permissionSetName: names.permissionSetName }),
   };
+}
+
+/** {@link requestView} with the names of its accounts and permission set looked up (ids when they cannot be). */
+async function namedView(deps: RequestDeps, request: AccessRequest) {
+  const target = findTarget(deps.policy.current(), request.targetId);
+  return requestView(request, await grantNames(deps.accounts, request, target));
+}
+
+/** {@link namedView} of each request, in order. */
+function namedViews(deps: RequestDeps, requests: readonly AccessRequest[]) {
+  return Promise.all(requests.map((request) => namedView(deps, request)));
 }
 
 const durationText = z.union([z.string(), z.number().int().positive()]).transform((value, ctx) => {
@@ -160,7 +183,10 @@ async function submit(deps: RequestApiDeps, caller: Person, body: unknown): Prom
     ...(input.idempotencyKey === undefined ? {} : { idempotencyKey: input.idempotencyKey }),
   });
   if (result.outcome === 'refused') return refused(result);
-  return ok({ outcome: result.outcome, request: requestView(result.request) }, result.created ? 201 : 200);
+  return ok(
+    { outcome: result.outcome, request: await namedView(deps.requests, result.request) },
+    result.created ? 201 : 200,
+  );
 }
 
 async function extend(deps: RequestApiDeps, caller: Person, body: unknown, id: string): Promise<ApiResponse> {
@@ -179,18 +205,23 @@ async function extend(deps: RequestApiDeps, caller: Person, body: unknown, id: s
     ...(input.idempotencyKey === undefined ? {} : { idempotencyKey: input.idempotencyKey }),
   });
   if (result.outcome === 'refused') return refused(result);
-  return ok({ outcome: result.outcome, request: requestView(result.request) }, result.created ? 201 : 200);
+  return ok(
+    { outcome: result.outcome, request: await namedView(deps.requests, result.request) },
+    result.created ? 201 : 200,
+  );
 }
 
 async function listMine(deps: RequestApiDeps, caller: Person): Promise<ApiResponse> {
   const mine = await listMyAccess(deps.requests, await resolvePerson(deps.people, caller));
   return ok({
-    pending: mine.pending.map(requestView),
-    live: mine.live.map((grant) => ({
-      ...requestView(grant.request),
-      secondsLeft: grant.secondsLeft,
-      canGetCredentials: grant.canGetCredentials,
-    })),
+    pending: await namedViews(deps.requests, mine.pending),
+    live: await Promise.all(
+      mine.live.map(async (grant) => ({
+        ...(await namedView(deps.requests, grant.request)),
+        secondsLeft: grant.secondsLeft,
+        canGetCredentials: grant.canGetCredentials,
+      })),
+    ),
   });
 }
 
@@ -262,7 +293,11 @@ async function revokeOne(
   const revoker = await resolvePerson(deps.people, caller);
   const result = await revokeAccess(deps.requests, { requestId: id, revoker, reason });
   if (result.outcome === 'refused') return refusedRevoke(result);
-  return ok({ outcome: 'revoke-requested', as: result.as, request: requestView(result.request) });
+  return ok({
+    outcome: 'revoke-requested',
+    as: result.as,
+    request: await namedView(deps.requests, result.request),
+  });
 }
 
 async function revokeAll(deps: RequestApiDeps, caller: Person, body: unknown): Promise<ApiResponse> {
@@ -275,7 +310,7 @@ async function revokeAll(deps: RequestApiDeps, caller: Person, body: unknown): P
     reason: input.reason,
   });
   if (result.outcome === 'refused') return refusedRevoke(result);
-  return ok({ outcome: 'revoke-requested', revoked: result.revoked.map(requestView) });
+  return ok({ outcome: 'revoke-requested', revoked: await namedViews(deps.requests, result.revoked) });
 }
 
 const ROUTES: Record<string, Route> = {
@@ -283,14 +318,16 @@ const ROUTES: Record<string, Route> = {
   'GET /requests': (deps, caller) => listMine(deps, caller),
   'POST /credentials': (deps, caller, body) => credentials(deps, caller, body),
   'GET /requests/:id': async (deps, caller, _body, id) =>
-    ok({ request: requestView(await ownRequest(deps.requests, caller, id as string)) }),
+    ok({
+      request: await namedView(deps.requests, await ownRequest(deps.requests, caller, id as string)),
+    }),
   'POST /requests/:id/cancel': async (deps, caller, body, id) => {
     parseBody(emptyBody, body);
     const request = await cancelRequest(deps.requests, {
       requestId: id as string,
       requester: personKey(caller),
     });
-    return ok({ outcome: 'cancelled', request: requestView(request) });
+    return ok({ outcome: 'cancelled', request: await namedView(deps.requests, request) });
   },
   'POST /requests/:id/release': async (deps, caller, body, id) => {
     parseBody(emptyBody, body);
@@ -298,7 +335,7 @@ const ROUTES: Record<string, Route> = {
       requestId: id as string,
       requester: personKey(caller),
     });
-    return ok({ outcome: 'release-requested', request: requestView(request) });
+    return ok({ outcome: 'release-requested', request: await namedView(deps.requests, request) });
   },
   'POST /requests/:id/extend': (deps, caller, body, id) => extend(deps, caller, body, id as string),
   'POST /requests/:id/approve': async (deps, caller, body, id) => {
@@ -308,7 +345,7 @@ const ROUTES: Record<string, Route> = {
     if (result.outcome === 'refused') return refused(result);
     return ok({
       outcome: result.outcome,
-      request: requestView(result.request),
+      request: await namedView(deps.requests, result.request),
       ...(result.outcome === 'recorded' ? { approvals: result.approvals, required: result.required } : {}),
     });
   },
@@ -317,7 +354,7 @@ const ROUTES: Record<string, Route> = {
     const approver = await resolvePerson(deps.people, caller);
     const result = await denyRequest(deps.requests, { requestId: id as string, approver, reason });
     if (result.outcome === 'refused') return refused(result);
-    return ok({ outcome: 'denied', request: requestView(result.request) });
+    return ok({ outcome: 'denied', request: await namedView(deps.requests, result.request) });
   },
   'POST /requests/:id/revoke': (deps, caller, body, id) => revokeOne(deps, caller, body, id as string),
   'POST /revocations': (deps, caller, body) => revokeAll(deps, caller, body),

@@ -34,7 +34,7 @@ export const handler = createHandler({
       ...settings,
       logger: appLogger,
       deps: { ...requestPorts(base, queue, appLogger), accounts },
-      events: eventsOverSlackClient(base, appLogger),
+      events: eventsOverSlackClient(base, appLogger, accounts),
     };
   },
   middlewares: [injectLambdaContext(logger, { resetKeys: true })],

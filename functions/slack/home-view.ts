@@ -1,4 +1,5 @@
 import { formatDuration } from '../../shared/domain/duration.js';
+import { grantScopeText, unnamedGrant, type GrantNames } from '../../shared/domain/grant-names.js';
 import type { AccessRequest } from '../../shared/domain/request.js';
 import type { MyAccess } from '../../shared/usecases/list-my-access.js';
 import { ACTIONS } from '../../shared/adapters/slack/ids.js';
@@ -27,7 +28,10 @@ export function homeView(
   notice?: string,
   othersLive: readonly AccessRequest[] = [],
   othersMore = 0,
+  /** Account and permission-set names by request id (a request without: its account id alone). */
+  names: ReadonlyMap<string, GrantNames> = new Map(),
 ): HomeView {
+  const where = (request: AccessRequest) => scopeOf(request, names);
   const blocks: Block[] = [
     { type: 'header', text: plain('My access') },
     {
@@ -66,7 +70,7 @@ export function homeView(
     blocks.push({
       type: 'section',
       text: mrkdwn(
-        `*${request.targetId}* (${request.targetKind}) · ${formatDuration(grant.secondsLeft)} left · ends ${request.endsAt ? slackDate(request.endsAt) : '?'}${flags ? ` · ${flags}` : ''}`,
+        `*${request.targetId}* (${request.targetKind})${where(request)} · ${formatDuration(grant.secondsLeft)} left · ends ${request.endsAt ? slackDate(request.endsAt) : '?'}${flags ? ` · ${flags}` : ''}`,
       ),
     });
     blocks.push({
@@ -100,13 +104,13 @@ export function homeView(
       ],
     });
   }
-  if (access.scheduled.length > 0) blocks.push(...scheduledBlocks(access.scheduled));
+  if (access.scheduled.length > 0) blocks.push(...scheduledBlocks(access.scheduled, where));
   blocks.push({ type: 'divider' }, section('*Pending requests*'));
   if (access.pending.length === 0) blocks.push(context('None.'));
   for (const request of access.pending) {
     blocks.push(
       section(
-        `*${request.targetId}* for ${formatDuration(request.durationSeconds)} · ${progressText(request)} · asked ${slackDate(request.createdAt)}`,
+        `*${request.targetId}*${where(request)} for ${formatDuration(request.durationSeconds)} · ${progressText(request)} · asked ${slackDate(request.createdAt)}`,
       ),
       {
         type: 'actions',
@@ -133,7 +137,7 @@ export function homeView(
       blocks.push({
         type: 'section',
         text: mrkdwn(
-          `${user(grant.requester)} · *${grant.targetId}* (${grant.targetKind}) · ends ${grant.endsAt ? slackDate(grant.endsAt) : '?'}${grant.breakGlass ? ' · :rotating_light: break-glass' : ''}${grant.endRequest ? ' · being ended' : ''}`,
+          `${user(grant.requester)} · *${grant.targetId}* (${grant.targetKind})${where(grant)} · ends ${grant.endsAt ? slackDate(grant.endsAt) : '?'}${grant.breakGlass ? ' · :rotating_light: break-glass' : ''}${grant.endRequest ? ' · being ended' : ''}`,
         ),
         ...(grant.endRequest ? {} : { accessory: revokeButton(grant) }),
       });
@@ -149,13 +153,25 @@ export function homeView(
   return { type: 'home', blocks: blocks.slice(0, 100) };
 }
 
+/**
+ * " · AdministratorAccess in Prod (111122223333)": where a grant applies, named when its names
+ * were looked up, its account id alone otherwise; empty for a grant with neither.
+ */
+function scopeOf(request: AccessRequest, names: ReadonlyMap<string, GrantNames>): string {
+  const scope = grantScopeText(names.get(request.id) ?? unnamedGrant(request));
+  return scope === undefined ? '' : ` · ${escapeText(scope)}`;
+}
+
 /** Approved grants that start later: their window, and Cancel until the start. */
-function scheduledBlocks(scheduled: MyAccess['scheduled']): Block[] {
+function scheduledBlocks(
+  scheduled: MyAccess['scheduled'],
+  where: (request: AccessRequest) => string,
+): Block[] {
   const blocks: Block[] = [{ type: 'divider' }, section('*Scheduled grants*')];
   for (const request of scheduled) {
     blocks.push(
       section(
-        `:calendar: *${request.targetId}* from ${request.startsAt ? slackDate(request.startsAt) : '?'} to ${request.endsAt ? slackDate(request.endsAt) : '?'} · approved`,
+        `:calendar: *${request.targetId}*${where(request)} from ${request.startsAt ? slackDate(request.startsAt) : '?'} to ${request.endsAt ? slackDate(request.endsAt) : '?'} · approved`,
       ),
       {
         type: 'actions',

@@ -10,6 +10,9 @@ import type { Clock, EventPublisher, EventSubscriber, PolicySource } from '../..
 import { DynamoAuditQuery } from '../../shared/adapters/dynamodb/audit-query.js';
 import type { AuditReader } from '../../shared/domain/audit-query.js';
 import type { AccessRequest } from '../../shared/domain/request.js';
+import type { AccountDirectory } from '../../shared/domain/account-directory.js';
+import type { Target } from '../../shared/domain/policy.js';
+import { grantNames } from '../../shared/usecases/grant-names.js';
 import type { UseCaseLogger } from '../../shared/usecases/deps.js';
 import { requesterHistory } from '../../shared/usecases/requester-history.js';
 import { storedActivitySummary } from '../../shared/usecases/summarise-activity.js';
@@ -28,12 +31,14 @@ export interface SubscriberPorts {
   readonly clock: Clock;
   /** The audit reader the approval post's requester history is read from (none: no history). */
   readonly audit?: AuditReader;
+  /** Account and permission-set names for the messages (none: account ids alone). */
+  readonly accounts?: AccountDirectory;
 }
 
 /** Every registered subscriber, built over its ports. */
 export function subscribersOf(ports: SubscriberPorts): EventSubscriber[] {
   const { web, messages } = ports.slack;
-  const { audit, clock } = ports;
+  const { audit, clock, accounts } = ports;
   const history =
     audit === undefined
       ? undefined
@@ -42,8 +47,20 @@ export function subscribersOf(ports: SubscriberPorts): EventSubscriber[] {
     audit === undefined
       ? undefined
       : (request: AccessRequest) => storedActivitySummary(audit, request.id, clock.now());
+  const names =
+    accounts === undefined
+      ? undefined
+      : (request: AccessRequest, target: Target | undefined) => grantNames(accounts, request, target);
   return [
-    new SlackNotifier(web, ports.policy, new SlackDirectory(web, ports.clock), messages, history, activity),
+    new SlackNotifier(
+      web,
+      ports.policy,
+      new SlackDirectory(web, ports.clock),
+      messages,
+      history,
+      activity,
+      names,
+    ),
   ];
 }
 
@@ -74,6 +91,8 @@ export function slackMessageStore(base: Pick<BaseWiring, 'doc' | 'tables'>): Sla
 export function eventsOverSlackClient(
   base: Pick<BaseWiring, 'doc' | 'tables' | 'policy' | 'clock'>,
   logger: UseCaseLogger,
+  /** Names accounts and permission sets in the messages (none: account ids alone). */
+  accounts?: AccountDirectory,
 ): (web: WebClient) => EventPublisher {
   return slackClientEvents(
     {
@@ -81,6 +100,7 @@ export function eventsOverSlackClient(
       clock: base.clock,
       messages: slackMessageStore(base),
       audit: new DynamoAuditQuery(base.doc, base.tables.audit),
+      ...(accounts === undefined ? {} : { accounts }),
     },
     logger,
   );

@@ -27,14 +27,6 @@ const GROUP_MEMBERSHIP = [
   'identitystore:ListGroupMemberships',
 ];
 
-/** What a request form shows of a permission-set target: the accounts its OUs hold, their names, the set's name. */
-const FORM_READS = new Set([
-  'organizations:DescribeAccount',
-  'organizations:ListAccountsForParent',
-  'organizations:ListChildren',
-  'sso:DescribePermissionSet',
-]);
-
 /** Actions that add access: the grant worker's only (the sweeper and reconciler take access away). */
 const GIVES_ACCESS = new Set(['sso:CreateAccountAssignment', 'identitystore:CreateGroupMembership']);
 
@@ -70,11 +62,19 @@ export interface IdentityCenterAccessProps {
   /** The broker's permissions boundary: capped at the same reach, with the permission-set denies. */
   readonly boundary: iam.ManagedPolicy;
   /**
-   * The function whose request forms list a permission-set target's accounts (the Slack app's
-   * account picker) and its boundary: it gets the Organizations and permission-set reads only.
+   * The Slack function's role and its (data-plane) boundary: it reads account and permission-set
+   * names for people (the accounts picker, the messages), nothing else of Identity Center.
    */
-  readonly formReader?: { readonly role: iam.Role; readonly boundary: iam.ManagedPolicy };
+  readonly slack?: { readonly role: iam.Role; readonly boundary: iam.ManagedPolicy };
 }
+
+/** What the Slack function reads to name accounts and permission sets (the account directory's calls). */
+const NAME_READS = [
+  'organizations:DescribeAccount',
+  'organizations:ListAccountsForParent',
+  'organizations:ListChildren',
+  'sso:DescribePermissionSet',
+];
 
 /**
  * The Identity Center, Organizations and member-account permissions of the broker, derived
@@ -89,6 +89,7 @@ export class IdentityCenterAccess extends Construct {
   constructor(scope: Construct, id: string, props: IdentityCenterAccessProps) {
     super(scope, id);
     const { reach } = props;
+    if (props.slack && reach.instanceArns.length > 0) this.letSlackReadNames(props.slack, reach);
     const idStore = (resource: string) => `arn:${Aws.PARTITION}:identitystore:::${resource}`;
     const allUsers = idStore('user/*');
     const allMemberships = idStore('membership/*');
@@ -146,10 +147,6 @@ export class IdentityCenterAccess extends Construct {
       [props.grantWorker, () => true],
       [props.sweeper, (action) => !GIVES_ACCESS.has(action)],
       [props.reconciler, (action) => reconcilerActions.has(action)],
-      // Why: the form only reads; without these an OU target's account picker is AccessDenied.
-      ...(props.formReader
-        ? [[props.formReader.role, (action: string) => FORM_READS.has(action)] as const]
-        : []),
     ];
     const wildcards = new Set<string>();
     for (const [role, keeps] of grants) {
@@ -173,26 +170,52 @@ export class IdentityCenterAccess extends Construct {
       );
     }
     this.capBoundary(props);
-    if (props.formReader) this.capFormReader(reach, props.formReader.boundary);
   }
 
-  /** The form reader's boundary: the reads of the account picker, on the policy's instances and the Organization. */
-  private capFormReader(reach: IdentityCenterReach, boundary: iam.ManagedPolicy): void {
-    if (reach.instanceArns.length === 0) return;
+  /**
+   * The Slack role's name reads, scoped like the worker's (the OUs, the accounts, the sets named
+   * by ARN; a set named by name needs no read), and the same reads allowed by its data boundary.
+   */
+  private letSlackReadNames(
+    slack: NonNullable<IdentityCenterAccessProps['slack']>,
+    reach: IdentityCenterReach,
+  ): void {
+    const reads: [string, readonly string[]][] = [
+      ['organizations:DescribeAccount', reach.orgAccountArns],
+      ['organizations:ListAccountsForParent', reach.ouArns],
+      ['organizations:ListChildren', reach.nestedOus ? reach.ouArns : []],
+      [
+        'sso:DescribePermissionSet',
+        reach.permissionSetArns.length > 0 ? [...reach.instanceArns, ...reach.permissionSetArns] : [],
+      ],
+    ];
+    const wildcards = new Set<string>();
+    for (const [action, resources] of reads) {
+      if (resources.length === 0) continue;
+      slack.role.addToPolicy(new iam.PolicyStatement({ actions: [action], resources: [...resources] }));
+      resources.filter((r) => r.includes('*')).forEach((r) => wildcards.add(r));
+    }
+    if (wildcards.size > 0)
+      acknowledgeWildcardResources(
+        slack.role,
+        [...wildcards],
+        'Accounts under OUs are resolved at run time: the Slack function reads their names (DescribeAccount) to offer and name them; the OUs and sets are exact.',
+      );
     const sso = (resource: string) => `arn:${Aws.PARTITION}:sso:::${resource}`;
-    const resources = [
+    // Why: the data boundary allows reads only; every Identity Center and Organizations write stays outside it.
+    const caps = [
       ...reach.instanceArns,
       ...reach.instanceArns.map((arn) => sso(`permissionSet/${arn.slice(arn.lastIndexOf('/') + 1)}/*`)),
       `arn:${Aws.PARTITION}:organizations::*:ou/o-*/ou-*`,
       `arn:${Aws.PARTITION}:organizations::*:account/o-*/*`,
     ];
-    boundary.addStatements(
-      new iam.PolicyStatement({ sid: 'AccountPickerReads', actions: [...FORM_READS], resources }),
+    slack.boundary.addStatements(
+      new iam.PolicyStatement({ sid: 'NamesForPeople', actions: NAME_READS, resources: caps }),
     );
     acknowledgeWildcardResources(
-      boundary,
-      resources,
-      "Read-only: the request form lists the accounts under a permission-set target's OUs and names its set; the function's own policy names the exact OUs, accounts and sets.",
+      slack.boundary,
+      caps.filter((r) => r.includes('*')),
+      "The data boundary caps the Slack function's name reads at the policy's instances and at Organizations reads; its own policy names the exact OUs, accounts and sets.",
     );
   }
 

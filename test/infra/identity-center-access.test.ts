@@ -88,6 +88,33 @@ describe('Identity Center, Organizations and agent-role permissions, from a poli
     expect(read.resourcesFor(worker, 'organizations:ListChildren')).toEqual([]);
   });
 
+  it('lets the Slack role read the names of the named accounts and set, and change nothing', () => {
+    const slack = read.ofRole('SlackRole');
+    expect(read.resourcesFor(slack, 'organizations:DescribeAccount')).toEqual([
+      `arn:${P}:organizations::*:account/o-*/111111111111`,
+      `arn:${P}:organizations::*:account/o-*/222222222222`,
+    ]);
+    expect(read.resourcesFor(slack, 'sso:DescribePermissionSet')).toEqual([INSTANCE, SET].sort());
+    expect(read.resourcesFor(slack, 'organizations:ListAccountsForParent')).toEqual([]);
+    const identityCenterActions = slack.flatMap((s) => list(s.Action)).filter(isIdentityCenterAction);
+    expect([...new Set(identityCenterActions)].sort()).toEqual([
+      'organizations:DescribeAccount',
+      'sso:DescribePermissionSet',
+    ]);
+  });
+
+  it('lets the data boundary (the Slack role’s) allow exactly the name reads, and stay under IAM’s size', () => {
+    const data = read.ofManagedPolicy('BoundaryPolicy');
+    const names = data.find((s) => s.Sid === 'NamesForPeople');
+    expect(list(names?.Action).sort()).toEqual([
+      'organizations:DescribeAccount',
+      'organizations:ListAccountsForParent',
+      'organizations:ListChildren',
+      'sso:DescribePermissionSet',
+    ]);
+    expect(JSON.stringify({ Version: '2012-10-17', Statement: data }).length).toBeLessThan(6144);
+  });
+
   it('lets the worker, sweeper and reconciler assume only the agent role (and the worker the role targets)', () => {
     expect(read.resourcesFor(read.ofRole(ROLES.worker), 'sts:AssumeRole')).toEqual(
       [AGENT_ROLE, 'arn:aws:iam::111122223333:role/jit/ProdOperator'].sort(),
@@ -116,17 +143,7 @@ describe('Identity Center, Organizations and agent-role permissions, from a poli
     );
   });
 
-  it('grants the Slack function only the account picker’s reads (accounts, their names, the set’s name)', () => {
-    const slackActions = read
-      .ofRole('SlackRole')
-      .flatMap((s) => list(s.Action))
-      .filter(isIdentityCenterAction);
-    expect([...new Set(slackActions)].sort()).toEqual(
-      ['organizations:DescribeAccount', 'sso:DescribePermissionSet'].sort(),
-    );
-  });
-
-  it('grants no Identity Center action to any other function, nor any wildcard action', () => {
+  it('grants no Identity Center action to any other function (the Slack role reads names only), nor any wildcard action', () => {
     for (const role of ['AuditApiRole', 'AuditAnchorRole', 'RequestApiRole']) {
       expect(
         read

@@ -5,6 +5,10 @@ import { slackPerson, type ResolvedPerson } from '../../../shared/domain/person.
 import type { RequestDeps, UseCaseLogger } from '../../../shared/usecases/deps.js';
 import { identifyPerson, resolvePerson, type PeopleDeps } from '../../../shared/usecases/identify-person.js';
 import { listMyAccess } from '../../../shared/usecases/list-my-access.js';
+import { grantNames } from '../../../shared/usecases/grant-names.js';
+import type { GrantNames } from '../../../shared/domain/grant-names.js';
+import { findTarget } from '../../../shared/domain/policy.js';
+import type { AccessRequest } from '../../../shared/domain/request.js';
 import { listRevocableGrants } from '../../../shared/usecases/revoke-access.js';
 import { ACTIONS, BLOCKS } from '../../../shared/adapters/slack/ids.js';
 import { operatorFix, slackApiFailure } from '../../../shared/adapters/slack/slack-api-error.js';
@@ -84,13 +88,35 @@ export function createListenerContext(
         listMyAccess(deps, person),
         listRevocableGrants(deps, person),
       ]);
+      const shown = [
+        ...access.live.map((grant) => grant.request),
+        ...access.scheduled,
+        ...access.pending,
+        ...othersLive.grants,
+      ];
+      const names = await namesByRequest(deps, shown);
       await client.views.publish({
         user_id: userId,
-        view: homeView(access, notice, othersLive.grants, othersLive.more),
+        view: homeView(access, notice, othersLive.grants, othersLive.more, names),
       });
     },
     describeError: (error, where) => describeError(error, logger, where),
   };
+}
+
+/** The account and permission-set names of each request shown, by request id (ids when unknown). */
+async function namesByRequest(
+  deps: RequestDeps,
+  requests: readonly AccessRequest[],
+): Promise<ReadonlyMap<string, GrantNames>> {
+  const policy = deps.policy.current();
+  const named = await Promise.all(
+    requests.map(
+      async (request) =>
+        [request.id, await grantNames(deps.accounts, request, findTarget(policy, request.targetId))] as const,
+    ),
+  );
+  return new Map(named);
 }
 
 /** Where a button listener shows a failure to the person who clicked. */

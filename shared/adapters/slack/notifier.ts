@@ -7,13 +7,14 @@ import { expandSets, findTarget, type PeopleSet, type Target } from '../../domai
 import type { DomainEvent, EventSubscriber, PolicySource } from '../../domain/ports.js';
 import type { AccessRequest } from '../../domain/request.js';
 import { activityText, type ActivitySummary } from '../../domain/activity.js';
+import { unnamedGrant, type GrantNames } from '../../domain/grant-names.js';
 import type { HistoryEntry } from '../../domain/requester-history.js';
 import type { SlackDirectory } from './directory.js';
 import type { MessageRef, SlackMessageStore } from './message-store.js';
 import { targetKindOf } from '../../targets/kinds.js';
 import { callSlack, operatorFix, slackApiFailure } from './slack-api-error.js';
 import { escapeText, slackDate, user, type SlackMessage } from './views/blocks.js';
-import { approvalMessage, breakGlassAlert, decidedMessage } from './views/messages.js';
+import { approvalMessage, breakGlassAlert, decidedMessage, targetLabel } from './views/messages.js';
 import { expiryWarningMessage, scheduledApprovalText } from './views/lifecycle-messages.js';
 
 /**
@@ -35,6 +36,8 @@ export class SlackNotifier implements EventSubscriber {
     private readonly history?: (request: AccessRequest) => Promise<readonly HistoryEntry[]>,
     /** The grant's stored activity summary, kept on the break-glass alert when it is redrawn. */
     private readonly storedActivity?: (request: AccessRequest) => Promise<ActivitySummary | undefined>,
+    /** The names of a grant's accounts and permission set (none given: the account ids alone). */
+    private readonly grantNames?: (request: AccessRequest, target: Target | undefined) => Promise<GrantNames>,
   ) {}
 
   async handle(event: DomainEvent): Promise<void> {
@@ -46,21 +49,24 @@ export class SlackNotifier implements EventSubscriber {
   private async notify(notification: DomainEvent): Promise<readonly MessageRef[]> {
     const { request } = notification;
     const target = findTarget(this.policy.current(), request.targetId);
+    // Why: a name is for reading only; a failed lookup must never stop a message (ids instead).
+    const names = (await this.grantNames?.(request, target).catch(() => undefined)) ?? unnamedGrant(request);
+    const subject = targetLabel(request.targetId, names);
     switch (notification.kind) {
       case 'approval-needed':
-        return this.askApprovers(request, target, notification.reminder);
+        return this.askApprovers(request, target, notification.reminder, names);
       case 'approval-recorded':
-        await this.updateAll(request, await this.approvalPost(request, target, false));
+        await this.updateAll(request, await this.approvalPost(request, target, false, names));
         return [];
       case 'approval-escalated':
-        return this.askBackupApprovers(request, target, notification.to);
+        return this.askBackupApprovers(request, target, notification.to, names);
       case 'request-approved':
-        await this.updateAll(request, decidedMessage(request, target));
+        await this.updateAll(request, decidedMessage(request, target, names));
         await this.dm(
           request.requester,
           request.scheduledStartsAt
             ? scheduledApprovalText(request)
-            : `:white_check_mark: Your request for *${request.targetId}* was approved. Access is being set up; it ends ${request.endsAt ? slackDate(request.endsAt) : 'on time'}.`,
+            : `:white_check_mark: Your request for ${subject} was approved. Access is being set up; it ends ${request.endsAt ? slackDate(request.endsAt) : 'on time'}.`,
         );
         return [];
       case 'grant-expiring':
@@ -68,26 +74,26 @@ export class SlackNotifier implements EventSubscriber {
         await this.post(request.requester, expiryWarningMessage(request, target));
         return [];
       case 'request-denied':
-        await this.updateAll(request, decidedMessage(request, target));
+        await this.updateAll(request, decidedMessage(request, target, names));
         await this.dm(
           request.requester,
-          `:no_entry: Your request for *${request.targetId}* was denied by <@${request.decidedBy ?? ''}>: ${escapeText(request.decisionReason ?? '')}`,
+          `:no_entry: Your request for ${subject} was denied by <@${request.decidedBy ?? ''}>: ${escapeText(request.decisionReason ?? '')}`,
         );
         return [];
       case 'request-cancelled':
-        await this.updateAll(request, decidedMessage(request, target));
+        await this.updateAll(request, decidedMessage(request, target, names));
         return [];
       case 'request-timed-out':
-        await this.updateAll(request, decidedMessage(request, target));
+        await this.updateAll(request, decidedMessage(request, target, names));
         await this.dm(
           request.requester,
-          `:alarm_clock: Your request for *${request.targetId}* timed out: nobody decided in time. Request again if you still need it.`,
+          `:alarm_clock: Your request for ${subject} timed out: nobody decided in time. Request again if you still need it.`,
         );
         return [];
       case 'grant-active':
         await this.dm(
           request.requester,
-          `:unlock: Your *${request.targetId}* access is active until ${request.endsAt ? slackDate(request.endsAt) : '?'}.${targetKindOf(request.targetKind)?.issuesCredentials ? ' Get credentials from the app’s Home tab.' : ''}`,
+          `:unlock: Your ${subject} access is active until ${request.endsAt ? slackDate(request.endsAt) : '?'}.${targetKindOf(request.targetKind)?.issuesCredentials ? ' Get credentials from the app’s Home tab.' : ''}`,
         );
         if (target?.notifyChannel) {
           await this.post(
@@ -96,29 +102,31 @@ export class SlackNotifier implements EventSubscriber {
               text: `<@${request.requester}> has ${request.targetId}`,
               blocks: [],
             },
-            `<@${request.requester}> now has *${request.targetId}* for ${formatDuration(request.durationSeconds)}${request.breakGlass ? ' (break-glass)' : ''}.`,
+            `<@${request.requester}> now has ${subject} for ${formatDuration(request.durationSeconds)}${request.breakGlass ? ' (break-glass)' : ''}.`,
           );
         }
         return [];
       case 'grant-failed':
-        await this.updateAll(request, decidedMessage(request, target));
+        await this.updateAll(request, decidedMessage(request, target, names));
         await this.dm(
           request.requester,
-          `:x: Your *${request.targetId}* access could not be set up. An operator has been alerted.`,
+          `:x: Your ${subject} access could not be set up. An operator has been alerted.`,
         );
         return [];
       case 'grant-ended':
         // The posts lose their Revoke button once the grant ended.
         await this.updateAll(
           request,
-          request.breakGlass ? await this.breakGlassPost(request, target) : decidedMessage(request, target),
+          request.breakGlass
+            ? await this.breakGlassPost(request, target, names)
+            : decidedMessage(request, target, names),
         );
-        await this.dm(request.requester, endedText(request));
+        await this.dm(request.requester, endedText(request, subject));
         return [];
       case 'break-glass':
-        return this.breakGlass(request, target);
+        return this.breakGlass(request, target, names);
       case 'break-glass-reviewed':
-        await this.updateAll(request, await this.breakGlassPost(request, target));
+        await this.updateAll(request, await this.breakGlassPost(request, target, names));
         return [];
       case 'revoke-failing': {
         const channel = this.policy.current().breakGlass?.securityChannel ?? target?.notifyChannel;
@@ -126,13 +134,13 @@ export class SlackNotifier implements EventSubscriber {
           await this.post(
             channel,
             { text: 'Revoke failing', blocks: [] },
-            `:warning: Removing *${request.targetId}* from <@${request.requester}> keeps failing (grant ${request.id}). It is retried every sweep until AWS confirms; check the grant worker and the sweeper.`,
+            `:warning: Removing ${subject} from <@${request.requester}> keeps failing (grant ${request.id}). It is retried every sweep until AWS confirms; check the grant worker and the sweeper.`,
           );
         }
         return [];
       }
       case 'activity-summarised':
-        await this.activity(request, target, notification.summary);
+        await this.activity(request, target, notification.summary, names);
         return [];
     }
   }
@@ -145,6 +153,7 @@ export class SlackNotifier implements EventSubscriber {
     request: AccessRequest,
     target: Target | undefined,
     summary: ActivitySummary,
+    names: GrantNames,
   ): Promise<void> {
     const posted = (await this.messages.list(request.id)).filter((ref) => ref.ts);
     const text = `:mag: What was done with this grant (CloudTrail, ${slackDate(summary.from)} to ${slackDate(summary.to)}): ${activityText(summary)}`;
@@ -153,26 +162,31 @@ export class SlackNotifier implements EventSubscriber {
         this.client.chat.postMessage({ channel: ref.channel, thread_ts: ref.ts, text, unfurl_links: false }),
       ),
     );
-    if (request.breakGlass) await this.updateAll(request, breakGlassAlert(request, target, summary));
+    if (request.breakGlass) await this.updateAll(request, breakGlassAlert(request, target, summary, names));
   }
 
   /**
    * The break-glass alert redrawn with the grant's activity summary when one is stored.
    * Why: the reviewer must see what was done with the access, and the record keeps showing it.
    */
-  private async breakGlassPost(request: AccessRequest, target: Target | undefined): Promise<SlackMessage> {
+  private async breakGlassPost(
+    request: AccessRequest,
+    target: Target | undefined,
+    names: GrantNames,
+  ): Promise<SlackMessage> {
     // Context for reviewers must never stop the alert from being updated.
     const activity = await this.storedActivity?.(request).catch(() => undefined);
-    return breakGlassAlert(request, target, activity);
+    return breakGlassAlert(request, target, activity, names);
   }
 
   private async askApprovers(
     request: AccessRequest,
     target: Target | undefined,
     reminder: boolean,
+    names: GrantNames,
   ): Promise<MessageRef[]> {
     if (!target) return [];
-    const message = await this.approvalPost(request, target, reminder);
+    const message = await this.approvalPost(request, target, reminder, names);
     try {
       if (target.approvalChannel) return [await this.post(target.approvalChannel, message)];
       const approvers = await this.approverIds(target, request);
@@ -183,7 +197,7 @@ export class SlackNotifier implements EventSubscriber {
       if (failure && !reminder) {
         await this.dm(
           request.requester,
-          `:warning: Your request for *${request.targetId}* is recorded, but its approvers could not be told. ${operatorFix(failure, target.approvalChannel)}`,
+          `:warning: Your request for ${targetLabel(request.targetId, names)} is recorded, but its approvers could not be told. ${operatorFix(failure, target.approvalChannel)}`,
         ).catch(() => undefined);
       }
       throw error;
@@ -198,9 +212,10 @@ export class SlackNotifier implements EventSubscriber {
     request: AccessRequest,
     target: Target | undefined,
     to: readonly string[],
+    names: GrantNames,
   ): Promise<MessageRef[]> {
     if (!target) return [];
-    const message = await this.approvalPost(request, target, false, true);
+    const message = await this.approvalPost(request, target, false, names, true);
     const backups = await this.userIdsOf(
       { ...expandSets(this.policy.current(), to), exclude: [] },
       request,
@@ -214,6 +229,7 @@ export class SlackNotifier implements EventSubscriber {
     request: AccessRequest,
     target: Target | undefined,
     reminder: boolean,
+    names: GrantNames,
     escalation = false,
   ): Promise<SlackMessage> {
     // Why: context for approvers must never stop the request from reaching them.
@@ -223,6 +239,7 @@ export class SlackNotifier implements EventSubscriber {
     const stage = staged ? stageProgress(this.policy.current(), target, request) : undefined;
     return approvalMessage(request, target, {
       reminder,
+      names,
       ...(history === undefined ? {} : { history }),
       ...(stage === undefined ? {} : { stage, escalation }),
     });
@@ -251,9 +268,13 @@ export class SlackNotifier implements EventSubscriber {
     return [...ids].sort();
   }
 
-  private async breakGlass(request: AccessRequest, target: Target | undefined): Promise<MessageRef[]> {
+  private async breakGlass(
+    request: AccessRequest,
+    target: Target | undefined,
+    names: GrantNames,
+  ): Promise<MessageRef[]> {
     const rules = this.policy.current().breakGlass;
-    const alert = breakGlassAlert(request, target);
+    const alert = breakGlassAlert(request, target, undefined, names);
     const refs: MessageRef[] = [];
     if (rules) refs.push(await this.post(rules.securityChannel, alert));
     if (target?.notifyChannel && target.notifyChannel !== rules?.securityChannel) {
@@ -261,7 +282,7 @@ export class SlackNotifier implements EventSubscriber {
     }
     await this.dm(
       request.requester,
-      `:rotating_light: Break-glass on *${request.targetId}* granted until ${request.endsAt ? slackDate(request.endsAt) : '?'}. Security has been told; the grant will be reviewed.`,
+      `:rotating_light: Break-glass on ${targetLabel(request.targetId, names)} granted until ${request.endsAt ? slackDate(request.endsAt) : '?'}. Security has been told; the grant will be reviewed.`,
     );
     return refs;
   }
@@ -302,12 +323,12 @@ export class SlackNotifier implements EventSubscriber {
 }
 
 /** What the holder is told when a grant ended: who revoked it and why, when someone else did. */
-function endedText(request: AccessRequest): string {
+function endedText(request: AccessRequest, subject: string): string {
   const revoker = request.decidedBy;
   if (request.status === 'REVOKED' && revoker !== undefined && revoker !== request.requester) {
-    return `:lock: Your *${request.targetId}* access was revoked by ${user(revoker)}: ${escapeText(request.decisionReason ?? '')}`;
+    return `:lock: Your ${subject} access was revoked by ${user(revoker)}: ${escapeText(request.decisionReason ?? '')}`;
   }
-  return `:lock: Your *${request.targetId}* access has ended (${request.status.toLowerCase()}).`;
+  return `:lock: Your ${subject} access has ended (${request.status.toLowerCase()}).`;
 }
 
 /** How many Web API calls one notification makes at once (Slack's rate tier allows bursts). */

@@ -166,4 +166,47 @@ describe('the request modal’s accounts picker', () => {
         .sort(),
     ).toEqual(['req-0001', 'req-0001-777788889999']);
   });
+
+  it('names each account and the permission set on the approval post and its decided form', async () => {
+    await h.send(submission(['444455556666', '777788889999']));
+    const [post] = h.slack.callsOf('chat.postMessage').filter((c) => c.args.channel === 'CAPPROVE1');
+    const fields = JSON.stringify(post?.args.blocks);
+    expect(fields).toContain('*Accounts*\\nshop-staging (444455556666), shop-production (777788889999)');
+    expect(fields).toContain('*Permission set*\\nAdministratorAccess');
+    await h.send(
+      interactionBody(
+        blockAction('ULEAD1', ACTIONS.approve, 'req-0001', { channel: 'CAPPROVE1', ts: '1.0' }),
+      ),
+    );
+    const decided = h.slack.callsOf('chat.update').at(-1);
+    expect(JSON.stringify(decided?.args.blocks)).toContain(
+      'shop-staging (444455556666), shop-production (777788889999)',
+    );
+    const approvedDm = h.slack
+      .callsOf('chat.postMessage')
+      .find((c) => c.args.channel === 'UDEV1' && String(c.args.text).includes('approved'));
+    expect(approvedDm?.args.text).toContain(
+      '*shop-admin* (AdministratorAccess in shop-staging (444455556666), shop-production (777788889999))',
+    );
+  });
+
+  it('names the account and the permission set of each pending request on the App Home', async () => {
+    await h.send(submission(['777788889999']));
+    h.slack.reset();
+    await h.send(
+      JSON.stringify({
+        type: 'event_callback',
+        team_id: 'T0TEAM0001',
+        api_app_id: 'A0APP00001',
+        event: { type: 'app_home_opened', user: 'UDEV1', tab: 'home', channel: 'D' },
+        event_id: 'Ev1',
+        event_time: 1,
+      }),
+      { contentType: 'application/json' },
+    );
+    const [publish] = h.slack.callsOf('views.publish');
+    expect(JSON.stringify(publish?.args.view)).toContain(
+      '*shop-admin* · AdministratorAccess in shop-production (777788889999) for 1h',
+    );
+  });
 });

@@ -128,6 +128,7 @@ export function useSlackHandler(
         events: eventsOverSlackClient(
           { doc: db().doc, tables: db().names, policy: { current: () => policy }, clock },
           logger,
+          options.accounts,
         ),
       }),
     });

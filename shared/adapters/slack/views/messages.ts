@@ -1,5 +1,6 @@
 import { activityText, type ActivitySummary } from '../../../domain/activity.js';
 import { formatDuration } from '../../../domain/duration.js';
+import { accountsText, grantScopeText, unnamedGrant, type GrantNames } from '../../../domain/grant-names.js';
 import { isLive } from '../../../domain/lifecycle.js';
 import type { Target } from '../../../domain/policy.js';
 import type { AccessRequest } from '../../../domain/request.js';
@@ -24,14 +25,30 @@ import {
  * alert. Pure functions of their inputs (no I/O, no clock).
  */
 
-function requestFields(request: AccessRequest, target: Target | undefined): Block {
+function requestFields(request: AccessRequest, target: Target | undefined, names: GrantNames): Block {
+  const accounts = accountsText(names);
   const fields = [
     mrkdwn(`*Requester*\n${user(request.requester)}`),
     mrkdwn(`*Target*\n${request.targetId}${target ? ` (${target.kind})` : ''}`),
+    ...(accounts === undefined
+      ? []
+      : [mrkdwn(`*Account${names.accounts.length === 1 ? '' : 's'}*\n${escapeText(accounts)}`)]),
+    ...(names.permissionSetName === undefined
+      ? []
+      : [mrkdwn(`*Permission set*\n${escapeText(names.permissionSetName)}`)]),
     mrkdwn(`*Duration*\n${formatDuration(request.durationSeconds)}`),
     mrkdwn(`*Ticket*\n${ticketText(request)}`),
   ];
   return { type: 'section', fields };
+}
+
+/**
+ * "*shop-admin* (AdministratorAccess in Prod (111122223333))": a target as people read it in
+ * a message, with where the grant applies when it names accounts or a permission set.
+ */
+export function targetLabel(targetId: string, names: GrantNames | undefined): string {
+  const scope = names === undefined ? undefined : grantScopeText(names);
+  return `*${targetId}*${scope === undefined ? '' : ` (${escapeText(scope)})`}`;
 }
 
 /** Ticket titles are cut here: a field is short, and the link leads to the rest. */
@@ -113,6 +130,8 @@ export function approvalMessage(
     stage?: StageProgress;
     /** The notice to the backup approvers of a stage that has not decided in time. */
     escalation?: boolean;
+    /** The accounts' and permission set's names (absent: the account ids alone). */
+    names?: GrantNames;
   } = {},
 ): SlackMessage {
   const lead = options.reminder ? ':bell: *Reminder: still waiting for a decision*' : '*Access request*';
@@ -123,7 +142,7 @@ export function approvalMessage(
     blocks: [
       ...(options.escalation && options.stage ? [section(escalationLead(options.stage))] : []),
       section(`${lead}${extension}: ${user(request.requester)} asks for *${request.targetId}*.`),
-      requestFields(request, target),
+      requestFields(request, target, options.names ?? unnamedGrant(request)),
       reasonBlock(request),
       ...(options.history === undefined ? [] : [historyBlock(request, options.history)]),
       context(`${progress} · requested ${slackDate(request.createdAt)} · id ${request.id}`),
@@ -199,14 +218,19 @@ export function revokeButton(request: AccessRequest) {
  * The approval post once decided: the same facts, who decided and when; "Revoke" while the
  * grant is live, no buttons once it ended.
  */
-export function decidedMessage(request: AccessRequest, target: Target | undefined): SlackMessage {
+export function decidedMessage(
+  request: AccessRequest,
+  target: Target | undefined,
+  /** The accounts' and permission set's names (absent: the account ids alone). */
+  names: GrantNames = unnamedGrant(request),
+): SlackMessage {
   const outcome = outcomeText(request);
   const live = isLive(request.status);
   return {
     text: `${request.targetId} for ${user(request.requester)}: ${request.status}`,
     blocks: [
       section(`*Access request*: ${user(request.requester)} asked for *${request.targetId}*.`),
-      requestFields(request, target),
+      requestFields(request, target, names),
       reasonBlock(request),
       section(outcome),
       ...(live ? [{ type: 'actions' as const, elements: [revokeButton(request)] }] : []),
@@ -221,6 +245,8 @@ export function breakGlassAlert(
   target: Target | undefined,
   /** What was done with the grant (CloudTrail), shown to the reviewer once summarised. */
   activity?: ActivitySummary,
+  /** The accounts' and permission set's names (absent: the account ids alone). */
+  names: GrantNames = unnamedGrant(request),
 ): SlackMessage {
   const reviewed = request.reviewedAt
     ? section(
@@ -237,7 +263,7 @@ export function breakGlassAlert(
       section(
         `<!here> ${user(request.requester)} broke glass on *${request.targetId}* until ${request.endsAt ? slackDate(request.endsAt) : 'unknown'}.`,
       ),
-      requestFields(request, target),
+      requestFields(request, target, names),
       reasonBlock(request),
       ...(activity ? [section(`:mag: *What was done:* ${escapeText(activityText(activity))}`)] : []),
       ...(reviewed ? [reviewed] : [context('Needs review by a break-glass reviewer.')]),
