@@ -23,6 +23,7 @@ import { issueCredentials } from '../../shared/usecases/issue-credentials.js';
 import { listMyAccess } from '../../shared/usecases/list-my-access.js';
 import { releaseGrant } from '../../shared/usecases/release-grant.js';
 import { revokeAccess, revokeAllAccessOf } from '../../shared/usecases/revoke-access.js';
+import { accountChoices, checkAccountChoice } from '../../shared/usecases/prepare-forms.js';
 import { submitRequest } from '../../shared/usecases/submit-request.js';
 
 /**
@@ -31,7 +32,7 @@ import { submitRequest } from '../../shared/usecases/submit-request.js';
  * to a Person and call `routeRequest`. Every rule lives in the use cases; this only parses
  * bodies, calls one use case and shapes its answer.
  *
- *   POST /requests                  { target, duration?, reason?, ticket?, idempotencyKey? }
+ *   POST /requests                  { target, duration?, reason?, ticket?, account?, idempotencyKey? }
  *   GET  /requests                  the caller's pending requests and live grants
  *   GET  /requests/{id}             one of the caller's requests (what `--wait` polls)
  *   POST /requests/{id}/cancel      a pending request of the caller
@@ -167,10 +168,21 @@ type Route = (
 
 async function submit(deps: RequestApiDeps, caller: Person, body: unknown): Promise<ApiResponse> {
   const input = parseBody(submitBody, body);
-  // Why: account-scoped targets are not in this policy; ignoring the flag would grant elsewhere than asked.
-  if (input.account !== undefined) {
+  // The accounts asked for ("111122223333" or "111122223333,444455556666"), checked like the
+  // Slack form's picker: each one the target may be granted in, at least one for such a target.
+  const accounts = input.account
+    ?.split(',')
+    .map((a) => a.trim())
+    .filter((a) => a !== '');
+  const target = findTarget(deps.requests.policy.current(), input.target);
+  const choices = await accountChoices(deps.requests, target);
+  // Why: for a target not granted per account, ignoring the flag would grant elsewhere than asked.
+  if (choices === undefined && accounts !== undefined) {
     throw new ValidationError(`Target ${input.target} does not take an account.`);
   }
+  const accountCheck = await checkAccountChoice(deps.requests, target, accounts);
+  if (!accountCheck.ok)
+    return refused({ reason: 'account', message: accountCheck.message, field: 'account' });
   const { person, identity } = await identifyPerson(deps.people, caller);
   if (!identity.ok) return refused({ reason: identity.reason, message: identity.message });
   const result = await submitRequest(deps.requests, {
@@ -180,6 +192,7 @@ async function submit(deps: RequestApiDeps, caller: Person, body: unknown): Prom
     ...(input.duration === undefined ? {} : { durationSeconds: input.duration }),
     ...(input.reason === undefined ? {} : { reason: input.reason }),
     ...(input.ticket === undefined ? {} : { ticket: input.ticket }),
+    ...(accounts === undefined || choices === undefined ? {} : { accounts }),
     ...(input.idempotencyKey === undefined ? {} : { idempotencyKey: input.idempotencyKey }),
   });
   if (result.outcome === 'refused') return refused(result);

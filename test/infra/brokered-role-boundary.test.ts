@@ -233,11 +233,6 @@ describe('the brokered-role permissions boundary', () => {
       'dynamodb:UpdateItem',
       () => arnOf('CredentialsMailboxTable', 'AWS::DynamoDB::Table'),
     ],
-    [
-      'changing a user under the managed path',
-      'iam:AttachUserPolicy',
-      () => `${PARTITION_ACCOUNT}:user/jit/someone`,
-    ],
     ['sending a forged grant job', 'sqs:SendMessage', () => arnOf('GrantQueue', 'AWS::SQS::Queue')],
     ['stealing revoke jobs', 'sqs:ReceiveMessage', () => arnOf('GrantQueue', 'AWS::SQS::Queue')],
     ['purging the dead letters', 'sqs:PurgeQueue', () => arnOf('GrantDeadLetterQueue', 'AWS::SQS::Queue')],
