@@ -31,6 +31,7 @@ async function main(): Promise<void> {
     `  AWS side         ${config.AWS_MODE === 'sandbox' ? 'sandbox: memberships and sessions are recorded here, AWS is never called' : 'real IAM/STS clients (AWS_ENDPOINT_URL_<SERVICE> honoured)'}`,
     `  Slack Web API    ${broker.slack ? `built-in sandbox at ${broker.slackApiUrl} (messages are printed below)` : (broker.slackApiUrl ?? 'Slack over Socket Mode')}`,
     `  Sweeper          every ${config.SWEEP_INTERVAL_SECONDS}s, first one now (POST ${broker.url}/sweep runs one now)`,
+    `  Access reviews   ${broker.evidence.reviews.reviewsDir} (CSV of the last complete week, posted to Slack; on the sweep timer, once per week)`,
     '',
     'Try `npm run demo` in another terminal. Ctrl-C stops the broker.',
     '',
