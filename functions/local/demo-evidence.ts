@@ -42,10 +42,16 @@ function collector(): { stream: Writable; text: () => string } {
  */
 export async function playEvidence(
   evidence: LocalEvidence,
-  options: { readonly clock: Clock; readonly since: Date },
+  options: {
+    readonly clock: Clock;
+    /** When the scenario began, by the broker's clock: the report starts on its day. */
+    readonly since: Date;
+    /** The wall-clock time the printed timeline counts from (default: now). */
+    readonly timelineStartMs?: number;
+  },
   onStep: (step: ScenarioStep) => void = () => undefined,
 ): Promise<EvidenceRun> {
-  const started = Date.now();
+  const started = options.timelineStartMs ?? Date.now();
   const steps: ScenarioStep[] = [];
   const step = (name: string, detail: string) => {
     const entry = { name, ms: Date.now() - started, detail };
@@ -85,7 +91,7 @@ export async function playEvidence(
     evidence.anchors.publicKeyFile,
   ]);
   expectOk(verify);
-  step('verify --anchored', `every chain verified against its signed anchors (${evidence.anchors.dir})`);
+  step('verify anchors', `every chain verified against its signed anchors (${evidence.anchors.dir})`);
 
   // The days the scenario ran, by the broker's clock: [its first day, the day after its last).
   const from = options.since.toISOString().slice(0, 10);

@@ -53,12 +53,13 @@ async function main(): Promise<number> {
   }
   try {
     const since = clock.now();
+    const timelineStartMs = Date.now();
     const printStep = (step: ScenarioStep) => {
       console.log(`${(step.ms / 1000).toFixed(2).padStart(7)}s  ${step.name.padEnd(15)} ${step.detail}`);
     };
     await playScenario(broker, printStep);
     if (evidence) {
-      const { verify, report } = await playEvidence(evidence, { clock, since }, printStep);
+      const { verify, report } = await playEvidence(evidence, { clock, since, timelineStartMs }, printStep);
       for (const run of [verify, report]) {
         console.log(`\n$ ${run.command}\n${run.stdout.trimEnd()}`);
       }

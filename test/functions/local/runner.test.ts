@@ -103,7 +103,7 @@ describe('the local runner, end to end over HTTP', () => {
 
   it('ends as the demo does: an anchor, `verify --anchored` passing and a report of the demo targets', async () => {
     const { steps, verify, report } = await playEvidence(broker.evidence, { clock, since: startedAt });
-    expect(steps.map((s) => s.name)).toEqual(['anchor', 'verify --anchored', 'report']);
+    expect(steps.map((s) => s.name)).toEqual(['anchor', 'verify anchors', 'report']);
     expect(verify).toMatchObject({ exitCode: 0, stderr: '' });
     expect(verify.command).toContain(`--public-key ${broker.evidence.anchors.publicKeyFile}`);
     expect(verify.stdout).toMatch(/^OK: every chain extends [1-9]\d* signed anchors/m);
