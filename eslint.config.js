@@ -68,4 +68,11 @@ export default tseslint.config(
       'no-restricted-imports': ['error', { patterns: ['@aws-sdk/*'] }],
     },
   },
+  {
+    // The local demo (no Lambda) ends by running the auditors' CLI in-process on its own trail.
+    files: ['functions/local/demo-evidence.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: ['@aws-sdk/*'] }],
+    },
+  },
 );

@@ -2,14 +2,17 @@ import { existsSync } from 'node:fs';
 import { config as loadDotenv } from 'dotenv';
 import { ENV } from '../../shared/config/env.js';
 import { readLocalConfig } from './config.js';
-import { startLocalBroker } from './runner.js';
-import { playScenario, type ScenarioBroker } from './scenario.js';
+import { playEvidence } from './demo-evidence.js';
+import { startLocalBroker, type LocalEvidence } from './runner.js';
+import { playScenario, type ScenarioBroker, type ScenarioStep } from './scenario.js';
 
 /**
  * `npm run demo`: plays request, approve, grant, credentials, release, expiry, audit query
  * and verify through signed Slack requests, printing a timeline. With BROKER_URL it uses a
  * running broker (`npm start`); otherwise it starts one in-process (in memory, on a free
- * port) whose clock it can move to show expiry. Exits non-zero if any step misbehaves.
+ * port) whose clock it can move to show expiry, and ends with the evidence: an anchor, then
+ * `jit-audit verify --anchored` and `jit-audit report`, both printed. Exits non-zero if any
+ * step misbehaves.
  */
 async function main(): Promise<number> {
   if (existsSync('.env')) loadDotenv({ path: '.env', quiet: true });
@@ -18,6 +21,8 @@ async function main(): Promise<number> {
   let offsetSeconds = 0;
   let stop = async () => undefined as void;
   let broker: ScenarioBroker;
+  let evidence: LocalEvidence | undefined;
+  const clock = { now: () => new Date(Date.now() + offsetSeconds * 1000) };
   if (remote) {
     const config = readLocalConfig();
     broker = { url: remote.replace(/\/$/, ''), signingSecret: config[ENV.slackSigningSecret] };
@@ -34,11 +39,9 @@ async function main(): Promise<number> {
       LOCAL_QUIET: 'true',
     });
     console.log('Starting a broker in-process (DynamoDB Local in memory, AWS and Slack sandboxes)…');
-    const local = await startLocalBroker({
-      config,
-      clock: { now: () => new Date(Date.now() + offsetSeconds * 1000) },
-    });
+    const local = await startLocalBroker({ config, clock });
     stop = () => local.stop();
+    evidence = local.evidence;
     broker = {
       url: local.url,
       signingSecret: config[ENV.slackSigningSecret],
@@ -49,9 +52,22 @@ async function main(): Promise<number> {
     console.log(`Broker at ${local.url}\n`);
   }
   try {
-    await playScenario(broker, (step) => {
+    const since = clock.now();
+    const timelineStartMs = Date.now();
+    const printStep = (step: ScenarioStep) => {
       console.log(`${(step.ms / 1000).toFixed(2).padStart(7)}s  ${step.name.padEnd(15)} ${step.detail}`);
-    });
+    };
+    await playScenario(broker, printStep);
+    if (evidence) {
+      const { verify, report } = await playEvidence(evidence, { clock, since, timelineStartMs }, printStep);
+      for (const run of [verify, report]) {
+        console.log(`\n$ ${run.command}\n${run.stdout.trimEnd()}`);
+      }
+    } else {
+      console.log(
+        '\nEvidence: with AUDIT_TABLE_NAME and AWS_ENDPOINT_URL_DYNAMODB of the running broker, run `jit-audit verify --anchored --anchors <its anchors folder> --public-key <its public key>` and `jit-audit report --from … --to …` (npm start prints the folders).',
+      );
+    }
     console.log('\nDemo passed.');
     return 0;
   } catch (error) {

@@ -31,6 +31,8 @@ async function main(): Promise<void> {
     `  AWS side         ${config.AWS_MODE === 'sandbox' ? 'sandbox: memberships and sessions are recorded here, AWS is never called' : 'real IAM/STS clients (AWS_ENDPOINT_URL_<SERVICE> honoured)'}`,
     `  Slack Web API    ${broker.slack ? `built-in sandbox at ${broker.slackApiUrl} (messages are printed below)` : (broker.slackApiUrl ?? 'Slack over Socket Mode')}`,
     `  Sweeper          every ${config.SWEEP_INTERVAL_SECONDS}s, first one now (POST ${broker.url}/sweep runs one now)`,
+    `  Audit evidence   anchors ${broker.evidence.anchors.dir} (public key ${broker.evidence.anchors.publicKeyFile}), archive ${broker.evidence.archive.dir}`,
+    `  Access reviews   ${broker.evidence.reviews.reviewsDir} (CSV of each complete week, posted to Slack, once per week)`,
     '',
     'Try `npm run demo` in another terminal. Ctrl-C stops the broker.',
     '',

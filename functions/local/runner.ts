@@ -44,8 +44,13 @@ import type { PersonDirectory } from '../../shared/domain/ports.js';
 import { DevSessions } from '../console-api/caller.js';
 import { ConsoleCredentialsMailbox, routeCredentials } from '../console-api/credentials-mailbox.js';
 import { CONSOLE_PATH, createLocalConsole } from './console-server.js';
-import { createLocalAnchoring } from './anchors.js';
-import { createLocalArchive } from './archive.js';
+import { createLocalAnchoring, type LocalAnchoring } from './anchors.js';
+import { createLocalArchive, type LocalArchive } from './archive.js';
+import { createLocalReviews, type LocalReviews } from './reviews.js';
+import { DynamoReviewMarkers } from '../../shared/adapters/dynamodb/review-markers.js';
+import { SlackReviewPoster } from '../../shared/adapters/slack/review-poster.js';
+import type { AuditChainReader, AuditReader } from '../../shared/domain/audit-query.js';
+import { reviewPeriodName } from '../../shared/domain/review-delivery.js';
 import { SweepGate, type SweeperHealth } from './sweep-gate.js';
 
 /** The port the local broker should listen on is taken: one clear line, no stack trace. */
@@ -92,7 +97,20 @@ export interface LocalBroker {
   sweepNow(): Promise<SweepRun>;
   /** What GET /health answers: DynamoDB reachable, the sweeper's last run and whether one is stuck. */
   health(): Promise<LocalHealth>;
+  /** The audit evidence this broker writes on its sweep timer, and how to read the trail in-process. */
+  readonly evidence: LocalEvidence;
   stop(): Promise<void>;
+}
+
+/** The local broker's audit evidence: anchors, archive and access reviews, each in a local folder. */
+export interface LocalEvidence {
+  /** The audit table's name (anchors name the table they vouch for). */
+  readonly auditTable: string;
+  /** The audit trail, as the auditors' CLI reads it (`jit-audit` run in-process). */
+  readonly reader: AuditReader & AuditChainReader;
+  readonly anchors: LocalAnchoring;
+  readonly archive: LocalArchive;
+  readonly reviews: LocalReviews;
 }
 
 /** The local broker's health (GET /health: 200 when `status` is `ok`, else 503). */
@@ -487,12 +505,27 @@ export async function startLocalBroker(options: StartLocalBrokerOptions): Promis
       new DynamoAuditQuery(tables.doc, tables.names.audit),
       clock,
     );
+    // The weekly access review on the same timer: once per period (markers in the audit table).
+    const reviews = createLocalReviews(config.LOCAL_DATA_DIR, {
+      reader: new DynamoAuditQuery(tables.doc, tables.names.audit),
+      clock,
+      poster: new SlackReviewPoster(slackWeb),
+      markers: new DynamoReviewMarkers(tables.doc, tables.names.audit),
+      channel: policy.breakGlass?.securityChannel,
+      logger: appLogger,
+    });
     const timer = setInterval(() => {
       scheduledSweep();
       void anchoring.anchorNow().then((run) => run.status === 'anchored' && say(`audit  ⚓ ${run.location}`));
       void archive
         .archiveNow()
         .catch((error: unknown) => print(`audit  ✗ archive: ${(error as Error).message}`));
+      void reviews.deliverNow().then(
+        (run) =>
+          run.status === 'delivered' &&
+          say(`audit  ✉ access review ${reviewPeriodName(run.period)} → ${run.location}`),
+        (error: unknown) => print(`audit  ✗ access review: ${(error as Error).message}`),
+      );
     }, config.SWEEP_INTERVAL_SECONDS * 1000);
     timer.unref();
     stops.push(() => clearInterval(timer));
@@ -653,6 +686,13 @@ export async function startLocalBroker(options: StartLocalBrokerOptions): Promis
       ...(tables.pid === undefined ? {} : { dynamoPid: tables.pid }),
       sweepNow: () => sweeps.join(),
       health,
+      evidence: {
+        auditTable: tables.names.audit,
+        reader: new DynamoAuditQuery(tables.doc, tables.names.audit),
+        anchors: anchoring,
+        archive,
+        reviews,
+      },
       stop: stopAll,
     };
   } catch (error) {

@@ -10,12 +10,15 @@ import {
   type LocalBroker,
 } from '../../../functions/local/runner.js';
 import { PEOPLE, playScenario, SHOP_ACCOUNTS } from '../../../functions/local/scenario.js';
+import { playEvidence } from '../../../functions/local/demo-evidence.js';
 import { slackSignature } from '../../../shared/adapters/slack/signature.js';
 import { ConfigError } from '../../../shared/domain/errors.js';
 
 describe('the local runner, end to end over HTTP', () => {
   let broker: LocalBroker;
   let offsetSeconds = 0;
+  const clock = { now: () => new Date(Date.now() + offsetSeconds * 1000) };
+  const startedAt = new Date();
   const signingSecret = 'e2e-signing-secret-0123456789';
 
   beforeAll(async () => {
@@ -27,10 +30,7 @@ describe('the local runner, end to end over HTTP', () => {
       SWEEP_INTERVAL_SECONDS: '3600',
       LOCAL_QUIET: 'true',
     });
-    broker = await startLocalBroker({
-      config,
-      clock: { now: () => new Date(Date.now() + offsetSeconds * 1000) },
-    });
+    broker = await startLocalBroker({ config, clock });
   });
 
   afterAll(async () => {
@@ -99,6 +99,19 @@ describe('the local runner, end to end over HTTP', () => {
     // Credentials went to the private modal only: no message anywhere carries them.
     const posts = broker.slack?.calls.filter((c) => c.method.startsWith('chat.')) ?? [];
     expect(JSON.stringify(posts)).not.toMatch(/ASIASANDBOX|AWS_SECRET_ACCESS_KEY/);
+  });
+
+  it('ends as the demo does: an anchor, `verify --anchored` passing and a report of the demo targets', async () => {
+    const { steps, verify, report } = await playEvidence(broker.evidence, { clock, since: startedAt });
+    expect(steps.map((s) => s.name)).toEqual(['anchor', 'verify anchors', 'report']);
+    expect(verify).toMatchObject({ exitCode: 0, stderr: '' });
+    expect(verify.command).toContain(`--public-key ${broker.evidence.anchors.publicKeyFile}`);
+    expect(verify.stdout).toMatch(/^OK: every chain extends [1-9]\d* signed anchors/m);
+    expect(report).toMatchObject({ exitCode: 0, stderr: '' });
+    for (const target of ['developers', 'prod-operator', 'shop-admin', 'testers']) {
+      expect(report.stdout).toMatch(new RegExp(`^${target}  [1-9]\\d* grants`, 'm'));
+    }
+    expect(report.stdout).toContain(`${PEOPLE.lead} `);
   });
 
   it('answers 401 to a Slack request signed with another secret, and writes nothing', async () => {
