@@ -154,6 +154,7 @@ const NO_REQUEST_WRITES: Record<string, string> = {
   'access-dashboard': 'reads live grants and the audit trail, writes nothing',
   'list-waiting-approvals': 'reads pending requests and the audit trail, writes nothing',
   'requester-history': 'reads the audit trail, writes nothing',
+  'grant-names': 'reads account and permission-set names for messages, writes nothing',
   'access-review-report': 'reads the audit trail (the periodic access review)',
   'summarise-activity':
     'appends a standalone grant.activity-summarised (summarise-activity.test.ts), writes no request',
