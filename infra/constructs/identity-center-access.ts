@@ -27,6 +27,19 @@ const GROUP_MEMBERSHIP = [
   'identitystore:ListGroupMemberships',
 ];
 
+/** An Identity Center ARN of this partition (`instance/…`, `permissionSet/…`, `account/…`). */
+const sso = (resource: string) => `arn:${Aws.PARTITION}:sso:::${resource}`;
+
+/** Every permission set of each instance (`permissionSet/ssoins-…/*`). */
+const setsOf = (instanceArns: readonly string[]) =>
+  instanceArns.map((arn) => sso(`permissionSet/${arn.slice(arn.lastIndexOf('/') + 1)}/*`));
+
+/** The Organization's OUs and accounts: the reach of the broker's Organizations reads. */
+const ORGANIZATION_CAPS = [
+  `arn:${Aws.PARTITION}:organizations::*:ou/o-*/ou-*`,
+  `arn:${Aws.PARTITION}:organizations::*:account/o-*/*`,
+];
+
 /** Actions that add access: the grant worker's only (the sweeper and reconciler take access away). */
 const GIVES_ACCESS = new Set(['sso:CreateAccountAssignment', 'identitystore:CreateGroupMembership']);
 
@@ -201,14 +214,8 @@ export class IdentityCenterAccess extends Construct {
         [...wildcards],
         'Accounts under OUs are resolved at run time: the Slack function reads their names (DescribeAccount) to offer and name them; the OUs and sets are exact.',
       );
-    const sso = (resource: string) => `arn:${Aws.PARTITION}:sso:::${resource}`;
     // Why: the data boundary allows reads only; every Identity Center and Organizations write stays outside it.
-    const caps = [
-      ...reach.instanceArns,
-      ...reach.instanceArns.map((arn) => sso(`permissionSet/${arn.slice(arn.lastIndexOf('/') + 1)}/*`)),
-      `arn:${Aws.PARTITION}:organizations::*:ou/o-*/ou-*`,
-      `arn:${Aws.PARTITION}:organizations::*:account/o-*/*`,
-    ];
+    const caps = [...reach.instanceArns, ...setsOf(reach.instanceArns), ...ORGANIZATION_CAPS];
     slack.boundary.addStatements(
       new iam.PolicyStatement({ sid: 'NamesForPeople', actions: NAME_READS, resources: caps }),
     );
@@ -221,14 +228,10 @@ export class IdentityCenterAccess extends Construct {
 
   /** The boundary's share: the same reach as a cap, and the permission-set denies. */
   private capBoundary({ reach, boundary }: IdentityCenterAccessProps): void {
-    const sso = (resource: string) => `arn:${Aws.PARTITION}:sso:::${resource}`;
     const statements: iam.PolicyStatement[] = [];
     const caps: string[] = [];
     if (reach.instanceArns.length > 0) {
-      const setsOfInstances = reach.instanceArns.map((arn) =>
-        sso(`permissionSet/${arn.slice(arn.lastIndexOf('/') + 1)}/*`),
-      );
-      const resources = [...reach.instanceArns, ...setsOfInstances, sso('account/*')];
+      const resources = [...reach.instanceArns, ...setsOf(reach.instanceArns), sso('account/*')];
       caps.push(...resources);
       statements.push(
         new iam.PolicyStatement({
@@ -265,10 +268,7 @@ export class IdentityCenterAccess extends Construct {
             'organizations:ListAccountsForParent',
             'organizations:ListChildren',
           ],
-          resources: [
-            `arn:${Aws.PARTITION}:organizations::*:ou/o-*/ou-*`,
-            `arn:${Aws.PARTITION}:organizations::*:account/o-*/*`,
-          ],
+          resources: [...ORGANIZATION_CAPS],
         }),
       );
       caps.push(...statements.at(-1)!.resources);
