@@ -7,7 +7,7 @@
  *
  * Seeds `--events` sealed audit events (valid hash chains) with parallel BatchWrite, then
  * prints p50/p95 of "one person's last 90 days" and "one target's last 30 days" (all pages
- * of 1000), "one request's timeline", and the time and peak memory of exporting `--export` events to CSV (run in a
+ * of 1000; also streamed, and both again read one request at a time for comparison), "one request's timeline", and the time and peak memory of exporting `--export` events to CSV (run in a
  * child process so its peak RSS is the export's alone). `--endpoint` uses a DynamoDB Local that
  * is already running (`npx tsx bench/audit.ts --hold` starts one in memory and prints its URL);
  * with `--skip-seed` the table seeded by an earlier run is measured again (same `--events`).
@@ -343,6 +343,31 @@ async function main(): Promise<void> {
       (i) => ({ targetId: target(i), from: daysAgo(30) }),
       end,
     );
+    // The same answers read one request at a time, for the side-by-side figure.
+    const sequential = new DynamoAuditQuery(doc, names.audit, undefined, undefined, { slices: 1, window: 1 });
+    await timeQueries(
+      sequential,
+      "one target's last 30 days, one request at a time",
+      runs,
+      (i) => ({ targetId: target(i), from: daysAgo(30) }),
+      end,
+    );
+    for (const [label, r] of [
+      ['sliced', reader],
+      ['one request at a time', sequential],
+    ] as const) {
+      const times: number[] = [];
+      for (let i = 0; i < runs; i++) {
+        const t0 = performance.now();
+        for await (const _event of r.stream({ targetId: target(i), from: daysAgo(30) }, end)) void _event;
+        times.push(performance.now() - t0);
+      }
+      times.sort((a, b) => a - b);
+      console.log(
+        `one target's last 30 days streamed (export path), ${label}: p50 ${percentile(times, 50).toFixed(1)} ms, ` +
+          `p95 ${percentile(times, 95).toFixed(1)} ms`,
+      );
+    }
     // Requests are numbered in generation order; every request has at least two events, so
     // the first tenth of `--events` numbers are all requests that exist.
     const requestCount = Math.max(1, Math.floor(total / 10));
