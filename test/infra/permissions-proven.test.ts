@@ -5,6 +5,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { marshall } from '@aws-sdk/util-dynamodb';
+import { CreateTableCommand, DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, SQSEvent } from 'aws-lambda';
 import { createArchiveHandler } from '../../functions/audit-archive/handler.js';
 import { createAccessReviewHandler } from '../../functions/access-review/handler.js';
@@ -23,6 +24,9 @@ import { createRequestApiHandler, type RequestApiEvent } from '../../functions/r
 import { EventBridgeForwarder } from '../../shared/adapters/aws/eventbridge-forwarder.js';
 import { S3ArchiveStore } from '../../shared/adapters/aws/s3-archive-store.js';
 import { auditEventToItem } from '../../shared/adapters/dynamodb/audit-log.js';
+import { routeCredentials } from '../../shared/adapters/credentials-mailbox.js';
+import { DynamoCredentialsMailbox } from '../../shared/adapters/dynamodb/credentials-mailbox.js';
+import { CREDENTIALS_MAILBOX_TABLE, createTableInput } from '../../shared/adapters/dynamodb/tables.js';
 import { parsePolicy } from '../../shared/domain/policy.js';
 import { TARGET_KINDS } from '../../shared/targets/kinds.js';
 import type { RequestDeps } from '../../shared/usecases/deps.js';
@@ -184,6 +188,11 @@ function localNames(under = main()): LocalNames {
     tables: {
       [db().names.requests]: logicalId('RequestsTable', 'AWS::DynamoDB::Table', under),
       [db().names.audit]: logicalId('AuditTable', 'AWS::DynamoDB::Table', under),
+      [`${db().names.requests}${MAILBOX_SUFFIX}`]: logicalId(
+        'CredentialsMailboxTable',
+        'AWS::DynamoDB::Table',
+        under,
+      ),
     },
     queues: { [queueUrl()]: logicalId('GrantQueue', 'AWS::SQS::Queue', under) },
     buckets: {
@@ -193,6 +202,23 @@ function localNames(under = main()): LocalNames {
     keys: { [ANCHOR_KEY]: logicalId('AuditAnchorsSigningKey', 'AWS::KMS::Key', under) },
   };
 }
+
+/** The console's credentials mailbox table of a test: created on first use, dropped after it. */
+const MAILBOX_SUFFIX = '-mailbox';
+let mailboxCreated: { name: string; drop: () => Promise<unknown> } | undefined;
+async function mailboxTable(): Promise<string> {
+  const name = `${db().names.requests}${MAILBOX_SUFFIX}`;
+  if (mailboxCreated?.name !== name) {
+    const { client } = db();
+    await client.send(new CreateTableCommand(createTableInput(CREDENTIALS_MAILBOX_TABLE, name)));
+    mailboxCreated = { name, drop: () => client.send(new DeleteTableCommand({ TableName: name })) };
+  }
+  return name;
+}
+afterEach(async () => {
+  await mailboxCreated?.drop();
+  mailboxCreated = undefined;
+});
 
 const ANCHOR_BUCKET = 'local-anchors';
 const ANCHOR_KEY = 'local-anchor-key';
@@ -585,6 +611,20 @@ describe('permissions proven offline: the recorder names transactions as IAM doe
   });
 });
 
+/** The logical ids of the event source mappings that feed a function (its triggers). */
+function triggerOf(name: BrokerFunctionName, { synth } = main()): string[] {
+  const fn = synth.stack.getLogicalId(synth.stack.functions[name].function.node.defaultChild as CfnElement);
+  const found = Object.keys(synth.json.Resources).filter((id) => {
+    const r = synth.json.Resources[id]!;
+    return (
+      r.Type === 'AWS::Lambda::EventSourceMapping' &&
+      JSON.stringify(r.Properties?.FunctionName) === JSON.stringify({ Ref: fn })
+    );
+  });
+  expect(found, `${name}'s event source mapping`).toHaveLength(1);
+  return found;
+}
+
 /** Requests IAM must refuse, whatever the code does: role, action and resource. */
 function mustBeDenied(): { fn: BrokerFunctionName; why: string; request: IamRequest }[] {
   const auditTable = resolver.arnOf(logicalId('AuditTable', 'AWS::DynamoDB::Table'));
@@ -680,6 +720,30 @@ function mustBeDenied(): { fn: BrokerFunctionName; why: string; request: IamRequ
       request: { action: 's3:PutObject', resource: `${archiveBucket}/audit/2026/11/27/events.jsonl` },
     },
   );
+  // The mailbox holds minted credentials: the console API opens and collects tickets by key, the
+  // worker only fills one; nobody lists it or deletes from it, no other function touches it.
+  const mailbox = resolver.arnOf(logicalId('CredentialsMailboxTable', 'AWS::DynamoDB::Table'));
+  const onMailbox = (fn: BrokerFunctionName, why: string, actions: readonly string[]) =>
+    rows.push(...actions.map((action) => ({ fn, why, request: { action, resource: mailbox } })));
+  for (const fn of ['sweeper', 'reconciler', 'slack', 'request-api', 'audit-api'] as const)
+    onMailbox(fn, 'only the console API and the worker touch the mailbox', [
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:Scan',
+    ]);
+  onMailbox('console-api', 'the console API reads tickets by key and never deletes one', [
+    'dynamodb:Scan',
+    'dynamodb:Query',
+    'dynamodb:DeleteItem',
+    'dynamodb:BatchGetItem',
+  ]);
+  onMailbox('grant-worker', 'the worker only fills an open ticket: it neither opens, reads nor lists', [
+    'dynamodb:GetItem',
+    'dynamodb:PutItem',
+    'dynamodb:Scan',
+    'dynamodb:DeleteItem',
+  ]);
   for (const action of [
     'iam:PutRolePolicy',
     'iam:AttachRolePolicy',
@@ -722,6 +786,18 @@ describe('permissions proven offline: what must be denied is denied', () => {
       // Outside both managed paths: denied by the negated boundary condition (no key on a delete).
       { action: 'iam:DeleteRolePermissionsBoundary', resource: `arn:aws:iam::${account}:role/anything` },
       { action: 'dynamodb:DeleteItem', resource: auditTable },
+      // The console's credentials mailbox: no brokered session reads, takes or plants credentials.
+      ...['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:Scan'].map((action) => ({
+        action,
+        resource: resolver.arnOf(logicalId('CredentialsMailboxTable', 'AWS::DynamoDB::Table')),
+      })),
+      // The broker's triggers: the grant queue's and the audit archive stream's event source mappings.
+      ...[...triggerOf('grant-worker'), ...triggerOf('audit-archive')].flatMap((mapping) =>
+        ['lambda:UpdateEventSourceMapping', 'lambda:DeleteEventSourceMapping'].map((action) => ({
+          action,
+          resource: resolver.arnOf(mapping),
+        })),
+      ),
     ];
     const still: IamRequest[] = [
       { action: 'ecs:UpdateService', resource: `arn:aws:ecs:us-east-1:${account}:service/web-app/api` },
@@ -855,16 +931,20 @@ describe('permissions proven offline: the request API and the console API', () =
   const expectOk = (answer: { status?: number; body: unknown }) =>
     expect(answer.status, JSON.stringify(answer.body)).toBe(200);
 
-  it('console API: a request, its approval (SendMessage), the caller’s access, and the auditor’s events and verification', async () => {
-    const { requests } = frontDoor();
+  /** The console API over `requests` (and the DynamoDB mailbox, when given), called as `email`. */
+  function consoleApi(requests: RequestDeps, mailbox?: DynamoCredentialsMailbox) {
     const handle = createConsoleApiHandler({
-      api: { request: requests, reader: new DynamoAuditQuery(db().doc, db().names.audit) },
+      api: {
+        request: requests,
+        reader: new DynamoAuditQuery(db().doc, db().names.audit),
+        ...(mailbox ? { mailbox } : {}),
+      },
       emailClaim: 'email',
       groupsClaim: 'groups',
       origin: 'https://console.example.com',
       logger: quiet,
     });
-    const call = async (email: string, method: string, path: string, body?: unknown) => {
+    return async (email: string, method: string, path: string, body?: unknown) => {
       const answer = await handle({
         rawPath: `/console/api${path.split('?')[0]}`,
         queryStringParameters: Object.fromEntries(new URLSearchParams(path.split('?')[1] ?? '')),
@@ -874,9 +954,14 @@ describe('permissions proven offline: the request API and the console API', () =
       } as unknown as APIGatewayProxyEventV2WithJWTAuthorizer);
       return {
         status: answer.statusCode,
-        body: JSON.parse(String(answer.body)) as { request?: { id: string } },
+        body: JSON.parse(String(answer.body)) as Record<string, unknown> & { request?: { id: string } },
       };
     };
+  }
+
+  it('console API: a request, its approval (SendMessage), the caller’s access, and the auditor’s events and verification', async () => {
+    const { requests } = frontDoor();
+    const call = consoleApi(requests);
     const { calls } = await recorder.during(async () => {
       const submitted = await call('dev@example.com', 'POST', '/requests', {
         targetId: 'developers',
@@ -892,6 +977,49 @@ describe('permissions proven offline: the request API and the console API', () =
     expect(standIn.state.sqsMessages).toHaveLength(1);
     expect(operations(calls)).toEqual(expect.arrayContaining(['Query', 'SendMessage', 'TransactWriteItems']));
     expect(await evaluateCalls('console-api', 'request + approval + audit', calls)).toEqual([]);
+  });
+
+  it('console credentials mailbox: the console API opens a ticket (PutItem) and collects it once (GetItem, UpdateItem); the worker fills it (UpdateItem)', async () => {
+    const { w, requests, grants } = frontDoor();
+    const mailbox = new DynamoCredentialsMailbox(db().doc, await mailboxTable(), w.clock);
+    const call = consoleApi(requests, mailbox);
+    const me = String((await call('dev@example.com', 'GET', '/me')).body.person ?? '');
+    await storeGrants(w, [
+      grant({ id: 'r-prod', targetId: 'prod-operator', requester: me, status: 'ACTIVE' }),
+    ]);
+    const opened = await recorder.during(async () => {
+      const asked = await call('dev@example.com', 'POST', '/grants/r-prod/credentials');
+      expect(asked.status, JSON.stringify(asked.body)).toBe(202);
+      const ticket = String(asked.body.ticket);
+      expect((await call('dev@example.com', 'GET', `/credentials/${ticket}`)).body).toEqual({
+        state: 'pending',
+      });
+      return ticket;
+    });
+    // The worker takes the job the console API queued and leaves the credentials in the mailbox.
+    const job = JSON.parse(standIn.state.sqsMessages[0]!.body) as GrantJob;
+    const run = createGrantWorkerHandler({
+      deps: { ...grants, delivery: routeCredentials(mailbox, grants.delivery) },
+      maxAttempts: 3,
+      logger: quiet,
+    });
+    const filled = await recorder.during(() => run(sqsEvent(job)));
+    expect(filled.value.batchItemFailures).toEqual([]);
+    const collected = await recorder.during(() =>
+      call('dev@example.com', 'GET', `/credentials/${opened.value}`),
+    );
+    expect(collected.value.body).toMatchObject({ state: 'ready' });
+    const onMailbox = (calls: readonly SdkCall[]) =>
+      operations(calls.filter((c) => String(c.input.TableName).endsWith(MAILBOX_SUFFIX)));
+    expect(onMailbox([...opened.calls, ...collected.calls])).toEqual(['GetItem', 'PutItem', 'UpdateItem']);
+    expect(onMailbox(filled.calls)).toEqual(['UpdateItem']);
+    expect(
+      await evaluateCalls('console-api', 'credentials ticket opened + collected', [
+        ...opened.calls,
+        ...collected.calls,
+      ]),
+    ).toEqual([]);
+    expect(await evaluateCalls('grant-worker', 'credentials left in the mailbox', filled.calls)).toEqual([]);
   });
 });
 
