@@ -454,7 +454,7 @@ export class BrokerStack extends Stack {
     grantWorker.function.addEventSource(grantJobs);
     for (const fn of [slack, grantWorker, sweeper, requestApi, consoleApi]) slackSecret.grantRead(fn.role);
     for (const fn of [slack, sweeper, requestApi, consoleApi]) integrations.grantRead(fn.role);
-    this.archive.connect(auditArchive, audit, this.boundary);
+    const archiveStream = this.archive.connect(auditArchive, audit, this.boundary);
     slackSecret.grantRead(accessReview.role);
     new AccessReviews(this, 'AccessReviews', {
       fn: accessReview,
@@ -552,7 +552,7 @@ export class BrokerStack extends Stack {
       // Slack requests are verified in the handler, not by Lambda; the audit API is an AWS_IAM URL.
       eventTrustingFunctionArns: [slack, grantWorker, sweeper, reconciler].map((f) => f.function.functionArn),
       otherFunctionArns: [auditApi.function.functionArn, requestApi.function.functionArn],
-      eventSourceMappingArns: [grantJobs.eventSourceMappingArn],
+      eventSourceMappingArns: [grantJobs.eventSourceMappingArn, archiveStream],
       queueArns: [grantQueue.queueArn, deadLetters.queueArn],
       secretArns: [slackSecret.secretArn],
       ruleArns: [sweepSchedule.ruleArn, reconcileSchedule.ruleArn],

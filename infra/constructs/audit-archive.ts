@@ -115,24 +115,24 @@ export class AuditArchive extends Construct {
   /**
    * Feeds `fn` from the audit table's stream (batch item failures, bisect on error, bounded
    * retries, failed positions to the on-failure queue) and grants it exactly the archive's
-   * writes, the bus, and the boundary statements that allow them.
+   * writes, the bus, and the boundary statements that allow them. Returns the stream's event
+   * source mapping ARN (the brokered-role boundary denies changing it).
    */
-  connect(fn: BrokerFunction, auditTable: dynamodb.ITable, boundary: BrokerBoundary): void {
+  connect(fn: BrokerFunction, auditTable: dynamodb.ITable, boundary: BrokerBoundary): string {
     const streamArn = auditTable.tableStreamArn;
     if (!streamArn) throw new Error('the audit table has no stream: create it with stream NEW_IMAGE');
-    fn.function.addEventSource(
-      new lambdaEvents.DynamoEventSource(auditTable, {
-        startingPosition: lambda.StartingPosition.TRIM_HORIZON,
-        batchSize: 100,
-        maxBatchingWindow: Duration.seconds(5),
-        reportBatchItemFailures: true,
-        bisectBatchOnError: true,
-        retryAttempts: ARCHIVE_STREAM_RETRY_ATTEMPTS,
-        // The stream keeps records 24 hours; give up well before, so the replay can start in time.
-        maxRecordAge: Duration.hours(12),
-        onFailure: new lambdaEvents.SqsDlq(this.failures),
-      }),
-    );
+    const stream = new lambdaEvents.DynamoEventSource(auditTable, {
+      startingPosition: lambda.StartingPosition.TRIM_HORIZON,
+      batchSize: 100,
+      maxBatchingWindow: Duration.seconds(5),
+      reportBatchItemFailures: true,
+      bisectBatchOnError: true,
+      retryAttempts: ARCHIVE_STREAM_RETRY_ATTEMPTS,
+      // The stream keeps records 24 hours; give up well before, so the replay can start in time.
+      maxRecordAge: Duration.hours(12),
+      onFailure: new lambdaEvents.SqsDlq(this.failures),
+    });
+    fn.function.addEventSource(stream);
     const events = this.bucket.arnForObjects(`${ARCHIVE_PREFIX}*`);
     fn.role.addToPolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [events] }));
     // The gap check and replay list by day; the function itself only lists its own prefix.
@@ -181,6 +181,7 @@ export class AuditArchive extends Construct {
       ['*'],
       'The boundary caps the broker at listing streams (dynamodb:ListStreams has no resource scope); the archive function is granted exactly events/ and the audit stream.',
     );
+    return stream.eventSourceMappingArn;
   }
 
   /** Alarms on `topic` when a stream batch failed every retry (run `jit-audit archive replay`). */

@@ -129,6 +129,7 @@ export interface BrokeredRoleBoundaryProps {
   readonly eventTrustingFunctionArns: readonly string[];
   /** The other broker functions (they authenticate their caller): not changed. */
   readonly otherFunctionArns: readonly string[];
+  /** The broker's triggers (the grant queue's, the audit stream's): neither updated nor deleted. */
   readonly eventSourceMappingArns: readonly string[];
   /** The grant queue and its dead-letter queue. */
   readonly queueArns: readonly string[];

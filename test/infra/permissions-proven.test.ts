@@ -5,7 +5,8 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import type { APIGatewayProxyEventV2WithJWTAuthorizer, SQSEvent } from 'aws-lambda';
+import { CreateTableCommand, DeleteTableCommand } from '@aws-sdk/client-dynamodb';
+import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
 import { createArchiveHandler } from '../../functions/audit-archive/handler.js';
 import { createAccessReviewHandler } from '../../functions/access-review/handler.js';
 import { CloudTrailActivityLookup } from '../../shared/adapters/aws/cloudtrail-activity.js';
@@ -23,14 +24,15 @@ import { createRequestApiHandler, type RequestApiEvent } from '../../functions/r
 import { EventBridgeForwarder } from '../../shared/adapters/aws/eventbridge-forwarder.js';
 import { S3ArchiveStore } from '../../shared/adapters/aws/s3-archive-store.js';
 import { auditEventToItem } from '../../shared/adapters/dynamodb/audit-log.js';
+import { routeCredentials } from '../../shared/adapters/credentials-mailbox.js';
+import { DynamoCredentialsMailbox } from '../../shared/adapters/dynamodb/credentials-mailbox.js';
+import { CREDENTIALS_MAILBOX_TABLE, createTableInput } from '../../shared/adapters/dynamodb/tables.js';
 import { parsePolicy } from '../../shared/domain/policy.js';
 import { TARGET_KINDS } from '../../shared/targets/kinds.js';
 import type { RequestDeps } from '../../shared/usecases/deps.js';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createAnchorHandler } from '../../functions/audit-anchor/handler.js';
-import { createGrantWorkerHandler } from '../../functions/grant-worker/handler.js';
 import { createReconcilerHandler } from '../../functions/reconciler/handler.js';
-import { createSweeperHandler } from '../../functions/sweeper/handler.js';
 import { AgentRoleStack } from '../../infra/agent-role-stack.js';
 import type { BrokerFunctionName } from '../../infra/broker-stack.js';
 import { createAwsClients, createIamClient } from '../../shared/adapters/aws/clients.js';
@@ -42,17 +44,12 @@ import { DynamoAuditQuery } from '../../shared/adapters/dynamodb/audit-query.js'
 import { EXAMPLE_POLICY_PATH } from '../../shared/config/policy-file.js';
 import type { GrantJob } from '../../shared/domain/ports.js';
 import type { AccessRequest } from '../../shared/domain/request.js';
-import { createTargetDrivers } from '../../shared/targets/drivers.js';
-import { IamGroupMembership } from '../../shared/targets/group/iam-group-membership.js';
 import { DEFAULT_AGENT_ROLE_NAME } from '../../shared/targets/group/kind.js';
 import { agentRoleGroups } from '../../shared/targets/group/member-account-groups.js';
 import { IdentityStoreGroupMembership } from '../../shared/targets/identity-center-group/identity-store-membership.js';
 import { permissionSetAccountDirectory } from '../../shared/targets/permission-set/account-directory.js';
 import { permissionSetAdapters } from '../../shared/targets/permission-set/adapters.js';
-import { IamSessionRevoker } from '../../shared/targets/role/iam-session-revoker.js';
-import { StsSessionVendor } from '../../shared/targets/role/sts-session-vendor.js';
 import { approveRequest } from '../../shared/usecases/approve-request.js';
-import type { GrantDeps } from '../../shared/usecases/grant-deps.js';
 import { queryAudit } from '../../shared/usecases/query-audit.js';
 import { requesterHistory } from '../../shared/usecases/requester-history.js';
 import { submitRequest } from '../../shared/usecases/submit-request.js';
@@ -65,18 +62,28 @@ import {
   type SdkCall,
 } from '../support/aws-call-recorder.js';
 import { assignmentKey, startAwsStandIn, type AwsStandIn } from '../support/aws-stand-in.js';
-import { grantRecord, grantWorld, storeGrants } from '../support/fake-aws.js';
+import { grantRecord, storeGrants } from '../support/fake-aws.js';
 import { fakeWorld, ManualClock, person, staticPolicy } from '../support/fakes.js';
 import {
   ENVIRONMENT,
   evaluate,
   rolePolicies,
   TemplateResolver,
-  type Decision,
   type IamRequest,
   type RolePolicies,
 } from '../support/iam-evaluation.js';
 import { useLocalTables } from '../support/local-dynamo.js';
+import {
+  approval,
+  at,
+  ProofTally,
+  quiet,
+  recordedGrantWorld,
+  START,
+  sweeperOn,
+  workerOn,
+  type DenialRow,
+} from './permissions-proof.js';
 import { synthBroker, type SynthResult } from './synth-broker.js';
 
 /**
@@ -88,11 +95,7 @@ import { synthBroker, type SynthResult } from './synth-broker.js';
  */
 const db = useLocalTables();
 const EXAMPLE_POLICY = readFileSync(EXAMPLE_POLICY_PATH, 'utf8');
-const START = '2026-11-27T09:00:00.000Z';
-const at = (hhmm: string) => `2026-11-27T${hhmm}:00.000Z`;
 const { account } = ENVIRONMENT;
-const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
-const lambdaContext = { getRemainingTimeInMillis: () => 50_000 };
 
 let synth: SynthResult;
 let resolver: TemplateResolver;
@@ -156,15 +159,7 @@ function trustOf(request: IamRequest, { synth, resolver } = main()): RolePolicie
   return role ? rolePolicies(resolver, role).trust : undefined;
 }
 
-/** One evaluated request, for the report. */
-interface Evaluated {
-  readonly fn: string;
-  readonly scenario: string;
-  readonly request: IamRequest;
-  readonly decision: Decision;
-}
-const evaluated: Evaluated[] = [];
-const expectedDenials: Evaluated[] = [];
+const tally = new ProofTally();
 
 let standIn: AwsStandIn;
 let recorder: AwsCallRecorder;
@@ -184,6 +179,11 @@ function localNames(under = main()): LocalNames {
     tables: {
       [db().names.requests]: logicalId('RequestsTable', 'AWS::DynamoDB::Table', under),
       [db().names.audit]: logicalId('AuditTable', 'AWS::DynamoDB::Table', under),
+      [`${db().names.requests}${MAILBOX_SUFFIX}`]: logicalId(
+        'CredentialsMailboxTable',
+        'AWS::DynamoDB::Table',
+        under,
+      ),
     },
     queues: { [queueUrl()]: logicalId('GrantQueue', 'AWS::SQS::Queue', under) },
     buckets: {
@@ -194,6 +194,23 @@ function localNames(under = main()): LocalNames {
   };
 }
 
+/** The console's credentials mailbox table of a test: created on first use, dropped after it. */
+const MAILBOX_SUFFIX = '-mailbox';
+let mailboxCreated: { name: string; drop: () => Promise<unknown> } | undefined;
+async function mailboxTable(): Promise<string> {
+  const name = `${db().names.requests}${MAILBOX_SUFFIX}`;
+  if (mailboxCreated?.name !== name) {
+    const { client } = db();
+    await client.send(new CreateTableCommand(createTableInput(CREDENTIALS_MAILBOX_TABLE, name)));
+    mailboxCreated = { name, drop: () => client.send(new DeleteTableCommand({ TableName: name })) };
+  }
+  return name;
+}
+afterEach(async () => {
+  await mailboxCreated?.drop();
+  mailboxCreated = undefined;
+});
+
 const ANCHOR_BUCKET = 'local-anchors';
 const ANCHOR_KEY = 'local-anchor-key';
 const ARCHIVE_BUCKET = 'local-archive';
@@ -202,29 +219,8 @@ const ARCHIVE_BUCKET = 'local-archive';
 const queueUrl = () => `${standIn.url}/sqs/${account}/grants`;
 
 /** The grant side as the worker (repairs in process) or the sweeper (repairs queued) is wired, on real clients. */
-function world(repairs: 'in-process' | 'queue') {
-  const w = grantWorld({
-    store: db().requests,
-    audit: db().audit,
-    clock: new ManualClock(START),
-    policyYaml: EXAMPLE_POLICY,
-    repairs,
-  });
-  const clients = createAwsClients({ maxAttempts: 1 });
-  recorder.attach(db().client);
-  recorder.attach(clients.iam);
-  recorder.attach(clients.sts);
-  recorder.attach(clients.sqs);
-  const deps: GrantDeps = {
-    ...w.deps,
-    targets: createTargetDrivers({
-      groups: new IamGroupMembership(clients.iam),
-      sessions: new StsSessionVendor(clients.sts),
-      denyList: new IamSessionRevoker(clients.iam, 300),
-    }),
-  };
-  return { ...w, deps };
-}
+const world = (repairs: 'in-process' | 'queue') =>
+  recordedGrantWorld(recorder, db(), { policyYaml: EXAMPLE_POLICY, repairs });
 
 const grant = (fields: Partial<AccessRequest> & { id: string; targetId: string }) =>
   grantRecord({
@@ -235,16 +231,6 @@ const grant = (fields: Partial<AccessRequest> & { id: string; targetId: string }
     targetKind: fields.targetId === 'prod-operator' ? 'role' : 'group',
     ...fields,
   });
-
-const sqsEvent = (...jobs: GrantJob[]): SQSEvent =>
-  ({
-    Records: jobs.map((job, i) => ({
-      messageId: `m-${i}`,
-      receiptHandle: `rh-${i}`,
-      body: JSON.stringify(job),
-      attributes: { ApproximateReceiveCount: '1' },
-    })),
-  }) as unknown as SQSEvent;
 
 /**
  * Evaluates every recorded call against the function's role; returns the requests not allowed.
@@ -270,7 +256,7 @@ async function evaluateCalls(
     for (const request of iamRequestsOf(call, under.resolver, names)) {
       const policy = options.resourcePolicy?.(request) ?? resourcePolicyOf(request, under);
       const decision = await evaluate(role, request, policy);
-      evaluated.push({ fn, scenario, request, decision });
+      tally.evaluated.push({ fn, scenario, request, decision });
       if (decision !== 'Allowed') refused.push(`${request.action} ${request.resource}: ${decision}`);
     }
   }
@@ -297,21 +283,16 @@ describe('permissions proven offline: every AWS call a function makes is allowed
       grant({ id: 'g-dev', targetId: 'developers', status: 'APPROVED' }),
       grant({ id: 'r-prod', targetId: 'prod-operator', status: 'APPROVED' }),
     ]);
-    const run = createGrantWorkerHandler({ deps: w.deps, maxAttempts: 3, logger: quiet });
-    const { value, calls } = await recorder.during(async () => {
-      const activated = await run(
-        sqsEvent({ kind: 'activate', requestId: 'g-dev' }, { kind: 'activate', requestId: 'r-prod' }),
-      );
-      const issued = await run(
-        sqsEvent({
-          kind: 'issue-credentials',
-          requestId: 'r-prod',
-          requester: 'U0OPS00001',
-          replyTo: 'view-1',
-        }),
-      );
-      return [activated, issued];
-    });
+    const run = workerOn(w.deps);
+    const { value, calls } = await recorder.during(async () => [
+      await run({ kind: 'activate', requestId: 'g-dev' }, { kind: 'activate', requestId: 'r-prod' }),
+      await run({
+        kind: 'issue-credentials',
+        requestId: 'r-prod',
+        requester: 'U0OPS00001',
+        replyTo: 'view-1',
+      }),
+    ]);
     expect(value.flatMap((v) => v.batchItemFailures)).toEqual([]);
     expect(standIn.isMember('jit-developers', 'alice')).toBe(true);
     expect(operations(calls)).toEqual(
@@ -329,13 +310,11 @@ describe('permissions proven offline: every AWS call a function makes is allowed
       grant({ id: 'r-prod', targetId: 'prod-operator', status: 'ACTIVE' }),
     ]);
     standIn.state.groups.set('jit-developers', new Set(['alice']));
-    const run = createGrantWorkerHandler({ deps: w.deps, maxAttempts: 3, logger: quiet });
+    const run = workerOn(w.deps);
     const { value, calls } = await recorder.during(() =>
       run(
-        sqsEvent(
-          { kind: 'revoke', requestId: 'g-dev', actor: 'U0SEC00001', reason: 'done' },
-          { kind: 'revoke', requestId: 'r-prod', actor: 'U0SEC00001', reason: 'done' },
-        ),
+        { kind: 'revoke', requestId: 'g-dev', actor: 'U0SEC00001', reason: 'done' },
+        { kind: 'revoke', requestId: 'r-prod', actor: 'U0SEC00001', reason: 'done' },
       ),
     );
     expect(value.batchItemFailures).toEqual([]);
@@ -352,13 +331,7 @@ describe('permissions proven offline: every AWS call a function makes is allowed
     ]);
     standIn.state.groups.set('jit-developers', new Set(['alice']));
     w.clock.set(at('10:01'));
-    const run = createSweeperHandler({
-      deps: w.deps,
-      requestDeps: fakeWorld().deps,
-      concurrency: 2,
-      logger: quiet,
-    });
-    const { value, calls } = await recorder.during(() => run({}, lambdaContext));
+    const { value, calls } = await recorder.during(sweeperOn(w));
     expect(value.sweep).toMatchObject({ ended: 2, failed: 0 });
     expect(operations(calls)).toEqual(expect.arrayContaining(['RemoveUserFromGroup', 'Query']));
     expect(await evaluateCalls('sweeper', 'expiry', calls)).toEqual([]);
@@ -429,16 +402,7 @@ describe('permissions proven offline: the Slack function and the audit API', () 
 
 describe('permissions proven offline: the audit anchor', () => {
   it('audit anchor: reads the chain heads, lists the anchors, signs (KMS Sign) and stores (S3 PutObject)', async () => {
-    await db().audit.append({
-      type: 'request.approved',
-      at: START,
-      actor: 'U0LEAD0001',
-      subject: 'U0DEV00001',
-      targetId: 'developers',
-      requestId: 'req-1',
-      toStatus: 'APPROVED',
-      breakGlass: false,
-    });
+    await db().audit.append(approval({ at: START, targetId: 'developers' }));
     recorder.attach(db().client);
     // No S3 or KMS stand-in: the calls are recorded, then answered in process (never sent).
     const s3 = answerInProcess(recorder.attach(new S3Client({ region: 'us-east-1' })), {
@@ -467,16 +431,7 @@ describe('permissions proven offline: the audit anchor', () => {
 
 describe('permissions proven offline: the access review and the sweeper’s activity lookups', () => {
   it('access review: claims the period’s marker, reads the audit trail, writes the CSV under reviews/ (S3 PutObject) and posts it', async () => {
-    await db().audit.append({
-      type: 'request.approved',
-      at: '2026-11-18T09:00:00.000Z',
-      actor: 'U0LEAD0001',
-      subject: 'U0DEV00001',
-      targetId: 'developers',
-      requestId: 'req-1',
-      toStatus: 'APPROVED',
-      breakGlass: false,
-    });
+    await db().audit.append(approval({ at: '2026-11-18T09:00:00.000Z', targetId: 'developers' }));
     recorder.attach(db().client);
     // No S3 stand-in: the calls are recorded, then answered in process (never sent).
     const s3 = answerInProcess(recorder.attach(new S3Client({ region: ENVIRONMENT.region })), {
@@ -513,30 +468,24 @@ describe('permissions proven offline: the access review and the sweeper’s acti
       recorder.attach(new CloudTrailClient({ region: ENVIRONMENT.region })),
       { LookupEvents: { Events: [] } },
     );
-    const run = createSweeperHandler({
-      deps: w.deps,
-      requestDeps: fakeWorld().deps,
-      concurrency: 2,
-      logger: quiet,
-      activity: {
-        deps: {
-          store: db().requests,
-          audit: db().audit,
-          reader: new DynamoAuditQuery(db().doc, db().names.audit),
-          lookup: new CloudTrailActivityLookup(() => cloudTrail),
-          budget: new TokenBucket(2),
-          clock: w.clock,
-          sleep: (ms) => Promise.resolve(w.clock.advance(ms / 1000)),
-          events: w.deps.events,
-          sessionOf: roleSessionOf(w.deps.policy),
-          regions: [ENVIRONMENT.region],
-        },
-        options: { lookbackDays: 1, settleSeconds: 0 },
-        share: 0.5,
-        budgetMs: 0,
+    const run = sweeperOn(w, {
+      deps: {
+        store: db().requests,
+        audit: db().audit,
+        reader: new DynamoAuditQuery(db().doc, db().names.audit),
+        lookup: new CloudTrailActivityLookup(() => cloudTrail),
+        budget: new TokenBucket(2),
+        clock: w.clock,
+        sleep: (ms) => Promise.resolve(w.clock.advance(ms / 1000)),
+        events: w.deps.events,
+        sessionOf: roleSessionOf(w.deps.policy),
+        regions: [ENVIRONMENT.region],
       },
+      options: { lookbackDays: 1, settleSeconds: 0 },
+      share: 0.5,
+      budgetMs: 0,
     });
-    const { value, calls } = await recorder.during(() => run({}, lambdaContext));
+    const { value, calls } = await recorder.during(run);
     expect(value.activity).toMatchObject({ summarised: 1, failed: 0 });
     const lookups = calls
       .filter((c) => c.operation === 'LookupEvents')
@@ -584,6 +533,20 @@ describe('permissions proven offline: the recorder names transactions as IAM doe
     }
   });
 });
+
+/** The logical ids of the event source mappings that feed a function (its triggers). */
+function triggerOf(name: BrokerFunctionName, { synth } = main()): string[] {
+  const fn = synth.stack.getLogicalId(synth.stack.functions[name].function.node.defaultChild as CfnElement);
+  const found = Object.keys(synth.json.Resources).filter((id) => {
+    const r = synth.json.Resources[id]!;
+    return (
+      r.Type === 'AWS::Lambda::EventSourceMapping' &&
+      JSON.stringify(r.Properties?.FunctionName) === JSON.stringify({ Ref: fn })
+    );
+  });
+  expect(found, `${name}'s event source mapping`).toHaveLength(1);
+  return found;
+}
 
 /** Requests IAM must refuse, whatever the code does: role, action and resource. */
 function mustBeDenied(): { fn: BrokerFunctionName; why: string; request: IamRequest }[] {
@@ -680,6 +643,30 @@ function mustBeDenied(): { fn: BrokerFunctionName; why: string; request: IamRequ
       request: { action: 's3:PutObject', resource: `${archiveBucket}/audit/2026/11/27/events.jsonl` },
     },
   );
+  // The mailbox holds minted credentials: the console API opens and collects tickets by key, the
+  // worker only fills one; nobody lists it or deletes from it, no other function touches it.
+  const mailbox = resolver.arnOf(logicalId('CredentialsMailboxTable', 'AWS::DynamoDB::Table'));
+  const onMailbox = (fn: BrokerFunctionName, why: string, actions: readonly string[]) =>
+    rows.push(...actions.map((action) => ({ fn, why, request: { action, resource: mailbox } })));
+  for (const fn of ['sweeper', 'reconciler', 'slack', 'request-api', 'audit-api'] as const)
+    onMailbox(fn, 'only the console API and the worker touch the mailbox', [
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:Scan',
+    ]);
+  onMailbox('console-api', 'the console API reads tickets by key and never deletes one', [
+    'dynamodb:Scan',
+    'dynamodb:Query',
+    'dynamodb:DeleteItem',
+    'dynamodb:BatchGetItem',
+  ]);
+  onMailbox('grant-worker', 'the worker only fills an open ticket: it neither opens, reads nor lists', [
+    'dynamodb:GetItem',
+    'dynamodb:PutItem',
+    'dynamodb:Scan',
+    'dynamodb:DeleteItem',
+  ]);
   for (const action of [
     'iam:PutRolePolicy',
     'iam:AttachRolePolicy',
@@ -698,14 +685,8 @@ function mustBeDenied(): { fn: BrokerFunctionName; why: string; request: IamRequ
 
 describe('permissions proven offline: what must be denied is denied', () => {
   it('denies every row of the table to the function role', async () => {
-    const allowed: string[] = [];
-    for (const row of mustBeDenied()) {
-      const decision = await evaluate(policiesOf(row.fn), row.request);
-      expectedDenials.push({ fn: row.fn, scenario: row.why, request: row.request, decision });
-      if (decision === 'Allowed')
-        allowed.push(`${row.fn} ${row.request.action} ${row.request.resource} (${row.why})`);
-    }
-    expect(allowed).toEqual([]);
+    const rows = mustBeDenied().map(({ fn, ...row }) => ({ ...row, who: fn, role: policiesOf(fn) }));
+    expect(await tally.allowedOf(rows)).toEqual([]);
   });
 
   it('the brokered-role boundary caps even BreakGlassAdmin (AdministratorAccess)', async () => {
@@ -722,19 +703,28 @@ describe('permissions proven offline: what must be denied is denied', () => {
       // Outside both managed paths: denied by the negated boundary condition (no key on a delete).
       { action: 'iam:DeleteRolePermissionsBoundary', resource: `arn:aws:iam::${account}:role/anything` },
       { action: 'dynamodb:DeleteItem', resource: auditTable },
+      // The console's credentials mailbox: no brokered session reads, takes or plants credentials.
+      ...['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:Scan'].map((action) => ({
+        action,
+        resource: resolver.arnOf(logicalId('CredentialsMailboxTable', 'AWS::DynamoDB::Table')),
+      })),
+      // The broker's triggers: the grant queue's and the audit archive stream's event source mappings.
+      ...[...triggerOf('grant-worker'), ...triggerOf('audit-archive')].flatMap((mapping) =>
+        ['lambda:UpdateEventSourceMapping', 'lambda:DeleteEventSourceMapping'].map((action) => ({
+          action,
+          resource: resolver.arnOf(mapping),
+        })),
+      ),
     ];
     const still: IamRequest[] = [
       { action: 'ecs:UpdateService', resource: `arn:aws:ecs:us-east-1:${account}:service/web-app/api` },
       { action: 's3:GetObject', resource: 'arn:aws:s3:::web-app-assets/index.html' },
     ];
-    for (const request of denied) {
-      const decision = await evaluate(admin, request);
-      expectedDenials.push({ fn: 'BreakGlassAdmin', scenario: 'brokered-role boundary', request, decision });
-      expect(decision, `${request.action} ${request.resource}`).not.toBe('Allowed');
-    }
+    const boundary = { who: 'BreakGlassAdmin', role: admin, why: 'brokered-role boundary' };
+    expect(await tally.allowedOf(denied.map((request) => ({ ...boundary, request })))).toEqual([]);
     for (const request of still) {
       const decision = await evaluate(admin, request);
-      evaluated.push({ fn: 'BreakGlassAdmin', scenario: 'brokered-role boundary', request, decision });
+      tally.evaluated.push({ fn: 'BreakGlassAdmin', scenario: 'brokered-role boundary', request, decision });
       expect(decision, `${request.action} ${request.resource}`).toBe('Allowed');
     }
   });
@@ -744,8 +734,8 @@ describe('permissions proven offline: the evaluation catches a missing statement
   it('with the worker’s AddUserToGroup statement removed, the recorded activation is denied', async () => {
     const w = world('in-process');
     await storeGrants(w, [grant({ id: 'g-dev', targetId: 'developers', status: 'APPROVED' })]);
-    const run = createGrantWorkerHandler({ deps: w.deps, maxAttempts: 3, logger: quiet });
-    const { calls } = await recorder.during(() => run(sqsEvent({ kind: 'activate', requestId: 'g-dev' })));
+    const run = workerOn(w.deps);
+    const { calls } = await recorder.during(() => run({ kind: 'activate', requestId: 'g-dev' }));
     const role = policiesOf('grant-worker');
     const without: RolePolicies = {
       ...role,
@@ -785,9 +775,6 @@ describe('permissions proven offline: the request API and the console API', () =
   /** The front doors' ports over real clients: the tables, the SQS hand-off, STS for credentials. */
   function frontDoor() {
     const w = world('in-process');
-    const clients = createAwsClients({ maxAttempts: 1 });
-    recorder.attach(clients.sqs);
-    recorder.attach(clients.sts);
     const policy = staticPolicy(parsePolicy(POLICY_WITH_FRONT_DOORS, 'front-doors', TARGET_KINDS));
     const requests: RequestDeps = {
       ...fakeWorld(POLICY_WITH_FRONT_DOORS).deps,
@@ -795,17 +782,9 @@ describe('permissions proven offline: the request API and the console API', () =
       audit: db().audit,
       policy,
       clock: w.clock,
-      queue: new SqsGrantQueue(clients.sqs, queueUrl()),
+      queue: new SqsGrantQueue(w.clients.sqs, queueUrl()),
     };
-    const grants = {
-      ...w.deps,
-      policy,
-      targets: createTargetDrivers({
-        groups: new IamGroupMembership(clients.iam),
-        sessions: new StsSessionVendor(clients.sts),
-        denyList: new IamSessionRevoker(clients.iam, 300),
-      }),
-    };
+    const grants = { ...w.deps, policy };
     return { w, requests, grants, policy };
   }
 
@@ -855,16 +834,20 @@ describe('permissions proven offline: the request API and the console API', () =
   const expectOk = (answer: { status?: number; body: unknown }) =>
     expect(answer.status, JSON.stringify(answer.body)).toBe(200);
 
-  it('console API: a request, its approval (SendMessage), the caller’s access, and the auditor’s events and verification', async () => {
-    const { requests } = frontDoor();
+  /** The console API over `requests` (and the DynamoDB mailbox, when given), called as `email`. */
+  function consoleApi(requests: RequestDeps, mailbox?: DynamoCredentialsMailbox) {
     const handle = createConsoleApiHandler({
-      api: { request: requests, reader: new DynamoAuditQuery(db().doc, db().names.audit) },
+      api: {
+        request: requests,
+        reader: new DynamoAuditQuery(db().doc, db().names.audit),
+        ...(mailbox ? { mailbox } : {}),
+      },
       emailClaim: 'email',
       groupsClaim: 'groups',
       origin: 'https://console.example.com',
       logger: quiet,
     });
-    const call = async (email: string, method: string, path: string, body?: unknown) => {
+    return async (email: string, method: string, path: string, body?: unknown) => {
       const answer = await handle({
         rawPath: `/console/api${path.split('?')[0]}`,
         queryStringParameters: Object.fromEntries(new URLSearchParams(path.split('?')[1] ?? '')),
@@ -874,9 +857,14 @@ describe('permissions proven offline: the request API and the console API', () =
       } as unknown as APIGatewayProxyEventV2WithJWTAuthorizer);
       return {
         status: answer.statusCode,
-        body: JSON.parse(String(answer.body)) as { request?: { id: string } },
+        body: JSON.parse(String(answer.body)) as Record<string, unknown> & { request?: { id: string } },
       };
     };
+  }
+
+  it('console API: a request, its approval (SendMessage), the caller’s access, and the auditor’s events and verification', async () => {
+    const { requests } = frontDoor();
+    const call = consoleApi(requests);
     const { calls } = await recorder.during(async () => {
       const submitted = await call('dev@example.com', 'POST', '/requests', {
         targetId: 'developers',
@@ -892,6 +880,45 @@ describe('permissions proven offline: the request API and the console API', () =
     expect(standIn.state.sqsMessages).toHaveLength(1);
     expect(operations(calls)).toEqual(expect.arrayContaining(['Query', 'SendMessage', 'TransactWriteItems']));
     expect(await evaluateCalls('console-api', 'request + approval + audit', calls)).toEqual([]);
+  });
+
+  it('console credentials mailbox: the console API opens a ticket (PutItem) and collects it once (GetItem, UpdateItem); the worker fills it (UpdateItem)', async () => {
+    const { w, requests, grants } = frontDoor();
+    const mailbox = new DynamoCredentialsMailbox(db().doc, await mailboxTable(), w.clock);
+    const call = consoleApi(requests, mailbox);
+    const me = String((await call('dev@example.com', 'GET', '/me')).body.person ?? '');
+    await storeGrants(w, [
+      grant({ id: 'r-prod', targetId: 'prod-operator', requester: me, status: 'ACTIVE' }),
+    ]);
+    const opened = await recorder.during(async () => {
+      const asked = await call('dev@example.com', 'POST', '/grants/r-prod/credentials');
+      expect(asked.status, JSON.stringify(asked.body)).toBe(202);
+      const ticket = String(asked.body.ticket);
+      expect((await call('dev@example.com', 'GET', `/credentials/${ticket}`)).body).toEqual({
+        state: 'pending',
+      });
+      return ticket;
+    });
+    // The worker takes the job the console API queued and leaves the credentials in the mailbox.
+    const job = JSON.parse(standIn.state.sqsMessages[0]!.body) as GrantJob;
+    const run = workerOn({ ...grants, delivery: routeCredentials(mailbox, grants.delivery) });
+    const filled = await recorder.during(() => run(job));
+    expect(filled.value.batchItemFailures).toEqual([]);
+    const collected = await recorder.during(() =>
+      call('dev@example.com', 'GET', `/credentials/${opened.value}`),
+    );
+    expect(collected.value.body).toMatchObject({ state: 'ready' });
+    const onMailbox = (calls: readonly SdkCall[]) =>
+      operations(calls.filter((c) => String(c.input.TableName).endsWith(MAILBOX_SUFFIX)));
+    expect(onMailbox([...opened.calls, ...collected.calls])).toEqual(['GetItem', 'PutItem', 'UpdateItem']);
+    expect(onMailbox(filled.calls)).toEqual(['UpdateItem']);
+    expect(
+      await evaluateCalls('console-api', 'credentials ticket opened + collected', [
+        ...opened.calls,
+        ...collected.calls,
+      ]),
+    ).toEqual([]);
+    expect(await evaluateCalls('grant-worker', 'credentials left in the mailbox', filled.calls)).toEqual([]);
   });
 });
 
@@ -948,23 +975,10 @@ describe('permissions proven offline: every kind (permission set, Identity Cente
 
   /** The grant side over real clients for every kind, as functions/wiring/grant-wiring.ts wires it. */
   function kindsWorld(repairs: 'in-process' | 'queue', policyFile = KINDS_POLICY) {
-    const w = grantWorld({
-      store: db().requests,
-      audit: db().audit,
-      clock: new ManualClock(START),
+    return recordedGrantWorld(recorder, db(), {
       policyYaml: readFileSync(policyFile, 'utf8'),
       repairs,
-    });
-    const clients = createAwsClients({ maxAttempts: 1 });
-    for (const client of [db().client, clients.iam, clients.sts, clients.sqs]) recorder.attach(client);
-    for (const client of [clients.ssoAdmin, clients.identityStore, clients.organizations])
-      recorder.attach(client);
-    const deps: GrantDeps = {
-      ...w.deps,
-      targets: createTargetDrivers({
-        groups: new IamGroupMembership(clients.iam),
-        sessions: new StsSessionVendor(clients.sts),
-        denyList: new IamSessionRevoker(clients.iam, 300),
+      more: (clients) => ({
         permissionSets: permissionSetAdapters(clients),
         memberAccountGroups: agentRoleGroups({
           sts: clients.sts,
@@ -974,8 +988,7 @@ describe('permissions proven offline: every kind (permission set, Identity Cente
         identityCenterGroups: new IdentityStoreGroupMembership(clients.identityStore),
         identityCenterUsers: new IdentityCenterUsers(clients.identityStore),
       }),
-    };
-    return { ...w, deps };
+    });
   }
 
   const kindGrant = (id: string, targetId: string, fields: Partial<AccessRequest> = {}) =>
@@ -1023,15 +1036,8 @@ describe('permissions proven offline: every kind (permission set, Identity Cente
       kindGrant('ic-1', 'ic-prod-ops'),
       kindGrant('mg-1', 'shop-devs'),
     ]);
-    const run = createGrantWorkerHandler({ deps: w.deps, maxAttempts: 5, logger: quiet });
     const jobs = ['ps-1', 'ic-1', 'mg-1'].map((requestId) => ({ kind: 'activate', requestId }) as const);
-    const { calls } = await recording(async () => {
-      let failures = (await run(sqsEvent(...jobs))).batchItemFailures;
-      // An assignment still IN_PROGRESS is delivered again (as SQS would).
-      for (let i = 0; i < 3 && failures.length > 0; i++)
-        failures = (await run(sqsEvent({ kind: 'activate', requestId: 'ps-1' }))).batchItemFailures;
-      expect(failures).toEqual([]);
-    });
+    const { calls } = await recording(() => workerOn(w.deps).untilDone(...jobs));
     expect(standIn.state.sso.assignments.size).toBe(1);
     expect([...standIn.state.sso.groups.get(IC_GROUP)!.members.keys()]).toEqual([USER]);
     expect(standIn.isMember('jit-developers', 'alice')).toBe(true);
@@ -1053,9 +1059,9 @@ describe('permissions proven offline: every kind (permission set, Identity Cente
     await storeGrants(w, [kindGrant('ps-1', 'prod-admin', { status: 'ACTIVE' })]);
     standIn.state.sso.assignments.add(assignmentKey(INSTANCE, SET, PROD, USER));
     standIn.state.sso.plans.set('ProvisionPermissionSet', { polls: 1 });
-    const run = createGrantWorkerHandler({ deps: w.deps, maxAttempts: 5, logger: quiet });
+    const run = workerOn(w.deps);
     const { value, calls } = await recording(() =>
-      run(sqsEvent({ kind: 'revoke', requestId: 'ps-1', actor: 'U0LEAD0001', reason: 'done' })),
+      run({ kind: 'revoke', requestId: 'ps-1', actor: 'U0LEAD0001', reason: 'done' }),
     );
     expect(value.batchItemFailures).toEqual([]);
     expect(standIn.state.sso.assignments.size).toBe(0);
@@ -1083,17 +1089,12 @@ describe('permissions proven offline: every kind (permission set, Identity Cente
     standIn.state.sso.groups.get(IC_GROUP)!.members.set(USER, 'membership-1');
     standIn.state.groups.set('jit-developers', new Set(['alice']));
     w.clock.set(at('10:01'));
-    const run = createSweeperHandler({
-      deps: w.deps,
-      requestDeps: fakeWorld().deps,
-      concurrency: 2,
-      logger: quiet,
-    });
+    const sweep = sweeperOn(w);
     const { value, calls } = await recording(async () => {
-      const swept = await run({}, lambdaContext);
+      const swept = await sweep();
       // Once no session the seal covers can be valid, the next sweep prunes it.
       w.clock.set(at('12:00'));
-      await run({}, lambdaContext);
+      await sweep();
       return swept;
     });
     expect(value.sweep).toMatchObject({ ended: 3, failed: 0 });
@@ -1163,13 +1164,9 @@ describe('permissions proven offline: every kind (permission set, Identity Cente
           endsAt: at('10:00'),
         }),
       ]);
-      const run = createGrantWorkerHandler({ deps: w.deps, maxAttempts: 5, logger: quiet });
-      const { calls } = await recorder.during(async () => {
-        let failures = (await run(sqsEvent({ kind: 'activate', requestId: 'ou-1' }))).batchItemFailures;
-        for (let i = 0; i < 3 && failures.length > 0; i++)
-          failures = (await run(sqsEvent({ kind: 'activate', requestId: 'ou-1' }))).batchItemFailures;
-        expect(failures).toEqual([]);
-      });
+      const { calls } = await recorder.during(() =>
+        workerOn(w.deps).untilDone({ kind: 'activate', requestId: 'ou-1' }),
+      );
       expect([...sso.assignments]).toEqual([assignmentKey(INSTANCE, SET, TEAM_ACCOUNT, USER)]);
       expect(operations(calls)).toEqual(
         expect.arrayContaining(['CreateAccountAssignment', 'ListAccountsForParent', 'ListChildren']),
@@ -1220,16 +1217,7 @@ describe('permissions proven offline: every kind (permission set, Identity Cente
   });
 
   it('audit archive: a stream batch written to the archive bucket (S3 PutObject) and forwarded to the SIEM bus (PutEvents)', async () => {
-    const appended = await db().audit.append({
-      type: 'request.approved',
-      at: START,
-      actor: 'U0LEAD0001',
-      subject: 'U0DEV00001',
-      targetId: 'prod-admin',
-      requestId: 'req-1',
-      toStatus: 'APPROVED',
-      breakGlass: false,
-    });
+    const appended = await db().audit.append(approval({ at: START, targetId: 'prod-admin' }));
     // No S3 or EventBridge stand-in: the calls are recorded, then answered in process (never sent).
     const s3 = answerInProcess(recorder.attach(new S3Client({ region: 'us-east-1' })), { PutObject: {} });
     const events = answerInProcess(recorder.attach(new EventBridgeClient({ region: 'us-east-1' })), {
@@ -1254,7 +1242,7 @@ describe('permissions proven offline: every kind (permission set, Identity Cente
     const otherSet = 'arn:aws:sso:::permissionSet/ssoins-1111222233334444/ps-unmanaged00000';
     const outsideAccount = 'arn:aws:sso:::account/999999999999';
     const otherGroup = 'arn:aws:identitystore:::group/906781b4c1-ffffffff-0000-0000-0000-000000000000';
-    const rows: { who: string; role: RolePolicies; why: string; request: IamRequest }[] = [];
+    const rows: DenialRow[] = [];
     for (const fn of ['grant-worker', 'sweeper', 'reconciler'] as const) {
       const role = policiesOf(fn, kinds);
       rows.push(
@@ -1327,25 +1315,10 @@ describe('permissions proven offline: every kind (permission set, Identity Cente
       why: 'the agent role changing roles',
       request: { action: 'iam:PutRolePolicy', resource: AGENT_ROLE },
     });
-    const allowed: string[] = [];
-    for (const row of rows) {
-      const decision = await evaluate(row.role, row.request);
-      expectedDenials.push({ fn: row.who, scenario: row.why, request: row.request, decision });
-      if (decision === 'Allowed')
-        allowed.push(`${row.who} ${row.request.action} ${row.request.resource} (${row.why})`);
-    }
-    expect(allowed).toEqual([]);
+    expect(await tally.allowedOf(rows)).toEqual([]);
   });
 });
 
 afterAll(() => {
-  const allowed = evaluated.filter((e) => e.decision === 'Allowed').length;
-  const denied = expectedDenials.filter((e) => e.decision !== 'Allowed').length;
-  const byFn = [...new Set(evaluated.map((e) => e.fn))]
-    .map((fn) => `${fn} ${evaluated.filter((e) => e.fn === fn).length}`)
-    .join(', ');
-  console.log(
-    `[permissions] ${evaluated.length} calls evaluated (${byFn}), ${allowed} allowed; ` +
-      `${expectedDenials.length} expected denials, ${denied} denied`,
-  );
+  console.log(tally.line());
 });
