@@ -71,6 +71,9 @@ type RequestView = {
   accountName?: string;
   accounts?: { id: string; name?: string }[];
   permissionSetName?: string;
+  ticket?: string;
+  /** The ticket as its system described it at submission (the request API's `ticketInfo`). */
+  ticketInfo?: { system: string; title: string; status: string; url: string; warning?: string };
 };
 
 function seconds(text: string, flag: string): number {
@@ -139,7 +142,30 @@ function checked(answer: ApiAnswer): Record<string, unknown> {
 function describe(r: RequestView): string {
   const left = r.secondsLeft !== undefined ? `, ${formatDuration(r.secondsLeft)} left` : '';
   const approvals = r.status === 'PENDING' ? ` (${r.approvals}/${r.approvalsRequired} approvals)` : '';
-  return `${r.id}  ${r.target}${scope(r)}  ${r.status}${approvals}${left}`;
+  return `${r.id}  ${r.target}${scope(r)}  ${r.status}${approvals}${left}${ticketLine(r)}`;
+}
+
+/**
+ * The ticket line under a request, as the approval message shows it: key, title, status and
+ * link, or the warning when it could not be checked; the key alone for a request stored before
+ * tickets were checked. Empty without a ticket.
+ */
+function ticketLine(r: RequestView): string {
+  if (!r.ticket) return '';
+  const info = r.ticketInfo;
+  const parts = [
+    [r.ticket, info?.title].filter(Boolean).join(' '),
+    info?.status,
+    info?.url,
+    info?.warning === undefined ? undefined : `warning: ${info.warning}`,
+  ].filter((part) => part !== undefined && part !== '');
+  return `\n         ticket ${printable(parts.join(' · '))}`;
+}
+
+/** Why: the title and status come from the ticket system; no escape sequence reaches the terminal. */
+function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
 }
 
 /** " (AdministratorAccess in Prod (111122223333))": where a grant in accounts applies, as the API named it. */

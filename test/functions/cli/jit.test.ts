@@ -115,6 +115,65 @@ describe('jit', () => {
     expect((await jit('dev', 'cancel', 'req-0001')).code).toBe(EXIT.refused);
   });
 
+  it('ls shows the ticket of each request as the ticket check found it (key, title, status, link)', async () => {
+    api = requestApiOver({
+      db: db(),
+      policy: {
+        ...POLICY,
+        targets: POLICY.targets.map((t) =>
+          t.id === 'dev-group'
+            ? {
+                ...t,
+                ticket: {
+                  system: 'jira',
+                  mustBeOpen: true,
+                  assignedToRequester: false,
+                  endWhenClosed: false,
+                  onUnreachable: 'refuse',
+                },
+              }
+            : t,
+        ),
+      },
+      clock: new ManualClock(new Date()),
+      queue: new RecordingQueue(),
+      slackDirectory: fakeSlackDirectory(EMAILS, {}),
+      tickets: {
+        find: (_rule, key) =>
+          Promise.resolve({
+            system: 'jira',
+            key,
+            title: 'Disk full\x1b[2J',
+            status: 'In Progress',
+            open: true,
+            url: `https://jira.example.com/browse/${key}`,
+          }),
+      },
+    });
+    await jit('dev', 'request', 'dev-group', '--reason', 'logs', '--ticket', 'OPS-7');
+
+    const human = await jit('dev', 'ls');
+    expect(human.stdout).toContain(
+      'ticket OPS-7 Disk full [2J · In Progress · https://jira.example.com/browse/OPS-7',
+    );
+    expect(human.stdout).not.toContain('\x1b');
+    const json = JSON.parse((await jit('dev', 'ls', '--json')).stdout) as unknown;
+    expect(json).toMatchObject({
+      pending: [
+        {
+          id: 'req-0001',
+          ticket: 'OPS-7',
+          ticketInfo: {
+            system: 'jira',
+            title: 'Disk full\x1b[2J',
+            status: 'In Progress',
+            url: 'https://jira.example.com/browse/OPS-7',
+          },
+        },
+      ],
+    });
+  });
+
   it('--wait gives up with exit 4 while the request is still pending', async () => {
     await jit('dev', 'request', 'dev-group', '--reason', 'x');
     await jit('lead', 'deny', 'req-0001', '--reason', 'no');
