@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { accountLabel } from '../../shared/domain/account-directory.js';
 import { defaultCredentials, regionOfFunctionUrl, signRequest } from '../../shared/adapters/aws/sigv4.js';
 import { formatDuration, tryParseDuration } from '../../shared/domain/duration.js';
+import { CLIENT_HEADER } from '../../shared/usecases/channel.js';
 
 /**
  * The requester's CLI over the request API (functions/request-api/routes.ts). Every call is
@@ -34,6 +36,23 @@ export const USAGE = `Usage: jit <command> [options]
 Options: --url URL (or JIT_API_URL), --region REGION (default: from the URL, else AWS_REGION),
 --json (machine-readable output), --wait-timeout 15m, --poll 5s.
 Exit codes: 0 ok, 1 error, 2 refused, 3 denied/cancelled/timed out/failed, 4 gave up waiting.`;
+
+/** The broker's version (package.json), or `unknown` when it cannot be read. */
+function brokerVersion(): string {
+  try {
+    const text = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
+    const version = (JSON.parse(text) as { version?: unknown }).version;
+    return typeof version === 'string' ? version : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+/**
+ * How the CLI names itself to the request API (the x-jit-client header), so the audit trail
+ * says `cli` rather than `api`. Informational: the caller is still the SigV4 principal.
+ */
+export const CLI_CLIENT = `cli/${brokerVersion()}`;
 
 interface Io {
   readonly stdout: { write(text: string): unknown };
@@ -101,7 +120,7 @@ function client(io: Io, url: string, region: string | undefined) {
       {
         method,
         url: target,
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', [CLIENT_HEADER]: CLI_CLIENT },
         ...(text ? { body: text } : {}),
       },
       { region: signingRegion, credentials },

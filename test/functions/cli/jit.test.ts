@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fromProcess } from '@aws-sdk/credential-provider-process';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { EXIT, main } from '../../../functions/cli/jit.js';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { CLI_CLIENT, EXIT, main } from '../../../functions/cli/jit.js';
 import type { AccessPolicy } from '../../../shared/domain/policy.js';
 import { activateGrant } from '../../../shared/usecases/activate-grant.js';
 import { ManualClock, RecordingQueue } from '../../support/fakes.js';
@@ -105,6 +106,11 @@ describe('jit', () => {
     });
     const ls = await jit('dev', 'ls', '--json');
     expect(JSON.parse(ls.stdout)).toMatchObject({ pending: [{ id: 'req-0001', target: 'dev-group' }] });
+    // The CLI declares itself (x-jit-client), so the trail names the cli channel.
+    const audit = await db().doc.send(new ScanCommand({ TableName: db().names.audit, ConsistentRead: true }));
+    const submitted = (audit.Items ?? []).find((e) => e.requestId === 'req-0001');
+    expect(CLI_CLIENT).toMatch(/^cli\/\d+\.\d+\.\d+$/);
+    expect(submitted?.detail).toMatchObject({ channel: 'cli', client: CLI_CLIENT });
 
     const refused = await jit('dev', 'request', 'dev-group', '--for', '9h', '--reason', 'x');
     expect(refused.code).toBe(EXIT.refused);
