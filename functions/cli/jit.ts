@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { accountLabel } from '../../shared/domain/account-directory.js';
 import { defaultCredentials, regionOfFunctionUrl, signRequest } from '../../shared/adapters/aws/sigv4.js';
 import { formatDuration, tryParseDuration } from '../../shared/domain/duration.js';
+import { CLIENT_HEADER } from '../../shared/usecases/channel.js';
 
 /**
  * The requester's CLI over the request API (functions/request-api/routes.ts). Every call is
@@ -34,6 +36,23 @@ export const USAGE = `Usage: jit <command> [options]
 Options: --url URL (or JIT_API_URL), --region REGION (default: from the URL, else AWS_REGION),
 --json (machine-readable output), --wait-timeout 15m, --poll 5s.
 Exit codes: 0 ok, 1 error, 2 refused, 3 denied/cancelled/timed out/failed, 4 gave up waiting.`;
+
+/** The broker's version (package.json), or `unknown` when it cannot be read. */
+function brokerVersion(): string {
+  try {
+    const text = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
+    const version = (JSON.parse(text) as { version?: unknown }).version;
+    return typeof version === 'string' ? version : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+/**
+ * How the CLI names itself to the request API (the x-jit-client header), so the audit trail
+ * says `cli` rather than `api`. Informational: the caller is still the SigV4 principal.
+ */
+export const CLI_CLIENT = `cli/${brokerVersion()}`;
 
 interface Io {
   readonly stdout: { write(text: string): unknown };
@@ -71,6 +90,9 @@ type RequestView = {
   accountName?: string;
   accounts?: { id: string; name?: string }[];
   permissionSetName?: string;
+  ticket?: string;
+  /** The ticket as its system described it at submission (the request API's `ticketInfo`). */
+  ticketInfo?: { system: string; title: string; status: string; url: string; warning?: string };
 };
 
 function seconds(text: string, flag: string): number {
@@ -98,7 +120,7 @@ function client(io: Io, url: string, region: string | undefined) {
       {
         method,
         url: target,
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', [CLIENT_HEADER]: CLI_CLIENT },
         ...(text ? { body: text } : {}),
       },
       { region: signingRegion, credentials },
@@ -139,7 +161,30 @@ function checked(answer: ApiAnswer): Record<string, unknown> {
 function describe(r: RequestView): string {
   const left = r.secondsLeft !== undefined ? `, ${formatDuration(r.secondsLeft)} left` : '';
   const approvals = r.status === 'PENDING' ? ` (${r.approvals}/${r.approvalsRequired} approvals)` : '';
-  return `${r.id}  ${r.target}${scope(r)}  ${r.status}${approvals}${left}`;
+  return `${r.id}  ${r.target}${scope(r)}  ${r.status}${approvals}${left}${ticketLine(r)}`;
+}
+
+/**
+ * The ticket line under a request, as the approval message shows it: key, title, status and
+ * link, or the warning when it could not be checked; the key alone for a request stored before
+ * tickets were checked. Empty without a ticket.
+ */
+function ticketLine(r: RequestView): string {
+  if (!r.ticket) return '';
+  const info = r.ticketInfo;
+  const parts = [
+    [r.ticket, info?.title].filter(Boolean).join(' '),
+    info?.status,
+    info?.url,
+    info?.warning === undefined ? undefined : `warning: ${info.warning}`,
+  ].filter((part) => part !== undefined && part !== '');
+  return `\n         ticket ${printable(parts.join(' · '))}`;
+}
+
+/** Why: the title and status come from the ticket system; no escape sequence reaches the terminal. */
+function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
 }
 
 /** " (AdministratorAccess in Prod (111122223333))": where a grant in accounts applies, as the API named it. */

@@ -12,17 +12,19 @@ import { tryParsePerson } from '../../shared/domain/person.js';
 
 /**
  * The channel of an event: `system` for the broker's own actors; otherwise the channel its front
- * door wrote (`detail.channel`, see shared/usecases/channel.ts), with request API events of an
- * AWS principal acting as itself (`cli:` persons) as `cli`; events written without one (Slack
- * listeners, older events) by the actor's provider.
+ * door wrote (`detail.channel`, see shared/usecases/channel.ts): `cli` when the `jit` CLI
+ * declared itself to the request API, `api` for any other request API caller. Events written
+ * before the request API recorded its client (`api` without `detail.client`) keep the old
+ * inference: an AWS principal acting as itself (a `cli:` person) was the CLI. Events written
+ * without a channel (Slack listeners, older events) go by the actor's provider.
  */
 export function auditChannelOf(event: Pick<AuditEvent, 'actor' | 'detail'>): AuditChannel {
   if (event.actor.startsWith('system:')) return 'system';
   const parsed = tryParsePerson(event.actor);
   const provider = 'person' in parsed ? parsed.person.provider : undefined;
   const written = event.detail?.channel;
-  if (written === 'api') return provider === 'cli' ? 'cli' : 'api';
-  if (written === 'slack' || written === 'console') return written;
+  if (written === 'api') return provider === 'cli' && event.detail?.client === undefined ? 'cli' : 'api';
+  if (written === 'cli' || written === 'slack' || written === 'console') return written;
   if (provider === 'oidc') return 'console';
   if (provider === 'cli') return 'cli';
   return 'slack';

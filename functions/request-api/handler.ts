@@ -1,6 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { personOfApiCaller } from '../../shared/domain/api-caller.js';
+import { CLIENT_HEADER, requestApiChannel } from '../../shared/usecases/channel.js';
 import { createGrantWiring, type GrantWiring } from '../wiring/grant-wiring.js';
 import { apiPeople } from './caller-directory.js';
 import { routeRequest, type ApiResponse, type RequestApiDeps } from './routes.js';
@@ -43,7 +44,8 @@ function parseJson(event: RequestApiEvent): { ok: true; body: unknown } | { ok: 
  * The request API Lambda, behind a function URL with AWS_IAM auth (see routes.ts for the
  * routes). The caller is the IAM principal that signed the request, mapped to a person by the
  * policy (personOfApiCaller); the routes call the same use cases as Slack, and every audit
- * event they write names the `api` channel. Bodies are never logged (they may hold credentials).
+ * event they write names the `cli` channel when the `jit` CLI declared itself (x-jit-client),
+ * else `api`. Bodies are never logged (they may hold credentials).
  */
 export function createRequestApiHandler(deps: RequestApiHandlerDeps | (() => RequestApiHandlerDeps)) {
   let resolved: RequestApiHandlerDeps | undefined;
@@ -67,7 +69,8 @@ export function createRequestApiHandler(deps: RequestApiHandlerDeps | (() => Req
     const body = parseJson(event);
     if (!body.ok) return refuse(400, 'VALIDATION_FAILED', 'The body must be JSON (at most 64 KiB).');
     try {
-      const response = await routeRequest(api, caller.person, 'api', method, path, body.body);
+      const channel = requestApiChannel(event.headers[CLIENT_HEADER]);
+      const response = await routeRequest(api, caller.person, channel, method, path, body.body);
       const fields = { principal, method, path, status: response.status };
       if (response.status >= 400) logger.warn('request api call refused', fields);
       else logger.info('request api call', fields);

@@ -15,7 +15,7 @@ import { findTarget } from '../../shared/domain/policy.js';
 import { grantNames } from '../../shared/usecases/grant-names.js';
 import { approveRequest, denyRequest } from '../../shared/usecases/approve-request.js';
 import { cancelRequest } from '../../shared/usecases/cancel-request.js';
-import { throughChannel, type Channel } from '../../shared/usecases/channel.js';
+import { throughChannel, type Channel, type ChannelTag } from '../../shared/usecases/channel.js';
 import type { RequestDeps } from '../../shared/usecases/deps.js';
 import type { GrantDeps } from '../../shared/usecases/grant-deps.js';
 import { identifyPerson, resolvePerson, type PeopleDeps } from '../../shared/usecases/identify-person.js';
@@ -387,13 +387,13 @@ function matchPath(path: string): { key: string; id?: string } {
 
 /**
  * Answers one request API call by `caller`, through `channel` (named on every audit event it
- * writes). Exposed BrokerErrors become their HTTP answer; anything else is thrown for the
+ * writes, with the declared client when the tag has one). Exposed BrokerErrors become their HTTP answer; anything else is thrown for the
  * front door to log and answer 500.
  */
 export async function routeRequest(
   deps: RequestApiDeps,
   caller: Person,
-  channel: Channel,
+  channel: Channel | ChannelTag,
   method: string,
   path: string,
   body: unknown,

@@ -33,10 +33,13 @@ export interface TicketFacts {
   readonly system: TicketSystemName;
   readonly key: string;
   readonly title: string;
-  /** The status as the system names it (`In Progress`, `6`...). */
+  /** The status as the system names it (`In Progress`; a bare number when it has no name). */
   readonly status: string;
-  /** Whether the system considers it open (not done, resolved, closed or cancelled). */
-  readonly open: boolean;
+  /**
+   * Whether the system considers it open (not done, resolved, closed or cancelled); `unknown`
+   * when its state is none the broker knows (a custom ServiceNow state), which is never open.
+   */
+  readonly open: boolean | 'unknown';
   /** The assignee's email, when the system gives one. */
   readonly assigneeEmail?: string;
   /** Where a person can read it. */
@@ -59,7 +62,11 @@ export interface TicketSystems {
 }
 
 export type TicketRefusal =
-  'ticket-not-found' | 'ticket-closed' | 'ticket-not-assigned' | 'ticket-system-unreachable';
+  | 'ticket-not-found'
+  | 'ticket-closed'
+  | 'ticket-not-assigned'
+  | 'ticket-system-unreachable'
+  | 'ticket-state-unknown';
 
 export type TicketDecision =
   | Refusal<TicketRefusal>
@@ -86,8 +93,10 @@ function refuse(reason: TicketRefusal, message: string): Refusal<TicketRefusal> 
 /**
  * Decides a request's ticket from the system's answer. Why each rule: an unreachable system is
  * never a silent pass (refused, or allowed with a warning only when the policy says so); a
- * closed or missing ticket does not justify access; "assigned to the requester" compares the
- * assignee's email with the requester's, and an unknown email on either side is a refusal.
+ * closed or missing ticket does not justify access; a state the broker cannot tell open or
+ * closed is the policy's fallback like an unreachable system (it was not checked either);
+ * "assigned to the requester" compares the assignee's email with the requester's, and an
+ * unknown email on either side is a refusal.
  */
 export function decideTicket(
   rule: TicketRule,
@@ -111,8 +120,15 @@ export function decideTicket(
   }
   if (lookup.kind === 'not-found') return refuse('ticket-not-found', `${key} does not exist in ${label}.`);
   const { ticket } = lookup;
-  if (rule.mustBeOpen && !ticket.open) {
+  if (rule.mustBeOpen && ticket.open === false) {
     return refuse('ticket-closed', `${key} is ${ticket.status} in ${label}; access needs an open ticket.`);
+  }
+  const unknownState = rule.mustBeOpen && ticket.open === 'unknown';
+  if (unknownState && rule.onUnreachable === 'refuse') {
+    return refuse(
+      'ticket-state-unknown',
+      `${key} is in state ${ticket.status} in ${label}, which the broker cannot tell open or closed; access needs an open ticket.`,
+    );
   }
   if (rule.assignedToRequester) {
     const mine = requester.email?.trim().toLowerCase();
@@ -120,6 +136,14 @@ export function decideTicket(
     if (!mine || !assignee || mine !== assignee) {
       return refuse('ticket-not-assigned', `${key} is not assigned to you in ${label}.`);
     }
+  }
+  if (unknownState) {
+    return {
+      allowed: true,
+      reason: 'ticket-unverified',
+      ticket,
+      warning: `${key} is in state ${ticket.status} in ${label}, which the broker cannot tell open or closed; it was not checked.`,
+    };
   }
   return { allowed: true, reason: 'ticket-verified', ticket };
 }

@@ -60,6 +60,8 @@ export async function endGrantsOfClosedTickets(
     let open: boolean;
     try {
       const ticket = await tickets.find(rule, grant.ticket);
+      // A state the broker cannot tell open or closed is no answer: kept, asked again, like unreachable.
+      if (ticket?.open === 'unknown') throw new Error(`${grant.ticket} is in unknown state ${ticket.status}`);
       open = ticket?.open ?? false;
     } catch (error) {
       report.unreachable++;

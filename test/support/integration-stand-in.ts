@@ -12,7 +12,10 @@ export type StandInSystem = 'jira' | 'servicenow' | 'pagerduty' | 'opsgenie';
 export interface StandInTicket {
   readonly key: string;
   readonly title: string;
-  /** Jira: status name; its category is `done` when `closed`. ServiceNow: the state number. */
+  /**
+   * Jira: status name; its category is `done` when `closed`. ServiceNow: the state's value (a
+   * number; `closed` is not used: the broker decides by the value).
+   */
   readonly status: string;
   readonly closed: boolean;
   readonly assigneeEmail?: string;
@@ -41,6 +44,28 @@ function systemOf(path: string): StandInSystem | undefined {
   if (path.startsWith('/v2/schedules/')) return 'opsgenie';
   return undefined;
 }
+
+/** A base instance's `state` choices (value → name) for the tables the tests use. */
+const SERVICENOW_STATE_NAMES: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  incident: {
+    '1': 'New',
+    '2': 'In Progress',
+    '3': 'On Hold',
+    '6': 'Resolved',
+    '7': 'Closed',
+    '8': 'Canceled',
+  },
+  change_request: {
+    '-5': 'New',
+    '-4': 'Assess',
+    '-3': 'Authorize',
+    '-2': 'Scheduled',
+    '-1': 'Implement',
+    '0': 'Review',
+    '3': 'Closed',
+    '4': 'Canceled',
+  },
+};
 
 function json(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
@@ -86,16 +111,22 @@ export async function startIntegrationStandIn(): Promise<IntegrationStandIn> {
       }
       case 'servicenow': {
         const number = (url.searchParams.get('sysparm_query') ?? '').replace(/^number=/, '');
+        const table = url.pathname.split('/')[4] ?? '';
         const t = standIn.tickets.get(number);
+        // As the Table API answers: bare values by default, names with `sysparm_display_value=true`,
+        // both (`{ value, display_value }`) with `all`; a state without a choice shows its number.
+        const shown = url.searchParams.get('sysparm_display_value') ?? 'false';
+        const as = (value: string, display = value) =>
+          shown === 'all' ? { value, display_value: display } : shown === 'true' ? display : value;
         return json(res, 200, {
           result: t
             ? [
                 {
-                  number: t.key,
-                  short_description: t.title,
-                  state: t.status,
-                  assigned_to: t.assigneeEmail ? { value: 'sys-1', link: 'x' } : '',
-                  'assigned_to.email': t.assigneeEmail ?? '',
+                  number: as(t.key),
+                  short_description: as(t.title),
+                  state: as(t.status, SERVICENOW_STATE_NAMES[table]?.[t.status] ?? t.status),
+                  assigned_to: t.assigneeEmail ? as('sys-1', 'Dev One') : as(''),
+                  'assigned_to.email': as(t.assigneeEmail ?? ''),
                 },
               ]
             : [],

@@ -3,6 +3,7 @@ import { SandboxAws } from '../../shared/adapters/sandbox/sandbox-aws.js';
 import { signRequest, type KnownKey } from '../../shared/adapters/aws/sigv4.js';
 import type { AccessPolicy } from '../../shared/domain/policy.js';
 import type { Clock, GrantQueue, PersonDirectory } from '../../shared/domain/ports.js';
+import type { TicketSystems } from '../../shared/domain/tickets.js';
 import type { RequestDeps } from '../../shared/usecases/deps.js';
 import { apiCallerDirectory } from '../../functions/request-api/caller-directory.js';
 import { createRequestApiHandler } from '../../functions/request-api/handler.js';
@@ -58,6 +59,8 @@ export function requestApiOver(options: {
   readonly clock: Clock;
   readonly queue: GrantQueue;
   readonly slackDirectory?: PersonDirectory;
+  /** The ticket systems a target's `ticket:` check asks (none: such a check is unreachable). */
+  readonly tickets?: TicketSystems;
 }) {
   const policy = { current: () => options.policy };
   const events = new RecordingPublisher();
@@ -71,6 +74,7 @@ export function requestApiOver(options: {
     events,
     queue: options.queue,
     logger: silentLogger,
+    ...(options.tickets === undefined ? {} : { tickets: options.tickets }),
   };
   const api: RequestApiDeps = {
     requests,

@@ -57,6 +57,16 @@ targets:
     maxDuration: 4h
     requireTicket: true
     ticket: { system: servicenow, table: incident, onUnreachable: allow-with-warning }
+  - id: prod-change
+    kind: group
+    groupName: jit-prod-change
+    description: Prod through a ServiceNow change
+    requesters: [devs]
+    approvers: [leads]
+    defaultDuration: 1h
+    maxDuration: 4h
+    requireTicket: true
+    ticket: { system: servicenow, table: change_request, onUnreachable: refuse }
   - id: oncall-ops
     kind: group
     groupName: jit-ops
@@ -212,6 +222,24 @@ describe('decideTicket (decision table)', () => {
       { kind: 'unreachable', problem: 'timeout' },
       'ticket-unverified',
     ],
+    [
+      'state unknown, policy refuses (never taken for open)',
+      { assignedToRequester: false },
+      { kind: 'found', ticket: { ...facts, open: 'unknown', status: '42' } },
+      'ticket-state-unknown',
+    ],
+    [
+      'state unknown, policy allows with a warning',
+      { assignedToRequester: false, onUnreachable: 'allow-with-warning' },
+      { kind: 'found', ticket: { ...facts, open: 'unknown', status: '42' } },
+      'ticket-unverified',
+    ],
+    [
+      'state unknown but the rule does not ask for open',
+      { assignedToRequester: false, mustBeOpen: false },
+      { kind: 'found', ticket: { ...facts, open: 'unknown', status: '42' } },
+      'ticket-verified',
+    ],
   ];
   it.each(cases)('%s', (_, change, lookup, reason) => {
     expect(decideTicket({ ...rule, ...change }, 'OPS-1', lookup, dev1).reason).toBe(reason);
@@ -270,6 +298,52 @@ describe('ticket checks on submission (DynamoDB Local, Jira/ServiceNow stand-in)
     const [submitted] = await auditTypes(result.request.id);
     expect(submitted?.detail).toMatchObject({ ticketCheck: 'ticket-unverified' });
     expect(String(submitted?.detail?.ticketWarning)).toMatch(/ServiceNow could not be reached/);
+  });
+
+  describe('ServiceNow states: open decided by the number, shown by the name', () => {
+    const incident = (status: string) =>
+      standIn.tickets.set('INC0020001', { key: 'INC0020001', title: 'Outage', status, closed: false });
+
+    it('an incident in state 7 is closed and shown "Closed"', async () => {
+      incident('7');
+      const result = await submitRequest(world().deps, ask('prod-snow', 'INC0020001'));
+      expect(result).toMatchObject({ outcome: 'refused', reason: 'ticket-closed' });
+      if (result.outcome === 'refused')
+        expect(result.message).toContain('INC0020001 is Closed in ServiceNow');
+    });
+
+    it('an incident in state 2 is open and shown "In Progress" to approvers', async () => {
+      incident('2');
+      const result = await submitRequest(world().deps, ask('prod-snow', 'INC0020001'));
+      expect(result).toMatchObject({
+        outcome: 'pending',
+        request: { ticketInfo: { system: 'servicenow', status: 'In Progress', title: 'Outage' } },
+      });
+      if (result.outcome !== 'pending') return;
+      expect((result.request.ticketInfo as { warning?: string }).warning).toBeUndefined();
+    });
+
+    it('an unknown state is shown as its number and goes to the fallback: allowed with a warning', async () => {
+      incident('42');
+      const result = await submitRequest(world().deps, ask('prod-snow', 'INC0020001'));
+      expect(result).toMatchObject({ outcome: 'pending', request: { ticketInfo: { status: '42' } } });
+      if (result.outcome !== 'pending') return;
+      expect(result.request.ticketInfo?.warning).toMatch(/state 42 .*not checked/);
+      const [submitted] = await auditTypes(result.request.id);
+      expect(submitted?.detail).toMatchObject({ ticketCheck: 'ticket-unverified', ticketStatus: '42' });
+    });
+
+    it('an unknown state is shown as its number and goes to the fallback: refused', async () => {
+      standIn.tickets.set('CHG0030001', { key: 'CHG0030001', title: 'Patch', status: '9', closed: false });
+      const result = await submitRequest(world().deps, ask('prod-change', 'CHG0030001'));
+      expect(result).toMatchObject({ outcome: 'refused', reason: 'ticket-state-unknown', field: 'ticket' });
+      if (result.outcome === 'refused') expect(result.message).toContain('state 9');
+      standIn.tickets.set('CHG0030001', { key: 'CHG0030001', title: 'Patch', status: '-1', closed: false });
+      expect(await submitRequest(world().deps, ask('prod-change', 'CHG0030001'))).toMatchObject({
+        outcome: 'pending',
+        request: { ticketInfo: { status: 'Implement' } },
+      });
+    });
   });
 
   it('ends a grant whose ticket closed: the sweeper asks, requests the end and ends it', async () => {

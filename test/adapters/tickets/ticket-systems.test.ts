@@ -88,18 +88,45 @@ describe('ServiceNow (stand-in over HTTP)', () => {
     expect(await systems().find(snow, 'INC0010001')).toMatchObject({
       system: 'servicenow',
       title: 'Outage',
-      status: '2',
+      status: 'In Progress',
       open: true,
       assigneeEmail: 'dev1@example.com',
     });
     const path = standIn.requests[0]?.path ?? '';
     expect(path).toMatch(/^\/api\/now\/table\/incident\?/);
-    expect(new URL(path, 'http://x').searchParams.get('sysparm_query')).toBe('number=INC0010001');
+    const params = new URL(path, 'http://x').searchParams;
+    expect(params.get('sysparm_query')).toBe('number=INC0010001');
+    expect(params.get('sysparm_display_value')).toBe('all');
   });
 
   it('says closed for a closed state and undefined for an empty result', async () => {
-    expect(await systems().find(snow, 'INC0010002')).toMatchObject({ open: false });
+    expect(await systems().find(snow, 'INC0010002')).toMatchObject({ open: false, status: 'Closed' });
     expect(await systems().find(snow, 'INC9999999')).toBeUndefined();
+  });
+
+  // The state arrives as a number; open is decided by that value, per table, and shown by its name.
+  it.each([
+    { table: 'incident', state: '1', status: 'New', open: true },
+    { table: 'incident', state: '2', status: 'In Progress', open: true },
+    { table: 'incident', state: '3', status: 'On Hold', open: true },
+    { table: 'incident', state: '6', status: 'Resolved', open: false },
+    { table: 'incident', state: '7', status: 'Closed', open: false },
+    { table: 'incident', state: '8', status: 'Canceled', open: false },
+    { table: 'incident', state: '42', status: '42', open: 'unknown' },
+    { table: 'change_request', state: '-5', status: 'New', open: true },
+    { table: 'change_request', state: '-1', status: 'Implement', open: true },
+    { table: 'change_request', state: '0', status: 'Review', open: true },
+    { table: 'change_request', state: '3', status: 'Closed', open: false },
+    { table: 'change_request', state: '4', status: 'Canceled', open: false },
+    // 3 is On Hold for an incident but Closed for a change, 6 is Resolved for an incident only.
+    { table: 'change_request', state: '6', status: '6', open: 'unknown' },
+    { table: 'u_custom', state: '2', status: '2', open: 'unknown' },
+  ] as const)('$table state $state is "$status", open: $open', async ({ table, state, status, open }) => {
+    standIn.tickets.set('CHG0000001', { key: 'CHG0000001', title: 'Patch', status: state, closed: false });
+    expect(await systems().find({ system: 'servicenow', table }, 'CHG0000001')).toMatchObject({
+      status,
+      open,
+    });
   });
 
   it.each(['5xx', '401', 'timeout'] as const)('throws on %s', async (fault) => {

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fromProcess } from '@aws-sdk/credential-provider-process';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { EXIT, main } from '../../../functions/cli/jit.js';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { CLI_CLIENT, EXIT, main } from '../../../functions/cli/jit.js';
 import type { AccessPolicy } from '../../../shared/domain/policy.js';
 import { activateGrant } from '../../../shared/usecases/activate-grant.js';
 import { ManualClock, RecordingQueue } from '../../support/fakes.js';
@@ -105,6 +106,11 @@ describe('jit', () => {
     });
     const ls = await jit('dev', 'ls', '--json');
     expect(JSON.parse(ls.stdout)).toMatchObject({ pending: [{ id: 'req-0001', target: 'dev-group' }] });
+    // The CLI declares itself (x-jit-client), so the trail names the cli channel.
+    const audit = await db().doc.send(new ScanCommand({ TableName: db().names.audit, ConsistentRead: true }));
+    const submitted = (audit.Items ?? []).find((e) => e.requestId === 'req-0001');
+    expect(CLI_CLIENT).toMatch(/^cli\/\d+\.\d+\.\d+$/);
+    expect(submitted?.detail).toMatchObject({ channel: 'cli', client: CLI_CLIENT });
 
     const refused = await jit('dev', 'request', 'dev-group', '--for', '9h', '--reason', 'x');
     expect(refused.code).toBe(EXIT.refused);
@@ -113,6 +119,65 @@ describe('jit', () => {
     expect((await jit('dev', 'approve', 'req-0001')).code).toBe(EXIT.refused);
     expect((await jit('lead', 'deny', 'req-0001', '--reason', 'no')).code).toBe(EXIT.ok);
     expect((await jit('dev', 'cancel', 'req-0001')).code).toBe(EXIT.refused);
+  });
+
+  it('ls shows the ticket of each request as the ticket check found it (key, title, status, link)', async () => {
+    api = requestApiOver({
+      db: db(),
+      policy: {
+        ...POLICY,
+        targets: POLICY.targets.map((t) =>
+          t.id === 'dev-group'
+            ? {
+                ...t,
+                ticket: {
+                  system: 'jira',
+                  mustBeOpen: true,
+                  assignedToRequester: false,
+                  endWhenClosed: false,
+                  onUnreachable: 'refuse',
+                },
+              }
+            : t,
+        ),
+      },
+      clock: new ManualClock(new Date()),
+      queue: new RecordingQueue(),
+      slackDirectory: fakeSlackDirectory(EMAILS, {}),
+      tickets: {
+        find: (_rule, key) =>
+          Promise.resolve({
+            system: 'jira',
+            key,
+            title: 'Disk full\x1b[2J',
+            status: 'In Progress',
+            open: true,
+            url: `https://jira.example.com/browse/${key}`,
+          }),
+      },
+    });
+    await jit('dev', 'request', 'dev-group', '--reason', 'logs', '--ticket', 'OPS-7');
+
+    const human = await jit('dev', 'ls');
+    expect(human.stdout).toContain(
+      'ticket OPS-7 Disk full [2J · In Progress · https://jira.example.com/browse/OPS-7',
+    );
+    expect(human.stdout).not.toContain('\x1b');
+    const json = JSON.parse((await jit('dev', 'ls', '--json')).stdout) as unknown;
+    expect(json).toMatchObject({
+      pending: [
+        {
+          id: 'req-0001',
+          ticket: 'OPS-7',
+          ticketInfo: {
+            system: 'jira',
+            title: 'Disk full\x1b[2J',
+            status: 'In Progress',
+            url: 'https://jira.example.com/browse/OPS-7',
+          },
+        },
+      ],
+    });
   });
 
   it('--wait gives up with exit 4 while the request is still pending', async () => {

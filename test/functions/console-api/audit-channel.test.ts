@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { auditChannelOf } from '../../../functions/console-api/audit-channel.js';
 import type { ConsoleCaller } from '../../../functions/console-api/caller.js';
 import { routeConsoleApi, type ConsoleApiDeps } from '../../../functions/console-api/routes.js';
-import type { AuditEventInput } from '../../../shared/domain/audit.js';
+import type { AuditDetail, AuditEventInput } from '../../../shared/domain/audit.js';
 import { parsePerson } from '../../../shared/domain/person.js';
 import { fakeWorld, TEST_POLICY_YAML } from '../../support/fakes.js';
 import { InMemoryAuditReader } from '../../support/in-memory-audit-reader.js';
@@ -24,7 +24,25 @@ describe('the channel of an audit event', () => {
       actor: `cli:${CLI_ARN}`,
       detail: { channel: 'api' },
       channel: 'cli',
-      why: 'a principal acting as itself',
+      why: 'an old event of a principal acting as itself (no declared client)',
+    },
+    {
+      actor: 'UDEV1',
+      detail: { channel: 'cli', client: 'cli/0.1.0' },
+      channel: 'cli',
+      why: 'a mapped caller through the jit CLI',
+    },
+    {
+      actor: `cli:${CLI_ARN}`,
+      detail: { channel: 'api', client: 'undeclared' },
+      channel: 'api',
+      why: 'a principal acting as itself without the CLI',
+    },
+    {
+      actor: `cli:${CLI_ARN}`,
+      detail: { channel: 'cli', client: 'cli/0.1.0' },
+      channel: 'cli',
+      why: 'a principal acting as itself through the jit CLI',
     },
     {
       actor: 'oidc:a@example.com',
@@ -34,7 +52,7 @@ describe('the channel of an audit event', () => {
     },
     { actor: 'oidc:a@example.com', detail: undefined, channel: 'console', why: 'an OIDC person, untagged' },
   ] as const)('$why → $channel', ({ actor, detail, channel }) => {
-    expect(auditChannelOf({ actor, ...(detail ? { detail } : {}) })).toBe(channel);
+    expect(auditChannelOf({ actor, ...(detail ? { detail: detail as AuditDetail } : {}) })).toBe(channel);
   });
 });
 

@@ -1,5 +1,6 @@
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
+import type { AuditEvent } from '../../../shared/domain/audit.js';
 import type { AccessPolicy } from '../../../shared/domain/policy.js';
 import { ManualClock, RecordingQueue } from '../../support/fakes.js';
 import { useLocalTables } from '../../support/local-dynamo.js';
@@ -12,6 +13,7 @@ import {
 } from '../../support/request-api.js';
 import { EMAILS, SLACK_TEST_POLICY } from '../slack/harness.js';
 import { activateGrant } from '../../../shared/usecases/activate-grant.js';
+import { auditChannelOf } from '../../../functions/console-api/audit-channel.js';
 
 const POLICY: AccessPolicy = {
   ...SLACK_TEST_POLICY,
@@ -154,6 +156,51 @@ describe('the same decisions as Slack', () => {
     const response = await call('stranger', 'POST', '/requests', { target: 'dev-group', reason: 'x' });
     expect(response.status).toBe(422);
     expect(await storedItems()).toEqual([]);
+  });
+});
+
+describe('the channel on the trail', () => {
+  const declaring =
+    (client: string) =>
+    (signed: { headers: Record<string, string> }): void =>
+      void (signed.headers['x-jit-client'] = client);
+
+  it('is cli when the jit CLI declares itself (x-jit-client), api without the header', async () => {
+    const submitted = await callApi(
+      api.gate,
+      'dev',
+      'POST',
+      '/requests',
+      { target: 'dev-group', reason: 'logs' },
+      declaring('cli/0.1.0'),
+    );
+    expect(submitted.status).toBe(201);
+    // Without the header (an SDK script, curl): api, whoever signed.
+    expect((await call('lead', 'POST', '/requests/req-0001/approve')).status).toBe(200);
+    // A value not worth recording is no declaration.
+    await callApi(
+      api.gate,
+      'dev',
+      'POST',
+      '/requests',
+      { target: 'sandbox', reason: 'x' },
+      declaring('cli/1 <b>'),
+    );
+
+    const events = [...(await auditOf('req-0001')), ...(await auditOf('req-0002'))];
+    expect(
+      events.map((e) => [
+        e.type,
+        e.detail?.channel,
+        e.detail?.client,
+        auditChannelOf(e as Pick<AuditEvent, 'actor' | 'detail'>),
+      ]),
+    ).toEqual([
+      ['request.submitted', 'cli', 'cli/0.1.0', 'cli'],
+      ['request.approved', 'api', 'undeclared', 'api'],
+      ['request.submitted', 'api', 'undeclared', 'api'],
+      ['request.auto-approved', 'api', 'undeclared', 'system'],
+    ]);
   });
 });
 
