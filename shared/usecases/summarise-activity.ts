@@ -76,7 +76,7 @@ export async function summariseGrantActivity(
   const found = await deps.sessionOf(request);
   const sessions: readonly GrantSession[] = found === undefined ? [] : 'account' in found ? [found] : found;
   if (sessions.length === 0)
-    return { outcome: 'skipped', reason: `${request.targetId} issues no session CloudTrail can name` };
+    return { outcome: 'skipped', reason: `${request.targetId} issues no role session` };
   if (request.startsAt === undefined) return { outcome: 'skipped', reason: 'the grant never started' };
   const window = activityWindow(request, deps.clock.now());
   const records: ActivityRecord[] = [];

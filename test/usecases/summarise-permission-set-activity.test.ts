@@ -1,4 +1,7 @@
+import { CloudTrailClient, LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
+import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
+import { CloudTrailActivityLookup } from '../../shared/adapters/aws/cloudtrail-activity.js';
 import { SandboxCloudTrail } from '../../shared/adapters/sandbox/sandbox-cloudtrail.js';
 import { TokenBucket } from '../../shared/domain/activity.js';
 import type { AccessRequest } from '../../shared/domain/request.js';
@@ -114,5 +117,47 @@ describe('what was done with a permission-set grant', () => {
       ],
     });
     expect(outcome.event.detail).toMatchObject({ accounts: `${STAGING}:2,${PROD}:1` });
+  });
+
+  it('reads the role of an Identity Center session from the CloudTrail record (sessionIssuer)', async () => {
+    const cloudTrail = mockClient(CloudTrailClient);
+    cloudTrail.on(LookupEventsCommand).resolves({
+      Events: [
+        {
+          EventName: 'ListBuckets',
+          EventSource: 's3.amazonaws.com',
+          EventTime: new Date('2026-11-27T09:05:00.000Z'),
+          CloudTrailEvent: JSON.stringify({
+            eventTime: '2026-11-27T09:05:00Z',
+            eventSource: 's3.amazonaws.com',
+            eventName: 'ListBuckets',
+            readOnly: true,
+            userIdentity: {
+              type: 'AssumedRole',
+              arn: `arn:aws:sts::${PROD}:assumed-role/AWSReservedSSO_AdminAccess_0123456789abcdef/dev1@example.com`,
+              sessionContext: {
+                sessionIssuer: { type: 'Role', userName: 'AWSReservedSSO_AdminAccess_0123456789abcdef' },
+              },
+            },
+          }),
+        },
+      ],
+    });
+    try {
+      const page = await new CloudTrailActivityLookup(
+        () => new CloudTrailClient({ region: 'eu-west-1' }),
+      ).lookup({
+        account: PROD,
+        region: 'eu-west-1',
+        username: 'dev1@example.com',
+        from: new Date(FROM),
+        to: new Date(TO),
+      });
+      expect(page.records).toEqual([
+        expect.objectContaining({ roleName: 'AWSReservedSSO_AdminAccess_0123456789abcdef', readOnly: true }),
+      ]);
+    } finally {
+      cloudTrail.restore();
+    }
   });
 });
