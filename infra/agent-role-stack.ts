@@ -26,7 +26,9 @@ export interface AgentRoleStackProps extends StackProps {
  * so the broker can change membership of its `/jit/` groups there: `kind: group` with
  * `account:`. It trusts only the broker's worker, sweeper and reconciler roles, allows only
  * the membership actions on managed groups (users are named by ARN, so `user/*`), and carries
- * a permissions boundary holding it to the same, so no later policy widens it.
+ * a permissions boundary holding it to the same, so no later policy widens it. One read:
+ * `cloudtrail:LookupEvents`, so the broker can summarise what was done with a permission-set
+ * grant in this account (the lookup reads only the caller's account).
  */
 export class AgentRoleStack extends Stack {
   readonly role: iam.Role;
@@ -59,6 +61,12 @@ export class AgentRoleStack extends Stack {
         actions: ['iam:ListGroupsForUser'],
         resources: [users],
       }),
+      // What was done with a permission-set grant here: LookupEvents reads only the caller's account.
+      new iam.PolicyStatement({
+        sid: 'ReadGrantActivity',
+        actions: ['cloudtrail:LookupEvents'],
+        resources: ['*'],
+      }),
     ];
     const boundary = new iam.ManagedPolicy(this, 'Boundary', {
       description:
@@ -77,6 +85,11 @@ export class AgentRoleStack extends Stack {
       this,
       [groups, users],
       'Membership changes only on groups under the managed path; users are any (the person granted), and the boundary holds the role to these actions.',
+    );
+    acknowledgeWildcardResources(
+      this,
+      ['*'],
+      'cloudtrail:LookupEvents has no resource-level permissions (read-only event history of this account, for the activity summaries of grants here).',
     );
   }
 }

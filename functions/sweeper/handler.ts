@@ -13,6 +13,7 @@ import { resendStalledActivations } from '../../shared/usecases/resend-stalled-a
 import { warnExpiringGrants } from '../../shared/usecases/warn-expiring-grants.js';
 import type { GrantDeps } from '../../shared/usecases/grant-deps.js';
 import { sweepExpiredGrants, type SweepReport } from '../../shared/usecases/sweep-expired-grants.js';
+import { permissionSetAdapters } from '../../shared/targets/permission-set/adapters.js';
 import { createActivityWiring } from '../wiring/activity-wiring.js';
 import { createGrantWiring } from '../wiring/grant-wiring.js';
 import { lambdaEntry } from '../wiring/lambda-entry.js';
@@ -156,7 +157,11 @@ async function summariseEndedGrants(
 export const handler = lambdaEntry<ScheduledEvent, SweepRun>(() => {
   // Why: the sweeper may only remove; the grant worker restores memberships it hands over.
   const wiring = createGrantWiring({ membershipRepairs: 'queue' });
-  const activityWiring = createActivityWiring(wiring.base, wiring.deps.events);
+  // Identity Center sessions in member accounts are looked up through their agent role.
+  const activityWiring = createActivityWiring(wiring.base, wiring.deps.events, {
+    sts: wiring.clients.sts,
+    permissionSets: permissionSetAdapters(wiring.clients).identityCenter,
+  });
   const run = createSweeperHandler({
     deps: { ...wiring.deps, tickets: wiring.base.integrations.tickets },
     requestDeps: wiring.requestDeps,

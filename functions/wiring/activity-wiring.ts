@@ -8,7 +8,15 @@ import {
 } from '../../shared/config/activity-settings.js';
 import { TokenBucket, type ActivityLookup } from '../../shared/domain/activity.js';
 import type { AuditReader } from '../../shared/domain/audit-query.js';
+import {
+  agentRoleCredentials,
+  type AgentRoleOptions,
+} from '../../shared/targets/group/member-account-groups.js';
+import { DEFAULT_AGENT_ROLE_NAME } from '../../shared/targets/group/kind.js';
+import { permissionSetSessionsOf } from '../../shared/targets/permission-set/activity-session.js';
+import type { IdentityCenterAdmin } from '../../shared/targets/permission-set/ports.js';
 import { roleSessionOf } from '../../shared/targets/role/activity-session.js';
+
 import type { ActivityDeps } from '../../shared/usecases/summarise-activity.js';
 import type { BaseWiring } from './base-wiring.js';
 
@@ -31,6 +39,13 @@ export interface ActivityWiringOptions {
   readonly lookup?: ActivityLookup;
   readonly budget?: TokenBucket;
   readonly sleep?: (ms: number) => Promise<void>;
+  /** Names a permission set given by ARN (sso-admin DescribePermissionSet); without, only named sets are summarised. */
+  readonly permissionSets?: Pick<IdentityCenterAdmin, 'permissionSet'>;
+  /**
+   * The broker's STS client: a session in another account than `settings.account` (an
+   * Identity Center session in a member account) is looked up there through its agent role.
+   */
+  readonly sts?: AgentRoleOptions['sts'];
 }
 
 /**
@@ -45,15 +60,33 @@ export function createActivityWiring(
 ): ActivityWiring {
   const settings = options.settings ?? readActivitySettings(base.env);
   const clients = new Map<string, ReturnType<typeof createCloudTrailClient>>();
-  const clientFor = (_account: string, region: string) => {
-    let client = clients.get(region);
+  const sts = options.sts;
+  const clientFor = (account: string, region: string) => {
+    // Why: LookupEvents reads only the caller's account, so a member account's trail is read
+    // with that account's agent role (its one CloudTrail statement, infra/agent-role-stack.ts).
+    const own = settings.account === undefined || account === settings.account || sts === undefined;
+    const key = own ? region : `${account}/${region}`;
+    let client = clients.get(key);
     if (!client) {
-      client = createCloudTrailClient({ region });
-      clients.set(region, client);
+      client = own
+        ? createCloudTrailClient({ region })
+        : createCloudTrailClient(
+            { region },
+            agentRoleCredentials(
+              { sts, sessionName: 'jit-broker-activity' },
+              account,
+              DEFAULT_AGENT_ROLE_NAME,
+            ),
+          );
+      clients.set(key, client);
     }
     return client;
   };
   const sessions = roleSessionOf(base.policy);
+  const identityCenterSessions = permissionSetSessionsOf(base.policy, options.permissionSets);
+  // Identity Center sessions of member accounts need the agent role there (no STS: own account only).
+  const reachable = (account: string) =>
+    settings.account === undefined || account === settings.account || sts !== undefined;
   return {
     settings,
     store: base.store,
@@ -65,11 +98,13 @@ export function createActivityWiring(
     sleep: options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
     events,
     // Why: LookupEvents sees only the broker's own account; a session elsewhere would read as idle.
-    sessionOf: (request) => {
+    sessionOf: async (request) => {
       const session = sessions(request);
-      return session && (settings.account === undefined || session.account === settings.account)
-        ? session
-        : undefined;
+      if (session) {
+        return settings.account === undefined || session.account === settings.account ? session : undefined;
+      }
+      const identityCenter = (await identityCenterSessions(request))?.filter((s) => reachable(s.account));
+      return identityCenter?.length ? identityCenter : undefined;
     },
     regions: settings.regions,
   };

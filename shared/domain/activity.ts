@@ -16,6 +16,10 @@ export interface ActivityRecord {
   readonly errorCode?: string;
   /** The session's SourceIdentity, when the record names one. */
   readonly sourceIdentity?: string;
+  /** The role whose session made the call (`sessionContext.sessionIssuer.userName`), when named. */
+  readonly roleName?: string;
+  /** The account the record was looked up in (set by the lookup's caller, for per-account counts). */
+  readonly account?: string;
 }
 
 /** The role session of a grant, as CloudTrail names it. */
@@ -24,8 +28,39 @@ export interface GrantSession {
   readonly account: string;
   /** The RoleSessionName: CloudTrail's `Username` of every call of the session. */
   readonly sessionName: string;
-  /** The session's SourceIdentity (the holder's AWS identity). */
-  readonly sourceIdentity: string;
+  /** The session's SourceIdentity (the holder's AWS identity); absent when the sessions carry none. */
+  readonly sourceIdentity?: string;
+  /**
+   * Only records of a role whose name starts with this count (an Identity Center session is
+   * the role `AWSReservedSSO_<PermissionSetName>_<hash>`, its session name the user's
+   * UserName, shared by every permission set of that user in the account).
+   */
+  readonly roleNamePrefix?: string;
+}
+
+/**
+ * The IAM role prefix of a permission set's sessions in a member account:
+ * `AWSReservedSSO_<PermissionSetName>_` (the role is `AWSReservedSSO_<name>_<hash>`).
+ */
+export function permissionSetRolePrefix(permissionSetName: string): string {
+  return `AWSReservedSSO_${permissionSetName}_`;
+}
+
+/**
+ * Whether a record looked up by a session's name is that session's: same SourceIdentity
+ * when both name one, and a role named with the session's prefix when it has one (why: the
+ * user name is shared by all of a person's permission sets, and a record that names no
+ * role cannot be told apart, so it is left out).
+ */
+export function isSessionRecord(record: ActivityRecord, session: GrantSession): boolean {
+  if (
+    session.sourceIdentity !== undefined &&
+    record.sourceIdentity !== undefined &&
+    record.sourceIdentity !== session.sourceIdentity
+  )
+    return false;
+  if (session.roleNamePrefix === undefined) return true;
+  return record.roleName?.startsWith(session.roleNamePrefix) === true;
 }
 
 /** The port: one page of CloudTrail `LookupEvents` for one session name. */
@@ -43,6 +78,9 @@ export interface ActivityLookup {
 /** At most this many services are named in a summary; the rest are counted as `other`. */
 export const MAX_SUMMARY_SERVICES = 10;
 
+/** At most this many accounts are named in a summary's per-account counts; the rest are `other`. */
+export const MAX_SUMMARY_ACCOUNTS = 10;
+
 /** The summary of a grant's activity, as stored in its `grant.activity-summarised` event. */
 export interface ActivitySummary {
   readonly calls: number;
@@ -53,6 +91,8 @@ export interface ActivitySummary {
   readonly consoleSignIns: number;
   /** Calls per service (`s3`, `iam`...), the busiest first, at most MAX_SUMMARY_SERVICES. */
   readonly byService: readonly (readonly [string, number])[];
+  /** Calls per account (a grant over accounts), the busiest first, at most MAX_SUMMARY_ACCOUNTS. */
+  readonly byAccount?: readonly (readonly [string, number])[];
   /** The lookup stopped at its page cap: the counts are a lower bound. */
   readonly truncated: boolean;
   /** The window looked at (ISO-8601). */
@@ -78,7 +118,13 @@ function isRead(record: ActivityRecord): boolean {
  */
 export function summariseActivity(
   records: readonly ActivityRecord[],
-  window: { readonly from: string; readonly to: string; readonly sourceIdentity?: string },
+  window: {
+    readonly from: string;
+    readonly to: string;
+    readonly sourceIdentity?: string;
+    /** The accounts looked up: counts per account are kept (records tagged with `account`). */
+    readonly accounts?: readonly string[];
+  },
   truncated = false,
 ): ActivitySummary {
   let calls = 0;
@@ -87,6 +133,7 @@ export function summariseActivity(
   let denied = 0;
   let consoleSignIns = 0;
   const services = new Map<string, number>();
+  const accounts = new Map<string, number>((window.accounts ?? []).map((a) => [a, 0]));
   for (const record of records) {
     if (
       window.sourceIdentity !== undefined &&
@@ -102,26 +149,45 @@ export function summariseActivity(
     if (record.errorCode?.startsWith('AccessDenied')) denied++;
     const service = serviceOf(record.eventSource);
     services.set(service, (services.get(service) ?? 0) + 1);
+    if (window.accounts !== undefined && record.account !== undefined)
+      accounts.set(record.account, (accounts.get(record.account) ?? 0) + 1);
   }
-  const sorted = [...services].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
-  const named = sorted.slice(0, MAX_SUMMARY_SERVICES);
-  const rest = sorted.slice(MAX_SUMMARY_SERVICES).reduce((n, [, c]) => n + c, 0);
   return {
     calls,
     reads,
     writes,
     denied,
     consoleSignIns,
-    byService: rest > 0 ? [...named, ['other', rest] as const] : named,
+    byService: busiestFirst(services, MAX_SUMMARY_SERVICES),
+    ...(window.accounts === undefined ? {} : { byAccount: busiestFirst(accounts, MAX_SUMMARY_ACCOUNTS) }),
     truncated,
     from: window.from,
     to: window.to,
   };
 }
 
-/** `s3:12,iam:3`: the services as one bounded scalar. */
+/** Counts, the busiest first (then by name), at most `max` named and the rest as `other`. */
+function busiestFirst(counts: ReadonlyMap<string, number>, max: number): (readonly [string, number])[] {
+  const sorted = [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+  const named = sorted.slice(0, max);
+  const rest = sorted.slice(max).reduce((n, [, c]) => n + c, 0);
+  return rest > 0 ? [...named, ['other', rest] as const] : named;
+}
+
+/** `s3:12,iam:3`: the services (or accounts) as one bounded scalar. */
 function servicesText(byService: ActivitySummary['byService']): string {
   return byService.map(([s, n]) => `${s}:${n}`).join(',');
+}
+
+/** Reads `s3:12,iam:3` back. */
+function countsOf(text: string): (readonly [string, number])[] {
+  return text
+    .split(',')
+    .filter((s) => s !== '')
+    .map((s) => {
+      const at = s.lastIndexOf(':');
+      return [s.slice(0, at), Number(s.slice(at + 1))] as const;
+    });
 }
 
 /** The summary as an audit event's scalar details (bounded: at most 11 services named). */
@@ -133,6 +199,7 @@ export function activityDetail(summary: ActivitySummary): AuditDetail {
     denied: summary.denied,
     consoleSignIns: summary.consoleSignIns,
     services: servicesText(summary.byService),
+    ...(summary.byAccount === undefined ? {} : { accounts: servicesText(summary.byAccount) }),
     truncated: summary.truncated,
     windowFrom: summary.from,
     windowTo: summary.to,
@@ -150,13 +217,8 @@ export function activityFromDetail(detail: AuditDetail | undefined): ActivitySum
     writes: num('writes'),
     denied: num('denied'),
     consoleSignIns: num('consoleSignIns'),
-    byService: services
-      .split(',')
-      .filter((s) => s !== '')
-      .map((s) => {
-        const at = s.lastIndexOf(':');
-        return [s.slice(0, at), Number(s.slice(at + 1))] as const;
-      }),
+    byService: countsOf(services),
+    ...(typeof detail.accounts === 'string' ? { byAccount: countsOf(detail.accounts) } : {}),
     truncated: detail.truncated === true,
     from: String(detail.windowFrom ?? ''),
     to: String(detail.windowTo ?? ''),
@@ -167,7 +229,11 @@ export function activityFromDetail(detail: AuditDetail | undefined): ActivitySum
 export function activityText(summary: ActivitySummary): string {
   if (summary.calls === 0) return 'No AWS calls recorded in CloudTrail during the grant.';
   const services = summary.byService.map(([s, n]) => `${s} ${n}`).join(', ');
-  return `${summary.truncated ? 'At least ' : ''}${summary.calls} calls (${summary.reads} reads, ${summary.writes} writes), ${summary.denied} denied, ${summary.consoleSignIns} console sign-in${summary.consoleSignIns === 1 ? '' : 's'}; ${services}.`;
+  const accounts =
+    summary.byAccount === undefined || summary.byAccount.length < 2
+      ? ''
+      : ` By account: ${summary.byAccount.map(([a, n]) => `${a} ${n}`).join(', ')}.`;
+  return `${summary.truncated ? 'At least ' : ''}${summary.calls} calls (${summary.reads} reads, ${summary.writes} writes), ${summary.denied} denied, ${summary.consoleSignIns} console sign-in${summary.consoleSignIns === 1 ? '' : 's'}; ${services}.${accounts}`;
 }
 
 /**

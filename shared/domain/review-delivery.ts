@@ -159,13 +159,30 @@ export interface ReviewFile {
   readonly content: string;
 }
 
-/** Posts a review's summary, with its files attached, to a Slack channel. */
+/** The Slack message metadata `event_type` of a review's summary (its payload names the period). */
+export const REVIEW_MESSAGE_EVENT_TYPE = 'jit_access_review';
+
+/**
+ * Posts a review's summary, with its files attached, to a Slack channel. The summary carries
+ * the period as message metadata, so a later run can tell it was posted (`findPosted`).
+ */
 export interface ReviewPoster {
   post(message: {
     readonly channel: string;
     readonly text: string;
     readonly files: readonly ReviewFile[];
+    /** The period's name ({@link reviewPeriodName}), carried as the message's metadata. */
+    readonly period?: string;
   }): Promise<void>;
+  /**
+   * Whether the summary of `period` is already in `channel` (posted at or after `since`).
+   * Optional: a poster that cannot read the channel back is trusted to post once.
+   */
+  findPosted?(query: {
+    readonly channel: string;
+    readonly period: string;
+    readonly since: Date;
+  }): Promise<boolean>;
 }
 
 /** What a claim on a period's delivery found. */

@@ -47,7 +47,11 @@ export type ReviewDelivery =
  * chart per target to the security channel. Once per period: a conditional marker is claimed
  * before anything is written and completed after the post, so a re-run (a retried schedule,
  * the local timer) posts nothing. A failure releases the claim and throws: the next run
- * retries. Only a crash between the post and the marker's completion can post twice.
+ * retries. Exactly once as seen in the channel: the summary carries the period as message
+ * metadata, and a run that claims the period first looks for it in the channel's history
+ * since the period ended (a crash between the post and the marker's completion, a failed
+ * completion): found, it marks the period delivered without posting. The CSV's key is the
+ * period's, so writing it again overwrites the same object.
  */
 export async function deliverAccessReview(
   deps: DeliverAccessReviewDeps,
@@ -65,8 +69,16 @@ export async function deliverAccessReview(
     const posted = deps.channel !== undefined;
     if (deps.channel === undefined) {
       deps.logger.warn('access review not posted: the policy names no security channel', { period: name });
+    } else if (
+      // Why: an earlier run may have posted and then died before completing the marker.
+      await deps.poster.findPosted?.({ channel: deps.channel, period: name, since: new Date(period.to) })
+    ) {
+      deps.logger.info('access review already in the channel: marked delivered without posting', {
+        period: name,
+      });
     } else {
       await deps.poster.post({
+        period: name,
         channel: deps.channel,
         text: reviewSummaryText(review, location),
         files: review.targets.map((t) => ({

@@ -1,6 +1,7 @@
 import {
   activityDetail,
   activityFromDetail,
+  isSessionRecord,
   summariseActivity,
   type ActivityLookup,
   type ActivityRecord,
@@ -27,8 +28,13 @@ export interface ActivityDeps {
   /** Waits for the budget to refill (tests: advances their clock). */
   readonly sleep: (ms: number) => Promise<void>;
   readonly events: EventPublisher;
-  /** The role session of a grant; undefined for grants that have none (not a role). */
-  readonly sessionOf: (request: AccessRequest) => GrantSession | undefined;
+  /**
+   * The sessions of a grant: a role grant's one role session, a permission-set grant's
+   * Identity Center session in each of its accounts; undefined for grants that have none.
+   */
+  readonly sessionOf: (
+    request: AccessRequest,
+  ) => GrantSessions | undefined | Promise<GrantSessions | undefined>;
   /** The Regions whose CloudTrail is looked up (LookupEvents is regional). */
   readonly regions: readonly string[];
 }
@@ -42,6 +48,9 @@ export interface ActivityRunOptions {
 
 export const DEFAULT_ACTIVITY_MAX_PAGES = 20;
 
+/** One session, or the sessions of a grant over several accounts (summarised together). */
+export type GrantSessions = GrantSession | readonly GrantSession[];
+
 export type ActivityOutcome =
   | { readonly outcome: 'summarised'; readonly summary: ActivitySummary; readonly event: AuditEvent }
   /** The run's budget was spent before the lookup finished; nothing was stored. */
@@ -49,8 +58,9 @@ export type ActivityOutcome =
   | { readonly outcome: 'skipped'; readonly reason: string };
 
 /**
- * Looks up what was done with a role grant (CloudTrail `LookupEvents` by its session name,
- * within its window, paged and budgeted), stores the bounded summary as a standalone
+ * Looks up what was done with a grant (CloudTrail `LookupEvents` by each of its sessions'
+ * names, in the session's account and each Region, within its window, paged and budgeted;
+ * only the records of the session kept, see {@link isSessionRecord}), stores the bounded summary as a standalone
  * `grant.activity-summarised` audit event and publishes it (the grant's Slack thread, the
  * break-glass review message). Invariant: a lookup that cannot finish within the budget
  * stores nothing and returns `deferred`, so the grant stays due for the next sweep.
@@ -63,39 +73,46 @@ export async function summariseGrantActivity(
 ): Promise<ActivityOutcome> {
   const request = await deps.store.get(requestId);
   if (!request) return { outcome: 'skipped', reason: `no request ${requestId}` };
-  const session = deps.sessionOf(request);
-  if (!session) return { outcome: 'skipped', reason: `${request.targetId} issues no role session` };
+  const found = await deps.sessionOf(request);
+  const sessions: readonly GrantSession[] = found === undefined ? [] : 'account' in found ? [found] : found;
+  if (sessions.length === 0)
+    return { outcome: 'skipped', reason: `${request.targetId} issues no role session` };
   if (request.startsAt === undefined) return { outcome: 'skipped', reason: 'the grant never started' };
   const window = activityWindow(request, deps.clock.now());
   const records: ActivityRecord[] = [];
   let truncated = false;
   const maxPages = options.maxPages ?? DEFAULT_ACTIVITY_MAX_PAGES;
-  for (const region of deps.regions) {
-    let nextToken: string | undefined;
-    let pages = 0;
-    do {
-      if (pages >= maxPages) {
-        truncated = true;
-        break;
-      }
-      if (!(await takeToken(deps, `${session.account}/${region}`, options.deadline)))
-        return { outcome: 'deferred' };
-      const page = await deps.lookup.lookup({
-        account: session.account,
-        region,
-        username: session.sessionName,
-        from: new Date(window.from),
-        to: new Date(window.to),
-        ...(nextToken === undefined ? {} : { nextToken }),
-      });
-      pages++;
-      records.push(...page.records);
-      nextToken = page.nextToken;
-    } while (nextToken !== undefined);
+  for (const session of sessions) {
+    for (const region of deps.regions) {
+      let nextToken: string | undefined;
+      let pages = 0;
+      do {
+        if (pages >= maxPages) {
+          truncated = true;
+          break;
+        }
+        if (!(await takeToken(deps, `${session.account}/${region}`, options.deadline)))
+          return { outcome: 'deferred' };
+        const page = await deps.lookup.lookup({
+          account: session.account,
+          region,
+          username: session.sessionName,
+          from: new Date(window.from),
+          to: new Date(window.to),
+          ...(nextToken === undefined ? {} : { nextToken }),
+        });
+        pages++;
+        for (const record of page.records)
+          if (isSessionRecord(record, session)) records.push({ ...record, account: session.account });
+        nextToken = page.nextToken;
+      } while (nextToken !== undefined);
+    }
   }
+  // Per-account counts where the grant's sessions name accounts of their own (Identity Center).
+  const perAccount = sessions.length > 1 || sessions.some((s) => s.roleNamePrefix !== undefined);
   const summary = summariseActivity(
     records,
-    { ...window, sourceIdentity: session.sourceIdentity },
+    { ...window, ...(perAccount ? { accounts: sessions.map((s) => s.account) } : {}) },
     truncated,
   );
   const event = await deps.audit.append(

@@ -40,7 +40,7 @@ describe('AgentRoleStack (member-account agent role)', () => {
     );
   });
 
-  it('allows only group membership actions on /jit/ groups (and ListGroupsForUser on users)', () => {
+  it('allows only group membership actions on /jit/ groups (ListGroupsForUser on users, LookupEvents to read)', () => {
     const role = Object.values(template.findResources('AWS::IAM::Role'))[0] as {
       Properties: {
         Policies: { PolicyDocument: { Statement: { Action: string[]; Resource: unknown }[] } }[];
@@ -50,9 +50,12 @@ describe('AgentRoleStack (member-account agent role)', () => {
     expect(statements.map((s) => s.Action)).toEqual([
       ['iam:AddUserToGroup', 'iam:RemoveUserFromGroup', 'iam:GetGroup'],
       'iam:ListGroupsForUser',
+      // The activity of permission-set grants in this account (LookupEvents has no resource).
+      'cloudtrail:LookupEvents',
     ]);
     expect(JSON.stringify(statements[0]?.Resource)).toContain(':group/jit/*');
     expect(JSON.stringify(statements[1]?.Resource)).toContain(':user/*');
+    expect(statements[2]?.Resource).toBe('*');
   });
 
   it('is clean under cdk-nag', () => {

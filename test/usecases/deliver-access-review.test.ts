@@ -117,14 +117,23 @@ describe('delivering the weekly access review', () => {
       'access-review-2026-11-23_2026-11-30-prod-role.svg',
     ]);
     expect(slack.calls.filter((c) => c.method.startsWith('upload/'))).toHaveLength(2);
+    // The summary carries the period as metadata; the charts are shared in its thread.
+    const [summary, ...others] = slack.callsOf('chat.postMessage');
+    expect(others).toEqual([]);
+    expect(summary?.args.channel).toBe('CSEC00001');
+    expect(String(summary?.args.text)).toContain(
+      'Grants never used: 1; use unknown (no activity summary): 2',
+    );
+    expect(summary?.args.metadata).toEqual({
+      event_type: 'jit_access_review',
+      event_payload: { period: '2026-11-23_2026-11-30' },
+    });
     const [complete, ...more] = slack.callsOf('files.completeUploadExternal');
     expect(more).toEqual([]);
     expect(complete?.args.channel_id).toBe('CSEC00001');
+    expect(complete?.args.thread_ts).toBe(summary?.response.ts);
     expect((complete?.args.files as { id: string }[]).map((f) => f.id)).toEqual(
       urls.map((c) => c.response.file_id),
-    );
-    expect(String(complete?.args.initial_comment)).toContain(
-      'Grants never used: 1; use unknown (no activity summary): 2',
     );
     expect(slack.callsOf('files.upload')).toEqual([]);
 
@@ -142,11 +151,39 @@ describe('delivering the weekly access review', () => {
     expect(slack.calls).toEqual([]);
     await deps.markers.release(period);
 
-    slack.failWith('files.completeUploadExternal', { error: 'not_in_channel' });
+    slack.failWith('chat.postMessage', { error: 'not_in_channel' });
     await expect(deliverAccessReview(deps)).rejects.toThrow(/not_in_channel/);
     slack.reset();
     expect(await deliverAccessReview(deps)).toMatchObject({ status: 'delivered', posted: true });
+    expect(slack.callsOf('chat.postMessage')).toHaveLength(1);
     expect(slack.callsOf('files.completeUploadExternal')).toHaveLength(1);
+  });
+
+  it('posts once when a run dies between the post and the marker: the next run finds its message', async () => {
+    const { deps } = wire();
+    const clock = deps.clock as ManualClock;
+    // A run that dies after posting: neither the completion nor the release ever happens.
+    const dying = {
+      claim: deps.markers.claim.bind(deps.markers),
+      complete: () => Promise.reject(new Error('the function timed out')),
+      release: () => Promise.resolve(),
+    };
+    await expect(deliverAccessReview({ ...deps, markers: dying })).rejects.toThrow(/timed out/);
+    expect(slack.callsOf('chat.postMessage')).toHaveLength(1);
+
+    // Within the lease the claim still holds; after it the next run takes the period over.
+    expect(await deliverAccessReview(deps)).toMatchObject({ status: 'in-progress' });
+    clock.advance(16 * 60);
+    expect(await deliverAccessReview(deps)).toMatchObject({ status: 'delivered', posted: true });
+    expect(slack.callsOf('chat.postMessage')).toHaveLength(1);
+    expect(slack.callsOf('conversations.history').at(-1)?.args).toMatchObject({
+      channel: 'CSEC00001',
+      include_all_metadata: 'true',
+      oldest: String(Date.parse('2026-11-30T00:00:00.000Z') / 1000) + '.000000',
+    });
+    expect(slack.callsOf('chat.postMessage')).toHaveLength(1);
+    expect(slack.callsOf('files.completeUploadExternal')).toHaveLength(1);
+    expect(await deliverAccessReview(deps)).toMatchObject({ status: 'already-delivered' });
   });
 
   it('writes the CSV but posts nothing when the policy names no security channel', async () => {

@@ -160,11 +160,15 @@ export function createIamClient(
 
 /**
  * A CloudTrail client (LookupEvents for a grant's activity) with the broker's settings; like
- * every client here it sets no endpoint, so `AWS_ENDPOINT_URL_CLOUDTRAIL` applies.
+ * every client here it sets no endpoint, so `AWS_ENDPOINT_URL_CLOUDTRAIL` applies. With
+ * `credentials`, it signs as them (a member account's agent role).
  */
-export function createCloudTrailClient(options: AwsClientOptions = {}): CloudTrailClient {
+export function createCloudTrailClient(
+  options: AwsClientOptions = {},
+  credentials?: AwsCredentialsProvider,
+): CloudTrailClient {
   return withCallDeadline(
-    new CloudTrailClient(awsClientConfig(options)),
+    new CloudTrailClient({ ...awsClientConfig(options), ...(credentials ? { credentials } : {}) }),
     resolveDeadlines(options.deadlines).callMs,
   );
 }

@@ -6,8 +6,17 @@ const PAGE_SIZE = 50;
 
 /**
  * Grant activity from CloudTrail `LookupEvents` (Username = the role session name), one page
- * per call. `clientFor` gives the client of an account and Region (one client when the broker
- * reads a single account's trail, such as an organization trail's home Region).
+ * per call. `clientFor` gives the client of an account and Region: LookupEvents reads only the
+ * caller's account and Region, so a session in a member account is looked up with that
+ * account's credentials (the broker's agent role there).
+ *
+ * An IAM Identity Center user's calls in a member account are those of the role
+ * `AWSReservedSSO_<PermissionSetName>_<hash>` assumed with the user's UserName as the role
+ * session name: `userIdentity.type` AssumedRole, `arn`
+ * `arn:aws:sts::<account>:assumed-role/AWSReservedSSO_<PermissionSetName>_<hash>/<UserName>`,
+ * `sessionContext.sessionIssuer.userName` the role's name
+ * (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-user-identity.html).
+ * So LookupEvents by Username = the UserName finds them, and `roleName` tells the permission set.
  */
 export class CloudTrailActivityLookup implements ActivityLookup {
   constructor(private readonly clientFor: (account: string, region: string) => CloudTrailClient) {}
@@ -35,7 +44,12 @@ interface RawRecord {
   readonly eventTime?: string;
   readonly readOnly?: boolean;
   readonly errorCode?: string;
-  readonly userIdentity?: { readonly sessionContext?: { readonly sourceIdentity?: string } };
+  readonly userIdentity?: {
+    readonly sessionContext?: {
+      readonly sourceIdentity?: string;
+      readonly sessionIssuer?: { readonly type?: string; readonly userName?: string };
+    };
+  };
 }
 
 /** One LookupEvents event as the summary needs it; the full record (`CloudTrailEvent`) wins where it parses. */
@@ -54,6 +68,8 @@ function recordOf(event: {
   }
   const readOnly = raw.readOnly ?? (event.ReadOnly === undefined ? undefined : event.ReadOnly === 'true');
   const sourceIdentity = raw.userIdentity?.sessionContext?.sourceIdentity;
+  const issuer = raw.userIdentity?.sessionContext?.sessionIssuer;
+  const roleName = issuer?.type === 'Role' ? issuer.userName : undefined;
   return {
     eventSource: raw.eventSource ?? event.EventSource ?? 'unknown',
     eventName: raw.eventName ?? event.EventName ?? 'unknown',
@@ -61,5 +77,6 @@ function recordOf(event: {
     ...(readOnly === undefined ? {} : { readOnly }),
     ...(raw.errorCode === undefined ? {} : { errorCode: raw.errorCode }),
     ...(sourceIdentity === undefined ? {} : { sourceIdentity }),
+    ...(roleName === undefined ? {} : { roleName }),
   };
 }

@@ -10,7 +10,9 @@ export interface SandboxTrailCall {
   readonly account: string;
   /** The RoleSessionName (CloudTrail's `Username`). */
   readonly sessionName: string;
-  readonly sourceIdentity: string;
+  readonly sourceIdentity?: string;
+  /** The role of the session (an Identity Center session: `AWSReservedSSO_<PermissionSetName>_<hash>`). */
+  readonly roleName?: string;
   /** `s3.amazonaws.com`, `signin.amazonaws.com`... */
   readonly eventSource: string;
   readonly eventName: string;
@@ -40,6 +42,7 @@ export class SandboxCloudTrail implements ActivityLookup {
       account: String(roleArn).split(':')[4] ?? '',
       sessionName: String(roleSessionName),
       sourceIdentity: String(sourceIdentity),
+      roleName: String(roleArn).split('/').at(-1) ?? '',
       eventSource: 'sts.amazonaws.com',
       eventName: 'AssumeRole',
       at: new Date(record.at),
@@ -81,7 +84,8 @@ function recordOf(call: SandboxTrailCall): ActivityRecord {
     eventSource: call.eventSource,
     eventName: call.eventName,
     eventTime: call.at.toISOString(),
-    sourceIdentity: call.sourceIdentity,
+    ...(call.sourceIdentity === undefined ? {} : { sourceIdentity: call.sourceIdentity }),
+    ...(call.roleName === undefined ? {} : { roleName: call.roleName }),
     ...(call.readOnly === undefined ? {} : { readOnly: call.readOnly }),
     ...(call.errorCode === undefined ? {} : { errorCode: call.errorCode }),
   };

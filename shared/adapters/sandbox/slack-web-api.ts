@@ -38,6 +38,8 @@ export class SlackWebApiSandbox {
   onCall: ((call: SlackCall) => void) | undefined;
   /** The email users.info reports for a user with none configured (none by default). */
   defaultEmail: ((userId: string) => string) | undefined;
+  /** Messages posted with chat.postMessage, per channel, oldest first (conversations.history). */
+  private readonly messages = new Map<string, { ts: string; text: unknown; metadata?: unknown }[]>();
   private ts = 1_700_000_000;
   private views = 0;
   private files = 0;
@@ -71,6 +73,7 @@ export class SlackWebApiSandbox {
   reset(): void {
     this.calls.length = 0;
     this.failures.clear();
+    this.messages.clear();
   }
 
   /** Answers `method` with `{ ok: false, error, needed }` like Slack does, until reset(). */
@@ -111,10 +114,30 @@ export class SlackWebApiSandbox {
       case 'chat.postMessage': {
         const channel = String(args.channel);
         this.ts++;
+        const posted = channel.startsWith('U') ? `D${channel.slice(1)}` : channel;
+        const ts = `${this.ts}.000100`;
+        const kept = this.messages.get(posted) ?? [];
+        kept.push({
+          ts,
+          text: args.text,
+          ...(args.metadata === undefined ? {} : { metadata: args.metadata }),
+        });
+        this.messages.set(posted, kept);
+        return { ok: true, channel: posted, ts };
+      }
+      case 'conversations.history': {
+        // Newest first, metadata only when asked for; `oldest` is not applied (the stand-in's
+        // ts are not wall-clock times) and everything fits one page.
+        const all = [...(this.messages.get(String(args.channel)) ?? [])].reverse();
+        const withMetadata = args.include_all_metadata === true || args.include_all_metadata === 'true';
         return {
           ok: true,
-          channel: channel.startsWith('U') ? `D${channel.slice(1)}` : channel,
-          ts: `${this.ts}.000100`,
+          messages: all.map(({ metadata, ...m }) => ({
+            type: 'message',
+            ...m,
+            ...(withMetadata && metadata !== undefined ? { metadata } : {}),
+          })),
+          has_more: false,
         };
       }
       case 'chat.update':

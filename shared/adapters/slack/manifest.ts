@@ -46,6 +46,8 @@ export const SLACK_METHOD_SCOPES = {
   // The access review's charts (files.upload is retired: upload URL, then complete).
   'files.getUploadURLExternal': ['files:write'],
   'files.completeUploadExternal': ['files:write'],
+  // The access review looks for its own earlier post (a public or a private security channel).
+  'conversations.history': ['channels:history', 'groups:history'],
   'views.open': [],
   'views.update': [],
   'views.publish': [],

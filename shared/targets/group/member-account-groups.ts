@@ -31,38 +31,57 @@ const RENEW_BEFORE_MS = 5 * 60_000;
  */
 export function agentRoleGroups(options: AgentRoleOptions): MemberAccountGroups {
   const byRole = new Map<string, GroupMembership>();
-  const now = options.now ?? Date.now;
   return (account, agentRoleName) => {
-    const roleArn = `arn:${options.partition ?? 'aws'}:iam::${account}:role/${agentRoleName}`;
+    const roleArn = agentRoleArn(options, account, agentRoleName);
     const known = byRole.get(roleArn);
     if (known) return known;
-    let session: Awaited<ReturnType<AwsCredentialsProvider>> | undefined;
-    const credentials: AwsCredentialsProvider = async () => {
-      if (session?.expiration && session.expiration.getTime() - RENEW_BEFORE_MS > now()) return session;
-      try {
-        const out = await options.sts.send(
-          new AssumeRoleCommand({
-            RoleArn: roleArn,
-            RoleSessionName: options.sessionName,
-            DurationSeconds: 900,
-          }),
-        );
-        const c = out.Credentials;
-        if (!c?.AccessKeyId || !c.SecretAccessKey)
-          throw new Error(`AssumeRole on ${roleArn} returned no credentials`);
-        session = {
-          accessKeyId: c.AccessKeyId,
-          secretAccessKey: c.SecretAccessKey,
-          ...(c.SessionToken ? { sessionToken: c.SessionToken } : {}),
-          ...(c.Expiration ? { expiration: c.Expiration } : {}),
-        };
-        return session;
-      } catch (error) {
-        throw toOperationError('sts:AssumeRole', error);
-      }
-    };
-    const groups = new IamGroupMembership(options.iamClient(credentials));
+    const groups = new IamGroupMembership(
+      options.iamClient(agentRoleCredentials(options, account, agentRoleName)),
+    );
     byRole.set(roleArn, groups);
     return groups;
+  };
+}
+
+function agentRoleArn(options: Pick<AgentRoleOptions, 'partition'>, account: string, agentRoleName: string) {
+  return `arn:${options.partition ?? 'aws'}:iam::${account}:role/${agentRoleName}`;
+}
+
+/**
+ * The credentials of a member account's agent role (AssumeRole with the broker's session
+ * name, 15 minutes), cached and renewed {@link RENEW_BEFORE_MS} before they expire. Also used
+ * by the activity lookups (CloudTrail LookupEvents reads only the caller's own account).
+ */
+export function agentRoleCredentials(
+  options: Pick<AgentRoleOptions, 'sts' | 'sessionName' | 'partition' | 'now'>,
+  account: string,
+  agentRoleName: string,
+): AwsCredentialsProvider {
+  const roleArn = agentRoleArn(options, account, agentRoleName);
+  const now = options.now ?? Date.now;
+  let session: Awaited<ReturnType<AwsCredentialsProvider>> | undefined;
+  return async () => {
+    if (session?.expiration && session.expiration.getTime() - RENEW_BEFORE_MS > now()) return session;
+    try {
+      const out = await options.sts.send(
+        new AssumeRoleCommand({
+          RoleArn: roleArn,
+          RoleSessionName: options.sessionName,
+          DurationSeconds: 900,
+        }),
+      );
+      const c = out.Credentials;
+      if (!c?.AccessKeyId || !c.SecretAccessKey)
+        throw new Error(`AssumeRole on ${roleArn} returned no credentials`);
+      session = {
+        accessKeyId: c.AccessKeyId,
+        secretAccessKey: c.SecretAccessKey,
+        ...(c.SessionToken ? { sessionToken: c.SessionToken } : {}),
+        ...(c.Expiration ? { expiration: c.Expiration } : {}),
+      };
+      return session;
+    } catch (error) {
+      throw toOperationError('sts:AssumeRole', error);
+    }
   };
 }

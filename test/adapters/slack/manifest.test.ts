@@ -288,10 +288,13 @@ describe('the Slack app manifest', () => {
       );
       await send(commandBody(COMMANDS.breakGlass, 'UONCALL1'));
       // The weekly access review: its summary with a chart attached, through Slack's upload flow.
-      await new SlackReviewPoster(new WebClient(TEST_BOT_TOKEN, { slackApiUrl: slack.url })).post({
+      const reviewPoster = new SlackReviewPoster(new WebClient(TEST_BOT_TOKEN, { slackApiUrl: slack.url }));
+      await reviewPoster.findPosted({ channel: 'CSEC00001', period: 'p', since: new Date(0) });
+      await reviewPoster.post({
         channel: 'CSEC00001',
         text: 'Access review',
         files: [{ filename: 'chart.svg', title: 'chart', content: '<svg/>' }],
+        period: 'p',
       });
 
       // The upload URL is not a Web API method (the stand-in records it as `upload/<file id>`).
