@@ -12,6 +12,8 @@ export interface PermissionSetPolicyOptions {
   readonly ous?: readonly string[];
   /** Its permission set, by name or ARN (default: AdministratorAccess, by name). */
   readonly permissionSet?: string;
+  /** Its requester sets (default: `devs`; `everyone` lets console persons request). */
+  readonly requesters?: readonly string[];
 }
 
 /** The accounts of the sandbox organization the fixture names (shared/adapters/sandbox). */
@@ -39,7 +41,7 @@ targets:
     permissionSet: ${options.permissionSet ?? 'AdministratorAccess'}
     accounts: ${list(accounts)}
 ${options.ous ? `    ous: ${list(options.ous)}\n` : ''}    description: Shop administrator
-    requesters: [devs]
+    requesters: [${(options.requesters ?? ['devs']).join(', ')}]
     approvers: [leads]
     approvalChannel: CAPPROVE1
     defaultDuration: 1h
