@@ -14,6 +14,8 @@ import {
   type RequestView,
 } from '../../shared/api/console-schema.js';
 import { formatDuration } from '../../shared/domain/duration.js';
+import { accountLabel } from '../../shared/domain/account-directory.js';
+import { accountProblem } from '../../shared/domain/decision.js';
 import { call, humanDuration, newIdempotencyKey } from './api.js';
 
 /** How often the page asks for news (a grant approved meanwhile appears on its own). */
@@ -60,6 +62,7 @@ function RequestForm({
   const [duration, setDuration] = useState('');
   const [reason, setReason] = useState('');
   const [ticket, setTicket] = useState('');
+  const [accounts, setAccounts] = useState<readonly string[]>([]);
   const [problems, setProblems] = useState<Problems>({});
   const [busy, setBusy] = useState(false);
   // One key per request being filled in: every try of it (double click, retry) sends the same.
@@ -70,13 +73,26 @@ function RequestForm({
 
   const submit = async (event: Event) => {
     event.preventDefault();
-    const form = { targetId, duration, reason, ticket, idempotencyKey: key.current };
+    const form = {
+      targetId,
+      duration,
+      reason,
+      ticket,
+      ...(target?.accounts ? { accounts } : {}),
+      idempotencyKey: key.current,
+    };
     // The shared schema first (the same words as the Slack modal), then the policy's decision.
     const checked = submitRequestBody.safeParse(form);
     if (!checked.success) return setProblems(formProblems(checked.error));
+    // The account rule (decideRequest's, run again by the server) says so inline before sending.
+    const accountRefusal = accountProblem(
+      target?.accounts ? accounts : undefined,
+      target?.accounts?.map((a) => a.id),
+    );
+    if (accountRefusal) return setProblems({ accounts: accountRefusal.message });
     setBusy(true);
     try {
-      const result = await call(submitResponse, 'POST', '/requests', form, [422]);
+      const result = await call(submitResponse, 'POST', '/requests', form, [400, 422]);
       if (result.outcome === 'refused') {
         setProblems({ [result.field ?? 'form']: result.message });
         return;
@@ -86,6 +102,7 @@ function RequestForm({
       setReason('');
       setTicket('');
       setDuration('');
+      setAccounts([]);
       onDone(
         result.outcome === 'approved'
           ? `${result.request.targetId} was approved automatically; access is being set up.`
@@ -107,7 +124,10 @@ function RequestForm({
             value={targetId}
             aria-describedby={d}
             aria-invalid={problems.target ? true : undefined}
-            onChange={(e) => setTargetId((e.target as HTMLSelectElement).value)}
+            onChange={(e) => {
+              setTargetId((e.target as HTMLSelectElement).value);
+              setAccounts([]);
+            }}
           >
             <option value="">Choose a target…</option>
             {me.targets.map((t) => (
@@ -118,6 +138,35 @@ function RequestForm({
           </select>
         )}
       </Field>
+      {target?.accounts && (
+        <fieldset
+          id="accounts"
+          class={`field${problems.accounts ? ' invalid' : ''}`}
+          aria-describedby={problems.accounts ? 'accounts-error' : undefined}
+        >
+          <legend>Accounts</legend>
+          {target.accounts.map((a) => (
+            <label key={a.id} class="check">
+              <input
+                type="checkbox"
+                name="accounts"
+                value={a.id}
+                checked={accounts.includes(a.id)}
+                onChange={(e) => {
+                  const on = (e.target as HTMLInputElement).checked;
+                  setAccounts(on ? [...accounts, a.id] : accounts.filter((id) => id !== a.id));
+                }}
+              />{' '}
+              {accountLabel(a)}
+            </label>
+          ))}
+          {problems.accounts && (
+            <p id="accounts-error" class="error" data-testid="accounts-error">
+              {problems.accounts}
+            </p>
+          )}
+        </fieldset>
+      )}
       <Field
         id="duration"
         label="Duration"

@@ -11,6 +11,8 @@ import {
   type SubmitResponse,
   type VerifyResponse,
   EXPORT_FORMATS,
+  FORM_FIELDS,
+  type FormField,
 } from '../../shared/api/console-schema.js';
 import type { AuditEvent } from '../../shared/domain/audit.js';
 import type { AuditChainReader, AuditReader } from '../../shared/domain/audit-query.js';
@@ -27,7 +29,7 @@ import {
   ValidationError,
 } from '../../shared/domain/errors.js';
 import { canonicalPersonKey, personKey, type ResolvedPerson } from '../../shared/domain/person.js';
-import { requestableTargets } from '../../shared/domain/policy.js';
+import { findTarget, requestableTargets } from '../../shared/domain/policy.js';
 import type { AccessRequest } from '../../shared/domain/request.js';
 import { accessDashboard } from '../../shared/usecases/access-dashboard.js';
 import { approveRequest, denyRequest } from '../../shared/usecases/approve-request.js';
@@ -35,6 +37,7 @@ import { cancelRequest } from '../../shared/usecases/cancel-request.js';
 import type { RequestDeps } from '../../shared/usecases/deps.js';
 import { identifyPerson } from '../../shared/usecases/identify-person.js';
 import { listMyAccess } from '../../shared/usecases/list-my-access.js';
+import { accountChoices, checkAccountChoice } from '../../shared/usecases/prepare-forms.js';
 import { listWaitingApprovals } from '../../shared/usecases/list-waiting-approvals.js';
 import { exportAudit, queryAudit } from '../../shared/usecases/query-audit.js';
 import { releaseGrant } from '../../shared/usecases/release-grant.js';
@@ -151,8 +154,8 @@ function parseBody<T>(
 
 /** A refusal of the form as the console shows it: the message next to its field. */
 function refusedForm(message: string, field?: string): SubmitResponse {
-  const known = field === 'target' || field === 'duration' || field === 'reason' || field === 'ticket';
-  return known ? { outcome: 'refused', message, field } : { outcome: 'refused', message };
+  const known = (FORM_FIELDS as readonly (string | undefined)[]).includes(field);
+  return known ? { outcome: 'refused', message, field: field as FormField } : { outcome: 'refused', message };
 }
 
 /** A form schema's first problem as a refusal (the same words the Slack modal uses). */
@@ -220,15 +223,24 @@ export async function routeConsoleApi(
         person: me,
         ...(who.email === undefined ? {} : { email: who.email }),
         roles,
-        targets: requestableTargets(policy, who).map((t) => ({
-          id: t.id,
-          description: t.description,
-          defaultDurationSeconds: t.defaultDurationSeconds,
-          maxDurationSeconds: t.maxDurationSeconds,
-          requireReason: t.requireReason,
-          requireTicket: t.requireTicket,
-          autoApprove: t.autoApprove,
-        })),
+        targets: await Promise.all(
+          requestableTargets(policy, who).map(async (t) => {
+            // The accounts picker: the accounts the target may be granted in (the Slack modal's).
+            const accounts = await accountChoices(rd, t);
+            return {
+              id: t.id,
+              description: t.description,
+              defaultDurationSeconds: t.defaultDurationSeconds,
+              maxDurationSeconds: t.maxDurationSeconds,
+              requireReason: t.requireReason,
+              requireTicket: t.requireTicket,
+              autoApprove: t.autoApprove,
+              ...(accounts === undefined
+                ? {}
+                : { accounts: accounts.map((a) => (a.name === undefined ? { id: a.id } : a)) }),
+            };
+          }),
+        ),
         ...(identity.ok ? {} : { identityProblem: identity.message }),
       };
       return ok(body);
@@ -248,6 +260,16 @@ export async function routeConsoleApi(
       const refused = formRefusal(submitRequestBody, req.body);
       if (refused) return ok(refused, 422);
       const form = parseBody(submitRequestBody, req.body);
+      const target = findTarget(policy, form.targetId);
+      // Why 400: the form offers only the target's accounts; another one (or accounts for a
+      // target not granted per account) is a forged or stale form, refused before anything is written.
+      if ((await accountChoices(rd, target)) === undefined) {
+        if (form.accounts !== undefined && form.accounts.length > 0)
+          return ok(refusedForm(`${form.targetId} does not take an account.`, 'accounts'), 400);
+      } else {
+        const picked = await checkAccountChoice(rd, target, form.accounts);
+        if (!picked.ok) return ok(refusedForm(picked.message, 'accounts'), 400);
+      }
       return submitted(rd, who, principal(), { ...form, targetId: form.targetId });
     }
     case 'POST /grants/:id/extend': {
@@ -397,6 +419,7 @@ async function submitted(
     duration?: string;
     reason?: string;
     ticket?: string;
+    accounts?: readonly string[];
     extendsRequestId?: string;
     idempotencyKey?: string;
   },
@@ -409,6 +432,7 @@ async function submitted(
     ...(durationSeconds === undefined ? {} : { durationSeconds }),
     ...(form.reason === undefined ? {} : { reason: form.reason }),
     ...(form.ticket === undefined ? {} : { ticket: form.ticket }),
+    ...(form.accounts === undefined || form.accounts.length === 0 ? {} : { accounts: form.accounts }),
     ...(form.extendsRequestId === undefined ? {} : { extendsRequestId: form.extendsRequestId }),
     // Why scoped to the caller: the key comes from a browser; it must only ever find their own request.
     ...(form.idempotencyKey === undefined

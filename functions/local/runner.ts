@@ -18,7 +18,6 @@ import { TokenBucket } from '../../shared/domain/activity.js';
 import { createActivityWiring } from '../wiring/activity-wiring.js';
 import { SlackWebApiSandbox, type SlackCall } from '../../shared/adapters/sandbox/slack-web-api.js';
 import { createSocketModeSlackApp } from '../slack/app.js';
-import { permissionSetAdapters } from '../../shared/targets/permission-set/adapters.js';
 import { permissionSetAccountDirectory } from '../../shared/targets/permission-set/account-directory.js';
 import { ENV } from '../../shared/config/env.js';
 import { loadPolicyVersion } from '../../shared/config/policy-file.js';
@@ -341,6 +340,10 @@ export async function startLocalBroker(options: StartLocalBrokerOptions): Promis
       handOff: queue,
       // One process may add and remove: memberships are restored here (through the sandbox, if any).
       membershipRepairs: 'in-process',
+      // The accounts picker and account names: the sandbox's organization, else AWS's (the default).
+      ...(sandbox
+        ? { accounts: permissionSetAccountDirectory(sandbox.identityCenter.permissionSetAdapters()) }
+        : {}),
       ports: {
         metrics,
         ...(sandbox
@@ -361,10 +364,7 @@ export async function startLocalBroker(options: StartLocalBrokerOptions): Promis
     });
 
     const appLogger = listenerLogger(logger);
-    // The accounts picker and account names: the sandbox's organization, else AWS's.
-    const accounts = permissionSetAccountDirectory(
-      sandbox ? sandbox.identityCenter.permissionSetAdapters() : permissionSetAdapters(grant.clients),
-    );
+    const { accounts } = grant;
     const slackOptions = {
       signingSecret: config[ENV.slackSigningSecret],
       botToken: config[ENV.slackBotToken],

@@ -10,6 +10,8 @@ import { IdentityStoreGroupMembership } from '../../shared/targets/identity-cent
 import { IamGroupMembership } from '../../shared/targets/group/iam-group-membership.js';
 import { IamSessionRevoker } from '../../shared/targets/role/iam-session-revoker.js';
 import { permissionSetAdapters } from '../../shared/targets/permission-set/adapters.js';
+import { permissionSetAccountDirectory } from '../../shared/targets/permission-set/account-directory.js';
+import type { AccountDirectory } from '../../shared/domain/account-directory.js';
 import { PowertoolsGrantMetrics } from '../../shared/adapters/aws/powertools-metrics.js';
 import { SqsGrantQueue } from '../../shared/adapters/aws/sqs-grant-queue.js';
 import { StsSessionVendor } from '../../shared/targets/role/sts-session-vendor.js';
@@ -68,6 +70,11 @@ export interface GrantWiring {
   /** Who Slack persons are (emails, user groups), for front doors that act as them (the request API). */
   readonly slackDirectory?: PersonDirectory;
   /**
+   * Account names and the accounts a target reaches (the Slack function's directory, over the
+   * same Organization and Identity Center reads): `requestDeps.accounts` and the Slack messages.
+   */
+  readonly accounts: AccountDirectory;
+  /**
    * The console's credentials mailbox (CREDENTIALS_MAILBOX_TABLE_NAME set): `deps.delivery`
    * sends console tickets there, and the console API collects from it.
    */
@@ -84,6 +91,11 @@ export interface GrantWiringOptions {
   readonly clients?: AwsClients;
   /** Slack ports; by default built lazily from the Slack secret on first use. */
   readonly slack?: SlackPorts;
+  /**
+   * The account directory (the local runner's sandbox organization); by default the
+   * permission-set kind's over `clients` (Organizations and Identity Center reads, cached).
+   */
+  readonly accounts?: AccountDirectory;
   readonly fetch?: FetchLike;
   readonly metrics?: Metrics;
   /** Replacements of the AWS-facing ports; the membership repairs go through them too. */
@@ -115,7 +127,10 @@ export function createGrantWiring(options: GrantWiringOptions = {}): GrantWiring
   const clients = options.clients ?? createAwsClients();
   const metrics = options.metrics ?? new Metrics({ namespace: settings.metricsNamespace });
   const logger = useCaseLogger(base.logger);
-  const slack = options.slack ?? lazySlackPorts(base, logger);
+  const permissionSets = permissionSetAdapters(clients);
+  // One directory per wiring (per container): its Organization reads are cached across calls.
+  const accounts = options.accounts ?? permissionSetAccountDirectory(permissionSets);
+  const slack = options.slack ?? lazySlackPorts(base, logger, accounts);
   const mailboxTable = readEnv(mailboxEnvShape, base.env)[ENV.credentialsMailboxTable];
   const mailbox =
     mailboxTable === undefined ? undefined : new DynamoCredentialsMailbox(base.doc, mailboxTable, base.clock);
@@ -143,7 +158,7 @@ export function createGrantWiring(options: GrantWiringOptions = {}): GrantWiring
       groups: new IamGroupMembership(clients.iam),
       sessions: new StsSessionVendor(clients.sts),
       denyList: new IamSessionRevoker(clients.iam, settings.revokeMarginSeconds),
-      permissionSets: permissionSetAdapters(clients),
+      permissionSets,
       // Member-account groups: AssumeRole on the account's agent role, named for the broker in its CloudTrail.
       memberAccountGroups: agentRoleGroups({
         sts: clients.sts,
@@ -178,9 +193,11 @@ export function createGrantWiring(options: GrantWiringOptions = {}): GrantWiring
     ...(queue ? { queue } : {}),
     ...(slack.directory ? { slackDirectory: slack.directory } : {}),
     ...(mailbox ? { credentialsMailbox: mailbox } : {}),
+    accounts,
     requestDeps: {
       ...requestPorts(base, handOff ?? unwiredQueue, logger),
       events: slack.events,
+      accounts,
     },
   };
 }
@@ -208,10 +225,12 @@ function assertManagedRoles(policy: AccessPolicy, managedPath: string): void {
  * Slack ports over a Web API client built from the bot token (the Slack secret, else
  * SLACK_BOT_TOKEN) on first use. The token is read again once it is older than
  * SLACK_SECRET_MAX_AGE_SECONDS (the wiring's clock), and the client rebuilt only when it changed,
- * so a rotated token reaches a warm function within minutes.
+ * so a rotated token reaches a warm function within minutes. Messages name accounts through
+ * `accounts`.
  */
-function lazySlackPorts(base: BaseWiring, logger: UseCaseLogger): SlackPorts {
-  const eventsOver = eventsOverSlackClient(base, logger);
+function lazySlackPorts(base: BaseWiring, logger: UseCaseLogger, accounts: AccountDirectory): SlackPorts {
+  // The messages name accounts ("Prod (111122223333)") as the Slack function's do.
+  const eventsOver = eventsOverSlackClient(base, logger, accounts);
   const maxAgeMs = SLACK_SECRET_MAX_AGE_SECONDS * 1000;
   let current: { botToken: string; readAtMs: number; ports: SlackPorts } | undefined;
   let refreshing: Promise<SlackPorts> | undefined;

@@ -78,7 +78,15 @@ export interface IdentityCenterAccessProps {
    * The Slack function's role and its (data-plane) boundary: it reads account and permission-set
    * names for people (the accounts picker, the messages), nothing else of Identity Center.
    */
-  readonly slack?: { readonly role: iam.Role; readonly boundary: iam.ManagedPolicy };
+  readonly slack?: {
+    readonly role: iam.Role;
+    readonly boundary: iam.ManagedPolicy;
+    /**
+     * Other front doors under the same data boundary that read the same names (the request
+     * API: `--account` is checked against the accounts a target reaches, answers name them).
+     */
+    readonly alsoReading?: readonly iam.Role[];
+  };
 }
 
 /** What the Slack function reads to name accounts and permission sets (the account directory's calls). */
@@ -186,7 +194,7 @@ export class IdentityCenterAccess extends Construct {
   }
 
   /**
-   * The Slack role's name reads, scoped like the worker's (the OUs, the accounts, the sets named
+   * The Slack role's (and `alsoReading` roles') name reads, scoped like the worker's (the OUs, the accounts, the sets named
    * by ARN; a set named by name needs no read), and the same reads allowed by its data boundary.
    */
   private letSlackReadNames(
@@ -202,18 +210,20 @@ export class IdentityCenterAccess extends Construct {
         reach.permissionSetArns.length > 0 ? [...reach.instanceArns, ...reach.permissionSetArns] : [],
       ],
     ];
-    const wildcards = new Set<string>();
-    for (const [action, resources] of reads) {
-      if (resources.length === 0) continue;
-      slack.role.addToPolicy(new iam.PolicyStatement({ actions: [action], resources: [...resources] }));
-      resources.filter((r) => r.includes('*')).forEach((r) => wildcards.add(r));
+    for (const role of [slack.role, ...(slack.alsoReading ?? [])]) {
+      const wildcards = new Set<string>();
+      for (const [action, resources] of reads) {
+        if (resources.length === 0) continue;
+        role.addToPolicy(new iam.PolicyStatement({ actions: [action], resources: [...resources] }));
+        resources.filter((r) => r.includes('*')).forEach((r) => wildcards.add(r));
+      }
+      if (wildcards.size > 0)
+        acknowledgeWildcardResources(
+          role,
+          [...wildcards],
+          'Accounts under OUs are resolved at run time: the front door reads their names (DescribeAccount) to offer and name them; the OUs and sets are exact.',
+        );
     }
-    if (wildcards.size > 0)
-      acknowledgeWildcardResources(
-        slack.role,
-        [...wildcards],
-        'Accounts under OUs are resolved at run time: the Slack function reads their names (DescribeAccount) to offer and name them; the OUs and sets are exact.',
-      );
     // Why: the data boundary allows reads only; every Identity Center and Organizations write stays outside it.
     const caps = [...reach.instanceArns, ...setsOf(reach.instanceArns), ...ORGANIZATION_CAPS];
     slack.boundary.addStatements(

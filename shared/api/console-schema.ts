@@ -44,7 +44,7 @@ export type ConsoleConfig = z.infer<typeof consoleConfig>;
 export type OidcSignInConfig = Extract<ConsoleConfig, { signIn: 'oidc' }>['oidc'];
 
 /** The fields of a request form a refusal can point at (decision.ts `RefusalField`, plus the target). */
-export const FORM_FIELDS = ['target', 'duration', 'reason', 'ticket'] as const;
+export const FORM_FIELDS = ['target', 'duration', 'reason', 'ticket', 'accounts'] as const;
 export type FormField = (typeof FORM_FIELDS)[number];
 
 /** A duration typed by a person ("1h30m"); empty means the target's default. */
@@ -73,12 +73,20 @@ export const submitRequestBody = z.strictObject({
   duration: durationText,
   reason: z.string().max(2000).optional(),
   ticket: z.string().max(200).optional(),
+  /**
+   * The accounts picked, for a target granted per account (one grant each under one approval).
+   * The server checks them against the target (decideRequest's account rule).
+   */
+  accounts: z
+    .array(z.string().regex(/^\d{12}$/, 'Choose accounts from the list.'))
+    .max(100)
+    .optional(),
   idempotencyKey: idempotencyKey.optional(),
 });
 export type SubmitRequestBody = z.infer<typeof submitRequestBody>;
 
 /** POST /grants/:id/extend: more time on a live grant. */
-export const extendGrantBody = submitRequestBody.omit({ targetId: true });
+export const extendGrantBody = submitRequestBody.omit({ targetId: true, accounts: true });
 export type ExtendGrantBody = z.infer<typeof extendGrantBody>;
 
 /** POST /approvals/:id/deny. */
@@ -142,6 +150,8 @@ export const targetView = z.object({
   requireReason: z.boolean(),
   requireTicket: z.boolean(),
   autoApprove: z.boolean(),
+  /** The accounts the requester may pick, for a target granted per account (absent: no picker). */
+  accounts: z.array(z.object({ id: z.string(), name: z.string().optional() })).optional(),
 });
 export type TargetView = z.infer<typeof targetView>;
 

@@ -38,10 +38,12 @@ export type RefusalReason =
   | 'reason-too-long'
   | 'reason-invalid'
   | 'ticket-required'
-  | 'ticket-invalid';
+  | 'ticket-invalid'
+  | 'account-missing'
+  | 'account-not-allowed';
 
 /** The form field a refusal is about, so a form can show the message next to it. */
-export type RefusalField = 'target' | 'duration' | 'reason' | 'ticket' | 'start';
+export type RefusalField = 'target' | 'duration' | 'reason' | 'ticket' | 'start' | 'accounts';
 
 /**
  * The "no" of every decision: why not (a stable reason), what to tell the person, and the
@@ -88,6 +90,36 @@ export interface RequestInput {
   readonly durationSeconds?: number;
   readonly reason?: string;
   readonly ticket?: string;
+  /** The accounts asked for, for a target granted per account. */
+  readonly accounts?: readonly string[];
+  /**
+   * The accounts the target may be granted in (OUs expanded, read by the caller), when it is
+   * granted per account and they could be listed; undefined: no account rule applies here.
+   */
+  readonly allowedAccounts?: readonly string[];
+}
+
+/**
+ * The account rule of a target granted per account: at least one account, and only accounts
+ * the target may be granted in (`allowed`); undefined (no problem) when `allowed` is undefined.
+ * Why: an account outside the target's reach would be an assignment nobody approved of.
+ */
+export function accountProblem(
+  picked: readonly string[] | undefined,
+  allowed: readonly string[] | undefined,
+): Refusal<'account-missing' | 'account-not-allowed'> | undefined {
+  if (allowed === undefined) return undefined;
+  if (picked === undefined || picked.length === 0)
+    return deny('account-missing', 'Choose at least one account.', 'accounts');
+  const reachable = new Set(allowed);
+  const other = picked.find((id) => !reachable.has(id));
+  if (other !== undefined)
+    return deny(
+      'account-not-allowed',
+      `Account ${other} is not one this target may be granted in.`,
+      'accounts',
+    );
+  return undefined;
 }
 
 /** Checks reason text shared by requests and break-glass. */
@@ -152,6 +184,8 @@ export function decideRequest(policy: AccessPolicy, input: RequestInput): Reques
   if (!isInSets(policy, target.requesters, input.requester)) {
     return deny('not-eligible', `You may not request ${target.id}.`, 'target');
   }
+  const accounts = accountProblem(input.accounts, input.allowedAccounts);
+  if (accounts) return accounts;
   const durationSeconds = input.durationSeconds ?? target.defaultDurationSeconds;
   if (!Number.isInteger(durationSeconds) || durationSeconds <= 0) {
     return deny('invalid-duration', 'The duration must be a positive length of time.', 'duration');

@@ -1,4 +1,5 @@
 import {
+  accountProblem,
   breakGlassTargets,
   decideDenial,
   decideExtension,
@@ -105,13 +106,14 @@ export async function checkAccountChoice(
   target: Target | undefined,
   picked: readonly string[] | undefined,
 ): Promise<{ readonly ok: true } | { readonly ok: false; readonly message: string }> {
-  const choices = await accountChoices(deps, target);
-  if (choices === undefined) return { ok: true };
-  if (picked === undefined || picked.length === 0)
-    return { ok: false, message: 'Choose at least one account.' };
-  const allowed = new Set(choices.map((a) => a.id));
-  const other = picked.find((id) => !allowed.has(id));
-  if (other !== undefined)
-    return { ok: false, message: `Account ${other} is not one this target may be granted in.` };
-  return { ok: true };
+  const problem = accountProblem(picked, await allowedAccountIds(deps, target));
+  return problem ? { ok: false, message: problem.message } : { ok: true };
+}
+
+/** The ids of {@link accountChoices}: what decideRequest's account rule checks against. */
+export async function allowedAccountIds(
+  deps: Pick<RequestDeps, 'accounts'>,
+  target: Target | undefined,
+): Promise<readonly string[] | undefined> {
+  return (await accountChoices(deps, target))?.map((a) => a.id);
 }

@@ -4,6 +4,8 @@ import { NotFoundError, ValidationError } from '../domain/errors.js';
 import { personKey, type ResolvedPerson } from '../domain/person.js';
 import { shiftEndFor } from '../domain/on-call.js';
 import { newRequest, type AccessRequest } from '../domain/request.js';
+import { findTarget } from '../domain/policy.js';
+import { allowedAccountIds } from './prepare-forms.js';
 import type { TicketRefusal } from '../domain/tickets.js';
 import { auditOf } from './audit-events.js';
 import { checkTicket, ticketAuditDetail, ticketSnapshot } from './check-ticket.js';
@@ -67,7 +69,14 @@ export async function submitRequest(
     accounts = original.account === undefined ? undefined : [original.account];
     chainStartsAt = original.chainStartsAt ?? original.startsAt;
   }
-  const decision = decideRequest(policy, { ...input, targetId });
+  // The account rule is the decision's (decideRequest); the accounts a target reaches are read here.
+  const allowedAccounts = await allowedAccountIds(deps, findTarget(policy, targetId));
+  const decision = decideRequest(policy, {
+    ...input,
+    targetId,
+    ...(accounts === undefined ? {} : { accounts }),
+    ...(allowedAccounts === undefined ? {} : { allowedAccounts }),
+  });
   if (!decision.allowed) return refusedOutcome(decision);
   const start = decideStart(policy, { extension: input.extendsRequestId !== undefined, ...input }, now);
   if (!start.allowed) return refusedOutcome(start);

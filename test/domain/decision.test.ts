@@ -18,6 +18,12 @@ import {
 import { parsePerson, personKey, slackPerson, type ResolvedPerson } from '../../shared/domain/person.js';
 import { parsePolicy } from '../../shared/domain/policy.js';
 import type { AccessRequest } from '../../shared/domain/request.js';
+import {
+  PERMISSION_SET_TARGET,
+  PROD_ACCOUNT,
+  STAGING_ACCOUNT,
+  permissionSetPolicy,
+} from '../support/permission-set-policy.js';
 
 const policy = parsePolicy(
   `
@@ -188,6 +194,56 @@ describe('decideRequest', () => {
   it('names the modal field of a refusal', () => {
     expect(decideRequest(policy, base({ targetId: 'prod-role' }))).toMatchObject({ field: 'ticket' });
     expect(decideRequest(policy, base({ durationSeconds: 99 * 3600 }))).toMatchObject({ field: 'duration' });
+  });
+});
+
+describe('decideRequest: the account rule of a target granted per account', () => {
+  const psPolicy = permissionSetPolicy();
+  const allowedAccounts = [PROD_ACCOUNT, STAGING_ACCOUNT];
+  const ps = (overrides: Partial<RequestInput>): RequestInput =>
+    base({ targetId: PERMISSION_SET_TARGET, allowedAccounts, ...overrides });
+
+  it.each([
+    {
+      description: 'no account',
+      input: ps({}),
+      refusal: 'account-missing',
+      message: 'Choose at least one account.',
+    },
+    {
+      description: 'an empty list',
+      input: ps({ accounts: [] }),
+      refusal: 'account-missing',
+      message: 'Choose at least one account.',
+    },
+    {
+      description: 'an account the target does not reach',
+      input: ps({ accounts: [PROD_ACCOUNT, '999999999999'] }),
+      refusal: 'account-not-allowed',
+      message: 'Account 999999999999 is not one this target may be granted in.',
+    },
+    {
+      description: 'one allowed account',
+      input: ps({ accounts: [PROD_ACCOUNT] }),
+      refusal: undefined,
+      message: undefined,
+    },
+    {
+      description: 'two allowed accounts',
+      input: ps({ accounts: allowedAccounts }),
+      refusal: undefined,
+      message: undefined,
+    },
+    {
+      description: 'no account when the reach is unknown (not granted per account)',
+      input: base({ targetId: 'dev-group' }),
+      refusal: undefined,
+      message: undefined,
+    },
+  ])('$description', ({ input, refusal, message }) => {
+    const decision = decideRequest(psPolicy, input);
+    if (refusal === undefined) expect(decision.allowed).toBe(true);
+    else expect(decision).toEqual({ allowed: false, reason: refusal, message, field: 'accounts' });
   });
 });
 

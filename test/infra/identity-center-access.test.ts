@@ -103,6 +103,22 @@ describe('Identity Center, Organizations and agent-role permissions, from a poli
     ]);
   });
 
+  it('lets the request API role read the same names as the Slack role (its --account check), and change nothing', () => {
+    const slack = read.ofRole('SlackRole');
+    const api = read.ofRole('RequestApiRole');
+    for (const action of ['organizations:DescribeAccount', 'sso:DescribePermissionSet'])
+      expect(read.resourcesFor(api, action), action).toEqual(read.resourcesFor(slack, action));
+    expect(read.resourcesFor(api, 'organizations:DescribeAccount')).toEqual([
+      `arn:${P}:organizations::*:account/o-*/111111111111`,
+      `arn:${P}:organizations::*:account/o-*/222222222222`,
+    ]);
+    const identityCenterActions = api.flatMap((s) => list(s.Action)).filter(isIdentityCenterAction);
+    expect([...new Set(identityCenterActions)].sort()).toEqual([
+      'organizations:DescribeAccount',
+      'sso:DescribePermissionSet',
+    ]);
+  });
+
   it('lets the data boundary (the Slack role’s) allow exactly the name reads, and stay under IAM’s size', () => {
     const data = read.ofManagedPolicy('BoundaryPolicy');
     const names = data.find((s) => s.Sid === 'NamesForPeople');
@@ -143,8 +159,8 @@ describe('Identity Center, Organizations and agent-role permissions, from a poli
     );
   });
 
-  it('grants no Identity Center action to any other function (the Slack role reads names only), nor any wildcard action', () => {
-    for (const role of ['AuditApiRole', 'AuditAnchorRole', 'RequestApiRole']) {
+  it('grants no Identity Center action to any other function (the Slack and request API roles read names only), nor any wildcard action', () => {
+    for (const role of ['AuditApiRole', 'AuditAnchorRole']) {
       expect(
         read
           .ofRole(role)

@@ -1,29 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { AccountDirectory } from '../../shared/domain/account-directory.js';
 import { grantScopeText } from '../../shared/domain/grant-names.js';
-import { parsePolicy, type Target } from '../../shared/domain/policy.js';
+import { type Target } from '../../shared/domain/policy.js';
 import { grantNames } from '../../shared/usecases/grant-names.js';
+import { permissionSetPolicy } from '../support/permission-set-policy.js';
 
-const POLICY = parsePolicy(
-  `
-version: 1
-people:
-  devs: { users: [UDEV1] }
-  leads: { users: [ULEAD1] }
-identityEmailDomain: example.com
-targets:
-  - id: shop-admin
-    kind: permission-set
-    instanceArn: arn:aws:sso:::instance/ssoins-1111222233334444
-    identityStoreId: d-1234567890
-    permissionSet: arn:aws:sso:::permissionSet/ssoins-1111222233334444/ps-0123456789abcdef
-    accounts: ['111122223333', '444455556666']
-    description: Shop administrator
-    requesters: [devs]
-    approvers: [leads]
-    defaultDuration: 1h
-    maxDuration: 4h
-`,
+const POLICY = permissionSetPolicy(
+  { permissionSet: 'arn:aws:sso:::permissionSet/ssoins-1111222233334444/ps-0123456789abcdef' },
   'grant-names-policy',
 );
 const target = POLICY.targets[0] as Target;

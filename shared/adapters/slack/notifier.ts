@@ -65,13 +65,13 @@ export class SlackNotifier implements EventSubscriber {
         await this.dm(
           request.requester,
           request.scheduledStartsAt
-            ? scheduledApprovalText(request)
+            ? scheduledApprovalText(request, names)
             : `:white_check_mark: Your request for ${subject} was approved. Access is being set up; it ends ${request.endsAt ? slackDate(request.endsAt) : 'on time'}.`,
         );
         return [];
       case 'grant-expiring':
         // A DM to the holder only: not recorded, never updated in place.
-        await this.post(request.requester, expiryWarningMessage(request, target));
+        await this.post(request.requester, expiryWarningMessage(request, target, names));
         return [];
       case 'request-denied':
         await this.updateAll(request, decidedMessage(request, target, names));

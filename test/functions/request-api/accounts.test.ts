@@ -3,33 +3,14 @@ import { routeRequest, type RequestApiDeps } from '../../../functions/request-ap
 import type { AccountDirectory } from '../../../shared/domain/account-directory.js';
 import { fakeWorld } from '../../support/fakes.js';
 import { fakeSlackDirectory } from '../../support/request-api.js';
+import { permissionSetPolicyYaml } from '../../support/permission-set-policy.js';
 
 /**
  * `jit request <permission-set target> --account A[,B]`: the API takes the accounts asked for,
  * checked like the Slack form's picker (each one the target reaches, at least one), and makes
  * one grant per account; a target not granted per account refuses the flag.
  */
-const POLICY = `
-version: 1
-people:
-  devs: { users: [UDEV1] }
-  leads: { users: [ULEAD1] }
-identityEmailDomain: example.com
-targets:
-  - id: shop-admin
-    kind: permission-set
-    instanceArn: arn:aws:sso:::instance/ssoins-1111222233334444
-    identityStoreId: d-1234567890
-    permissionSet: AdministratorAccess
-    accounts: ['111122223333', '444455556666']
-    description: Shop administrator
-    requesters: [devs]
-    approvers: [leads]
-    approvalChannel: CAPPROVE1
-    defaultDuration: 1h
-    maxDuration: 4h
-  - { id: dev-group, kind: group, groupName: jit-developers, description: Developers, requesters: [devs], approvers: [leads], defaultDuration: 1h, maxDuration: 8h, approvalChannel: CAPPROVE1 }
-`;
+const POLICY = permissionSetPolicyYaml();
 const directory: AccountDirectory = {
   nameOf: async () => undefined,
   accountsFor: async (target) =>

@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { ACTIONS, BLOCKS, CALLBACKS, COMMANDS } from '../../../shared/adapters/slack/ids.js';
 import { SandboxIdentityCenter } from '../../../shared/adapters/sandbox/sandbox-identity-center.js';
 import { multiSelectState } from '../../../shared/adapters/sandbox/slack-payloads.js';
-import { parsePolicy } from '../../../shared/domain/policy.js';
 import { permissionSetAccountDirectory } from '../../../shared/targets/permission-set/account-directory.js';
 import {
   blockAction,
@@ -13,6 +12,7 @@ import {
   viewSubmission,
 } from '../../support/slack.js';
 import { useSlackHandler } from './harness.js';
+import { permissionSetPolicy } from '../../support/permission-set-policy.js';
 
 /**
  * The accounts picker of the request modal, through the real Slack handler: a permission-set
@@ -20,29 +20,8 @@ import { useSlackHandler } from './harness.js';
  * accounts, from the sandbox organization), each "name (id)"; a submission over two accounts
  * becomes two grants under one approval.
  */
-const POLICY = parsePolicy(
-  `
-version: 1
-people:
-  devs: { users: [UDEV1] }
-  leads: { users: [ULEAD1] }
-identityEmailDomain: example.com
-targets:
-  - id: shop-admin
-    kind: permission-set
-    instanceArn: arn:aws:sso:::instance/ssoins-1111222233334444
-    identityStoreId: d-1234567890
-    permissionSet: AdministratorAccess
-    accounts: ['111122223333']
-    ous: [ou-jit0-workloads]
-    description: Shop administrator
-    requesters: [devs]
-    approvers: [leads]
-    approvalChannel: CAPPROVE1
-    defaultDuration: 1h
-    maxDuration: 4h
-  - { id: dev-group, kind: group, groupName: jit-developers, description: Developers, requesters: [devs], approvers: [leads], defaultDuration: 1h, maxDuration: 8h, approvalChannel: CAPPROVE1 }
-`,
+const POLICY = permissionSetPolicy(
+  { accounts: ['111122223333'], ous: ['ou-jit0-workloads'] },
   'accounts-picker-policy',
 );
 

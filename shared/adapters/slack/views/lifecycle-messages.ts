@@ -1,8 +1,10 @@
 import { formatDuration } from '../../../domain/duration.js';
+import type { GrantNames } from '../../../domain/grant-names.js';
 import type { Target } from '../../../domain/policy.js';
 import type { AccessRequest } from '../../../domain/request.js';
 import { ACTIONS } from '../ids.js';
 import { context, plain, section, slackDate, type SlackMessage } from './blocks.js';
+import { targetLabel } from './messages.js';
 
 /**
  * The DMs of the time side of the lifecycle: the expiry warning (with its "Extend" button)
@@ -12,9 +14,13 @@ import { context, plain, section, slackDate, type SlackMessage } from './blocks.
 /**
  * The expiry warning: the end time and one button. A target with a grace extension offers
  * "Extend <max>" (auto-approved within its budget, else the Extend form for the approvers);
- * any other offers the Extend form.
+ * any other offers the Extend form. `names` name the grant's account ("Prod (111122223333)").
  */
-export function expiryWarningMessage(grant: AccessRequest, target: Target | undefined): SlackMessage {
+export function expiryWarningMessage(
+  grant: AccessRequest,
+  target: Target | undefined,
+  names?: GrantNames,
+): SlackMessage {
   const end = grant.endsAt ? slackDate(grant.endsAt) : 'soon';
   const grace = target?.graceExtension;
   const button = grace
@@ -29,7 +35,7 @@ export function expiryWarningMessage(grant: AccessRequest, target: Target | unde
   return {
     text: `Your ${grant.targetId} access ends ${end}`,
     blocks: [
-      section(`:hourglass_flowing_sand: Your *${grant.targetId}* access ends ${end}.`),
+      section(`:hourglass_flowing_sand: Your ${targetLabel(grant.targetId, names)} access ends ${end}.`),
       { type: 'actions', elements: [button] },
       context(
         grace
@@ -40,7 +46,7 @@ export function expiryWarningMessage(grant: AccessRequest, target: Target | unde
   };
 }
 
-/** The DM that tells a requester their approved grant starts later. */
-export function scheduledApprovalText(grant: AccessRequest): string {
-  return `:calendar: Your request for *${grant.targetId}* was approved for ${grant.startsAt ? slackDate(grant.startsAt) : 'its start'} to ${grant.endsAt ? slackDate(grant.endsAt) : '?'}. Access is set up at the start; you can cancel it from the app's Home tab until then.`;
+/** The DM that tells a requester their approved grant starts later (its accounts named by `names`). */
+export function scheduledApprovalText(grant: AccessRequest, names?: GrantNames): string {
+  return `:calendar: Your request for ${targetLabel(grant.targetId, names)} was approved for ${grant.startsAt ? slackDate(grant.startsAt) : 'its start'} to ${grant.endsAt ? slackDate(grant.endsAt) : '?'}. Access is set up at the start; you can cancel it from the app's Home tab until then.`;
 }
