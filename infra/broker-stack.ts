@@ -26,7 +26,7 @@ import { AuditAnchors, ANCHOR_PREFIX, DEFAULT_ANCHOR_RETENTION_DAYS } from './co
 import { AuditArchive } from './constructs/audit-archive.js';
 import { BrokerBoundary } from './constructs/broker-boundary.js';
 import { BrokerFunction } from './constructs/broker-function.js';
-import { BrokeredRoleBoundary } from './constructs/brokered-role-boundary.js';
+import { BrokeredRoleBoundary, brokerFunctionNamePrefix } from './constructs/brokered-role-boundary.js';
 import { IdentityCenterAccess } from './constructs/identity-center-access.js';
 import {
   IntegrationSecrets,
@@ -282,6 +282,8 @@ export class BrokerStack extends Stack {
       } = {},
     ) =>
       new BrokerFunction(this, toPascal(name), {
+        // Why: one name prefix lets the brokered-role boundary cover every function in one pattern.
+        functionName: `${brokerFunctionNamePrefix(this.stackName)}${name}`,
         entry: props.entries?.[name] ?? defaultEntry(name),
         description,
         serviceName: `jit-${name}`,
@@ -433,7 +435,14 @@ export class BrokerStack extends Stack {
       ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
       [credentialsMailbox.tableArn],
     );
-    allow(grantWorker, ['dynamodb:UpdateItem'], [credentialsMailbox.tableArn]);
+    // Why: filling a ticket needs no item back; ALL_OLD (or ALL_NEW) would read any ticket's credentials.
+    grantWorker.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:UpdateItem'],
+        resources: [credentialsMailbox.tableArn],
+        conditions: { StringEqualsIfExists: { 'dynamodb:ReturnValues': 'NONE' } },
+      }),
+    );
     allow(reconciler, READ, requestsArns);
     allow(reconciler, ['dynamodb:PutItem', 'dynamodb:UpdateItem', ...READ], [audit.tableArn]);
     allow(auditApi, READ, auditArns);
@@ -550,8 +559,8 @@ export class BrokerStack extends Stack {
       requestsTableArn: requests.tableArn,
       credentialsMailboxArns: [credentialsMailbox.tableArn],
       // Slack requests are verified in the handler, not by Lambda; the audit API is an AWS_IAM URL.
-      eventTrustingFunctionArns: [slack, grantWorker, sweeper, reconciler].map((f) => f.function.functionArn),
-      otherFunctionArns: [auditApi.function.functionArn, requestApi.function.functionArn],
+      // Every broker function (make() names them all with the prefix), versions and aliases included.
+      functionArnPattern: `arn:${Aws.PARTITION}:lambda:${Aws.REGION}:${Aws.ACCOUNT_ID}:function:${brokerFunctionNamePrefix(this.stackName)}*`,
       eventSourceMappingArns: [grantJobs.eventSourceMappingArn, archiveStream],
       queueArns: [grantQueue.queueArn, deadLetters.queueArn],
       secretArns: [slackSecret.secretArn],

@@ -16,6 +16,8 @@ export interface BrokerFunctionProps {
   /** The TypeScript entry point (exports `handler`). */
   readonly entry: string;
   readonly description: string;
+  /** The function's name; CloudFormation generates one when absent. */
+  readonly functionName?: string;
   /** POWERTOOLS_SERVICE_NAME: also the `service` dimension of the function's metrics. */
   readonly serviceName: string;
   readonly metricsNamespace: string;
@@ -63,6 +65,7 @@ export class BrokerFunction extends Construct {
     this.function = new nodejs.NodejsFunction(this, 'Function', {
       entry: props.entry,
       handler: 'handler',
+      ...(props.functionName ? { functionName: props.functionName } : {}),
       description: props.description,
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,

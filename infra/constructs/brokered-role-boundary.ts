@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Aws } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
@@ -38,13 +39,13 @@ export const PRINCIPAL_BOUNDARY_ACTIONS = [
   'iam:PutUserPermissionsBoundary',
 ];
 
-/** Changing, removing or throttling a broker function (or its aliases and versions). */
 /** Removing a permissions boundary from a role or user. */
 export const BOUNDARY_REMOVAL_ACTIONS = [
   'iam:DeleteRolePermissionsBoundary',
   'iam:DeleteUserPermissionsBoundary',
 ];
 
+/** Changing, removing or throttling a broker function (or its aliases and versions). */
 export const FUNCTION_CHANGE_ACTIONS = [
   'lambda:AddPermission',
   'lambda:CreateAlias',
@@ -58,9 +59,10 @@ export const FUNCTION_CHANGE_ACTIONS = [
   'lambda:Update*',
 ];
 
-/** Invoking a function that trusts its event (a forged SQS job would grant access). */
+/** Invoking a function directly, with an event of the caller's making. */
 export const FUNCTION_INVOKE_ACTIONS = ['lambda:InvokeAsync', 'lambda:InvokeFunction'];
 
+/** Repointing, pausing or removing a broker trigger. */
 export const EVENT_SOURCE_MAPPING_CHANGE_ACTIONS = [
   'lambda:DeleteEventSourceMapping',
   'lambda:UpdateEventSourceMapping',
@@ -116,6 +118,24 @@ export const ALARM_CHANGE_ACTIONS = [
   'sns:SetTopicAttributes',
 ];
 
+/** Lambda's limit on a function name. */
+const FUNCTION_NAME_MAX = 64;
+/** The longest broker function name after the prefix (`access-review`, `audit-archive`). */
+const LONGEST_FUNCTION_SUFFIX = 'access-review'.length;
+
+/**
+ * The prefix every broker function's name starts with: the stack name and a dash, so one ARN
+ * pattern covers every function of the stack (names CloudFormation generates are truncated and
+ * carry no such guarantee). A stack name too long to leave room for the longest function name
+ * is cut and ends in a hash of the full name, so two long stack names do not share a prefix.
+ */
+export function brokerFunctionNamePrefix(stackName: string): string {
+  const room = FUNCTION_NAME_MAX - LONGEST_FUNCTION_SUFFIX - 1;
+  if (stackName.length <= room) return `${stackName}-`;
+  const hash = createHash('sha256').update(stackName).digest('hex').slice(0, 8);
+  return `${stackName.slice(0, room - hash.length - 1)}-${hash}-`;
+}
+
 export interface BrokeredRoleBoundaryProps {
   /** The managed IAM path of the brokered groups and roles, e.g. `/jit/`. */
   readonly managedPath: string;
@@ -125,10 +145,11 @@ export interface BrokeredRoleBoundaryProps {
   readonly requestsTableArn: string;
   /** The console's credentials mailbox: no brokered session touches it at all. */
   readonly credentialsMailboxArns?: readonly string[];
-  /** Broker functions that act on their event as it comes: neither changed nor invoked. */
-  readonly eventTrustingFunctionArns: readonly string[];
-  /** The other broker functions (they authenticate their caller): not changed. */
-  readonly otherFunctionArns: readonly string[];
+  /**
+   * Every broker function, with its versions and aliases, in one ARN pattern (their names share
+   * {@link brokerFunctionNamePrefix}): neither changed nor invoked, except through a function URL.
+   */
+  readonly functionArnPattern: string;
   /** The broker's triggers (the grant queue's, the audit stream's): neither updated nor deleted. */
   readonly eventSourceMappingArns: readonly string[];
   /** The grant queue and its dead-letter queue. */
@@ -167,10 +188,6 @@ export class BrokeredRoleBoundary extends Construct {
             }),
           ]
         : [];
-    // A function with its versions and aliases (`name:qualifier`), in one entry: the policy
-    // must stay under IAM's 6,144-character limit, and generated names end in a random suffix.
-    const withQualifiers = (arns: readonly string[]) => arns.map((arn) => `${arn}*`);
-
     const statements = [
       // Why: a boundary only caps; what a brokered role may do is its own policies' business.
       new iam.PolicyStatement({ sid: 'CapOnly', actions: ['*'], resources: ['*'] }),
@@ -196,13 +213,19 @@ export class BrokeredRoleBoundary extends Construct {
       // Why: the mailbox holds minted credentials until their owner collects them; no brokered
       // session (break-glass admin included) may read, take or plant any.
       ...deny('DenyMailbox', ['dynamodb:*'], props.credentialsMailboxArns ?? []),
-      // Why: a forged event (an SQS grant job) would make a broker function grant access.
-      ...deny(
-        'DenyEventFunctions',
-        [...FUNCTION_CHANGE_ACTIONS, ...FUNCTION_INVOKE_ACTIONS],
-        withQualifiers(props.eventTrustingFunctionArns),
-      ),
-      ...deny('DenyOtherFunctions', FUNCTION_CHANGE_ACTIONS, withQualifiers(props.otherFunctionArns)),
+      // Why: a changed broker function runs the attacker's code with the broker's role. All of
+      // them in one pattern (the policy must stay under 6,144 characters).
+      ...deny('DenyChangingBrokerFunctions', FUNCTION_CHANGE_ACTIONS, [props.functionArnPattern]),
+      // Why: a forged event (an SQS grant job, an audit stream record) would make a broker
+      // function grant access or archive events that never happened. A function URL request
+      // reaches the handler's own check (Slack signature, IAM caller), so URL calls stay allowed.
+      new iam.PolicyStatement({
+        sid: 'DenyInvokingBrokerFunctions',
+        effect: iam.Effect.DENY,
+        actions: [...FUNCTION_INVOKE_ACTIONS],
+        resources: [props.functionArnPattern],
+        conditions: { BoolIfExists: { 'lambda:InvokedViaFunctionUrl': 'false' } },
+      }),
       ...deny(
         'DenyChangingBrokerTriggers',
         EVENT_SOURCE_MAPPING_CHANGE_ACTIONS,

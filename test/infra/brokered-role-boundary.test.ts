@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AUDIT_DESTRUCTIVE_ACTIONS } from '../../infra/constructs/broker-boundary.js';
+import { brokerFunctionNamePrefix } from '../../infra/constructs/brokered-role-boundary.js';
 import { BASELINE_NAMES } from '../../infra/constructs/web-app-iam-baseline.js';
 import { synthBroker, type SynthResult } from './synth-broker.js';
 
@@ -69,7 +70,25 @@ const denyingSids = (statements: Statement[], action: string, resource: string) 
 
 const PARTITION_ACCOUNT = 'arn:<AWS::Partition>:iam::<AWS::AccountId>';
 const arnOf = (prefix: string, type: string) => `<${logicalIdOf(prefix, type)}.Arn>`;
-const FN = 'AWS::Lambda::Function';
+/** A broker function's ARN, by the name the stack gives it. */
+const functionArn = (prefix: string) => {
+  const name = synth.json.Resources[logicalIdOf(prefix, 'AWS::Lambda::Function')]!.Properties?.FunctionName;
+  expect(typeof name, `${prefix}'s FunctionName`).toBe('string');
+  return `arn:<AWS::Partition>:lambda:<AWS::Region>:<AWS::AccountId>:function:${String(name)}`;
+};
+/** Every broker function's construct id prefix in the template. */
+const FUNCTIONS = [
+  'SlackFunction',
+  'GrantWorkerFunction',
+  'SweeperFunction',
+  'ReconcilerFunction',
+  'AuditApiFunction',
+  'AuditAnchorFunction',
+  'RequestApiFunction',
+  'ConsoleApiFunction',
+  'AuditArchiveFunction',
+  'AccessReviewFunction',
+];
 
 /** Every data-plane write and resource-policy change on a table, spelled out as IAM names them. */
 const TABLE_WRITES = [
@@ -209,20 +228,26 @@ describe('the brokered-role permissions boundary', () => {
       ],
     ]),
     // (d) the broker's functions, trigger, queues, secret, schedules and alarms
-    ['replacing the grant worker code', 'lambda:UpdateFunctionCode', () => arnOf('GrantWorkerFunction', FN)],
+    [
+      'replacing the grant worker code',
+      'lambda:UpdateFunctionCode',
+      () => functionArn('GrantWorkerFunction'),
+    ],
     [
       'repointing a grant worker alias',
       'lambda:UpdateAlias',
-      () => `${arnOf('GrantWorkerFunction', FN)}:live`,
+      () => `${functionArn('GrantWorkerFunction')}:live`,
     ],
-    ['throttling the sweeper to zero', 'lambda:PutFunctionConcurrency', () => arnOf('SweeperFunction', FN)],
-    ['deleting the audit API', 'lambda:DeleteFunction', () => arnOf('AuditApiFunction', FN)],
-    [
-      'invoking the grant worker with a forged job',
-      'lambda:InvokeFunction',
-      () => arnOf('GrantWorkerFunction', FN),
-    ],
-    ['invoking the reconciler', 'lambda:InvokeFunction', () => arnOf('ReconcilerFunction', FN)],
+    ['throttling the sweeper to zero', 'lambda:PutFunctionConcurrency', () => functionArn('SweeperFunction')],
+    ['deleting the audit API', 'lambda:DeleteFunction', () => functionArn('AuditApiFunction')],
+    ...FUNCTIONS.flatMap((fn): [string, string, () => string][] =>
+      [
+        'lambda:UpdateFunctionCode',
+        'lambda:UpdateFunctionConfiguration',
+        'lambda:DeleteFunction',
+        'lambda:AddPermission',
+      ].map((action) => [`changing ${fn}`, action, () => functionArn(fn)]),
+    ),
     [
       "reading someone's pending console credentials",
       'dynamodb:GetItem',
@@ -263,6 +288,17 @@ describe('the brokered-role permissions boundary', () => {
     expect(denyingSids(statementsOf('BrokeredRoleBoundaryPolicy'), action, resource())).not.toEqual([]);
   });
 
+  // Invoking directly is denied, through a function URL not: the URL request reaches the
+  // handler's own check (Slack signature, IAM caller).
+  it.each(FUNCTIONS)('denies invoking %s directly (a forged event), not through a function URL', (fn) => {
+    const statements = statementsOf('BrokeredRoleBoundaryPolicy').filter(
+      (s) => s.Effect === 'Deny' && matches(s, 'lambda:InvokeFunction', functionArn(fn)),
+    );
+    expect(statements.map((s) => s.Sid)).toEqual(['DenyInvokingBrokerFunctions']);
+    expect(list(statements[0]!.Action).sort()).toEqual(['lambda:InvokeAsync', 'lambda:InvokeFunction']);
+    expect(statements[0]!.Condition).toEqual({ BoolIfExists: { 'lambda:InvokedViaFunctionUrl': 'false' } });
+  });
+
   const notDeniedCases: [string, string, () => string][] = [
     [
       'the auditor querying the audit trail',
@@ -282,7 +318,7 @@ describe('the brokered-role permissions boundary', () => {
     [
       'the auditor calling the audit API URL',
       'lambda:InvokeFunctionUrl',
-      () => arnOf('AuditApiFunction', FN),
+      () => functionArn('AuditApiFunction'),
     ],
     ['reading a brokered role', 'iam:GetRolePolicy', () => `${PARTITION_ACCOUNT}:role/jit/ProdOperator`],
     [
@@ -366,5 +402,19 @@ describe('the broker boundary, facing the brokered-role boundary', () => {
     expect(allowed.filter((a) => /^(sso|identitystore|organizations):/.test(a) && !nameReads.has(a))).toEqual(
       [],
     );
+  });
+});
+
+describe('the broker function name prefix', () => {
+  it('is the stack name and a dash when the longest function name still fits in 64 characters', () => {
+    expect(brokerFunctionNamePrefix('JitAccessBroker')).toBe('JitAccessBroker-');
+  });
+
+  it('cuts a long stack name and ends it in a hash, so every function name fits and two long names differ', () => {
+    const long = `JitAccessBroker-${'x'.repeat(80)}`;
+    const prefix = brokerFunctionNamePrefix(long);
+    expect(`${prefix}access-review`.length).toBeLessThanOrEqual(64);
+    expect(prefix).toMatch(/^JitAccessBroker-x+-[0-9a-f]{8}-$/);
+    expect(brokerFunctionNamePrefix(`${long}y`)).not.toBe(prefix);
   });
 });

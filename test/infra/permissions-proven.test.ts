@@ -34,7 +34,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { createAnchorHandler } from '../../functions/audit-anchor/handler.js';
 import { createReconcilerHandler } from '../../functions/reconciler/handler.js';
 import { AgentRoleStack } from '../../infra/agent-role-stack.js';
-import type { BrokerFunctionName } from '../../infra/broker-stack.js';
+import { BROKER_FUNCTIONS, type BrokerFunctionName } from '../../infra/broker-stack.js';
 import { createAwsClients, createIamClient } from '../../shared/adapters/aws/clients.js';
 import { IdentityCenterUsers } from '../../shared/adapters/aws/identity-center-users.js';
 import { KmsDigestSigner } from '../../shared/adapters/aws/kms-digest-signer.js';
@@ -667,6 +667,17 @@ function mustBeDenied(): { fn: BrokerFunctionName; why: string; request: IamRequ
     'dynamodb:Scan',
     'dynamodb:DeleteItem',
   ]);
+  // Filling a ticket returns nothing: asking for the item back would read any ticket's credentials.
+  for (const returnValues of ['ALL_OLD', 'ALL_NEW', 'UPDATED_OLD'])
+    rows.push({
+      fn: 'grant-worker',
+      why: `the worker's fill returns no item (ReturnValues ${returnValues})`,
+      request: {
+        action: 'dynamodb:UpdateItem',
+        resource: mailbox,
+        context: { 'dynamodb:ReturnValues': returnValues },
+      },
+    });
   for (const action of [
     'iam:PutRolePolicy',
     'iam:AttachRolePolicy',
@@ -716,7 +727,35 @@ describe('permissions proven offline: what must be denied is denied', () => {
         })),
       ),
     ];
+    // Every broker function, the four without a trigger of their own included: no direct
+    // invocation with a forged event (a stream record into the archive), no change of any kind.
+    const functionArn = (name: BrokerFunctionName) =>
+      resolver.arnOf(
+        synth.stack.getLogicalId(synth.stack.functions[name].function.node.defaultChild as CfnElement),
+      );
+    denied.push(
+      ...BROKER_FUNCTIONS.flatMap((name) =>
+        [
+          'lambda:InvokeFunction',
+          'lambda:InvokeAsync',
+          'lambda:UpdateFunctionCode',
+          'lambda:UpdateFunctionConfiguration',
+          'lambda:DeleteFunction',
+          'lambda:AddPermission',
+          'lambda:PutFunctionConcurrency',
+        ].map((action) => ({ action, resource: functionArn(name) })),
+      ),
+      { action: 'lambda:UpdateAlias', resource: `${functionArn('audit-archive')}:live` },
+      { action: 'lambda:InvokeFunction', resource: `${functionArn('console-api')}:1` },
+    );
     const still: IamRequest[] = [
+      // A function URL request reaches the handler's own check (IAM caller, Slack signature).
+      {
+        action: 'lambda:InvokeFunction',
+        resource: functionArn('audit-api'),
+        context: { 'lambda:InvokedViaFunctionUrl': 'true' },
+      },
+      { action: 'lambda:InvokeFunctionUrl', resource: functionArn('audit-api') },
       { action: 'ecs:UpdateService', resource: `arn:aws:ecs:us-east-1:${account}:service/web-app/api` },
       { action: 's3:GetObject', resource: 'arn:aws:s3:::web-app-assets/index.html' },
     ];
