@@ -183,7 +183,7 @@ describe('Identity Center, Organizations and agent-role permissions, from a poli
     );
   });
 
-  it('grants no Identity Center action to any other function (the Slack and request API roles read names only), nor any wildcard action', () => {
+  it('grants no Identity Center action to any other function (the Slack, request API and console API roles read names only), nor any wildcard action', () => {
     for (const role of ['AuditApiRole', 'AuditAnchorRole']) {
       expect(
         read
