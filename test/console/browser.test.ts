@@ -146,18 +146,20 @@ describe('the web console in Chromium', () => {
   it('a requester ticks two accounts of a permission set; once approved, one live grant per account, each named', async () => {
     const requester = await signedIn('U0DEV00001');
     const approver = await signedIn('U0LEAD0001');
+    // The request form alone: the live grants of the earlier test carry Extend forms of their own.
+    const form = requester.getByRole('form', { name: 'Request access' });
 
-    await requester.getByLabel('Target').selectOption('shop-admin');
-    const accounts = requester.getByRole('group', { name: 'Accounts' });
+    await form.getByLabel('Target').selectOption('shop-admin');
+    const accounts = form.getByRole('group', { name: 'Accounts' });
     // The picker offers the target's accounts by name and id (the sandbox organization's names).
     await eventually(() => accounts.getByRole('checkbox').count()).toBe(2);
     // The account rule inline, before anything is sent.
-    await requester.getByLabel('Reason').fill('rotate the shop database credentials');
-    await requester.getByRole('button', { name: 'Request', exact: true }).click();
+    await form.getByLabel('Reason').fill('rotate the shop database credentials');
+    await form.getByRole('button', { name: 'Request', exact: true }).click();
     await eventually(() => requester.getByTestId('accounts-error').count()).toBe(1);
     await accounts.getByRole('checkbox', { name: 'shop-staging (444455556666)' }).check();
     await accounts.getByRole('checkbox', { name: 'shop-production (777788889999)' }).check();
-    await requester.getByRole('button', { name: 'Request', exact: true }).click();
+    await form.getByRole('button', { name: 'Request', exact: true }).click();
     await eventually(() => requester.getByTestId('pending').textContent()).toContain('shop-admin');
     expect(await requester.getByTestId('pending').textContent()).toContain(
       'shop-staging (444455556666), shop-production (777788889999)',
