@@ -515,7 +515,11 @@ export class BrokerStack extends Stack {
       reconciler: reconciler.role,
       reconcileRemove,
       boundary: this.boundary.controlPolicy,
-      slack: { role: slack.role, boundary: this.boundary.policy, alsoReading: [requestApi.role] },
+      slack: {
+        role: slack.role,
+        boundary: this.boundary.policy,
+        alsoReading: [requestApi.role, consoleApi.role],
+      },
     });
 
     const auditUrl = auditApi.function.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.AWS_IAM });

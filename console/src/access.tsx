@@ -17,6 +17,7 @@ import { formatDuration } from '../../shared/domain/duration.js';
 import { accountLabel } from '../../shared/domain/account-directory.js';
 import { accountProblem } from '../../shared/domain/decision.js';
 import { call, humanDuration, newIdempotencyKey } from './api.js';
+import { grantLabel, scopeOf } from './grant-scope.js';
 
 /** How often the page asks for news (a grant approved meanwhile appears on its own). */
 const REFRESH_MS = 3000;
@@ -404,8 +405,9 @@ export function MyAccessPage({ me }: { readonly me: MeResponse }) {
           <ul class="cards" data-testid="pending">
             {access?.pending.map((r) => (
               <li key={r.id} class="card">
-                <strong>{r.targetId}</strong> for {formatDuration(r.durationSeconds)} · approvals{' '}
-                {r.approvals.length} of {r.approvalsRequired}
+                <strong>{r.targetId}</strong>
+                {scopeOf(r) && <span> · {scopeOf(r)}</span>} for {formatDuration(r.durationSeconds)} ·
+                approvals {r.approvals.length} of {r.approvalsRequired}
                 <p class="muted">{r.reason}</p>
                 <button
                   type="button"
@@ -425,8 +427,9 @@ export function MyAccessPage({ me }: { readonly me: MeResponse }) {
           <ul class="cards" data-testid="live">
             {access?.live.map((g) => (
               <li key={g.request.id} class="card" data-grant={g.request.targetId}>
-                <strong>{g.request.targetId}</strong> · {g.request.status.toLowerCase()} ·{' '}
-                <span>{humanDuration(g.secondsLeft)} left</span>
+                <strong>{g.request.targetId}</strong>
+                {scopeOf(g.request) && <span data-testid="grant-scope"> · {scopeOf(g.request)}</span>} ·{' '}
+                {g.request.status.toLowerCase()} · <span>{humanDuration(g.secondsLeft)} left</span>
                 {g.request.endRequested && <span> · ending</span>}
                 <div class="actions">
                   <button
@@ -434,15 +437,15 @@ export function MyAccessPage({ me }: { readonly me: MeResponse }) {
                     onClick={() =>
                       void act(
                         `/grants/${encodeURIComponent(g.request.id)}/release`,
-                        `Releasing ${g.request.targetId}.`,
+                        `Releasing ${grantLabel(g.request)}.`,
                       )
                     }
                   >
-                    Release {g.request.targetId}
+                    Release {grantLabel(g.request)}
                   </button>
                   {g.canGetCredentials && (
                     <button type="button" onClick={() => setCredentialsFor(g.request)}>
-                      Get credentials for {g.request.targetId}
+                      Get credentials for {grantLabel(g.request)}
                     </button>
                   )}
                 </div>

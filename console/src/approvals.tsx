@@ -7,6 +7,7 @@ import {
 } from '../../shared/api/console-schema.js';
 import { formatDuration } from '../../shared/domain/duration.js';
 import { ApiError, call } from './api.js';
+import { scopeOf } from './grant-scope.js';
 
 const REFRESH_MS = 3000;
 
@@ -61,6 +62,7 @@ export function ApprovalsPage() {
             <h2 class="card-title">
               {r.requester} asks for {r.targetId} for {formatDuration(r.durationSeconds)}
             </h2>
+            {scopeOf(r) && <p data-testid="request-scope">In {scopeOf(r)}</p>}
             <p>
               Reason: {r.reason || '—'}
               {r.ticket ? ` · ticket ${r.ticket}` : ''}

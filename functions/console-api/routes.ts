@@ -31,6 +31,8 @@ import {
 import { canonicalPersonKey, personKey, type ResolvedPerson } from '../../shared/domain/person.js';
 import { findTarget, requestableTargets } from '../../shared/domain/policy.js';
 import type { AccessRequest } from '../../shared/domain/request.js';
+import { unnamedGrant, type GrantNames } from '../../shared/domain/grant-names.js';
+import { grantNames } from '../../shared/usecases/grant-names.js';
 import { accessDashboard } from '../../shared/usecases/access-dashboard.js';
 import { approveRequest, denyRequest } from '../../shared/usecases/approve-request.js';
 import { cancelRequest } from '../../shared/usecases/cancel-request.js';
@@ -98,7 +100,7 @@ export type ConsoleApiResponse =
 export const MAX_EXPORT_EVENTS = 100_000;
 
 /** What a request looks like to the console: no channel details, no idempotency keys. */
-export function requestView(r: AccessRequest): RequestView {
+export function requestView(r: AccessRequest, names: GrantNames = unnamedGrant(r)): RequestView {
   return {
     id: r.id,
     requester: r.requester,
@@ -117,7 +119,20 @@ export function requestView(r: AccessRequest): RequestView {
     ...(r.decisionReason === undefined ? {} : { decisionReason: r.decisionReason }),
     ...(r.extendsRequestId === undefined ? {} : { extendsRequestId: r.extendsRequestId }),
     ...(r.endRequest === undefined ? {} : { endRequested: true }),
+    ...(names.accounts.length === 0 ? {} : { accounts: [...names.accounts] }),
+    ...(names.permissionSetName === undefined ? {} : { permissionSetName: names.permissionSetName }),
   };
+}
+
+/**
+ * {@link requestView} with its accounts and permission set named (ids when a name cannot be
+ * read): every account a request asks for, or with `ownAccount` only the grant's own (a
+ * request over several accounts becomes one grant per account once approved).
+ */
+async function namedView(rd: RequestDeps, r: AccessRequest, ownAccount = false): Promise<RequestView> {
+  const where = ownAccount ? { account: r.account } : r;
+  const target = findTarget(rd.policy.current(), r.targetId);
+  return requestView(r, await grantNames(rd.accounts, where, target));
 }
 
 /** An audit event as the explorer lists it. */
@@ -248,12 +263,14 @@ export async function routeConsoleApi(
     case 'GET /my-access': {
       const mine = await listMyAccess(rd, who);
       return ok({
-        pending: mine.pending.map(requestView),
-        live: mine.live.map((g) => ({
-          request: requestView(g.request),
-          secondsLeft: g.secondsLeft,
-          canGetCredentials: g.canGetCredentials && deps.mailbox !== undefined,
-        })),
+        pending: await Promise.all(mine.pending.map((r) => namedView(rd, r))),
+        live: await Promise.all(
+          mine.live.map(async (g) => ({
+            request: await namedView(rd, g.request, true),
+            secondsLeft: g.secondsLeft,
+            canGetCredentials: g.canGetCredentials && deps.mailbox !== undefined,
+          })),
+        ),
       });
     }
     case 'POST /requests': {
@@ -305,11 +322,13 @@ export async function routeConsoleApi(
       requireRole(roles, 'approver', 'Approvals');
       const waiting = await listWaitingApprovals(rd, who);
       return ok({
-        items: waiting.map((w) => ({
-          request: requestView(w.request),
-          history: w.history.map(requestView),
-          approvedByMe: w.approvedByMe,
-        })),
+        items: await Promise.all(
+          waiting.map(async (w) => ({
+            request: await namedView(rd, w.request),
+            history: w.history.map((r) => requestView(r)),
+            approvedByMe: w.approvedByMe,
+          })),
+        ),
       });
     }
     case 'POST /approvals/:id/approve': {
@@ -388,7 +407,7 @@ export async function routeConsoleApi(
         })),
         grantsPerDay: [...board.grantsPerDay],
         breakGlassPerWeek: [...board.breakGlassPerWeek],
-        unreviewedBreakGlass: board.unreviewedBreakGlass.map(requestView),
+        unreviewedBreakGlass: board.unreviewedBreakGlass.map((r) => requestView(r)),
         topRequesters: [...board.topRequesters],
         topTargets: [...board.topTargets],
       };

@@ -424,9 +424,11 @@ export async function startLocalBroker(options: StartLocalBrokerOptions): Promis
     };
     const webConsole = await createLocalConsole({
       api: {
+        // The accounts picker and account names, as the Slack app's (the sandbox organization's).
         request: {
           ...requestPorts(base, queue, appLogger),
-          events: eventsOverSlackClient(base, appLogger)(slackWeb),
+          events: eventsOverSlackClient(base, appLogger, accounts)(slackWeb),
+          accounts,
         },
         reader: new DynamoAuditQuery(tables.doc, tables.names.audit),
         mailbox,

@@ -83,7 +83,8 @@ export interface IdentityCenterAccessProps {
     readonly boundary: iam.ManagedPolicy;
     /**
      * Other front doors under the same data boundary that read the same names (the request
-     * API: `--account` is checked against the accounts a target reaches, answers name them).
+     * API: `--account` is checked against the accounts a target reaches, answers name them;
+     * the console API: its accounts picker and the accounts its pages name).
      */
     readonly alsoReading?: readonly iam.Role[];
   };

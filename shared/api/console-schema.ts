@@ -138,6 +138,13 @@ export const requestView = z.object({
   decisionReason: z.string().optional(),
   extendsRequestId: z.string().optional(),
   endRequested: z.boolean().optional(),
+  /**
+   * Where it applies, for a kind granted per account: the accounts a request asks for, or a
+   * live grant's own account, each named when the name could be read ("name (id)").
+   */
+  accounts: z.array(z.object({ id: z.string(), name: z.string().optional() })).optional(),
+  /** The permission set it gives in those accounts, when its name could be read. */
+  permissionSetName: z.string().optional(),
 });
 export type RequestView = z.infer<typeof requestView>;
 

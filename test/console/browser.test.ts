@@ -143,6 +143,55 @@ describe('the web console in Chromium', () => {
     expect((requester as Page & { problems: string[] }).problems).toEqual([]);
   }, 60_000);
 
+  it('a requester ticks two accounts of a permission set; once approved, one live grant per account, each named', async () => {
+    const requester = await signedIn('U0DEV00001');
+    const approver = await signedIn('U0LEAD0001');
+    // The request form alone: the live grants of the earlier test carry Extend forms of their own.
+    const form = requester.getByRole('form', { name: 'Request access' });
+
+    await form.getByLabel('Target').selectOption('shop-admin');
+    const accounts = form.getByRole('group', { name: 'Accounts' });
+    // The picker offers the target's accounts by name and id (the sandbox organization's names).
+    await eventually(() => accounts.getByRole('checkbox').count()).toBe(2);
+    // The account rule inline, before anything is sent.
+    await form.getByLabel('Reason').fill('rotate the shop database credentials');
+    await form.getByRole('button', { name: 'Request', exact: true }).click();
+    await eventually(() => requester.getByTestId('accounts-error').count()).toBe(1);
+    await accounts.getByRole('checkbox', { name: 'shop-staging (444455556666)' }).check();
+    await accounts.getByRole('checkbox', { name: 'shop-production (777788889999)' }).check();
+    await form.getByRole('button', { name: 'Request', exact: true }).click();
+    await eventually(() => requester.getByTestId('pending').textContent()).toContain('shop-admin');
+    expect(await requester.getByTestId('pending').textContent()).toContain(
+      'shop-staging (444455556666), shop-production (777788889999)',
+    );
+    await shot(requester, 'my-access-accounts-pending');
+
+    await approver.getByRole('link', { name: 'Approvals' }).click();
+    const card = approver.locator('[data-request="shop-admin"]');
+    await eventually(() => card.count()).toBe(1);
+    await eventually(() => card.textContent()).toContain('shop-production (777788889999)');
+    await approver.getByRole('button', { name: 'Approve shop-admin for U0DEV00001' }).click();
+    await eventually(() => approver.getByTestId('status').textContent()).toContain('approved');
+
+    // One live grant per account under the one approval, each naming its own account only.
+    const grants = requester.locator('[data-grant="shop-admin"]');
+    await eventually(() => grants.count()).toBe(2);
+    const scopes = await requester.getByTestId('grant-scope').allTextContents();
+    expect(scopes.map((s) => s.replace(/^ · /, '')).sort()).toEqual([
+      'AdministratorAccess in shop-production (777788889999)',
+      'AdministratorAccess in shop-staging (444455556666)',
+    ]);
+    await eventually(() => grants.first().textContent()).toMatch(/· (approved|active) ·/);
+    // Their buttons say which grant they act on.
+    expect(
+      await requester
+        .getByRole('button', { name: 'Release shop-admin in shop-staging (444455556666)' })
+        .count(),
+    ).toBe(1);
+    await shot(requester, 'my-access-accounts-live');
+    expect((requester as Page & { problems: string[] }).problems).toEqual([]);
+  }, 90_000);
+
   it('shows credentials in a dialog whose content leaves the DOM when it closes', async () => {
     const requester = await signedIn('U0SEC00001');
     const approver = await signedIn('U0SEC00002');

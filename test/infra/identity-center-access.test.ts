@@ -119,6 +119,30 @@ describe('Identity Center, Organizations and agent-role permissions, from a poli
     ]);
   });
 
+  it('lets the console API role read the same names as the Slack role (its accounts picker), and change nothing', () => {
+    const slack = read.ofRole('SlackRole');
+    const consoleApi = read.ofRole('ConsoleApiRole');
+    for (const action of ['organizations:DescribeAccount', 'sso:DescribePermissionSet'])
+      expect(read.resourcesFor(consoleApi, action), action).toEqual(read.resourcesFor(slack, action));
+    expect(read.resourcesFor(consoleApi, 'organizations:DescribeAccount')).toEqual([
+      `arn:${P}:organizations::*:account/o-*/111111111111`,
+      `arn:${P}:organizations::*:account/o-*/222222222222`,
+    ]);
+    const identityCenterActions = consoleApi.flatMap((s) => list(s.Action)).filter(isIdentityCenterAction);
+    expect([...new Set(identityCenterActions)].sort()).toEqual([
+      'organizations:DescribeAccount',
+      'sso:DescribePermissionSet',
+    ]);
+  });
+
+  it('lets the sweeper read the names its expiry and end messages give (as the worker does)', () => {
+    const worker = read.ofRole(ROLES.worker);
+    const sweeper = read.ofRole(ROLES.sweeper);
+    for (const action of ['organizations:DescribeAccount', 'sso:DescribePermissionSet'])
+      expect(read.resourcesFor(sweeper, action), action).toEqual(read.resourcesFor(worker, action));
+    expect(read.resourcesFor(sweeper, 'organizations:DescribeAccount')).toHaveLength(2);
+  });
+
   it('lets the data boundary (the Slack role’s) allow exactly the name reads, and stay under IAM’s size', () => {
     const data = read.ofManagedPolicy('BoundaryPolicy');
     const names = data.find((s) => s.Sid === 'NamesForPeople');
@@ -159,7 +183,7 @@ describe('Identity Center, Organizations and agent-role permissions, from a poli
     );
   });
 
-  it('grants no Identity Center action to any other function (the Slack and request API roles read names only), nor any wildcard action', () => {
+  it('grants no Identity Center action to any other function (the Slack, request API and console API roles read names only), nor any wildcard action', () => {
     for (const role of ['AuditApiRole', 'AuditAnchorRole']) {
       expect(
         read

@@ -36,10 +36,10 @@ function event(method: string, path: string, body?: unknown): APIGatewayProxyEve
   } as unknown as APIGatewayProxyEventV2WithJWTAuthorizer;
 }
 
-function setUp() {
+function setUp(accounts: AccountDirectory = directory) {
   const world = fakeWorld(permissionSetPolicyYaml({ requesters: ['everyone'] }));
   const handler = createConsoleApiHandler({
-    api: { request: { ...world.deps, accounts: directory }, reader: {} as never },
+    api: { request: { ...world.deps, accounts }, reader: {} as never },
     emailClaim: 'email',
     groupsClaim: 'groups',
     origin: 'https://console.example.com',
@@ -92,5 +92,31 @@ describe('the console API and accounts', () => {
     expect([...world.store.items.values()]).toMatchObject([
       { targetId: PERMISSION_SET_TARGET, accounts: [PROD_ACCOUNT, STAGING_ACCOUNT] },
     ]);
+  });
+
+  it.each([
+    [
+      'named where the name can be read',
+      directory,
+      [{ id: PROD_ACCOUNT, name: 'Prod' }, { id: STAGING_ACCOUNT }],
+    ],
+    [
+      'by id alone when the name reads are refused (never a failed page)',
+      { ...directory, nameOf: () => Promise.reject(new Error('AccessDenied')) },
+      [{ id: PROD_ACCOUNT }, { id: STAGING_ACCOUNT }],
+    ],
+  ])('lists a pending request with its accounts, %s', async (_case, accounts, named) => {
+    const { handler } = setUp(accounts);
+    await handler(
+      event('POST', '/console/api/requests', {
+        targetId: PERMISSION_SET_TARGET,
+        reason: 'fix',
+        accounts: [PROD_ACCOUNT, STAGING_ACCOUNT],
+      }),
+    );
+    const answer = await handler(event('GET', '/console/api/my-access'));
+    expect(answer.statusCode).toBe(200);
+    const pending = body(answer).pending as { targetId: string; accounts?: unknown }[];
+    expect(pending).toMatchObject([{ targetId: PERMISSION_SET_TARGET, accounts: named }]);
   });
 });
