@@ -840,6 +840,8 @@ describe('permissions proven offline: the request API and the console API', () =
     const call = async (who: 'dev-one' | 'lead-one', method: string, path: string, body?: unknown) => {
       const answer = await handle({
         rawPath: path,
+        // A function URL event always carries headers (here, no client declared: channel api).
+        headers: {},
         body: body === undefined ? undefined : JSON.stringify(body),
         isBase64Encoded: false,
         requestContext: {
