@@ -1,6 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { ACTIVITY_LOOKBACK_DAYS } from '../../shared/config/activity-settings.js';
+import type { SweepWatermarks } from '../../shared/domain/activity.js';
 import type { AuditReader } from '../../shared/domain/audit-query.js';
 import type { RequestDeps } from '../../shared/usecases/deps.js';
 import {
@@ -37,7 +38,7 @@ export interface Sweeper {
 
 /** The activity step of the run: its ports, options and share of the run's time. */
 export interface SweeperActivity {
-  readonly deps: ActivityDeps & { readonly reader: AuditReader };
+  readonly deps: ActivityDeps & { readonly reader: AuditReader; readonly watermarks?: SweepWatermarks };
   readonly options: Omit<ActivitySweepOptions, 'deadline'>;
   /** The share of the invocation's time left (after the other steps and the margin) the lookups may use. */
   readonly share: number;

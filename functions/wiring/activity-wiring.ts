@@ -1,12 +1,13 @@
 import { createCloudTrailClient } from '../../shared/adapters/aws/clients.js';
 import { CloudTrailActivityLookup } from '../../shared/adapters/aws/cloudtrail-activity.js';
 import { DynamoAuditQuery } from '../../shared/adapters/dynamodb/audit-query.js';
+import { DynamoSweepWatermarks } from '../../shared/adapters/dynamodb/sweep-watermarks.js';
 import {
   LOOKUP_EVENTS_PER_SECOND,
   readActivitySettings,
   type ActivitySettings,
 } from '../../shared/config/activity-settings.js';
-import { TokenBucket, type ActivityLookup } from '../../shared/domain/activity.js';
+import { TokenBucket, type ActivityLookup, type SweepWatermarks } from '../../shared/domain/activity.js';
 import type { AuditReader } from '../../shared/domain/audit-query.js';
 import {
   agentRoleCredentials,
@@ -23,6 +24,8 @@ import type { BaseWiring } from './base-wiring.js';
 /** The ports of the activity lookups, with the reader the periodic run finds ended grants through. */
 export type ActivityWiring = ActivityDeps & {
   readonly reader: AuditReader;
+  /** Where the last sweep stopped reading the trail (each run reads only what is new). */
+  readonly watermarks: SweepWatermarks;
   readonly settings: ActivitySettings;
 };
 
@@ -92,6 +95,7 @@ export function createActivityWiring(
     store: base.store,
     audit: base.audit,
     reader: new DynamoAuditQuery(base.doc, base.tables.audit),
+    watermarks: new DynamoSweepWatermarks(base.doc, base.tables.audit),
     lookup: options.lookup ?? new CloudTrailActivityLookup(clientFor),
     budget: options.budget ?? processBudget,
     clock: base.clock,

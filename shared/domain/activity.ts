@@ -263,3 +263,24 @@ export class TokenBucket {
     return Math.ceil(((1 - tokens) / this.perSecond) * 1000);
   }
 }
+
+/**
+ * Where the last complete activity sweep stopped reading the audit trail, as stored: `at`
+ * (ISO-8601 UTC) is absent when nothing is stored or the stored value is not a time (the
+ * sweep then reads its whole lookback); `version` is what the next conditional write
+ * expects (0: no item yet; -1: an item whose version is unreadable, replaced as a whole).
+ */
+export interface StoredWatermark {
+  readonly at?: string;
+  readonly version: number;
+}
+
+/**
+ * The activity sweep's watermark store. Writes are conditional on the version read, so two
+ * overlapping runs never both move it: the loser's next run reads the winner's.
+ */
+export interface SweepWatermarks {
+  read(): Promise<StoredWatermark>;
+  /** Stores `at` if the stored version is still `previous.version`; false when another run moved it first. */
+  advance(at: string, previous: StoredWatermark): Promise<boolean>;
+}

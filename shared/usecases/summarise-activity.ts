@@ -7,6 +7,8 @@ import {
   type ActivityRecord,
   type ActivitySummary,
   type GrantSession,
+  type StoredWatermark,
+  type SweepWatermarks,
   type TokenBucket,
 } from '../domain/activity.js';
 import type { AuditEvent } from '../domain/audit.js';
@@ -157,32 +159,61 @@ export interface ActivitySweepOptions extends ActivityRunOptions {
 }
 
 /**
+ * How far behind the run's start the watermark is kept at most: an event being written while
+ * the run read (its time taken before its transaction committed, or not yet in the by-day
+ * index) is read again by the next run rather than passed over.
+ */
+export const WATERMARK_OVERLAP_MS = 60_000;
+
+/**
  * The periodic run: every role grant that ended in the last `lookbackDays` (and at least
  * `settleSeconds` ago) without a `grant.activity-summarised` event is summarised, oldest end
  * first. The audit trail is the queue (read through the by-day index): a grant deferred when
  * the run's budget is spent is found again by the next run, never dropped.
+ *
+ * With `deps.watermarks`, a run reads only what is new: from where the last run stopped (its
+ * start less WATERMARK_OVERLAP_MS, held back to the end of the oldest grant it deferred, failed
+ * or found not yet settled), within the lookback. A missing, unreadable or future watermark means the whole lookback. A grant due
+ * but summarised outside the read window (on demand, while live) is not summarised again.
  */
 export async function sweepGrantActivity(
-  deps: ActivityDeps & { readonly reader: AuditReader },
+  deps: ActivityDeps & { readonly reader: AuditReader; readonly watermarks?: SweepWatermarks },
   options: ActivitySweepOptions,
 ): Promise<ActivitySweepResult> {
   const now = deps.clock.now();
   const settled = new Date(now.getTime() - options.settleSeconds * 1000).toISOString();
-  const from = new Date(now.getTime() - options.lookbackDays * 86_400_000).toISOString();
+  const lookback = new Date(now.getTime() - options.lookbackDays * 86_400_000).toISOString();
+  const stored = deps.watermarks ? await readWatermark(deps.watermarks) : undefined;
+  const mark = usableWatermark(stored, now);
+  const from = mark !== undefined && mark > lookback ? mark : lookback;
   const ended = new Map<string, string>();
   const done = new Set<string>();
+  let read = 0;
+  /** The end of the oldest grant not yet settled: the next run must read it again. */
+  let unsettled: string | undefined;
   for await (const event of deps.reader.stream({ from }, now)) {
+    read++;
     if (event.type === 'grant.activity-summarised') done.add(event.requestId);
-    else if (END_TYPES.has(event.type) && event.at <= settled) ended.set(event.requestId, event.at);
+    else if (END_TYPES.has(event.type)) {
+      if (event.at <= settled) ended.set(event.requestId, event.at);
+      else if (unsettled === undefined || event.at < unsettled) unsettled = event.at;
+    }
   }
   const due = [...ended].filter(([id]) => !done.has(id)).sort((a, b) => (a[1] < b[1] ? -1 : 1));
-  const result: ActivitySweepResult = { summarised: [], deferred: [], skipped: [] };
+  const result: ActivitySweepResult = {
+    summarised: [],
+    deferred: [],
+    skipped: [],
+    ...(deps.watermarks ? { read, from } : {}),
+  };
   for (const [requestId] of due) {
     if (result.deferred.length > 0 || result.failed) {
       result.deferred.push(requestId);
       continue;
     }
     try {
+      // Why: a summary older than the read window (on demand, while the grant was live) still counts.
+      if (from !== lookback && (await storedActivitySummary(deps.reader, requestId, now))) continue;
       const outcome = await summariseGrantActivity(deps, requestId, options);
       result[outcome.outcome].push(requestId);
     } catch (error) {
@@ -191,7 +222,33 @@ export async function sweepGrantActivity(
       result.failed = { requestId, error: (error as Error).message };
     }
   }
+  if (deps.watermarks && stored) {
+    // Held back to the oldest grant still due: the next run reads its end event again.
+    const held = [...result.deferred, ...(result.failed ? [result.failed.requestId] : [])].map(
+      (id) => ended.get(id) as string,
+    );
+    const horizon = new Date(now.getTime() - WATERMARK_OVERLAP_MS).toISOString();
+    const next = [horizon, ...held, ...(unsettled === undefined ? [] : [unsettled])].sort()[0] as string;
+    if (next !== stored.at) await deps.watermarks.advance(next, stored);
+  }
   return result;
+}
+
+/** The stored watermark, or undefined when it cannot be read (the run then reads its lookback and stores nothing). */
+async function readWatermark(watermarks: SweepWatermarks): Promise<StoredWatermark | undefined> {
+  try {
+    return await watermarks.read();
+  } catch {
+    return undefined;
+  }
+}
+
+/** The stored time when it is one (normalised ISO-8601, not in the future); otherwise undefined. */
+function usableWatermark(stored: StoredWatermark | undefined, now: Date): string | undefined {
+  if (stored?.at === undefined) return undefined;
+  const at = Date.parse(stored.at);
+  if (Number.isNaN(at) || at > now.getTime() || new Date(at).toISOString() !== stored.at) return undefined;
+  return stored.at;
 }
 
 /** What one periodic run did: grants summarised, left for the next run, skipped (no role session). */
@@ -200,6 +257,10 @@ export interface ActivitySweepResult {
   /** Due but not looked up (the run's budget was spent, or a lookup failed): the next run takes them. */
   deferred: string[];
   skipped: string[];
+  /** Audit events the run read to find ended grants (a quiet run after a watermark reads ~none). */
+  read?: number;
+  /** Where the run started reading the audit trail (the watermark, or the lookback). */
+  from?: string;
   /** The lookup that failed and stopped the run (it stays due, like the deferred ones). */
   failed?: { readonly requestId: string; readonly error: string };
 }

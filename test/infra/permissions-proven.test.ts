@@ -13,6 +13,10 @@ import { CloudTrailActivityLookup } from '../../shared/adapters/aws/cloudtrail-a
 import { S3ReviewStore } from '../../shared/adapters/aws/s3-review-store.js';
 import { DynamoPolicyVersions, policyVersionKey } from '../../shared/adapters/dynamodb/policy-versions.js';
 import { DynamoReviewMarkers, reviewMarkerKey } from '../../shared/adapters/dynamodb/review-markers.js';
+import {
+  ACTIVITY_WATERMARK_KEY,
+  DynamoSweepWatermarks,
+} from '../../shared/adapters/dynamodb/sweep-watermarks.js';
 import { TokenBucket } from '../../shared/domain/activity.js';
 import { policyVersionOf } from '../../shared/domain/provenance.js';
 import type { ReviewPoster } from '../../shared/domain/review-delivery.js';
@@ -480,6 +484,7 @@ describe('permissions proven offline: the access review and the sweeper’s acti
         events: w.deps.events,
         sessionOf: roleSessionOf(w.deps.policy),
         regions: [ENVIRONMENT.region],
+        watermarks: new DynamoSweepWatermarks(db().doc, db().names.audit),
       },
       options: { lookbackDays: 1, settleSeconds: 0 },
       share: 0.5,
@@ -497,6 +502,11 @@ describe('permissions proven offline: the access review and the sweeper’s acti
         context: { 'aws:RequestedRegion': ENVIRONMENT.region },
       },
     ]);
+    // The watermark (read, then moved in a single-item transaction) is among the calls proven.
+    const watermarkCalls = calls.filter((c) =>
+      JSON.stringify(c.input).includes(ACTIVITY_WATERMARK_KEY.chain),
+    );
+    expect(watermarkCalls.map((c) => c.operation)).toEqual(['GetItem', 'TransactWriteItems']);
     expect(await evaluateCalls('sweeper', 'activity summary', calls)).toEqual([]);
   });
 });

@@ -2,7 +2,7 @@ import { BrokerError } from '../../domain/errors.js';
 
 /**
  * The shape version of the items this release writes (requests, audit events, delivery
- * references). Items written before versions were stamped carry none and read as version 1.
+ * references, the activity sweep watermark). Items written before versions were stamped carry none and read as version 1.
  *
  * Bump it only when a stored shape changes in a way an older release would misread (a field
  * renamed, moved or given a new meaning), add the upgrade of the older shape to the reader,
