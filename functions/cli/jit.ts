@@ -22,10 +22,10 @@ import { CLIENT_HEADER } from '../../shared/usecases/channel.js';
 export const EXIT = { ok: 0, error: 1, refused: 2, denied: 3, waitTimedOut: 4 } as const;
 
 export const USAGE = `Usage: jit <command> [options]
-  jit request <target> --for 1h --reason "…" [--ticket OPS-1] [--account ID] [--wait]
-  jit ls
+  jit request <target> --for 1h --reason "…" [--ticket OPS-1] [--account ID] [--start TIME] [--wait]
+  jit ls                                      (pending requests, live grants, scheduled grants)
   jit release <id>
-  jit cancel <id>
+  jit cancel <id>                             (a pending request, or a scheduled grant before its start)
   jit extend <id> --by 30m [--reason "…"]
   jit approve <id>
   jit deny <id> --reason "…"
@@ -34,7 +34,8 @@ export const USAGE = `Usage: jit <command> [options]
   jit creds <target> [--credential-process | --env]
 
 Options: --url URL (or JIT_API_URL), --region REGION (default: from the URL, else AWS_REGION),
---json (machine-readable output), --wait-timeout 15m, --poll 5s.
+--json (machine-readable output), --wait-timeout 15m, --poll 5s; --start takes an ISO 8601
+time with its offset (2026-12-02T02:00:00Z): approval now, access from then.
 Exit codes: 0 ok, 1 error, 2 refused, 3 denied/cancelled/timed out/failed, 4 gave up waiting.`;
 
 /** The broker's version (package.json), or `unknown` when it cannot be read. */
@@ -82,6 +83,7 @@ type RequestView = {
   target: string;
   status: string;
   durationSeconds: number;
+  startsAt?: string;
   endsAt?: string;
   secondsLeft?: number;
   approvals: number;
@@ -158,10 +160,16 @@ function checked(answer: ApiAnswer): Record<string, unknown> {
   throw new CliError(message, refused ? EXIT.refused : EXIT.error);
 }
 
-function describe(r: RequestView): string {
+/** One request as `jit ls` lists it; `state` replaces its status (a scheduled grant's start). */
+function describe(r: RequestView, state: string = r.status): string {
   const left = r.secondsLeft !== undefined ? `, ${formatDuration(r.secondsLeft)} left` : '';
   const approvals = r.status === 'PENDING' ? ` (${r.approvals}/${r.approvalsRequired} approvals)` : '';
-  return `${r.id}  ${r.target}${scope(r)}  ${r.status}${approvals}${left}${ticketLine(r)}`;
+  return `${r.id}  ${r.target}${scope(r)}  ${state}${approvals}${left}${ticketLine(r)}`;
+}
+
+/** "scheduled, starts 2026-12-02T02:00:00.000Z for 2h": an approved grant whose start is ahead. */
+function scheduledState(r: RequestView): string {
+  return `scheduled, starts ${r.startsAt ?? '?'} for ${formatDuration(r.durationSeconds)}`;
 }
 
 /**
@@ -245,6 +253,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         person: { type: 'string' },
         target: { type: 'string' },
         account: { type: 'string' },
+        start: { type: 'string' },
         wait: { type: 'boolean', default: false },
         'wait-timeout': { type: 'string', default: '15m' },
         poll: { type: 'string', default: '5s' },
@@ -283,6 +292,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
             ...(values.reason !== undefined ? { reason: values.reason } : {}),
             ...(values.ticket !== undefined ? { ticket: values.ticket } : {}),
             ...(values.account !== undefined ? { account: values.account } : {}),
+            ...(values.start !== undefined ? { start: values.start } : {}),
             // A retried command (a CI re-run of the same step) may pass one to avoid a duplicate.
             idempotencyKey: io.env.JIT_IDEMPOTENCY_KEY ?? randomUUID(),
           }),
@@ -316,11 +326,17 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         const body = checked(await call('GET', '/requests'));
         const pending = body.pending as RequestView[];
         const live = body.live as RequestView[];
+        // Absent from an API older than scheduled starts.
+        const scheduled = (body.scheduled ?? []) as RequestView[];
         const lines = [
           ...live.map((r) => `live     ${describe(r)}`),
+          ...scheduled.map((r) => `later    ${describe(r, scheduledState(r))}`),
           ...pending.map((r) => `pending  ${describe(r)}`),
         ];
-        out(lines.length === 0 ? 'No pending requests or live grants.' : lines.join('\n'), body);
+        out(
+          lines.length === 0 ? 'No pending requests, live grants or scheduled grants.' : lines.join('\n'),
+          body,
+        );
         return EXIT.ok;
       }
       case 'release':

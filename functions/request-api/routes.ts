@@ -32,8 +32,10 @@ import { submitRequest } from '../../shared/usecases/submit-request.js';
  * to a Person and call `routeRequest`. Every rule lives in the use cases; this only parses
  * bodies, calls one use case and shapes its answer.
  *
- *   POST /requests                  { target, duration?, reason?, ticket?, account?, idempotencyKey? }
- *   GET  /requests                  the caller's pending requests and live grants
+ *   POST /requests                  { target, duration?, reason?, ticket?, account?, start?, idempotencyKey? }
+ *                                   (start: an ISO 8601 time with offset, a scheduled start)
+ *   GET  /requests                  the caller's pending requests, live grants and scheduled grants
+ *                                   (approved, start still ahead; cancellable), each a request view
  *   GET  /requests/{id}             one of the caller's requests (what `--wait` polls)
  *   POST /requests/{id}/cancel      a pending request of the caller
  *   POST /requests/{id}/release     a live grant of the caller, ended now
@@ -81,6 +83,8 @@ export function requestView(request: AccessRequest, names: GrantNames = unnamedG
     ...(request.ticket === undefined ? {} : { ticket: request.ticket }),
     ...(request.ticketInfo === undefined ? {} : { ticketInfo: request.ticketInfo }),
     ...(request.startsAt === undefined ? {} : { startsAt: request.startsAt }),
+    // The start asked for (a scheduled window), shown while the request is still pending too.
+    ...(request.scheduledStartsAt === undefined ? {} : { scheduledStartsAt: request.scheduledStartsAt }),
     ...(request.endsAt === undefined ? {} : { endsAt: request.endsAt }),
     approvals: request.approvals.length,
     approvalsRequired: request.approvalsRequired,
@@ -116,6 +120,8 @@ const submitBody = z.strictObject({
   reason: z.string().max(1000).optional(),
   ticket: z.string().max(200).optional(),
   account: z.string().optional(),
+  /** A scheduled start, as the Slack modal's start: checked by the same decision (maxLeadTime, not past). */
+  start: z.iso.datetime({ offset: true }).optional(),
   idempotencyKey: z.string().min(1).max(128).optional(),
 });
 const extendBody = z.strictObject({
@@ -193,6 +199,7 @@ async function submit(deps: RequestApiDeps, caller: Person, body: unknown): Prom
     ...(input.reason === undefined ? {} : { reason: input.reason }),
     ...(input.ticket === undefined ? {} : { ticket: input.ticket }),
     ...(accounts === undefined || choices === undefined ? {} : { accounts }),
+    ...(input.start === undefined ? {} : { startsAt: new Date(input.start) }),
     ...(input.idempotencyKey === undefined ? {} : { idempotencyKey: input.idempotencyKey }),
   });
   if (result.outcome === 'refused') return refused(result);
@@ -235,6 +242,8 @@ async function listMine(deps: RequestApiDeps, caller: Person): Promise<ApiRespon
         canGetCredentials: grant.canGetCredentials,
       })),
     ),
+    // Approved grants whose start is still ahead: nothing granted yet, cancellable (soonest first).
+    scheduled: await namedViews(deps.requests, mine.scheduled),
   });
 }
 

@@ -27,6 +27,18 @@ export const API_KEYS = {
     arn: 'arn:aws:iam::111122223333:user/security-one',
   },
   dba: { id: 'TESTKEYDBA0000000001', secret: 'dba-secret', arn: 'arn:aws:iam::111122223333:user/dba-one' },
+  /** An Identity Center session (a role listed in `api.emailSessionRoles` where a test says so). */
+  ssoAnn: {
+    id: 'TESTKEYSSOANN0000001',
+    secret: 'sso-ann-secret',
+    arn: 'arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Dev_0123456789abcdef/Ann.Lee@Example.com',
+  },
+  /** The same session name on a role not listed: the name is whatever its assumer chose. */
+  otherRoleAnn: {
+    id: 'TESTKEYOTHERANN00001',
+    secret: 'other-ann-secret',
+    arn: 'arn:aws:sts::111122223333:assumed-role/ci-deployer/ann.lee@example.com',
+  },
   stranger: {
     id: 'TESTKEYSTRANGER00001',
     secret: 'x-secret',

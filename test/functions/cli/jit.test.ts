@@ -121,6 +121,41 @@ describe('jit', () => {
     expect((await jit('dev', 'cancel', 'req-0001')).code).toBe(EXIT.refused);
   });
 
+  it('requests a scheduled window, lists the approved grant as scheduled with its start (human and --json), and cancels it', async () => {
+    const start = new Date(Date.now() + 86_400_000);
+    start.setUTCHours(2, 0, 0, 0);
+    const at = start.toISOString();
+    const requested = await jit(
+      'dev',
+      'request',
+      'dev-group',
+      '--for',
+      '2h',
+      '--reason',
+      'migration',
+      '--start',
+      at,
+    );
+    expect(requested.code).toBe(EXIT.ok);
+    expect((await jit('lead', 'approve', 'req-0001')).code).toBe(EXIT.ok);
+
+    const human = await jit('dev', 'ls');
+    expect(human).toMatchObject({ code: EXIT.ok });
+    expect(human.stdout.trim()).toBe(`later    req-0001  dev-group  scheduled, starts ${at} for 2h`);
+    const json = JSON.parse((await jit('dev', 'ls', '--json')).stdout) as unknown;
+    expect(json).toMatchObject({
+      pending: [],
+      live: [],
+      scheduled: [{ id: 'req-0001', status: 'APPROVED', startsAt: at, durationSeconds: 7200 }],
+    });
+
+    expect(await jit('dev', 'cancel', 'req-0001')).toMatchObject({
+      code: EXIT.ok,
+      stdout: 'req-0001: cancelled (CANCELLED)\n',
+    });
+    expect((await jit('dev', 'ls')).stdout).toBe('No pending requests, live grants or scheduled grants.\n');
+  });
+
   it('ls shows the ticket of each request as the ticket check found it (key, title, status, link)', async () => {
     api = requestApiOver({
       db: db(),

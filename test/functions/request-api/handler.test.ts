@@ -298,3 +298,75 @@ describe('request, approve, credentials, release through the API', () => {
     expect(await storedItems()).toEqual([]);
   });
 });
+
+describe('a scheduled grant through the API', () => {
+  it('submits a future window, lists the approved grant as scheduled (not live) until its start, and cancels it', async () => {
+    const start = new Date(clock.now().getTime() + 17 * 3600_000).toISOString();
+    const submitted = await call('dev', 'POST', '/requests', {
+      target: 'dev-group',
+      reason: 'migration',
+      duration: '2h',
+      start,
+    });
+    expect(submitted.status).toBe(201);
+    expect(submitted.body).toMatchObject({
+      request: { id: 'req-0001', status: 'PENDING', scheduledStartsAt: start },
+    });
+    expect((await call('lead', 'POST', '/requests/req-0001/approve')).body).toMatchObject({
+      outcome: 'approved',
+    });
+
+    // Approved, start ahead: listed with its window under `scheduled`, in the same request view.
+    const mine = await call('dev', 'GET', '/requests');
+    expect(mine.status).toBe(200);
+    expect(mine.body).toMatchObject({
+      pending: [],
+      live: [],
+      scheduled: [
+        {
+          id: 'req-0001',
+          target: 'dev-group',
+          status: 'APPROVED',
+          startsAt: start,
+          scheduledStartsAt: start,
+          endsAt: new Date(Date.parse(start) + 7200_000).toISOString(),
+        },
+      ],
+    });
+
+    // The requester cancels it before its start: nothing was granted, nothing is listed.
+    const cancelled = await call('dev', 'POST', '/requests/req-0001/cancel');
+    expect(cancelled.body).toMatchObject({ outcome: 'cancelled', request: { status: 'CANCELLED' } });
+    expect((await call('dev', 'GET', '/requests')).body).toMatchObject({
+      pending: [],
+      live: [],
+      scheduled: [],
+    });
+    expect((await auditOf('req-0001')).map((e) => [e.type, e.detail?.channel])).toEqual([
+      ['request.submitted', 'api'],
+      ['request.approved', 'api'],
+      ['request.cancelled', 'api'],
+    ]);
+  });
+
+  it('refuses a start past maxLeadTime with the decision reason and writes nothing', async () => {
+    const response = await call('dev', 'POST', '/requests', {
+      target: 'dev-group',
+      reason: 'too early',
+      start: new Date(clock.now().getTime() + 30 * 86_400_000).toISOString(),
+    });
+    expect(response.status).toBe(422);
+    expect(response.body).toMatchObject({ outcome: 'refused', field: 'start' });
+    expect(await storedItems()).toEqual([]);
+  });
+
+  it('refuses a start that is not a time with 400', async () => {
+    const response = await call('dev', 'POST', '/requests', {
+      target: 'dev-group',
+      reason: 'x',
+      start: 'tomorrow 02:00',
+    });
+    expect(response.status).toBe(400);
+    expect(await storedItems()).toEqual([]);
+  });
+});
