@@ -25,6 +25,7 @@ async function main(): Promise<void> {
     `JIT access broker running locally at ${broker.url}`,
     `  Slack endpoint   POST ${broker.url}/slack/events   (signed with ${ENV.slackSigningSecret})`,
     `  Audit API        GET  ${broker.url}/audit/events?person=U0DEV00001&from=2026-01-01   GET ${broker.url}/audit/verify`,
+    `  Request API      ${broker.url}/api   (jit CLI: JIT_API_URL=${broker.url}/api, signed with a local key of functions/local/request-api-gate.ts, e.g. AWS_ACCESS_KEY_ID=JITLOCALDEVELOPER001 AWS_SECRET_ACCESS_KEY=jit-local-developer-secret-not-for-aws)`,
     `  Web console      ${broker.consoleUrl}${isSandboxedOnLoopback(config) ? '   (development sign-in: pick a person of the policy)' : '   (development sign-in off: not sandboxed on loopback)'}`,
     `  Health           GET  ${broker.url}/health         Sandbox state: GET ${broker.url}/sandbox`,
     `  DynamoDB         ${broker.dynamoEndpoint} (tables ${config.TABLE_PREFIX}requests, ${config.TABLE_PREFIX}audit${broker.dynamoPid === undefined ? '' : `; Java pid ${broker.dynamoPid}`})`,

@@ -13,6 +13,8 @@ import { PEOPLE, playScenario, SHOP_ACCOUNTS } from '../../../functions/local/sc
 import { playEvidence } from '../../../functions/local/demo-evidence.js';
 import { slackSignature } from '../../../shared/adapters/slack/signature.js';
 import { ConfigError } from '../../../shared/domain/errors.js';
+import { EXIT, main as jit } from '../../../functions/cli/jit.js';
+import { LOCAL_API_KEYS } from '../../../functions/local/request-api-gate.js';
 
 describe('the local runner, end to end over HTTP', () => {
   let broker: LocalBroker;
@@ -170,6 +172,42 @@ describe('the local runner, end to end over HTTP', () => {
       sweeper: { stuck: false },
     });
     expect((await fetch(`${broker.url}/nope`)).status).toBe(404);
+  });
+
+  it('serves the request API at /api to the jit CLI signed with a local key, as the example policy maps it', async () => {
+    const as = async (keyId: string, ...argv: string[]) => {
+      let stdout = '';
+      let stderr = '';
+      const code = await jit([...argv, '--url', `${broker.url}/api`, '--region', 'us-east-1'], {
+        stdout: { write: (t: string) => (stdout += t) },
+        stderr: { write: (t: string) => (stderr += t) },
+        env: {},
+        credentials: { accessKeyId: keyId, secretAccessKey: LOCAL_API_KEYS[keyId]!.secretAccessKey },
+      });
+      return { code, stdout, stderr };
+    };
+    // A scheduled window (no live grant of the scenario is touched), approved by the lead.
+    const start = new Date(clock.now().getTime() + 86_400_000);
+    start.setUTCHours(2, 0, 0, 0);
+    const requested = await as(
+      'JITLOCALDEVELOPER001',
+      'request',
+      'developers',
+      '--for',
+      '1h',
+      '--reason',
+      'migration',
+      '--start',
+      start.toISOString(),
+      '--json',
+    );
+    expect(requested).toMatchObject({ code: EXIT.ok, stderr: '' });
+    const request = (JSON.parse(requested.stdout) as { request: { id: string; requester: string } }).request;
+    expect(request.requester).toBe(PEOPLE.requester);
+    expect((await as('JITLOCALLEAD00000001', 'approve', request.id)).code).toBe(EXIT.ok);
+    const ls = await as('JITLOCALDEVELOPER001', 'ls');
+    expect(ls.stdout).toContain(`${request.id}  developers  scheduled, starts ${start.toISOString()} for 1h`);
+    expect((await as('JITLOCALDEVELOPER001', 'cancel', request.id)).code).toBe(EXIT.ok);
   });
 
   it('ran its first sweep at start-up, and health reports it', async () => {
