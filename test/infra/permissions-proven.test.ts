@@ -817,8 +817,10 @@ describe('permissions proven offline: the request API and the console API', () =
     )
     .replace('users: [U0AUD00001]', 'users: [U0AUD00001]\n    emails: [auditor@example.com]')
     .replace('U0AUD00001: external.auditor', 'U0AUD00001: external.auditor\n  U0DEV00001: alice')
-    .concat(
-      `\napi:\n  callers:\n    arn:aws:iam::${account}:user/dev-one: U0DEV00001\n    arn:aws:iam::${account}:user/lead-one: U0LEAD0001\n`,
+    // The example maps the local keys under api.callers; this account's callers join them.
+    .replace(
+      'api:\n  callers:\n',
+      `api:\n  callers:\n    arn:aws:iam::${account}:user/dev-one: U0DEV00001\n    arn:aws:iam::${account}:user/lead-one: U0LEAD0001\n`,
     );
 
   /** The front doors' ports over real clients: the tables, the SQS hand-off, STS for credentials. */
