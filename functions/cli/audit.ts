@@ -82,7 +82,8 @@ recorded outcome (exit 1 when it does not). --policy (default: POLICY_PATH when 
 says what the policy in that file would decide today.
 
 report is the periodic access review of [--from, --to): per target who had access, how often
-and for how long, with a sparkline of grants per day; break-glass grants still unreviewed;
+and for how long, with a sparkline of grants per day, and the standing members the drift
+reconciler found in its group; break-glass grants still unreviewed;
 approvals by approver; approval latency p50/p95; grants of the period whose CloudTrail
 activity summary counted no call (never used), and how many have no summary (use unknown).
 It reads the period through the by-day index.
@@ -274,6 +275,10 @@ export function accessReviewReport(review: AccessReview): string {
     ...review.targets.flatMap((t) => [
       `${t.targetId}  ${t.grants} grants, ${hoursMinutes(t.seconds)}  ${sparkline(t.perDay)}`,
       ...t.people.map((p) => `  ${p.subject}  ${p.grants} grants, ${hoursMinutes(p.seconds)}`),
+      ...(t.standingMembers ?? []).map(
+        (m) =>
+          `  standing (drift): ${m.member} in ${m.group}, first seen ${m.firstSeen}, ${m.removed ? 'removed' : 'not removed'}`,
+      ),
     ]),
     ...(review.targets.length === 0 ? ['No access was granted in the period.'] : []),
     '',

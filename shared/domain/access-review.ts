@@ -16,6 +16,24 @@ export interface TargetReview {
   readonly seconds: number;
   /** Grants activated per day of the period, oldest first (the sparkline's values). */
   readonly perDay: readonly number[];
+  /**
+   * Members the drift reconciler found in the target's group without a live grant during the
+   * period (from its `drift.detected` / `drift.removed` events), first seen first. Absent when
+   * there were none.
+   */
+  readonly standingMembers?: readonly StandingMember[];
+}
+
+/** A member found by drift: in a managed group without a live grant. */
+export interface StandingMember {
+  /** The member as the group lists it (an IAM user name, an Identity Center UserId). */
+  readonly member: string;
+  /** The group the member was found in (the event detail's `groupName`). */
+  readonly group: string;
+  /** The first drift event about the member in the period. */
+  readonly firstSeen: string;
+  /** Whether the reconciler's last word on the member in the period was its removal. */
+  readonly removed: boolean;
 }
 
 /** One person on one target over the period: one row of the review's CSV. */
@@ -86,7 +104,9 @@ export function sparkline(values: readonly number[]): string {
  * break-glass grants reviewed after it, and `summariesLater` activity summaries written after
  * it (a summary follows the end of its grant): all read by request id or a short window,
  * never by scan. A grant of the period is one activated in it; its use is `never used` when
- * its activity summary counted no call, `unknown` when it has no summary.
+ * its activity summary counted no call, `unknown` when it has no summary. The reconciler's
+ * drift events of the period give each target its standing members (a target with drift and
+ * no grant is listed too).
  */
 export function buildAccessReview(
   period: { readonly from: string; readonly to: string },
@@ -126,6 +146,7 @@ export function buildAccessReview(
   const approvals = new Map<string, number>();
   const latencies: number[] = [];
   const grantsOfPeriod = new Map<string, ReviewedGrant>();
+  const standing = new Map<string, Map<string, StandingMember>>();
   const callsOf = new Map<string, number>();
   for (const e of [...ordered, ...summariesLater]) {
     if (e.type !== 'grant.activity-summarised') continue;
@@ -161,6 +182,22 @@ export function buildAccessReview(
       case 'break-glass.reviewed':
         reviewed.add(e.requestId);
         break;
+      case 'drift.detected':
+      case 'drift.removed': {
+        targetOf(e.targetId);
+        const members = standing.get(e.targetId) ?? new Map<string, StandingMember>();
+        standing.set(e.targetId, members);
+        const member = e.principal ?? e.subject;
+        const group = String(e.detail?.['groupName'] ?? '');
+        const key = JSON.stringify([group, member]);
+        members.set(key, {
+          member,
+          group,
+          firstSeen: members.get(key)?.firstSeen ?? e.at,
+          removed: e.type === 'drift.removed',
+        });
+        break;
+      }
       default:
         if (END_TYPES.has(e.type)) {
           const start = started.get(e.requestId);
@@ -205,6 +242,9 @@ export function buildAccessReview(
           people,
           seconds: people.reduce((n, p) => n + p.seconds, 0),
           perDay: t.perDay,
+          ...(standing.has(targetId)
+            ? { standingMembers: [...(standing.get(targetId)?.values() ?? [])] }
+            : {}),
         };
       }),
     unreviewedBreakGlass: [...glass.values()]

@@ -1,8 +1,8 @@
-import type { AccessReview, TargetReview } from './access-review.js';
+import type { AccessReview, StandingMember, TargetReview } from './access-review.js';
 
 /**
  * Delivering the periodic access review: which period a run covers, the review as CSV (one
- * row per target and person) and as one small SVG chart per target, and the ports that keep
+ * row per target and person, and per member found by drift) and as one small SVG chart per target, and the ports that keep
  * the CSV, post to Slack and make a period's delivery happen once. Pure: no I/O, no clock.
  */
 
@@ -39,7 +39,11 @@ export function reviewCsvKey(period: ReviewPeriod): string {
   return `${REVIEW_PREFIX}${reviewPeriodName(period)}/access-review.csv`;
 }
 
-/** The CSV's columns, in order. */
+/**
+ * The CSV's columns, in order. Every row has them all: `kind` tells an `access` row (a target
+ * and person, the counts filled) from a `standing` row (a member found by drift: `person` is
+ * the member, the counts are empty, `group`, `first_seen` and `removed` are filled).
+ */
 export const REVIEW_CSV_COLUMNS = [
   'period_from',
   'period_to',
@@ -50,7 +54,14 @@ export const REVIEW_CSV_COLUMNS = [
   'break_glass',
   'never_used',
   'usage_unknown',
+  'kind',
+  'group',
+  'first_seen',
+  'removed',
 ] as const;
+
+/** How many standing members the Slack summary names per target (the CSV has them all). */
+export const SUMMARY_STANDING_NAMES = 3;
 
 /**
  * One CSV cell (RFC 4180 quoting). Why: a cell starting with `=`, `+`, `-` or `@` is a formula
@@ -62,10 +73,13 @@ function csvCell(value: string | number): string {
   return /[",\r\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
 }
 
-/** The review as CSV: a header, then one row per target and person (the review's order). */
+/**
+ * The review as CSV: a header, then per target (the review's order) one `access` row per
+ * person, then one `standing` row per member found by drift.
+ */
 export function accessReviewCsv(review: AccessReview): string {
-  const rows = review.targets.flatMap((t) =>
-    t.people.map((p) => [
+  const rows = review.targets.flatMap((t) => [
+    ...t.people.map((p) => [
       review.from,
       review.to,
       t.targetId,
@@ -75,8 +89,27 @@ export function accessReviewCsv(review: AccessReview): string {
       p.breakGlass,
       p.neverUsed,
       p.usageUnknown,
+      'access',
+      '',
+      '',
+      '',
     ]),
-  );
+    ...(t.standingMembers ?? []).map((m) => [
+      review.from,
+      review.to,
+      t.targetId,
+      m.member,
+      '',
+      '',
+      '',
+      '',
+      '',
+      'standing',
+      m.group,
+      m.firstSeen,
+      String(m.removed),
+    ]),
+  ]);
   return [[...REVIEW_CSV_COLUMNS], ...rows].map((row) => row.map(csvCell).join(',')).join('\r\n') + '\r\n';
 }
 
@@ -132,9 +165,10 @@ export function reviewSummaryText(review: AccessReview, csvLocation: string): st
   const lines = [
     `*Access review ${review.from.slice(0, 10)} to ${review.to.slice(0, 10)}*`,
     `${grants} grants to ${people} people on ${review.targets.length} targets.`,
-    ...review.targets.map(
-      (t) => `• *${t.targetId}*: ${t.grants} grants, ${t.people.length} people, ${minutes(t.seconds)}`,
-    ),
+    ...review.targets.flatMap((t) => [
+      `• *${t.targetId}*: ${t.grants} grants, ${t.people.length} people, ${minutes(t.seconds)}`,
+      ...(t.standingMembers?.length ? [standingLine(t.standingMembers)] : []),
+    ]),
     `Break-glass not reviewed: ${review.unreviewedBreakGlass.length}` +
       (review.unreviewedBreakGlass.length > 0
         ? ` (${review.unreviewedBreakGlass.map((g) => g.requestId).join(', ')})`
@@ -144,6 +178,17 @@ export function reviewSummaryText(review: AccessReview, csvLocation: string): st
     `CSV: ${csvLocation}`,
   ];
   return lines.join('\n');
+}
+
+/** One bounded summary line of a target's standing members: the count, then a few names. */
+function standingLine(members: readonly StandingMember[]): string {
+  const removed = members.filter((m) => m.removed).length;
+  const names = members.slice(0, SUMMARY_STANDING_NAMES).map((m) => m.member);
+  const more = members.length - names.length;
+  return (
+    `    standing members found by drift: ${members.length} (${removed} removed): ${names.join(', ')}` +
+    (more > 0 ? ` and ${more} more` : '')
+  );
 }
 
 /** Keeps review objects (S3 under `reviews/` in AWS, a folder locally). */

@@ -19,7 +19,7 @@ export const SUMMARY_GRACE_MS = 86_400_000;
 
 /**
  * The periodic access review of [`from`, `to`): per target who had access, how often and for
- * how long; break-glass grants still unreviewed; approvals by approver; approval latency
+ * how long; standing members found by drift; break-glass grants still unreviewed; approvals by approver; approval latency
  * p50/p95; grants never used (activity summary with no call) or of unknown use (no summary). Reads the period through the by-day index (the auditors'
  * query), then, by request id only, what lies outside it: the submission of a request approved
  * in the period, the activation of a grant that ended in it, and a review given after it;

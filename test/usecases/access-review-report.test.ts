@@ -124,10 +124,61 @@ function seedMonth(): Seed[] {
   return seeds;
 }
 
+/** One member the reconciler found in a group without a grant: its reconciler runs. */
+interface DriftSeed {
+  targetId: string;
+  group: string;
+  member: string;
+  detectedAt: number[];
+  removedAt?: number;
+}
+
+function seedDrift(): DriftSeed[] {
+  const day = (d: number, h = 6) => Date.parse(FROM) + d * 24 * HOUR + h * HOUR;
+  return [
+    // Found on two runs without removal, then removed on the third.
+    {
+      targetId: 'dev-group',
+      group: 'jit-dev',
+      member: 'jdoe',
+      detectedAt: [day(2), day(3), day(4)],
+      removedAt: day(4) + MIN,
+    },
+    // Found twice, never removed.
+    { targetId: 'dev-group', group: 'jit-dev', member: 'contractor', detectedAt: [day(19), day(20)] },
+    // A group nobody requested in the month: first found in October, removed on 1 November.
+    {
+      targetId: 'ops-group',
+      group: 'jit-ops',
+      member: 'old-admin',
+      detectedAt: [day(-1), day(0)],
+      removedAt: day(0) + MIN,
+    },
+    // Found only after the month: not in its review.
+    { targetId: 'sandbox', group: 'jit-sandbox', member: 'late', detectedAt: [day(30, 1)] },
+  ];
+}
+
 /** The seeds as the audit events the broker writes. */
-function writeTrail(seeds: readonly Seed[]): InMemoryAuditLog {
+function writeTrail(seeds: readonly Seed[], drift: readonly DriftSeed[] = []): InMemoryAuditLog {
   const log = new InMemoryAuditLog();
   const all: AuditEventInput[] = [];
+  for (const d of drift) {
+    const event = (type: 'drift.detected' | 'drift.removed', at: number) =>
+      all.push({
+        type,
+        at: new Date(at).toISOString(),
+        actor: 'system:reconciler',
+        subject: d.member,
+        principal: d.member,
+        targetId: d.targetId,
+        requestId: `drift:${d.targetId}:${d.member}`,
+        breakGlass: false,
+        detail: { groupName: d.group },
+      });
+    d.detectedAt.forEach((at) => event('drift.detected', at));
+    if (d.removedAt !== undefined) event('drift.removed', d.removedAt);
+  }
   for (const s of seeds) {
     const event = (type: AuditEventType, at: number, actor: string, detail?: AuditEventInput['detail']) =>
       all.push({
@@ -160,7 +211,7 @@ function writeTrail(seeds: readonly Seed[]): InMemoryAuditLog {
 }
 
 /** The reference, straight from the seeds. */
-function reference(seeds: readonly Seed[]) {
+function reference(seeds: readonly Seed[], drift: readonly DriftSeed[]) {
   const from = Date.parse(FROM);
   const to = Date.parse(TO);
   const targets = new Map<
@@ -199,6 +250,22 @@ function reference(seeds: readonly Seed[]) {
       usageUnknown: p.usageUnknown + count(s.calls === undefined),
     });
   }
+  const standing = new Map<
+    string,
+    { member: string; group: string; firstSeen: string; removed: boolean }[]
+  >();
+  for (const d of drift) {
+    const inPeriod = (at: number) => at >= from && at < to;
+    const seen = d.detectedAt.filter(inPeriod);
+    if (seen.length === 0) continue;
+    if (!targets.has(d.targetId))
+      targets.set(d.targetId, { grants: 0, perDay: Array<number>(30).fill(0), people: new Map() });
+    const removed = d.removedAt !== undefined && inPeriod(d.removedAt);
+    standing.set(d.targetId, [
+      ...(standing.get(d.targetId) ?? []),
+      { member: d.member, group: d.group, firstSeen: new Date(Math.min(...seen)).toISOString(), removed },
+    ]);
+  }
   const approved = seeds.filter((s) => !s.breakGlass && s.submittedAt + s.latencyMs >= from);
   const approvals = new Map<string, number>();
   approved.forEach((s) =>
@@ -225,6 +292,7 @@ function reference(seeds: readonly Seed[]) {
           people,
           seconds: people.reduce((n, p) => n + p.seconds, 0),
           perDay: t.perDay,
+          ...(standing.has(targetId) ? { standingMembers: standing.get(targetId) } : {}),
         };
       }),
     unreviewedBreakGlass: seeds
@@ -249,13 +317,14 @@ function reference(seeds: readonly Seed[]) {
 describe('the periodic access review', () => {
   it('over a seeded month matches the reference computed from the seeds', async () => {
     const seeds = seedMonth();
-    const log = writeTrail(seeds);
+    const drift = seedDrift();
+    const log = writeTrail(seeds, drift);
     const reader = new InMemoryAuditReader(() => log.events);
     const review = await reportAccessReview(
       { reader, clock: new ManualClock('2026-12-05T00:00:00.000Z') },
       { from: '2026-11-01', to: '2026-12-01' },
     );
-    const expected = reference(seeds);
+    const expected = reference(seeds, drift);
     expect(review).toEqual(expected);
     // The seeds cover every case the review has to get right.
     expect(expected.neverUsed.length).toBeGreaterThan(1);
@@ -263,6 +332,12 @@ describe('the periodic access review', () => {
     expect(expected.usageUnknown.map((g) => g.requestId)).toContain('req-late');
     expect(expected.unreviewedBreakGlass.map((g) => g.requestId)).toEqual(['bg-3']);
     expect(expected.approvalLatency.count).toBe(62);
+    const standing = expected.targets.flatMap((t) => t.standingMembers ?? []);
+    expect(standing.map((m) => [m.member, m.removed])).toEqual([
+      ['jdoe', true],
+      ['contractor', false],
+      ['old-admin', true],
+    ]);
     // The month is read through the period's query, then only by request id: req-oct (its
     // activation), bg-2 and bg-3 (reviews); then the day after it, for late activity summaries.
     expect(reader.reads).toBe(5);

@@ -11,6 +11,7 @@ import {
   accessReviewCsv,
   lastReviewPeriod,
   REVIEW_CSV_COLUMNS,
+  reviewSummaryText,
   targetChartSvg,
 } from '../../shared/domain/review-delivery.js';
 import {
@@ -104,10 +105,10 @@ describe('delivering the weekly access review', () => {
     const to = '2026-11-30T00:00:00.000Z';
     expect(csv.trimEnd().split('\r\n')).toEqual([
       REVIEW_CSV_COLUMNS.join(','),
-      // target, person, grants, seconds, break-glass, never used, use unknown
-      `${from},${to},dev-group,UDEV1,2,${5 * 3600},0,0,2`,
-      `${from},${to},prod-role,UDEV1,2,${3 * 3600},0,1,0`,
-      `${from},${to},prod-role,UOPS1,1,${1 * 3600},1,0,0`,
+      // target, person, grants, seconds, break-glass, never used, use unknown, kind
+      `${from},${to},dev-group,UDEV1,2,${5 * 3600},0,0,2,access,,,`,
+      `${from},${to},prod-role,UDEV1,2,${3 * 3600},0,1,0,access,,,`,
+      `${from},${to},prod-role,UOPS1,1,${1 * 3600},1,0,0,access,,,`,
     ]);
 
     // Slack's current upload flow: an upload URL per chart, the bytes, then one completion.
@@ -213,10 +214,53 @@ describe('delivering the weekly access review', () => {
       neverUsed: [],
       usageUnknown: [],
     };
-    expect(accessReviewCsv(review).split('\r\n')[1]).toBe(`a,b,"'=HYPERLINK(""x"")","U1,2",1,60,0,0,1`);
+    expect(accessReviewCsv(review).split('\r\n')[1]).toBe(
+      `a,b,"'=HYPERLINK(""x"")","U1,2",1,60,0,0,1,access,,,`,
+    );
     const svg = targetChartSvg(target, { from: '2026-11-01T00:00:00.000Z', to: '2026-11-04T00:00:00.000Z' });
     expect(svg.match(/<rect x=/g)).toHaveLength(3);
     expect(svg).toContain('=HYPERLINK(&quot;x&quot;)');
     expect(svg).not.toMatch(/<script|href=/);
+  });
+
+  it('lists standing members found by drift as CSV rows and a bounded summary line per target', () => {
+    const member = (name: string, removed: boolean) => ({
+      member: name,
+      group: 'jit-ops',
+      firstSeen: '2026-11-02T06:00:00.000Z',
+      removed,
+    });
+    const review = {
+      from: 'a',
+      to: 'b',
+      targets: [
+        {
+          targetId: 'ops-group',
+          grants: 0,
+          seconds: 0,
+          perDay: [0],
+          people: [],
+          standingMembers: [
+            member('jdoe', true),
+            member('m2', false),
+            member('m3', false),
+            member('m4', true),
+            member('m5', false),
+          ],
+        },
+      ],
+      unreviewedBreakGlass: [],
+      approvalsByApprover: [],
+      approvalLatency: { count: 0 },
+      neverUsed: [],
+      usageUnknown: [],
+    };
+    const rows = accessReviewCsv(review).trimEnd().split('\r\n');
+    expect(rows).toHaveLength(6);
+    expect(rows[1]).toBe('a,b,ops-group,jdoe,,,,,,standing,jit-ops,2026-11-02T06:00:00.000Z,true');
+    expect(rows.every((r) => r.split(',').length === REVIEW_CSV_COLUMNS.length)).toBe(true);
+    expect(reviewSummaryText(review, 'loc')).toContain(
+      '    standing members found by drift: 5 (2 removed): jdoe, m2, m3 and 2 more',
+    );
   });
 });

@@ -33,6 +33,13 @@ async function run(argv: string[]) {
     event('grant.activated', '2026-11-02T09:11:00.000Z', 'r1'),
     event('grant.expired', '2026-11-02T11:11:00.000Z', 'r1'),
     { ...event('grant.activity-summarised', '2026-11-02T11:30:00.000Z', 'r1'), detail: { calls: 0 } },
+    {
+      ...event('drift.detected', '2026-11-03T06:00:00.000Z', 'drift:dev-group:jdoe', 'system:reconciler'),
+      subject: 'jdoe',
+      principal: 'jdoe',
+      targetId: 'dev-group',
+      detail: { groupName: 'jit-dev' },
+    },
   ].forEach((e) => log.appendNow(e));
   const deps = {
     reader: new InMemoryAuditReader(() => log.events),
@@ -53,6 +60,9 @@ describe('jit-audit report', () => {
     expect(stdout).toContain('Approvals by approver: ULEAD1 1');
     expect(stdout).toContain('Approval latency (1 approvals): p50 10m, p95 10m');
     expect(stdout).toContain('Grants never used: 1\n  r1  UDEV1 on prod-role');
+    expect(stdout).toContain(
+      'dev-group  0 grants, 0m  ▁▁▁\n  standing (drift): jdoe in jit-dev, first seen 2026-11-03T06:00:00.000Z, not removed',
+    );
   });
 
   it('needs both ends of the period', async () => {
