@@ -149,6 +149,8 @@ describe('web console in AWS', () => {
       'dynamodb:UpdateItem',
       'logs:CreateLogStream',
       'logs:PutLogEvents',
+      // The accounts picker names accounts (the same name reads as the Slack role's).
+      'organizations:DescribeAccount',
       'secretsmanager:DescribeSecret',
       'secretsmanager:GetSecretValue',
       'sqs:GetQueueAttributes',
