@@ -146,12 +146,21 @@ export async function endGrant(
         }),
       });
     },
-    committed: async (ended, { end, target, driver, sealDue, to, notification }, grant) => {
-      let sealFailed: string | undefined;
+    committed: async (ended, { end, target, driver, sealDue, removal, to, notification }, grant) => {
+      let sealFailed: string | undefined = removal.sealFailed;
+      if (sealFailed !== undefined) {
+        // The access is gone but its seal gave up: recorded, audited and alerted once.
+        await recordSealFailure(deps, ended, sealFailed, {
+          actor: end.actor,
+          alert: true,
+          failureMessage: driver.sealFailureMessage,
+        });
+      }
       if (sealDue && target) {
-        sealFailed = await sealSafely(deps, ended, driver.sealFailureMessage, () =>
-          driver.seal(deps, ended, target),
-        );
+        sealFailed =
+          (await sealSafely(deps, ended, driver.sealFailureMessage, () =>
+            driver.seal(deps, ended, target),
+          )) ?? sealFailed;
       }
       deps.metrics.count(
         to === 'FAILED' ? 'GrantFailures' : to === 'EXPIRED' ? 'GrantsExpired' : 'GrantsRevoked',
