@@ -11,6 +11,7 @@ import { activateGrant } from '../../shared/usecases/activate-grant.js';
 import { approveRequest } from '../../shared/usecases/approve-request.js';
 import type { RequestDeps } from '../../shared/usecases/deps.js';
 import { submitRequest } from '../../shared/usecases/submit-request.js';
+import { revokeGrantJob } from '../../shared/usecases/revoke-grant.js';
 import { sweepExpiredGrants } from '../../shared/usecases/sweep-expired-grants.js';
 import { DynamoAuditQuery } from '../../shared/adapters/dynamodb/audit-query.js';
 import { queryAudit } from '../../shared/usecases/query-audit.js';
@@ -287,6 +288,18 @@ describe('permission-set grants (DynamoDB Local, Identity Center stand-in)', () 
     expect(await sweepExpiredGrants(w.deps, { concurrency: 1 })).toMatchObject({ examined: 0 });
     expect(standIn.callsOf('ProvisionPermissionSet')).toHaveLength(SEAL_PROVISION_ATTEMPTS);
     expect(w.events.sent.filter((e) => e.kind === 'revoke-failing')).toHaveLength(1);
+  });
+
+  it('a revoke job whose seal provisioning FAILS counts the attempt on the grant without alerting', async () => {
+    const w = world();
+    const grant = await approvedRequest(w, { targetId: 'ps-admin', accounts: [PROD] });
+    expect((await activateUntilDone(w, grant.id)).result.outcome).toBe('activated');
+    standIn.state.sso.plans.set('ProvisionPermissionSet', { polls: 0, outcome: 'FAILED' });
+    const job = { requestId: grant.id, actor: 'ULEAD1', reason: 'done', attempt: 5, maxAttempts: 5 };
+    await expect(revokeGrantJob(w.deps, job)).rejects.toThrow(/ProvisionPermissionSet/);
+    expect(await db().requests.get(grant.id)).toMatchObject({ status: 'ACTIVE', sealAttempts: 1 });
+    expect(has(PROD)).toBe(false);
+    expect(w.events.kinds()).not.toContain('revoke-failing');
   });
 
   it('a person with no Identity Center user fails with a message that says what to fix', async () => {
