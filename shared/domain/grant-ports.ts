@@ -131,3 +131,18 @@ export class AwsOperationError extends BrokerError {
     if (options.awsRequestId !== undefined) this.awsRequestId = options.awsRequestId;
   }
 }
+
+/**
+ * A seal step failed after the access itself was removed (a permission set's provisioning
+ * answered FAILED). It is retried a bounded number of times: the sweeper records `attempt` on
+ * the grant (`sealAttempts`), and the driver ends the grant with a `seal-failed` outcome once
+ * the bound is reached, so a seal that keeps failing is alerted once and never retried forever.
+ */
+export class SealRetryError extends AwsOperationError {
+  /** This failed attempt's number, from 1. */
+  readonly attempt: number;
+  constructor(operation: string, message: string, options: { attempt: number; awsRequestId?: string }) {
+    super(operation, message, { transient: true, ...options });
+    this.attempt = options.attempt;
+  }
+}

@@ -98,6 +98,8 @@ export interface AccessRequest {
   readonly shiftEndsAt?: string;
   /** The ticket as its system described it at submission (shown to approvers). */
   readonly ticketInfo?: TicketSnapshot;
+  /** Failed seal attempts of this grant's end so far (see SealRetryError); retried while under the bound. */
+  readonly sealAttempts?: number;
   /** The approval stage being decided (index into the target's stages; absent: the first). */
   readonly stage?: number;
   /** When the current stage began (absent: at creation), for its escalation deadline. */
@@ -138,6 +140,7 @@ export type RequestChanges = Partial<
     | 'stage'
     | 'stageStartedAt'
     | 'escalatedStage'
+    | 'sealAttempts'
   >
 >;
 

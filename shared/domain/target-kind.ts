@@ -101,7 +101,14 @@ export interface DriverContext {
 }
 
 /** What an AWS step returns for the audit trail. */
-export type StepReceipt = AwsReceipt & { readonly detail: AuditDetail };
+export type StepReceipt = AwsReceipt & {
+  readonly detail: AuditDetail;
+  /**
+   * Set when the access is gone but its seal gave up (its bounded retries spent): why. The end
+   * is recorded, and the failure is audited and alerted as a failed seal.
+   */
+  readonly sealFailed?: string;
+};
 
 /** Session credentials of a grant, as minted by a kind that issues them. */
 export interface MintedCredentials extends AwsReceipt {

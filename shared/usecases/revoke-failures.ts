@@ -1,5 +1,5 @@
 import type { AuditDetail } from '../domain/audit.js';
-import { AwsOperationError } from '../domain/grant-ports.js';
+import { AwsOperationError, type SealRetryError } from '../domain/grant-ports.js';
 import { dueAt, type AccessRequest } from '../domain/request.js';
 import { auditOf } from './audit-events.js';
 import { ACTORS, type GrantDeps } from './grant-deps.js';
@@ -122,4 +122,50 @@ export async function recordRevokeFailure(
     },
   });
   if (input.alert) await deps.events.publish({ kind: 'revoke-failing', request: grant, error: message });
+}
+
+/**
+ * Records a failed seal attempt the driver will retry a bounded number of times (see
+ * SealRetryError): the attempt is written on the grant (`sealAttempts`) with its
+ * `grant.revoke-failed` event in one conditional write, and counted in `RevokeFailures`; no
+ * alert yet (the driver's last attempt ends the grant, and that is alerted). When the grant
+ * changed meanwhile, the failure is recorded without the count (the next run counts again).
+ * Never throws: it runs on the failure path.
+ */
+export async function recordSealRetry(
+  deps: GrantDeps,
+  grant: AccessRequest,
+  error: SealRetryError,
+  input: { readonly actor: string },
+): Promise<void> {
+  const now = deps.clock.now();
+  const message = errorMessage(error);
+  try {
+    const written = await deps.store.annotate(grant, {
+      at: now,
+      changes: { sealAttempts: error.attempt },
+      audit: auditOf(grant, 'grant.revoke-failed', {
+        at: now,
+        actor: input.actor,
+        reason: message.slice(0, 500),
+        ...(error.awsRequestId === undefined ? {} : { awsRequestId: error.awsRequestId }),
+        detail: { stage: 'seal', attempt: error.attempt, overdueSeconds: overdueSeconds(grant, now) },
+      }),
+    });
+    if (written.ok) {
+      deps.metrics.count('RevokeFailures');
+      deps.logger.warn('sealing an ended grant failed; retried', {
+        requestId: grant.id,
+        attempt: error.attempt,
+        error: message,
+      });
+      return;
+    }
+  } catch (annotateError) {
+    deps.logger.warn('recording a seal attempt failed', {
+      requestId: grant.id,
+      error: (annotateError as Error).message,
+    });
+  }
+  await recordRevokeFailure(deps, grant, error, { actor: input.actor, alert: false, attempt: error.attempt });
 }

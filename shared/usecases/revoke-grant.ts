@@ -1,6 +1,6 @@
 import type { AuditEventType } from '../domain/audit.js';
 import { NotFoundError } from '../domain/errors.js';
-import { AwsOperationError } from '../domain/grant-ports.js';
+import { AwsOperationError, SealRetryError } from '../domain/grant-ports.js';
 import { isLive, type RequestStatus } from '../domain/lifecycle.js';
 import { findTarget, type Target } from '../domain/policy.js';
 import type { AccessRequest, RequestChanges } from '../domain/request.js';
@@ -8,7 +8,7 @@ import type { EndKind, TargetDriver } from '../domain/target-kind.js';
 import { auditOf } from './audit-events.js';
 import { ACTORS, type GrantDeps } from './grant-deps.js';
 import { recordEndRequest } from './release-grant.js';
-import { recordRevokeFailure, recordSealFailure, sealSafely } from './revoke-failures.js';
+import { recordRevokeFailure, recordSealFailure, recordSealRetry, sealSafely } from './revoke-failures.js';
 import { retryOnConflict } from './retry-on-conflict.js';
 
 /**
@@ -146,12 +146,21 @@ export async function endGrant(
         }),
       });
     },
-    committed: async (ended, { end, target, driver, sealDue, to, notification }, grant) => {
-      let sealFailed: string | undefined;
+    committed: async (ended, { end, target, driver, sealDue, removal, to, notification }, grant) => {
+      let sealFailed: string | undefined = removal.sealFailed;
+      if (sealFailed !== undefined) {
+        // The access is gone but its seal gave up: recorded, audited and alerted once.
+        await recordSealFailure(deps, ended, sealFailed, {
+          actor: end.actor,
+          alert: true,
+          failureMessage: driver.sealFailureMessage,
+        });
+      }
       if (sealDue && target) {
-        sealFailed = await sealSafely(deps, ended, driver.sealFailureMessage, () =>
-          driver.seal(deps, ended, target),
-        );
+        sealFailed =
+          (await sealSafely(deps, ended, driver.sealFailureMessage, () =>
+            driver.seal(deps, ended, target),
+          )) ?? sealFailed;
       }
       deps.metrics.count(
         to === 'FAILED' ? 'GrantFailures' : to === 'EXPIRED' ? 'GrantsExpired' : 'GrantsRevoked',
@@ -235,11 +244,14 @@ export async function revokeGrantJob(
   try {
     result = await endGrant(deps, { requestId: grant.id, kind: end.kind, actor: end.by, reason: end.reason });
   } catch (error) {
-    await recordRevokeFailure(deps, grant, error, {
-      actor: ACTORS.worker,
-      alert: input.attempt >= input.maxAttempts,
-      attempt: input.attempt,
-    });
+    // A seal retried a bounded number of times is counted on the grant, whoever tried it.
+    if (error instanceof SealRetryError) await recordSealRetry(deps, grant, error, { actor: ACTORS.worker });
+    else
+      await recordRevokeFailure(deps, grant, error, {
+        actor: ACTORS.worker,
+        alert: input.attempt >= input.maxAttempts,
+        attempt: input.attempt,
+      });
     throw error;
   }
   if (result.outcome === 'ended' && result.sealFailed !== undefined && driverOf(deps, grant).retrySealInJob) {

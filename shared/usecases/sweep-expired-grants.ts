@@ -1,8 +1,9 @@
 import pLimit from 'p-limit';
 import type { Page } from '../domain/ports.js';
+import { SealRetryError } from '../domain/grant-ports.js';
 import type { AccessRequest } from '../domain/request.js';
 import { ACTORS, type GrantDeps } from './grant-deps.js';
-import { overdueSeconds, recordRevokeFailure, revokeAlertDue } from './revoke-failures.js';
+import { overdueSeconds, recordRevokeFailure, recordSealRetry, revokeAlertDue } from './revoke-failures.js';
 import { endGrant } from './revoke-grant.js';
 import { endGrantsOfClosedTickets } from './end-closed-ticket-grants.js';
 
@@ -91,6 +92,10 @@ export async function sweepExpiredGrants(deps: GrantDeps, options: SweepOptions)
       else counts.skipped++;
     } catch (error) {
       counts.failed++;
+      if (error instanceof SealRetryError) {
+        await recordSealRetry(deps, listed, error, { actor: ACTORS.sweeper });
+        return;
+      }
       await recordRevokeFailure(deps, listed, error, {
         actor: ACTORS.sweeper,
         alert: revokeAlertDue(overdueSeconds(listed, now)),

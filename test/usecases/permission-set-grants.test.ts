@@ -3,11 +3,15 @@ import { createAwsClients } from '../../shared/adapters/aws/clients.js';
 import type { AuditEvent } from '../../shared/domain/audit.js';
 import type { TargetDriver } from '../../shared/domain/target-kind.js';
 import { permissionSetAdapters } from '../../shared/targets/permission-set/adapters.js';
-import { createPermissionSetDriver } from '../../shared/targets/permission-set/driver.js';
+import {
+  createPermissionSetDriver,
+  SEAL_PROVISION_ATTEMPTS,
+} from '../../shared/targets/permission-set/driver.js';
 import { activateGrant } from '../../shared/usecases/activate-grant.js';
 import { approveRequest } from '../../shared/usecases/approve-request.js';
 import type { RequestDeps } from '../../shared/usecases/deps.js';
 import { submitRequest } from '../../shared/usecases/submit-request.js';
+import { revokeGrantJob } from '../../shared/usecases/revoke-grant.js';
 import { sweepExpiredGrants } from '../../shared/usecases/sweep-expired-grants.js';
 import { DynamoAuditQuery } from '../../shared/adapters/dynamodb/audit-query.js';
 import { queryAudit } from '../../shared/usecases/query-audit.js';
@@ -239,6 +243,63 @@ describe('permission-set grants (DynamoDB Local, Identity Center stand-in)', () 
     expect(standIn.state.sso.assignments.size).toBe(0);
     expect(standIn.state.sso.inlinePolicies.size).toBe(0);
     expect(standIn.callsOf('ProvisionPermissionSet')).toHaveLength(0);
+  });
+
+  it('a seal whose provisioning keeps FAILING is retried a bounded number of times, then the end is recorded seal-failed with one alert and one audit event', async () => {
+    const w = world();
+    const grant = await approvedRequest(w, { targetId: 'ps-admin', accounts: [PROD] });
+    expect((await activateUntilDone(w, grant.id)).result.outcome).toBe('activated');
+    standIn.state.sso.plans.set('ProvisionPermissionSet', {
+      polls: 0,
+      outcome: 'FAILED',
+      failureReason: 'stand-in: the account is suspended',
+    });
+
+    w.clock.advance(3601);
+    for (let sweep = 1; sweep < SEAL_PROVISION_ATTEMPTS; sweep++) {
+      expect(await sweepExpiredGrants(w.deps, { concurrency: 1 })).toMatchObject({ ended: 0, failed: 1 });
+      // The assignment removal counts at once (access is gone); only the seal is retried.
+      expect(has(PROD)).toBe(false);
+      expect(await db().requests.get(grant.id)).toMatchObject({ status: 'ACTIVE', sealAttempts: sweep });
+    }
+    expect(w.events.kinds()).not.toContain('revoke-failing');
+    expect(await sweepExpiredGrants(w.deps, { concurrency: 1 })).toMatchObject({ ended: 1, failed: 0 });
+    expect((await db().requests.get(grant.id))?.status).toBe('EXPIRED');
+    expect(standIn.callsOf('ProvisionPermissionSet')).toHaveLength(SEAL_PROVISION_ATTEMPTS);
+
+    // One alert to the security channel, naming the account and the permission set.
+    const alerts = w.events.sent.filter((e) => e.kind === 'revoke-failing');
+    expect(alerts).toHaveLength(1);
+    expect((alerts[0] as { error: string }).error).toMatch(new RegExp(`AdminAccess.*${PROD}`));
+    const events = await trail(grant.id);
+    expect(events.find((e) => e.type === 'grant.expired')?.detail).toMatchObject({
+      account: PROD,
+      sessionSeal: 'seal-failed',
+      sealAttempts: SEAL_PROVISION_ATTEMPTS,
+    });
+    const gaveUp = events.filter(
+      (e) => e.type === 'grant.revoke-failed' && e.detail?.stage === 'seal' && e.detail.attempt === undefined,
+    );
+    expect(gaveUp).toHaveLength(1);
+    expect(gaveUp[0]?.reason).toMatch(/suspended/);
+
+    // No further retries: later sweeps leave the ended grant alone.
+    w.clock.advance(600);
+    expect(await sweepExpiredGrants(w.deps, { concurrency: 1 })).toMatchObject({ examined: 0 });
+    expect(standIn.callsOf('ProvisionPermissionSet')).toHaveLength(SEAL_PROVISION_ATTEMPTS);
+    expect(w.events.sent.filter((e) => e.kind === 'revoke-failing')).toHaveLength(1);
+  });
+
+  it('a revoke job whose seal provisioning FAILS counts the attempt on the grant without alerting', async () => {
+    const w = world();
+    const grant = await approvedRequest(w, { targetId: 'ps-admin', accounts: [PROD] });
+    expect((await activateUntilDone(w, grant.id)).result.outcome).toBe('activated');
+    standIn.state.sso.plans.set('ProvisionPermissionSet', { polls: 0, outcome: 'FAILED' });
+    const job = { requestId: grant.id, actor: 'ULEAD1', reason: 'done', attempt: 5, maxAttempts: 5 };
+    await expect(revokeGrantJob(w.deps, job)).rejects.toThrow(/ProvisionPermissionSet/);
+    expect(await db().requests.get(grant.id)).toMatchObject({ status: 'ACTIVE', sealAttempts: 1 });
+    expect(has(PROD)).toBe(false);
+    expect(w.events.kinds()).not.toContain('revoke-failing');
   });
 
   it('a person with no Identity Center user fails with a message that says what to fix', async () => {

@@ -1,5 +1,5 @@
 import type { AuditDetail } from '../../domain/audit.js';
-import { AwsOperationError, type AwsReceipt } from '../../domain/grant-ports.js';
+import { AwsOperationError, SealRetryError, type AwsReceipt } from '../../domain/grant-ports.js';
 import { isLive } from '../../domain/lifecycle.js';
 import type { AccessRequest } from '../../domain/request.js';
 import type { DriverContext, EndKind, StepReceipt, TargetDriver } from '../../domain/target-kind.js';
@@ -180,6 +180,12 @@ async function coveringGrants(
   return covering;
 }
 
+/**
+ * How many times a seal whose provisioning answers FAILED is tried before the grant's end is
+ * recorded with a `seal-failed` outcome (and alerted) instead of being retried forever.
+ */
+export const SEAL_PROVISION_ATTEMPTS = 3;
+
 /** When the sessions of an ended grant stop being valid: its window's end, or the early end asked. */
 export function sealTime(grant: AccessRequest, end: EndKind, now: Date): Date {
   const at = end === 'expire' ? grant.endsAt : grant.endRequest?.at;
@@ -237,12 +243,25 @@ async function sealSessions(
   }
   const provisioned = await identityCenter.provision(assignment.instanceArn, set.arn, assignment.accountId);
   if ('notProvisioned' in provisioned) return { sessionSeal: 'not-provisioned' };
+  if (provisioned.status === 'FAILED') {
+    const reason = `provisioning permission set ${set.name} (${set.arn}) to account ${assignment.accountId} failed: ${provisioned.failureReason ?? 'no reason given'}`;
+    const attempt = (grant.sealAttempts ?? 0) + 1;
+    // Why bounded: a provisioning that keeps failing must end in an alert, not in silent retries.
+    if (attempt < SEAL_PROVISION_ATTEMPTS) {
+      throw new SealRetryError('sso:ProvisionPermissionSet', reason, { attempt, ...receiptOf(provisioned) });
+    }
+    ctx.logger.warn('sealing the sessions of an ended grant failed; giving up', {
+      requestId: grant.id,
+      permissionSetArn: set.arn,
+      account: assignment.accountId,
+      attempts: attempt,
+    });
+    return { sessionSeal: 'seal-failed', sealAttempts: attempt, sealFailure: reason.slice(0, 500) };
+  }
   if (provisioned.status !== 'SUCCEEDED') {
     throw new AwsOperationError(
       'sso:ProvisionPermissionSet',
-      provisioned.status === 'FAILED'
-        ? `provisioning ${set.name} to ${assignment.accountId} failed: ${provisioned.failureReason ?? 'no reason given'}`
-        : `provisioning ${set.name} to ${assignment.accountId} in progress (request ${provisioned.requestId})`,
+      `provisioning ${set.name} to ${assignment.accountId} in progress (request ${provisioned.requestId})`,
       { transient: true },
     );
   }
@@ -304,6 +323,7 @@ export async function removeAssignment(
   return {
     ...('gone' in deleted ? {} : receiptOf(deleted)),
     detail: { ...detail, assignmentRemoved: !('gone' in deleted), ...seal },
+    ...(seal.sessionSeal === 'seal-failed' ? { sealFailed: String(seal.sealFailure) } : {}),
   };
 }
 
