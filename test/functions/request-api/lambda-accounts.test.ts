@@ -4,17 +4,10 @@
  * Organizations mocked): the account directory is wired, so the accounts are taken and checked,
  * answers and audit name them, and the grant side's Slack messages say "name (id)".
  */
-import { Logger } from '@aws-lambda-powertools/logger';
 import { DescribeAccountCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, describe, expect, it } from 'vitest';
-import { localRequestApi } from '../../../functions/local/request-api-gate.js';
-import { createRequestApiHandler, requestApiDepsOf } from '../../../functions/request-api/handler.js';
-import { createBaseWiring } from '../../../functions/wiring/base-wiring.js';
-import { createGrantWiring } from '../../../functions/wiring/grant-wiring.js';
-import { RecordingQueue, SequentialIds } from '../../support/fakes.js';
 import {
   PERMISSION_SET_TARGET,
   PROD_ACCOUNT,
@@ -22,8 +15,9 @@ import {
   permissionSetPolicyYaml,
 } from '../../support/permission-set-policy.js';
 import { parsePolicy } from '../../../shared/domain/policy.js';
-import { API_KEYS, KNOWN_KEYS, callApi } from '../../support/request-api.js';
+import { API_KEYS, callApi } from '../../support/request-api.js';
 import { useSlackHandler } from '../slack/harness.js';
+import { requestApiOverLambdaWiring } from './lambda-api.js';
 
 const POLICY = parsePolicy(
   `${permissionSetPolicyYaml()}api:
@@ -46,31 +40,7 @@ function apiOverLambdaWiring() {
   orgs.on(DescribeAccountCommand).callsFake((input: { AccountId: string }) => ({
     Account: { Id: input.AccountId, Name: NAMES[input.AccountId] },
   }));
-  const wiring = createGrantWiring({
-    base: createBaseWiring({
-      env: {
-        REQUESTS_TABLE_NAME: h.db().names.requests,
-        AUDIT_TABLE_NAME: h.db().names.audit,
-        AWS_REGION: 'us-east-1',
-        SLACK_BOT_TOKEN: 'xoxb-test',
-        SLACK_API_URL: h.slack.url,
-      },
-      doc: h.db().doc,
-      policy: POLICY,
-      clock: h.clock(),
-      ids: new SequentialIds('api-'),
-      logger: new Logger({ logLevel: 'SILENT' }),
-    }),
-    handOff: new RecordingQueue(),
-  });
-  const gate = localRequestApi({
-    handler: createRequestApiHandler(requestApiDepsOf(wiring)),
-    keys: KNOWN_KEYS,
-    clock: { now: () => new Date() },
-    context: () => ({}) as Context,
-    prefix: '/api',
-  });
-  return { gate, wiring };
+  return requestApiOverLambdaWiring(h, POLICY);
 }
 
 async function auditDetails(): Promise<Record<string, unknown>[]> {

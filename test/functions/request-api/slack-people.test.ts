@@ -3,19 +3,13 @@
  * through the same directory as Slack (emails, user groups): the API's Lambda wiring
  * (requestApiDepsOf over createGrantWiring) decides like the Slack function does.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
-import type { Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { localRequestApi } from '../../../functions/local/request-api-gate.js';
-import { createRequestApiHandler, requestApiDepsOf } from '../../../functions/request-api/handler.js';
-import { createBaseWiring } from '../../../functions/wiring/base-wiring.js';
-import { createGrantWiring } from '../../../functions/wiring/grant-wiring.js';
 import { ACTIONS, BLOCKS, CALLBACKS } from '../../../shared/adapters/slack/ids.js';
 import { parsePolicy } from '../../../shared/domain/policy.js';
-import { RecordingQueue, SequentialIds } from '../../support/fakes.js';
-import { API_KEYS, KNOWN_KEYS, callApi, type ApiCallerName } from '../../support/request-api.js';
+import { API_KEYS, callApi, type ApiCallerName } from '../../support/request-api.js';
 import { blockAction, interactionBody, selectState, textState, viewSubmission } from '../../support/slack.js';
 import { useSlackHandler } from '../slack/harness.js';
+import { requestApiOverLambdaWiring } from './lambda-api.js';
 
 /** Approvers named by email only: whether someone is one depends on the email Slack gives. */
 const POLICY = parsePolicy(
@@ -40,30 +34,7 @@ const h = useSlackHandler(POLICY);
 
 /** The request API as deployed: the Lambda wiring, its Slack client aimed at the stand-in. */
 function apiOverLambdaWiring() {
-  const wiring = createGrantWiring({
-    base: createBaseWiring({
-      env: {
-        REQUESTS_TABLE_NAME: h.db().names.requests,
-        AUDIT_TABLE_NAME: h.db().names.audit,
-        AWS_REGION: 'us-east-1',
-        SLACK_BOT_TOKEN: 'xoxb-test',
-        SLACK_API_URL: h.slack.url,
-      },
-      doc: h.db().doc,
-      policy: POLICY,
-      clock: h.clock(),
-      ids: new SequentialIds('api-'),
-      logger: new Logger({ logLevel: 'SILENT' }),
-    }),
-    handOff: new RecordingQueue(),
-  });
-  return localRequestApi({
-    handler: createRequestApiHandler(requestApiDepsOf(wiring)),
-    keys: KNOWN_KEYS,
-    clock: { now: () => new Date() },
-    context: () => ({}) as Context,
-    prefix: '/api',
-  });
+  return requestApiOverLambdaWiring(h, POLICY).gate;
 }
 
 async function submitThroughSlack(): Promise<string> {
