@@ -172,17 +172,7 @@ describe('the request modal’s accounts picker', () => {
   it('names the account and the permission set of each pending request on the App Home', async () => {
     await h.send(submission(['777788889999']));
     h.slack.reset();
-    await h.send(
-      JSON.stringify({
-        type: 'event_callback',
-        team_id: 'T0TEAM0001',
-        api_app_id: 'A0APP00001',
-        event: { type: 'app_home_opened', user: 'UDEV1', tab: 'home', channel: 'D' },
-        event_id: 'Ev1',
-        event_time: 1,
-      }),
-      { contentType: 'application/json' },
-    );
+    await h.openHome('UDEV1');
     const [publish] = h.slack.callsOf('views.publish');
     expect(JSON.stringify(publish?.args.view)).toContain(
       '*shop-admin* · AdministratorAccess in shop-production (777788889999) for 1h',

@@ -148,17 +148,7 @@ describe('my access (App Home)', () => {
   it('lists live grants with time left and the buttons that apply', async () => {
     await activeGrant('prod-role');
     h.clock().advance(600);
-    await h.send(
-      JSON.stringify({
-        type: 'event_callback',
-        team_id: 'T0TEAM0001',
-        api_app_id: 'A0APP00001',
-        event: { type: 'app_home_opened', user: 'UDEV1', tab: 'home', channel: 'D' },
-        event_id: 'Ev2',
-        event_time: 1,
-      }),
-      { contentType: 'application/json' },
-    );
+    await h.openHome('UDEV1');
     const [publish] = h.slack.callsOf('views.publish');
     expect(publish?.args.user_id).toBe('UDEV1');
     const blocks = JSON.stringify((publish?.args.view as { blocks: unknown }).blocks);

@@ -139,6 +139,15 @@ export function useSlackHandler(
     return handler(signedEvent(body, options) as never, lambdaContext);
   }
 
+  /** Opens `user`'s Home tab (Slack's app_home_opened event), which publishes it. */
+  async function openHome(user: string) {
+    const event = { type: 'app_home_opened', user, tab: 'home', channel: `D${user}` };
+    const body = { type: 'event_callback', team_id: 'T0TEAM0001', api_app_id: 'A0APP00001', event };
+    return send(JSON.stringify({ ...body, event_id: `Ev-${user}`, event_time: 1 }), {
+      contentType: 'application/json',
+    });
+  }
+
   async function scanAll(table: string) {
     const { Items = [] } = await db().doc.send(new ScanCommand({ TableName: table, ConsistentRead: true }));
     return Items;
@@ -148,6 +157,7 @@ export function useSlackHandler(
     db,
     slack,
     send,
+    openHome,
     clock: () => clock,
     queue: () => queue,
     /** What the function logged during this test. */

@@ -38,18 +38,7 @@ async function activeGrant(requester = 'UDEV1', id = 'req-0001') {
 }
 
 /** Opens `user`'s Home tab (Slack's app_home_opened event), which publishes it. */
-const openHome = (user: string) =>
-  h.send(
-    JSON.stringify({
-      type: 'event_callback',
-      team_id: 'T0TEAM0001',
-      api_app_id: 'A0APP00001',
-      event: { type: 'app_home_opened', user, tab: 'home', channel: `D${user}` },
-      event_id: `Ev-${user}`,
-      event_time: 1,
-    }),
-    { contentType: 'application/json' },
-  );
+const openHome = (user: string) => h.openHome(user);
 
 const reasonForm = (text: string | null) => textState(BLOCKS.revokeReason, ACTIONS.revokeReason, text);
 

@@ -7,17 +7,7 @@ const h = useSlackHandler();
 
 async function openHome(userId: string) {
   h.slack.reset();
-  await h.send(
-    JSON.stringify({
-      type: 'event_callback',
-      team_id: 'T0TEAM0001',
-      api_app_id: 'A0APP00001',
-      event: { type: 'app_home_opened', user: userId, tab: 'home', channel: 'D' },
-      event_id: `Ev-${userId}`,
-      event_time: 1,
-    }),
-    { contentType: 'application/json' },
-  );
+  await h.openHome(userId);
   return JSON.stringify(h.slack.callsOf('views.publish').at(-1)?.args.view);
 }
 
