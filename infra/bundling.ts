@@ -12,14 +12,30 @@ export const ESM_REQUIRE_BANNER =
 export const NOT_IN_LAMBDA_STUB = './infra/lambda-stubs/not-in-lambda.cjs';
 
 /**
- * Modules Bolt loads at start-up for receivers a Lambda never runs: Express (ExpressReceiver),
- * Socket Mode (SocketModeReceiver, with undici and ws) and raw-body (the HTTP receivers' body
- * reader, with iconv-lite). The functions use only the AWS Lambda receiver, so these are
- * replaced by a stub that throws if ever called: the Slack bundle drops from 2.7 MB to
- * 1.4 MB and its cold start parses half the code. The local runner and Socket Mode keep the
- * real modules (they are not bundled).
+ * Modules Bolt loads at start-up for what a Lambda never runs: Express (ExpressReceiver),
+ * Socket Mode (SocketModeReceiver, with undici and ws), raw-body (the HTTP receivers' body
+ * reader, with iconv-lite) and @slack/oauth (multi-workspace installs, with jsonwebtoken and
+ * semver; the broker serves one workspace with a bot token). The functions use only the AWS
+ * Lambda receiver, so these are replaced by a stub that throws if ever called: the Slack bundle
+ * drops from 2.7 MB to under 1.2 MB and its cold start parses far less code. The local runner
+ * and Socket Mode keep the real modules (they are not bundled).
  */
-export const NOT_IN_LAMBDA = ['express', '@slack/socket-mode', 'raw-body'] as const;
+export const NOT_IN_LAMBDA = ['express', '@slack/socket-mode', 'raw-body', '@slack/oauth'] as const;
+
+/**
+ * The stub that replaces the `yaml` library in the Lambda bundles (113 KiB). The policy a
+ * function reads was validated at synth time and is read by the fast reader (js-yaml); `yaml`
+ * only serves the thorough reader, which explains what the fast one refused (duplicate keys,
+ * aliases, positioned syntax errors). A bundled policy that the fast reader refuses was changed
+ * after synth: the stub fails the function's wiring, saying so, instead of explaining it.
+ */
+export const POLICY_DIAGNOSTICS_STUB = './infra/lambda-stubs/policy-diagnostics.cjs';
+
+/** Every module left out of the Lambda bundles, with the stub that stands in for it. */
+export const LAMBDA_ALIASES: Readonly<Record<string, string>> = {
+  ...Object.fromEntries(NOT_IN_LAMBDA.map((name) => [name, NOT_IN_LAMBDA_STUB])),
+  yaml: POLICY_DIAGNOSTICS_STUB,
+};
 
 /** The esbuild options shared by the stack and the benchmarks (esbuild's JS API names). */
 export const LAMBDA_ESBUILD_OPTIONS: {
@@ -39,10 +55,10 @@ export const LAMBDA_ESBUILD_OPTIONS: {
   target: 'node24',
   mainFields: ['module', 'main'],
   banner: { js: ESM_REQUIRE_BANNER },
-  alias: Object.fromEntries(NOT_IN_LAMBDA.map((name) => [name, NOT_IN_LAMBDA_STUB])),
+  alias: { ...LAMBDA_ALIASES },
 };
 
 /** The same aliases as esbuild command-line arguments, for NodejsFunction's `esbuildArgs`. */
 export function esbuildAliasArgs(): Record<string, string> {
-  return Object.fromEntries(NOT_IN_LAMBDA.map((name) => [`--alias:${name}`, NOT_IN_LAMBDA_STUB]));
+  return Object.fromEntries(Object.entries(LAMBDA_ALIASES).map(([name, stub]) => [`--alias:${name}`, stub]));
 }

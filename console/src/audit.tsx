@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   AUDIT_CHANNELS,
   auditEventView,

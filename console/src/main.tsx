@@ -1,6 +1,6 @@
 import { render } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   consoleConfig,
   meResponse,

@@ -1,7 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { WebClient } from '@slack/web-api';
 import type { ScheduledEvent } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { createArchiveClients } from '../../shared/adapters/aws/archive-clients.js';
 import { S3ReviewStore } from '../../shared/adapters/aws/s3-review-store.js';
 import { createAuditReader } from '../../shared/adapters/dynamodb/audit-reader.js';

@@ -1,7 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, ScheduledEvent } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { createAnchorClients } from '../../shared/adapters/aws/anchor-clients.js';
 import { KmsDigestSigner } from '../../shared/adapters/aws/kms-digest-signer.js';
 import { S3AnchorStore } from '../../shared/adapters/aws/s3-anchor-store.js';

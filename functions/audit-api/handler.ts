@@ -7,7 +7,7 @@ import type {
   Context,
 } from 'aws-lambda';
 import { stringify } from 'csv-stringify/sync';
-import { z } from 'zod';
+import * as z from 'zod';
 import { createAuditReader } from '../../shared/adapters/dynamodb/audit-reader.js';
 import { httpAnswerFor } from '../../shared/adapters/http/error-status.js';
 import { ENV, readEnv } from '../../shared/config/env.js';

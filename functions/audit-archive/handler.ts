@@ -1,6 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { createArchiveClients } from '../../shared/adapters/aws/archive-clients.js';
 import { deliveredAuditEvents } from '../../shared/adapters/aws/audit-stream.js';
 import { EventBridgeForwarder } from '../../shared/adapters/aws/eventbridge-forwarder.js';

@@ -1,7 +1,7 @@
 import { pathToFileURL } from 'node:url';
 import type { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
-import { z } from 'zod';
+import * as z from 'zod';
 import { createAuditReader } from '../../shared/adapters/dynamodb/audit-reader.js';
 import { ENV, readEnv } from '../../shared/config/env.js';
 import {

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { writeEvents } from '../../shared/adapters/audit-format/audit-format.js';
 import { createAuditReader } from '../../shared/adapters/dynamodb/audit-reader.js';
 import { httpAnswerFor } from '../../shared/adapters/http/error-status.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ENV, readEnv } from '../../shared/config/env.js';
 import {
   GRANT_SETTINGS_SHAPE,

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { httpAnswerFor } from '../../shared/adapters/http/error-status.js';
 import { tryParseDuration } from '../../shared/domain/duration.js';
 import {

@@ -1,7 +1,7 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
 // The Web API client alone: importing Bolt here would bundle its HTTP receivers into every grant-side function.
 import { WebClient } from '@slack/web-api';
-import { z } from 'zod';
+import * as z from 'zod';
 import { createAwsClients, createIamClient, type AwsClients } from '../../shared/adapters/aws/clients.js';
 import { agentRoleGroups } from '../../shared/targets/group/member-account-groups.js';
 import { FederationConsole, type FetchLike } from '../../shared/adapters/aws/federation-console.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ENV, readEnv } from './env.js';
 
 /** CloudTrail delivers an event within about 15 minutes of the call. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ENV, readEnv } from './env.js';
 import { partitionOfRegion, type Partition } from '../domain/partition.js';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { AuditEvent } from './audit.js';
 import { ValidationError } from './errors.js';
 import { REQUEST_STATUSES, type RequestStatus } from './lifecycle.js';

@@ -1,7 +1,7 @@
 import safeRegex from 'safe-regex2';
 import { CORE_SCHEMA, load as loadYaml } from 'js-yaml';
 import { isMap, isScalar, isSeq, parseDocument } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { tryParseDuration } from './duration.js';
 import { TARGET_KINDS } from '../targets/kinds.js';
 import { PolicyError } from './errors.js';

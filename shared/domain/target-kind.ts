@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { AuditDetail } from './audit.js';
 import type { Partition } from './partition.js';
 import type { AwsReceipt, MembershipRepairs, SessionCredentials } from './grant-ports.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Target } from '../../shared/domain/policy.js';
 import type { AccessRequest } from '../../shared/domain/request.js';
 import type { StepReceipt, TargetDriver, TargetKind } from '../../shared/domain/target-kind.js';

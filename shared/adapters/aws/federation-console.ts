@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ConsoleLinkMaker, SessionCredentials } from '../../domain/grant-ports.js';
 import { AwsOperationError } from '../../domain/grant-ports.js';
 import { consoleEndpoints, type Partition } from '../../domain/partition.js';

@@ -1,5 +1,5 @@
 import { ChangeMessageVisibilityCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ValidationError } from '../../domain/errors.js';
 import type { GrantJob, GrantQueue } from '../../domain/ports.js';
 import { replyToSlackView } from '../slack/reply-to.js';

@@ -1,5 +1,5 @@
 import { isValidSlackRequest } from '@slack/bolt';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The gate in front of Bolt: refuses, before any listener runs (so nothing is written),

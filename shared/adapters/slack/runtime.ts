@@ -1,6 +1,6 @@
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ENV, readEnv } from '../../config/env.js';
 import { ConfigError } from '../../domain/errors.js';
 import type { GrantQueue } from '../../domain/ports.js';

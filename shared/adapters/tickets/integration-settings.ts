@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { readEnv } from '../../config/env.js';
 import { ConfigError } from '../../domain/errors.js';
 import { readJsonSecret } from '../aws/json-secret.js';

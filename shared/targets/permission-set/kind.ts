@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { tryParseDuration } from '../../domain/duration.js';
 import type { Target } from '../../domain/policy.js';
 import type { TargetIssue, TargetKind } from '../../domain/target-kind.js';
