@@ -164,29 +164,34 @@ const BUNDLES = [
   'bench/minimal-bolt-app.ts',
 ];
 
-/** Bundles `entry` as the stack does (infra/bundling.ts); its size and module-load times. */
-async function measureOneBundle(dir: string, entry: string): Promise<{ size: number; loads: number[] }> {
+/** Bundles `entry` as the stack does (infra/bundling.ts); the bundle's path and size. */
+async function buildBundle(dir: string, entry: string): Promise<{ outfile: string; size: number }> {
   const outfile = join(dir, `${entry.replaceAll('/', '_')}.mjs`);
   await build({ ...LAMBDA_ESBUILD_OPTIONS, entryPoints: [entry], outfile, logLevel: 'error' });
+  return { outfile, size: statSync(outfile).size };
+}
+
+/** The time to import `outfile` in a fresh node process (node's own start excluded). */
+function loadOnce(outfile: string): number {
   // Exits at once: a Bolt app starts verifying its token in the background, which this
   // offline machine would retry for minutes; module load is what is measured.
   const script = `const t = performance.now(); const m = await import(${JSON.stringify(pathToFileURL(outfile).href)}); if (typeof m.handler !== 'function') throw new Error('handler'); console.log(performance.now() - t); process.exit(0);`;
-  const loads: number[] = [];
-  for (let i = 0; i < LOADS; i++) {
-    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
-      env: { PATH: process.env.PATH ?? '', AWS_REGION: 'us-east-1' },
-      encoding: 'utf8',
-    });
-    loads.push(Number(out.trim().split('\n').pop()));
-  }
-  return { size: statSync(outfile).size, loads };
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+    env: { PATH: process.env.PATH ?? '', AWS_REGION: 'us-east-1' },
+    encoding: 'utf8',
+  });
+  return Number(out.trim().split('\n').pop());
 }
 
 async function measureBundles(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'jit-bundles-'));
   try {
-    const results = new Map<string, { size: number; loads: number[] }>();
-    for (const entry of BUNDLES) results.set(entry, await measureOneBundle(dir, entry));
+    const results = new Map<string, { outfile: string; size: number; loads: number[] }>();
+    for (const entry of BUNDLES) results.set(entry, { ...(await buildBundle(dir, entry)), loads: [] });
+    // Round robin: each round loads every bundle once, so a busy spell on a shared machine
+    // weighs on all of them alike and the ratios below compare like with like.
+    for (let round = 0; round < LOADS; round++)
+      for (const result of results.values()) result.loads.push(loadOnce(result.outfile));
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
     console.log(
       `\nbundles (as deployed: infra/bundling.ts), module load = import in a fresh node process, ${LOADS} loads:`,
