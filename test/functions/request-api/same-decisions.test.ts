@@ -139,8 +139,10 @@ describe('who may approve: the same decision through Slack and the API', () => {
       expect((await clickApprove(approver, viaSlack.id)).statusCode).toBe(200);
       const notes = h.slack
         .callsOf('chat.postEphemeral')
-        .map((c) => ({ user: c.args.user, text: c.args.text }));
-      expect(notes).toEqual(message === undefined ? [] : [{ user: approver, text: message }]);
+        .map((c) => ({ channel: c.args.channel, user: c.args.user, text: c.args.text }));
+      expect(notes).toEqual(
+        message === undefined ? [] : [{ channel: 'CAPPROVE1', user: approver, text: message }],
+      );
       expect(await storedState(viaSlack.id, h.queue().jobs)).toEqual(expected);
 
       // API: SigV4-signed calls by the same people.
