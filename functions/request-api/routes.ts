@@ -188,7 +188,7 @@ async function submit(deps: RequestApiDeps, caller: Person, body: unknown): Prom
   }
   const accountCheck = await checkAccountChoice(deps.requests, target, accounts);
   if (!accountCheck.ok)
-    return refused({ reason: 'account', message: accountCheck.message, field: 'account' });
+    return refused({ reason: accountCheck.reason, message: accountCheck.message, field: 'account' });
   const { person, identity } = await identifyPerson(deps.people, caller);
   if (!identity.ok) return refused({ reason: identity.reason, message: identity.message });
   const result = await submitRequest(deps.requests, {

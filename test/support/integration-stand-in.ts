@@ -31,7 +31,10 @@ export interface IntegrationStandIn {
   readonly url: string;
   readonly faults: Record<StandInSystem, StandInFault>;
   readonly tickets: Map<string, StandInTicket>;
-  /** Schedule id → who is on call there now. */
+  /**
+   * Schedule id → who is on call there now; an empty list is "nobody on call" (PagerDuty: no
+   * `oncalls`, Opsgenie: no `onCallParticipants`); an Opsgenie schedule not listed is a 404.
+   */
   readonly schedules: Map<string, StandInShift[]>;
   readonly requests: { system: StandInSystem; path: string; authorization: string | undefined }[];
   close(): Promise<void>;

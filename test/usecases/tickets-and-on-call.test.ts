@@ -34,6 +34,7 @@ people:
   devs: { users: [UDEV1, UDEV2] }
   leads: { users: [ULEAD1] }
   sre-oncall: { onCall: { provider: pagerduty, schedules: [PSCHED1], grantsEndWithShift: true } }
+  ops-oncall: { onCall: { provider: opsgenie, schedules: [ops-primary] } }
   security: { users: [USEC1] }
 breakGlass: { responders: [sre-oncall], reviewers: [security], securityChannel: CSEC1, maxDuration: 2h }
 targets:
@@ -77,6 +78,15 @@ targets:
     defaultDuration: 2h
     maxDuration: 4h
     breakGlass: true
+  - id: genie-ops
+    kind: group
+    groupName: jit-genie-ops
+    description: Ops for whoever is on call in Opsgenie
+    requesters: [devs]
+    approvers: [leads]
+    autoApproveFor: [ops-oncall]
+    defaultDuration: 2h
+    maxDuration: 4h
   - id: prod-glass
     kind: group
     groupName: jit-prod-glass
@@ -101,6 +111,7 @@ beforeEach(() => {
   standIn.faults.jira = 'ok';
   standIn.faults.servicenow = 'ok';
   standIn.faults.pagerduty = 'ok';
+  standIn.faults.opsgenie = 'ok';
   standIn.tickets.clear();
   standIn.tickets.set('OPS-1', {
     key: 'OPS-1',
@@ -118,6 +129,7 @@ beforeEach(() => {
   });
   standIn.tickets.set('INC0010001', { key: 'INC0010001', title: 'Outage', status: '2', closed: false });
   standIn.schedules.set('PSCHED1', [{ email: 'dev2@example.com', end: '2026-11-27T09:30:00Z' }]);
+  standIn.schedules.set('ops-primary', [{ email: 'dev2@example.com', end: null }]);
 });
 
 function env(deadlineMs = 5000) {
@@ -128,6 +140,8 @@ function env(deadlineMs = 5000) {
     SERVICENOW_TOKEN: 's',
     PAGERDUTY_BASE_URL: standIn.url,
     PAGERDUTY_TOKEN: 'p',
+    OPSGENIE_BASE_URL: standIn.url,
+    OPSGENIE_API_KEY: 'o',
     INTEGRATION_DEADLINE_MS: String(deadlineMs),
   };
 }
@@ -444,8 +458,61 @@ describe('on-call people sets (DynamoDB Local, PagerDuty stand-in)', () => {
     const w = world();
     const roster = onCallRosterFromEnv(env(300));
     const dev2 = await resolvePerson({ ...people(w), onCall: roster }, slackPerson('UDEV2'));
-    expect(dev2.onCall).toBeUndefined();
+    expect(dev2.onCall?.['sre-oncall']).toBeUndefined();
   });
+});
+
+describe('on-call people sets (DynamoDB Local, Opsgenie stand-in)', () => {
+  const people = (w: ReturnType<typeof world>, roster = onCallRosterFromEnv(env())) => ({
+    policy: w.deps.policy,
+    directory: {
+      providers: ['slack' as const],
+      emailOf: (p: { id: string }) =>
+        Promise.resolve(p.id === 'UDEV2' ? 'dev2@example.com' : 'dev1@example.com'),
+      groupsOf: () => Promise.resolve([]),
+    },
+    onCall: roster,
+  });
+  const ask = (requester: ResolvedPerson) => ({
+    requester,
+    principal: requester.email ?? 'x',
+    targetId: 'genie-ops',
+    reason: 'page',
+  });
+
+  it('auto-approves whoever is on call in Opsgenie, for the asked duration (Opsgenie gives no shift end)', async () => {
+    const w = world();
+    const dev2 = await resolvePerson(people(w), slackPerson('UDEV2'));
+    expect(dev2.onCall?.['ops-oncall']).toEqual({ email: 'dev2@example.com' });
+    const result = await submitRequest(w.deps, ask(dev2));
+    expect(result).toMatchObject({
+      outcome: 'approved',
+      request: { decidedBy: 'system:auto-approval', endsAt: '2026-11-27T11:00:00.000Z' },
+    });
+    expect(w.queue.jobs).toHaveLength(1);
+  });
+
+  it('someone not on call in Opsgenie needs approval', async () => {
+    const w = world();
+    const dev1Resolved = await resolvePerson(people(w), slackPerson('UDEV1'));
+    expect(dev1Resolved.onCall).toBeUndefined();
+    expect(await submitRequest(w.deps, ask(dev1Resolved))).toMatchObject({
+      outcome: 'pending',
+      request: { status: 'PENDING' },
+    });
+    expect(w.queue.jobs).toEqual([]);
+  });
+
+  it.each(['timeout', '5xx', '401'] as const)(
+    'Opsgenie %s: fails closed (not on call, needs approval)',
+    async (fault) => {
+      standIn.faults.opsgenie = fault;
+      const w = world();
+      const dev2 = await resolvePerson(people(w, onCallRosterFromEnv(env(300))), slackPerson('UDEV2'));
+      expect(dev2.onCall?.['ops-oncall']).toBeUndefined();
+      expect(await submitRequest(w.deps, ask(dev2))).toMatchObject({ outcome: 'pending' });
+    },
+  );
 });
 
 describe('break-glass on a target with a ticket check (DynamoDB Local, Jira stand-in)', () => {

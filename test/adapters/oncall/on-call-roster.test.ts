@@ -80,9 +80,24 @@ describe('Opsgenie GET /v2/schedules/{id}/on-calls (stand-in)', () => {
     expect(standIn.requests[0]?.path).toMatch(/^\/v2\/schedules\/ops-primary\/on-calls/);
   });
 
-  it.each(['5xx', 'timeout'] as const)('throws on %s', async (fault) => {
+  it('answers an empty list when nobody is on call (no participants), not an error', async () => {
+    standIn.schedules.set('ops-primary', []);
+    expect(await roster().onCallNow(og)).toEqual([]);
+  });
+
+  it.each([
+    { fault: '5xx', says: 'unexpected answer (HTTP 503)' },
+    { fault: '401', says: 'credentials refused (HTTP 401)' },
+    { fault: 'timeout', says: 'no answer within 300 ms' },
+  ] as const)('throws on $fault, naming Opsgenie and never the GenieKey', async ({ fault, says }) => {
     standIn.faults.opsgenie = fault;
-    await expect(roster(300).onCallNow(og)).rejects.toBeInstanceOf(ExternalSystemError);
+    const error = await roster(300)
+      .onCallNow(og)
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ExternalSystemError);
+    expect((error as ExternalSystemError).system).toBe('Opsgenie');
+    expect((error as Error).message).toBe(`Opsgenie: ${says}`);
+    expect((error as Error).message).not.toContain('og-secret');
   });
 });
 

@@ -125,33 +125,10 @@ describe('SigV4 at the door', () => {
   });
 });
 
-describe('the same decisions as Slack', () => {
-  // The Slack tests (test/functions/slack/requests.test.ts) show these same refusals inline.
-  it.each([
-    {
-      description: 'a duration over the maximum',
-      body: { target: 'dev-group', duration: '9h', reason: 'x' },
-      field: 'duration',
-    },
-    { description: 'a missing reason', body: { target: 'dev-group', reason: '  ' }, field: 'reason' },
-    { description: 'a missing ticket', body: { target: 'prod-role', reason: 'x' }, field: 'ticket' },
-    {
-      description: 'a target this person may not request',
-      body: { target: 'nope', reason: 'x' },
-      field: 'target',
-    },
-  ])('refuses $description with the decision reason and writes nothing', async ({ body, field }) => {
-    const response = await call('dev', 'POST', '/requests', body);
-    expect(response.status).toBe(422);
-    expect(response.body).toMatchObject({
-      outcome: 'refused',
-      field,
-      reason: expect.any(String),
-      message: expect.any(String),
-    });
-    expect(await storedItems()).toEqual([]);
-  });
-
+describe('refusals through the API', () => {
+  // The refusals and approvals both doors share (the decision's field, reason and words) are
+  // the tables of test/support/decision-tables.ts, run through Slack and this API by
+  // same-decisions.test.ts; what is left here is the API's own.
   it('refuses an unmapped caller as nobody the policy lets request', async () => {
     const response = await call('stranger', 'POST', '/requests', { target: 'dev-group', reason: 'x' });
     expect(response.status).toBe(422);

@@ -14,6 +14,8 @@ import type { useSlackHandler } from '../slack/harness.js';
  * Slack client aimed at the harness's stand-in, behind the local SigV4 gate.
  */
 export function requestApiOverLambdaWiring(h: ReturnType<typeof useSlackHandler>, policy: AccessPolicy) {
+  /** The hand-off to the grant worker: the jobs the API queued. */
+  const queue = new RecordingQueue();
   const wiring = createGrantWiring({
     base: createBaseWiring({
       env: {
@@ -29,7 +31,7 @@ export function requestApiOverLambdaWiring(h: ReturnType<typeof useSlackHandler>
       ids: new SequentialIds('api-'),
       logger: new Logger({ logLevel: 'SILENT' }),
     }),
-    handOff: new RecordingQueue(),
+    handOff: queue,
   });
   const gate = localRequestApi({
     handler: createRequestApiHandler(requestApiDepsOf(wiring)),
@@ -38,5 +40,5 @@ export function requestApiOverLambdaWiring(h: ReturnType<typeof useSlackHandler>
     context: () => ({}) as Context,
     prefix: '/api',
   });
-  return { gate, wiring };
+  return { gate, wiring, queue };
 }

@@ -155,41 +155,9 @@ describe('request, approve, hand-off', () => {
     expect(h.slack.callsOf('chat.postMessage').map((c) => c.args.channel)).toEqual(['UDEV1']);
   });
 
-  it.each([
-    {
-      description: 'a duration over the maximum',
-      form: { target: 'dev-group', duration: '9h', reason: 'x' },
-      block: BLOCKS.duration,
-    },
-    {
-      description: 'a duration that is not one',
-      form: { target: 'dev-group', duration: 'soon', reason: 'x' },
-      block: BLOCKS.duration,
-    },
-    { description: 'a missing reason', form: { target: 'dev-group', reason: '  ' }, block: BLOCKS.reason },
-    {
-      description: 'a missing ticket where the target needs one',
-      form: { target: 'prod-role', reason: 'x' },
-      block: BLOCKS.ticket,
-    },
-    {
-      description: 'a target this person may not request',
-      form: { target: 'nope', reason: 'x' },
-      block: BLOCKS.target,
-    },
-  ])('shows $description inline and writes nothing', async ({ form, block }) => {
-    const response = await submit(
-      'UDEV1',
-      form.target,
-      form.reason,
-      form.duration ? { duration: form.duration } : {},
-    );
-    const body = JSON.parse(response.body) as { response_action: string; errors: Record<string, string> };
-    expect(body.response_action).toBe('errors');
-    expect(Object.keys(body.errors)).toEqual([block]);
-    expect(await h.storedItems()).toEqual([]);
-    expect(h.queue().jobs).toEqual([]);
-  });
+  // Refusals of a submission (inline on the field's block, nothing written) are the shared
+  // table's rows, run through Slack and the API: test/support/decision-tables.ts, driven by
+  // test/functions/request-api/same-decisions.test.ts.
 });
 
 describe('request, deny', () => {
@@ -263,41 +231,9 @@ describe('request, deny', () => {
   });
 });
 
-describe('who may approve', () => {
-  it('refuses self-approval with an ephemeral note and writes nothing', async () => {
-    await submit('ULEAD1', 'dev-group', 'My own change');
-    h.slack.reset();
-    await click('ULEAD1', ACTIONS.approve, 'req-0001');
-    expect(await h.db().requests.get('req-0001')).toMatchObject({
-      status: 'PENDING',
-      version: 1,
-      approvals: [],
-    });
-    const [note] = h.slack.callsOf('chat.postEphemeral');
-    expect(note?.args).toMatchObject({ channel: 'CAPPROVE1', user: 'ULEAD1' });
-    expect(String(note?.args.text)).toMatch(/cannot approve your own/);
-    expect(h.queue().jobs).toEqual([]);
-  });
-
-  it('refuses someone who is not an approver of the rule', async () => {
-    await submit('UDEV1', 'dev-group', 'Change');
-    h.slack.reset();
-    await click('UDEV2', ACTIONS.approve, 'req-0001');
-    expect(await h.db().requests.get('req-0001')).toMatchObject({ status: 'PENDING', version: 1 });
-    expect(String(h.slack.callsOf('chat.postEphemeral')[0]?.args.text)).toMatch(/not an approver/);
-  });
-
-  it('tells a late clicker the request is already decided', async () => {
-    await submit('UDEV1', 'dev-group', 'Change');
-    await click('ULEAD1', ACTIONS.approve, 'req-0001');
-    h.slack.reset();
-    const late = await click('ULEAD2', ACTIONS.approve, 'req-0001');
-    expect(late.statusCode).toBe(200);
-    expect(String(h.slack.callsOf('chat.postEphemeral')[0]?.args.text)).toMatch(/already decided/);
-    expect(await h.db().requests.get('req-0001')).toMatchObject({ approvals: [{ approver: 'ULEAD1' }] });
-    expect(h.queue().jobs).toHaveLength(1);
-  });
-});
+// Who may approve (self-approval, not an approver, an approver, a late click) is the shared
+// table APPROVALS of test/support/decision-tables.ts, run through Slack and the API by
+// test/functions/request-api/same-decisions.test.ts.
 
 describe('M of N by DM', () => {
   it('DMs every approver (user groups expanded), shows progress, and approves on the second distinct approver', async () => {
