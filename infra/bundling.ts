@@ -31,10 +31,20 @@ export const NOT_IN_LAMBDA = ['express', '@slack/socket-mode', 'raw-body', '@sla
  */
 export const POLICY_DIAGNOSTICS_STUB = './infra/lambda-stubs/policy-diagnostics.cjs';
 
+/**
+ * What the SDK clients' default credential chain becomes in the Lambda bundles: the
+ * environment only, where Lambda puts the function role's credentials. The full chain
+ * (profiles, SSO, web identity, process, instance metadata) brings the STS, SSO and sign-in
+ * clients with it, about 110 KiB that no function uses; a bundler cannot tell, so an alias is
+ * the way to leave them out (discussed in aws/aws-sdk-js-v3#6087).
+ */
+export const LAMBDA_CREDENTIALS = './infra/lambda-stubs/lambda-credentials.mjs';
+
 /** Every module left out of the Lambda bundles, with the stub that stands in for it. */
 export const LAMBDA_ALIASES: Readonly<Record<string, string>> = {
   ...Object.fromEntries(NOT_IN_LAMBDA.map((name) => [name, NOT_IN_LAMBDA_STUB])),
   yaml: POLICY_DIAGNOSTICS_STUB,
+  '@aws-sdk/credential-provider-node': LAMBDA_CREDENTIALS,
 };
 
 /** The esbuild options shared by the stack and the benchmarks (esbuild's JS API names). */

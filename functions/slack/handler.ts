@@ -5,7 +5,7 @@ import type { GrantQueue } from '../../shared/domain/ports.js';
 import { createBaseWiring, listenerLogger, requestPorts, type BaseWiring } from '../wiring/base-wiring.js';
 import { eventsOverSlackClient } from '../wiring/event-wiring.js';
 import { createHandler } from './create-handler.js';
-import { createAwsClients } from '../../shared/adapters/aws/clients.js';
+import { createIdentityCenterClients } from '../../shared/adapters/aws/clients.js';
 import type { AccountDirectory } from '../../shared/domain/account-directory.js';
 import { permissionSetAdapters } from '../../shared/targets/permission-set/adapters.js';
 import { permissionSetAccountDirectory } from '../../shared/targets/permission-set/account-directory.js';
@@ -26,7 +26,7 @@ export const handler = createHandler({
       base: createBaseWiring({ logger }),
       queue: createSlackGrantQueue(),
       // Read-only Organization and Identity Center lookups: the accounts picker and account names.
-      accounts: permissionSetAccountDirectory(permissionSetAdapters(createAwsClients())),
+      accounts: permissionSetAccountDirectory(permissionSetAdapters(createIdentityCenterClients())),
     };
     const { base, queue, accounts } = wired;
     const settings = await loadSlackSettings();

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { LAMBDA_ESBUILD_OPTIONS } from '../../infra/bundling.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'jit-bundling-'));
@@ -30,7 +30,7 @@ async function bundle(entry: string, name: string) {
 }
 
 describe('the Slack function bundle', () => {
-  it('holds no receiver but the AWS Lambda one, no OAuth, no yaml, no zod locale but English, and stays under 1.5 MB', async () => {
+  it('holds no receiver but the AWS Lambda one, no OAuth, no yaml, no credential chain, no IAM or STS, no zod locale but English, and stays under 1.5 MB', async () => {
     const { bytes, inputs } = await bundle('functions/slack/handler.ts', 'slack');
     const packages = (name: string) => inputs.filter((path) => path.includes(`node_modules/${name}/`));
     for (const leftOut of [
@@ -40,6 +40,12 @@ describe('the Slack function bundle', () => {
       '@slack/oauth',
       'jsonwebtoken',
       'yaml',
+      '@aws-sdk/credential-provider-node',
+      '@aws-sdk/credential-provider-ini',
+      '@aws-sdk/credential-provider-sso',
+      '@aws-sdk/nested-clients',
+      '@aws-sdk/client-iam',
+      '@aws-sdk/client-sts',
     ])
       expect(packages(leftOut), leftOut).toEqual([]);
     expect(inputs.filter((path) => /node_modules\/zod\/.*locales\/(?!en\.)/.test(path))).toEqual([]);
@@ -70,5 +76,56 @@ targets:
     expect(parsePolicy(POLICY).targets.map((t) => t.id)).toEqual(['dev-group']);
     const duplicated = POLICY.replace('people:', 'people:\n  leads: { users: [UEVIL] }');
     expect(() => parsePolicy(duplicated)).toThrow(/changed since.*npm run synth/);
+  });
+});
+
+describe('the AWS clients in a bundle', () => {
+  it('sign with the credentials Lambda puts in the environment, and with nothing else', async () => {
+    const entry = join(dir, 'client-entry.ts');
+    writeFileSync(
+      entry,
+      [
+        `import { ListTablesCommand } from '@aws-sdk/client-dynamodb';`,
+        `import { createDocumentClient } from ${JSON.stringify(join(process.cwd(), 'shared/adapters/dynamodb/client.ts'))};`,
+        `export const listTables = (endpoint: string) =>`,
+        `  createDocumentClient({ endpoint, region: 'us-east-1', maxAttempts: 1 }).send(new ListTablesCommand({}));`,
+      ].join('\n'),
+    );
+    const outfile = join(dir, 'client.mjs');
+    await build({
+      ...LAMBDA_ESBUILD_OPTIONS,
+      entryPoints: [entry],
+      outfile,
+      // The entry sits in a temporary directory: its own imports resolve from the project.
+      nodePaths: [join(process.cwd(), 'node_modules')],
+      logLevel: 'error',
+    });
+    const { listTables } = (await import(pathToFileURL(outfile).href)) as {
+      listTables: (endpoint: string) => Promise<{ TableNames?: string[] }>;
+    };
+    const saved = { ...process.env };
+    try {
+      process.env.AWS_ACCESS_KEY_ID = 'ASIAFROMLAMBDAENV001';
+      process.env.AWS_SECRET_ACCESS_KEY = 'lambda-env-secret';
+      process.env.AWS_SESSION_TOKEN = 'lambda-env-token';
+      await expect(listTables(inject('dynamoEndpoint'))).resolves.toMatchObject({
+        TableNames: expect.any(Array),
+      });
+      // A profile is not looked at: only the environment, as in Lambda.
+      delete process.env.AWS_ACCESS_KEY_ID;
+      delete process.env.AWS_SECRET_ACCESS_KEY;
+      delete process.env.AWS_SESSION_TOKEN;
+      const config = join(dir, 'aws-config');
+      writeFileSync(
+        config,
+        '[profile elsewhere]\naws_access_key_id = AKIAPROFILE000000001\naws_secret_access_key = x\n',
+      );
+      process.env.AWS_CONFIG_FILE = config;
+      process.env.AWS_PROFILE = 'elsewhere';
+      await expect(listTables(inject('dynamoEndpoint'))).rejects.toThrow(/environment variable credentials/);
+    } finally {
+      for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+      Object.assign(process.env, saved);
+    }
   });
 });

@@ -128,6 +128,20 @@ export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
     iam: createIamClient(options),
     sts: withCallDeadline(new STSClient(base), callMs),
     sqs: withCallDeadline(new SQSClient(base), callMs),
+    ...createIdentityCenterClients(options),
+  };
+}
+
+/**
+ * The Identity Center and Organizations clients alone (like {@link createAwsClients}): for a
+ * front door that only names accounts and people, so its bundle leaves out IAM and STS.
+ */
+export function createIdentityCenterClients(
+  options: AwsClientOptions = {},
+): Pick<AwsClients, 'ssoAdmin' | 'identityStore' | 'organizations'> {
+  const base = awsClientConfig(options);
+  const callMs = resolveDeadlines(options.deadlines).callMs;
+  return {
     ssoAdmin: withCallDeadline(new SSOAdminClient(base), callMs),
     identityStore: withCallDeadline(new IdentitystoreClient(base), callMs),
     // Organizations is global; its signing region is us-east-1 in the aws partition.
