@@ -6,9 +6,10 @@
  *                          [--endpoint URL [--skip-seed]]
  *
  * Seeds `--events` sealed audit events (valid hash chains) with parallel BatchWrite, then
- * prints p50/p95 of "one person's last 90 days" and "one target's last 30 days" (all pages
- * of 1000; also streamed, and both again read one request at a time for comparison), "one request's timeline", and the time and peak memory of exporting `--export` events to CSV (run in a
- * child process so its peak RSS is the export's alone). `--endpoint` uses a DynamoDB Local that
+ * prints p50/p95 of "one person's last 90 days", "one target's last 30 days" four ways run by
+ * run (all pages of 1000 as read and spread over time slices; streamed spread and one request
+ * at a time), "one request's timeline", and the time and peak memory of exporting `--export`
+ * events to CSV (run in a child process so its peak RSS is the export's alone). `--endpoint` uses a DynamoDB Local that
  * is already running (`npx tsx bench/audit.ts --hold` starts one in memory and prints its URL);
  * with `--skip-seed` the table seeded by an earlier run is measured again (same `--events`).
  */
@@ -22,7 +23,7 @@ import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { auditEventToItem, HEAD_SEQ } from '../shared/adapters/dynamodb/audit-log.js';
-import { DynamoAuditQuery } from '../shared/adapters/dynamodb/audit-query.js';
+import { DEFAULT_AUDIT_READ, DynamoAuditQuery } from '../shared/adapters/dynamodb/audit-query.js';
 import { ensureTables } from '../shared/adapters/dynamodb/create-tables.js';
 import {
   LOCAL_CREDENTIALS,
@@ -229,11 +230,14 @@ function percentile(sorted: number[], p: number): number {
   return sorted[index] ?? NaN;
 }
 
+/** An auditors' filter, as the reader takes it. */
+type TargetFilter = Parameters<DynamoAuditQuery['query']>[0];
+
 async function timeQueries(
   reader: DynamoAuditQuery,
   label: string,
   runs: number,
-  filterOf: (i: number) => Parameters<DynamoAuditQuery['query']>[0],
+  filterOf: (i: number) => TargetFilter,
   now: Date,
 ) {
   const times: number[] = [];
@@ -336,36 +340,62 @@ async function main(): Promise<void> {
       (i) => ({ subject: person(i), from: daysAgo(90) }),
       end,
     );
-    await timeQueries(
-      reader,
-      "one target's last 30 days",
-      runs,
-      (i) => ({ targetId: target(i), from: daysAgo(30) }),
-      end,
-    );
-    // The same answers read one request at a time, for the side-by-side figure.
+    // One target's month four ways, interleaved run by run so a busy spell weighs on all alike:
+    // pages as the reader reads them (one request at a time), pages spread over time slices,
+    // and the stream (export path) spread and one request at a time.
+    const spreadPages = new DynamoAuditQuery(doc, names.audit, undefined, undefined, {
+      ...DEFAULT_AUDIT_READ,
+      spreadPlainPages: true,
+    });
     const sequential = new DynamoAuditQuery(doc, names.audit, undefined, undefined, { slices: 1, window: 1 });
-    await timeQueries(
-      sequential,
-      "one target's last 30 days, one request at a time",
-      runs,
-      (i) => ({ targetId: target(i), from: daysAgo(30) }),
-      end,
-    );
-    for (const [label, r] of [
-      ['sliced', reader],
-      ['one request at a time', sequential],
-    ] as const) {
-      const times: number[] = [];
-      for (let i = 0; i < runs; i++) {
+    const allPages = async (r: DynamoAuditQuery, filter: TargetFilter) => {
+      let n = 0;
+      let cursor: string | undefined;
+      do {
+        const page = await r.query(filter, cursor ? { limit: 1000, cursor } : { limit: 1000 }, end);
+        n += page.items.length;
+        cursor = page.cursor;
+      } while (cursor);
+      return n;
+    };
+    const allStreamed = async (r: DynamoAuditQuery, filter: TargetFilter) => {
+      let n = 0;
+      for await (const _event of r.stream(filter, end)) n += 1;
+      return n;
+    };
+    const modes = [
+      {
+        label: 'all pages of 1000, as read (one request at a time)',
+        read: (f: TargetFilter) => allPages(reader, f),
+      },
+      {
+        label: 'all pages of 1000, spread over 4 time slices',
+        read: (f: TargetFilter) => allPages(spreadPages, f),
+      },
+      { label: 'streamed (export path), 4 time slices', read: (f: TargetFilter) => allStreamed(reader, f) },
+      {
+        label: 'streamed (export path), one request at a time',
+        read: (f: TargetFilter) => allStreamed(sequential, f),
+      },
+    ];
+    const times = modes.map(() => [] as number[]);
+    let targetEvents = 0;
+    for (let i = 0; i < runs; i++) {
+      const filter = { targetId: target(i), from: daysAgo(30) };
+      for (const [m, mode] of modes.entries()) {
         const t0 = performance.now();
-        for await (const _event of r.stream({ targetId: target(i), from: daysAgo(30) }, end)) void _event;
-        times.push(performance.now() - t0);
+        const n = await mode.read(filter);
+        times[m]?.push(performance.now() - t0);
+        if (m === 0) targetEvents += n;
       }
-      times.sort((a, b) => a - b);
+    }
+    console.log(
+      `one target's last 30 days (${runs} runs each, interleaved, ${(targetEvents / runs).toFixed(0)} events on average):`,
+    );
+    for (const [m, mode] of modes.entries()) {
+      const sorted = [...(times[m] ?? [])].sort((a, b) => a - b);
       console.log(
-        `one target's last 30 days streamed (export path), ${label}: p50 ${percentile(times, 50).toFixed(1)} ms, ` +
-          `p95 ${percentile(times, 95).toFixed(1)} ms`,
+        `  ${mode.label}: p50 ${percentile(sorted, 50).toFixed(1)} ms, p95 ${percentile(sorted, 95).toFixed(1)} ms`,
       );
     }
     // Requests are numbered in generation order; every request has at least two events, so
