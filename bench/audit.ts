@@ -233,6 +233,18 @@ function percentile(sorted: number[], p: number): number {
 /** An auditors' filter, as the reader takes it. */
 type TargetFilter = Parameters<DynamoAuditQuery['query']>[0];
 
+/** Reads every page of 1,000 of `filter`'s answer; how many events it held. */
+async function readAllPages(reader: DynamoAuditQuery, filter: TargetFilter, now: Date): Promise<number> {
+  let events = 0;
+  let cursor: string | undefined;
+  do {
+    const page = await reader.query(filter, cursor ? { limit: 1000, cursor } : { limit: 1000 }, now);
+    events += page.items.length;
+    cursor = page.cursor;
+  } while (cursor);
+  return events;
+}
+
 async function timeQueries(
   reader: DynamoAuditQuery,
   label: string,
@@ -243,14 +255,8 @@ async function timeQueries(
   const times: number[] = [];
   let events = 0;
   for (let i = 0; i < runs; i++) {
-    const filter = filterOf(i);
     const t0 = performance.now();
-    let cursor: string | undefined;
-    do {
-      const page = await reader.query(filter, cursor ? { limit: 1000, cursor } : { limit: 1000 }, now);
-      events += page.items.length;
-      cursor = page.cursor;
-    } while (cursor);
+    events += await readAllPages(reader, filterOf(i), now);
     times.push(performance.now() - t0);
   }
   times.sort((a, b) => a - b);
@@ -348,16 +354,6 @@ async function main(): Promise<void> {
       spreadPlainPages: true,
     });
     const sequential = new DynamoAuditQuery(doc, names.audit, undefined, undefined, { slices: 1, window: 1 });
-    const allPages = async (r: DynamoAuditQuery, filter: TargetFilter) => {
-      let n = 0;
-      let cursor: string | undefined;
-      do {
-        const page = await r.query(filter, cursor ? { limit: 1000, cursor } : { limit: 1000 }, end);
-        n += page.items.length;
-        cursor = page.cursor;
-      } while (cursor);
-      return n;
-    };
     const allStreamed = async (r: DynamoAuditQuery, filter: TargetFilter) => {
       let n = 0;
       for await (const _event of r.stream(filter, end)) n += 1;
@@ -366,11 +362,11 @@ async function main(): Promise<void> {
     const modes = [
       {
         label: 'all pages of 1000, as read (one request at a time)',
-        read: (f: TargetFilter) => allPages(reader, f),
+        read: (f: TargetFilter) => readAllPages(reader, f, end),
       },
       {
         label: 'all pages of 1000, spread over 4 time slices',
-        read: (f: TargetFilter) => allPages(spreadPages, f),
+        read: (f: TargetFilter) => readAllPages(spreadPages, f, end),
       },
       { label: 'streamed (export path), 4 time slices', read: (f: TargetFilter) => allStreamed(reader, f) },
       {

@@ -385,8 +385,9 @@ describe('ticket checks on submission (DynamoDB Local, Jira/ServiceNow stand-in)
   });
 });
 
-describe('on-call people sets (DynamoDB Local, PagerDuty stand-in)', () => {
-  const people = (w: ReturnType<typeof world>) => ({
+/** Who the on-call tests' people are: UDEV2 is dev2@example.com, anyone else dev1@example.com. */
+function people(w: ReturnType<typeof world>, roster = onCallRosterFromEnv(env())) {
+  return {
     policy: w.deps.policy,
     directory: {
       providers: ['slack' as const],
@@ -394,9 +395,11 @@ describe('on-call people sets (DynamoDB Local, PagerDuty stand-in)', () => {
         Promise.resolve(p.id === 'UDEV2' ? 'dev2@example.com' : 'dev1@example.com'),
       groupsOf: () => Promise.resolve([]),
     },
-    onCall: onCallRosterFromEnv(env()),
-  });
+    onCall: roster,
+  };
+}
 
+describe('on-call people sets (DynamoDB Local, PagerDuty stand-in)', () => {
   it('auto-approves whoever is on call, clamps the grant to the shift, and the sweeper ends it at the shift end', async () => {
     const w = world();
     const dev2 = await resolvePerson(people(w), slackPerson('UDEV2'));
@@ -457,22 +460,12 @@ describe('on-call people sets (DynamoDB Local, PagerDuty stand-in)', () => {
     standIn.faults.pagerduty = fault;
     const w = world();
     const roster = onCallRosterFromEnv(env(300));
-    const dev2 = await resolvePerson({ ...people(w), onCall: roster }, slackPerson('UDEV2'));
+    const dev2 = await resolvePerson(people(w, roster), slackPerson('UDEV2'));
     expect(dev2.onCall?.['sre-oncall']).toBeUndefined();
   });
 });
 
 describe('on-call people sets (DynamoDB Local, Opsgenie stand-in)', () => {
-  const people = (w: ReturnType<typeof world>, roster = onCallRosterFromEnv(env())) => ({
-    policy: w.deps.policy,
-    directory: {
-      providers: ['slack' as const],
-      emailOf: (p: { id: string }) =>
-        Promise.resolve(p.id === 'UDEV2' ? 'dev2@example.com' : 'dev1@example.com'),
-      groupsOf: () => Promise.resolve([]),
-    },
-    onCall: roster,
-  });
   const ask = (requester: ResolvedPerson) => ({
     requester,
     principal: requester.email ?? 'x',
