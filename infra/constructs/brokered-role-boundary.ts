@@ -231,6 +231,16 @@ export class BrokeredRoleBoundary extends Construct {
         EVENT_SOURCE_MAPPING_CHANGE_ACTIONS,
         props.eventSourceMappingArns,
       ),
+      // Why: a new trigger on a broker function, from a queue or stream the session owns whose
+      // resource policy lets the function's role read it, would feed the function forged jobs.
+      // CreateEventSourceMapping has no resource; its function is the lambda:FunctionArn key.
+      new iam.PolicyStatement({
+        sid: 'DenyNewBrokerTriggers',
+        effect: iam.Effect.DENY,
+        actions: ['lambda:CreateEventSourceMapping'],
+        resources: ['*'],
+        conditions: { ArnLike: { 'lambda:FunctionArn': props.functionArnPattern } },
+      }),
       ...deny('DenyTouchingBrokerQueues', QUEUE_CHANGE_ACTIONS, props.queueArns),
       ...deny('DenyTouchingBrokerSecret', SECRET_ACTIONS, props.secretArns),
       ...deny('DenyChangingBrokerSchedules', SCHEDULE_CHANGE_ACTIONS, props.ruleArns),

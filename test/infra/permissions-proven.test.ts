@@ -757,6 +757,12 @@ describe('permissions proven offline: what must be denied is denied', () => {
       ),
       { action: 'lambda:UpdateAlias', resource: `${functionArn('audit-archive')}:live` },
       { action: 'lambda:InvokeFunction', resource: `${functionArn('console-api')}:1` },
+      // A new trigger (a queue of the session's own, opened to the function's role) on any of them.
+      ...BROKER_FUNCTIONS.map((name) => ({
+        action: 'lambda:CreateEventSourceMapping',
+        resource: '*',
+        context: { 'lambda:FunctionArn': functionArn(name) },
+      })),
     );
     const still: IamRequest[] = [
       // A function URL request reaches the handler's own check (IAM caller, Slack signature).
@@ -766,6 +772,12 @@ describe('permissions proven offline: what must be denied is denied', () => {
         context: { 'lambda:InvokedViaFunctionUrl': 'true' },
       },
       { action: 'lambda:InvokeFunctionUrl', resource: functionArn('audit-api') },
+      // Triggers on the session's own functions stay its business.
+      {
+        action: 'lambda:CreateEventSourceMapping',
+        resource: '*',
+        context: { 'lambda:FunctionArn': `arn:aws:lambda:us-east-1:${account}:function:web-app-worker` },
+      },
       { action: 'ecs:UpdateService', resource: `arn:aws:ecs:us-east-1:${account}:service/web-app/api` },
       { action: 's3:GetObject', resource: 'arn:aws:s3:::web-app-assets/index.html' },
     ];
