@@ -23,15 +23,6 @@ export const NOT_IN_LAMBDA_STUB = './infra/lambda-stubs/not-in-lambda.cjs';
 export const NOT_IN_LAMBDA = ['express', '@slack/socket-mode', 'raw-body', '@slack/oauth'] as const;
 
 /**
- * The stub that replaces the `yaml` library in the Lambda bundles (113 KiB). The policy a
- * function reads was validated at synth time and is read by the fast reader (js-yaml); `yaml`
- * only serves the thorough reader, which explains what the fast one refused (duplicate keys,
- * aliases, positioned syntax errors). A bundled policy that the fast reader refuses was changed
- * after synth: the stub fails the function's wiring, saying so, instead of explaining it.
- */
-export const POLICY_DIAGNOSTICS_STUB = './infra/lambda-stubs/policy-diagnostics.cjs';
-
-/**
  * What the SDK clients' default credential chain becomes in the Lambda bundles: the
  * environment only, where Lambda puts the function role's credentials. The full chain
  * (profiles, SSO, web identity, process, instance metadata) brings the STS, SSO and sign-in
@@ -40,10 +31,9 @@ export const POLICY_DIAGNOSTICS_STUB = './infra/lambda-stubs/policy-diagnostics.
  */
 export const LAMBDA_CREDENTIALS = './infra/lambda-stubs/lambda-credentials.mjs';
 
-/** Every module left out of the Lambda bundles, with the stub that stands in for it. */
+/** Every module the Lambda bundles replace, with what stands in for it. */
 export const LAMBDA_ALIASES: Readonly<Record<string, string>> = {
   ...Object.fromEntries(NOT_IN_LAMBDA.map((name) => [name, NOT_IN_LAMBDA_STUB])),
-  yaml: POLICY_DIAGNOSTICS_STUB,
   '@aws-sdk/credential-provider-node': LAMBDA_CREDENTIALS,
 };
 

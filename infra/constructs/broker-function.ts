@@ -89,7 +89,7 @@ export class BrokerFunction extends Construct {
         sourceMapMode: nodejs.SourceMapMode.DEFAULT,
         minify: LAMBDA_ESBUILD_OPTIONS.minify,
         target: LAMBDA_ESBUILD_OPTIONS.target,
-        // What a Lambda never runs stays out of the bundle (bundling.ts: Bolt's other receivers, yaml).
+        // What a Lambda never runs stays out of the bundle (bundling.ts: Bolt's other receivers...).
         esbuildArgs: esbuildAliasArgs(),
         // Bundle the AWS SDK pinned in the lock file instead of the runtime's copy.
         bundleAwsSDK: true,
