@@ -23,7 +23,7 @@ import {
 } from '../shared/adapters/dynamodb/local-server.js';
 import { DynamoRequestStore } from '../shared/adapters/dynamodb/request-store.js';
 import { tableNamesWithPrefix } from '../shared/adapters/dynamodb/tables.js';
-import { parsePolicy } from '../shared/domain/policy.js';
+import { parsePolicy } from '../shared/domain/policy-text.js';
 import { activateGrant } from '../shared/usecases/activate-grant.js';
 import { approveRequest } from '../shared/usecases/approve-request.js';
 import type { RequestDeps } from '../shared/usecases/deps.js';

@@ -29,7 +29,7 @@ import { DynamoRequestStore } from '../shared/adapters/dynamodb/request-store.js
 import { tableNamesWithPrefix } from '../shared/adapters/dynamodb/tables.js';
 import { systemClock, UlidGenerator } from '../shared/adapters/ids.js';
 import { ACTIONS, COMMANDS } from '../shared/adapters/slack/ids.js';
-import { parsePolicy } from '../shared/domain/policy.js';
+import { parsePolicy } from '../shared/domain/policy-text.js';
 import { eventsOverSlackClient } from '../functions/wiring/event-wiring.js';
 import type { GrantJob } from '../shared/domain/ports.js';
 import type { RequestDeps } from '../shared/usecases/deps.js';

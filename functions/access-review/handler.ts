@@ -11,7 +11,7 @@ import { systemClock } from '../../shared/adapters/ids.js';
 import { SlackReviewPoster } from '../../shared/adapters/slack/review-poster.js';
 import { loadSlackWebSettings } from '../../shared/adapters/slack/runtime.js';
 import { ENV, readEnv } from '../../shared/config/env.js';
-import { loadPolicyFile } from '../../shared/config/policy-file.js';
+import { loadBundledPolicy } from '../../shared/config/bundled-policy.js';
 import { DEFAULT_REVIEW_PERIOD_DAYS } from '../../shared/domain/review-delivery.js';
 import {
   deliverAccessReview,
@@ -53,7 +53,8 @@ export async function createAccessReviewDeps(
     store: new S3ReviewStore(createArchiveClients().s3, config[ENV.reviewBucket]),
     poster: new SlackReviewPoster(web),
     markers: new DynamoReviewMarkers(createDocumentClient(), table),
-    channel: policyPath === undefined ? undefined : loadPolicyFile(policyPath).breakGlass?.securityChannel,
+    channel:
+      policyPath === undefined ? undefined : loadBundledPolicy(policyPath).policy.breakGlass?.securityChannel,
     logger: useCaseLogger(logger),
   };
   return { deps, logger, periodDays: config[ENV.reviewPeriodDays] };

@@ -21,7 +21,7 @@ import { createPolicyVersionStore } from '../../shared/adapters/dynamodb/policy-
 import { loadPolicyVersion } from '../../shared/config/policy-file.js';
 import type { PolicyVersionStore } from '../../shared/domain/ports.js';
 import type { Explanation } from '../../shared/domain/provenance.js';
-import { explainDecision } from '../../shared/usecases/policy-provenance.js';
+import { explainDecision } from '../../shared/usecases/explain-decision.js';
 import { sparkline, type AccessReview } from '../../shared/domain/access-review.js';
 import { reportAccessReview } from '../../shared/usecases/access-review-report.js';
 import { openArchiveStore } from '../../shared/adapters/archive/open-archive.js';

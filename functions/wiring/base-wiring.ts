@@ -6,7 +6,7 @@ import { DynamoRequestStore } from '../../shared/adapters/dynamodb/request-store
 import type { TableNames } from '../../shared/adapters/dynamodb/tables.js';
 import { systemClock, UlidGenerator } from '../../shared/adapters/ids.js';
 import { ENV, readEnv } from '../../shared/config/env.js';
-import { loadPolicyVersion } from '../../shared/config/policy-file.js';
+import { loadBundledPolicy } from '../../shared/config/bundled-policy.js';
 import { DynamoPolicyVersions } from '../../shared/adapters/dynamodb/policy-versions.js';
 import type { PolicyVersion } from '../../shared/domain/provenance.js';
 import { keptPolicyVersion } from '../../shared/usecases/policy-provenance.js';
@@ -60,7 +60,7 @@ export interface BaseWiringOptions {
   readonly env?: EnvSource;
   /** A prepared client (tests, DynamoDB Local); otherwise one built from the SDK's environment. */
   readonly doc?: DocumentClient;
-  /** An already-loaded policy; otherwise POLICY_PATH is read. */
+  /** An already-loaded policy; otherwise the policy bundled at POLICY_PATH is read (shared/config/bundled-policy.ts). */
   readonly policy?: AccessPolicy;
   /** The version of the already-loaded policy's file (decision provenance). */
   readonly policyVersion?: PolicyVersion;
@@ -84,7 +84,7 @@ export function createBaseWiring(options: BaseWiringOptions = {}): BaseWiring {
   if (!options.policy && policyPath === undefined) {
     throw new ConfigError(`Invalid configuration:\n  ${ENV.policyPath}: is required`);
   }
-  const loaded = options.policy ? undefined : loadPolicyVersion(policyPath as string);
+  const loaded = options.policy ? undefined : loadBundledPolicy(policyPath as string);
   const policy = options.policy ?? (loaded as NonNullable<typeof loaded>).policy;
   const doc = options.doc ?? createDocumentClient();
   const audit = new DynamoAuditLog(doc, tables.audit);

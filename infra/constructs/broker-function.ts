@@ -1,10 +1,14 @@
-import { basename } from 'node:path';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { BUNDLED_POLICY_DOCUMENT_SUFFIX } from '../../shared/config/bundled-policy.js';
+import { bundledPolicyDocument } from '../../shared/config/bundled-policy-writer.js';
 import { ENV } from '../../shared/config/env.js';
 import { ESM_REQUIRE_BANNER, LAMBDA_ESBUILD_OPTIONS, esbuildAliasArgs } from '../bundling.js';
 import { BROKER_IAM_PATH } from '../managed-targets.js';
@@ -106,11 +110,23 @@ function shellQuote(value: string): string {
   return `'${value.replaceAll("'", `'"'"'`)}'`;
 }
 
-/** Copies `file` into the bundle's output directory as `name` after esbuild ran. */
+/**
+ * Copies the policy `file` into the bundle's output directory as `name` after esbuild ran,
+ * with the document synth read from it next to it (`name` + `.json`, see
+ * shared/config/bundled-policy.ts): the function validates that document and reads no YAML.
+ */
 function copyIntoBundle(file: string, name: string): nodejs.ICommandHooks {
+  const document = join(
+    mkdtempSync(join(tmpdir(), 'jit-policy-')),
+    `${name}${BUNDLED_POLICY_DOCUMENT_SUFFIX}`,
+  );
+  writeFileSync(document, bundledPolicyDocument(file));
   return {
     beforeBundling: () => [],
     beforeInstall: () => [],
-    afterBundling: (_inputDir, outputDir) => [`cp ${shellQuote(file)} ${shellQuote(`${outputDir}/${name}`)}`],
+    afterBundling: (_inputDir, outputDir) => [
+      `cp ${shellQuote(file)} ${shellQuote(`${outputDir}/${name}`)}`,
+      `cp ${shellQuote(document)} ${shellQuote(`${outputDir}/${name}${BUNDLED_POLICY_DOCUMENT_SUFFIX}`)}`,
+    ],
   };
 }

@@ -1,6 +1,4 @@
 import safeRegex from 'safe-regex2';
-import { CORE_SCHEMA, load as loadYaml } from 'js-yaml';
-import { isMap, isScalar, isSeq, parseDocument } from 'yaml';
 import * as z from 'zod';
 import { tryParseDuration } from './duration.js';
 import { TARGET_KINDS } from '../targets/kinds.js';
@@ -729,71 +727,6 @@ export function validatePolicy(
     targets,
   };
   return deepFreeze(policy);
-}
-
-/**
- * Parses policy text (YAML, which includes JSON) and validates it. Duplicate keys are refused
- * (a second `approvers:` silently replacing the first is how a rule gets weaker unnoticed).
- *
- * Two readers, one meaning (YAML 1.2 core schema, no merge keys, no custom tags): a fast one
- * (js-yaml, about ten times faster on a 5,000-target policy, which every cold start and synth
- * parses) takes a plain document, and refuses duplicate keys and any alias itself; whatever it
- * refuses is read again by the thorough one, which names each duplicate key by its path, bounds
- * aliases and gives positioned syntax errors.
- */
-export function parsePolicy(
-  text: string,
-  source = '(inline)',
-  kinds: readonly TargetKind[] = TARGET_KINDS,
-): AccessPolicy {
-  const plain = readPlainYaml(text);
-  if (plain.ok) return validatePolicy(plain.document, source, kinds);
-  return validatePolicy(readYamlThoroughly(text, source), source, kinds);
-}
-
-/** The fast reader: a document without aliases and duplicate keys, or not-ok for the thorough one. */
-function readPlainYaml(text: string): { ok: true; document: unknown } | { ok: false } {
-  try {
-    return { ok: true, document: loadYaml(text, { schema: CORE_SCHEMA, json: false, maxAliases: 0 }) };
-  } catch {
-    return { ok: false };
-  }
-}
-
-/**
- * The thorough reader: duplicate keys are found with one set per mapping, because the YAML
- * library's own check scans every earlier key of a mapping for each key and takes minutes on a
- * large `identities` map.
- */
-function readYamlThoroughly(text: string, source: string): unknown {
-  const parsed = parseDocument(text, { prettyErrors: true, uniqueKeys: false });
-  const [syntaxError] = parsed.errors;
-  if (syntaxError) throw new PolicyError(source, [`(root): not valid YAML or JSON: ${syntaxError.message}`]);
-  const duplicates: string[] = [];
-  findDuplicateKeys(parsed.contents, [], duplicates);
-  if (duplicates.length > 0) throw new PolicyError(source, duplicates);
-  try {
-    return parsed.toJS();
-  } catch (error) {
-    // toJS refuses alias bombs (too many aliases) and similar; the document is not usable.
-    throw new PolicyError(source, [`(root): not a usable YAML document: ${(error as Error).message}`]);
-  }
-}
-
-/** Appends `path: key "x" is defined twice` for every repeated key of every mapping under `node`. */
-function findDuplicateKeys(node: unknown, path: Path, out: string[]): void {
-  if (isMap(node)) {
-    const seen = new Set<unknown>();
-    for (const pair of node.items) {
-      const key = isScalar(pair.key) ? pair.key.value : pair.key;
-      const keyPath = [...path, String(key)];
-      if (seen.has(key)) out.push(`${formatIssuePath(keyPath)}: is defined twice`);
-      seen.add(key);
-      findDuplicateKeys(pair.value, keyPath, out);
-    }
-  } else if (isSeq(node)) {
-    node.items.forEach((item, i) => findDuplicateKeys(item, [...path, i], out));
-  }
 }
 
 export function findTarget(policy: AccessPolicy, targetId: string): Target | undefined {

@@ -16,7 +16,7 @@ import { BatchWriteItemCommand, ScanCommand, type AttributeValue } from '@aws-sd
 import { describe, expect, it } from 'vitest';
 import { DynamoAuditQuery } from '../../shared/adapters/dynamodb/audit-query.js';
 import { ITEM_SCHEMA_VERSION, ItemSchemaError } from '../../shared/adapters/dynamodb/item-schema.js';
-import { parsePolicy } from '../../shared/domain/policy.js';
+import { parsePolicy } from '../../shared/domain/policy-text.js';
 import type { AccessRequest } from '../../shared/domain/request.js';
 import { activateGrant } from '../../shared/usecases/activate-grant.js';
 import { approveRequest } from '../../shared/usecases/approve-request.js';

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { decideEscalation, stageProgress } from '../../shared/domain/approval-stages.js';
 import { decideApproval, decideDenial } from '../../shared/domain/decision.js';
 import { PolicyError } from '../../shared/domain/errors.js';
-import { findTarget, parsePolicy, type Target } from '../../shared/domain/policy.js';
+import { findTarget, type Target } from '../../shared/domain/policy.js';
+import { parsePolicy } from '../../shared/domain/policy-text.js';
 import { slackPerson, type ResolvedPerson } from '../../shared/domain/person.js';
 import type { AccessRequest } from '../../shared/domain/request.js';
 

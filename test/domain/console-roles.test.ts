@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { consoleRolesOf, hasAnyConsoleRole, mayReadRequest } from '../../shared/domain/console-roles.js';
-import { parsePolicy } from '../../shared/domain/policy.js';
+import { parsePolicy } from '../../shared/domain/policy-text.js';
 import { person } from '../support/fakes.js';
 
 const policy = parsePolicy(readFileSync('policy/example.yaml', 'utf8'), 'example.yaml');

@@ -16,7 +16,7 @@ import {
   type RequestInput,
 } from '../../shared/domain/decision.js';
 import { parsePerson, personKey, slackPerson, type ResolvedPerson } from '../../shared/domain/person.js';
-import { parsePolicy } from '../../shared/domain/policy.js';
+import { parsePolicy } from '../../shared/domain/policy-text.js';
 import type { AccessRequest } from '../../shared/domain/request.js';
 import {
   PERMISSION_SET_TARGET,

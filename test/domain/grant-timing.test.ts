@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { decideCancel } from '../../shared/domain/decision.js';
 import { decideExpiryWarning, decideGraceExtension, decideStart } from '../../shared/domain/grant-timing.js';
-import { findTarget, parsePolicy, type Target } from '../../shared/domain/policy.js';
+import { findTarget, type Target } from '../../shared/domain/policy.js';
+import { parsePolicy } from '../../shared/domain/policy-text.js';
 import type { AccessRequest } from '../../shared/domain/request.js';
 import { grantRecord } from '../support/fake-aws.js';
 

@@ -5,13 +5,13 @@ import { describe, expect, it } from 'vitest';
 import { PolicyError } from '../../shared/domain/errors.js';
 import { parsePerson, slackPerson } from '../../shared/domain/person.js';
 import {
-  parsePolicy,
   requestableTargets,
   isResponder,
   expandSets,
   findTarget,
   isInSets,
 } from '../../shared/domain/policy.js';
+import { parsePolicy } from '../../shared/domain/policy-text.js';
 import {
   EXAMPLE_POLICY_PATH,
   loadPolicyFile,

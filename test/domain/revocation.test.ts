@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { slackPerson, type ResolvedPerson } from '../../shared/domain/person.js';
-import { parsePolicy, securitySets } from '../../shared/domain/policy.js';
+import { securitySets } from '../../shared/domain/policy.js';
+import { parsePolicy } from '../../shared/domain/policy-text.js';
 import type { AccessRequest } from '../../shared/domain/request.js';
 import { decideRevoke, decideRevokeAll, isSecurity } from '../../shared/domain/revocation.js';
 import { grantRecord } from '../support/fake-aws.js';

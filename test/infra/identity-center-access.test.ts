@@ -1,4 +1,4 @@
-import { parsePolicy } from '../../shared/domain/policy.js';
+import { parsePolicy } from '../../shared/domain/policy-text.js';
 import { TEST_POLICY_YAML } from '../support/fakes.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PERMISSION_SET_LIFECYCLE_ACTIONS } from '../../infra/constructs/identity-center-access.js';

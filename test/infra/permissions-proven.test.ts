@@ -31,7 +31,7 @@ import { auditEventToItem } from '../../shared/adapters/dynamodb/audit-log.js';
 import { routeCredentials } from '../../shared/adapters/credentials-mailbox.js';
 import { DynamoCredentialsMailbox } from '../../shared/adapters/dynamodb/credentials-mailbox.js';
 import { CREDENTIALS_MAILBOX_TABLE, createTableInput } from '../../shared/adapters/dynamodb/tables.js';
-import { parsePolicy } from '../../shared/domain/policy.js';
+import { parsePolicy } from '../../shared/domain/policy-text.js';
 import { TARGET_KINDS } from '../../shared/targets/kinds.js';
 import type { RequestDeps } from '../../shared/usecases/deps.js';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';

@@ -5,7 +5,8 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createBrokerApp } from '../../infra/broker-app.js';
 import { BROKER_FUNCTIONS } from '../../infra/broker-stack.js';
-import { EXAMPLE_POLICY_PATH } from '../../shared/config/policy-file.js';
+import { loadBundledPolicy } from '../../shared/config/bundled-policy.js';
+import { EXAMPLE_POLICY_PATH, loadPolicyVersion } from '../../shared/config/policy-file.js';
 import { SKIP_BUNDLING, synthBroker, type SynthResult } from './synth-broker.js';
 
 describe('cdk synth, bundled with the local esbuild and checked by cdk-nag', () => {
@@ -45,6 +46,11 @@ describe('cdk synth, bundled with the local esbuild and checked by cdk-nag', () 
       'utf8',
     );
     expect(bundled).toBe(readFileSync(EXAMPLE_POLICY_PATH, 'utf8'));
+    // Next to it, the document synth read from it: what the function validates (no YAML reader).
+    for (const asset of withPolicy) {
+      const policyFile = join(synth.assembly.directory, asset, 'access-policy-example.yaml');
+      expect(loadBundledPolicy(policyFile)).toEqual(loadPolicyVersion(EXAMPLE_POLICY_PATH));
+    }
   });
 
   it('builds the web console offline into an asset: page, script, stylesheet (config.json comes from the stack)', () => {

@@ -1,5 +1,5 @@
 import type { ApprovalRefusal, RefusalField, RefusalReason } from '../../shared/domain/decision.js';
-import { parsePolicy } from '../../shared/domain/policy.js';
+import { parsePolicy } from '../../shared/domain/policy-text.js';
 import type { RequestStatus } from '../../shared/domain/lifecycle.js';
 import { PERMISSION_SET_TARGET, PROD_ACCOUNT, STAGING_ACCOUNT } from './permission-set-policy.js';
 import { API_KEYS, type ApiCallerName } from './request-api.js';

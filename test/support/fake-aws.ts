@@ -11,7 +11,7 @@ import type {
   SessionRequest,
   SessionVendor,
 } from '../../shared/domain/grant-ports.js';
-import { parsePolicy } from '../../shared/domain/policy.js';
+import { parsePolicy } from '../../shared/domain/policy-text.js';
 import type {
   CredentialsDelivery,
   GrantJob,

@@ -7,7 +7,8 @@ import {
 } from '../../shared/domain/audit.js';
 import { isLive } from '../../shared/domain/lifecycle.js';
 import { slackPerson, type ResolvedPerson } from '../../shared/domain/person.js';
-import { parsePolicy, type AccessPolicy } from '../../shared/domain/policy.js';
+import { type AccessPolicy } from '../../shared/domain/policy.js';
+import { parsePolicy } from '../../shared/domain/policy-text.js';
 import type {
   Annotation,
   AuditLog,

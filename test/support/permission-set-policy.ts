@@ -1,4 +1,5 @@
-import { parsePolicy, type AccessPolicy } from '../../shared/domain/policy.js';
+import { type AccessPolicy } from '../../shared/domain/policy.js';
+import { parsePolicy } from '../../shared/domain/policy-text.js';
 
 /**
  * The one permission-set policy of the tests: requester UDEV1 (set `devs`), approver ULEAD1

@@ -2,7 +2,7 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { itemToAuditEvent } from '../../shared/adapters/dynamodb/audit-log.js';
 import { AUDIT_INDEX } from '../../shared/adapters/dynamodb/tables.js';
-import { parsePolicy } from '../../shared/domain/policy.js';
+import { parsePolicy } from '../../shared/domain/policy-text.js';
 import type { RequestStore } from '../../shared/domain/ports.js';
 import { approveRequest } from '../../shared/usecases/approve-request.js';
 import type { RequestDeps } from '../../shared/usecases/deps.js';

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { itemToAuditEvent } from '../../shared/adapters/dynamodb/audit-log.js';
 import { AUDIT_INDEX } from '../../shared/adapters/dynamodb/tables.js';
 import type { AuditEvent } from '../../shared/domain/audit.js';
-import { parsePolicy } from '../../shared/domain/policy.js';
+import { parsePolicy } from '../../shared/domain/policy-text.js';
 import { approveRequest, denyRequest } from '../../shared/usecases/approve-request.js';
 import type { RequestDeps } from '../../shared/usecases/deps.js';
 import { followUpPendingRequests } from '../../shared/usecases/follow-up-pending.js';

@@ -150,6 +150,7 @@ const NO_REQUEST_WRITES: Record<string, string> = {
     'decides who may revoke, then stores each end through requestEarlyEnd/recordEndRequest (release-grant, driven above)',
   channel: 'wraps the store and audit log to name the channel on events; the writes are the wrapped callers’',
   'policy-provenance': 'stores content-addressed policy versions (not requests) and builds decision detail',
+  'explain-decision': 'reads the trail and kept policy versions to explain a decision; writes nothing',
   'archive-audit': 'copies audit events into the archive store, changes no request',
   'access-dashboard': 'reads live grants and the audit trail, writes nothing',
   'list-waiting-approvals': 'reads pending requests and the audit trail, writes nothing',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AlreadyDecidedError } from '../../shared/domain/errors.js';
-import { parsePolicy } from '../../shared/domain/policy.js';
+import { parsePolicy } from '../../shared/domain/policy-text.js';
 import { approveRequest } from '../../shared/usecases/approve-request.js';
 import type { RequestDeps } from '../../shared/usecases/deps.js';
 import { submitRequest } from '../../shared/usecases/submit-request.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parsePerson, slackPerson, type Person } from '../../shared/domain/person.js';
-import { parsePolicy } from '../../shared/domain/policy.js';
+import { parsePolicy } from '../../shared/domain/policy-text.js';
 import type { PersonDirectory } from '../../shared/domain/ports.js';
 import { identifyPerson, resolvePerson } from '../../shared/usecases/identify-person.js';
 import { staticPolicy } from '../support/fakes.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DynamoAuditQuery } from '../../shared/adapters/dynamodb/audit-query.js';
 import { PolicyError } from '../../shared/domain/errors.js';
-import { parsePolicy } from '../../shared/domain/policy.js';
+import { parsePolicy } from '../../shared/domain/policy-text.js';
 import type { TargetDriver } from '../../shared/domain/target-kind.js';
 import { TARGET_KINDS } from '../../shared/targets/kinds.js';
 import { activateGrant } from '../../shared/usecases/activate-grant.js';

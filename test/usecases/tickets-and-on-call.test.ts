@@ -8,7 +8,7 @@ import {
   ticketSystemsFromEnv,
 } from '../../shared/adapters/tickets/integration-settings.js';
 import { slackPerson, type ResolvedPerson } from '../../shared/domain/person.js';
-import { parsePolicy } from '../../shared/domain/policy.js';
+import { parsePolicy } from '../../shared/domain/policy-text.js';
 import { decideTicket, type TicketLookup, type TicketRule } from '../../shared/domain/tickets.js';
 import { activateGrant } from '../../shared/usecases/activate-grant.js';
 import { breakGlass } from '../../shared/usecases/break-glass.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DynamoAuditQuery } from '../../../shared/adapters/dynamodb/audit-query.js';
-import { parsePolicy } from '../../../shared/domain/policy.js';
+import { parsePolicy } from '../../../shared/domain/policy-text.js';
 import { approveRequest } from '../../../shared/usecases/approve-request.js';
 import { activateGrant } from '../../../shared/usecases/activate-grant.js';
 import { issueCredentials } from '../../../shared/usecases/issue-credentials.js';

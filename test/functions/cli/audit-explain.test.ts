@@ -6,7 +6,7 @@ import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { DynamoAuditQuery } from '../../../shared/adapters/dynamodb/audit-query.js';
 import { DynamoPolicyVersions, policyVersionKey } from '../../../shared/adapters/dynamodb/policy-versions.js';
-import { parsePolicy } from '../../../shared/domain/policy.js';
+import { parsePolicy } from '../../../shared/domain/policy-text.js';
 import { policyVersionOf, type PolicyVersion } from '../../../shared/domain/provenance.js';
 import { approveRequest, denyRequest } from '../../../shared/usecases/approve-request.js';
 import type { RequestDeps } from '../../../shared/usecases/deps.js';

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { bearerToken, callerFromClaims, DevSessions } from '../../../functions/console-api/caller.js';
 import { readLocalConfig } from '../../../functions/local/config.js';
 import { isSandboxedOnLoopback } from '../../../functions/local/runner.js';
-import { parsePolicy } from '../../../shared/domain/policy.js';
+import { parsePolicy } from '../../../shared/domain/policy-text.js';
 import { ManualClock } from '../../support/fakes.js';
 
 const policy = parsePolicy(readFileSync('policy/example.yaml', 'utf8'), 'example.yaml');

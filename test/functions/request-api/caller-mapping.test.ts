@@ -1,7 +1,7 @@
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { personOfApiCaller } from '../../../shared/domain/api-caller.js';
-import { parsePolicy } from '../../../shared/domain/policy.js';
+import { parsePolicy } from '../../../shared/domain/policy-text.js';
 import { ManualClock, RecordingQueue } from '../../support/fakes.js';
 import { useLocalTables } from '../../support/local-dynamo.js';
 import { API_KEYS, callApi, requestApiOver, type ApiCallerName } from '../../support/request-api.js';

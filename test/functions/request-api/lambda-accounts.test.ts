@@ -14,7 +14,7 @@ import {
   STAGING_ACCOUNT,
   permissionSetPolicyYaml,
 } from '../../support/permission-set-policy.js';
-import { parsePolicy } from '../../../shared/domain/policy.js';
+import { parsePolicy } from '../../../shared/domain/policy-text.js';
 import { API_KEYS, callApi } from '../../support/request-api.js';
 import { useSlackHandler } from '../slack/harness.js';
 import { requestApiOverLambdaWiring } from './lambda-api.js';

@@ -1,6 +1,6 @@
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { parsePolicy } from '../../../shared/domain/policy.js';
+import { parsePolicy } from '../../../shared/domain/policy-text.js';
 import { activateGrant } from '../../../shared/usecases/activate-grant.js';
 import { ManualClock, RecordingQueue } from '../../support/fakes.js';
 import { useLocalTables } from '../../support/local-dynamo.js';

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ACTIONS, BLOCKS, CALLBACKS } from '../../../shared/adapters/slack/ids.js';
-import { parsePolicy } from '../../../shared/domain/policy.js';
+import { parsePolicy } from '../../../shared/domain/policy-text.js';
 import { API_KEYS, callApi, type ApiCallerName } from '../../support/request-api.js';
 import { blockAction, interactionBody, selectState, textState, viewSubmission } from '../../support/slack.js';
 import { useSlackHandler } from '../slack/harness.js';

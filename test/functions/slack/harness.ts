@@ -5,7 +5,8 @@ import { itemToAuditEvent } from '../../../shared/adapters/dynamodb/audit-log.js
 import { AUDIT_INDEX } from '../../../shared/adapters/dynamodb/tables.js';
 import type { SlackAppLogger } from '../../../functions/slack/app.js';
 import type { AccountDirectory } from '../../../shared/domain/account-directory.js';
-import { parsePolicy, type AccessPolicy } from '../../../shared/domain/policy.js';
+import { type AccessPolicy } from '../../../shared/domain/policy.js';
+import { parsePolicy } from '../../../shared/domain/policy-text.js';
 import { createHandler } from '../../../functions/slack/create-handler.js';
 import { eventsOverSlackClient } from '../../../functions/wiring/event-wiring.js';
 import { ManualClock, RecordingQueue, SequentialIds } from '../../support/fakes.js';

@@ -2,7 +2,7 @@ import { webApi } from '@slack/bolt';
 import { describe, expect, it } from 'vitest';
 import { eventsOverSlackClient } from '../../../functions/wiring/event-wiring.js';
 import { ACTIONS, BLOCKS, CALLBACKS } from '../../../shared/adapters/slack/ids.js';
-import { parsePolicy } from '../../../shared/domain/policy.js';
+import { parsePolicy } from '../../../shared/domain/policy-text.js';
 import { followUpPendingRequests } from '../../../shared/usecases/follow-up-pending.js';
 import { RecordingQueue, SequentialIds, silentLogger } from '../../support/fakes.js';
 import {

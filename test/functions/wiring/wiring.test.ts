@@ -1,5 +1,8 @@
+import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { clearCaches } from '@aws-lambda-powertools/parameters';
 import { AddUserToGroupCommand, IAMClient } from '@aws-sdk/client-iam';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -10,9 +13,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createGrantWiring } from '../../../functions/wiring/grant-wiring.js';
 import { createBaseWiring } from '../../../functions/wiring/base-wiring.js';
 import { SLACK_SECRET_MAX_AGE_SECONDS } from '../../../shared/adapters/slack/runtime.js';
+import { bundledPolicyDocument } from '../../../shared/config/bundled-policy-writer.js';
 import { EXAMPLE_POLICY_PATH } from '../../../shared/config/policy-file.js';
 import { ConfigError } from '../../../shared/domain/errors.js';
-import { parsePolicy } from '../../../shared/domain/policy.js';
+import { parsePolicy } from '../../../shared/domain/policy-text.js';
 import { auditOf } from '../../../shared/usecases/audit-events.js';
 import { grantRecord } from '../../support/fake-aws.js';
 import { ManualClock, TEST_POLICY_YAML } from '../../support/fakes.js';
@@ -35,10 +39,15 @@ afterEach(() => {
 });
 const QUEUE_URL = 'https://sqs.us-east-1.amazonaws.com/111122223333/grant-jobs';
 
+/** The example policy bundled as the stack bundles it: the file and its parsed document. */
+const BUNDLED_POLICY = join(mkdtempSync(join(tmpdir(), 'jit-wiring-')), 'access-policy-example.yaml');
+copyFileSync(EXAMPLE_POLICY_PATH, BUNDLED_POLICY);
+writeFileSync(`${BUNDLED_POLICY}.json`, bundledPolicyDocument(EXAMPLE_POLICY_PATH));
+
 const env = {
   REQUESTS_TABLE_NAME: 'requests',
   AUDIT_TABLE_NAME: 'audit',
-  POLICY_PATH: EXAMPLE_POLICY_PATH,
+  POLICY_PATH: BUNDLED_POLICY,
   AWS_REGION: 'us-east-1',
 };
 
