@@ -116,11 +116,7 @@ function shellQuote(value: string): string {
  * shared/config/bundled-policy.ts): the function validates that document and reads no YAML.
  */
 function copyIntoBundle(file: string, name: string): nodejs.ICommandHooks {
-  const document = join(
-    mkdtempSync(join(tmpdir(), 'jit-policy-')),
-    `${name}${BUNDLED_POLICY_DOCUMENT_SUFFIX}`,
-  );
-  writeFileSync(document, bundledPolicyDocument(file));
+  const document = policyDocumentFile(file);
   return {
     beforeBundling: () => [],
     beforeInstall: () => [],
@@ -129,4 +125,19 @@ function copyIntoBundle(file: string, name: string): nodejs.ICommandHooks {
       `cp ${shellQuote(document)} ${shellQuote(`${outputDir}/${name}${BUNDLED_POLICY_DOCUMENT_SUFFIX}`)}`,
     ],
   };
+}
+
+/** The document file of each policy text, written once per process (every function copies it). */
+const policyDocuments = new Map<string, string>();
+
+function policyDocumentFile(file: string): string {
+  const content = bundledPolicyDocument(file);
+  const key = `${file}\n${content}`;
+  let document = policyDocuments.get(key);
+  if (document === undefined) {
+    document = join(mkdtempSync(join(tmpdir(), 'jit-policy-')), `policy${BUNDLED_POLICY_DOCUMENT_SUFFIX}`);
+    writeFileSync(document, content);
+    policyDocuments.set(key, document);
+  }
+  return document;
 }
