@@ -129,7 +129,7 @@ describe('the AWS clients in a bundle', () => {
       const config = join(dir, 'aws-config');
       writeFileSync(
         config,
-        '[profile elsewhere]\naws_access_key_id = AKIAPROFILE000000001\naws_secret_access_key = x\n',
+        '[profile elsewhere]\naws_access_key_id = profile-key-not-real\naws_secret_access_key = profile-secret-not-real\n',
       );
       process.env.AWS_CONFIG_FILE = config;
       process.env.AWS_PROFILE = 'elsewhere';
