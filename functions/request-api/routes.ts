@@ -23,7 +23,7 @@ import { issueCredentials } from '../../shared/usecases/issue-credentials.js';
 import { listMyAccess } from '../../shared/usecases/list-my-access.js';
 import { releaseGrant } from '../../shared/usecases/release-grant.js';
 import { revokeAccess, revokeAllAccessOf } from '../../shared/usecases/revoke-access.js';
-import { accountChoices, checkAccountChoice } from '../../shared/usecases/prepare-forms.js';
+import { accountChoices } from '../../shared/usecases/prepare-forms.js';
 import { submitRequest } from '../../shared/usecases/submit-request.js';
 
 /**
@@ -153,9 +153,21 @@ function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
 }
 
 const ok = (body: unknown, status = 200): ApiResponse => ({ status, body });
-const refused = (refusal: { reason: string; message: string; field?: string }): ApiResponse => ({
+/** A decision's refusal as the API answers it; its `accounts` field is the body's `account`. */
+const refused = ({
+  field,
+  ...refusal
+}: {
+  reason: string;
+  message: string;
+  field?: string;
+}): ApiResponse => ({
   status: 422,
-  body: { outcome: 'refused', ...refusal },
+  body: {
+    outcome: 'refused',
+    ...refusal,
+    ...(field === undefined ? {} : { field: field === 'accounts' ? 'account' : field }),
+  },
 });
 
 /** The caller's own request, or 404 (someone else's request is not even confirmed to exist). */
@@ -174,8 +186,8 @@ type Route = (
 
 async function submit(deps: RequestApiDeps, caller: Person, body: unknown): Promise<ApiResponse> {
   const input = parseBody(submitBody, body);
-  // The accounts asked for ("111122223333" or "111122223333,444455556666"), checked like the
-  // Slack form's picker: each one the target may be granted in, at least one for such a target.
+  // The accounts asked for ("111122223333" or "111122223333,444455556666"); the decision checks
+  // them (each one the target may be granted in, at least one for such a target).
   const accounts = input.account
     ?.split(',')
     .map((a) => a.trim())
@@ -186,9 +198,6 @@ async function submit(deps: RequestApiDeps, caller: Person, body: unknown): Prom
   if (choices === undefined && accounts !== undefined) {
     throw new ValidationError(`Target ${input.target} does not take an account.`);
   }
-  const accountCheck = await checkAccountChoice(deps.requests, target, accounts);
-  if (!accountCheck.ok)
-    return refused({ reason: accountCheck.reason, message: accountCheck.message, field: 'account' });
   const { person, identity } = await identifyPerson(deps.people, caller);
   if (!identity.ok) return refused({ reason: identity.reason, message: identity.message });
   const result = await submitRequest(deps.requests, {

@@ -99,23 +99,15 @@ export async function accountChoices(
  * The accounts picked in the request form, checked against the target: for a target granted
  * per account at least one, each one it allows. Why check here too: the form is the place to
  * say so inline, and a forged submission must not name an account the target does not reach
- * (the driver checks again at activation). A refusal carries the decision's reason and words
- * (accountProblem), so every front door answers with the same ones.
+ * (the driver checks again at activation).
  */
 export async function checkAccountChoice(
   deps: Pick<RequestDeps, 'accounts'>,
   target: Target | undefined,
   picked: readonly string[] | undefined,
-): Promise<
-  | { readonly ok: true }
-  | {
-      readonly ok: false;
-      readonly reason: 'account-missing' | 'account-not-allowed';
-      readonly message: string;
-    }
-> {
+): Promise<{ readonly ok: true } | { readonly ok: false; readonly message: string }> {
   const problem = accountProblem(picked, await allowedAccountIds(deps, target));
-  return problem ? { ok: false, reason: problem.reason, message: problem.message } : { ok: true };
+  return problem ? { ok: false, message: problem.message } : { ok: true };
 }
 
 /** The ids of {@link accountChoices}: what decideRequest's account rule checks against. */
