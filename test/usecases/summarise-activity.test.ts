@@ -5,14 +5,14 @@ import { CloudTrailActivityLookup } from '../../shared/adapters/aws/cloudtrail-a
 import { activityFromDetail, TokenBucket } from '../../shared/domain/activity.js';
 import type { AccessRequest } from '../../shared/domain/request.js';
 import { auditOf } from '../../shared/usecases/audit-events.js';
-import { breakGlass } from '../../shared/usecases/break-glass.js';
 import {
   summariseGrantActivity,
   sweepGrantActivity,
   type ActivityDeps,
 } from '../../shared/usecases/summarise-activity.js';
 import { roleSessionOf } from '../../shared/targets/role/activity-session.js';
-import { fakeWorld, person, staticPolicy } from '../support/fakes.js';
+import { breakGlassOutage } from '../support/break-glass.js';
+import { fakeWorld, staticPolicy } from '../support/fakes.js';
 import { InMemoryAuditReader } from '../support/in-memory-audit-reader.js';
 
 const cloudTrail = mockClient(CloudTrailClient);
@@ -46,14 +46,7 @@ function trailEvent(
 /** A break-glass role grant of UONCALL1 on prod-role (ACTIVE from 09:00 for 1 h), and the deps. */
 async function world(options: { perSecond?: number } = {}) {
   const w = fakeWorld();
-  const glass = await breakGlass(w.deps, {
-    requester: person('UONCALL1'),
-    principal: 'oncall1',
-    targetId: 'prod-role',
-    reason: 'outage',
-    ticket: 'INC-1',
-  });
-  if (glass.outcome !== 'granted') throw new Error(glass.message);
+  const glass = await breakGlassOutage(w.deps);
   const slept: number[] = [];
   const deps: ActivityDeps & { reader: InMemoryAuditReader } = {
     store: w.store,
@@ -70,7 +63,7 @@ async function world(options: { perSecond?: number } = {}) {
     regions: ['eu-west-1'],
     reader: new InMemoryAuditReader(() => w.audit.events),
   };
-  return { ...w, grant: glass.request, deps, slept };
+  return { ...w, grant: glass, deps, slept };
 }
 
 /** Ends the grant as the sweeper would (EXPIRED with its audit event). */

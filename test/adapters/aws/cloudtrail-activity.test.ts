@@ -5,7 +5,6 @@ import { TokenBucket } from '../../../shared/domain/activity.js';
 import type { AccessRequest } from '../../../shared/domain/request.js';
 import { roleSessionOf } from '../../../shared/targets/role/activity-session.js';
 import { auditOf } from '../../../shared/usecases/audit-events.js';
-import { breakGlass } from '../../../shared/usecases/break-glass.js';
 import {
   summariseGrantActivity,
   sweepGrantActivity,
@@ -16,7 +15,8 @@ import {
   startCloudTrailStandIn,
   type CloudTrailStandIn,
 } from '../../support/cloudtrail-stand-in.js';
-import { fakeWorld, person, staticPolicy } from '../../support/fakes.js';
+import { breakGlassOutage } from '../../support/break-glass.js';
+import { fakeWorld, staticPolicy } from '../../support/fakes.js';
 import { InMemoryAuditReader } from '../../support/in-memory-audit-reader.js';
 
 let standIn: CloudTrailStandIn;
@@ -50,15 +50,8 @@ const FAST: AwsClientOptions = {
  */
 async function endedGrant(client: AwsClientOptions = FAST) {
   const w = fakeWorld();
-  const glass = await breakGlass(w.deps, {
-    requester: person('UONCALL1'),
-    principal: 'oncall1',
-    targetId: 'prod-role',
-    reason: 'outage',
-    ticket: 'INC-1',
-  });
-  if (glass.outcome !== 'granted') throw new Error(glass.message);
-  const approved = (await w.store.get(glass.request.id)) as AccessRequest;
+  const glass = await breakGlassOutage(w.deps);
+  const approved = (await w.store.get(glass.id)) as AccessRequest;
   const activated = await w.store.transition(approved, {
     to: 'ACTIVE',
     at: w.clock.now(),

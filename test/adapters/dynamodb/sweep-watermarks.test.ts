@@ -11,13 +11,13 @@ import type { AuditFilter, AuditReader } from '../../../shared/domain/audit-quer
 import type { AccessRequest } from '../../../shared/domain/request.js';
 import { roleSessionOf } from '../../../shared/targets/role/activity-session.js';
 import { auditOf } from '../../../shared/usecases/audit-events.js';
-import { breakGlass } from '../../../shared/usecases/break-glass.js';
 import {
   summariseGrantActivity,
   sweepGrantActivity,
   type ActivityDeps,
 } from '../../../shared/usecases/summarise-activity.js';
-import { fakeWorld, person, staticPolicy } from '../../support/fakes.js';
+import { breakGlassOutage } from '../../support/break-glass.js';
+import { fakeWorld, staticPolicy } from '../../support/fakes.js';
 import { useLocalTables } from '../../support/local-dynamo.js';
 
 /**
@@ -84,15 +84,8 @@ describe('the activity sweep watermark', () => {
     };
     /** A break-glass role grant of `principal`, activated now and expired a minute after its end. */
     async function endedGrant(principal: string): Promise<AccessRequest> {
-      const glass = await breakGlass(deps, {
-        requester: person('UONCALL1'),
-        principal,
-        targetId: 'prod-role',
-        reason: 'outage',
-        ticket: 'INC-1',
-      });
-      if (glass.outcome !== 'granted') throw new Error(glass.message);
-      const activated = await activate(glass.request.id);
+      const glass = await breakGlassOutage(deps, principal);
+      const activated = await activate(glass.id);
       w.clock.set(activated.endsAt as string);
       w.clock.advance(60);
       const ended = await db().requests.transition(activated, {
@@ -203,18 +196,8 @@ describe('the activity sweep watermark', () => {
 
   it('a grant summarised on demand while live (before the window) is not summarised again when it ends', async () => {
     const w = world();
-    const glass = await breakGlass(
-      { ...w.deps, store: db().requests, audit: db().audit },
-      {
-        requester: person('UONCALL1'),
-        principal: 'oncall1',
-        targetId: 'prod-role',
-        reason: 'outage',
-        ticket: 'INC-1',
-      },
-    );
-    if (glass.outcome !== 'granted') throw new Error(glass.message);
-    const live = await w.activate(glass.request.id);
+    const glass = await breakGlassOutage({ ...w.deps, store: db().requests, audit: db().audit });
+    const live = await w.activate(glass.id);
     w.useTrail(trail());
     await summariseGrantActivity(w.activity, live.id, {
       deadline: new Date(w.clock.now().getTime() + 10_000),
