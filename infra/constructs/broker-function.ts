@@ -10,6 +10,8 @@ import { Construct } from 'constructs';
 import { BUNDLED_POLICY_DOCUMENT_SUFFIX } from '../../shared/config/bundled-policy.js';
 import { bundledPolicyDocument } from '../../shared/config/bundled-policy-writer.js';
 import { ENV } from '../../shared/config/env.js';
+import { readPolicyText } from '../../shared/config/policy-source.js';
+import { policyVersionOf } from '../../shared/domain/provenance.js';
 import { ESM_REQUIRE_BANNER, LAMBDA_ESBUILD_OPTIONS, esbuildAliasArgs } from '../bundling.js';
 import { BROKER_IAM_PATH } from '../managed-targets.js';
 
@@ -131,12 +133,12 @@ function copyIntoBundle(file: string, name: string): nodejs.ICommandHooks {
 const policyDocuments = new Map<string, string>();
 
 function policyDocumentFile(file: string): string {
-  const content = bundledPolicyDocument(file);
-  const key = `${file}\n${content}`;
+  // Keyed by the text's hash: the document is read and validated once, not once per function.
+  const key = `${file}\n${policyVersionOf(readPolicyText(file)).sha256}`;
   let document = policyDocuments.get(key);
   if (document === undefined) {
     document = join(mkdtempSync(join(tmpdir(), 'jit-policy-')), `policy${BUNDLED_POLICY_DOCUMENT_SUFFIX}`);
-    writeFileSync(document, content);
+    writeFileSync(document, bundledPolicyDocument(file));
     policyDocuments.set(key, document);
   }
   return document;
