@@ -1,3 +1,4 @@
+import { webApi } from '@slack/bolt';
 import { slackSignature } from '../../shared/adapters/slack/signature.js';
 
 /**
@@ -56,3 +57,8 @@ export {
   SlackWebApiSandbox as SlackStandIn,
   type SlackCall,
 } from '../../shared/adapters/sandbox/slack-web-api.js';
+
+/** A Web API client on the Slack stand-in at `url`, with no retries (a failure shows at once). */
+export function standInWebClient(standIn: { readonly url: string }): webApi.WebClient {
+  return new webApi.WebClient(TEST_BOT_TOKEN, { slackApiUrl: standIn.url, retryConfig: { retries: 0 } });
+}

@@ -1,4 +1,3 @@
-import { webApi } from '@slack/bolt';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SlackDirectory } from '../../../shared/adapters/slack/directory.js';
 import { InMemorySlackMessageStore } from '../../../shared/adapters/slack/message-store.js';
@@ -14,7 +13,7 @@ import {
   PROD_ACCOUNT,
   permissionSetPolicyYaml,
 } from '../../support/permission-set-policy.js';
-import { SlackStandIn, TEST_BOT_TOKEN } from '../../support/slack.js';
+import { SlackStandIn, standInWebClient } from '../../support/slack.js';
 
 /**
  * The lifecycle DMs (the expiry warning, the scheduled-approval notice) of a permission-set
@@ -39,10 +38,7 @@ afterAll(async () => {
 beforeEach(() => {
   slack.reset();
   world = fakeWorld(permissionSetPolicyYaml());
-  const client = new webApi.WebClient(TEST_BOT_TOKEN, {
-    slackApiUrl: slack.url,
-    retryConfig: { retries: 0 },
-  });
+  const client = standInWebClient(slack);
   notifier = new SlackNotifier(
     client,
     world.deps.policy,

@@ -1,12 +1,11 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { webApi } from '@slack/bolt';
 import { SlackDirectory } from '../../../shared/adapters/slack/directory.js';
 import { InMemorySlackMessageStore } from '../../../shared/adapters/slack/message-store.js';
 import { SlackNotifier } from '../../../shared/adapters/slack/notifier.js';
 import { summariseActivity } from '../../../shared/domain/activity.js';
 import { fakeWorld } from '../../support/fakes.js';
 import { grantRecord } from '../../support/fake-aws.js';
-import { SlackStandIn, TEST_BOT_TOKEN } from '../../support/slack.js';
+import { SlackStandIn, standInWebClient } from '../../support/slack.js';
 
 const slack = new SlackStandIn();
 beforeAll(() => slack.start());
@@ -14,10 +13,7 @@ afterAll(() => slack.stop());
 
 it('posts a grant’s activity in its thread and shows it in the break-glass alert the reviewer sees', async () => {
   const world = fakeWorld();
-  const client = new webApi.WebClient(TEST_BOT_TOKEN, {
-    slackApiUrl: slack.url,
-    retryConfig: { retries: 0 },
-  });
+  const client = standInWebClient(slack);
   const notifier = new SlackNotifier(
     client,
     world.deps.policy,
@@ -57,10 +53,7 @@ it('posts a grant’s activity in its thread and shows it in the break-glass ale
 
 it('keeps the activity on the break-glass review message when it is redrawn (reviewed, or ended after the summary)', async () => {
   const world = fakeWorld();
-  const client = new webApi.WebClient(TEST_BOT_TOKEN, {
-    slackApiUrl: slack.url,
-    retryConfig: { retries: 0 },
-  });
+  const client = standInWebClient(slack);
   const summary = summariseActivity(
     [{ eventSource: 's3.amazonaws.com', eventName: 'PutObject', eventTime: '2026-11-27T09:10:00.000Z' }],
     { from: '2026-11-27T09:00:00.000Z', to: '2026-11-27T10:00:00.000Z' },

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { webApi } from '@slack/bolt';
 import { SlackCredentialsDelivery } from '../../../shared/adapters/slack/credentials-delivery.js';
 import { replyToSlackView } from '../../../shared/adapters/slack/reply-to.js';
 import { SlackDirectory } from '../../../shared/adapters/slack/directory.js';
@@ -9,7 +8,7 @@ import { createEventBus } from '../../../functions/wiring/event-wiring.js';
 import { followUpPendingRequests } from '../../../shared/usecases/follow-up-pending.js';
 import { submitRequest } from '../../../shared/usecases/submit-request.js';
 import { fakeWorld, person, silentLogger, TEST_POLICY_YAML, type FakeWorld } from '../../support/fakes.js';
-import { SlackStandIn, TEST_BOT_TOKEN } from '../../support/slack.js';
+import { SlackStandIn, standInWebClient } from '../../support/slack.js';
 import { grantRecord } from '../../support/fake-aws.js';
 import type { AccessRequest } from '../../../shared/domain/request.js';
 
@@ -26,10 +25,7 @@ afterAll(async () => {
 beforeEach(() => {
   slack.reset();
   world = fakeWorld();
-  const client = new webApi.WebClient(TEST_BOT_TOKEN, {
-    slackApiUrl: slack.url,
-    retryConfig: { retries: 0 },
-  });
+  const client = standInWebClient(slack);
   const notifier = new SlackNotifier(
     client,
     world.deps.policy,
@@ -114,10 +110,7 @@ describe('SlackNotifier with the pending follow-up (the sweeper)', () => {
     ).replace('requesters: [devs], approvers: [leads]', 'requesters: [devs, leads], approvers: [leads]');
     const w = fakeWorld(yaml);
     slack.userGroups.set('SLEADS9', ['ULEAD7', 'ULEAD1']);
-    const client = new webApi.WebClient(TEST_BOT_TOKEN, {
-      slackApiUrl: slack.url,
-      retryConfig: { retries: 0 },
-    });
+    const client = standInWebClient(slack);
     const messages = new InMemorySlackMessageStore();
     const notifier = new SlackNotifier(client, w.deps.policy, new SlackDirectory(client, w.clock), messages);
     const deps = { ...w.deps, events: createEventBus(silentLogger, [notifier]) };
@@ -134,10 +127,7 @@ describe('SlackNotifier with the pending follow-up (the sweeper)', () => {
 
 describe('SlackCredentialsDelivery', () => {
   it('fills the open modal with a console link and CLI lines, and only that modal', async () => {
-    const client = new webApi.WebClient(TEST_BOT_TOKEN, {
-      slackApiUrl: slack.url,
-      retryConfig: { retries: 0 },
-    });
+    const client = standInWebClient(slack);
     const delivery = new SlackCredentialsDelivery(client);
     const job = {
       kind: 'issue-credentials' as const,
@@ -170,10 +160,7 @@ describe('SlackCredentialsDelivery', () => {
 
 describe('SlackCredentialsDelivery without a console link', () => {
   it('delivers the CLI lines and says the console link is unavailable, with no button', async () => {
-    const client = new webApi.WebClient(TEST_BOT_TOKEN, {
-      slackApiUrl: slack.url,
-      retryConfig: { retries: 0 },
-    });
+    const client = standInWebClient(slack);
     const delivery = new SlackCredentialsDelivery(client);
     const job = {
       kind: 'issue-credentials' as const,

@@ -1,4 +1,3 @@
-import { webApi } from '@slack/bolt';
 import { describe, expect, it } from 'vitest';
 import { eventsOverSlackClient } from '../../../functions/wiring/event-wiring.js';
 import { ACTIONS, BLOCKS, CALLBACKS } from '../../../shared/adapters/slack/ids.js';
@@ -9,8 +8,8 @@ import {
   blockAction,
   interactionBody,
   selectState,
+  standInWebClient,
   textState,
-  TEST_BOT_TOKEN,
   viewSubmission,
 } from '../../support/slack.js';
 import { useSlackHandler } from './harness.js';
@@ -109,10 +108,7 @@ describe('approval stages in Slack', () => {
   it('sends the escalation notice to the backup approvers once', async () => {
     const id = await submitStaged();
     h.slack.reset();
-    const web = new webApi.WebClient(TEST_BOT_TOKEN, {
-      slackApiUrl: h.slack.url,
-      retryConfig: { retries: 0 },
-    });
+    const web = standInWebClient(h.slack);
     const events = eventsOverSlackClient(
       { doc: h.db().doc, tables: h.db().names, policy: { current: () => policy }, clock: h.clock() },
       silentLogger,

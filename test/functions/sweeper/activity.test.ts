@@ -1,5 +1,4 @@
 import { CloudTrailClient, LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
-import { webApi } from '@slack/bolt';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createSweeperHandler, type SweeperActivity } from '../../../functions/sweeper/handler.js';
@@ -13,7 +12,7 @@ import { roleSessionOf } from '../../../shared/targets/role/activity-session.js'
 import { fakeWorld, ManualClock } from '../../support/fakes.js';
 import { grantRecord, grantWorld, storeGrants } from '../../support/fake-aws.js';
 import { useLocalTables } from '../../support/local-dynamo.js';
-import { SlackStandIn, TEST_BOT_TOKEN } from '../../support/slack.js';
+import { SlackStandIn, standInWebClient } from '../../support/slack.js';
 
 const db = useLocalTables();
 const cloudTrail = mockClient(CloudTrailClient);
@@ -57,7 +56,7 @@ async function world(ids: readonly string[], options: { perSecond?: number; budg
       grantRecord({ id, status: 'ACTIVE', targetId: 'prod-role', startsAt: START, endsAt: END }),
     ),
   );
-  const web = new webApi.WebClient(TEST_BOT_TOKEN, { slackApiUrl: slack.url, retryConfig: { retries: 0 } });
+  const web = standInWebClient(slack);
   const messages = new InMemorySlackMessageStore();
   for (const [i, id] of ids.entries())
     await messages.add(id, [{ channel: 'CAPPROVALS', ts: `170000000${i}.0001` }]);
