@@ -37,14 +37,22 @@ export function stampSchema<T extends Record<string, unknown>>(item: T): T & { s
  */
 export function unstampSchema(item: Record<string, unknown>, what: string): Record<string, unknown> {
   const { [SCHEMA_ATTRIBUTE]: version, ...rest } = item;
-  if (version === undefined) return rest;
+  checkSchemaVersion(version, () => what);
+  return rest;
+}
+
+/**
+ * Throws {@link ItemSchemaError} unless an item stamped `version` (or not stamped) is one this
+ * release reads; `what` names the item, built only when refusing it.
+ */
+export function checkSchemaVersion(version: unknown, what: () => string): void {
+  if (version === undefined) return;
   if (
     typeof version !== 'number' ||
     !Number.isInteger(version) ||
     version < 1 ||
     version > ITEM_SCHEMA_VERSION
   ) {
-    throw new ItemSchemaError(what, version);
+    throw new ItemSchemaError(what(), version);
   }
-  return rest;
 }
