@@ -8,13 +8,14 @@
  * Seeds `--events` sealed audit events (valid hash chains) with parallel BatchWrite, then
  * prints p50/p95 of "one person's last 90 days", "one target's last 30 days" four ways run by
  * run (all pages of 1000 as read and spread over time slices; streamed spread and one request
- * at a time), "one request's timeline", and the time and peak memory of exporting `--export`
+ * at a time), each after one untimed answer and with the CPU time an answer costs this process
+ * and DynamoDB Local (when its process is on this machine), "one request's timeline", and the time and peak memory of exporting `--export`
  * events to CSV (run in a child process so its peak RSS is the export's alone). `--endpoint` uses a DynamoDB Local that
  * is already running (`npx tsx bench/audit.ts --hold` starts one in memory and prints its URL);
  * with `--skip-seed` the table seeded by an earlier run is measured again (same `--events`).
  */
 import { spawn } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -225,6 +226,45 @@ async function seed(doc: DynamoDBDocumentClient, table: string, end: Date): Prom
   return (Date.now() - started) / 1000;
 }
 
+/**
+ * DynamoDB Local's Java process serving `endpoint`, found by the port on its command line
+ * (Linux only; undefined elsewhere or when it is not on this machine).
+ */
+function localDynamoPid(endpoint: string): number | undefined {
+  const port = new URL(endpoint).port;
+  try {
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      const args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      if (args.some((a) => a.endsWith('DynamoDBLocal.jar')) && args[args.indexOf('-port') + 1] === port)
+        return Number(entry);
+    }
+  } catch {
+    // No /proc: not Linux.
+  }
+  return undefined;
+}
+
+/**
+ * A reader of the CPU time (user + system, ms) `pid` has used so far, from /proc/<pid>/stat in
+ * clock ticks of 10 ms: coarse for one answer, exact enough summed over a run. Always 0 when
+ * the process cannot be read.
+ */
+function serverCpu(pid: number | undefined): () => number {
+  // /proc counts in USER_HZ, which Linux fixes at 100 a second for every architecture's ABI.
+  const tickMs = 1000 / 100;
+  return () => {
+    if (pid === undefined) return 0;
+    try {
+      // Fields 14 and 15 (utime, stime), counted after the parenthesised command name.
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+      return (Number(fields[11]) + Number(fields[12])) * tickMs;
+    } catch {
+      return 0;
+    }
+  };
+}
+
 function percentile(sorted: number[], p: number): number {
   const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
   return sorted[index] ?? NaN;
@@ -374,24 +414,35 @@ async function main(): Promise<void> {
         read: (f: TargetFilter) => allStreamed(sequential, f),
       },
     ];
+    // One untimed answer per way first: the first answers of a code path run before V8 has
+    // compiled it (two to four times slower here), which a warm function has long done.
+    for (const mode of modes) await mode.read({ targetId: target(runs), from: daysAgo(30) });
+    const server = serverCpu(dynamo?.pid ?? localDynamoPid(endpoint));
     const times = modes.map(() => [] as number[]);
+    const cpu = modes.map(() => ({ reader: 0, server: 0 }));
     let targetEvents = 0;
     for (let i = 0; i < runs; i++) {
       const filter = { targetId: target(i), from: daysAgo(30) };
       for (const [m, mode] of modes.entries()) {
-        const t0 = performance.now();
+        const [c0, s0, t0] = [process.cpuUsage(), server(), performance.now()];
         const n = await mode.read(filter);
         times[m]?.push(performance.now() - t0);
+        const used = process.cpuUsage(c0);
+        (cpu[m] as { reader: number }).reader += (used.user + used.system) / 1000;
+        (cpu[m] as { server: number }).server += server() - s0;
         if (m === 0) targetEvents += n;
       }
     }
     console.log(
-      `one target's last 30 days (${runs} runs each, interleaved, ${(targetEvents / runs).toFixed(0)} events on average):`,
+      `one target's last 30 days (${runs} runs each, interleaved, ${(targetEvents / runs).toFixed(0)} events on average; ` +
+        `CPU per answer: this reader's process${server() > 0 ? ', DynamoDB Local' : ''}):`,
     );
     for (const [m, mode] of modes.entries()) {
       const sorted = [...(times[m] ?? [])].sort((a, b) => a - b);
+      const { reader, server: store } = cpu[m] as { reader: number; server: number };
       console.log(
-        `  ${mode.label}: p50 ${percentile(sorted, 50).toFixed(1)} ms, p95 ${percentile(sorted, 95).toFixed(1)} ms`,
+        `  ${mode.label}: p50 ${percentile(sorted, 50).toFixed(1)} ms, p95 ${percentile(sorted, 95).toFixed(1)} ms; ` +
+          `CPU ${(reader / runs).toFixed(0)} ms${store > 0 ? ` + ${(store / runs).toFixed(0)} ms` : ''}`,
       );
     }
     // Requests are numbered in generation order; every request has at least two events, so

@@ -2,7 +2,8 @@
  * Benchmark of the Slack function (not a test): warm latency (p50, p99) of the real handler
  * for a slash command and for an approval click, with signed requests against DynamoDB Local
  * and a stand-in Slack Web API; then the bundled function's size and module-load time, beside
- * two floors: a minimal Bolt app, and the same with the AWS clients the function needs.
+ * three floors: a minimal Bolt app, the same with the DynamoDB document client alone, and the
+ * same with every AWS client the function needs.
  *
  *   npx tsx bench/slack.ts [--n=200] [--loads=5] [--only=latency|bundles]   (or SLACK_BENCH_N / SLACK_BENCH_LOADS)
  */
@@ -163,6 +164,7 @@ const BUNDLES = [
     .map((name) => `functions/${name}/handler.ts`)
     .filter((entry) => existsSync(entry)),
   'bench/minimal-bolt-app.ts',
+  'bench/minimal-bolt-dynamodb-app.ts',
   'bench/minimal-bolt-aws-app.ts',
 ];
 
@@ -225,9 +227,16 @@ async function measureBundles(): Promise<void> {
         ? `size ${(slack.size / floor.size).toFixed(2)}x, module load p50 ${(median(slack.wall) / median(floor.wall)).toFixed(2)}x (CPU ${(median(slack.cpu) / median(floor.cpu)).toFixed(2)}x)`
         : '';
     const floor = results.get('bench/minimal-bolt-app.ts');
+    const dynamoFloor = results.get('bench/minimal-bolt-dynamodb-app.ts');
     const awsFloor = results.get('bench/minimal-bolt-aws-app.ts');
     if (slack && floor)
       console.log(`slack function vs minimal Bolt app: ${ratios(floor)} (goal: <= 1.5 MB, <= 1.1x)`);
+    if (floor && dynamoFloor)
+      console.log(
+        `minimal Bolt app with the DynamoDB document client alone vs minimal Bolt app: module load p50 ` +
+          `${(median(dynamoFloor.wall) / median(floor.wall)).toFixed(2)}x (CPU ${(median(dynamoFloor.cpu) / median(floor.cpu)).toFixed(2)}x): ` +
+          `what keeping state in DynamoDB through the SDK costs before any code of the function's own`,
+      );
     if (slack && awsFloor)
       console.log(
         `slack function vs minimal Bolt app with the AWS clients it needs: ${ratios(awsFloor)} (the broker's own code)`,
