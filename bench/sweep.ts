@@ -69,7 +69,7 @@ try {
     );
   // Warm-up, untimed: a thousand grants swept and a thousand raw transactions. DynamoDB Local's
   // JVM compiles its hot paths over its first thousands of requests; without this, that cost
-  // lands on whichever phase runs first (the sweep: 80–96 grants/s cold against 127–147 warm,
+  // lands on whichever phase runs first (the sweep: 75–97 grants/s cold against 127–147 warm,
   // 2026-12-01), and the ratio compares a cold store with a warm one.
   const warmGrants = expiredGrants('warm', WARM_UP);
   await seedGrants(doc, names.requests, warmGrants);
