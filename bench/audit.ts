@@ -6,13 +6,17 @@
  *                          [--endpoint URL [--skip-seed]]
  *
  * Seeds `--events` sealed audit events (valid hash chains) with parallel BatchWrite, then
- * prints p50/p95 of "one person's last 90 days", "one target's last 30 days" four ways run by
- * run (all pages of 1000 as read and spread over time slices; streamed spread and one request
- * at a time), each after one untimed answer and with the CPU time an answer costs this process
- * and DynamoDB Local (when its process is on this machine), "one request's timeline", and the time and peak memory of exporting `--export`
- * events to CSV (run in a child process so its peak RSS is the export's alone). `--endpoint` uses a DynamoDB Local that
- * is already running (`npx tsx bench/audit.ts --hold` starts one in memory and prints its URL);
- * with `--skip-seed` the table seeded by an earlier run is measured again (same `--events`).
+ * prints p50/p95 of:
+ * - "one person's last 90 days";
+ * - "one target's last 30 days" four ways, run by run: all pages of 1000 as read and spread over
+ *   time slices, streamed spread and one request at a time; each way after one untimed answer,
+ *   with the CPU time an answer costs this process and DynamoDB Local (when its process is on
+ *   this machine);
+ * - "one request's timeline";
+ * and the time and peak memory of exporting `--export` events to CSV (run in a child process so
+ * its peak RSS is the export's alone). `--endpoint` uses a DynamoDB Local that is already
+ * running (`npx tsx bench/audit.ts --hold` starts one in memory and prints its URL); with
+ * `--skip-seed` the table seeded by an earlier run is measured again (same `--events`).
  */
 import { spawn } from 'node:child_process';
 import { createWriteStream, readdirSync, readFileSync } from 'node:fs';
@@ -428,8 +432,11 @@ async function main(): Promise<void> {
         const n = await mode.read(filter);
         times[m]?.push(performance.now() - t0);
         const used = process.cpuUsage(c0);
-        (cpu[m] as { reader: number }).reader += (used.user + used.system) / 1000;
-        (cpu[m] as { server: number }).server += server() - s0;
+        const spent = cpu[m];
+        if (spent) {
+          spent.reader += (used.user + used.system) / 1000;
+          spent.server += server() - s0;
+        }
         if (m === 0) targetEvents += n;
       }
     }
@@ -439,7 +446,7 @@ async function main(): Promise<void> {
     );
     for (const [m, mode] of modes.entries()) {
       const sorted = [...(times[m] ?? [])].sort((a, b) => a - b);
-      const { reader, server: store } = cpu[m] as { reader: number; server: number };
+      const { reader, server: store } = cpu[m] ?? { reader: 0, server: 0 };
       console.log(
         `  ${mode.label}: p50 ${percentile(sorted, 50).toFixed(1)} ms, p95 ${percentile(sorted, 95).toFixed(1)} ms; ` +
           `CPU ${(reader / runs).toFixed(0)} ms${store > 0 ? ` + ${(store / runs).toFixed(0)} ms` : ''}`,
