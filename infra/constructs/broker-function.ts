@@ -12,7 +12,12 @@ import { bundledPolicyDocument } from '../../shared/config/bundled-policy-writer
 import { ENV } from '../../shared/config/env.js';
 import { readPolicyText } from '../../shared/config/policy-source.js';
 import { policyVersionOf } from '../../shared/domain/provenance.js';
-import { ESM_REQUIRE_BANNER, LAMBDA_ESBUILD_OPTIONS, esbuildAliasArgs } from '../bundling.js';
+import {
+  ESM_REQUIRE_BANNER,
+  LAMBDA_ESBUILD_OPTIONS,
+  LAMBDA_NODE_OPTIONS,
+  esbuildAliasArgs,
+} from '../bundling.js';
 import { BROKER_IAM_PATH } from '../managed-targets.js';
 
 /** Lambda's code directory: where a bundled file lands in the running function. */
@@ -81,7 +86,7 @@ export class BrokerFunction extends Construct {
       logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
       environment: {
-        NODE_OPTIONS: '--enable-source-maps',
+        NODE_OPTIONS: LAMBDA_NODE_OPTIONS,
         POWERTOOLS_SERVICE_NAME: props.serviceName,
         [ENV.metricsNamespace]: props.metricsNamespace,
         ...(policyName ? { [ENV.policyPath]: `${TASK_ROOT}/${policyName}` } : {}),
@@ -91,8 +96,9 @@ export class BrokerFunction extends Construct {
         format: nodejs.OutputFormat.ESM,
         mainFields: ['module', 'main'],
         banner: ESM_REQUIRE_BANNER,
-        sourceMap: true,
+        sourceMap: LAMBDA_ESBUILD_OPTIONS.sourcemap,
         sourceMapMode: nodejs.SourceMapMode.DEFAULT,
+        sourcesContent: LAMBDA_ESBUILD_OPTIONS.sourcesContent,
         minify: LAMBDA_ESBUILD_OPTIONS.minify,
         target: LAMBDA_ESBUILD_OPTIONS.target,
         // What a Lambda never runs stays out of the bundle (bundling.ts: Bolt's other receivers...).
