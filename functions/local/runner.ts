@@ -54,6 +54,10 @@ import { SweepGate, type SweeperHealth } from './sweep-gate.js';
 
 /** The port the local broker should listen on is taken: one clear line, no stack trace. */
 export class PortInUseError extends ConfigError {
+  static {
+    this.prototype.name = 'PortInUseError';
+  }
+
   constructor(port: number, host: string, options: { cause?: unknown } = {}) {
     super(`port ${port} on ${host} is in use (another broker?): set PORT or stop it`, options);
   }

@@ -26,14 +26,21 @@ export type ErrorCode =
  * One base error for the broker. Every error has a stable `code` (for tests, logs and
  * API responses) and says whether its message may be shown to a Slack user or API caller
  * (`expose`). Internal messages never leak: callers show a generic text when `expose` is false.
+ *
+ * Each error class names itself on its prototype (`static { this.prototype.name = … }`) rather
+ * than taking its class's name at run time: the Lambda bundles are minified, where a class is
+ * called `e`, and the name is what logs and stack traces show (test/infra/bundling.test.ts).
  */
 export class BrokerError extends Error {
+  static {
+    this.prototype.name = 'BrokerError';
+  }
+
   readonly code: ErrorCode;
   readonly expose: boolean;
 
   constructor(code: ErrorCode, message: string, options: { expose?: boolean; cause?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = new.target.name;
     this.code = code;
     this.expose = options.expose ?? false;
   }
@@ -41,6 +48,10 @@ export class BrokerError extends Error {
 
 /** A value from a user or a caller is malformed. Nothing was changed. */
 export class ValidationError extends BrokerError {
+  static {
+    this.prototype.name = 'ValidationError';
+  }
+
   constructor(message: string, options: { cause?: unknown } = {}) {
     super('VALIDATION_FAILED', message, { expose: true, ...options });
   }
@@ -48,6 +59,10 @@ export class ValidationError extends BrokerError {
 
 /** The access policy file is invalid; the message names each path and its problem. */
 export class PolicyError extends BrokerError {
+  static {
+    this.prototype.name = 'PolicyError';
+  }
+
   readonly issues: readonly string[];
   constructor(source: string, issues: readonly string[]) {
     super('POLICY_INVALID', `Invalid access policy ${source}:\n  ${issues.join('\n  ')}`);
@@ -57,6 +72,10 @@ export class PolicyError extends BrokerError {
 
 /** Configuration (environment) is invalid; the message names the variable. */
 export class ConfigError extends BrokerError {
+  static {
+    this.prototype.name = 'ConfigError';
+  }
+
   constructor(message: string, options: { cause?: unknown } = {}) {
     super('CONFIG_INVALID', message, options);
   }
@@ -64,6 +83,10 @@ export class ConfigError extends BrokerError {
 
 /** The caller may not do this (not an approver, not a responder, not the requester...). */
 export class NotAuthorizedError extends BrokerError {
+  static {
+    this.prototype.name = 'NotAuthorizedError';
+  }
+
   readonly reason: string;
   constructor(reason: string, message: string) {
     super('NOT_AUTHORIZED', message, { expose: true });
@@ -73,6 +96,10 @@ export class NotAuthorizedError extends BrokerError {
 
 /** A request or grant id that does not exist. */
 export class NotFoundError extends BrokerError {
+  static {
+    this.prototype.name = 'NotFoundError';
+  }
+
   constructor(what: string) {
     super('NOT_FOUND', `${what} was not found.`, { expose: true });
   }
@@ -80,6 +107,10 @@ export class NotFoundError extends BrokerError {
 
 /** The lifecycle forbids this transition (approving an EXPIRED request, say). Nothing changed. */
 export class IllegalTransitionError extends BrokerError {
+  static {
+    this.prototype.name = 'IllegalTransitionError';
+  }
+
   constructor(from: string, to: string) {
     super('ILLEGAL_TRANSITION', `A request in state ${from} cannot become ${to}.`, { expose: true });
   }
@@ -90,6 +121,10 @@ export class IllegalTransitionError extends BrokerError {
  * This is an expected outcome, not a failure: exactly one transition happened.
  */
 export class AlreadyDecidedError extends BrokerError {
+  static {
+    this.prototype.name = 'AlreadyDecidedError';
+  }
+
   readonly currentStatus: string;
   constructor(currentStatus: string) {
     super('ALREADY_DECIDED', `This request was already decided (it is now ${currentStatus}).`, {
@@ -105,6 +140,10 @@ export class AlreadyDecidedError extends BrokerError {
  * The message names the system and the status, never the token.
  */
 export class ExternalSystemError extends BrokerError {
+  static {
+    this.prototype.name = 'ExternalSystemError';
+  }
+
   readonly system: string;
   readonly status?: number;
   constructor(system: string, message: string, options: { status?: number; cause?: unknown } = {}) {

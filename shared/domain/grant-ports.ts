@@ -117,6 +117,10 @@ export interface GrantMetrics {
  * succeed (throttling, a 5xx, a network error) or not (no such user, access denied...).
  */
 export class AwsOperationError extends BrokerError {
+  static {
+    this.prototype.name = 'AwsOperationError';
+  }
+
   readonly operation: string;
   readonly transient: boolean;
   readonly awsRequestId?: string;
@@ -139,6 +143,10 @@ export class AwsOperationError extends BrokerError {
  * the bound is reached, so a seal that keeps failing is alerted once and never retried forever.
  */
 export class SealRetryError extends AwsOperationError {
+  static {
+    this.prototype.name = 'SealRetryError';
+  }
+
   /** This failed attempt's number, from 1. */
   readonly attempt: number;
   constructor(operation: string, message: string, options: { attempt: number; awsRequestId?: string }) {

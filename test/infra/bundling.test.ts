@@ -90,6 +90,43 @@ targets:
   });
 });
 
+describe('the errors in a bundle', () => {
+  /** Every module that declares a broker error class. */
+  const MODULES = [
+    'shared/domain/errors.ts',
+    'shared/domain/grant-ports.ts',
+    'shared/adapters/dynamodb/item-schema.ts',
+    'shared/adapters/dynamodb/audit-log.ts',
+    'shared/adapters/aws/kms-digest-signer.ts',
+    'shared/adapters/aws/identity-center-users.ts',
+    'shared/adapters/slack/slack-api-error.ts',
+  ];
+
+  it('keep their class names through minification, for logs and stack traces', async () => {
+    const entry = join(dir, 'errors-entry.ts');
+    writeFileSync(
+      entry,
+      MODULES.map((m) => `export * from ${JSON.stringify(join(process.cwd(), m))};`).join('\n'),
+    );
+    const { outfile } = await bundle(entry, 'errors');
+    const exported = (await import(pathToFileURL(outfile).href)) as Record<string, unknown>;
+    const errorClasses = Object.entries(exported).filter(
+      (entry): entry is [string, new (...args: never[]) => Error] =>
+        typeof entry[1] === 'function' && (entry[1] as { prototype?: unknown }).prototype instanceof Error,
+    );
+    expect(errorClasses.map(([name]) => name)).toEqual(
+      expect.arrayContaining([
+        'BrokerError',
+        'ValidationError',
+        'AwsOperationError',
+        'SealRetryError',
+        'SlackApiError',
+      ]),
+    );
+    for (const [name, errorClass] of errorClasses) expect(errorClass.prototype.name, name).toBe(name);
+  });
+});
+
 describe('the AWS clients in a bundle', () => {
   it('sign with the credentials Lambda puts in the environment, and with nothing else', async () => {
     const entry = join(dir, 'client-entry.ts');

@@ -7,6 +7,10 @@ import { awsErrorName, toOperationError } from './aws-errors.js';
  * until an administrator adds the person (or maps them in the policy's `userIds`).
  */
 export class IdentityCenterUserNotFoundError extends AwsOperationError {
+  static {
+    this.prototype.name = 'IdentityCenterUserNotFoundError';
+  }
+
   constructor(identityStoreId: string, principal: string, cause?: unknown) {
     super(
       'identitystore:GetUserId',

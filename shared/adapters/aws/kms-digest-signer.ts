@@ -5,6 +5,10 @@ import { BrokerError } from '../../domain/errors.js';
 
 /** KMS answered without a signature or key: never expected from a real key. */
 export class AnchorSigningError extends BrokerError {
+  static {
+    this.prototype.name = 'AnchorSigningError';
+  }
+
   constructor(message: string, cause?: unknown) {
     super('ANCHOR_SIGNING_FAILED', message, { cause });
   }

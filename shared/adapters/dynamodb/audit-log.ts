@@ -91,6 +91,10 @@ const isIndexOnly = (key: string): key is (typeof INDEX_ONLY_ATTRIBUTES)[number]
   (INDEX_ONLY_ATTRIBUTES as readonly string[]).includes(key);
 
 export class AuditWriteError extends BrokerError {
+  static {
+    this.prototype.name = 'AuditWriteError';
+  }
+
   constructor(message: string, cause?: unknown) {
     super('AUDIT_WRITE_FAILED', message, { cause });
   }

@@ -16,6 +16,10 @@ export const SCHEMA_ATTRIBUTE = 'schemaVersion';
 
 /** Thrown when an item was written by a newer release than the one reading it. */
 export class ItemSchemaError extends BrokerError {
+  static {
+    this.prototype.name = 'ItemSchemaError';
+  }
+
   constructor(what: string, version: unknown) {
     super(
       'ITEM_SCHEMA_TOO_NEW',

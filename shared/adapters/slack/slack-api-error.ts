@@ -49,6 +49,10 @@ export function operatorFix(failure: SlackApiFailure, channel?: string): string 
  * the missing scope (never the token or the arguments); the cause is the client's error.
  */
 export class SlackApiError extends BrokerError {
+  static {
+    this.prototype.name = 'SlackApiError';
+  }
+
   readonly failure: SlackApiFailure;
   constructor(method: string, failure: SlackApiFailure, options: { cause?: unknown } = {}) {
     super(
