@@ -16,7 +16,7 @@ import { pathToFileURL } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
 import { build } from 'esbuild';
-import { LAMBDA_ESBUILD_OPTIONS, LAMBDA_NODE_OPTIONS } from '../infra/bundling.js';
+import { LAMBDA_ESBUILD_OPTIONS } from '../infra/bundling.js';
 import { slackPerson } from '../shared/domain/person.js';
 import { DynamoAuditLog } from '../shared/adapters/dynamodb/audit-log.js';
 import { createDocumentClient } from '../shared/adapters/dynamodb/client.js';
@@ -185,8 +185,8 @@ function loadOnce(outfile: string): { wall: number; cpu: number } {
   // offline machine would retry for minutes; module load is what is measured.
   const script = `const c = process.cpuUsage(); const t = performance.now(); const m = await import(${JSON.stringify(pathToFileURL(outfile).href)}); if (typeof m.handler !== 'function') throw new Error('handler'); const wall = performance.now() - t; const u = process.cpuUsage(c); console.log(JSON.stringify({ wall, cpu: (u.user + u.system) / 1000 })); process.exit(0);`;
   const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
-    // As Lambda runs it: with the functions' NODE_OPTIONS, so Node reads the bundle's source map.
-    env: { PATH: process.env.PATH ?? '', AWS_REGION: 'us-east-1', NODE_OPTIONS: LAMBDA_NODE_OPTIONS },
+    // As Lambda runs it: no NODE_OPTIONS (the bundle maps its stack traces itself, when printed).
+    env: { PATH: process.env.PATH ?? '', AWS_REGION: 'us-east-1' },
     encoding: 'utf8',
   });
   return JSON.parse(out.trim().split('\n').pop() ?? '{}') as { wall: number; cpu: number };
@@ -215,7 +215,7 @@ async function measureBundles(): Promise<void> {
       }
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
     console.log(
-      `\nbundles (as deployed: infra/bundling.ts), module load = import in a fresh node process with NODE_OPTIONS=${LAMBDA_NODE_OPTIONS}, ${LOADS} loads:`,
+      `\nbundles (as deployed: infra/bundling.ts), module load = import in a fresh node process, ${LOADS} loads:`,
     );
     for (const [entry, { size, wall, cpu }] of results) {
       console.log(

@@ -12,12 +12,7 @@ import { bundledPolicyDocument } from '../../shared/config/bundled-policy-writer
 import { ENV } from '../../shared/config/env.js';
 import { readPolicyText } from '../../shared/config/policy-source.js';
 import { policyVersionOf } from '../../shared/domain/provenance.js';
-import {
-  ESM_REQUIRE_BANNER,
-  LAMBDA_ESBUILD_OPTIONS,
-  LAMBDA_NODE_OPTIONS,
-  esbuildAliasArgs,
-} from '../bundling.js';
+import { ESM_REQUIRE_BANNER, LAMBDA_ESBUILD_OPTIONS, esbuildAliasArgs } from '../bundling.js';
 import { BROKER_IAM_PATH } from '../managed-targets.js';
 
 /** Lambda's code directory: where a bundled file lands in the running function. */
@@ -86,7 +81,6 @@ export class BrokerFunction extends Construct {
       logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
       environment: {
-        NODE_OPTIONS: LAMBDA_NODE_OPTIONS,
         POWERTOOLS_SERVICE_NAME: props.serviceName,
         [ENV.metricsNamespace]: props.metricsNamespace,
         ...(policyName ? { [ENV.policyPath]: `${TASK_ROOT}/${policyName}` } : {}),
@@ -99,6 +93,8 @@ export class BrokerFunction extends Construct {
         sourceMap: LAMBDA_ESBUILD_OPTIONS.sourcemap,
         sourceMapMode: nodejs.SourceMapMode.DEFAULT,
         sourcesContent: LAMBDA_ESBUILD_OPTIONS.sourcesContent,
+        // Maps stack traces when one is printed, instead of --enable-source-maps at every load.
+        inject: LAMBDA_ESBUILD_OPTIONS.inject,
         minify: LAMBDA_ESBUILD_OPTIONS.minify,
         target: LAMBDA_ESBUILD_OPTIONS.target,
         // What a Lambda never runs stays out of the bundle (bundling.ts: Bolt's other receivers...).

@@ -3,6 +3,7 @@
  * the stack builds them: a module that comes back (a receiver, a named zod import)
  * makes every cold start parse it again, and nothing else would notice.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -120,6 +121,57 @@ describe('the errors in a bundle', () => {
       ]),
     );
     for (const [name, errorClass] of errorClasses) expect(errorClass.prototype.name, name).toBe(name);
+  });
+});
+
+describe('stack traces of a bundle', () => {
+  it('name the TypeScript source, from a source map read only when a stack is printed', async () => {
+    const source = join(dir, 'thrower.ts');
+    writeFileSync(
+      source,
+      [
+        `import { ValidationError } from ${JSON.stringify(join(process.cwd(), 'shared/domain/errors.ts'))};`,
+        `export function fail(): never {`,
+        `  throw new ValidationError('probe');`,
+        `}`,
+      ].join('\n'),
+    );
+    const { outfile } = await bundle(source, 'thrower');
+    // In a child process (the module installs Error.prepareStackTrace), as Lambda runs it: no
+    // NODE_OPTIONS. The map is moved away while the bundle loads and put back before the error.
+    const script = [
+      `import { renameSync } from 'node:fs';`,
+      `renameSync(process.argv[1] + '.map', process.argv[1] + '.map.away');`,
+      `const { fail } = await import(process.argv[2]);`,
+      `renameSync(process.argv[1] + '.map.away', process.argv[1] + '.map');`,
+      `try { fail(); } catch (error) { console.log(error.stack); }`,
+    ].join('\n');
+    const stack = execFileSync(
+      process.execPath,
+      ['--input-type=module', '-e', script, outfile, pathToFileURL(outfile).href],
+      { encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } },
+    );
+    const [header, frame] = stack.split('\n');
+    expect(header).toBe('ValidationError: probe');
+    expect(frame).toMatch(new RegExp(`^    at .* \\(${source.replaceAll('.', '\\.')}:3:9\\)$`));
+  });
+
+  it('keep the bundle position when the map cannot be read', async () => {
+    const source = join(dir, 'thrower-unmapped.ts');
+    writeFileSync(source, `export function fail(): never {\n  throw new Error('unmapped');\n}\n`);
+    const { outfile } = await bundle(source, 'thrower-unmapped');
+    rmSync(`${outfile}.map`);
+    const script = `const { fail } = await import(process.argv[1]); try { fail(); } catch (error) { console.log(error.stack); }`;
+    const stack = execFileSync(
+      process.execPath,
+      ['--input-type=module', '-e', script, pathToFileURL(outfile).href],
+      {
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH ?? '' },
+      },
+    );
+    expect(stack.split('\n')[0]).toBe('Error: unmapped');
+    expect(stack.split('\n')[1]).toContain(`${pathToFileURL(outfile).href}:`);
   });
 });
 

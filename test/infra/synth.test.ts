@@ -40,7 +40,7 @@ describe('cdk synth, bundled with the local esbuild and checked by cdk-nag', () 
     for (const asset of assets) {
       const files = readdirSync(join(synth.assembly.directory, asset));
       expect(files).toEqual(expect.arrayContaining(['index.mjs', 'index.mjs.map']));
-      // Node parses the map at every cold start (NODE_OPTIONS): mappings only, no sources' text.
+      // Read when a stack is printed (infra/lambda-stubs/stack-traces.mjs): mappings only, no sources' text.
       const map = JSON.parse(
         readFileSync(join(synth.assembly.directory, asset, 'index.mjs.map'), 'utf8'),
       ) as {
@@ -51,6 +51,10 @@ describe('cdk synth, bundled with the local esbuild and checked by cdk-nag', () 
       expect(map.sources.length, asset).toBeGreaterThan(0);
       expect(map.mappings.length, asset).toBeGreaterThan(0);
       expect(map.sourcesContent, asset).toBeUndefined();
+      expect(
+        map.sources.some((source) => source.endsWith('lambda-stubs/stack-traces.mjs')),
+        asset,
+      ).toBe(true);
     }
     const bundled = readFileSync(
       join(synth.assembly.directory, withPolicy[0]!, 'access-policy-example.yaml'),
