@@ -19,7 +19,7 @@
  * `--skip-seed` the table seeded by an earlier run is measured again (same `--events`).
  */
 import { spawn } from 'node:child_process';
-import { createWriteStream, readdirSync, readFileSync } from 'node:fs';
+import { createWriteStream, readdirSync } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,8 +31,10 @@ import { auditEventToItem, HEAD_SEQ } from '../shared/adapters/dynamodb/audit-lo
 import { DEFAULT_AUDIT_READ, DynamoAuditQuery } from '../shared/adapters/dynamodb/audit-query.js';
 import { ensureTables } from '../shared/adapters/dynamodb/create-tables.js';
 import {
+  commandLineOf,
   LOCAL_CREDENTIALS,
   LOCAL_REGION,
+  procStatFields,
   startLocalDynamo,
   type LocalDynamo,
 } from '../shared/adapters/dynamodb/local-server.js';
@@ -236,36 +238,29 @@ async function seed(doc: DynamoDBDocumentClient, table: string, end: Date): Prom
  */
 function localDynamoPid(endpoint: string): number | undefined {
   const port = new URL(endpoint).port;
+  let entries: string[];
   try {
-    for (const entry of readdirSync('/proc')) {
-      if (!/^\d+$/.test(entry)) continue;
-      const args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-      if (args.some((a) => a.endsWith('DynamoDBLocal.jar')) && args[args.indexOf('-port') + 1] === port)
-        return Number(entry);
-    }
+    entries = readdirSync('/proc').filter((entry) => /^\d+$/.test(entry));
   } catch {
-    // No /proc: not Linux.
+    return undefined; // No /proc: not Linux.
   }
-  return undefined;
+  const found = entries.find((entry) => {
+    const command = commandLineOf(Number(entry));
+    return command?.includes('DynamoDBLocal.jar') === true && command.includes(` -port ${port}`);
+  });
+  return found === undefined ? undefined : Number(found);
 }
 
 /**
- * A reader of the CPU time (user + system, ms) `pid` has used so far, from /proc/<pid>/stat in
- * clock ticks of 10 ms: coarse for one answer, exact enough summed over a run. Always 0 when
- * the process cannot be read.
+ * A reader of the CPU time (user + system, ms) `pid` has used so far, in clock ticks of 10 ms:
+ * coarse for one answer, exact enough summed over a run. Always 0 when the process cannot be read.
  */
 function serverCpu(pid: number | undefined): () => number {
   // /proc counts in USER_HZ, which Linux fixes at 100 a second for every architecture's ABI.
   const tickMs = 1000 / 100;
   return () => {
-    if (pid === undefined) return 0;
-    try {
-      // Fields 14 and 15 (utime, stime), counted after the parenthesised command name.
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-      return (Number(fields[11]) + Number(fields[12])) * tickMs;
-    } catch {
-      return 0;
-    }
+    const fields = pid === undefined ? undefined : procStatFields(pid);
+    return fields === undefined ? 0 : (Number(fields[11]) + Number(fields[12])) * tickMs;
   };
 }
 

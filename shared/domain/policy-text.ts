@@ -20,9 +20,10 @@ type Path = (string | number)[];
  *
  * Two readers, one meaning (YAML 1.2 core schema, no merge keys, no custom tags): a fast one
  * (js-yaml, about ten times faster on a 5,000-target policy, which every synth and local start
- * parses; a function reads the document synth wrote, bundled-policy.ts) takes a plain document, and refuses duplicate keys and any alias itself; whatever it
- * refuses is read again by the thorough one, which names each duplicate key by its path, bounds
- * aliases and gives positioned syntax errors.
+ * parses; a function reads the document synth wrote, bundled-policy.ts) takes a plain
+ * document, and refuses duplicate keys and any alias itself; whatever it refuses is read again
+ * by the thorough one, which names each duplicate key by its path, bounds aliases and gives
+ * positioned syntax errors.
  */
 export function parsePolicy(
   text: string,

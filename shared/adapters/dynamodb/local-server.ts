@@ -65,7 +65,7 @@ function isAlive(pid: number): boolean {
 }
 
 /** The command line of a process, or undefined when /proc cannot tell (gone, or not Linux). */
-function commandLineOf(pid: number): string | undefined {
+export function commandLineOf(pid: number): string | undefined {
   try {
     return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
   } catch {
@@ -73,14 +73,23 @@ function commandLineOf(pid: number): string | undefined {
   }
 }
 
-function parentOf(pid: number): number | undefined {
+/**
+ * The fields of /proc/<pid>/stat after the parenthesised command name (which may hold spaces):
+ * index 0 is field 3 (state), 1 the parent pid, 11 and 12 the user and system CPU ticks.
+ * Undefined when /proc cannot tell (gone, or not Linux).
+ */
+export function procStatFields(pid: number): string[] | undefined {
   try {
-    // Field 4 of /proc/<pid>/stat, after the parenthesised command name (which may hold spaces).
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return undefined;
   }
+}
+
+function parentOf(pid: number): number | undefined {
+  const parent = procStatFields(pid)?.[1];
+  return parent === undefined ? undefined : Number(parent);
 }
 
 function readLock(path: string): DataDirLock | undefined {
