@@ -10,6 +10,10 @@ import { formatIssuePath } from '../domain/policy.js';
 export const ENV = {
   requestsTable: 'REQUESTS_TABLE_NAME',
   auditTable: 'AUDIT_TABLE_NAME',
+  /** The audit digests table (shared/domain/audit-digest.ts): written by the anchor function, read by auditors. */
+  auditDigestsTable: 'AUDIT_DIGESTS_TABLE_NAME',
+  /** The first day (`YYYY-MM-DD`) the digest run digests when none is digested yet; default: yesterday. */
+  auditDigestFirstDay: 'AUDIT_DIGEST_FIRST_DAY',
   /** The console's credentials mailbox table (AWS: the grant worker delivers, the console API collects). */
   credentialsMailboxTable: 'CREDENTIALS_MAILBOX_TABLE_NAME',
   grantQueueUrl: 'GRANT_QUEUE_URL',

@@ -16,6 +16,7 @@ import {
   type ChainEnds,
   type StoredEventRef,
 } from '../../domain/audit-query.js';
+import type { AuditDigestReader } from '../../domain/audit-digest.js';
 import { ValidationError } from '../../domain/errors.js';
 import type { Page } from '../../domain/ports.js';
 import { DynamoAuditLog, HEAD_SEQ, itemToAuditEvent } from './audit-log.js';
@@ -125,6 +126,8 @@ export class DynamoAuditQuery implements AuditReader, AuditChainReader {
     private readonly chainCount: number = AUDIT_CHAIN_COUNT,
     private readonly onMisplaced: MisplacedEventHandler = warnMisplaced,
     private readonly readOptions: AuditReadOptions = DEFAULT_AUDIT_READ,
+    /** The digests of closed days: a target's answer reads them for the days they cover. */
+    private readonly digestReader?: AuditDigestReader,
   ) {
     this.chains = chainNames(chainCount);
   }

@@ -18,7 +18,7 @@ export interface IndexDefinition {
 
 export interface TableDefinition {
   /** Logical name; the physical name comes from configuration (a prefix locally, CDK in AWS). */
-  readonly logicalName: 'requests' | 'audit' | 'credentials-mailbox';
+  readonly logicalName: 'requests' | 'audit' | 'audit-digests' | 'credentials-mailbox';
   readonly partitionKey: KeyDefinition;
   readonly sortKey?: KeyDefinition;
   /** Global secondary indexes, all projecting ALL attributes. Most are sparse. */
@@ -87,6 +87,19 @@ export const AUDIT_TABLE: TableDefinition = {
 };
 
 /**
+ * The audit digests (shared/domain/audit-digest.ts): one target's events of one closed day,
+ * compressed, in parts (`part` = `YYYY-MM-DD#0000`), plus the item of the span of days they
+ * cover (targetId `#span`, which no target id can be). Derived from the audit table and checked
+ * against it by `verify`; its own table so that the audit table stays append-only.
+ */
+export const AUDIT_DIGESTS_TABLE: TableDefinition = {
+  logicalName: 'audit-digests',
+  partitionKey: S('targetId'),
+  sortKey: S('part'),
+  indexes: [],
+};
+
+/**
  * The console's credentials mailbox in AWS (shared/adapters/dynamodb/credentials-mailbox.ts):
  * one short-lived item per ticket, removed by TTL (`expiresAt`, epoch seconds). Its own table
  * because the requests table has no TTL; not in TABLES (the local broker's mailbox is in memory).
@@ -101,16 +114,18 @@ export const CREDENTIALS_MAILBOX_TABLE: TableDefinition = {
 /** How many hash chains the audit trail is split into (see shared/domain/audit.ts). */
 export const AUDIT_CHAIN_COUNT = 8;
 
-export const TABLES: readonly TableDefinition[] = [REQUESTS_TABLE, AUDIT_TABLE];
+export const TABLES: readonly TableDefinition[] = [REQUESTS_TABLE, AUDIT_TABLE, AUDIT_DIGESTS_TABLE];
 
 /** Physical table names, as the adapters receive them. */
 export interface TableNames {
   readonly requests: string;
   readonly audit: string;
+  /** Only where digests are written or read (the anchor function, audit readers, local runs). */
+  readonly auditDigests?: string;
 }
 
-export function tableNamesWithPrefix(prefix: string): TableNames {
-  return { requests: `${prefix}requests`, audit: `${prefix}audit` };
+export function tableNamesWithPrefix(prefix: string): TableNames & { readonly auditDigests: string } {
+  return { requests: `${prefix}requests`, audit: `${prefix}audit`, auditDigests: `${prefix}audit-digests` };
 }
 
 /** The CreateTable input for a definition (for DynamoDB Local and tests); CDK maps the same data. */
