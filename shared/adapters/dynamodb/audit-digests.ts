@@ -64,7 +64,11 @@ export class DynamoAuditDigests implements AuditDigestStore {
           KeyConditionExpression: 'targetId = :t AND #part BETWEEN :oldest AND :newest',
           ExpressionAttributeNames: { '#part': 'part' },
           // `#` sorts before every digit, so `day#` … `day#~` holds every part of the day.
-          ExpressionAttributeValues: { ':t': targetId, ':oldest': `${oldestDay}#`, ':newest': `${newestDay}#~` },
+          ExpressionAttributeValues: {
+            ':t': targetId,
+            ':oldest': `${oldestDay}#`,
+            ':newest': `${newestDay}#~`,
+          },
           ScanIndexForward: false,
           Limit: READ_BATCH,
           ...(exclusiveStartKey ? { ExclusiveStartKey: exclusiveStartKey } : {}),

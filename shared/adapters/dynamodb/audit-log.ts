@@ -44,10 +44,15 @@ export interface ChainEnds {
 
 const INDEX_ONLY_ATTRIBUTES = ['sortKey', 'day', 'breakGlassKey'] as const;
 
+/** The by-target (and every other) index's sort key of an event: `at#chain#seq`, seq zero-padded. */
+export function sortKeyOf(event: Pick<AuditEvent, 'at' | 'chain' | 'seq'>): string {
+  return `${event.at}#${event.chain}#${String(event.seq).padStart(12, '0')}`;
+}
+
 /** The index keys an event's item must carry: derived from the event, never hashed. */
 function indexKeysOf(event: Pick<AuditEvent, 'at' | 'chain' | 'seq' | 'breakGlass'>) {
   return {
-    sortKey: `${event.at}#${event.chain}#${String(event.seq).padStart(12, '0')}`,
+    sortKey: sortKeyOf(event),
     day: event.at.slice(0, 10),
     ...(event.breakGlass ? { breakGlassKey: 'BREAK_GLASS' } : {}),
   } as Partial<Record<(typeof INDEX_ONLY_ATTRIBUTES)[number], string>>;

@@ -10,16 +10,17 @@ import {
 } from '../../domain/audit.js';
 import {
   daysBetween,
+  matchesAuditFilter,
   type AuditChainReader,
   type AuditFilter,
   type AuditReader,
   type ChainEnds,
   type StoredEventRef,
 } from '../../domain/audit-query.js';
-import type { AuditDigestReader } from '../../domain/audit-digest.js';
+import { dayStart, nextDay, type AuditDigestReader, type DigestSpan } from '../../domain/audit-digest.js';
 import { ValidationError } from '../../domain/errors.js';
 import type { Page } from '../../domain/ports.js';
-import { DynamoAuditLog, HEAD_SEQ, itemToAuditEvent } from './audit-log.js';
+import { DynamoAuditLog, HEAD_SEQ, itemToAuditEvent, sortKeyOf } from './audit-log.js';
 import { readInOrder } from './ordered-reads.js';
 import { AUDIT_CHAIN_COUNT, AUDIT_INDEX } from './tables.js';
 
@@ -46,6 +47,8 @@ type Plan =
       readonly until: string;
     }
   | { readonly kind: 'days'; readonly index: string; readonly newestDay: string; readonly oldestDay: string };
+
+type PartitionPlan = Extract<Plan, { kind: 'partition' }>;
 
 /**
  * How a read is spread over concurrent requests. A large partition's time range is cut into
@@ -161,9 +164,97 @@ export class DynamoAuditQuery implements AuditReader, AuditChainReader {
 
   /**
    * Every event the plan and filter select, newest first, from `start`, each with the position
-   * right after it. `stream` marks a reader that takes every item (pages are pipelined).
+   * right after it. `stream` marks a reader that takes every item (pages are pipelined). A
+   * target's answer reads the digests for the days they cover (see walkWithDigests).
    */
   private async *walk(
+    plan: Plan,
+    filter: AuditFilter,
+    start: Position,
+    batch: number,
+    stream: boolean,
+  ): AsyncGenerator<{ event: AuditEvent; after: Position }> {
+    const span =
+      this.digestReader && plan.kind === 'partition' && plan.keyName === 'targetId'
+        ? await this.digestReader.span()
+        : undefined;
+    if (span === undefined || plan.kind !== 'partition')
+      yield* this.walkIndex(plan, filter, start, batch, stream);
+    else yield* this.walkWithDigests(span, plan, filter, start, batch, stream);
+  }
+
+  /**
+   * A target's answer in three stretches, newest first: the index after the digests' span, the
+   * digests of the span's days, the index before the span. The filter's time range and every
+   * other filter apply to each stretch alike, and a position is the by-target index key of the
+   * last event taken in any of them, so a cursor resumes in whichever stretch holds its event.
+   * The answer is the same as the index alone would give (test/adapters/dynamodb/audit-digests-reader.test.ts).
+   */
+  private async *walkWithDigests(
+    span: DigestSpan,
+    plan: PartitionPlan,
+    filter: AuditFilter,
+    start: Position,
+    batch: number,
+    stream: boolean,
+  ): AsyncGenerator<{ event: AuditEvent; after: Position }> {
+    const afterSpan = dayStart(nextDay(span.through));
+    const spanStart = dayStart(span.since);
+    // The cursor's event, by its sort key (`at#chain#seq`), which compares with a bare time as
+    // its `at` does: the answer resumes strictly below it.
+    const cursorKey = start.key?.sortKey;
+    if (start.key !== undefined && typeof cursorKey !== 'string') {
+      throw new ValidationError('The page cursor is not valid.');
+    }
+    const resumeBelow = cursorKey as string | undefined;
+    const below = (time: string) => resumeBelow === undefined || resumeBelow > time;
+    const inRange = (fromTime: string | undefined, toTime: string | undefined) =>
+      fromTime === undefined || toTime === undefined || fromTime < toTime;
+
+    // After the span: from the day after it on (and from the cursor, when it is there).
+    const afterFrom = laterOf(filter.from, afterSpan);
+    if (below(afterSpan) && inRange(afterFrom, filter.to)) {
+      yield* this.walkIndex(plan, { ...filter, from: afterFrom }, start, batch, stream);
+    }
+
+    // The span's days, newest first, each day's events in the index's order.
+    const newest = earlierOf(filter.to, afterSpan, resumeBelow);
+    const oldest = laterOf(filter.from, spanStart);
+    if (newest > oldest) {
+      // A sort key's day is its own; a bare time bounds from above, so its day is the one before it ends.
+      const newestDay =
+        newest.length > 24
+          ? newest.slice(0, 10)
+          : new Date(Date.parse(newest) - 1).toISOString().slice(0, 10);
+      const reader = this.digestReader as AuditDigestReader;
+      for await (const digest of reader.readTarget(plan.keyValue, newestDay, oldest.slice(0, 10))) {
+        for (const event of digest.events) {
+          const sortKey = sortKeyOf(event);
+          if (resumeBelow !== undefined && sortKey >= resumeBelow) continue;
+          if (!matchesAuditFilter(event, filter)) continue;
+          const misplaced = misplacementOf(event, this.chainCount);
+          if (misplaced) {
+            this.onMisplaced(misplaced);
+            continue;
+          }
+          yield {
+            event,
+            after: { key: { chain: event.chain, seq: event.seq, sortKey, targetId: plan.keyValue } },
+          };
+        }
+      }
+    }
+
+    // Before the span: up to its first day (from the cursor, when it is there).
+    const beforeTo = earlierOf(filter.to, spanStart);
+    if (inRange(filter.from, beforeTo)) {
+      const resumes = resumeBelow !== undefined && resumeBelow < spanStart;
+      yield* this.walkIndex(plan, { ...filter, to: beforeTo }, resumes ? start : {}, batch, stream);
+    }
+  }
+
+  /** The plan's answer from its index alone. */
+  private async *walkIndex(
     plan: Plan,
     filter: AuditFilter,
     start: Position,
@@ -463,4 +554,15 @@ function decodePosition(cursor: string, fingerprint: string, plan: Plan): Positi
     ...(parsed.d === undefined ? {} : { day: parsed.d }),
     ...(parsed.k === undefined ? {} : { key: parsed.k }),
   };
+}
+
+/** The later of two times (or sort keys); undefined stands for no bound below. */
+function laterOf(a: string | undefined, b: string): string {
+  return a === undefined || b > a ? b : a;
+}
+
+/** The earliest of the given times (or sort keys); undefined stands for no bound above. */
+function earlierOf(...values: (string | undefined)[]): string {
+  const given = values.filter((v): v is string => v !== undefined);
+  return given.reduce((a, b) => (b < a ? b : a));
 }

@@ -17,7 +17,9 @@ export function createAuditReader(options: {
 }): DynamoAuditQuery & { readonly digests?: DynamoAuditDigests } {
   const doc = createDocumentClient(options.clientConfig);
   const digests =
-    options.digestsTableName === undefined ? undefined : new DynamoAuditDigests(doc, options.digestsTableName);
+    options.digestsTableName === undefined
+      ? undefined
+      : new DynamoAuditDigests(doc, options.digestsTableName);
   const reader = new DynamoAuditQuery(
     doc,
     options.tableName,
