@@ -39,6 +39,13 @@ export interface DayDigest {
   readonly events: readonly AuditEvent[];
 }
 
+/** A stored digest that cannot be read as written (AuditDigestError's message). */
+export interface UnreadableDigest {
+  readonly targetId: string;
+  readonly day: string;
+  readonly problem: string;
+}
+
 /** Reads digests (the auditors' reader). */
 export interface AuditDigestReader {
   /** The days digested, or undefined before the first day is. */
@@ -64,8 +71,11 @@ export interface AuditDigestStore extends AuditDigestReader {
    * if the span is still `previous`: false when another run moved it first.
    */
   advance(previous: DigestSpan | undefined, day: string): Promise<boolean>;
-  /** Every stored digest, in no particular order (for `verify`: a digest for a day or target with no events is found too). */
-  readAll(): AsyncIterable<DayDigest>;
+  /**
+   * Every stored digest, in no particular order (for `verify`: a digest for a day or target with
+   * no events is found too); one that cannot be read is given with its problem.
+   */
+  readAll(): AsyncIterable<DayDigest | UnreadableDigest>;
 }
 
 /** A digest that cannot be read as written: parts missing, or a part that does not decode. */

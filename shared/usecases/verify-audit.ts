@@ -1,11 +1,25 @@
+import { createHash } from 'node:crypto';
 import {
+  dayStart,
+  digestsOfDay,
+  nextDay,
+  type AuditDigestStore,
+  type DigestSpan,
+} from '../domain/audit-digest.js';
+import {
+  canonicalJson,
   ChainVerifier,
   misplacementOf,
   type AuditEvent,
   type ChainBreak,
   type MisplacedEvent,
 } from '../domain/audit.js';
-import { daysBetween, type AuditChainReader, type ChainHead } from '../domain/audit-query.js';
+import {
+  daysBetween,
+  type AuditChainReader,
+  type AuditReader,
+  type ChainHead,
+} from '../domain/audit-query.js';
 import type { Clock } from '../domain/ports.js';
 
 /** The verdict on one chain. */
@@ -28,12 +42,32 @@ export interface VerifyAuditResult {
   readonly misplaced: readonly MisplacedEvent[];
   /** Worth a look, not a failure (chains written before manifests were kept). */
   readonly warnings: readonly string[];
+  /** The audit digests checked against the trail (absent when no digest store was given). */
+  readonly digests?: DigestCheck;
+}
+
+/** The verdict on the audit digests: each day of their span, every target, against the trail. */
+export interface DigestCheck {
+  /** The days the digests cover (absent: none is digested yet). */
+  readonly span?: DigestSpan;
+  /** Digests found equal to the trail. */
+  readonly verified: number;
+  /** One line per digest that is unreadable, differs from the trail, is missing or should not exist. */
+  readonly findings: readonly string[];
 }
 
 export interface VerifyAuditDeps {
   readonly chains: AuditChainReader;
   /** Bounds the walk over the by-day index (up to a day past now, for writers' clock skew). */
   readonly clock: Clock;
+  /**
+   * The audit digests and the reader of the trail's days to check them against. Absent: the
+   * digests are not checked (a target's answers may still read them: pass them wherever they exist).
+   */
+  readonly digests?: {
+    readonly store: Pick<AuditDigestStore, 'span' | 'readAll'>;
+    readonly trail: Pick<AuditReader, 'stream'>;
+  };
 }
 
 const DAY_MS = 86_400_000;
@@ -91,7 +125,75 @@ export async function verifyAudit(deps: VerifyAuditDeps): Promise<VerifyAuditRes
         `${c.chain}: no manifest entry (written before manifests were kept); checked against its head only`,
     );
   const misplaced = [...findings.values()];
-  return { ok: breaks.length === 0 && misplaced.length === 0, chains, breaks, misplaced, warnings };
+  const digests = deps.digests ? await checkDigests(deps.digests, now) : undefined;
+  return {
+    ok: breaks.length === 0 && misplaced.length === 0 && (digests?.findings.length ?? 0) === 0,
+    chains,
+    breaks,
+    misplaced,
+    warnings,
+    ...(digests ? { digests } : {}),
+  };
+}
+
+/**
+ * Checks every digest of the span's days against the trail: for each day, the day's events
+ * are read from the trail (the by-day index; events off their chain withheld, as the digest run
+ * does) and grouped by target as the digest run groups them, and each target's digest must hold
+ * exactly those events, byte for byte in canonical JSON, in the same order. A digest whose
+ * target had no event that day, a digest missing, and a digest that cannot be read are findings.
+ * Digests are compared by a SHA-256 of their events, so memory holds one line per digest.
+ */
+async function checkDigests(
+  digests: NonNullable<VerifyAuditDeps['digests']>,
+  now: Date,
+): Promise<DigestCheck> {
+  const findings: string[] = [];
+  let span: DigestSpan | undefined;
+  try {
+    span = await digests.store.span();
+  } catch (error) {
+    return { verified: 0, findings: [(error as Error).message] };
+  }
+  if (span === undefined) return { verified: 0, findings: [] };
+  const inSpan = (day: string) => day >= (span as DigestSpan).since && day <= (span as DigestSpan).through;
+  const stored = new Map<string, string>();
+  for await (const digest of digests.store.readAll()) {
+    if (!inSpan(digest.day)) continue; // Written by a run that stopped before the span moved: never read.
+    const key = `${digest.day} ${digest.targetId}`;
+    if ('problem' in digest) findings.push(`${key}: ${digest.problem}`);
+    else stored.set(key, fingerprintOf(digest.events));
+  }
+  let verified = 0;
+  for (const day of daysBetween(span.through, span.since)) {
+    const events: AuditEvent[] = [];
+    for await (const event of digests.trail.stream({ from: dayStart(day), to: dayStart(nextDay(day)) }, now))
+      events.push(event);
+    for (const expected of digestsOfDay(day, events)) {
+      const key = `${day} ${expected.targetId}`;
+      const found = stored.get(key);
+      stored.delete(key);
+      if (found === undefined) {
+        if (!findings.some((f) => f.startsWith(`${key}: `)))
+          findings.push(
+            `${key}: no digest, though the trail holds ${expected.events.length} events of the target that day`,
+          );
+      } else if (found !== fingerprintOf(expected.events)) {
+        findings.push(
+          `${key}: the digest differs from the trail (events edited, dropped, added or reordered)`,
+        );
+      } else verified += 1;
+    }
+  }
+  for (const key of stored.keys()) findings.push(`${key}: a digest for a target with no events that day`);
+  return { span, verified, findings };
+}
+
+/** A digest's fingerprint: SHA-256 over its events' canonical JSON, in order. */
+function fingerprintOf(events: readonly AuditEvent[]): string {
+  const hash = createHash('sha256');
+  for (const event of events) hash.update(canonicalJson(event)).update('\n');
+  return hash.digest('base64url');
 }
 
 async function verifyOneChain(

@@ -12,6 +12,7 @@ import {
   type AuditDigestStore,
   type DayDigest,
   type DigestSpan,
+  type UnreadableDigest,
 } from '../../domain/audit-digest.js';
 import { checkSchemaVersion, stampSchema, SCHEMA_ATTRIBUTE } from './item-schema.js';
 
@@ -131,7 +132,7 @@ export class DynamoAuditDigests implements AuditDigestStore {
     }
   }
 
-  async *readAll(): AsyncIterable<DayDigest> {
+  async *readAll(): AsyncIterable<DayDigest | UnreadableDigest> {
     // Grouped by target and day; a Scan returns a partition's items together, in key order.
     let exclusiveStartKey: Record<string, unknown> | undefined;
     let day: { targetId: string; day: string; parts: Item[] } | undefined;
@@ -148,7 +149,7 @@ export class DynamoAuditDigests implements AuditDigestStore {
         const targetId = String(item.targetId);
         const itemDay = typeof item.day === 'string' ? item.day : String(item.part).slice(0, 10);
         if (day && (day.targetId !== targetId || day.day !== itemDay)) {
-          yield decodeDay(day.targetId, day.day, day.parts);
+          yield decodeOrProblem(day.targetId, day.day, day.parts);
           day = undefined;
         }
         day ??= { targetId, day: itemDay, parts: [] };
@@ -156,7 +157,20 @@ export class DynamoAuditDigests implements AuditDigestStore {
       }
       exclusiveStartKey = LastEvaluatedKey;
     } while (exclusiveStartKey);
-    if (day) yield decodeDay(day.targetId, day.day, day.parts);
+    if (day) yield decodeOrProblem(day.targetId, day.day, day.parts);
+  }
+}
+
+function decodeOrProblem(
+  targetId: string,
+  day: string,
+  items: readonly Item[],
+): DayDigest | UnreadableDigest {
+  try {
+    return decodeDay(targetId, day, items);
+  } catch (error) {
+    if (!(error instanceof AuditDigestError)) throw error;
+    return { targetId, day, problem: error.message };
   }
 }
 

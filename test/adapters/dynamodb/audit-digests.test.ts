@@ -19,6 +19,7 @@ import {
 } from '../../../shared/domain/audit-query.js';
 import { digestAuditDays, type DigestAuditDeps } from '../../../shared/usecases/digest-audit.js';
 import { exportAudit, queryAudit } from '../../../shared/usecases/query-audit.js';
+import { verifyAudit } from '../../../shared/usecases/verify-audit.js';
 import { ManualClock } from '../../support/fakes.js';
 import { useLocalTables } from '../../support/local-dynamo.js';
 
@@ -318,5 +319,74 @@ describe('a target’s answers read through digests', () => {
       ),
     );
     expect(ids(fromIndex)).toContain(`${dropped.chain}#${dropped.seq}`);
+  });
+});
+
+describe('verify checks the digests against the trail', () => {
+  async function digestedTrail() {
+    await seedTrail();
+    const clock = new ManualClock('2026-03-06T12:00:00.000Z');
+    await digestAuditDays(runDeps(clock, { firstDay: '2026-03-01' }).deps);
+    const trail = new DynamoAuditQuery(db().doc, db().names.audit);
+    const store = digestStore();
+    const verify = () => verifyAudit({ chains: trail, clock, digests: { store, trail } });
+    return { store, verify };
+  }
+
+  it('finds every digest of the span equal to the trail', async () => {
+    const { verify } = await digestedTrail();
+    const result = await verify();
+    expect(result.ok).toBe(true);
+    expect(result.digests).toEqual({
+      span: { since: '2026-03-01', through: '2026-03-05' },
+      verified: 10,
+      findings: [],
+    });
+  });
+
+  it('reports a digest edited, emptied of an event, missing, unreadable or of a target with no events', async () => {
+    const { store, verify } = await digestedTrail();
+    const day = async (targetId: string, date: string) =>
+      (await collect(store.readTarget(targetId, date, date)))[0] as DayDigest;
+    // An event dropped; an event's reason edited (its hash kept).
+    const dropped = await day('prod-role', '2026-03-02');
+    await store.writeDay('2026-03-02', [{ ...dropped, events: dropped.events.slice(1) }]);
+    const edited = await day('dev-group', '2026-03-03');
+    await store.writeDay('2026-03-03', [
+      { ...edited, events: edited.events.map((e, i) => (i === 2 ? { ...e, reason: 'nothing to see' } : e)) },
+    ]);
+    // A target's digest replaced by one that claims more parts than it has.
+    await db().doc.send(
+      new PutCommand({
+        TableName: db().names.auditDigests,
+        Item: stampSchema({
+          targetId: 'prod-role',
+          part: '2026-03-04#0000',
+          day: '2026-03-04',
+          index: 0,
+          parts: 2,
+          count: 0,
+          events: new Uint8Array(),
+        }),
+      }),
+    );
+    // A digest for a target that had nothing that day (events borrowed from another target).
+    await store.writeDay('2026-03-01', [
+      { ...(await day('dev-group', '2026-03-01')), targetId: 'ghost-role' },
+    ]);
+    // A day after the span, as a run that stopped before moving it leaves it: not read, not reported.
+    await store.writeDay('2026-03-06', [{ ...(await day('dev-group', '2026-03-05')), day: '2026-03-06' }]);
+
+    const result = await verify();
+    expect(result.ok).toBe(false);
+    // The trail itself is sound: only the digests are reported.
+    expect(result.breaks).toEqual([]);
+    expect([...(result.digests?.findings ?? [])].sort()).toEqual([
+      '2026-03-01 ghost-role: a digest for a target with no events that day',
+      '2026-03-02 prod-role: the digest differs from the trail (events edited, dropped, added or reordered)',
+      '2026-03-03 dev-group: the digest differs from the trail (events edited, dropped, added or reordered)',
+      '2026-03-04 prod-role: The audit digest of prod-role on 2026-03-04 is missing parts; run verify',
+    ]);
+    expect(result.digests?.verified).toBe(7);
   });
 });
