@@ -5,13 +5,14 @@
  *                          [--runs 50] [--export 100000] [--concurrency 12] [--data-dir DIR]
  *                          [--endpoint URL [--skip-seed]]
  *
- * Seeds `--events` sealed audit events (valid hash chains) with parallel BatchWrite, then
- * prints p50/p95 of:
+ * Seeds `--events` sealed audit events (valid hash chains) with parallel BatchWrite, digests
+ * every closed day (the digest run of shared/usecases/digest-audit.ts, timed), then prints
+ * p50/p95 of:
  * - "one person's last 90 days";
- * - "one target's last 30 days" four ways, run by run: all pages of 1000 as read and spread over
- *   time slices, streamed spread and one request at a time; each way after one untimed answer,
- *   with the CPU time an answer costs this process and DynamoDB Local (when its process is on
- *   this machine);
+ * - "one target's last 30 days" six ways, run by run: from the index alone, all pages of 1000
+ *   as read and spread over time slices, streamed spread and one request at a time; then with
+ *   the digests, all pages and streamed; each way after one untimed answer, with the CPU time
+ *   an answer costs this process and DynamoDB Local (when its process is on this machine);
  * - "one request's timeline";
  * and the time and peak memory of exporting `--export` events to CSV (run in a child process so
  * its peak RSS is the export's alone). `--endpoint` uses a DynamoDB Local that is already
@@ -28,6 +29,7 @@ import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { auditEventToItem, HEAD_SEQ } from '../shared/adapters/dynamodb/audit-log.js';
+import { DynamoAuditDigests } from '../shared/adapters/dynamodb/audit-digests.js';
 import { DEFAULT_AUDIT_READ, DynamoAuditQuery } from '../shared/adapters/dynamodb/audit-query.js';
 import { ensureTables } from '../shared/adapters/dynamodb/create-tables.js';
 import {
@@ -38,6 +40,7 @@ import {
 } from '../shared/adapters/dynamodb/local-server.js';
 import { tableNamesWithPrefix } from '../shared/adapters/dynamodb/tables.js';
 import type { AuditEvent } from '../shared/domain/audit.js';
+import { digestAuditDays } from '../shared/usecases/digest-audit.js';
 import { exportAudit } from '../shared/usecases/query-audit.js';
 import { writeEvents } from '../shared/adapters/audit-format/audit-format.js';
 import { generateEvents, localDynamoPid, percentile, serverCpu } from './audit-trail.js';
@@ -236,7 +239,26 @@ async function main(): Promise<void> {
       );
     }
 
+    // The digest run over the trail, as the anchor function runs it: every closed day at `end`
+    // (all but the last day, which closes an hour after it), from the trail's first day.
+    const digests = new DynamoAuditDigests(doc, names.auditDigests);
+    const digestStarted = performance.now();
+    const digestRun = await digestAuditDays({
+      trail: new DynamoAuditQuery(doc, names.audit),
+      digests,
+      clock: { now: () => end },
+      logger: { info: () => undefined, warn: () => undefined, error: (message) => console.error(message) },
+      metrics: { count: () => undefined },
+      firstDay: new Date(end.getTime() - num('days') * 86_400_000).toISOString().slice(0, 10),
+    });
+    if (digestRun.status !== 'digested') throw new Error(`the digest run failed: ${digestRun.error}`);
+    console.log(
+      `digested ${digestRun.days.length} days in ${((performance.now() - digestStarted) / 1000).toFixed(1)} s ` +
+        `(span ${digestRun.span?.since ?? '-'} … ${digestRun.span?.through ?? '-'})`,
+    );
+
     const reader = new DynamoAuditQuery(doc, names.audit);
+    const withDigests = new DynamoAuditQuery(doc, names.audit, undefined, undefined, undefined, digests);
     const runs = num('runs');
     const person = (i: number) => `U${String((i * 7919) % num('people')).padStart(6, '0')}`;
     const target = (i: number) => `target-${String((i * 31) % num('targets')).padStart(3, '0')}`;
@@ -275,6 +297,11 @@ async function main(): Promise<void> {
         label: 'streamed (export path), one request at a time',
         read: (f: TargetFilter) => allStreamed(sequential, f),
       },
+      {
+        label: 'with digests: all pages of 1000 (as the reader reads them)',
+        read: (f: TargetFilter) => readAllPages(withDigests, f, end),
+      },
+      { label: 'with digests: streamed', read: (f: TargetFilter) => allStreamed(withDigests, f) },
     ];
     // One untimed answer per way first: the first answers of a code path run before V8 has
     // compiled it (two to four times slower here), which a warm function has long done.
