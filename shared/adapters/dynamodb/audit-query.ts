@@ -17,7 +17,13 @@ import {
   type ChainEnds,
   type StoredEventRef,
 } from '../../domain/audit-query.js';
-import { dayStart, nextDay, type AuditDigestReader, type DigestSpan } from '../../domain/audit-digest.js';
+import {
+  dayStart,
+  nextDay,
+  type AuditDigestReader,
+  type DayDigest,
+  type DigestSpan,
+} from '../../domain/audit-digest.js';
 import { ValidationError } from '../../domain/errors.js';
 import type { Page } from '../../domain/ports.js';
 import { DynamoAuditLog, HEAD_SEQ, itemToAuditEvent, sortKeyOf } from './audit-log.js';
@@ -76,6 +82,9 @@ export interface AuditReadOptions {
  * first (p50/p95 56/70 ms against 69/80 ms one request at a time, 2026-12-01).
  */
 export const DEFAULT_AUDIT_READ: AuditReadOptions = { slices: 4, window: 4 };
+
+/** How long a reader keeps the digests' span it read (see DynamoAuditQuery.digestSpan). */
+const SPAN_CACHE_MS = 60_000;
 
 /** A range shorter than this is read in one request: slices would only add round trips. */
 const MIN_SLICED_RANGE_MS = 60 * 60_000;
@@ -176,7 +185,7 @@ export class DynamoAuditQuery implements AuditReader, AuditChainReader {
   ): AsyncGenerator<{ event: AuditEvent; after: Position }> {
     const span =
       this.digestReader && plan.kind === 'partition' && plan.keyName === 'targetId'
-        ? await this.digestReader.span()
+        ? await this.digestSpan(this.digestReader)
         : undefined;
     if (span === undefined || plan.kind !== 'partition')
       yield* this.walkIndex(plan, filter, start, batch, stream);
@@ -184,11 +193,26 @@ export class DynamoAuditQuery implements AuditReader, AuditChainReader {
   }
 
   /**
+   * The digests' span, read at most once a minute. A span read earlier is still right to use:
+   * it only ever grows at its newer end, and the days it does not cover yet are read from the
+   * index, which holds every event.
+   */
+  private async digestSpan(reader: AuditDigestReader): Promise<DigestSpan | undefined> {
+    const now = Date.now();
+    if (this.spanCache === undefined || now >= this.spanCache.until) {
+      this.spanCache = { value: await reader.span(), until: now + SPAN_CACHE_MS };
+    }
+    return this.spanCache.value;
+  }
+
+  private spanCache: { readonly value: DigestSpan | undefined; readonly until: number } | undefined;
+
+  /**
    * A target's answer in three stretches, newest first: the index after the digests' span, the
    * digests of the span's days, the index before the span. The filter's time range and every
    * other filter apply to each stretch alike, and a position is the by-target index key of the
    * last event taken in any of them, so a cursor resumes in whichever stretch holds its event.
-   * The answer is the same as the index alone would give (test/adapters/dynamodb/audit-digests-reader.test.ts).
+   * The answer is the same as the index alone would give (test/adapters/dynamodb/audit-digests.test.ts).
    */
   private async *walkWithDigests(
     span: DigestSpan,
@@ -211,24 +235,35 @@ export class DynamoAuditQuery implements AuditReader, AuditChainReader {
     const inRange = (fromTime: string | undefined, toTime: string | undefined) =>
       fromTime === undefined || toTime === undefined || fromTime < toTime;
 
-    // After the span: from the day after it on (and from the cursor, when it is there).
-    const afterFrom = laterOf(filter.from, afterSpan);
-    if (below(afterSpan) && inRange(afterFrom, filter.to)) {
-      yield* this.walkIndex(plan, { ...filter, from: afterFrom }, start, batch, stream);
-    }
-
-    // The span's days, newest first, each day's events in the index's order.
+    // The span's days, newest first (from below the cursor, when it is there).
     const newest = earlierOf(filter.to, afterSpan, resumeBelow);
     const oldest = laterOf(filter.from, spanStart);
-    if (newest > oldest) {
-      // A sort key's day is its own; a bare time bounds from above, so its day is the one before it ends.
-      const newestDay =
-        newest.length > 24
-          ? newest.slice(0, 10)
-          : new Date(Date.parse(newest) - 1).toISOString().slice(0, 10);
-      const reader = this.digestReader as AuditDigestReader;
-      for await (const digest of reader.readTarget(plan.keyValue, newestDay, oldest.slice(0, 10))) {
-        for (const event of digest.events) {
+    // A sort key's day is its own; a bare time bounds from above, so its day is the one before it ends.
+    const newestDay =
+      newest.length > 24 ? newest.slice(0, 10) : new Date(Date.parse(newest) - 1).toISOString().slice(0, 10);
+    const digestReader = this.digestReader as AuditDigestReader;
+    const digests =
+      newest > oldest
+        ? digestReader.readTarget(plan.keyValue, newestDay, oldest.slice(0, 10))[Symbol.asyncIterator]()
+        : undefined;
+    // A stream takes every event, so the digests' first page is asked for while the index gives
+    // the days after the span; a page may end before it needs them, so it waits.
+    let nextDigest = stream ? digests?.next() : undefined;
+    nextDigest?.catch(() => undefined);
+    try {
+      // After the span: from the day after it on (and from the cursor, when it is there).
+      const afterFrom = laterOf(filter.from, afterSpan);
+      if (below(afterSpan) && inRange(afterFrom, filter.to)) {
+        yield* this.walkIndex(plan, { ...filter, from: afterFrom }, start, batch, stream);
+      }
+      // The span's days, each day's events in the index's order.
+      for (
+        let read = digests ? await (nextDigest ?? digests.next()) : undefined;
+        read !== undefined && read.done !== true;
+        read = await (digests as AsyncIterator<DayDigest>).next()
+      ) {
+        nextDigest = undefined;
+        for (const event of read.value.events) {
           const sortKey = sortKeyOf(event);
           if (resumeBelow !== undefined && sortKey >= resumeBelow) continue;
           if (!matchesAuditFilter(event, filter)) continue;
@@ -243,6 +278,9 @@ export class DynamoAuditQuery implements AuditReader, AuditChainReader {
           };
         }
       }
+    } finally {
+      // A reader that stopped early leaves the digests' read: it ends after its request.
+      void digests?.return?.(undefined).catch(() => undefined);
     }
 
     // Before the span: up to its first day (from the cursor, when it is there).
