@@ -10,7 +10,15 @@ import {
 } from '../../../shared/adapters/dynamodb/audit-digests.js';
 import { DynamoAuditQuery } from '../../../shared/adapters/dynamodb/audit-query.js';
 import { stampSchema } from '../../../shared/adapters/dynamodb/item-schema.js';
-import { AuditDigestError, digestsOfDay, type DayDigest } from '../../../shared/domain/audit-digest.js';
+import {
+  AuditDigestError,
+  DIGEST_SETTLE_MS,
+  digestsOfDay,
+  isDayClosed,
+  LONGEST_APPEND_MS,
+  newestClosedDay,
+  type DayDigest,
+} from '../../../shared/domain/audit-digest.js';
 import type { AuditEvent, AuditEventInput } from '../../../shared/domain/audit.js';
 import {
   matchesAuditFilter,
@@ -204,6 +212,15 @@ describe('the digest run', () => {
       status: 'digested',
       days: ['2026-03-04', '2026-03-05'],
     });
+  });
+
+  it('takes a day as closed once the settle time after its end has passed, and not before', () => {
+    // The settle time outlasts any append in flight (an invocation runs 15 minutes at most).
+    expect(DIGEST_SETTLE_MS).toBeGreaterThan(LONGEST_APPEND_MS);
+    expect(isDayClosed('2026-03-05', new Date('2026-03-06T00:59:59.999Z'))).toBe(false);
+    expect(isDayClosed('2026-03-05', new Date('2026-03-06T01:00:00.000Z'))).toBe(true);
+    expect(newestClosedDay(new Date('2026-03-06T00:59:59.999Z'))).toBe('2026-03-04');
+    expect(newestClosedDay(new Date('2026-03-06T01:00:00.000Z'))).toBe('2026-03-05');
   });
 
   it('groups a day by target, newest first, and leaves out events of other days', () => {
