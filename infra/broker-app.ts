@@ -21,6 +21,8 @@ export const CONTEXT = {
   consoleTokenEndpointOrigin: 'consoleTokenEndpointOrigin',
   archiveEventBus: 'archiveEventBus',
   activityRegions: 'activityRegions',
+  /** The first day (YYYY-MM-DD) the audit digests cover, read by the first digest run only. */
+  auditDigestFirstDay: 'auditDigestFirstDay',
 } as const;
 
 export interface BrokerAppOptions extends AppProps {
@@ -71,6 +73,7 @@ export function createBrokerApp(options: BrokerAppOptions = {}): { app: App; sta
     ...optional('consoleEmailClaim', context(CONTEXT.consoleEmailClaim)),
     ...optional('consoleTokenEndpointOrigin', context(CONTEXT.consoleTokenEndpointOrigin)),
     ...optional('archiveEventBus', context(CONTEXT.archiveEventBus)),
+    ...optional('auditDigestFirstDay', context(CONTEXT.auditDigestFirstDay)),
     ...optional(
       'activityRegions',
       context(CONTEXT.activityRegions)

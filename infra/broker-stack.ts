@@ -16,12 +16,15 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import {
+  AUDIT_DIGESTS_TABLE,
+  AUDIT_INDEX,
   AUDIT_TABLE,
   CREDENTIALS_MAILBOX_TABLE,
   REQUESTS_TABLE,
 } from '../shared/adapters/dynamodb/tables.js';
 import { ENV } from '../shared/config/env.js';
 import { loadPolicyFile } from '../shared/config/policy-file.js';
+import { DIGEST_FAILURES_METRIC } from '../shared/usecases/digest-audit.js';
 import { AuditAnchors, ANCHOR_PREFIX, DEFAULT_ANCHOR_RETENTION_DAYS } from './constructs/audit-anchors.js';
 import { AuditArchive } from './constructs/audit-archive.js';
 import { BrokerBoundary } from './constructs/broker-boundary.js';
@@ -138,6 +141,12 @@ export interface BrokerStackProps extends StackProps {
   /** An EventBridge bus (name or ARN) the audit archive forwards each event to, for a SIEM. */
   readonly archiveEventBus?: string;
   /**
+   * The first day (`YYYY-MM-DD`) the audit digests cover, to digest an existing trail from then
+   * on (AUDIT_DIGEST_FIRST_DAY of the anchor function). Read only while no day is digested: the
+   * first digest run after the deploy starts there. Default: the newest closed day.
+   */
+  readonly auditDigestFirstDay?: string;
+  /**
    * The Regions whose CloudTrail the sweeper reads for what was done with role grants
    * (LookupEvents is regional). Default: the stack's Region.
    */
@@ -182,12 +191,19 @@ export class BrokerStack extends Stack {
       account: Aws.ACCOUNT_ID,
     });
     const namespace = props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE;
+    const digestFirstDay = props.auditDigestFirstDay;
+    if (digestFirstDay !== undefined && !isDay(digestFirstDay)) {
+      throw new Error(`auditDigestFirstDay: "${digestFirstDay}" must be a day (YYYY-MM-DD)`);
+    }
 
     const requests = tableFromDefinition(this, 'RequestsTable', REQUESTS_TABLE);
     // The archive reads new audit events from the stream (enabling it updates the table in place).
     const audit = tableFromDefinition(this, 'AuditTable', AUDIT_TABLE, {
       stream: dynamodb.StreamViewType.NEW_IMAGE,
     });
+    // The audit digests: each target's events of a closed day in one compressed item, derived from
+    // the audit table by the anchor function and read by the auditors' queries (and checked by verify).
+    const auditDigests = tableFromDefinition(this, 'AuditDigestsTable', AUDIT_DIGESTS_TABLE);
     // The console's credentials mailbox: minted credentials wait at most minutes for their owner
     // (TTL), encrypted at rest by the table's key; no backups, so none outlives its ticket.
     const credentialsMailbox = tableFromDefinition(
@@ -254,6 +270,8 @@ export class BrokerStack extends Stack {
       },
       tableArns: [requests.tableArn, audit.tableArn, credentialsMailbox.tableArn],
       auditTableArn: audit.tableArn,
+      // Only data-plane functions use the digests: the anchor function, the audit and console APIs.
+      auditDigestsTableArn: auditDigests.tableArn,
       queueArns: [grantQueue.queueArn],
       secretArns: [slackSecret.secretArn],
       groupPathPattern: managed.groupPathPattern,
@@ -344,16 +362,23 @@ export class BrokerStack extends Stack {
     );
     const auditApi = make('audit-api', 'Audit queries and exports (AWS_IAM function URL)', {
       bundlePolicy: false,
+      environment: { [ENV.auditDigestsTable]: auditDigests.tableName },
     });
-    const auditAnchor = make('audit-anchor', 'Signs the audit chain heads into the Object Lock bucket', {
-      bundlePolicy: false,
-      timeout: Duration.minutes(1),
-      environment: {
-        [ENV.anchorBucket]: this.anchors.bucket.bucketName,
-        [ENV.anchorPrefix]: ANCHOR_PREFIX,
-        [ENV.anchorKeyId]: this.anchors.key.keyArn,
+    const auditAnchor = make(
+      'audit-anchor',
+      'Signs the audit chain heads into the Object Lock bucket; digests closed audit days per target',
+      {
+        bundlePolicy: false,
+        timeout: Duration.minutes(1),
+        environment: {
+          [ENV.anchorBucket]: this.anchors.bucket.bucketName,
+          [ENV.anchorPrefix]: ANCHOR_PREFIX,
+          [ENV.anchorKeyId]: this.anchors.key.keyArn,
+          [ENV.auditDigestsTable]: auditDigests.tableName,
+          ...(digestFirstDay === undefined ? {} : { [ENV.auditDigestFirstDay]: digestFirstDay }),
+        },
       },
-    });
+    );
     // The requester API: the same use cases as Slack, and role credentials like the worker's.
     const requestApi = make('request-api', 'Request API for the jit CLI and CI (AWS_IAM function URL)', {
       timeout: Duration.seconds(15),
@@ -370,6 +395,8 @@ export class BrokerStack extends Stack {
         [ENV.grantQueueUrl]: grantQueue.queueUrl,
         [ENV.slackSecretArn]: slackSecret.secretArn,
         [ENV.credentialsMailboxTable]: credentialsMailbox.tableName,
+        // Auditors' by-target queries and verification in the console read the digests too.
+        [ENV.auditDigestsTable]: auditDigests.tableName,
       },
     });
     const auditArchive = make(
@@ -446,8 +473,15 @@ export class BrokerStack extends Stack {
     allow(reconciler, READ, requestsArns);
     allow(reconciler, ['dynamodb:PutItem', 'dynamodb:UpdateItem', ...READ], [audit.tableArn]);
     allow(auditApi, READ, auditArns);
+    // Auditors' readers: a target's days from the digests (the span item, then one Query), and
+    // verify reading every digest (Scan). Nobody deletes a digest.
+    for (const fn of [auditApi, consoleApi]) allow(fn, [...READ, 'dynamodb:Scan'], [auditDigests.tableArn]);
     // Chain heads and manifest entries (TransactGetItems authorizes each read as GetItem).
     allow(auditAnchor, ['dynamodb:GetItem'], [audit.tableArn]);
+    // The digest run: reads each closed day from the by-day index, writes the day's digests and
+    // moves the span item (GetItem, PutItem with a condition).
+    allow(auditAnchor, ['dynamodb:Query'], [`${audit.tableArn}/index/${AUDIT_INDEX.byDay}`]);
+    allow(auditAnchor, ['dynamodb:GetItem', 'dynamodb:PutItem'], [auditDigests.tableArn]);
     this.anchors.allowSigner(auditAnchor.role);
 
     grantQueue.grantSendMessages(slack.role);
@@ -561,6 +595,7 @@ export class BrokerStack extends Stack {
       managedPath,
       auditTableArn: audit.tableArn,
       requestsTableArn: requests.tableArn,
+      auditDigestsTableArn: auditDigests.tableArn,
       credentialsMailboxArns: [credentialsMailbox.tableArn],
       // Slack requests are verified in the handler, not by Lambda; the audit API is an AWS_IAM URL.
       // Every broker function (make() names them all with the prefix), versions and aliases included.
@@ -577,7 +612,7 @@ export class BrokerStack extends Stack {
       managedPath,
       brokerRole: grantWorker.role,
       permissionsBoundary: this.brokeredBoundary.policy,
-      auditReadArns: [...auditArns, ...requestsArns],
+      auditReadArns: [...auditArns, ...requestsArns, auditDigests.tableArn],
       auditFunction: auditApi.function,
     });
 
@@ -631,9 +666,9 @@ export class BrokerStack extends Stack {
   }
 
   /**
-   * Alarms when anchoring failed or was refused (the table contradicts the newest anchor), or
-   * the anchor function failed. Kept out of the brokered-role boundary's alarm list, which is
-   * at its size limit.
+   * Alarms when anchoring failed or was refused (the table contradicts the newest anchor), when a
+   * closed audit day could not be digested, or the anchor function failed. Kept out of the
+   * brokered-role boundary's alarm list, which is at its size limit.
    */
   private addAnchorAlarms(namespace: string, auditAnchor: BrokerFunction, topic: sns.Topic): void {
     const action = new cloudwatchActions.SnsAction(topic);
@@ -644,6 +679,18 @@ export class BrokerStack extends Stack {
         metric: new cloudwatch.Metric({
           namespace,
           metricName: ANCHOR_FAILURES_METRIC,
+          dimensionsMap: { service: auditAnchor.serviceName },
+          statistic: cloudwatch.Stats.SUM,
+          period: Duration.minutes(5),
+        }),
+        ...ALARM_ON_ANY_DATAPOINT,
+      }),
+      new cloudwatch.Alarm(this, 'DigestFailuresAlarm', {
+        alarmDescription:
+          'A closed audit day could not be digested (each run retries; auditors read that day from the index meanwhile): see the audit-anchor logs',
+        metric: new cloudwatch.Metric({
+          namespace,
+          metricName: DIGEST_FAILURES_METRIC,
           dimensionsMap: { service: auditAnchor.serviceName },
           statistic: cloudwatch.Stats.SUM,
           period: Duration.minutes(5),
@@ -721,6 +768,14 @@ export class BrokerStack extends Stack {
     for (const alarm of alarms) alarm.addAlarmAction(action);
     return { alarms, topic };
   }
+}
+
+/** Whether `value` is a calendar day as `YYYY-MM-DD` (what the anchor function accepts). */
+function isDay(value: string): boolean {
+  const time = Date.parse(`${value}T00:00:00.000Z`);
+  return (
+    /^\d{4}-\d{2}-\d{2}$/.test(value) && !Number.isNaN(time) && new Date(time).toISOString().startsWith(value)
+  );
 }
 
 function toPascal(name: string): string {

@@ -50,7 +50,9 @@ function Verify() {
           ? 'Verifying the audit chains…'
           : result.ok
             ? `✔ Chain verified: ${result.events} events in ${result.chains} chains, no break.`
-            : `✘ Chain broken: ${result.breaks} break(s), ${result.misplaced} misplaced event(s).`}
+            : result.breaks === 0 && result.misplaced === 0
+              ? `✘ Chains sound, but ${result.digestFindings.length} audit digest(s) differ from the trail: ${result.digestFindings.join('; ')}`
+              : `✘ Chain broken: ${result.breaks} break(s), ${result.misplaced} misplaced event(s).`}
     </p>
   );
 }

@@ -11,6 +11,7 @@ import * as z from 'zod';
 import { createAuditReader } from '../../shared/adapters/dynamodb/audit-reader.js';
 import { httpAnswerFor } from '../../shared/adapters/http/error-status.js';
 import { ENV, readEnv } from '../../shared/config/env.js';
+import type { AuditDigestStore } from '../../shared/domain/audit-digest.js';
 import type { AuditChainReader, AuditReader } from '../../shared/domain/audit-query.js';
 import {
   BrokerError,
@@ -33,6 +34,8 @@ import { CSV_COLUMNS, csvRecord } from '../../shared/adapters/audit-format/audit
  */
 export interface AuditApiDeps {
   readonly reader: AuditReader & AuditChainReader;
+  /** The audit digests, which `/verify` checks against the trail (when the digests table is set). */
+  readonly digests?: Pick<AuditDigestStore, 'span' | 'readAll'>;
   readonly clock: Clock;
   readonly logger: Pick<Logger, 'info' | 'warn' | 'error'>;
 }
@@ -90,7 +93,7 @@ export function createAuditApiHandler(deps: AuditApiDeps | (() => AuditApiDeps))
   const get = () => (resolved ??= typeof deps === 'function' ? deps() : deps);
 
   const route = async (event: AuditApiEvent): Promise<APIGatewayProxyStructuredResultV2> => {
-    const { reader, clock, logger } = get();
+    const { reader, digests, clock, logger } = get();
     // Why: the function URL must use AWS_IAM auth; a request without a signed IAM caller
     // means it was deployed open, and the audit trail must not be served to anyone.
     const caller = event.requestContext.authorizer?.iam?.userArn;
@@ -104,7 +107,11 @@ export function createAuditApiHandler(deps: AuditApiDeps | (() => AuditApiDeps))
     }
     logger.info('audit api request', { caller, path, query: event.queryStringParameters ?? {} });
     if (path === '/verify') {
-      const result = await verifyAudit({ chains: reader, clock });
+      const result = await verifyAudit({
+        chains: reader,
+        clock,
+        ...(digests ? { digests: { store: digests, trail: reader } } : {}),
+      });
       if (!result.ok) logger.error('audit trail verification failed', { breaks: result.breaks });
       return json(result);
     }
@@ -137,11 +144,23 @@ export function createAuditApiHandler(deps: AuditApiDeps | (() => AuditApiDeps))
     .use(brokerErrorsToHttp(() => get().logger));
 }
 
-/** Wiring for AWS: the audit table from the environment, one reader and logger per container. */
+/**
+ * Wiring for AWS: the audit table (and the digests table, when set: a target's closed days are
+ * read from it) from the environment, one reader and logger per container.
+ */
 function depsFromEnv(): AuditApiDeps {
-  const config = readEnv({ [ENV.auditTable]: z.string().min(1) });
+  const config = readEnv({
+    [ENV.auditTable]: z.string().min(1),
+    [ENV.auditDigestsTable]: z.string().min(1).optional(),
+  });
+  const digestsTableName = config[ENV.auditDigestsTable];
+  const reader = createAuditReader({
+    tableName: config[ENV.auditTable] as string,
+    ...(digestsTableName === undefined ? {} : { digestsTableName }),
+  });
   return {
-    reader: createAuditReader({ tableName: config[ENV.auditTable] as string }),
+    reader,
+    ...(reader.digests ? { digests: reader.digests } : {}),
     clock: { now: () => new Date() },
     logger: new Logger({ serviceName: 'jit-audit-api' }),
   };

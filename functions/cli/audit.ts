@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import * as z from 'zod';
 import { createAuditReader } from '../../shared/adapters/dynamodb/audit-reader.js';
 import { ENV, readEnv } from '../../shared/config/env.js';
+import type { AuditDigestStore } from '../../shared/domain/audit-digest.js';
 import {
   parseAuditFilter,
   type AuditChainReader,
@@ -12,7 +13,7 @@ import {
 import { BrokerError, ValidationError } from '../../shared/domain/errors.js';
 import type { Clock } from '../../shared/domain/ports.js';
 import { exportAudit } from '../../shared/usecases/query-audit.js';
-import { verifyAudit, type VerifyAuditResult } from '../../shared/usecases/verify-audit.js';
+import { verifyAudit, type DigestCheck, type VerifyAuditResult } from '../../shared/usecases/verify-audit.js';
 import { FORMATS, writeEvents } from '../../shared/adapters/audit-format/audit-format.js';
 import { loadAnchorPublicKey, openAnchorStore } from '../../shared/adapters/anchors/open-anchors.js';
 import type { AnchorStore } from '../../shared/domain/anchors.js';
@@ -95,7 +96,9 @@ the grant's window, ~2 calls/s) and stored; that needs REQUESTS_TABLE_NAME and P
 too, and ACTIVITY_REGIONS when CloudTrail is read in other Regions than AWS_REGION.
 
 Environment: AUDIT_TABLE_NAME (required), AWS_REGION, and the usual AWS credentials;
-AWS_ENDPOINT_URL_DYNAMODB points at another endpoint (DynamoDB Local).
+AUDIT_DIGESTS_TABLE_NAME (optional) names the audit digests table: a target's query then
+reads the closed days the digests cover from it, and verify also checks every digest
+against the trail; AWS_ENDPOINT_URL_DYNAMODB points at another endpoint (DynamoDB Local).
 Exit codes: 0 ok, 1 verification failed, 2 bad input, 3 other error.
 `;
 
@@ -108,6 +111,8 @@ export interface CliIo {
 /** What the commands need; built from the environment unless a test passes its own. */
 export interface CliDeps {
   readonly reader: AuditReader & AuditChainReader;
+  /** The audit digests (AUDIT_DIGESTS_TABLE_NAME): `verify` checks them against the trail. */
+  readonly digests?: Pick<AuditDigestStore, 'span' | 'readAll'>;
   readonly clock: Clock;
   /** The audit table's name (anchors name the table they vouch for). */
   readonly table?: string;
@@ -121,14 +126,29 @@ export interface CliDeps {
   readonly activity?: () => ActivityDeps;
 }
 
-/** Wiring for the real CLI: the audit table from the environment, the SDK's own endpoint settings. */
+/**
+ * Wiring for the real CLI: the audit table (and the digests table, when set) from the
+ * environment, the SDK's own endpoint settings.
+ */
 function depsFromEnv(env: CliIo['env']): CliDeps {
   const config = readEnv(
-    { [ENV.auditTable]: z.string({ error: 'is required (the audit table name)' }).min(1, 'is required') },
+    {
+      [ENV.auditTable]: z.string({ error: 'is required (the audit table name)' }).min(1, 'is required'),
+      [ENV.auditDigestsTable]: z
+        .string()
+        .min(1, 'must not be empty (unset it to read without digests)')
+        .optional(),
+    },
     env,
   );
+  const digestsTableName = config[ENV.auditDigestsTable];
+  const reader = createAuditReader({
+    tableName: config[ENV.auditTable] as string,
+    ...(digestsTableName === undefined ? {} : { digestsTableName }),
+  });
   return {
-    reader: createAuditReader({ tableName: config[ENV.auditTable] as string }),
+    reader,
+    ...(reader.digests ? { digests: reader.digests } : {}),
     clock: { now: () => new Date() },
     table: config[ENV.auditTable] as string,
     versions: createPolicyVersionStore(config[ENV.auditTable] as string),
@@ -324,7 +344,11 @@ async function verify(values: Values, io: CliIo, wire: () => CliDeps): Promise<n
       if (values[option] !== undefined) throw new ValidationError(`--${option} goes with --anchored.`);
     }
     const deps = wire();
-    const result = await verifyAudit({ chains: deps.reader, clock: deps.clock });
+    const result = await verifyAudit({
+      chains: deps.reader,
+      clock: deps.clock,
+      ...(deps.digests ? { digests: { store: deps.digests, trail: deps.reader } } : {}),
+    });
     io.stdout.write(format === 'json' ? `${JSON.stringify(result)}\n` : verifyReport(result));
     return result.ok ? EXIT.ok : EXIT.verifyFailed;
   }
@@ -346,6 +370,7 @@ async function verify(values: Values, io: CliIo, wire: () => CliDeps): Promise<n
     anchors: (deps.openAnchors ?? openAnchorStore)(values.anchors),
     publicKey,
     table: deps.table,
+    ...(deps.digests ? { digests: { store: deps.digests, trail: deps.reader } } : {}),
   });
   io.stdout.write(format === 'json' ? `${JSON.stringify(result)}\n` : anchoredReport(result));
   return result.ok ? EXIT.ok : EXIT.verifyFailed;
@@ -428,7 +453,13 @@ export function explainReport(explanation: Explanation): string {
 export function anchoredReport(result: VerifyAnchoredResult): string {
   const { anchors } = result;
   const lines = [
-    verifyReport({ ...result, ok: result.breaks.length === 0 && result.misplaced.length === 0 }).trimEnd(),
+    verifyReport({
+      ...result,
+      ok:
+        result.breaks.length === 0 &&
+        result.misplaced.length === 0 &&
+        (result.digests?.findings.length ?? 0) === 0,
+    }).trimEnd(),
     ...anchors.findings.map((f) =>
       f.expected === undefined
         ? `ANCHOR  ${f.message}`
@@ -450,6 +481,7 @@ export function verifyReport(result: VerifyAuditResult): string {
         : `${c.chain}  ok  ${c.verified} events, head #${c.head.seq}`,
     ),
     ...result.misplaced.map((m) => `MISPLACED  ${m.message}`),
+    ...(result.digests ? digestRows(result.digests) : []),
     ...result.warnings.map((w) => `WARNING  ${w}`),
   ];
   const total = result.chains.reduce((n, c) => n + c.verified, 0);
@@ -458,11 +490,27 @@ export function verifyReport(result: VerifyAuditResult): string {
     ...(result.misplaced.length > 0
       ? [`${result.misplaced.length} events outside their request's chain`]
       : []),
+    ...((result.digests?.findings.length ?? 0) > 0
+      ? [`${result.digests?.findings.length} audit digests differ from the trail or cannot be read`]
+      : []),
   ];
   const verdict = result.ok
     ? `OK: ${total} events in ${result.chains.length} chains verified.`
     : `FAILED: ${failures.join('; ')}.`;
   return `${rows.join('\n')}\n${verdict}\n`;
+}
+
+/** The digest check's lines: what the span covers and each finding. */
+function digestRows(check: DigestCheck): string[] {
+  if (check.span === undefined)
+    return check.findings.length > 0
+      ? check.findings.map((f) => `DIGEST  ${f}`)
+      : ['digests  none yet (no closed day digested)'];
+  const { since, through } = check.span;
+  return [
+    `digests  ${check.findings.length > 0 ? 'FAILED' : 'ok'}  ${check.verified} target-days match the trail, ${since} to ${through}`,
+    ...check.findings.map((f) => `DIGEST  ${f}`),
+  ];
 }
 
 function formatOf<T extends string>(value: string | undefined, allowed: readonly T[], fallback: T): T {

@@ -3,7 +3,7 @@ import * as z from 'zod';
 import { writeEvents } from '../../shared/adapters/audit-format/audit-format.js';
 import { createAuditReader } from '../../shared/adapters/dynamodb/audit-reader.js';
 import { httpAnswerFor } from '../../shared/adapters/http/error-status.js';
-import { readEnv } from '../../shared/config/env.js';
+import { ENV, readEnv } from '../../shared/config/env.js';
 import { BrokerError, ValidationError } from '../../shared/domain/errors.js';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { createSlackGrantQueue } from '../../shared/adapters/slack/runtime.js';
@@ -14,6 +14,7 @@ import { routeConsoleApi, type ConsoleApiDeps } from './routes.js';
 
 /** How the console API finds the caller's email and groups in the verified token (stack props). */
 const claimEnv = {
+  [ENV.auditDigestsTable]: z.string().min(1).optional(),
   CONSOLE_EMAIL_CLAIM: z.string().min(1).default('email'),
   CONSOLE_GROUPS_CLAIM: z.string().min(1).default('groups'),
   CONSOLE_ORIGIN: z.string().min(1),
@@ -144,10 +145,17 @@ function depsFromEnv(): ConsoleLambdaDeps {
   const base = createBaseWiring({ logger });
   // The same request ports as the other front doors: SQS hand-off, Slack notifications.
   const grant = createGrantWiring({ base, handOff: createSlackGrantQueue() });
+  const digestsTableName = config[ENV.auditDigestsTable];
+  // With the digests table, auditors' by-target answers read a target's closed days from it.
+  const reader = createAuditReader({
+    tableName: base.tables.audit,
+    ...(digestsTableName === undefined ? {} : { digestsTableName }),
+  });
   return {
     api: {
       request: grant.requestDeps,
-      reader: createAuditReader({ tableName: base.tables.audit }),
+      reader,
+      ...(reader.digests ? { digests: reader.digests } : {}),
       // The worker runs elsewhere: it leaves console credentials in the DynamoDB mailbox.
       ...(grant.credentialsMailbox ? { mailbox: grant.credentialsMailbox } : {}),
     },

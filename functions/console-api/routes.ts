@@ -15,6 +15,7 @@ import {
   type FormField,
 } from '../../shared/api/console-schema.js';
 import type { AuditEvent } from '../../shared/domain/audit.js';
+import type { AuditDigestStore } from '../../shared/domain/audit-digest.js';
 import type { AuditChainReader, AuditReader } from '../../shared/domain/audit-query.js';
 import {
   consoleRolesOf,
@@ -73,6 +74,8 @@ import type { CredentialsMailbox } from '../../shared/adapters/credentials-mailb
 export interface ConsoleApiDeps {
   readonly request: RequestDeps;
   readonly reader: AuditReader & AuditChainReader;
+  /** The audit digests, which the auditors' verification checks against the trail (when set). */
+  readonly digests?: Pick<AuditDigestStore, 'span' | 'readAll'>;
   /** Where the worker leaves console credentials; absent where the console cannot collect them. */
   readonly mailbox?: CredentialsMailbox;
 }
@@ -379,13 +382,18 @@ export async function routeConsoleApi(
     }
     case 'GET /audit/verify': {
       requireRole(roles, 'auditor', 'chain verification');
-      const result = await verifyAudit({ chains: deps.reader, clock: rd.clock });
+      const result = await verifyAudit({
+        chains: deps.reader,
+        clock: rd.clock,
+        ...(deps.digests ? { digests: { store: deps.digests, trail: deps.reader } } : {}),
+      });
       const body: VerifyResponse = {
         ok: result.ok,
         chains: result.chains.length,
         events: result.chains.reduce((n, c) => n + c.verified, 0),
         breaks: result.breaks.length,
         misplaced: result.misplaced.length,
+        digestFindings: [...(result.digests?.findings ?? [])],
         warnings: [...result.warnings],
       };
       return ok(body);

@@ -63,6 +63,8 @@ const shape = {
   SANDBOX_EMAIL_DOMAIN: z.string().min(1).default(LOCAL_DEFAULTS.SANDBOX_EMAIL_DOMAIN),
   /** Print each sandboxed AWS action and Slack message as it happens. */
   LOCAL_QUIET: flag,
+  /** The first day the audit digests cover while none is digested (YYYY-MM-DD); default: the newest closed day. */
+  [ENV.auditDigestFirstDay]: z.iso.date({ error: 'must be a day (YYYY-MM-DD)' }).optional(),
   // The grant side's settings, the same list (and checks) as the Lambda functions'.
   ...GRANT_SETTINGS_SHAPE,
 };

@@ -58,7 +58,12 @@ export async function playEvidence(
     steps.push(entry);
     onStep(entry);
   };
-  const cliDeps = { reader: evidence.reader, clock: options.clock, table: evidence.auditTable };
+  const cliDeps = {
+    reader: evidence.reader,
+    digests: evidence.digests,
+    clock: options.clock,
+    table: evidence.auditTable,
+  };
   const run = async (argv: string[]): Promise<AuditCliRun> => {
     const stdout = collector();
     const stderr = collector();

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { DynamoAuditDigests } from '../../shared/adapters/dynamodb/audit-digests.js';
 import { DynamoAuditQuery } from '../../shared/adapters/dynamodb/audit-query.js';
 import { prepareLocalTables, type LocalTablesSetup } from '../../shared/adapters/dynamodb/local-setup.js';
 import { SandboxAws } from '../../shared/adapters/sandbox/sandbox-aws.js';
@@ -48,6 +49,7 @@ import { createLocalArchive, type LocalArchive } from './archive.js';
 import { createLocalReviews, type LocalReviews } from './reviews.js';
 import { DynamoReviewMarkers } from '../../shared/adapters/dynamodb/review-markers.js';
 import { SlackReviewPoster } from '../../shared/adapters/slack/review-poster.js';
+import type { AuditDigestStore } from '../../shared/domain/audit-digest.js';
 import type { AuditChainReader, AuditReader } from '../../shared/domain/audit-query.js';
 import { reviewPeriodName } from '../../shared/domain/review-delivery.js';
 import { SweepGate, type SweeperHealth } from './sweep-gate.js';
@@ -111,6 +113,8 @@ export interface LocalEvidence {
   readonly auditTable: string;
   /** The audit trail, as the auditors' CLI reads it (`jit-audit` run in-process). */
   readonly reader: AuditReader & AuditChainReader;
+  /** The audit digests the anchor run writes (the reader reads a target's closed days from them). */
+  readonly digests: Pick<AuditDigestStore, 'span' | 'readAll'>;
   readonly anchors: LocalAnchoring;
   readonly archive: LocalArchive;
   readonly reviews: LocalReviews;
@@ -412,8 +416,13 @@ export async function startLocalBroker(options: StartLocalBrokerOptions): Promis
       prefix: '/api',
     });
 
+    // The audit digests, as in AWS: written by the anchor run, read by the auditors' readers.
+    const digests = new DynamoAuditDigests(tables.doc, tables.names.auditDigests);
+    const auditorsReader = () =>
+      new DynamoAuditQuery(tables.doc, tables.names.audit, undefined, undefined, undefined, digests);
     const auditHandler = createAuditApiHandler({
-      reader: new DynamoAuditQuery(tables.doc, tables.names.audit),
+      reader: auditorsReader(),
+      digests,
       clock,
       logger,
     });
@@ -434,7 +443,8 @@ export async function startLocalBroker(options: StartLocalBrokerOptions): Promis
           events: eventsOverSlackClient(base, appLogger, accounts)(slackWeb),
           accounts,
         },
-        reader: new DynamoAuditQuery(tables.doc, tables.names.audit),
+        reader: auditorsReader(),
+        digests,
         mailbox,
       },
       directory: devDirectory,
@@ -497,14 +507,28 @@ export async function startLocalBroker(options: StartLocalBrokerOptions): Promis
         started.run.catch((error: unknown) => print(`sweep  ✗ ${(error as Error).message}`));
       }
     };
-    // Audit anchors on the sweep timer, through the anchor function's own code path.
-    const anchoring = createLocalAnchoring(config.LOCAL_DATA_DIR, {
-      chains: new DynamoAuditQuery(tables.doc, tables.names.audit, undefined, () => {}),
-      clock,
-      table: tables.names.audit,
-      logger: appLogger,
-      metrics: { count: () => undefined },
-    });
+    // Audit anchors on the sweep timer, through the anchor function's own code path, each run
+    // then digesting the audit days closed since the last one.
+    const trail = new DynamoAuditQuery(tables.doc, tables.names.audit, undefined, () => {});
+    const firstDigestDay = config[ENV.auditDigestFirstDay];
+    const anchoring = createLocalAnchoring(
+      config.LOCAL_DATA_DIR,
+      {
+        chains: trail,
+        clock,
+        table: tables.names.audit,
+        logger: appLogger,
+        metrics: { count: () => undefined },
+      },
+      {
+        trail,
+        digests,
+        clock,
+        logger: appLogger,
+        metrics: { count: () => undefined },
+        ...(firstDigestDay === undefined ? {} : { firstDay: firstDigestDay }),
+      },
+    );
     // The audit archive on the same timer, through the archive's use case and folder store.
     const archive = createLocalArchive(
       config.LOCAL_DATA_DIR,
@@ -522,7 +546,11 @@ export async function startLocalBroker(options: StartLocalBrokerOptions): Promis
     });
     const timer = setInterval(() => {
       scheduledSweep();
-      void anchoring.anchorNow().then((run) => run.status === 'anchored' && say(`audit  ⚓ ${run.location}`));
+      void anchoring.anchorNow().then((run) => {
+        if (run.status === 'anchored') say(`audit  ⚓ ${run.location}`);
+        if (run.digest?.status === 'failed') print(`audit  ✗ digest: ${run.digest.error}`);
+        if (run.digest && run.digest.days.length > 0) say(`audit  ▤ digested ${run.digest.days.join(', ')}`);
+      });
       void archive
         .archiveNow()
         .catch((error: unknown) => print(`audit  ✗ archive: ${(error as Error).message}`));
@@ -694,7 +722,8 @@ export async function startLocalBroker(options: StartLocalBrokerOptions): Promis
       health,
       evidence: {
         auditTable: tables.names.audit,
-        reader: new DynamoAuditQuery(tables.doc, tables.names.audit),
+        reader: auditorsReader(),
+        digests,
         anchors: anchoring,
         archive,
         reviews,

@@ -46,6 +46,11 @@ export interface BrokerBoundaryProps {
   readonly tableArns: readonly string[];
   /** The audit table: destructive actions are denied there (and on its indexes) outright. */
   readonly auditTableArn: string;
+  /**
+   * The audit digests table (no index): only in the data boundary, the anchor function writing
+   * digests and the auditors' readers reading them, `verify` whole (the one table ever scanned).
+   */
+  readonly auditDigestsTableArn?: string;
   readonly queueArns: readonly string[];
   readonly secretArns: readonly string[];
   /** Managed groups (path-scoped) and managed roles (path-scoped, per account). */
@@ -73,8 +78,8 @@ export type BoundaryPlane = 'control' | 'data';
  * resources and deny deleting audit records or writing audit items other than through an
  * append's transaction. The control boundary alone allows IAM (only on the managed path) and
  * Identity Center, and denies changing the broker's own roles, lifting any boundary, or
- * swapping a brokered role's. The data boundary alone reaches the evidence buckets and the
- * anchor key. Two policies, because one managed policy holds at most 6,144 characters.
+ * swapping a brokered role's. The data boundary alone reaches the evidence buckets, the
+ * anchor key and the audit digests. Two policies, because one managed policy holds at most 6,144 characters.
  */
 export class BrokerBoundary extends Construct {
   /** The data-plane boundary (functions that never change access). */
@@ -180,7 +185,19 @@ export class BrokerBoundary extends Construct {
         resources: ['*'],
       }),
     ];
-    const data = [...shared(), ...(props.anchors ? anchorKeyStatements(props.anchors) : [])];
+    const data = [
+      ...shared(),
+      ...(props.auditDigestsTableArn === undefined
+        ? []
+        : [
+            new iam.PolicyStatement({
+              sid: 'AuditDigests',
+              actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:Scan'],
+              resources: [props.auditDigestsTableArn],
+            }),
+          ]),
+      ...(props.anchors ? anchorKeyStatements(props.anchors) : []),
+    ];
     this.controlPolicy = new iam.ManagedPolicy(this, 'ControlPolicy', {
       path: BROKER_IAM_PATH,
       description: 'Permissions boundary of the JIT access broker roles that grant and revoke',

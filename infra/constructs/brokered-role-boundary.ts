@@ -143,6 +143,8 @@ export interface BrokeredRoleBoundaryProps {
   readonly auditTableArn: string;
   /** The requests table: no brokered session writes to it. */
   readonly requestsTableArn: string;
+  /** The audit digests (what auditors' by-target queries read): no brokered session writes to it. */
+  readonly auditDigestsTableArn?: string;
   /** The console's credentials mailbox: no brokered session touches it at all. */
   readonly credentialsMailboxArns?: readonly string[];
   /**
@@ -167,7 +169,7 @@ export interface BrokeredRoleBoundaryProps {
  * would let a brokered session (or the broker, through an inline policy it writes on a
  * brokered role) escape the broker's own limits: changing the broker's or any brokered
  * role, group or policy (including lifting this boundary), creating a principal without a
- * broker boundary, writing to the broker's tables (requests and audit) or their resource
+ * broker boundary, writing to the broker's tables (requests, audit, digests) or their resource
  * policies, and changing,
  * invoking or silencing the broker's functions, queues, secret, schedules and alarms.
  */
@@ -202,13 +204,16 @@ export class BrokeredRoleBoundary extends Construct {
       ]),
       // Why: only the broker writes requests and the audit trail, each change with its audit
       // event; a brokered session (break-glass admin included) writing an item itself could
-      // move its own grant's end or mark itself reviewed with no trace. Indexes and streams
+      // move its own grant's end or mark itself reviewed with no trace, or edit a digest to
+      // hide its events from a target's answers until the next verify. Indexes and streams
       // included, in one entry per table (the policy must stay under 6,144 characters; the
       // table names end in a random suffix).
       ...deny(
         'DenyBrokerTableWrites',
         [...AUDIT_DESTRUCTIVE_ACTIONS, ...TABLE_DATA_WRITE_ACTIONS, ...TABLE_RESOURCE_POLICY_ACTIONS],
-        [props.auditTableArn, props.requestsTableArn].map((arn) => `${arn}*`),
+        [props.auditTableArn, props.requestsTableArn, props.auditDigestsTableArn]
+          .filter((arn): arn is string => arn !== undefined)
+          .map((arn) => `${arn}*`),
       ),
       // Why: the mailbox holds minted credentials until their owner collects them; no brokered
       // session (break-glass admin included) may read, take or plant any.

@@ -275,6 +275,8 @@ export const verifyResponse = z.object({
   events: z.number(),
   breaks: z.number(),
   misplaced: z.number(),
+  /** Audit digests that differ from the trail, are missing or cannot be read (`verify`'s digest findings). */
+  digestFindings: z.array(z.string()),
   warnings: z.array(z.string()),
 });
 export type VerifyResponse = z.infer<typeof verifyResponse>;

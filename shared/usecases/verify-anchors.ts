@@ -3,7 +3,7 @@ import { anchorSignatureValid, type AnchorStore } from '../domain/anchors.js';
 import type { AuditEvent } from '../domain/audit.js';
 import type { AuditChainReader } from '../domain/audit-query.js';
 import type { Clock } from '../domain/ports.js';
-import { verifyAudit, type VerifyAuditResult } from './verify-audit.js';
+import { verifyAudit, type VerifyAuditDeps, type VerifyAuditResult } from './verify-audit.js';
 
 /** A place where the table disagrees with an anchor, or an anchor cannot be trusted. */
 export interface AnchorFinding {
@@ -38,6 +38,8 @@ export interface VerifyAnchoredDeps {
   readonly publicKey: KeyObject;
   /** The audit table's name; anchors of other tables are ignored. */
   readonly table: string;
+  /** The audit digests, checked against the trail as plain `verify` checks them (when given). */
+  readonly digests?: VerifyAuditDeps['digests'];
 }
 
 interface Expected {
@@ -126,7 +128,11 @@ export async function verifyAnchoredAudit(deps: VerifyAnchoredDeps): Promise<Ver
       }
     },
   };
-  const plain = await verifyAudit({ chains: reader, clock: deps.clock });
+  const plain = await verifyAudit({
+    chains: reader,
+    clock: deps.clock,
+    ...(deps.digests ? { digests: deps.digests } : {}),
+  });
 
   for (const report of plain.chains) {
     // A broken chain is reported by plain verify; what lies past its break was not read.

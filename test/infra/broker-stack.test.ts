@@ -1,14 +1,24 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { isGroupTarget } from '../../shared/targets/group/kind.js';
 import { isRoleTarget } from '../../shared/targets/role/kind.js';
+import { CONTEXT, createBrokerApp } from '../../infra/broker-app.js';
 import { BROKER_FUNCTIONS, CONTROL_PLANE } from '../../infra/broker-stack.js';
 import { AUDIT_DESTRUCTIVE_ACTIONS } from '../../infra/constructs/broker-boundary.js';
 import { BASELINE_NAMES } from '../../infra/constructs/web-app-iam-baseline.js';
-import { AUDIT_TABLE, REQUESTS_TABLE, type TableDefinition } from '../../shared/adapters/dynamodb/tables.js';
+import {
+  AUDIT_DIGESTS_TABLE,
+  AUDIT_TABLE,
+  REQUESTS_TABLE,
+  type TableDefinition,
+} from '../../shared/adapters/dynamodb/tables.js';
 import { ENV } from '../../shared/config/env.js';
 import { EXAMPLE_POLICY_PATH, loadPolicyFile } from '../../shared/config/policy-file.js';
-import { synthBroker, type SynthResult } from './synth-broker.js';
+import { SKIP_BUNDLING, synthBroker, type SynthResult } from './synth-broker.js';
 
 /** One synthesized stack for the whole file (synthesis is the slow part). */
 let synth: SynthResult;
@@ -73,6 +83,7 @@ describe('DynamoDB tables, mapped from the shared definitions', () => {
   it.each([
     ['requests', REQUESTS_TABLE],
     ['audit', AUDIT_TABLE],
+    ['audit digests', AUDIT_DIGESTS_TABLE],
   ])(
     'the %s table has the shared keys, every GSI, and is on-demand, encrypted, PITR, protected',
     (_n, def) => {
@@ -81,7 +92,7 @@ describe('DynamoDB tables, mapped from the shared definitions', () => {
         { AttributeName: def.partitionKey.name, KeyType: 'HASH' },
         ...(def.sortKey ? [{ AttributeName: def.sortKey.name, KeyType: 'RANGE' }] : []),
       ]);
-      expect(table.Properties.GlobalSecondaryIndexes).toEqual(
+      expect(table.Properties.GlobalSecondaryIndexes ?? []).toEqual(
         def.indexes.map((i) => ({
           IndexName: i.indexName,
           KeySchema: [
@@ -138,6 +149,43 @@ describe('functions', () => {
         expect(vars, id).not.toHaveProperty(ENV.policyPath);
       else expect(vars[ENV.policyPath], id).toBe('/var/task/access-policy-example.yaml');
     }
+  });
+
+  it('name the audit digests table to the anchor function (which writes it) and the auditors’ readers only', () => {
+    const digests = { Ref: logicalIdOf('AuditDigestsTable', 'AWS::DynamoDB::Table') };
+    const withDigests = resourcesOf(synth.json.Resources, 'AWS::Lambda::Function')
+      .filter(([, fn]) => fn.Properties?.Runtime === 'nodejs24.x')
+      .filter(([, fn]) => {
+        const vars = (fn.Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
+        if (!(ENV.auditDigestsTable in vars)) return false;
+        expect(vars[ENV.auditDigestsTable]).toEqual(digests);
+        return true;
+      })
+      .map(([id]) => id.replace(/Function.*$/, ''));
+    expect(withDigests.sort()).toEqual(['AuditAnchor', 'AuditApi', 'ConsoleApi']);
+    const anchor = synth.json.Resources[logicalIdOf('AuditAnchorFunction', 'AWS::Lambda::Function')]!;
+    expect(anchor.Properties?.Description).toBe(
+      'Signs the audit chain heads into the Object Lock bucket; digests closed audit days per target',
+    );
+    // Without -c auditDigestFirstDay, the first digest run starts at the newest closed day.
+    const vars = (anchor.Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(vars).not.toHaveProperty(ENV.auditDigestFirstDay);
+  });
+
+  it('pass -c auditDigestFirstDay to the anchor function, and refuse a value that is not a day', () => {
+    const anchorEnvironment = (day: string) => {
+      const { stack } = createBrokerApp({
+        outdir: mkdtempSync(join(tmpdir(), 'jit-cdk-')),
+        context: { ...SKIP_BUNDLING, [CONTEXT.auditDigestFirstDay]: day },
+      });
+      const fn = stack.functions['audit-anchor'].function.node.defaultChild as lambda.CfnFunction;
+      return (stack.resolve(fn.environment) as { variables: Record<string, unknown> }).variables;
+    };
+    expect(anchorEnvironment('2026-01-15')[ENV.auditDigestFirstDay]).toBe('2026-01-15');
+    for (const bad of ['2026-02-30', '2026-1-15', 'yesterday'])
+      expect(() => anchorEnvironment(bad), bad).toThrow(
+        `auditDigestFirstDay: "${bad}" must be a day (YYYY-MM-DD)`,
+      );
   });
 
   it('run the sweeper every minute and the reconciler on its own schedule', () => {
@@ -255,6 +303,24 @@ describe('alarms', () => {
         { Name: 'FunctionName', Value: { Ref: logicalIdOf('GrantWorkerFunction', 'AWS::Lambda::Function') } },
       ],
     });
+  });
+
+  it('fire when the anchor function could not anchor the heads or digest a closed day, as the anchor alarm does', () => {
+    const topic = logicalIdOf('AlarmTopic', 'AWS::SNS::Topic');
+    const onAnchorMetric = (metricName: string) => ({
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: 0,
+      EvaluationPeriods: 1,
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [{ Ref: topic }],
+      Namespace: 'JitBroker',
+      MetricName: metricName,
+      Statistic: 'Sum',
+      Period: 300,
+      Dimensions: [{ Name: 'service', Value: 'jit-audit-anchor' }],
+    });
+    synth.template.hasResourceProperties('AWS::CloudWatch::Alarm', onAnchorMetric('AnchorFailures'));
+    synth.template.hasResourceProperties('AWS::CloudWatch::Alarm', onAnchorMetric('DigestFailures'));
   });
 });
 
@@ -383,9 +449,52 @@ describe('least privilege of the broker', () => {
     expect(actions).toEqual([
       'dynamodb:GetItem',
       'dynamodb:Query',
+      'dynamodb:Scan',
       'logs:CreateLogStream',
       'logs:PutLogEvents',
     ]);
+  });
+
+  /** Every statement of a role that names the digests table (or something under it). */
+  const onDigests = (prefix: string) => {
+    const digests = logicalIdOf('AuditDigestsTable', 'AWS::DynamoDB::Table');
+    return allowed(prefix)
+      .filter((s) => JSON.stringify(s.Resource).includes(digests))
+      .map((s) => ({ actions: list(s.Action).sort(), resources: list(s.Resource) }));
+  };
+  const digestsArn = () => ({
+    'Fn::GetAtt': [logicalIdOf('AuditDigestsTable', 'AWS::DynamoDB::Table'), 'Arn'],
+  });
+
+  it('the anchor function reads and writes digests (no delete), and queries only the audit by-day index', () => {
+    expect(onDigests(BROKER.auditAnchor)).toEqual([
+      { actions: ['dynamodb:GetItem', 'dynamodb:PutItem'], resources: [digestsArn()] },
+    ]);
+    const dynamo = allowed(BROKER.auditAnchor).filter((s) =>
+      list(s.Action).some((a) => a.startsWith('dynamodb:')),
+    );
+    const auditArn = { 'Fn::GetAtt': [auditTableId(), 'Arn'] };
+    expect(dynamo.map((s) => ({ actions: list(s.Action).sort(), resources: list(s.Resource) }))).toEqual([
+      { actions: ['dynamodb:GetItem'], resources: [auditArn] },
+      { actions: ['dynamodb:Query'], resources: [{ 'Fn::Join': ['', [auditArn, '/index/by-day']] }] },
+      { actions: ['dynamodb:GetItem', 'dynamodb:PutItem'], resources: [digestsArn()] },
+    ]);
+  });
+
+  it.each([
+    ['the audit API', BROKER.auditApi],
+    ['the console API', BROKER.consoleApi],
+  ])('%s reads the digests and scans them for verify, and writes none', (_name, prefix) => {
+    expect(onDigests(prefix)).toEqual([
+      { actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan'], resources: [digestsArn()] },
+    ]);
+  });
+
+  it('no other function touches the digests', () => {
+    for (const prefix of Object.values(BROKER).filter(
+      (p) => ![BROKER.auditAnchor, BROKER.auditApi, BROKER.consoleApi].includes(p as never),
+    ))
+      expect(onDigests(prefix), prefix).toEqual([]);
   });
 
   it.each(['BoundaryControlPolicy', 'BoundaryPolicy'])(
@@ -413,6 +522,24 @@ describe('least privilege of the broker', () => {
       expect(JSON.stringify(loneWrites.Resource)).not.toContain(
         logicalIdOf('RequestsTable', 'AWS::DynamoDB::Table'),
       );
+      // The digests: in the data boundary alone (the anchor function, the audit and console
+      // APIs), the one table ever scanned (verify reads them whole); no delete.
+      const digests = logicalIdOf('AuditDigestsTable', 'AWS::DynamoDB::Table');
+      const onDigests = statements.filter((s) => String(JSON.stringify(s.Resource)).includes(digests));
+      expect(onDigests.map((s) => [s.Effect, list(s.Action), list(s.Resource)])).toEqual(
+        prefix === 'BoundaryPolicy'
+          ? [
+              [
+                'Allow',
+                ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:Scan'],
+                [{ 'Fn::GetAtt': [digests, 'Arn'] }],
+              ],
+            ]
+          : [],
+      );
+      expect(
+        statements.filter((s) => s.Effect === 'Allow' && list(s.Action).includes('dynamodb:Scan')),
+      ).toEqual(onDigests);
       for (const allow of statements.filter((s) => s.Effect === 'Allow')) {
         expect(
           list(allow.Action).filter((a) => a.includes('*')),
@@ -486,6 +613,11 @@ describe('web-app IAM baseline', () => {
     expect(actions.filter((a) => /^dynamodb:(Put|Update|Delete|BatchWrite)/.test(a))).toEqual([]);
     const reads = statements.find((s) => list(s.Action).includes('dynamodb:Query'))!;
     expect(JSON.stringify(reads.Resource)).toContain(logicalIdOf('AuditTable', 'AWS::DynamoDB::Table'));
+    // The CLI's reads through the digests (AUDIT_DIGESTS_TABLE_NAME), and verify's scan of them.
+    expect(list(reads.Resource)).toContainEqual({
+      'Fn::GetAtt': [logicalIdOf('AuditDigestsTable', 'AWS::DynamoDB::Table'), 'Arn'],
+    });
+    expect(list(reads.Action)).toContain('dynamodb:Scan');
     expect(statements).toContainEqual(
       expect.objectContaining({
         Action: 'lambda:InvokeFunctionUrl',

@@ -216,6 +216,8 @@ describe('the brokered-role permissions boundary', () => {
     ...[...AUDIT_DESTRUCTIVE_ACTIONS, ...TABLE_WRITES].flatMap((action): [string, string, () => string][] => [
       ['writing the audit trail', action, () => arnOf('AuditTable', 'AWS::DynamoDB::Table')],
       ['writing the requests', action, () => arnOf('RequestsTable', 'AWS::DynamoDB::Table')],
+      // A digest edited to drop an event would hide it from the target's answers until verify.
+      ['writing the audit digests', action, () => arnOf('AuditDigestsTable', 'AWS::DynamoDB::Table')],
       [
         'writing through a requests index',
         action,
@@ -304,6 +306,11 @@ describe('the brokered-role permissions boundary', () => {
       'the auditor querying the audit trail',
       'dynamodb:Query',
       () => arnOf('AuditTable', 'AWS::DynamoDB::Table'),
+    ],
+    [
+      'the auditor reading the audit digests (verify scans them)',
+      'dynamodb:Scan',
+      () => arnOf('AuditDigestsTable', 'AWS::DynamoDB::Table'),
     ],
     [
       'the auditor reading a request',

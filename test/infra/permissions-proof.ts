@@ -2,12 +2,15 @@ import type { SQSEvent } from 'aws-lambda';
 import { createSweeperHandler } from '../../functions/sweeper/handler.js';
 import { createGrantWorkerHandler } from '../../functions/grant-worker/handler.js';
 import { createAwsClients } from '../../shared/adapters/aws/clients.js';
+import { DynamoAuditDigests } from '../../shared/adapters/dynamodb/audit-digests.js';
+import { DynamoAuditQuery } from '../../shared/adapters/dynamodb/audit-query.js';
 import type { AuditEventInput } from '../../shared/domain/audit.js';
 import type { GrantJob } from '../../shared/domain/ports.js';
 import { createTargetDrivers } from '../../shared/targets/drivers.js';
 import { IamGroupMembership } from '../../shared/targets/group/iam-group-membership.js';
 import { IamSessionRevoker } from '../../shared/targets/role/iam-session-revoker.js';
 import { StsSessionVendor } from '../../shared/targets/role/sts-session-vendor.js';
+import { digestAuditDays } from '../../shared/usecases/digest-audit.js';
 import type { GrantDeps } from '../../shared/usecases/grant-deps.js';
 import type { AwsCallRecorder } from '../support/aws-call-recorder.js';
 import { grantWorld } from '../support/fake-aws.js';
@@ -134,6 +137,31 @@ export const approval = (fields: { readonly at: string; readonly targetId: strin
   breakGlass: false,
   ...fields,
 });
+
+/** The test's audit digests table, as the anchor function and the auditors' readers reach it. */
+export const digestsOf = (db: LocalTables) => new DynamoAuditDigests(db.doc, db.names.auditDigests as string);
+
+/** The auditors' reader as the audit and console APIs build it: a target's closed days from the digests. */
+export const auditorsReader = (db: LocalTables) =>
+  new DynamoAuditQuery(db.doc, db.names.audit, undefined, undefined, undefined, digestsOf(db));
+
+/**
+ * A closed day digested before a scenario (not recorded): an approval on `day` (before START's
+ * day), then one digest run, so that a target's answers and verify read through the digests.
+ */
+export async function digestedDay(db: LocalTables, day: string, targetId = 'developers'): Promise<void> {
+  await db.audit.append(approval({ at: `${day}T09:00:00.000Z`, targetId }));
+  const run = await digestAuditDays({
+    trail: new DynamoAuditQuery(db.doc, db.names.audit),
+    digests: digestsOf(db),
+    clock: new ManualClock(START),
+    logger: quiet,
+    metrics: { count: () => undefined },
+    firstDay: day,
+  });
+  if (run.status !== 'digested' || !run.days.includes(day))
+    throw new Error(`not digested: ${JSON.stringify(run)}`);
+}
 
 /** One evaluated request, for the report. */
 export interface Evaluated {

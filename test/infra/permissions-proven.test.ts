@@ -55,6 +55,7 @@ import { permissionSetAccountDirectory } from '../../shared/targets/permission-s
 import { permissionSetAdapters } from '../../shared/targets/permission-set/adapters.js';
 import { approveRequest } from '../../shared/usecases/approve-request.js';
 import { queryAudit } from '../../shared/usecases/query-audit.js';
+import { verifyAudit } from '../../shared/usecases/verify-audit.js';
 import { requesterHistory } from '../../shared/usecases/requester-history.js';
 import { submitRequest } from '../../shared/usecases/submit-request.js';
 import {
@@ -80,6 +81,9 @@ import { useLocalTables } from '../support/local-dynamo.js';
 import {
   approval,
   at,
+  auditorsReader,
+  digestedDay,
+  digestsOf,
   ProofTally,
   quiet,
   recordedGrantWorld,
@@ -183,6 +187,7 @@ function localNames(under = main()): LocalNames {
     tables: {
       [db().names.requests]: logicalId('RequestsTable', 'AWS::DynamoDB::Table', under),
       [db().names.audit]: logicalId('AuditTable', 'AWS::DynamoDB::Table', under),
+      [db().names.auditDigests as string]: logicalId('AuditDigestsTable', 'AWS::DynamoDB::Table', under),
       [`${db().names.requests}${MAILBOX_SUFFIX}`]: logicalId(
         'CredentialsMailboxTable',
         'AWS::DynamoDB::Table',
@@ -402,10 +407,30 @@ describe('permissions proven offline: the Slack function and the audit API', () 
     expect(operations(calls)).toEqual(['Query']);
     expect(await evaluateCalls('audit-api', 'queries', calls)).toEqual([]);
   });
+
+  it('audit API: a target’s answer read through the digests (GetItem, Query) and verify checking them (Scan)', async () => {
+    await digestedDay(db(), '2026-11-26');
+    recorder.attach(db().client);
+    const reader = auditorsReader(db());
+    const clock = new ManualClock(START);
+    const { value, calls } = await recorder.during(async () => ({
+      page: await queryAudit({ reader, clock }, { target: 'developers', limit: 10 }),
+      verified: await verifyAudit({
+        chains: reader,
+        clock,
+        digests: { store: digestsOf(db()), trail: reader },
+      }),
+    }));
+    expect(value.page.items.map((e) => e.at)).toEqual(['2026-11-26T09:00:00.000Z']);
+    expect(value.verified).toMatchObject({ ok: true, digests: { verified: 1, findings: [] } });
+    const onDigests = calls.filter((c) => c.input.TableName === db().names.auditDigests);
+    expect(operations(onDigests)).toEqual(['GetItem', 'Query', 'Scan']);
+    expect(await evaluateCalls('audit-api', 'queries and verify through the digests', calls)).toEqual([]);
+  });
 });
 
 describe('permissions proven offline: the audit anchor', () => {
-  it('audit anchor: reads the chain heads, lists the anchors, signs (KMS Sign) and stores (S3 PutObject)', async () => {
+  it('audit anchor: reads the chain heads, lists the anchors, signs (KMS Sign) and stores (S3 PutObject); then digests the closed day (by-day Query, digests GetItem and PutItem)', async () => {
     await db().audit.append(approval({ at: START, targetId: 'developers' }));
     recorder.attach(db().client);
     // No S3 or KMS stand-in: the calls are recorded, then answered in process (never sent).
@@ -416,20 +441,40 @@ describe('permissions proven offline: the audit anchor', () => {
     const kms = answerInProcess(recorder.attach(new KMSClient({ region: 'us-east-1' })), {
       Sign: { Signature: new Uint8Array([1, 2, 3]), KeyId: ANCHOR_KEY },
     });
-    const clock = new ManualClock(START);
-    const run = createAnchorHandler({
-      chains: new DynamoAuditQuery(db().doc, db().names.audit),
-      signer: new KmsDigestSigner(kms, ANCHOR_KEY),
-      store: new S3AnchorStore(s3, { bucket: ANCHOR_BUCKET, now: () => clock.now() }),
-      clock,
-      table: db().names.audit,
-      logger: quiet,
-      metrics: { count: () => undefined },
-    });
+    // The next day, past the hour START's day takes to close: the run anchors, then digests it.
+    const clock = new ManualClock('2026-11-28T02:00:00.000Z');
+    const trail = new DynamoAuditQuery(db().doc, db().names.audit);
+    const run = createAnchorHandler(
+      {
+        chains: trail,
+        signer: new KmsDigestSigner(kms, ANCHOR_KEY),
+        store: new S3AnchorStore(s3, { bucket: ANCHOR_BUCKET, now: () => clock.now() }),
+        clock,
+        table: db().names.audit,
+        logger: quiet,
+        metrics: { count: () => undefined },
+      },
+      {
+        trail,
+        digests: digestsOf(db()),
+        clock,
+        logger: quiet,
+        metrics: { count: () => undefined },
+        firstDay: START.slice(0, 10),
+      },
+    );
     const { value, calls } = await recorder.during(() => run({}));
     expect(value.status).toBe('anchored');
-    expect(operations(calls)).toEqual(expect.arrayContaining(['ListObjectsV2', 'PutObject', 'Sign']));
-    expect(await evaluateCalls('audit-anchor', 'anchor heads', calls)).toEqual([]);
+    expect(value.digest).toMatchObject({ status: 'digested', days: [START.slice(0, 10)] });
+    expect(operations(calls)).toEqual(
+      expect.arrayContaining(['GetItem', 'ListObjectsV2', 'PutItem', 'PutObject', 'Query', 'Sign']),
+    );
+    const digestCalls = calls.filter((c) => c.input.TableName === db().names.auditDigests);
+    expect(operations(digestCalls)).toEqual(['GetItem', 'PutItem']);
+    expect(calls.filter((c) => c.operation === 'Query').map((c) => c.input.IndexName)).toEqual(
+      expect.arrayContaining(['by-day']),
+    );
+    expect(await evaluateCalls('audit-anchor', 'anchor heads + digest a day', calls)).toEqual([]);
   });
 });
 
@@ -596,7 +641,7 @@ function mustBeDenied(): { fn: BrokerFunctionName; why: string; request: IamRequ
       { fn, why: 'a role outside /jit/', request: { action: 'sts:AssumeRole', resource: outsideRole } },
     );
   }
-  for (const fn of ['slack', 'grant-worker', 'sweeper', 'reconciler', 'audit-api'] as const) {
+  for (const fn of ['slack', 'grant-worker', 'sweeper', 'reconciler', 'audit-api', 'audit-anchor'] as const) {
     rows.push({
       fn,
       why: 'audit items are never deleted',
@@ -688,6 +733,31 @@ function mustBeDenied(): { fn: BrokerFunctionName; why: string; request: IamRequ
         context: { 'dynamodb:ReturnValues': returnValues },
       },
     });
+  // The audit digests: the anchor function writes them, the auditors' readers (audit and console
+  // APIs) read them, verify scans them; nobody deletes or rewrites one, no other function touches them.
+  const digests = resolver.arnOf(logicalId('AuditDigestsTable', 'AWS::DynamoDB::Table'));
+  const onDigests = (fn: BrokerFunctionName, why: string, actions: readonly string[]) =>
+    rows.push(...actions.map((action) => ({ fn, why, request: { action, resource: digests } })));
+  for (const fn of BROKER_FUNCTIONS)
+    onDigests(fn, 'digests are never deleted', ['dynamodb:DeleteItem', 'dynamodb:BatchWriteItem']);
+  for (const fn of BROKER_FUNCTIONS.filter((f) => !['audit-anchor', 'audit-api', 'console-api'].includes(f)))
+    onDigests(fn, 'only the anchor function and the auditors’ readers touch the digests', [
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+      'dynamodb:Scan',
+    ]);
+  for (const fn of ['audit-api', 'console-api'] as const)
+    onDigests(fn, 'the auditors’ readers never write a digest', ['dynamodb:PutItem', 'dynamodb:UpdateItem']);
+  onDigests('audit-anchor', 'the digest run writes whole items and never lists the digests', [
+    'dynamodb:UpdateItem',
+    'dynamodb:Scan',
+  ]);
+  rows.push({
+    fn: 'audit-anchor',
+    why: 'the digest run reads the audit table through its by-day index only',
+    request: { action: 'dynamodb:Query', resource: `${auditTable}/index/by-target` },
+  });
   for (const action of [
     'iam:PutRolePolicy',
     'iam:AttachRolePolicy',
@@ -724,6 +794,11 @@ describe('permissions proven offline: what must be denied is denied', () => {
       // Outside both managed paths: denied by the negated boundary condition (no key on a delete).
       { action: 'iam:DeleteRolePermissionsBoundary', resource: `arn:aws:iam::${account}:role/anything` },
       { action: 'dynamodb:DeleteItem', resource: auditTable },
+      // The audit digests: a digest edited to drop an event would hide it from a target's answers.
+      ...['dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem'].map((action) => ({
+        action,
+        resource: resolver.arnOf(logicalId('AuditDigestsTable', 'AWS::DynamoDB::Table')),
+      })),
       // The console's credentials mailbox: no brokered session reads, takes or plants credentials.
       ...['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:Scan'].map((action) => ({
         action,
@@ -904,7 +979,8 @@ describe('permissions proven offline: the request API and the console API', () =
     const handle = createConsoleApiHandler({
       api: {
         request: requests,
-        reader: new DynamoAuditQuery(db().doc, db().names.audit),
+        reader: auditorsReader(db()),
+        digests: digestsOf(db()),
         ...(mailbox ? { mailbox } : {}),
       },
       emailClaim: 'email',
@@ -927,7 +1003,8 @@ describe('permissions proven offline: the request API and the console API', () =
     };
   }
 
-  it('console API: a request, its approval (SendMessage), the caller’s access, and the auditor’s events and verification', async () => {
+  it('console API: a request, its approval (SendMessage), the caller’s access, and the auditor’s events and verification (through the digests)', async () => {
+    await digestedDay(db(), '2026-11-26');
     const { requests } = frontDoor();
     const call = consoleApi(requests);
     const { calls } = await recorder.during(async () => {
@@ -941,7 +1018,15 @@ describe('permissions proven offline: the request API and the console API', () =
       expectOk(await call('lead@example.com', 'POST', `/approvals/${id}/approve`));
       expectOk(await call('dev@example.com', 'GET', '/my-access'));
       expectOk(await call('auditor@example.com', 'GET', '/audit/events?target=developers'));
+      const verified = await call('auditor@example.com', 'GET', '/audit/verify');
+      expectOk(verified);
+      expect(verified.body).toMatchObject({ ok: true });
     });
+    expect(operations(calls.filter((c) => c.input.TableName === db().names.auditDigests))).toEqual([
+      'GetItem',
+      'Query',
+      'Scan',
+    ]);
     expect(standIn.state.sqsMessages).toHaveLength(1);
     expect(operations(calls)).toEqual(expect.arrayContaining(['Query', 'SendMessage', 'TransactWriteItems']));
     expect(await evaluateCalls('console-api', 'request + approval + audit', calls)).toEqual([]);

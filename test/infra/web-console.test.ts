@@ -133,6 +133,7 @@ describe('web console in AWS', () => {
     expect(vars.CONSOLE_EMAIL_CLAIM).toBe('upn');
     expect(JSON.stringify(vars.CONSOLE_ORIGIN)).toContain('WebConsoleDistribution');
     expect(vars).toHaveProperty(ENV.grantQueueUrl);
+    expect(vars[ENV.auditDigestsTable]).toEqual({ Ref: idOf('AWS::DynamoDB::Table', 'AuditDigestsTable') });
     const role = idOf('AWS::IAM::Role', 'ConsoleApiRole');
     expect(synth.json.Resources[role]!.Properties).toMatchObject({ Path: '/jit-broker/' });
     const actions = resources('AWS::IAM::Policy')
@@ -146,6 +147,8 @@ describe('web console in AWS', () => {
       'dynamodb:GetItem',
       'dynamodb:PutItem',
       'dynamodb:Query',
+      // Only on the audit digests: the auditors' verification reads every digest.
+      'dynamodb:Scan',
       'dynamodb:UpdateItem',
       'logs:CreateLogStream',
       'logs:PutLogEvents',

@@ -142,6 +142,8 @@ const NO_REQUEST_WRITES: Record<string, string> = {
   'query-audit': 'reads the audit trail',
   'verify-audit': 'reads the audit trail',
   'anchor-audit': 'signs the chain heads into the anchor store, changes no request',
+  'digest-audit':
+    'copies closed days of the audit trail into the digests (checked by verify), changes no request',
   'verify-anchors': 'reads the audit trail and the anchors',
   'check-ticket':
     'asks the ticket system; a refusal writes no request, only a standalone request.refused (tickets-and-on-call.test.ts)',

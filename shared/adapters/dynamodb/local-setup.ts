@@ -7,7 +7,8 @@ import { tableNamesWithPrefix, type TableNames } from './tables.js';
 
 export interface LocalTablesSetup {
   readonly doc: DynamoDBDocumentClient;
-  readonly names: TableNames;
+  /** Every table the local broker uses, the audit digests included. */
+  readonly names: TableNames & { readonly auditDigests: string };
   readonly endpoint: string;
   /** Whether DynamoDB Local was started here (and is stopped by `stop`). */
   readonly embedded: boolean;

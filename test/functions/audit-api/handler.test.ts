@@ -1,10 +1,12 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
+import { DynamoAuditDigests } from '../../../shared/adapters/dynamodb/audit-digests.js';
 import { DynamoAuditQuery } from '../../../shared/adapters/dynamodb/audit-query.js';
 import { chainFor, type AuditEvent, type AuditEventInput } from '../../../shared/domain/audit.js';
 import { CSV_COLUMNS } from '../../../shared/adapters/audit-format/audit-format.js';
 import { createAuditApiHandler, type AuditApiEvent } from '../../../functions/audit-api/handler.js';
+import { digestAuditDays } from '../../../shared/usecases/digest-audit.js';
 import { ManualClock } from '../../support/fakes.js';
 import { useLocalTables } from '../../support/local-dynamo.js';
 
@@ -241,6 +243,41 @@ describe('audit API (function URL, AWS_IAM)', () => {
     expect(JSON.parse(res.body as string)).toMatchObject({
       ok: false,
       breaks: [{ chain, seq: 1, kind: 'hash-mismatch' }],
+    });
+  });
+
+  it('verifies the digests too when it has them, and fails on a digest that differs from the trail', async () => {
+    await seed(3);
+    const digests = new DynamoAuditDigests(db().doc, db().names.auditDigests as string);
+    const quiet = { info: () => {}, warn: () => {}, error: () => {} };
+    await digestAuditDays({
+      trail: new DynamoAuditQuery(db().doc, db().names.audit),
+      digests,
+      clock: new ManualClock('2026-03-02T02:00:00Z'),
+      logger: quiet,
+      metrics: { count: () => {} },
+      firstDay: '2026-03-01',
+    });
+    const h = createAuditApiHandler({
+      reader: new DynamoAuditQuery(db().doc, db().names.audit, undefined, undefined, undefined, digests),
+      digests,
+      clock: new ManualClock('2026-03-02T02:00:00Z'),
+      logger: quiet as never,
+    });
+    const verify = async () => JSON.parse((await h(request('/verify'), context)).body as string) as unknown;
+    expect(await verify()).toMatchObject({
+      ok: true,
+      digests: { span: { since: '2026-03-01', through: '2026-03-01' }, verified: 2, findings: [] },
+    });
+    // req-1 and req-3 are dev-group's: a digest of that day without req-3 hides it from the target's answers.
+    for await (const digest of digests.readTarget('dev-group', '2026-03-01', '2026-03-01'))
+      await digests.writeDay('2026-03-01', [{ ...digest, events: digest.events.slice(1) }]);
+    expect(await verify()).toMatchObject({
+      ok: false,
+      breaks: [],
+      digests: {
+        findings: [expect.stringContaining('2026-03-01 dev-group: the digest differs from the trail')],
+      },
     });
   });
 });

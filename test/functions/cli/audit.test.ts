@@ -3,6 +3,7 @@ import { PassThrough, Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, inject, it } from 'vitest';
+import { DynamoAuditDigests } from '../../../shared/adapters/dynamodb/audit-digests.js';
 import { DynamoAuditQuery } from '../../../shared/adapters/dynamodb/audit-query.js';
 import {
   chainFor,
@@ -14,6 +15,7 @@ import {
 import type { AuditChainReader, AuditReader } from '../../../shared/domain/audit-query.js';
 import { CSV_COLUMNS } from '../../../shared/adapters/audit-format/audit-format.js';
 import { EXIT, main, type CliDeps } from '../../../functions/cli/audit.js';
+import { digestAuditDays } from '../../../shared/usecases/digest-audit.js';
 import { ManualClock } from '../../support/fakes.js';
 import { useLocalTables } from '../../support/local-dynamo.js';
 
@@ -228,6 +230,51 @@ describe('bin/jit-audit.js (child process, wired from the environment)', () => {
         .split('\n')
         .map((l) => (JSON.parse(l) as AuditEvent).requestId),
     ).toEqual(['req-2']);
+  });
+
+  it('reads and verifies through the digests named by AUDIT_DIGESTS_TABLE_NAME', async () => {
+    await seed(2);
+    const digests = new DynamoAuditDigests(db().doc, db().names.auditDigests as string);
+    const quiet = { info: () => {}, warn: () => {}, error: () => {} };
+    await digestAuditDays({
+      trail: new DynamoAuditQuery(db().doc, db().names.audit),
+      digests,
+      clock: new ManualClock('2026-03-02T02:00:00Z'),
+      logger: quiet,
+      metrics: { count: () => {} },
+      firstDay: '2026-03-01',
+    });
+    const cli = (args: string[], withDigests: boolean) =>
+      promisify(execFile)(process.execPath, ['bin/jit-audit.js', ...args], {
+        env: {
+          PATH: process.env.PATH,
+          AUDIT_TABLE_NAME: db().names.audit,
+          ...(withDigests ? { AUDIT_DIGESTS_TABLE_NAME: db().names.auditDigests } : {}),
+          AWS_ENDPOINT_URL_DYNAMODB: inject('dynamoEndpoint'),
+          AWS_REGION: 'us-east-1',
+          AWS_ACCESS_KEY_ID: 'local',
+          AWS_SECRET_ACCESS_KEY: 'local',
+        },
+      });
+    const sound = await cli(['verify'], true);
+    expect(sound.stdout).toContain('digests  ok  1 target-days match the trail, 2026-03-01 to 2026-03-01');
+
+    // A digest rewritten to drop an event: the target's answer read through the digests misses
+    // it, the index does not, and verify names the digest.
+    for await (const digest of digests.readTarget('prod-role', '2026-03-01', '2026-03-01'))
+      await digests.writeDay('2026-03-01', [{ ...digest, events: digest.events.slice(1) }]);
+    const requestIds = (stdout: string) =>
+      stdout
+        .trimEnd()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as AuditEvent).requestId);
+    const query = ['query', '--target', 'prod-role', '--format', 'jsonl'];
+    expect(requestIds((await cli(query, true)).stdout)).toEqual(['req-1']);
+    expect(requestIds((await cli(query, false)).stdout)).toEqual(['req-2', 'req-1']);
+    await expect(cli(['verify'], true)).rejects.toMatchObject({
+      code: EXIT.verifyFailed,
+      stdout: expect.stringContaining('DIGEST  2026-03-01 prod-role: the digest differs from the trail'),
+    });
   });
 
   it('exits 3 (configuration) without the audit table name', async () => {

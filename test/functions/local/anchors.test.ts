@@ -5,8 +5,11 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createLocalAnchoring } from '../../../functions/local/anchors.js';
 import { FolderAnchorStore } from '../../../shared/adapters/anchors/folder-anchor-store.js';
+import { DynamoAuditDigests } from '../../../shared/adapters/dynamodb/audit-digests.js';
+import { DynamoAuditQuery } from '../../../shared/adapters/dynamodb/audit-query.js';
 import { anchorSignatureValid } from '../../../shared/domain/anchors.js';
 import { ManualClock } from '../../support/fakes.js';
+import { useLocalTables } from '../../support/local-dynamo.js';
 
 describe('local anchoring (npm start)', () => {
   it('writes signed anchors to <LOCAL_DATA_DIR>/anchors with a key kept across restarts', async () => {
@@ -41,5 +44,42 @@ describe('local anchoring (npm start)', () => {
     expect(stored).toHaveLength(2);
     expect(stored.every((s) => s.anchor && anchorSignatureValid(s.anchor, key))).toBe(true);
     expect(stored[0]?.location).toContain(join('anchors', 'anchors', '2026', '03', '01'));
+  });
+});
+
+describe('local anchoring with digests (npm start, DynamoDB Local)', () => {
+  const db = useLocalTables();
+
+  it('each run anchors, then digests the audit days closed since the last run', async () => {
+    await db().audit.append({
+      type: 'request.approved',
+      at: '2026-03-01T09:00:00.000Z',
+      actor: 'ULEAD1',
+      subject: 'UANA',
+      targetId: 'prod-role',
+      requestId: 'req-1',
+      toStatus: 'APPROVED',
+      breakGlass: false,
+    });
+    const clock = new ManualClock('2026-03-01T12:00:00Z');
+    const quiet = { info: () => {}, warn: () => {}, error: () => {} };
+    const trail = new DynamoAuditQuery(db().doc, db().names.audit, undefined, () => {});
+    const digests = new DynamoAuditDigests(db().doc, db().names.auditDigests as string);
+    const anchoring = createLocalAnchoring(
+      mkdtempSync(join(tmpdir(), 'jit-local-data-')),
+      { chains: trail, clock, table: db().names.audit, logger: quiet, metrics: { count: () => {} } },
+      { trail, digests, clock, logger: quiet, metrics: { count: () => {} }, firstDay: '2026-03-01' },
+    );
+    // The day is still open: anchored, nothing digested yet.
+    expect(await anchoring.anchorNow()).toMatchObject({
+      status: 'anchored',
+      digest: { status: 'digested', days: [] },
+    });
+    clock.set('2026-03-02T01:00:00Z');
+    expect(await anchoring.anchorNow()).toMatchObject({
+      status: 'unchanged',
+      digest: { status: 'digested', days: ['2026-03-01'] },
+    });
+    expect(await digests.span()).toEqual({ since: '2026-03-01', through: '2026-03-01' });
   });
 });
