@@ -672,31 +672,30 @@ export class BrokerStack extends Stack {
    */
   private addAnchorAlarms(namespace: string, auditAnchor: BrokerFunction, topic: sns.Topic): void {
     const action = new cloudwatchActions.SnsAction(topic);
+    // Any failure the anchor function counts in a 5-minute run.
+    const countAlarm = (id: string, metricName: string, alarmDescription: string) =>
+      new cloudwatch.Alarm(this, id, {
+        alarmDescription,
+        metric: new cloudwatch.Metric({
+          namespace,
+          metricName,
+          dimensionsMap: { service: auditAnchor.serviceName },
+          statistic: cloudwatch.Stats.SUM,
+          period: Duration.minutes(5),
+        }),
+        ...ALARM_ON_ANY_DATAPOINT,
+      });
     const alarms = [
-      new cloudwatch.Alarm(this, 'AnchorFailuresAlarm', {
-        alarmDescription:
-          'The audit heads could not be anchored, or the table contradicts the newest anchor: run jit-audit verify --anchored',
-        metric: new cloudwatch.Metric({
-          namespace,
-          metricName: ANCHOR_FAILURES_METRIC,
-          dimensionsMap: { service: auditAnchor.serviceName },
-          statistic: cloudwatch.Stats.SUM,
-          period: Duration.minutes(5),
-        }),
-        ...ALARM_ON_ANY_DATAPOINT,
-      }),
-      new cloudwatch.Alarm(this, 'DigestFailuresAlarm', {
-        alarmDescription:
-          'A closed audit day could not be digested (each run retries; auditors read that day from the index meanwhile): see the audit-anchor logs',
-        metric: new cloudwatch.Metric({
-          namespace,
-          metricName: DIGEST_FAILURES_METRIC,
-          dimensionsMap: { service: auditAnchor.serviceName },
-          statistic: cloudwatch.Stats.SUM,
-          period: Duration.minutes(5),
-        }),
-        ...ALARM_ON_ANY_DATAPOINT,
-      }),
+      countAlarm(
+        'AnchorFailuresAlarm',
+        ANCHOR_FAILURES_METRIC,
+        'The audit heads could not be anchored, or the table contradicts the newest anchor: run jit-audit verify --anchored',
+      ),
+      countAlarm(
+        'DigestFailuresAlarm',
+        DIGEST_FAILURES_METRIC,
+        'A closed audit day could not be digested (each run retries; auditors read that day from the index meanwhile): see the audit-anchor logs',
+      ),
       new cloudwatch.Alarm(this, 'AuditAnchorErrorsAlarm', {
         alarmDescription: `The ${auditAnchor.serviceName} function failed`,
         metric: auditAnchor.function.metricErrors({

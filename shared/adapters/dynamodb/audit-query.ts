@@ -266,12 +266,7 @@ export class DynamoAuditQuery implements AuditReader, AuditChainReader {
         for (const event of read.value.events) {
           const sortKey = sortKeyOf(event);
           if (resumeBelow !== undefined && sortKey >= resumeBelow) continue;
-          if (!matchesAuditFilter(event, filter)) continue;
-          const misplaced = misplacementOf(event, this.chainCount);
-          if (misplaced) {
-            this.onMisplaced(misplaced);
-            continue;
-          }
+          if (!matchesAuditFilter(event, filter) || this.withheld(event)) continue;
           yield {
             event,
             after: { key: { chain: event.chain, seq: event.seq, sortKey, targetId: plan.keyValue } },
@@ -334,11 +329,7 @@ export class DynamoAuditQuery implements AuditReader, AuditChainReader {
       // The cursor's own item, read again by a slice's inclusive upper bound.
       if (segment.skipSortKey !== undefined && item.sortKey === segment.skipSortKey) continue;
       const event = itemToAuditEvent(item);
-      const misplaced = misplacementOf(event, this.chainCount);
-      if (misplaced) {
-        this.onMisplaced(misplaced);
-        continue;
-      }
+      if (this.withheld(event)) continue;
       yield {
         event,
         after: {
@@ -347,6 +338,13 @@ export class DynamoAuditQuery implements AuditReader, AuditChainReader {
         },
       };
     }
+  }
+
+  /** Whether `event` is off its request's chain: then it is handed to `onMisplaced`, not answered. */
+  private withheld(event: AuditEvent): boolean {
+    const misplaced = misplacementOf(event, this.chainCount);
+    if (misplaced) this.onMisplaced(misplaced);
+    return misplaced !== undefined;
   }
 
   async readChainEnds(chain: string): Promise<ChainEnds> {

@@ -1,12 +1,11 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { DynamoAuditDigests } from '../../../shared/adapters/dynamodb/audit-digests.js';
 import { DynamoAuditQuery } from '../../../shared/adapters/dynamodb/audit-query.js';
 import { chainFor, type AuditEvent, type AuditEventInput } from '../../../shared/domain/audit.js';
 import { CSV_COLUMNS } from '../../../shared/adapters/audit-format/audit-format.js';
 import { createAuditApiHandler, type AuditApiEvent } from '../../../functions/audit-api/handler.js';
-import { digestAuditDays } from '../../../shared/usecases/digest-audit.js';
+import { digestClosedDays } from '../../support/audit-digests.js';
 import { ManualClock } from '../../support/fakes.js';
 import { useLocalTables } from '../../support/local-dynamo.js';
 
@@ -248,21 +247,12 @@ describe('audit API (function URL, AWS_IAM)', () => {
 
   it('verifies the digests too when it has them, and fails on a digest that differs from the trail', async () => {
     await seed(3);
-    const digests = new DynamoAuditDigests(db().doc, db().names.auditDigests as string);
-    const quiet = { info: () => {}, warn: () => {}, error: () => {} };
-    await digestAuditDays({
-      trail: new DynamoAuditQuery(db().doc, db().names.audit),
-      digests,
-      clock: new ManualClock('2026-03-02T02:00:00Z'),
-      logger: quiet,
-      metrics: { count: () => {} },
-      firstDay: '2026-03-01',
-    });
+    const digests = await digestClosedDays(db(), '2026-03-02T02:00:00Z', '2026-03-01');
     const h = createAuditApiHandler({
       reader: new DynamoAuditQuery(db().doc, db().names.audit, undefined, undefined, undefined, digests),
       digests,
       clock: new ManualClock('2026-03-02T02:00:00Z'),
-      logger: quiet as never,
+      logger: { info: () => {}, warn: () => {}, error: () => {} } as never,
     });
     const verify = async () => JSON.parse((await h(request('/verify'), context)).body as string) as unknown;
     expect(await verify()).toMatchObject({

@@ -3,7 +3,6 @@ import { PassThrough, Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, inject, it } from 'vitest';
-import { DynamoAuditDigests } from '../../../shared/adapters/dynamodb/audit-digests.js';
 import { DynamoAuditQuery } from '../../../shared/adapters/dynamodb/audit-query.js';
 import {
   chainFor,
@@ -15,7 +14,7 @@ import {
 import type { AuditChainReader, AuditReader } from '../../../shared/domain/audit-query.js';
 import { CSV_COLUMNS } from '../../../shared/adapters/audit-format/audit-format.js';
 import { EXIT, main, type CliDeps } from '../../../functions/cli/audit.js';
-import { digestAuditDays } from '../../../shared/usecases/digest-audit.js';
+import { digestClosedDays } from '../../support/audit-digests.js';
 import { ManualClock } from '../../support/fakes.js';
 import { useLocalTables } from '../../support/local-dynamo.js';
 
@@ -234,16 +233,7 @@ describe('bin/jit-audit.js (child process, wired from the environment)', () => {
 
   it('reads and verifies through the digests named by AUDIT_DIGESTS_TABLE_NAME', async () => {
     await seed(2);
-    const digests = new DynamoAuditDigests(db().doc, db().names.auditDigests as string);
-    const quiet = { info: () => {}, warn: () => {}, error: () => {} };
-    await digestAuditDays({
-      trail: new DynamoAuditQuery(db().doc, db().names.audit),
-      digests,
-      clock: new ManualClock('2026-03-02T02:00:00Z'),
-      logger: quiet,
-      metrics: { count: () => {} },
-      firstDay: '2026-03-01',
-    });
+    const digests = await digestClosedDays(db(), '2026-03-02T02:00:00Z', '2026-03-01');
     const cli = (args: string[], withDigests: boolean) =>
       promisify(execFile)(process.execPath, ['bin/jit-audit.js', ...args], {
         env: {
@@ -275,7 +265,8 @@ describe('bin/jit-audit.js (child process, wired from the environment)', () => {
       code: EXIT.verifyFailed,
       stdout: expect.stringContaining('DIGEST  2026-03-01 prod-role: the digest differs from the trail'),
     });
-  });
+    // Four child processes, each loading the CLI: seconds each on a loaded machine.
+  }, 120_000);
 
   it('exits 3 (configuration) without the audit table name', async () => {
     const child = promisify(execFile)(process.execPath, ['bin/jit-audit.js', 'verify'], {
