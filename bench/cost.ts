@@ -1,6 +1,7 @@
 /**
  * What a grant costs: the DynamoDB capacity (ReturnConsumedCapacity: TOTAL) of each step of
- * a grant's lifecycle (request → approve → activate → expire) and of the audit queries, run
+ * a grant's lifecycle (request → approve → activate → expire, and its share of the day's
+ * audit digest, which the anchor function writes once the day has closed) and of the audit queries, run
  * through the real use cases and DynamoDB store on DynamoDB Local, then a monthly estimate
  * at on-demand prices for 1,000 and 100,000 grants a month.
  *
@@ -14,7 +15,10 @@ import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoAuditLog } from '../shared/adapters/dynamodb/audit-log.js';
+import { DynamoAuditDigests } from '../shared/adapters/dynamodb/audit-digests.js';
 import { DynamoAuditQuery } from '../shared/adapters/dynamodb/audit-query.js';
+import { dayStart, DIGEST_SETTLE_MS, nextDay } from '../shared/domain/audit-digest.js';
+import { digestAuditDays } from '../shared/usecases/digest-audit.js';
 import { dropTables, ensureTables } from '../shared/adapters/dynamodb/create-tables.js';
 import {
   LOCAL_CREDENTIALS,
@@ -142,6 +146,22 @@ try {
   if (swept.ended !== grantCount) throw new Error(`swept ${swept.ended} of ${grantCount}`);
   const sweepAll = meterDelta(meter.snapshot(), sweepBefore);
 
+  // The digest run once the grants' day has closed (the anchor function's): the day read from
+  // the by-day index and one digest written per target, shared by every grant of the day.
+  const day = clock.now().toISOString().slice(0, 10);
+  clock.set(new Date(Date.parse(dayStart(nextDay(day))) + DIGEST_SETTLE_MS));
+  const digestBefore = meter.snapshot();
+  const digested = await digestAuditDays({
+    trail: new DynamoAuditQuery(doc, names.audit),
+    digests: new DynamoAuditDigests(doc, names.auditDigests),
+    clock,
+    logger: { ...silentLogger, error: (message) => console.error(message) },
+    metrics: { count: () => undefined },
+    firstDay: day,
+  });
+  if (digested.status !== 'digested' || digested.days.length !== 1) throw new Error('the digest run failed');
+  const digestAll = meterDelta(meter.snapshot(), digestBefore);
+
   const reader = new DynamoAuditQuery(doc, names.audit);
   const auditDeps = { reader, clock };
   const queries: Record<string, MeterSnapshot> = {};
@@ -178,6 +198,11 @@ try {
     wcu: round(sweepAll.wcu / grantCount),
     calls: round((sweepAll.reads + sweepAll.writes) / grantCount),
   };
+  perStep.digest = {
+    rcu: round(digestAll.rcu / grantCount),
+    wcu: round(digestAll.wcu / grantCount),
+    calls: round((digestAll.reads + digestAll.writes) / grantCount),
+  };
   const rcu = Object.values(perStep).reduce((s, x) => s + x.rcu, 0);
   const wcu = Object.values(perStep).reduce((s, x) => s + x.wcu, 0);
   console.log(`DynamoDB capacity per step of a grant (mean of ${grantCount}, group target, one approval):`);
@@ -185,13 +210,21 @@ try {
   console.log(`per grant: ${round(rcu)} read units, ${round(wcu)} write units`);
 
   // Where each step's units go: the table itself or one of its indexes (mean per grant).
-  const stepSnapshots: Record<string, MeterSnapshot[]> = { ...steps, expire: [sweepAll] };
-  const divisor = (step: string) => (step === 'expire' ? grantCount : (steps[step]?.length ?? 1));
+  const stepSnapshots: Record<string, MeterSnapshot[]> = {
+    ...steps,
+    expire: [sweepAll],
+    digest: [digestAll],
+  };
+  const divisor = (step: string) =>
+    step === 'expire' || step === 'digest' ? grantCount : (steps[step]?.length ?? 1);
   const places = [
     ...new Set(Object.values(stepSnapshots).flatMap((list) => list.flatMap((s) => Object.keys(s.byPlace)))),
   ].sort();
   const shortName = (place: string) =>
-    place.replace(names.requests, 'requests').replace(names.audit, 'audit');
+    place
+      .replace(names.auditDigests, 'audit-digests')
+      .replace(names.requests, 'requests')
+      .replace(names.audit, 'audit');
   console.log('write units (read units) per grant, by table and index:');
   console.table(
     Object.fromEntries(
