@@ -23,6 +23,7 @@ import {
   REQUESTS_TABLE,
 } from '../shared/adapters/dynamodb/tables.js';
 import { ENV } from '../shared/config/env.js';
+import { isDay } from '../shared/domain/audit-digest.js';
 import { loadPolicyFile } from '../shared/config/policy-file.js';
 import { DIGEST_FAILURES_METRIC } from '../shared/usecases/digest-audit.js';
 import { AuditAnchors, ANCHOR_PREFIX, DEFAULT_ANCHOR_RETENTION_DAYS } from './constructs/audit-anchors.js';
@@ -767,14 +768,6 @@ export class BrokerStack extends Stack {
     for (const alarm of alarms) alarm.addAlarmAction(action);
     return { alarms, topic };
   }
-}
-
-/** Whether `value` is a calendar day as `YYYY-MM-DD` (what the anchor function accepts). */
-function isDay(value: string): boolean {
-  const time = Date.parse(`${value}T00:00:00.000Z`);
-  return (
-    /^\d{4}-\d{2}-\d{2}$/.test(value) && !Number.isNaN(time) && new Date(time).toISOString().startsWith(value)
-  );
 }
 
 function toPascal(name: string): string {

@@ -15,12 +15,7 @@ import {
   type AnchorAuditDeps,
   type AnchorRun,
 } from '../../shared/usecases/anchor-audit.js';
-import {
-  DIGEST_FAILURES_METRIC,
-  digestAuditDays,
-  type DigestAuditDeps,
-  type DigestRun,
-} from '../../shared/usecases/digest-audit.js';
+import { digestAuditDays, type DigestAuditDeps, type DigestRun } from '../../shared/usecases/digest-audit.js';
 import { listenerLogger } from '../wiring/base-wiring.js';
 import { lambdaEntry } from '../wiring/lambda-entry.js';
 
@@ -46,23 +41,9 @@ export function createAnchorHandler(deps: AnchorAuditDeps, digest?: DigestAuditD
     const budget = context ? { shouldStop: () => context.getRemainingTimeInMillis() < SAFETY_MARGIN_MS } : {};
     const anchored = await anchorAuditHeads(deps, budget);
     if (!digest) return anchored;
-    return { ...anchored, digest: await digestWithin(digest, budget) };
+    // The digest run never throws: a failure is its result, counted and retried by the next run.
+    return { ...anchored, digest: await digestAuditDays(digest, budget) };
   };
-}
-
-/** The digest run, which never throws; should it ever, the failure is counted like any other. */
-async function digestWithin(
-  deps: DigestAuditDeps,
-  budget: { readonly shouldStop?: () => boolean },
-): Promise<DigestRun> {
-  try {
-    return await digestAuditDays(deps, budget);
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    deps.logger.error('audit digest failed; the next run tries again', { error: message });
-    deps.metrics.count(DIGEST_FAILURES_METRIC);
-    return { status: 'failed', days: [], error: message };
-  }
 }
 
 /**

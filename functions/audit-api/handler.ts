@@ -153,10 +153,9 @@ function depsFromEnv(): AuditApiDeps {
     [ENV.auditTable]: z.string().min(1),
     [ENV.auditDigestsTable]: z.string().min(1).optional(),
   });
-  const digestsTableName = config[ENV.auditDigestsTable];
   const reader = createAuditReader({
     tableName: config[ENV.auditTable] as string,
-    ...(digestsTableName === undefined ? {} : { digestsTableName }),
+    digestsTableName: config[ENV.auditDigestsTable],
   });
   return {
     reader,

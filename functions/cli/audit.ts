@@ -141,10 +141,9 @@ function depsFromEnv(env: CliIo['env']): CliDeps {
     },
     env,
   );
-  const digestsTableName = config[ENV.auditDigestsTable];
   const reader = createAuditReader({
     tableName: config[ENV.auditTable] as string,
-    ...(digestsTableName === undefined ? {} : { digestsTableName }),
+    digestsTableName: config[ENV.auditDigestsTable],
   });
   return {
     reader,

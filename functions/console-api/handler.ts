@@ -14,7 +14,6 @@ import { routeConsoleApi, type ConsoleApiDeps } from './routes.js';
 
 /** How the console API finds the caller's email and groups in the verified token (stack props). */
 const claimEnv = {
-  [ENV.auditDigestsTable]: z.string().min(1).optional(),
   CONSOLE_EMAIL_CLAIM: z.string().min(1).default('email'),
   CONSOLE_GROUPS_CLAIM: z.string().min(1).default('groups'),
   CONSOLE_ORIGIN: z.string().min(1),
@@ -140,16 +139,15 @@ export function createConsoleApiHandler(deps: ConsoleLambdaDeps | (() => Console
 
 /** Wiring for AWS: the tables and policy from the environment, grants handed to the SQS queue. */
 function depsFromEnv(): ConsoleLambdaDeps {
-  const config = readEnv(claimEnv);
+  const config = readEnv({ ...claimEnv, [ENV.auditDigestsTable]: z.string().min(1).optional() });
   const logger = new Logger({ serviceName: 'jit-console-api' });
   const base = createBaseWiring({ logger });
   // The same request ports as the other front doors: SQS hand-off, Slack notifications.
   const grant = createGrantWiring({ base, handOff: createSlackGrantQueue() });
-  const digestsTableName = config[ENV.auditDigestsTable];
   // With the digests table, auditors' by-target answers read a target's closed days from it.
   const reader = createAuditReader({
     tableName: base.tables.audit,
-    ...(digestsTableName === undefined ? {} : { digestsTableName }),
+    digestsTableName: config[ENV.auditDigestsTable],
   });
   return {
     api: {

@@ -101,9 +101,11 @@ export function nextDay(day: string): string {
   return new Date(Date.parse(dayStart(day)) + DAY_MS).toISOString().slice(0, 10);
 }
 
-/** The day before `day`. */
-export function previousDay(day: string): string {
-  return new Date(Date.parse(dayStart(day)) - DAY_MS).toISOString().slice(0, 10);
+/** Whether `value` is a calendar day written `YYYY-MM-DD` (a span's bounds, a first day to digest). */
+export function isDay(value: unknown): value is string {
+  if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(value)) return false;
+  const time = Date.parse(dayStart(value));
+  return !Number.isNaN(time) && new Date(time).toISOString().startsWith(value);
 }
 
 /** Whether `day` is closed at `now`: ended at least DIGEST_SETTLE_MS ago. */

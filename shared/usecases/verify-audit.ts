@@ -158,11 +158,15 @@ async function checkDigests(
   if (span === undefined) return { verified: 0, findings: [] };
   const inSpan = (day: string) => day >= (span as DigestSpan).since && day <= (span as DigestSpan).through;
   const stored = new Map<string, string>();
+  // Digests that cannot be read: reported here, once.
+  const unreadable = new Set<string>();
   for await (const digest of digests.store.readAll()) {
     if (!inSpan(digest.day)) continue; // Written by a run that stopped before the span moved: never read.
     const key = `${digest.day} ${digest.targetId}`;
-    if ('problem' in digest) findings.push(`${key}: ${digest.problem}`);
-    else stored.set(key, fingerprintOf(digest.events));
+    if ('problem' in digest) {
+      findings.push(`${key}: ${digest.problem}`);
+      unreadable.add(key);
+    } else stored.set(key, fingerprintOf(digest.events));
   }
   let verified = 0;
   for (const day of daysBetween(span.through, span.since)) {
@@ -173,11 +177,11 @@ async function checkDigests(
       const key = `${day} ${expected.targetId}`;
       const found = stored.get(key);
       stored.delete(key);
+      if (unreadable.has(key)) continue;
       if (found === undefined) {
-        if (!findings.some((f) => f.startsWith(`${key}: `)))
-          findings.push(
-            `${key}: no digest, though the trail holds ${expected.events.length} events of the target that day`,
-          );
+        findings.push(
+          `${key}: no digest, though the trail holds ${expected.events.length} events of the target that day`,
+        );
       } else if (found !== fingerprintOf(expected.events)) {
         findings.push(
           `${key}: the digest differs from the trail (events edited, dropped, added or reordered)`,

@@ -11,10 +11,12 @@ import {
   AuditDigestError,
   type AuditDigestStore,
   type DayDigest,
+  isDay,
   type DigestSpan,
   type UnreadableDigest,
 } from '../../domain/audit-digest.js';
 import { checkSchemaVersion, stampSchema, SCHEMA_ATTRIBUTE } from './item-schema.js';
+import { isConditionalCheckFailure } from './transactions.js';
 
 /** The key of the span item: a target id never starts with `#` (policy ids are `a-z0-9-`). */
 export const DIGEST_SPAN_KEY = { targetId: '#span', part: '#' } as const;
@@ -55,11 +57,9 @@ export class DynamoAuditDigests implements AuditDigestStore {
     return { since: Item.since, through: Item.through };
   }
 
-  async *readTarget(targetId: string, newestDay: string, oldestDay: string): AsyncIterable<DayDigest> {
-    let exclusiveStartKey: Record<string, unknown> | undefined;
-    let day: { day: string; parts: Item[] } | undefined;
-    do {
-      const { Items = [], LastEvaluatedKey } = await this.doc.send(
+  readTarget(targetId: string, newestDay: string, oldestDay: string): AsyncIterable<DayDigest> {
+    return this.daysOf(
+      (exclusiveStartKey) =>
         new QueryCommand({
           TableName: this.tableName,
           KeyConditionExpression: 'targetId = :t AND #part BETWEEN :oldest AND :newest',
@@ -74,19 +74,8 @@ export class DynamoAuditDigests implements AuditDigestStore {
           Limit: READ_BATCH,
           ...(exclusiveStartKey ? { ExclusiveStartKey: exclusiveStartKey } : {}),
         }),
-      );
-      for (const item of Items) {
-        const itemDay = typeof item.day === 'string' ? item.day : '';
-        if (day && day.day !== itemDay) {
-          yield decodeDay(targetId, day.day, day.parts);
-          day = undefined;
-        }
-        day ??= { day: itemDay, parts: [] };
-        day.parts.push(item);
-      }
-      exclusiveStartKey = LastEvaluatedKey;
-    } while (exclusiveStartKey);
-    if (day) yield decodeDay(targetId, day.day, day.parts);
+      decodeDay,
+    );
   }
 
   async writeDay(day: string, digests: readonly DayDigest[]): Promise<void> {
@@ -99,7 +88,6 @@ export class DynamoAuditDigests implements AuditDigestStore {
             Item: stampSchema({
               targetId: digest.targetId,
               part: partKey(day, index),
-              day,
               index,
               parts: parts.length,
               count: events.length,
@@ -127,29 +115,42 @@ export class DynamoAuditDigests implements AuditDigestStore {
       );
       return true;
     } catch (error) {
-      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return false;
+      if (isConditionalCheckFailure(error)) return false;
       throw error;
     }
   }
 
-  async *readAll(): AsyncIterable<DayDigest | UnreadableDigest> {
-    // Grouped by target and day; a Scan returns a partition's items together, in key order.
-    let exclusiveStartKey: Record<string, unknown> | undefined;
-    let day: { targetId: string; day: string; parts: Item[] } | undefined;
-    do {
-      const { Items = [], LastEvaluatedKey } = await this.doc.send(
+  readAll(): AsyncIterable<DayDigest | UnreadableDigest> {
+    return this.daysOf(
+      (exclusiveStartKey) =>
         new ScanCommand({
           TableName: this.tableName,
           Limit: READ_BATCH,
           ...(exclusiveStartKey ? { ExclusiveStartKey: exclusiveStartKey } : {}),
         }),
-      );
+      decodeOrProblem,
+    );
+  }
+
+  /**
+   * Every page of a read, its part items grouped into days (a target's day, its parts together:
+   * a Query or Scan returns a partition's items together, in key order), each day decoded.
+   * The span item is no day.
+   */
+  private async *daysOf<T>(
+    command: (exclusiveStartKey: Record<string, unknown> | undefined) => QueryCommand | ScanCommand,
+    decode: (targetId: string, day: string, parts: readonly Item[]) => T,
+  ): AsyncIterable<T> {
+    let exclusiveStartKey: Record<string, unknown> | undefined;
+    let day: { targetId: string; day: string; parts: Item[] } | undefined;
+    do {
+      const { Items = [], LastEvaluatedKey } = await this.doc.send(command(exclusiveStartKey));
       for (const item of Items) {
         if (item.targetId === DIGEST_SPAN_KEY.targetId) continue;
         const targetId = String(item.targetId);
-        const itemDay = typeof item.day === 'string' ? item.day : String(item.part).slice(0, 10);
+        const itemDay = String(item.part).slice(0, 10);
         if (day && (day.targetId !== targetId || day.day !== itemDay)) {
-          yield decodeOrProblem(day.targetId, day.day, day.parts);
+          yield decode(day.targetId, day.day, day.parts);
           day = undefined;
         }
         day ??= { targetId, day: itemDay, parts: [] };
@@ -157,7 +158,7 @@ export class DynamoAuditDigests implements AuditDigestStore {
       }
       exclusiveStartKey = LastEvaluatedKey;
     } while (exclusiveStartKey);
-    if (day) yield decodeOrProblem(day.targetId, day.day, day.parts);
+    if (day) yield decode(day.targetId, day.day, day.parts);
   }
 }
 
@@ -175,9 +176,6 @@ function decodeOrProblem(
 }
 
 type Item = Record<string, unknown>;
-
-const isDay = (value: unknown): value is string =>
-  typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value);
 
 function partKey(day: string, index: number): string {
   return `${day}#${String(index).padStart(4, '0')}`;

@@ -248,7 +248,7 @@ export class DynamoAuditQuery implements AuditReader, AuditChainReader {
         : undefined;
     // A stream takes every event, so the digests' first page is asked for while the index gives
     // the days after the span; a page may end before it needs them, so it waits.
-    let nextDigest = stream ? digests?.next() : undefined;
+    const nextDigest = stream ? digests?.next() : undefined;
     nextDigest?.catch(() => undefined);
     try {
       // After the span: from the day after it on (and from the cursor, when it is there).
@@ -262,7 +262,6 @@ export class DynamoAuditQuery implements AuditReader, AuditChainReader {
         read !== undefined && read.done !== true;
         read = await (digests as AsyncIterator<DayDigest>).next()
       ) {
-        nextDigest = undefined;
         for (const event of read.value.events) {
           const sortKey = sortKeyOf(event);
           if (resumeBelow !== undefined && sortKey >= resumeBelow) continue;

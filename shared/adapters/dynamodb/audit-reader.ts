@@ -11,7 +11,8 @@ import { DynamoAuditQuery } from './audit-query.js';
  */
 export function createAuditReader(options: {
   readonly tableName: string;
-  readonly digestsTableName?: string;
+  /** Undefined (or absent): the reader reads the index alone. */
+  readonly digestsTableName?: string | undefined;
   readonly chainCount?: number;
   readonly clientConfig?: DynamoDBClientConfig;
 }): DynamoAuditQuery & { readonly digests?: DynamoAuditDigests } {

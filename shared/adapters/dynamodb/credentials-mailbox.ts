@@ -11,6 +11,7 @@ import {
   type MailboxAnswer,
 } from '../credentials-mailbox.js';
 import { CREDENTIALS_MAILBOX_TABLE } from './tables.js';
+import { isConditionalCheckFailure } from './transactions.js';
 
 /** Attribute names as placeholders (some are DynamoDB reserved words). */
 const NAMES = {
@@ -30,9 +31,6 @@ interface MailboxItem {
   /** Set when the answer was handed out (the answer itself is gone then). */
   readonly collectedAt?: string;
 }
-
-const isConditionFailure = (error: unknown) =>
-  (error as { name?: string }).name === 'ConditionalCheckFailedException';
 
 /**
  * The console's credentials mailbox in AWS, over its DynamoDB table (CREDENTIALS_MAILBOX_TABLE):
@@ -98,7 +96,7 @@ export class DynamoCredentialsMailbox implements CredentialsMailbox {
       );
       return credentialsResponse.parse((Attributes as MailboxItem).answer);
     } catch (error) {
-      if (isConditionFailure(error)) return undefined;
+      if (isConditionalCheckFailure(error)) return undefined;
       throw error;
     }
   }
@@ -134,7 +132,7 @@ export class DynamoCredentialsMailbox implements CredentialsMailbox {
       );
     } catch (error) {
       // A ticket that expired, was never opened or is someone else's: the credentials are dropped.
-      if (!isConditionFailure(error)) throw error;
+      if (!isConditionalCheckFailure(error)) throw error;
     }
   }
 

@@ -22,6 +22,11 @@ export function contentionPause(attempt: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** Whether a lone conditional write (PutItem, UpdateItem) failed its condition. */
+export function isConditionalCheckFailure(error: unknown): boolean {
+  return (error as { name?: string }).name === 'ConditionalCheckFailedException';
+}
+
 /** One item write of a transaction (a conditional Put or Update). */
 export type SingleWrite = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 

@@ -120,7 +120,6 @@ describe('the digest store (DynamoDB Local)', () => {
         Item: stampSchema({
           targetId: 'prod-role',
           part: '2026-03-01#0000',
-          day: '2026-03-01',
           index: 0,
           parts: 5,
           count: 0,
@@ -379,7 +378,6 @@ describe('verify checks the digests against the trail', () => {
         Item: stampSchema({
           targetId: 'prod-role',
           part: '2026-03-04#0000',
-          day: '2026-03-04',
           index: 0,
           parts: 2,
           count: 0,
