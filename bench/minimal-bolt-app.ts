@@ -6,7 +6,12 @@ import { App, AwsLambdaReceiver } from '@slack/bolt';
 import type { Context } from 'aws-lambda';
 
 const receiver = new AwsLambdaReceiver({ signingSecret: process.env.SLACK_SIGNING_SECRET ?? 'bench-secret' });
-const app = new App({ token: 'xoxb-bench', receiver });
+const app = new App({
+  token: 'xoxb-bench',
+  receiver,
+  // The cold-start bench (bench/cold-start.ts) sends Bolt's auth.test to a stand-in Slack.
+  ...(process.env.SLACK_API_URL ? { clientOptions: { slackApiUrl: process.env.SLACK_API_URL } } : {}),
+});
 app.command('/hello', async ({ ack }) => {
   await ack('hello');
 });

@@ -2,10 +2,13 @@
  * Benchmark of the Slack function (not a test): warm latency (p50, p99) of the real handler
  * for a slash command and for an approval click, with signed requests against DynamoDB Local
  * and a stand-in Slack Web API; then the bundled function's size and module-load time, beside
- * three floors: a minimal Bolt app, the same with the DynamoDB document client alone, and the
- * same with every AWS client the function needs.
+ * four floors: a minimal Bolt app, the same building its App on the first request (as the
+ * function does), the same with the DynamoDB document client alone, and the same with every AWS
+ * client the function needs; then cold starts end to end, module load plus the first answer,
+ * of the function and of the minimal Bolt app (cold-start.ts).
  *
- *   npx tsx bench/slack.ts [--n=200] [--loads=5] [--only=latency|bundles]   (or SLACK_BENCH_N / SLACK_BENCH_LOADS)
+ *   npx tsx bench/slack.ts [--n=200] [--loads=5] [--only=latency|bundles|cold] [--profile=DIR]
+ *   (or SLACK_BENCH_N / SLACK_BENCH_LOADS; --loads is also the number of cold starts of each)
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -17,6 +20,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
 import { build } from 'esbuild';
 import { LAMBDA_ESBUILD_OPTIONS } from '../infra/bundling.js';
+import { measureColdStarts } from './cold-start.js';
 import { slackPerson } from '../shared/domain/person.js';
 import { DynamoAuditLog } from '../shared/adapters/dynamodb/audit-log.js';
 import { createDocumentClient } from '../shared/adapters/dynamodb/client.js';
@@ -164,6 +168,7 @@ const BUNDLES = [
     .map((name) => `functions/${name}/handler.ts`)
     .filter((entry) => existsSync(entry)),
   'bench/minimal-bolt-app.ts',
+  'bench/minimal-bolt-app-built-on-first-request.ts',
   'bench/minimal-bolt-dynamodb-app.ts',
   'bench/minimal-bolt-aws-app.ts',
 ];
@@ -219,7 +224,7 @@ async function measureBundles(): Promise<void> {
     );
     for (const [entry, { size, wall, cpu }] of results) {
       console.log(
-        `  ${entry.padEnd(36)} ${(size / 1024).toFixed(0).padStart(6)} KiB   load ${summary(wall)}; CPU p50 ${median(cpu).toFixed(1)} ms`,
+        `  ${entry.padEnd(Math.max(...BUNDLES.map((e) => e.length)))} ${(size / 1024).toFixed(0).padStart(6)} KiB   load ${summary(wall)}; CPU p50 ${median(cpu).toFixed(1)} ms`,
       );
     }
     const slack = results.get('functions/slack/handler.ts');
@@ -238,6 +243,12 @@ async function measureBundles(): Promise<void> {
           `${(median(dynamoFloor.wall) / median(floor.wall)).toFixed(2)}x (CPU ${(median(dynamoFloor.cpu) / median(floor.cpu)).toFixed(2)}x): ` +
           `what keeping state in DynamoDB through the SDK costs before any code of the function's own`,
       );
+    const lazyFloor = results.get('bench/minimal-bolt-app-built-on-first-request.ts');
+    if (slack && lazyFloor)
+      console.log(
+        `slack function vs minimal Bolt app that builds its App on the first request, as the function does: ${ratios(lazyFloor)} ` +
+          `(the minimal app's own load includes starting Bolt's auth.test; see the cold starts below for load + first answer)`,
+      );
     if (slack && awsFloor)
       console.log(
         `slack function vs minimal Bolt app with the AWS clients it needs: ${ratios(awsFloor)} (the broker's own code)`,
@@ -248,5 +259,6 @@ async function measureBundles(): Promise<void> {
 }
 
 const only = process.argv.find((a) => a.startsWith('--only='))?.split('=')[1];
-if (only !== 'bundles') await measureLatency();
-if (only !== 'latency') await measureBundles();
+if (only === undefined || only === 'latency') await measureLatency();
+if (only === undefined || only === 'bundles') await measureBundles();
+if (only === undefined || only === 'cold') await measureColdStarts(LOADS);

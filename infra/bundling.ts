@@ -45,6 +45,9 @@ export const LAMBDA_ALIASES: Readonly<Record<string, string>> = {
  */
 export const LAMBDA_STACK_TRACES = './infra/lambda-stubs/stack-traces.mjs';
 
+/** Injected into every bundle: zod parses without compiling a parser per shape (see the file for why). */
+export const LAMBDA_ZOD_JITLESS = './infra/lambda-stubs/zod-jitless.mjs';
+
 /**
  * The esbuild options shared by the stack and the benchmarks (esbuild's JS API names).
  *
@@ -70,7 +73,7 @@ export const LAMBDA_ESBUILD_OPTIONS: {
   minify: true,
   sourcemap: true,
   sourcesContent: false,
-  inject: [LAMBDA_STACK_TRACES],
+  inject: [LAMBDA_STACK_TRACES, LAMBDA_ZOD_JITLESS],
   platform: 'node',
   format: 'esm',
   target: 'node24',

@@ -225,3 +225,33 @@ describe('the AWS clients in a bundle', () => {
     }
   });
 });
+
+describe('zod in a bundle', () => {
+  it('runs without its JIT from before the first schema is built, and parses the same', async () => {
+    // A module that builds a schema at load, as shared/domain/policy.ts does; zod is imported by
+    // its file path because the fixture lives outside the project.
+    const schemas = join(dir, 'schemas.ts');
+    writeFileSync(
+      schemas,
+      [
+        `import * as z from ${JSON.stringify(join(process.cwd(), 'node_modules/zod/index.js'))};`,
+        'export const jitlessWhenBuilt = z.config().jitless === true;',
+        'export const shape = z.strictObject({ id: z.string().min(1), hours: z.number().int().optional() });',
+      ].join('\n'),
+    );
+    const entry = join(dir, 'zod-entry.ts');
+    writeFileSync(entry, `export { jitlessWhenBuilt, shape } from ${JSON.stringify(schemas)};\n`);
+    const { outfile } = await bundle(entry, 'zod');
+    const loaded = (await import(pathToFileURL(outfile).href)) as {
+      jitlessWhenBuilt: boolean;
+      shape: { safeParse: (v: unknown) => { success: boolean; data?: unknown } };
+    };
+    expect(loaded.jitlessWhenBuilt).toBe(true);
+    expect(loaded.shape.safeParse({ id: 'a', hours: 2 })).toEqual({
+      success: true,
+      data: { id: 'a', hours: 2 },
+    });
+    expect(loaded.shape.safeParse({ id: 'a', extra: 1 }).success).toBe(false);
+    expect(loaded.shape.safeParse({ id: '' }).success).toBe(false);
+  });
+});

@@ -11,9 +11,9 @@ import type { AddressInfo } from 'node:net';
  * The real SDK clients reach it through the SDK's own variables (see {@link AwsStandIn.env}:
  * `AWS_ENDPOINT_URL_IAM=http://127.0.0.1:port/iam`…), never through an explicit endpoint.
  * Each service is a path prefix and a table of actions, so a JSON-protocol service plugs in
- * as one more entry of {@link SERVICES}: sso-admin, identitystore and organizations are, with
- * asynchronous operations (IN_PROGRESS for N status polls, then SUCCEEDED or FAILED: see
- * {@link IdentityCenterState.plans}).
+ * as one more entry of {@link SERVICES}: Secrets Manager (GetSecretValue) is one; sso-admin,
+ * identitystore and organizations are, with asynchronous operations (IN_PROGRESS for N status
+ * polls, then SUCCEEDED or FAILED: see {@link IdentityCenterState.plans}).
  *
  * Faults are set per action (`RemoveUserFromGroup`, `AssumeRole`, `SendMessage`…):
  * - `hang`: never answered and never applied; the connection stays open until the client
@@ -53,6 +53,8 @@ export interface StandInState {
   readonly sqsMessages: { queueUrl: string; body: string }[];
   /** Identity Center (sso-admin, identitystore, organizations): see {@link IdentityCenterState}. */
   readonly sso: IdentityCenterState;
+  /** Secrets Manager: each secret's string by its ARN (GetSecretValue also accepts its name). */
+  readonly secrets: Map<string, string>;
 }
 
 /** How the next asynchronous Identity Center operations of one action end. */
@@ -488,6 +490,29 @@ const organizations: JsonService = {
   },
 };
 
+const secretsManager: JsonService = {
+  protocol: 'json',
+  targetPrefix: 'secretsmanager',
+  errorNamespace: 'com.amazonaws.secretsmanager',
+  actions: {
+    GetSecretValue: (input, s) => {
+      const id = String(input.SecretId ?? '');
+      const arn = [...s.secrets.keys()].find((key) => key === id || key.split(':')[6] === id);
+      if (arn === undefined) return ssoError('ResourceNotFoundException', 'stand-in: no such secret');
+      return {
+        ok: {
+          ARN: arn,
+          Name: arn.split(':')[6] ?? arn,
+          SecretString: s.secrets.get(arn),
+          VersionId: 'stand-in-version',
+          VersionStages: ['AWSCURRENT'],
+          CreatedDate: 0,
+        },
+      };
+    },
+  },
+};
+
 /** The services the stand-in speaks, by path prefix (and `AWS_ENDPOINT_URL_<KEY>`). */
 const SERVICES: Record<string, Service> = {
   iam,
@@ -496,6 +521,7 @@ const SERVICES: Record<string, Service> = {
   'sso-admin': ssoAdmin,
   identitystore,
   organizations,
+  'secrets-manager': secretsManager,
 };
 
 const FAULT_ERRORS = {
@@ -532,6 +558,7 @@ export async function startAwsStandIn(): Promise<AwsStandIn> {
     groups: new Map(),
     rolePolicies: new Map(),
     sqsMessages: [],
+    secrets: new Map(),
     sso: {
       assignments: new Set(),
       permissionSets: new Map(),
@@ -641,6 +668,7 @@ export async function startAwsStandIn(): Promise<AwsStandIn> {
       AWS_ENDPOINT_URL_SSO_ADMIN: `${url}/sso-admin`,
       AWS_ENDPOINT_URL_IDENTITYSTORE: `${url}/identitystore`,
       AWS_ENDPOINT_URL_ORGANIZATIONS: `${url}/organizations`,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: `${url}/secrets-manager`,
       AWS_ACCESS_KEY_ID: 'TESTKEYSTANDIN',
       AWS_SECRET_ACCESS_KEY: 'stand-in-test-secret',
       AWS_REGION: 'us-east-1',
