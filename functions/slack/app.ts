@@ -120,7 +120,12 @@ function assembleSlackApp<R extends AwsLambdaReceiver | SocketModeReceiver>(
     events: options.events(client),
   };
   const app = new App({
-    token: options.botToken,
+    // The bot token as Bolt's authorize answer, rather than as `token`: Bolt then never calls
+    // auth.test. With `token`, every new App calls it once and holds the first request until
+    // Slack answers (a round trip on every cold start). That call only learns the bot's own ids,
+    // which Bolt uses to skip the app's own message events, and this app subscribes to
+    // app_home_opened alone (manifest.ts), which only people send.
+    authorize: async () => ({ botToken: options.botToken }),
     receiver,
     logger: boltLogger(logger),
     clientOptions: client.slackApiUrl ? { slackApiUrl: client.slackApiUrl, retryConfig: { retries: 1 } } : {},

@@ -57,11 +57,12 @@ export const SLACK_METHOD_SCOPES = {
 export type SlackWebApiMethod = keyof typeof SLACK_METHOD_SCOPES;
 
 /**
- * Methods called outside the broker's own code and needing no bot scope: Bolt's token check
- * (auth.test, bot token) and Socket Mode's connection (apps.connections.open, app-level token
- * with connections:write, which is not a bot scope).
+ * Methods called outside the broker's own code and needing no bot scope: Socket Mode's
+ * connection (apps.connections.open, app-level token with connections:write, which is not a bot
+ * scope). Bolt's token check (auth.test) is not called: the app gives Bolt its token as an
+ * authorize answer (functions/slack/app.ts).
  */
-export const SLACK_FRAMEWORK_METHODS = ['auth.test', 'apps.connections.open'] as const;
+export const SLACK_FRAMEWORK_METHODS = ['apps.connections.open'] as const;
 
 /** The scope slash commands need. */
 const COMMANDS_SCOPE = 'commands';
