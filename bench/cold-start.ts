@@ -106,7 +106,9 @@ async function coldStartOnce(
   return JSON.parse(line.slice('COLD '.length)) as ColdStart;
 }
 
-const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+/** The middle sample (the upper one of an even count). */
+export const median = (xs: readonly number[]) =>
+  [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 
 /** Counts of `names`, as `name ×n`, in first-seen order. */
 function tally(names: readonly string[]): string {

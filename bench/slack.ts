@@ -20,7 +20,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
 import { build } from 'esbuild';
 import { LAMBDA_ESBUILD_OPTIONS } from '../infra/bundling.js';
-import { measureColdStarts } from './cold-start.js';
+import { measureColdStarts, median } from './cold-start.js';
 import { slackPerson } from '../shared/domain/person.js';
 import { DynamoAuditLog } from '../shared/adapters/dynamodb/audit-log.js';
 import { createDocumentClient } from '../shared/adapters/dynamodb/client.js';
@@ -218,7 +218,6 @@ async function measureBundles(): Promise<void> {
         result.wall.push(wall);
         result.cpu.push(cpu);
       }
-    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
     console.log(
       `\nbundles (as deployed: infra/bundling.ts), module load = import in a fresh node process, ${LOADS} loads:`,
     );

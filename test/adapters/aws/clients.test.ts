@@ -3,12 +3,13 @@ import type { AddressInfo } from 'node:net';
 import { AssumeRoleCommand, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { ListGroupsCommand } from '@aws-sdk/client-iam';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { isTransientAwsError } from '../../../shared/adapters/aws/aws-errors.js';
 import { createAwsClients } from '../../../shared/adapters/aws/clients.js';
 import { IamGroupMembership } from '../../../shared/targets/group/iam-group-membership.js';
 import { SqsGrantQueue } from '../../../shared/adapters/aws/sqs-grant-queue.js';
 import { createDocumentClient } from '../../../shared/adapters/dynamodb/client.js';
+import { loadSlackSettings } from '../../../shared/adapters/slack/runtime.js';
 import { AwsOperationError } from '../../../shared/domain/grant-ports.js';
 import { startAwsStandIn, type AwsStandIn } from '../../support/aws-stand-in.js';
 
@@ -148,5 +149,36 @@ describe('deadlines (against the fault-injecting stand-in)', () => {
       hung.closeAllConnections();
       await new Promise<void>((r) => hung.close(() => r()));
     }
+  });
+});
+
+describe('the Slack secret, from the Secrets Manager at AWS_ENDPOINT_URL_SECRETS_MANAGER', () => {
+  // One stand-in for both: the secrets provider is built once a process, with its endpoint.
+  let standIn: AwsStandIn;
+  beforeAll(async () => {
+    standIn = await startAwsStandIn();
+  });
+  afterAll(() => standIn.close());
+  const arn = (name: string) => `arn:aws:secretsmanager:us-east-1:111122223333:secret:${name}-AbCdEf`;
+
+  it('is read through the endpoint variable and gives the Slack settings', async () => {
+    process.env = { ...saved, ...standIn.env };
+    standIn.state.secrets.set(
+      arn('jit-slack'),
+      JSON.stringify({ signingSecret: 'stand-in-signing', botToken: 'xoxb-stand-in' }),
+    );
+    const settings = await loadSlackSettings({ SLACK_SECRET_ARN: arn('jit-slack') });
+    expect(settings).toEqual({ signingSecret: 'stand-in-signing', botToken: 'xoxb-stand-in' });
+    expect(standIn.callsOf('GetSecretValue').map((c) => [c.service, c.params.SecretId])).toEqual([
+      ['secrets-manager', arn('jit-slack')],
+    ]);
+  });
+
+  it('is refused, naming the key and never its value, when it is not {signingSecret, botToken}', async () => {
+    process.env = { ...saved, ...standIn.env };
+    standIn.state.secrets.set(arn('jit-slack-bad'), JSON.stringify({ signingSecret: 'stand-in-leak' }));
+    const failure = loadSlackSettings({ SLACK_SECRET_ARN: arn('jit-slack-bad') });
+    await expect(failure).rejects.toThrow(/SLACK_SECRET_ARN: .*botToken/);
+    await expect(failure).rejects.not.toThrow(/stand-in-leak/);
   });
 });
