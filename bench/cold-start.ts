@@ -10,11 +10,14 @@
  * The Slack function runs with the stack's environment: its tables on DynamoDB Local, the
  * example policy bundled as the stack bundles it, its secret read from a stand-in Secrets
  * Manager, the Organizations and Identity Center stand-in, a stand-in Slack Web API. Every
- * round trip is on this machine, so the figures are CPU and local I/O; the calls each first
- * answer made are printed, as each one adds a network round trip in AWS.
+ * round trip is on this machine, so the figures are CPU and local I/O; the calls each cold start
+ * made are printed (DynamoDB's through a recording pass-through), as each one adds a network
+ * round trip in AWS.
  */
 import { execFile } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -110,6 +113,37 @@ async function coldStartOnce(
 export const median = (xs: readonly number[]) =>
   [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 
+/**
+ * A pass-through to DynamoDB Local that records each call's operation (DynamoDB Local keeps no
+ * such record): the apps reach it through AWS_ENDPOINT_URL_DYNAMODB.
+ */
+async function recordingDynamoProxy(
+  endpoint: string,
+): Promise<{ url: string; calls: string[]; server: Server }> {
+  const upstream = new URL(endpoint);
+  const calls: string[] = [];
+  const server = createServer((req, res) => {
+    calls.push(String(req.headers['x-amz-target'] ?? '').replace(/^DynamoDB_\d+\./, ''));
+    const forward = request(
+      {
+        host: upstream.hostname,
+        port: upstream.port,
+        path: req.url,
+        method: req.method,
+        headers: req.headers,
+      },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    forward.on('error', () => res.writeHead(502).end());
+    req.pipe(forward);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, calls, server };
+}
+
 /** Counts of `names`, as `name ×n`, in first-seen order. */
 function tally(names: readonly string[]): string {
   const counts = new Map<string, number>();
@@ -128,6 +162,7 @@ interface ColdApp {
   readonly runs: ColdStart[];
   readonly slackCalls: string[];
   readonly awsCalls: string[];
+  readonly dynamoCalls: string[];
 }
 
 /** Measures `rounds` cold starts of the Slack function and of the minimal Bolt app, round robin. */
@@ -136,6 +171,7 @@ export async function measureColdStarts(rounds: number): Promise<void> {
   const dynamo = await startLocalDynamo();
   const slack = await new SlackStandIn().start();
   const aws = await startAwsStandIn();
+  const dynamoCalls = await recordingDynamoProxy(dynamo.endpoint);
   const raw = new DynamoDBClient({
     endpoint: dynamo.endpoint,
     region: LOCAL_REGION,
@@ -180,13 +216,14 @@ export async function measureColdStarts(rounds: number): Promise<void> {
         runs: [],
         slackCalls: [],
         awsCalls: [],
+        dynamoCalls: [],
       },
       {
         name: `slack function (${COMMANDS.requestAccess}: the request modal)`,
         bundle: await bundle('functions/slack/handler.ts'),
         env: {
           ...aws.env,
-          AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+          AWS_ENDPOINT_URL_DYNAMODB: dynamoCalls.url,
           POWERTOOLS_SERVICE_NAME: 'jit-slack',
           POWERTOOLS_METRICS_NAMESPACE: 'jit-cold',
           [ENV.requestsTable]: tables.requests,
@@ -200,6 +237,7 @@ export async function measureColdStarts(rounds: number): Promise<void> {
         runs: [],
         slackCalls: [],
         awsCalls: [],
+        dynamoCalls: [],
       },
     ];
 
@@ -208,10 +246,12 @@ export async function measureColdStarts(rounds: number): Promise<void> {
       for (const app of apps) {
         const slackSeen = slack.calls.length;
         const awsSeen = aws.calls.length;
+        const dynamoSeen = dynamoCalls.calls.length;
         app.runs.push(await coldStartOnce(app.bundle, app.env, app.event()));
         if (round === 0) {
           app.slackCalls.push(...slack.calls.slice(slackSeen).map((c) => c.method));
           app.awsCalls.push(...aws.calls.slice(awsSeen).map((c) => c.action));
+          app.dynamoCalls.push(...dynamoCalls.calls.slice(dynamoSeen));
         }
       }
 
@@ -225,7 +265,7 @@ export async function measureColdStarts(rounds: number): Promise<void> {
       console.log(
         `  ${app.name}\n    load ${load.toFixed(1)} ms + first answer ${first.toFixed(1)} ms = ${total.toFixed(1)} ms; ` +
           `CPU ${median(app.runs.map((r) => r.cpuLoad)).toFixed(1)} + ${median(app.runs.map((r) => r.cpuTotal - r.cpuLoad)).toFixed(1)} ms` +
-          `\n    the cold start called Slack: ${tally(app.slackCalls)}; AWS (stand-in): ${tally(app.awsCalls)}`,
+          `\n    the cold start called Slack: ${tally(app.slackCalls)}; AWS (stand-in): ${tally(app.awsCalls)}; DynamoDB: ${tally(app.dynamoCalls)}`,
       );
     }
     const [minimal, function_] = apps.map((app) => median(app.runs.map((r) => r.load + r.first)));
@@ -235,6 +275,7 @@ export async function measureColdStarts(rounds: number): Promise<void> {
       );
   } finally {
     raw.destroy();
+    await new Promise<void>((resolve) => dynamoCalls.server.close(() => resolve()));
     await aws.close();
     await slack.stop();
     await dynamo.stop();
