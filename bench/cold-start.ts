@@ -22,16 +22,10 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { build } from 'esbuild';
 import { LAMBDA_ESBUILD_OPTIONS } from '../infra/bundling.js';
-import { ensureTables } from '../shared/adapters/dynamodb/create-tables.js';
-import {
-  LOCAL_CREDENTIALS,
-  LOCAL_REGION,
-  startLocalDynamo,
-} from '../shared/adapters/dynamodb/local-server.js';
-import { tableNamesWithPrefix } from '../shared/adapters/dynamodb/tables.js';
+import { LOCAL_REGION } from '../shared/adapters/dynamodb/local-server.js';
+import { prepareLocalTables } from '../shared/adapters/dynamodb/local-setup.js';
 import { COMMANDS } from '../shared/adapters/slack/ids.js';
 import { ENV } from '../shared/config/env.js';
 import { bundledPolicyDocument } from '../shared/config/bundled-policy-writer.js';
@@ -168,18 +162,12 @@ interface ColdApp {
 /** Measures `rounds` cold starts of the Slack function and of the minimal Bolt app, round robin. */
 export async function measureColdStarts(rounds: number): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'jit-cold-'));
-  const dynamo = await startLocalDynamo();
+  const dynamo = await prepareLocalTables({ tablePrefix: 'cold-' });
   const slack = await new SlackStandIn().start();
   const aws = await startAwsStandIn();
   const dynamoCalls = await recordingDynamoProxy(dynamo.endpoint);
-  const raw = new DynamoDBClient({
-    endpoint: dynamo.endpoint,
-    region: LOCAL_REGION,
-    credentials: LOCAL_CREDENTIALS,
-  });
   try {
-    const tables = tableNamesWithPrefix('cold-');
-    await ensureTables(raw, tables);
+    const tables = dynamo.names;
     // The policy as the stack bundles it: the file, and the document synth read from it.
     const policyPath = join(dir, 'access-policy-example.yaml');
     copyFileSync('policy/example.yaml', policyPath);
@@ -274,7 +262,6 @@ export async function measureColdStarts(rounds: number): Promise<void> {
         `slack function vs minimal Bolt app, load + first answer: ${(function_ / minimal).toFixed(2)}x`,
       );
   } finally {
-    raw.destroy();
     await new Promise<void>((resolve) => dynamoCalls.server.close(() => resolve()));
     await aws.close();
     await slack.stop();

@@ -1,5 +1,5 @@
 /**
- * A second floor for `npm run bench:slack`: the minimal Bolt app (minimal-bolt-app.ts) plus the
+ * A second floor for `npm run bench:slack`: the minimal Bolt app (minimal-bolt.ts) plus the
  * AWS pieces the Slack function cannot start without: the DynamoDB document client, the SQS
  * hand-off, the secret read, the Organizations and Identity Center clients (account names) and
  * the Powertools logger, built on the first request as the function builds them. The Slack
@@ -14,16 +14,12 @@ import { SSOAdminClient } from '@aws-sdk/client-sso-admin';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
-import { App, AwsLambdaReceiver } from '@slack/bolt';
 import type { Context } from 'aws-lambda';
+import { minimalBoltApp } from './minimal-bolt.js';
 
 const logger = new Logger({ serviceName: 'bench-floor' });
-const receiver = new AwsLambdaReceiver({ signingSecret: process.env.SLACK_SIGNING_SECRET ?? 'bench-secret' });
-const app = new App({ token: 'xoxb-bench', receiver });
+const receiver = minimalBoltApp();
 let clients: Record<string, unknown> | undefined;
-app.command('/hello', async ({ ack }) => {
-  await ack('hello');
-});
 
 export const handler = async (event: unknown, context: Context) => {
   clients ??= {

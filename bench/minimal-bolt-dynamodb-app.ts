@@ -1,5 +1,5 @@
 /**
- * A third floor for `npm run bench:slack`: the minimal Bolt app (minimal-bolt-app.ts) plus the
+ * A third floor for `npm run bench:slack`: the minimal Bolt app (minimal-bolt.ts) plus the
  * DynamoDB document client alone, built on the first request, and nothing else. Its load
  * against the minimal app is what any Slack function that keeps state in DynamoDB through the
  * AWS SDK pays before a line of its own code: mostly V8 compiling the SDK's modules, which
@@ -7,15 +7,11 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { App, AwsLambdaReceiver } from '@slack/bolt';
 import type { Context } from 'aws-lambda';
+import { minimalBoltApp } from './minimal-bolt.js';
 
-const receiver = new AwsLambdaReceiver({ signingSecret: process.env.SLACK_SIGNING_SECRET ?? 'bench-secret' });
-const app = new App({ token: 'xoxb-bench', receiver });
+const receiver = minimalBoltApp();
 let doc: DynamoDBDocumentClient | undefined;
-app.command('/hello', async ({ ack }) => {
-  await ack('hello');
-});
 
 export const handler = async (event: unknown, context: Context) => {
   doc ??= DynamoDBDocumentClient.from(new DynamoDBClient({}));

@@ -6,6 +6,7 @@ import { createAnchorClients } from '../../shared/adapters/aws/anchor-clients.js
 import { KmsDigestSigner } from '../../shared/adapters/aws/kms-digest-signer.js';
 import { S3AnchorStore } from '../../shared/adapters/aws/s3-anchor-store.js';
 import { DynamoAuditDigests } from '../../shared/adapters/dynamodb/audit-digests.js';
+import { AUDIT_DIGEST_SETTINGS_SHAPE } from '../../shared/config/audit-digest-settings.js';
 import { DynamoAuditQuery } from '../../shared/adapters/dynamodb/audit-query.js';
 import { createDocumentClient } from '../../shared/adapters/dynamodb/client.js';
 import { systemClock } from '../../shared/adapters/ids.js';
@@ -58,7 +59,7 @@ export function createAnchorDeps(env: Readonly<Record<string, string | undefined
       [ENV.anchorKeyId]: z.string().min(1),
       [ENV.anchorPrefix]: z.string().endsWith('/').optional(),
       [ENV.auditDigestsTable]: z.string().min(1),
-      [ENV.auditDigestFirstDay]: z.iso.date({ error: 'must be a day (YYYY-MM-DD)' }).optional(),
+      ...AUDIT_DIGEST_SETTINGS_SHAPE,
     },
     env,
   );

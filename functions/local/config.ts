@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { ENV, readEnv } from '../../shared/config/env.js';
+import { AUDIT_DIGEST_SETTINGS_SHAPE } from '../../shared/config/audit-digest-settings.js';
 import {
   GRANT_SETTINGS_SHAPE,
   grantSettingsOf,
@@ -64,7 +65,7 @@ const shape = {
   /** Print each sandboxed AWS action and Slack message as it happens. */
   LOCAL_QUIET: flag,
   /** The first day the audit digests cover while none is digested (YYYY-MM-DD); default: the newest closed day. */
-  [ENV.auditDigestFirstDay]: z.iso.date({ error: 'must be a day (YYYY-MM-DD)' }).optional(),
+  ...AUDIT_DIGEST_SETTINGS_SHAPE,
   // The grant side's settings, the same list (and checks) as the Lambda functions'.
   ...GRANT_SETTINGS_SHAPE,
 };

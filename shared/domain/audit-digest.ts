@@ -32,6 +32,14 @@ export interface DigestSpan {
   readonly through: string;
 }
 
+/**
+ * The span once it covers `day`, the day after `previous.through` (the first day digested when
+ * there is no span yet): a span only ever grows at its newer end.
+ */
+export function spanOver(previous: DigestSpan | undefined, day: string): DigestSpan {
+  return { since: previous?.since ?? day, through: day };
+}
+
 /** One target's events of one day, newest first in the by-target index's order (`at#chain#seq`). */
 export interface DayDigest {
   readonly targetId: string;

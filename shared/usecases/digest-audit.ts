@@ -4,6 +4,7 @@ import {
   isDayClosed,
   newestClosedDay,
   nextDay,
+  spanOver,
   type AuditDigestStore,
   type DigestSpan,
 } from '../domain/audit-digest.js';
@@ -65,18 +66,18 @@ export async function digestAuditDays(
         deps.logger.info('audit digests: another run moved the span first; stopping', { day });
         break;
       }
-      span = { since: span?.since ?? day, through: day };
+      span = spanOver(span, day);
       days.push(day);
       deps.logger.info('audit day digested', { day, targets: digests.length, events: events.length });
       day = nextDay(day);
     }
-    if (days.length > 0) deps.metrics.count(DIGESTED_DAYS_METRIC, days.length);
     return { status: 'digested', days, ...(span ? { span } : {}) };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     deps.logger.error('audit digest failed; the next run tries again', { error: message, digested: days });
     deps.metrics.count(DIGEST_FAILURES_METRIC);
-    if (days.length > 0) deps.metrics.count(DIGESTED_DAYS_METRIC, days.length);
     return { status: 'failed', days, error: message };
+  } finally {
+    if (days.length > 0) deps.metrics.count(DIGESTED_DAYS_METRIC, days.length);
   }
 }

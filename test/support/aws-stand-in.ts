@@ -240,7 +240,8 @@ export function assignmentKey(
   return `${instanceArn}|${permissionSetArn}|${accountId}|${userId}`;
 }
 
-const ssoError = (code: string, message: string, status = 400): ActionResult => ({
+/** An error answer of a JSON-protocol service (its `__type` names the service and the code). */
+const jsonError = (code: string, message: string, status = 400): ActionResult => ({
   error: { code, message, status },
 });
 
@@ -293,7 +294,7 @@ function statusOf(id: string, op: SsoOperation): Record<string, unknown> {
 /** Reads an operation's status: one poll (IN_PROGRESS until its polls are used up). */
 function pollOperation(id: string, s: StandInState): ActionResult {
   const op = s.sso.operations.get(id);
-  if (!op) return ssoError('ResourceNotFoundException', `stand-in: no request ${id}`);
+  if (!op) return jsonError('ResourceNotFoundException', `stand-in: no request ${id}`);
   if (op.status === 'IN_PROGRESS') {
     op.left -= 1;
     settle(op, s);
@@ -309,7 +310,7 @@ const ssoAdmin: JsonService = {
     CreateAccountAssignment: (input, s) => {
       const key = assignmentKeyOf(input);
       if (!s.sso.permissionSets.has(String(input.PermissionSetArn))) {
-        return ssoError('ResourceNotFoundException', 'stand-in: no such permission set', 404);
+        return jsonError('ResourceNotFoundException', 'stand-in: no such permission set', 404);
       }
       const { id, op } = startOperation('CreateAccountAssignment', 'create', key, s);
       return { ok: { AccountAssignmentCreationStatus: statusOf(id, op) } };
@@ -329,14 +330,14 @@ const ssoAdmin: JsonService = {
         creating.left -= 1;
         settle(creating, s);
         if (creating.status === 'IN_PROGRESS') {
-          return ssoError('ConflictException', 'stand-in: the assignment is being created');
+          return jsonError('ConflictException', 'stand-in: the assignment is being created');
         }
       }
       const deleting = [...s.sso.operations.values()].some(
         (op) => op.key === key && op.kind === 'delete' && op.status === 'IN_PROGRESS',
       );
       if (!deleting && !s.sso.assignments.has(key)) {
-        return ssoError('ResourceNotFoundException', 'stand-in: no such assignment', 404);
+        return jsonError('ResourceNotFoundException', 'stand-in: no such assignment', 404);
       }
       const { id, op } = startOperation('DeleteAccountAssignment', 'delete', key, s);
       return { ok: { AccountAssignmentDeletionStatus: statusOf(id, op) } };
@@ -357,7 +358,7 @@ const ssoAdmin: JsonService = {
     DescribePermissionSet: (input, s) => {
       const arn = String(input.PermissionSetArn);
       const set = s.sso.permissionSets.get(arn);
-      if (!set) return ssoError('ResourceNotFoundException', 'stand-in: no such permission set', 404);
+      if (!set) return jsonError('ResourceNotFoundException', 'stand-in: no such permission set', 404);
       return {
         ok: {
           PermissionSet: { PermissionSetArn: arn, Name: set.name, SessionDuration: set.sessionDuration },
@@ -400,21 +401,21 @@ const identitystore: JsonService = {
           ? u.email.toLowerCase() === value
           : u.userName.toLowerCase() === value,
       );
-      if (!user) return ssoError('ResourceNotFoundException', 'stand-in: no such user', 404);
+      if (!user) return jsonError('ResourceNotFoundException', 'stand-in: no such user', 404);
       return { ok: { UserId: user.userId, IdentityStoreId: String(input.IdentityStoreId) } };
     },
     GetGroupId: (input, s) => {
       const unique = (input.AlternateIdentifier as { UniqueAttribute?: { AttributeValue?: unknown } })
         ?.UniqueAttribute;
       const found = [...s.sso.groups].find(([, g]) => g.displayName === String(unique?.AttributeValue));
-      if (!found) return ssoError('ResourceNotFoundException', 'stand-in: no such group', 404);
+      if (!found) return jsonError('ResourceNotFoundException', 'stand-in: no such group', 404);
       return { ok: { GroupId: found[0], IdentityStoreId: String(input.IdentityStoreId) } };
     },
     CreateGroupMembership: (input, s) => {
       const group = s.sso.groups.get(String(input.GroupId));
-      if (!group) return ssoError('ResourceNotFoundException', 'stand-in: no such group', 404);
+      if (!group) return jsonError('ResourceNotFoundException', 'stand-in: no such group', 404);
       const userId = memberUserId(input);
-      if (group.members.has(userId)) return ssoError('ConflictException', 'stand-in: already a member');
+      if (group.members.has(userId)) return jsonError('ConflictException', 'stand-in: already a member');
       const membershipId = randomUUID();
       group.members.set(userId, membershipId);
       return { ok: { MembershipId: membershipId, IdentityStoreId: String(input.IdentityStoreId) } };
@@ -422,7 +423,7 @@ const identitystore: JsonService = {
     GetGroupMembershipId: (input, s) => {
       const membershipId = s.sso.groups.get(String(input.GroupId))?.members.get(memberUserId(input));
       if (membershipId === undefined) {
-        return ssoError('ResourceNotFoundException', 'stand-in: no such membership', 404);
+        return jsonError('ResourceNotFoundException', 'stand-in: no such membership', 404);
       }
       return { ok: { MembershipId: membershipId, IdentityStoreId: String(input.IdentityStoreId) } };
     },
@@ -434,11 +435,11 @@ const identitystore: JsonService = {
           return { ok: {} };
         }
       }
-      return ssoError('ResourceNotFoundException', 'stand-in: no such membership', 404);
+      return jsonError('ResourceNotFoundException', 'stand-in: no such membership', 404);
     },
     ListGroupMemberships: (input, s) => {
       const group = s.sso.groups.get(String(input.GroupId));
-      if (!group) return ssoError('ResourceNotFoundException', 'stand-in: no such group', 404);
+      if (!group) return jsonError('ResourceNotFoundException', 'stand-in: no such group', 404);
       return {
         ok: {
           GroupMemberships: [...group.members].map(([UserId, MembershipId]) => ({
@@ -460,7 +461,7 @@ const organizations: JsonService = {
   actions: {
     ListAccountsForParent: (input, s) => {
       const ou = s.sso.ous.get(String(input.ParentId));
-      if (!ou) return ssoError('ParentNotFoundException', 'stand-in: no such parent');
+      if (!ou) return jsonError('ParentNotFoundException', 'stand-in: no such parent');
       return {
         ok: {
           Accounts: ou.accounts.map((id) => ({
@@ -482,7 +483,7 @@ const organizations: JsonService = {
     }),
     DescribeAccount: (input, s) => {
       const name = s.sso.accounts.get(String(input.AccountId));
-      if (name === undefined) return ssoError('AccountNotFoundException', 'stand-in: no such account');
+      if (name === undefined) return jsonError('AccountNotFoundException', 'stand-in: no such account');
       return {
         ok: { Account: { Id: String(input.AccountId), Name: name, Status: 'ACTIVE', State: 'ACTIVE' } },
       };
@@ -498,7 +499,7 @@ const secretsManager: JsonService = {
     GetSecretValue: (input, s) => {
       const id = String(input.SecretId ?? '');
       const arn = [...s.secrets.keys()].find((key) => key === id || key.split(':')[6] === id);
-      if (arn === undefined) return ssoError('ResourceNotFoundException', 'stand-in: no such secret');
+      if (arn === undefined) return jsonError('ResourceNotFoundException', 'stand-in: no such secret');
       return {
         ok: {
           ARN: arn,

@@ -13,6 +13,7 @@ import {
   type DayDigest,
   isDay,
   type DigestSpan,
+  spanOver,
   type UnreadableDigest,
 } from '../../domain/audit-digest.js';
 import { checkSchemaVersion, stampSchema, SCHEMA_ATTRIBUTE } from './item-schema.js';
@@ -104,7 +105,7 @@ export class DynamoAuditDigests implements AuditDigestStore {
       await this.doc.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: stampSchema({ ...DIGEST_SPAN_KEY, since: previous?.since ?? day, through: day }),
+          Item: stampSchema({ ...DIGEST_SPAN_KEY, ...spanOver(previous, day) }),
           ...(previous === undefined
             ? { ConditionExpression: 'attribute_not_exists(targetId)' }
             : {

@@ -78,6 +78,23 @@ function runDeps(clock: ManualClock, overrides: Partial<DigestAuditDeps> = {}) {
   return { deps, counted, logged };
 }
 
+/** Overwrites a target's day with one empty part that claims `parts` parts (so parts are missing). */
+async function putPartClaiming(targetId: string, day: string, parts: number): Promise<void> {
+  await db().doc.send(
+    new PutCommand({
+      TableName: db().names.auditDigests,
+      Item: stampSchema({
+        targetId,
+        part: `${day}#0000`,
+        index: 0,
+        parts,
+        count: 0,
+        events: new Uint8Array(),
+      }),
+    }),
+  );
+}
+
 async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
   for await (const item of items) out.push(item);
@@ -114,19 +131,7 @@ describe('the digest store (DynamoDB Local)', () => {
     expect((await collect(store.readAll())).length).toBe(2);
 
     // A part removed (here: overwritten to claim one more part than there is) is refused by name.
-    await db().doc.send(
-      new PutCommand({
-        TableName: db().names.auditDigests,
-        Item: stampSchema({
-          targetId: 'prod-role',
-          part: '2026-03-01#0000',
-          index: 0,
-          parts: 5,
-          count: 0,
-          events: new Uint8Array(),
-        }),
-      }),
-    );
+    await putPartClaiming('prod-role', '2026-03-01', 5);
     await expect(collect(store.readTarget('prod-role', '2026-03-01', '2026-03-01'))).rejects.toThrow(
       AuditDigestError,
     );
@@ -372,19 +377,7 @@ describe('verify checks the digests against the trail', () => {
       { ...edited, events: edited.events.map((e, i) => (i === 2 ? { ...e, reason: 'nothing to see' } : e)) },
     ]);
     // A target's digest replaced by one that claims more parts than it has.
-    await db().doc.send(
-      new PutCommand({
-        TableName: db().names.auditDigests,
-        Item: stampSchema({
-          targetId: 'prod-role',
-          part: '2026-03-04#0000',
-          index: 0,
-          parts: 2,
-          count: 0,
-          events: new Uint8Array(),
-        }),
-      }),
-    );
+    await putPartClaiming('prod-role', '2026-03-04', 2);
     // A digest for a target that had nothing that day (events borrowed from another target).
     await store.writeDay('2026-03-01', [
       { ...(await day('dev-group', '2026-03-01')), targetId: 'ghost-role' },
